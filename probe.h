@@ -1,0 +1,250 @@
+/*
+ * probe.h - the NAT test engine, a state machine without I/O.
+ *
+ * The engine owns no socket and no clock.  The caller (the loop in
+ * natcheck.c, or a unit test with a simulated network and virtual time)
+ * asks probe_next() what to do at time `now` and hands every datagram that
+ * arrives to probe_input().  When probe_next() says PROBE_DONE, the tests'
+ * outcomes are in p->tests[] for nat_classify() to read.
+ *
+ * Sockets are named by index:
+ *   PROBE_SOCK_MAP    the mapping socket: the binding tests to every server
+ *                     address and port, and the CHANGE-REQUEST checks.
+ *   PROBE_SOCK_FILTER the filtering socket: it sends only to the primary
+ *                     server's primary address, so the NAT's filter for it
+ *                     is open towards that one endpoint and no other
+ *                     (the trap go-stun and NatTypeTester fall into).
+ *   PROBE_SOCK_HAIR   the hairpin socket: learns its own mapping, then it
+ *                     and the mapping socket send to each other's mapped
+ *                     address; either arriving means the NAT hairpins.
+ *   PROBE_SOCK_FILTER2 a second filtering socket, used only when the first
+ *                     server turns out to have no alternate address and a
+ *                     later one does.
+ * The caller creates all PROBE_NSOCK sockets before the run, each on a fresh
+ * ephemeral port (or the mapping socket on the -b port), bound to the local
+ * address the kernel uses towards the first server, and tells the engine
+ * those addresses in the config.
+ *
+ * Every transmission, retransmissions included, carries a fresh transaction
+ * ID, so each answer names the exact send it answers: round trips are
+ * measured without ambiguity and loss is counted per send.
+ *
+ * Fast schedule (the default):
+ *   - a test sends at once, then every `iv` until answered: before any
+ *     round trip is measured iv starts at PROBE_IV0_MS and doubles up to
+ *     PROBE_IV_MAX_MS; afterwards iv = clamp(rtt_max / 4, PROBE_IV_MIN_MS,
+ *     PROBE_IV_CAP_MS).
+ *   - a test is given up ("no answer") once it has sent K times and has
+ *     waited W since its last send, where W = rtt_max + max(rtt_max / 2,
+ *     PROBE_MARGIN_MS) and K grows with the loss measured on the tests that
+ *     were answered, so that a lost positive stays unlikely:
+ *     K = clamp(ceil(ln(PROBE_EPS) / ln(q)), PROBE_K_MIN, PROBE_K_MAX) with
+ *     q the estimated chance that one request/response exchange fails
+ *     (Laplace estimate, never below PROBE_Q_FLOOR).  No test is given up
+ *     before a round trip has been measured.
+ *   - the whole run ends at the config's timeout; tests still open are
+ *     marked PROBE_TIMEOUT.
+ * RFC 3489 schedule (config.rfc3489_timing): sends at 0, 100, 300, 700,
+ * 1500, 3100, 4700, 6300, 7900 ms from the test's start, given up at 9500 ms
+ * (RFC 3489 section 9.3), whatever the round trip.
+ */
+#ifndef NATCHECK_PROBE_H
+#define NATCHECK_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stun.h"
+
+#define PROBE_MAX_SERVERS 8
+#define PROBE_MAX_TESTS   32
+#define PROBE_MAX_SENDS   32        /* sends one test may make */
+#define PROBE_TXBUF       128       /* largest request the engine builds */
+
+enum probe_sock {
+	PROBE_SOCK_MAP = 0,
+	PROBE_SOCK_FILTER = 1,
+	PROBE_SOCK_HAIR = 2,
+	PROBE_SOCK_FILTER2 = 3,
+	PROBE_NSOCK = 4
+};
+
+/* Fast-schedule constants (see the top of this file). */
+#define PROBE_IV0_MS      50
+#define PROBE_IV_MAX_MS   500
+#define PROBE_IV_MIN_MS   5
+#define PROBE_IV_CAP_MS   100
+#define PROBE_MARGIN_MS   20
+#define PROBE_EPS         0.0005
+#define PROBE_Q_FLOOR     0.1
+#define PROBE_K_MIN       4
+#define PROBE_K_MAX       24
+
+enum probe_kind {
+	PROBE_BINDING,          /* map sock -> server 0 primary (RFC 3489 Test I) */
+	PROBE_MAP_ALT_IP,       /* map sock -> alternate IP, primary port (RFC 5780 4.3 test II) */
+	PROBE_MAP_ALT_IP_PORT,  /* map sock -> alternate IP and port (RFC 3489 Test I to
+	                           CHANGED-ADDRESS, RFC 5780 4.3 test III) */
+	PROBE_FILTER_IP_PORT,   /* filter sock -> primary, change IP+port (RFC 3489 Test II) */
+	PROBE_FILTER_PORT,      /* filter sock -> primary, change port (RFC 3489 Test III) */
+	PROBE_CHECK_IP_PORT,    /* map sock -> alternate IP:port, change IP+port; the reply
+	                           comes from the primary, which the map sock has contacted:
+	                           proves the server honours CHANGE-REQUEST */
+	PROBE_CHECK_PORT,       /* map sock -> alternate IP:port, change port; reply from
+	                           alternate IP, primary port, also contacted */
+	PROBE_HAIR_BINDING,     /* hairpin sock -> server 0 primary: its own mapping */
+	PROBE_HAIR_TO_MAP,      /* hairpin sock -> the map sock's mapped address */
+	PROBE_MAP_TO_HAIR,      /* map sock -> the hairpin sock's mapped address */
+	PROBE_BINDING_OTHER,    /* map sock -> server N>0 primary (mapping across servers) */
+	PROBE_KIND_COUNT
+};
+
+enum probe_result {
+	PROBE_NOT_RUN = 0,      /* never started: its prerequisite is missing */
+	PROBE_RUNNING,
+	PROBE_ANSWERED,         /* a valid answer from the expected source */
+	PROBE_NO_ANSWER,        /* given up by the schedule */
+	PROBE_WRONG_SOURCE,     /* answered only from an unexpected source */
+	PROBE_ERROR_RESPONSE,   /* answered only with an error response */
+	PROBE_TIMEOUT           /* still open when the run's time ran out */
+};
+
+/* One transmission. */
+struct probe_send {
+	uint8_t  tid[STUN_TID_LEN];
+	uint64_t at_ms;
+	uint8_t  answered;
+};
+
+/* One test and what it saw. */
+struct probe_test {
+	enum probe_kind kind;
+	enum probe_result result;
+	int      server;            /* index into config.servers */
+	int      sock;              /* enum probe_sock */
+	struct stun_addr dst;
+	uint32_t change;            /* CHANGE-REQUEST flags, 0 for none */
+	int      has_expect;        /* the reply's source is known in advance */
+	struct stun_addr expect;    /* (for filter tests it becomes known with the
+	                               alternate address; answers that came before are
+	                               checked then) */
+	uint64_t started_ms;
+	uint64_t next_ms;           /* when the next send is due */
+	uint32_t iv_ms;             /* current interval (before an RTT is known) */
+	size_t   nsent;
+	struct probe_send sends[PROBE_MAX_SENDS];
+
+	/* What the first valid answer said. */
+	uint32_t rtt_ms;
+	int      has_mapped;
+	struct stun_addr mapped;    /* XOR-MAPPED-ADDRESS or MAPPED-ADDRESS */
+	int      has_other;
+	struct stun_addr other;     /* OTHER-ADDRESS, or CHANGED-ADDRESS */
+	int      other_rfc5780;     /* it came as OTHER-ADDRESS */
+	int      has_origin;
+	struct stun_addr origin;    /* RESPONSE-ORIGIN or SOURCE-ADDRESS */
+	struct stun_addr from;      /* where the answer came from */
+
+	/* What was counted and not believed. */
+	unsigned wrong_source;      /* answers from an unexpected address */
+	struct stun_addr wrong_from;/* the first of them */
+	unsigned errors;            /* error responses */
+	int      error_code;        /* the first error code */
+	uint16_t error_unknown[4];  /* UNKNOWN-ATTRIBUTES of a 420, first four */
+	size_t   error_nunknown;
+	unsigned duplicates;        /* second answers to one send */
+	unsigned late;              /* answers after the test was decided */
+};
+
+/* An event for -v logging. */
+enum probe_event_kind { PROBE_EV_SEND, PROBE_EV_ANSWER, PROBE_EV_IGNORED, PROBE_EV_DECIDED };
+struct probe_event {
+	enum probe_event_kind kind;
+	const struct probe_test *test;  /* NULL for a datagram no test claims */
+	int      sock;
+	struct stun_addr peer;          /* destination of a send, source of an answer */
+	size_t   attempt;               /* 1-based send number */
+	uint32_t rtt_ms;
+	const char *why;                /* for IGNORED: the reason */
+};
+
+struct probe_config {
+	struct stun_addr servers[PROBE_MAX_SERVERS];
+	size_t   nservers;
+	struct stun_addr local[PROBE_NSOCK]; /* each socket's real local address */
+	int      rfc3489_timing;
+	uint32_t timeout_ms;        /* the whole run's cap (-t) */
+	void   (*random)(void *ctx, uint8_t *buf, size_t len);
+	void    *random_ctx;
+	void   (*event)(void *ctx, const struct probe_event *ev);  /* may be NULL */
+	void    *event_ctx;
+};
+
+/* Counters for datagrams nobody could claim. */
+struct probe_stats {
+	unsigned sent;              /* datagrams handed out */
+	unsigned received;          /* datagrams handed in */
+	unsigned malformed;         /* failed stun_decode */
+	enum stun_status last_malformed;
+	unsigned stray;             /* valid STUN, but no transaction of ours */
+	unsigned duplicates;
+	unsigned late;
+	unsigned wrong_source;
+	unsigned answered_sends;    /* sends of answered tests that got their answer */
+	unsigned lost_sends;        /* sends of answered tests that never did */
+};
+
+struct probe {
+	struct probe_config cfg;
+	uint64_t start_ms;
+	uint64_t end_ms;            /* when PROBE_DONE was first returned */
+	int      done;
+	uint32_t rtt_max_ms;
+	uint32_t rtt_min_ms;
+	int      have_rtt;
+	int      primary;           /* server whose alternate the tests use, or -1 */
+	int      have_alt;
+	struct stun_addr alt;       /* that server's alternate IP:port */
+	size_t   ntests;
+	struct probe_test tests[PROBE_MAX_TESTS];
+	struct probe_stats stats;
+};
+
+/* What the caller is to do next. */
+enum probe_step { PROBE_SEND, PROBE_WAIT, PROBE_DONE };
+
+struct probe_tx {
+	int      sock;
+	struct stun_addr to;
+	size_t   len;
+	uint8_t  buf[PROBE_TXBUF];
+	const struct probe_test *test;
+};
+
+/* Start a run at time now_ms with this configuration. */
+void probe_init(struct probe *p, const struct probe_config *cfg, uint64_t now_ms);
+
+/*
+ * probe_next: the next thing to do at now_ms.  PROBE_SEND: send tx and call
+ * again.  PROBE_WAIT: wait at most *wait_ms for input, then call again.
+ * PROBE_DONE: every test is decided (or the time ran out).
+ */
+enum probe_step probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx,
+                           uint32_t *wait_ms);
+
+/* probe_input: a datagram buf[0..len) arrived on socket sock from `from`. */
+void probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *from,
+                 const uint8_t *buf, size_t len);
+
+/* The first test of this kind (for server N with BINDING_OTHER), or NULL. */
+const struct probe_test *probe_find(const struct probe *p, enum probe_kind kind, int server);
+
+/* Stable names for the JSON "tests" array and -v ("binding", ...). */
+const char *probe_kind_name(enum probe_kind kind);
+const char *probe_result_name(enum probe_result r);
+
+/* Measured fraction of lost exchanges among answered tests (0..1), or -1
+ * when nothing was answered. */
+double probe_loss(const struct probe *p);
+
+#endif /* NATCHECK_PROBE_H */
