@@ -1,0 +1,456 @@
+/*
+ * net.c - addresses and sockets shared by the client and the server.
+ *
+ * Every function returns 0 (or a descriptor / length) on success and -1 on
+ * failure with a one-line reason in the caller's err buffer (NET_ERRLEN
+ * bytes, may be NULL); nothing here prints, exits or allocates.
+ */
+#define _DEFAULT_SOURCE             /* getentropy(3) in glibc's <unistd.h> */
+
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The reason for a failure, truncated to the caller's buffer. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void
+seterr(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, NET_ERRLEN, fmt, ap);
+	va_end(ap);
+}
+
+int
+net_to_stun(const struct sockaddr *sa, struct stun_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
+
+		out->family = 4;
+		out->port = ntohs(sin->sin_port);
+		memcpy(out->addr, &sin->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		out->family = 6;
+		out->port = ntohs(sin6->sin6_port);
+		memcpy(out->addr, &sin6->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
+void
+net_from_stun(const struct stun_addr *a, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == 6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+		*sslen = sizeof(*sin6);
+	} else {
+		/* Anything that is not 6 is taken as IPv4: struct stun_addr only
+		 * ever holds 4 or 6, and a zeroed one becomes 0.0.0.0:0. */
+		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+		*sslen = sizeof(*sin);
+	}
+}
+
+const char *
+net_fmt_ip(const struct stun_addr *a, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	if ((a->family != 4 && a->family != 6) ||
+	    inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf,
+	              len > (size_t)INT_MAX ? (socklen_t)INT_MAX : (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *
+net_fmt(const struct stun_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (len == 0)
+		return buf;
+	net_fmt_ip(a, ip, sizeof(ip));
+	if (a->family == 6)
+		snprintf(buf, len, "[%s]:%u", ip, (unsigned)a->port);
+	else
+		snprintf(buf, len, "%s:%u", ip, (unsigned)a->port);
+	return buf;
+}
+
+int
+net_ip_eq(const struct stun_addr *a, const struct stun_addr *b)
+{
+	if (a->family != b->family)
+		return 0;
+	if (a->family == 4)
+		return memcmp(a->addr, b->addr, 4) == 0;
+	if (a->family == 6)
+		return memcmp(a->addr, b->addr, 16) == 0;
+	return 0;
+}
+
+int
+net_addr_eq(const struct stun_addr *a, const struct stun_addr *b)
+{
+	return net_ip_eq(a, b) && a->port == b->port;
+}
+
+int
+net_parse_port(const char *s, int allow_zero, uint16_t *port, char *err)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	/* Digits only: strtoul would accept a sign, spaces and "0x". */
+	if (s == NULL || *s == '\0') {
+		seterr(err, "empty port");
+		return -1;
+	}
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9') {
+			seterr(err, "port \"%s\" is not a number", s);
+			return -1;
+		}
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 65535) {            /* checked per digit: no overflow */
+			seterr(err, "port \"%s\" is out of range (1-65535)", s);
+			return -1;
+		}
+	}
+	if (v == 0 && !allow_zero) {
+		seterr(err, "port 0 is not allowed here");
+		return -1;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* Copy n bytes of src to dst as a string if it fits in dstlen. */
+static int
+copy_host(char *dst, size_t dstlen, const char *src, size_t n, char *err)
+{
+	if (n == 0) {
+		seterr(err, "empty host");
+		return -1;
+	}
+	if (n >= dstlen) {
+		seterr(err, "host name too long");
+		return -1;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int
+net_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, char *err)
+{
+	const char *colon, *close;
+	uint16_t p;
+
+	if (s == NULL || *s == '\0') {
+		seterr(err, "empty address");
+		return -1;
+	}
+	if (s[0] == '[') {
+		close = strchr(s, ']');
+		if (close == NULL) {
+			seterr(err, "\"%s\": missing ']'", s);
+			return -1;
+		}
+		if (close[1] != '\0' && close[1] != ':') {
+			seterr(err, "\"%s\": junk after ']'", s);
+			return -1;
+		}
+		if (close[1] == ':' && net_parse_port(close + 2, 0, &p, err) == -1)
+			return -1;
+		if (copy_host(host, hostlen, s + 1, (size_t)(close - s - 1), err) == -1)
+			return -1;
+		if (close[1] == ':')
+			*port = p;
+		return 0;
+	}
+	colon = strchr(s, ':');
+	if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+		/* Two or more colons: a bare IPv6 literal, no port. */
+		return copy_host(host, hostlen, s, strlen(s), err);
+	}
+	if (strchr(s, ']') != NULL) {
+		seterr(err, "\"%s\": ']' without '['", s);
+		return -1;
+	}
+	if (colon == NULL)
+		return copy_host(host, hostlen, s, strlen(s), err);
+	if (net_parse_port(colon + 1, 0, &p, err) == -1)
+		return -1;
+	if (copy_host(host, hostlen, s, (size_t)(colon - s), err) == -1)
+		return -1;
+	*port = p;
+	return 0;
+}
+
+int
+net_resolve(const char *host, uint16_t port, int family, struct stun_addr *out, char *err)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int rc;
+
+	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6) {
+		seterr(err, "unsupported address family %d", family);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_protocol = IPPROTO_UDP;
+	/* No AI_ADDRCONFIG: it hides ::1 on hosts whose only IPv6 address is
+	 * loopback, and the caller asked for a family on purpose. */
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0) {
+		seterr(err, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_addr != NULL && net_to_stun(ai->ai_addr, out) == 0) {
+			out->port = port;
+			freeaddrinfo(res);
+			return 0;
+		}
+	}
+	freeaddrinfo(res);
+	seterr(err, "%s: no %s address", host,
+	       family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "IPv4 or IPv6");
+	return -1;
+}
+
+int
+net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd;
+	char buf[NET_ADDRSTRLEN];
+
+	net_from_stun(dst, &ss, &sslen);
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd == -1) {
+		seterr(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Connecting a UDP socket only picks the route and source address;
+	 * nothing is sent. */
+	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1) {
+		seterr(err, "no route to %s: %s", net_fmt(dst, buf, sizeof(buf)), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	sslen = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    net_to_stun((struct sockaddr *)&ss, out) == -1) {
+		seterr(err, "getsockname: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	out->port = 0;
+	return 0;
+}
+
+int
+net_udp_bind(const struct stun_addr *addr, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd, fl, on = 1;
+	char buf[NET_ADDRSTRLEN];
+
+	net_from_stun(addr, &ss, &sslen);
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd == -1) {
+		seterr(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Non-blocking: one poll loop owns every socket.  Close-on-exec: the
+	 * sockets are nobody else's business. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		seterr(err, "fcntl: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* An IPv6 socket sees only IPv6: a v4-mapped peer would be a second,
+	 * different path to the same server.  SO_REUSEADDR is deliberately not
+	 * set: a fresh, exclusive port is what makes a NAT test meaningful. */
+	if (ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1) {
+		seterr(err, "IPV6_V6ONLY: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
+		seterr(err, "bind %s: %s", net_fmt(addr, buf, sizeof(buf)), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+net_sock_name(int fd, struct stun_addr *out, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		seterr(err, "getsockname: %s", strerror(errno));
+		return -1;
+	}
+	if (net_to_stun((struct sockaddr *)&ss, out) == -1) {
+		seterr(err, "getsockname: not an IPv4 or IPv6 socket");
+		return -1;
+	}
+	return 0;
+}
+
+int
+net_send(int fd, const struct stun_addr *to, const void *buf, size_t len, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	ssize_t n;
+	int tries;
+	char a[NET_ADDRSTRLEN];
+
+	net_from_stun(to, &ss, &sslen);
+	for (tries = 0; tries < 3; tries++) {   /* a signal may interrupt; bounded */
+		n = sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sslen);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (n < 0) {
+		seterr(err, "send to %s: %s", net_fmt(to, a, sizeof(a)), strerror(errno));
+		return -1;
+	}
+	if ((size_t)n != len) {
+		seterr(err, "send to %s: short write (%zd of %zu bytes)",
+		       net_fmt(to, a, sizeof(a)), n, len);
+		return -1;
+	}
+	return 0;
+}
+
+long
+net_recv(int fd, void *buf, size_t cap, struct stun_addr *from, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	ssize_t n;
+	int tries;
+
+	/* A datagram longer than cap is truncated to cap (recvfrom(2)); the
+	 * STUN length check then rejects it. */
+	for (tries = 0; tries < 3; tries++) {
+		sslen = sizeof(ss);
+		n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&ss, &sslen);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		seterr(err, "recv: %s", strerror(errno));
+		return -1;
+	}
+	if (net_to_stun((struct sockaddr *)&ss, from) == -1) {
+		seterr(err, "recv: sender is not IPv4 or IPv6");
+		return -1;
+	}
+	return (long)n;
+}
+
+/* The rest of len bytes from /dev/urandom; for systems without getentropy. */
+static int
+urandom_fill(unsigned char *p, size_t len)
+{
+	int fd, tries = 0;
+	ssize_t n;
+
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	while (len > 0) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR && ++tries < 100)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+net_random(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	/* getentropy(3) gives at most 256 bytes per call (POSIX 2024). */
+	while (len > 0) {
+		size_t n = len < 256 ? len : 256;
+
+		if (getentropy(p, n) == -1)
+			return urandom_fill(p, len);
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+uint64_t
+net_now_ms(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid pointer on any system that
+	 * has it; wall-clock steps must never move a deadline. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
