@@ -96,7 +96,7 @@ enum stun_status {
 	STUN_ERR_NOT_FOUND,          /* getter: attribute absent */
 	STUN_ERR_NO_COOKIE,          /* XOR address in a message without the magic cookie */
 	STUN_ERR_NOSPACE,            /* encoder: output buffer too small */
-	STUN_ERR_ARG,                /* encoder: argument out of range */
+	STUN_ERR_ARG,                /* argument out of range (encoder), or a NULL / wrong-kind argument */
 	STUN_ERR__COUNT
 };
 
@@ -117,7 +117,9 @@ struct stun_attr {
 /*
  * A decoded message.  It points into the caller's buffer, which must outlive
  * it.  Attributes are in wire order; a getter returns the first of a type
- * (RFC 5389 section 15: later duplicates are ignored).
+ * (RFC 5389 section 15: later duplicates are ignored).  Every attribute is
+ * recorded in attrs, unknown ones too (so stun_get_bytes reaches them);
+ * "skipped" below means not validated and not an error.
  */
 struct stun_msg {
 	const uint8_t *buf;
@@ -146,6 +148,10 @@ const char *stun_strerror(int status);
  * MESSAGE-INTEGRITY and FINGERPRINT, and verifies FINGERPRINT when present.
  * Unknown comprehension-required attributes are listed in msg->unknown, not
  * rejected.  Unknown comprehension-optional attributes are skipped.
+ * The RFC 3489 form (no cookie) is parsed by the same rules: RFC 3489 made
+ * every value a multiple of four, so it never needs padding, and the
+ * RFC 5389 padded parse accepts it unchanged.  Padding bytes may hold
+ * anything (RFC 5769 pads with spaces) and are never inspected.
  */
 enum stun_status stun_decode(const uint8_t *buf, size_t len, struct stun_msg *msg);
 
@@ -166,7 +172,9 @@ int stun_find(const struct stun_msg *msg, uint16_t type);
 enum stun_status stun_get_addr(const struct stun_msg *msg, uint16_t type, struct stun_addr *out);
 
 /* The mapped address a response reports: XOR-MAPPED-ADDRESS (0x0020, then
- * 0x8020) when the message carries the cookie, else MAPPED-ADDRESS. */
+ * 0x8020) when the message carries the cookie, else MAPPED-ADDRESS (also
+ * when a cookie message has no XOR form: an RFC 3489 server echoes the
+ * cookie in the tid but sends only MAPPED-ADDRESS). */
 enum stun_status stun_get_mapped(const struct stun_msg *msg, struct stun_addr *out);
 
 /* CHANGE-REQUEST flags (STUN_CHANGE_IP | STUN_CHANGE_PORT; other bits dropped). */
@@ -193,7 +201,8 @@ enum stun_status stun_get_bytes(const struct stun_msg *msg, uint16_t type,
  * to the attribute, with the header length counting up to and including
  * MESSAGE-INTEGRITY.  For short-term credentials the key is the password;
  * for long-term credentials it is stun_long_term_key().  Returns STUN_OK,
- * STUN_ERR_NO_INTEGRITY or STUN_ERR_INTEGRITY.
+ * STUN_ERR_NO_INTEGRITY or STUN_ERR_INTEGRITY (STUN_ERR_ARG for a NULL key
+ * with keylen > 0).
  */
 enum stun_status stun_check_integrity(const struct stun_msg *msg,
                                       const uint8_t *key, size_t keylen);
@@ -209,7 +218,10 @@ uint32_t stun_fingerprint(const uint8_t *data, size_t len);
 /*
  * Encoder.  Errors are sticky: after the first failure every further call
  * does nothing and stun_enc_finish() returns that failure, so a caller can
- * add attributes without checking each call.
+ * add attributes without checking each call.  Failures: STUN_ERR_NOSPACE
+ * (buffer, or the message would exceed STUN_MAX_MSG), STUN_ERR_NO_COOKIE,
+ * STUN_ERR_ARG (bad argument, or any attribute after FINGERPRINT, or one
+ * other than FINGERPRINT after MESSAGE-INTEGRITY).
  */
 struct stun_enc {
 	uint8_t *buf;
@@ -226,12 +238,17 @@ void stun_enc_init(struct stun_enc *e, uint8_t *buf, size_t cap, uint16_t type,
 /* Any address attribute; XOR-MAPPED-ADDRESS (both codes) is XORed here and
  * needs the cookie in the tid (else STUN_ERR_NO_COOKIE). */
 void stun_enc_addr(struct stun_enc *e, uint16_t type, const struct stun_addr *a);
+/* flags may hold only STUN_CHANGE_IP | STUN_CHANGE_PORT (else STUN_ERR_ARG). */
 void stun_enc_change_request(struct stun_enc *e, uint32_t flags);
 void stun_enc_response_port(struct stun_enc *e, uint16_t port);
-/* Any attribute from raw bytes, zero-padded to a multiple of four. */
+/* Any attribute from raw bytes, zero-padded to a multiple of four.  The
+ * value must pass the decoder's rule for its type, and MESSAGE-INTEGRITY /
+ * FINGERPRINT are refused (use the functions below); else STUN_ERR_ARG. */
 void stun_enc_bytes(struct stun_enc *e, uint16_t type, const void *val, size_t len);
 /* ERROR-CODE; code 300..699, reason may be NULL. */
 void stun_enc_error(struct stun_enc *e, int code, const char *reason);
+/* UNKNOWN-ATTRIBUTES; in the RFC 3489 form (no cookie) an odd list repeats
+ * its last type (RFC 3489 11.2.10), in the RFC 5389 form it is padded. */
 void stun_enc_unknown_attrs(struct stun_enc *e, const uint16_t *types, size_t n);
 /* MESSAGE-INTEGRITY over what is encoded so far, with this key. */
 void stun_enc_integrity(struct stun_enc *e, const uint8_t *key, size_t keylen);
