@@ -101,6 +101,8 @@ void hash_sha1_update(struct hash_sha1 *c, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
+	if (len == 0)
+		return;         /* data may be NULL: memcpy must not see it */
 	c->total += len;
 	if (c->fill > 0) {
 		size_t take = HASH_BLOCK_LEN - c->fill;
@@ -301,6 +303,8 @@ void hash_md5_update(struct hash_md5 *c, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
+	if (len == 0)
+		return;         /* data may be NULL: memcpy must not see it */
 	c->total += len;
 	if (c->fill > 0) {
 		size_t take = HASH_BLOCK_LEN - c->fill;
@@ -358,6 +362,8 @@ uint32_t hash_crc32_update(uint32_t crc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
+	if (len == 0)
+		return crc;
 	crc = ~crc;
 	for (size_t i = 0; i < len; i++) {
 		crc ^= p[i];

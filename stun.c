@@ -548,3 +548,249 @@ void stun_long_term_key(const char *username, size_t ulen, const char *realm, si
 	hash_md5_update(&c, password, plen);
 	hash_md5_final(&c, key);
 }
+
+/* ------------------------------------------------------------ encoder */
+
+static void enc_fail(struct stun_enc *e, enum stun_status st)
+{
+	if (e->err == STUN_OK)
+		e->err = st;
+}
+
+/* Type of the last attribute encoded so far, or -1: the encoder keeps no
+ * extra state, so it walks what it wrote (at most STUN_MAX_MSG bytes). */
+static int enc_last_type(const struct stun_enc *e)
+{
+	size_t off = STUN_HEADER_LEN;
+	int last = -1;
+
+	while (off + 4 <= e->len) {
+		last = get16(e->buf + off);
+		off += 4 + pad4(get16(e->buf + off + 2));
+	}
+	return last;
+}
+
+/*
+ * Append an attribute header for vlen value bytes, zero the padding, update
+ * the header length, and return where the value goes; NULL after an error.
+ * Enforces the RFC 5389 15.4/15.5 order: after MESSAGE-INTEGRITY only
+ * FINGERPRINT, after FINGERPRINT nothing.
+ */
+static uint8_t *enc_put(struct stun_enc *e, uint16_t type, size_t vlen)
+{
+	int last;
+	size_t need;
+	uint8_t *p;
+
+	if (e->err != STUN_OK)
+		return NULL;
+	last = enc_last_type(e);
+	if (last == STUN_ATTR_FINGERPRINT ||
+	    (last == STUN_ATTR_MESSAGE_INTEGRITY && type != STUN_ATTR_FINGERPRINT) ||
+	    vlen > 0xFFFF) {
+		enc_fail(e, STUN_ERR_ARG);
+		return NULL;
+	}
+	need = 4 + pad4(vlen);
+	/* Both sides are bounded (len <= cap, len <= STUN_MAX_MSG), so the
+	 * subtractions cannot wrap.  The cap keeps every message decodable. */
+	if (need > e->cap - e->len || need > STUN_MAX_MSG - e->len) {
+		enc_fail(e, STUN_ERR_NOSPACE);
+		return NULL;
+	}
+	p = e->buf + e->len;
+	put16(p, type);
+	put16(p + 2, (uint16_t)vlen);
+	memset(p + 4 + vlen, 0, pad4(vlen) - vlen);
+	e->len += need;
+	put16(e->buf + 2, (uint16_t)(e->len - STUN_HEADER_LEN));
+	return p + 4;
+}
+
+void stun_enc_init(struct stun_enc *e, uint8_t *buf, size_t cap, uint16_t type,
+                   const uint8_t tid[STUN_TID_LEN])
+{
+	memset(e, 0, sizeof *e);
+	e->buf = buf;
+	e->cap = cap;
+	e->err = STUN_OK;
+	if (buf == NULL || tid == NULL || (type & 0xC000)) {
+		e->err = STUN_ERR_ARG;
+		return;
+	}
+	memcpy(e->tid, tid, STUN_TID_LEN);
+	if (cap < STUN_HEADER_LEN) {
+		e->err = STUN_ERR_NOSPACE;
+		return;
+	}
+	put16(buf, type);
+	put16(buf + 2, 0);
+	memcpy(buf + 4, tid, STUN_TID_LEN);
+	e->len = STUN_HEADER_LEN;
+}
+
+void stun_enc_addr(struct stun_enc *e, uint16_t type, const struct stun_addr *a)
+{
+	uint8_t mask[STUN_TID_LEN];
+	size_t alen;
+	uint8_t *v;
+
+	if (e->err != STUN_OK)
+		return;
+	if (a == NULL || !is_addr_type(type) || (a->family != 4 && a->family != 6)) {
+		enc_fail(e, STUN_ERR_ARG);
+		return;
+	}
+	memset(mask, 0, sizeof mask);
+	if (is_xor_type(type)) {
+		if (!stun_tid_has_cookie(e->tid)) {
+			enc_fail(e, STUN_ERR_NO_COOKIE);
+			return;
+		}
+		memcpy(mask, e->tid, STUN_TID_LEN);   /* cookie, then the 96-bit ID */
+	}
+	alen = a->family == 4 ? 4 : 16;
+	v = enc_put(e, type, 4 + alen);
+	if (v == NULL)
+		return;
+	v[0] = 0;
+	v[1] = a->family == 4 ? 0x01 : 0x02;
+	put16(v + 2, (uint16_t)(a->port ^ get16(mask)));
+	for (size_t i = 0; i < alen; i++)
+		v[4 + i] = a->addr[i] ^ mask[i];
+}
+
+void stun_enc_change_request(struct stun_enc *e, uint32_t flags)
+{
+	uint8_t *v;
+
+	if (e->err != STUN_OK)
+		return;
+	/* RFC 5780 7.2: the other bits must be zero; refuse rather than send them. */
+	if (flags & ~(uint32_t)(STUN_CHANGE_IP | STUN_CHANGE_PORT)) {
+		enc_fail(e, STUN_ERR_ARG);
+		return;
+	}
+	v = enc_put(e, STUN_ATTR_CHANGE_REQUEST, 4);
+	if (v != NULL)
+		put32(v, flags);
+}
+
+void stun_enc_response_port(struct stun_enc *e, uint16_t port)
+{
+	uint8_t *v = enc_put(e, STUN_ATTR_RESPONSE_PORT, 4);
+
+	/* RFC 5780 7.5: the port, then two bytes of padding inside the value. */
+	if (v != NULL) {
+		put16(v, port);
+		put16(v + 2, 0);
+	}
+}
+
+void stun_enc_bytes(struct stun_enc *e, uint16_t type, const void *val, size_t len)
+{
+	uint8_t *v;
+
+	if (e->err != STUN_OK)
+		return;
+	/* MESSAGE-INTEGRITY and FINGERPRINT are computed, never copied; every
+	 * other value must pass the decoder's rule for its type. */
+	if ((val == NULL && len > 0) || len > 0xFFFF || type == STUN_ATTR_MESSAGE_INTEGRITY ||
+	    type == STUN_ATTR_FINGERPRINT || check_value(type, val, len) != STUN_OK) {
+		enc_fail(e, STUN_ERR_ARG);
+		return;
+	}
+	v = enc_put(e, type, len);
+	if (v != NULL && len > 0)
+		memcpy(v, val, len);
+}
+
+void stun_enc_error(struct stun_enc *e, int code, const char *reason)
+{
+	size_t rlen = 0;
+	uint8_t *v;
+
+	if (e->err != STUN_OK)
+		return;
+	/* Bounded scan (strnlen is not C11): stop one past the cap. */
+	while (reason != NULL && rlen <= STUN_MAX_TEXT && reason[rlen] != '\0')
+		rlen++;
+	if (code < 300 || code > 699 || rlen > STUN_MAX_TEXT) {
+		enc_fail(e, STUN_ERR_ARG);
+		return;
+	}
+	v = enc_put(e, STUN_ATTR_ERROR_CODE, 4 + rlen);
+	if (v == NULL)
+		return;
+	/* RFC 5389 15.6: 21 reserved bits, class (hundreds), number (0..99). */
+	v[0] = 0;
+	v[1] = 0;
+	v[2] = (uint8_t)(code / 100);
+	v[3] = (uint8_t)(code % 100);
+	if (rlen > 0)
+		memcpy(v + 4, reason, rlen);
+}
+
+void stun_enc_unknown_attrs(struct stun_enc *e, const uint16_t *types, size_t n)
+{
+	size_t count;
+	uint8_t *v;
+
+	if (e->err != STUN_OK)
+		return;
+	if ((types == NULL && n > 0) || n > 0xFFFF / 2 - 1) {
+		enc_fail(e, STUN_ERR_ARG);
+		return;
+	}
+	/* RFC 3489 11.2.10 wants a list whose length is a multiple of four and
+	 * repeats one type to get there; RFC 5389 15.9 pads instead.  Repeat in
+	 * the RFC 3489 form so old clients, which do not expect padding, parse it. */
+	count = n;
+	if (!stun_tid_has_cookie(e->tid) && n % 2 == 1)
+		count = n + 1;
+	v = enc_put(e, STUN_ATTR_UNKNOWN_ATTRIBUTES, 2 * count);
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		put16(v + 2 * i, types[i < n ? i : n - 1]);
+}
+
+void stun_enc_integrity(struct stun_enc *e, const uint8_t *key, size_t keylen)
+{
+	uint8_t *v;
+	size_t at;
+
+	if (e->err != STUN_OK)
+		return;
+	if (key == NULL && keylen > 0) {
+		enc_fail(e, STUN_ERR_ARG);
+		return;
+	}
+	/* enc_put has already set the header length to end at MESSAGE-INTEGRITY,
+	 * exactly the value RFC 5389 15.4 says the HMAC must see. */
+	v = enc_put(e, STUN_ATTR_MESSAGE_INTEGRITY, MI_LEN);
+	if (v == NULL)
+		return;
+	at = (size_t)(v - e->buf) - 4;
+	hash_hmac_sha1(key, keylen, e->buf, at, v);
+}
+
+void stun_enc_fingerprint(struct stun_enc *e)
+{
+	uint8_t *v = enc_put(e, STUN_ATTR_FINGERPRINT, FP_LEN);
+
+	if (v != NULL)
+		put32(v, stun_fingerprint(e->buf, (size_t)(v - e->buf) - 4));
+}
+
+enum stun_status stun_enc_finish(struct stun_enc *e, size_t *len)
+{
+	if (e == NULL)
+		return STUN_ERR_ARG;
+	if (e->err != STUN_OK)
+		return (enum stun_status)e->err;
+	if (len != NULL)
+		*len = e->len;
+	return STUN_OK;
+}
