@@ -80,7 +80,7 @@ help_text(FILE *f)
 	    DEFAULT_SERVER);
 }
 
-/* A usage error: one line naming it, the synopsis, exit 2. */
+/* A usage error: exactly one line naming it, exit 2. */
 static void
 usage_error(const char *fmt, ...)
 {
@@ -90,8 +90,7 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	usage_text(stderr);
+	fputs(" (see natcheck --help)\n", stderr);
 	exit(NAT_EXIT_USAGE);
 }
 
@@ -149,8 +148,7 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 		usage_error("--serve: at most two addresses, got '%s'", spec);
 
 	/* Only literals: a server must know exactly which addresses it owns. */
-	if (net_resolve(first, port, AF_UNSPEC, &a1, err) == -1 ||
-	    !is_ip_literal(first))
+	if (!is_ip_literal(first) || net_resolve(first, port, AF_UNSPEC, &a1, err) == -1)
 		usage_error("--serve: '%s' is not an IP address", first);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->software = "natcheck " NATCHECK_VERSION;
@@ -158,8 +156,8 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 	cfg->ep[2] = a1;
 	cfg->ep[2].port = alt_port;
 	if (comma) {
-		if (net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1 ||
-		    !is_ip_literal(comma + 1))
+		if (!is_ip_literal(comma + 1) ||
+		    net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1)
 			usage_error("--serve: '%s' is not an IP address", comma + 1);
 		if (a2.family != a1.family)
 			usage_error("--serve: %s and %s are of different address families",
@@ -303,6 +301,14 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
+	}
+	/* Server operands must at least be well formed; resolving comes later. */
+	for (size_t k = 0; k < o->lo.nservers; k++) {
+		char host[256], err[NET_ERRLEN];
+		uint16_t port = DEFAULT_PORT;
+
+		if (net_split_hostport(o->lo.servers[k], host, sizeof(host), &port, err) == -1)
+			usage_error("server '%s': %s", o->lo.servers[k], err);
 	}
 	o->lo.family = o->family4 ? AF_INET : o->family6 ? AF_INET6 : AF_UNSPEC;
 	if (!o->timeout_set)

@@ -1,0 +1,220 @@
+"""End to end: natcheck against its own server on loopback, and its error paths.
+
+Usage: python3 tests/e2e/detect_loopback.py ./natcheck
+
+Only 127.0.0.0/8 is contacted.  The cases that need a name lookup or a
+missing address family run inside `unshare -n` (a network namespace with
+nothing in it, root only), so no packet can leave the machine; without root
+they are reported as skipped.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stunlib import Checks, Server, free_udp_ports, parse_attrs, run, xor_mapped  # noqa: E402
+
+NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
+c = Checks()
+
+
+def jrun(args, timeout=30):
+    rc, out, err, secs = run([NATCHECK, "--json", *args], timeout)
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        doc = None
+        print(f"      (stdout was not one JSON object: {e}: {out!r})")
+    return rc, doc, err, secs
+
+
+def one_line(err):
+    return len(err.strip().splitlines()) == 1 and err.startswith("natcheck: ")
+
+
+class FakeServer:
+    """A misbehaving server on 127.0.0.1: `mode` is 'garbage' or 'partial'."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", free_udp_ports(1)[0]))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if len(data) < 20:
+                continue
+            if self.mode == "garbage":
+                # Looks like a STUN response with our transaction ID, but the
+                # attribute claims more bytes than the datagram holds.
+                body = struct.pack("!HH", 0x0020, 200) + b"\x00\x01\x00\x00"
+                self.sock.sendto(struct.pack("!HH", 0x0101, len(body)) + data[4:20] + body, peer)
+            elif self.mode == "partial":
+                # A plain RFC 8489 server: answers, but has no alternate
+                # address and silently ignores CHANGE-REQUEST.
+                if any(t == 0x0003 for t, _ in parse_attrs(data)):
+                    continue
+                body = xor_mapped(peer[0], peer[1])
+                self.sock.sendto(struct.pack("!HH", 0x0101, len(body)) + data[4:20] + body, peer)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def synopsis_from_man():
+    """The SYNOPSIS of man/natcheck.1 as rendered by mandoc, whitespace folded."""
+    man = os.path.join(os.path.dirname(NATCHECK), "man", "natcheck.1")
+    text = subprocess.run(["mandoc", "-Tascii", man], capture_output=True, text=True).stdout
+    text = re.sub(r".\x08", "", text)
+    part = text.split("SYNOPSIS", 1)[1].split("DESCRIPTION", 1)[0]
+    return " ".join(part.split())
+
+
+with Server(NATCHECK) as srv:
+    target = f"127.0.0.1:{srv.port}"
+
+    rc, out, err, secs = run([NATCHECK, target])
+    c.check("text: Open Internet, exit 0", rc == 0 and "Open Internet" in out, f"rc={rc} out={out!r} err={err!r}")
+    c.check("text: alternate address shown",
+            f"127.0.0.2:{srv.alt_port}" in out, out)
+
+    rc, doc, err, secs = jrun([target])
+    ok = doc is not None
+    c.check("json: one object, exit 0", ok and rc == 0, f"rc={rc} err={err!r}")
+    if ok:
+        c.check("json: type open", doc["type"] == "open", doc["type"])
+        c.check("json: nat false", doc["nat"] is False)
+        c.check("json: mapping endpoint-independent", doc["mapping"] == "endpoint-independent", doc["mapping"])
+        c.check("json: filtering endpoint-independent", doc["filtering"] == "endpoint-independent", doc["filtering"])
+        c.check("json: hairpinning null without a NAT", doc["hairpinning"] is None, doc["hairpinning"])
+        c.check("json: local equals mapped, on 127.0.0.1",
+                doc["local"] == doc["mapped"] and doc["local"].startswith("127.0.0.1:"), (doc["local"], doc["mapped"]))
+        c.check("json: server and alternate",
+                doc["server"] == target and doc["alternate"] == f"127.0.0.2:{srv.alt_port}",
+                (doc["server"], doc["alternate"]))
+        names = {t["name"] for t in doc["tests"]}
+        c.check("json: tests carry name, result, rtt, retransmissions",
+                all({"name", "result", "rtt_ms", "retransmissions"} <= set(t) for t in doc["tests"])
+                and "binding" in names, doc["tests"])
+        c.check("json: every test answered", all(t["result"] == "answered" for t in doc["tests"]
+                                                  if t["result"] != "not-run"), doc["tests"])
+        c.check("json: elapsed_ms and warnings", isinstance(doc["elapsed_ms"], int)
+                and isinstance(doc["warnings"], list) and doc["warnings"] == [], (doc["elapsed_ms"], doc["warnings"]))
+
+    rc, out, err, _ = run([NATCHECK, "-q", target])
+    c.check("-q: the verdict word only", rc == 0 and out == "open\n", repr(out))
+
+    # Fresh ports every run: the same verdict, different local ports.
+    _, d1, _, _ = jrun([target])
+    _, d2, _, _ = jrun([target])
+    c.check("two runs: same verdict, fresh local ports",
+            d1 and d2 and d1["type"] == d2["type"] == "open" and d1["local"] != d2["local"],
+            (d1 and d1["local"], d2 and d2["local"]))
+
+    # -b pins the mapping socket's port and warns, run after run.
+    pin = free_udp_ports(1)[0]
+    for i in (1, 2):
+        rc, doc, err, _ = jrun(["-b", f"127.0.0.1:{pin}", target])
+        c.check(f"-b run {i}: pinned port used, warning on stderr and in JSON",
+                doc is not None and doc["local"] == f"127.0.0.1:{pin}" and "pinned with -b" in err
+                and any("pinned with -b" in w for w in doc["warnings"]) and doc["type"] == "open",
+                f"rc={rc} err={err!r}")
+
+    rc, doc, err, _ = jrun(["--rfc3489-timing", target])
+    c.check("--rfc3489-timing: same verdict", doc is not None and doc["type"] == "open", err)
+
+    rc, doc, err, _ = jrun(["-v", target])
+    c.check("-v: one stderr line per send and answer",
+            doc is not None and "send    binding" in err and "answer  binding" in err and "rtt" in err, err[:500])
+
+    rc = srv.stop()
+    c.check("server stops cleanly on SIGTERM", rc == 0, f"rc={rc}")
+
+# Nothing answers: UDP blocked, decided at -t and not later.
+port = free_udp_ports(1)[0]
+rc, doc, err, secs = jrun(["-t", "1", f"127.0.0.1:{port}"])
+c.check("silent server: udp-blocked, exit 15", rc == 15 and doc and doc["type"] == "udp-blocked", f"rc={rc}")
+c.check("silent server: no hang past -t", secs < 1 + 1.0, f"{secs:.2f} s")
+
+with FakeServer("garbage") as fake:
+    rc, doc, err, secs = jrun(["-t", "1", f"127.0.0.1:{fake.port}"])
+    c.check("garbage server: unknown (not udp-blocked), exit 16",
+            rc == 16 and doc and doc["type"] == "unknown", f"rc={rc} doc={doc}")
+    c.check("garbage server: a clear line names malformed answers",
+            "malformed" in err and doc and doc["ignored"]["malformed"] > 0, err)
+    c.check("garbage server: bounded by -t", secs < 2.0, f"{secs:.2f} s")
+
+with FakeServer("partial") as fake:
+    rc, doc, err, secs = jrun(["-t", "1", f"127.0.0.1:{fake.port}"])
+    c.check("partial server: type unknown, exit 16", rc == 16 and doc and doc["type"] == "unknown",
+            f"rc={rc} doc={doc}")
+    c.check("partial server: filtering unknown, mapped address still reported",
+            doc and doc["filtering"] == "unknown" and doc["mapped"] is not None, doc)
+    c.check("partial server: warning says what could not be tested",
+            "natcheck: warning:" in err and "alternate" in err, err)
+
+# Usage errors: one line each, exit 2.
+for name, args in [
+    ("unknown option", ["-x", "127.0.0.1"]),
+    ("-4 with -6", ["-4", "-6", "127.0.0.1"]),
+    ("--json with -q", ["--json", "-q", "127.0.0.1"]),
+    ("-t not a number", ["-t", "abc", "127.0.0.1"]),
+    ("-t out of range", ["-t", "0", "127.0.0.1"]),
+    ("port 0", ["127.0.0.1:0"]),
+    ("port 99999", ["127.0.0.1:99999"]),
+    ("port not a number", ["127.0.0.1:abc"]),
+    ("unclosed bracket", ["[::1:3478"]),
+    ("-p without --serve", ["-p", "3478", "127.0.0.1"]),
+    ("--serve with an operand", ["--serve", "127.0.0.1", "127.0.0.1"]),
+    ("--serve with a name", ["--serve", "localhost"]),
+    ("--serve same ports", ["--serve", "127.0.0.1", "-p", "4000", "--alt-port", "4000"]),
+]:
+    rc, out, err, _ = run([NATCHECK, *args])
+    c.check(f"usage error, {name}: exit 2, one line", rc == 2 and one_line(err) and out == "",
+            f"rc={rc} err={err!r}")
+
+# Name resolution and a missing address family, with no network at all.
+if os.geteuid() == 0 and shutil.which("unshare"):
+    rc, out, err, secs = run(["unshare", "-n", NATCHECK, "-t", "1", "no-such-host.invalid"])
+    c.check("unresolvable name: exit 1, one line", rc == 1 and one_line(err) and "cannot resolve" in err,
+            f"rc={rc} err={err!r}")
+    rc, out, err, secs = run(["unshare", "-n", NATCHECK, "-6", "-t", "1", "[2001:db8::1]:3478"])
+    c.check("no IPv6 route: exit 1, one line", rc == 1 and one_line(err), f"rc={rc} err={err!r}")
+else:
+    print("skip  unresolvable name / missing family (needs root and unshare)")
+rc, out, err, _ = run([NATCHECK, "-6", "-t", "1", "127.0.0.1"])
+c.check("-6 with an IPv4 literal: exit 1, one line", rc == 1 and one_line(err), f"rc={rc} err={err!r}")
+
+# Help, version, and the manual's SYNOPSIS word for word.
+rc, out, err, _ = run([NATCHECK, "--version"])
+c.check("--version", rc == 0 and re.match(r"^natcheck \d+\.\d+\.\d+\n$", out), repr(out))
+rc, out, err, _ = run([NATCHECK, "--help"])
+usage = out.split("\n\n", 1)[0].replace("usage:", "").replace("       natcheck", " natcheck")
+if shutil.which("mandoc"):
+    syn = synopsis_from_man()
+    c.check("--help usage matches the manual's SYNOPSIS", " ".join(usage.split()) == syn,
+            f"\n  help: {' '.join(usage.split())}\n  man:  {syn}")
+else:
+    print("skip  --help vs SYNOPSIS (mandoc missing)")
+
+c.finish()

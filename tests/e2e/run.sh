@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Run every end-to-end test script in tests/e2e/ against a built natcheck.
+# Each script talks only to 127.0.0.0/8 (or to nothing, inside `unshare -n`),
+# prints one line per check and ends with "N passed, M failed".
+set -u
+natcheck=${1:-./natcheck}
+here=$(dirname "$0")
+
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "e2e: python3 is missing (Debian package python3)"
+	exit 1
+fi
+
+passed=0 failed=0 status=0
+for t in "$here"/*.py; do
+	case $(basename "$t") in stunlib.py|_*) continue ;; esac
+	echo "== $t"
+	out=$(timeout 300 python3 "$t" "$natcheck" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	if [ -n "$last" ]; then
+		passed=$((passed + $(echo "$last" | cut -d' ' -f1)))
+		failed=$((failed + $(echo "$last" | cut -d' ' -f3)))
+	fi
+	if [ $rc -ne 0 ]; then
+		echo "e2e: $t exited with status $rc"
+		status=1
+		[ -n "$last" ] || failed=$((failed + 1))
+	fi
+done
+echo "e2e: $passed passed, $failed failed"
+exit $status
