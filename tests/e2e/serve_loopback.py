@@ -1,0 +1,522 @@
+#!/usr/bin/env python3
+"""natcheck --serve on real loopback sockets (python3 standard library only).
+
+    python3 tests/e2e/serve_loopback.py ./natcheck
+
+Starts `natcheck --serve 127.0.0.1,127.0.0.2 -p P --alt-port Q -v` on free
+ports and checks, for both header forms, every CHANGE-REQUEST combination
+sent to each of the four endpoints: the reply's real source address and
+port (as recvfrom() reports it) and every address attribute in it.  Then
+RESPONSE-PORT, RESPONSE-ADDRESS, garbage, a malformed request (400), an
+unknown attribute (420), a burst, and a clean stop on SIGTERM.  A second
+server on one address (::1, or 127.0.0.1 without IPv6) checks the 420 for
+"change IP" and a clean stop on SIGINT.
+
+Talks to 127.0.0.0/8 and ::1 only.  Ends only the servers it started, by
+PID.  Prints one line per check and "N passed, M failed" last.
+"""
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+COOKIE = 0x2112A442
+A1, A2 = "127.0.0.1", "127.0.0.2"
+THIRD = "127.0.0.3"             # a "third party" that must never hear from us
+
+ATTR = {
+    "MAPPED-ADDRESS": 0x0001, "RESPONSE-ADDRESS": 0x0002, "CHANGE-REQUEST": 0x0003,
+    "SOURCE-ADDRESS": 0x0004, "CHANGED-ADDRESS": 0x0005, "ERROR-CODE": 0x0009,
+    "UNKNOWN-ATTRIBUTES": 0x000A, "REFLECTED-FROM": 0x000B,
+    "XOR-MAPPED-ADDRESS": 0x0020, "PADDING": 0x0026, "RESPONSE-PORT": 0x0027,
+    "SOFTWARE": 0x8022, "FINGERPRINT": 0x8028, "RESPONSE-ORIGIN": 0x802B,
+    "OTHER-ADDRESS": 0x802C,
+}
+CHANGE_IP, CHANGE_PORT = 0x04, 0x02
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"ok    {name}", flush=True)
+        else:
+            self.failed += 1
+            print(f"FAIL  {name}" + (f": {detail}" if detail else ""), flush=True)
+        return ok
+
+
+# ------------------------------------------------------------------ codec
+
+def attr(t, value):
+    pad = (4 - len(value) % 4) % 4
+    return struct.pack("!HH", t, len(value)) + value + b"\0" * pad
+
+
+def addr_value(host, port):
+    if ":" in host:
+        return struct.pack("!BBH", 0, 2, port) + socket.inet_pton(socket.AF_INET6, host)
+    return struct.pack("!BBH", 0, 1, port) + socket.inet_aton(host)
+
+
+def request(cookie, attrs=b"", mtype=0x0001, length=None):
+    """A request and its 16-byte transaction ID (cookie + 12, or 16 random)."""
+    if cookie:
+        tid = struct.pack("!I", COOKIE) + os.urandom(12)
+    else:
+        tid = os.urandom(16)
+        while tid[:4] == struct.pack("!I", COOKIE):
+            tid = os.urandom(16)
+    n = len(attrs) if length is None else length
+    return struct.pack("!HH", mtype, n) + tid + attrs, tid
+
+
+def parse(msg):
+    """(type, tid, [(type, value)], fingerprint_ok or None); raises ValueError."""
+    if len(msg) < 20:
+        raise ValueError("short reply")
+    mtype, mlen = struct.unpack("!HH", msg[:4])
+    if 20 + mlen != len(msg) or mlen % 4:
+        raise ValueError(f"bad length {mlen} for {len(msg)} bytes")
+    attrs, off, fp = [], 20, None
+    while off < len(msg):
+        if off + 4 > len(msg):
+            raise ValueError("truncated attribute header")
+        t, n = struct.unpack("!HH", msg[off:off + 4])
+        if off + 4 + n > len(msg):
+            raise ValueError("truncated attribute")
+        v = msg[off + 4:off + 4 + n]
+        if t == ATTR["FINGERPRINT"]:
+            want = (zlib.crc32(msg[:off]) ^ 0x5354554E) & 0xFFFFFFFF
+            fp = n == 4 and struct.unpack("!I", v)[0] == want
+            if off + 8 != len(msg):
+                fp = False      # not last
+        attrs.append((t, v))
+        off += 4 + ((n + 3) & ~3)
+    return mtype, msg[4:20], attrs, fp
+
+
+def get(attrs, name):
+    for t, v in attrs:
+        if t == ATTR[name]:
+            return v
+    return None
+
+
+def addr_of(v, tid=None):
+    """(host, port) of an address attribute; XORed when tid is given."""
+    if v is None or len(v) < 8:
+        return None
+    fam, port = v[1], struct.unpack("!H", v[2:4])[0]
+    raw = v[4:]
+    if tid is not None:
+        port ^= COOKIE >> 16
+        raw = bytes(a ^ b for a, b in zip(raw, tid))
+    if fam == 1 and len(raw) == 4:
+        return socket.inet_ntoa(raw), port
+    if fam == 2 and len(raw) == 16:
+        return socket.inet_ntop(socket.AF_INET6, raw), port
+    return None
+
+
+def error_of(attrs):
+    v = get(attrs, "ERROR-CODE")
+    if v is None or len(v) < 4:
+        return None, ""
+    return (v[2] & 7) * 100 + v[3], v[4:].decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------- sockets
+
+def udp(host, port=0, timeout=1.0):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind((host, port))
+    s.settimeout(timeout)
+    return s
+
+
+def recv_match(sock, tid, seconds):
+    """The first datagram with this transaction ID within `seconds`, as
+    (data, (host, port)), or None.  Others are skipped (bounded by time)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            data, src = sock.recvfrom(65535)
+        except socket.timeout:
+            return None
+        if data[4:20] == tid:
+            return data, src[:2]
+
+
+def exchange(sock, dst, req, tid, tries=3, wait=1.0, rx=None):
+    """Send req to dst up to `tries` times; the matching reply on rx (default
+    sock) or None.  Loopback loses nothing, but every wait is bounded."""
+    rx = rx or sock
+    for _ in range(tries):
+        sock.sendto(req, dst)
+        got = recv_match(rx, tid, wait)
+        if got:
+            return got
+    return None
+
+
+def free_port_pair(hosts):
+    """Two distinct UDP ports free on every host (bounded attempts)."""
+    for _ in range(100):
+        ports = []
+        for _ in range(2):
+            s = udp(hosts[0])
+            ports.append(s.getsockname()[1])
+            s.close()
+        if ports[0] == ports[1]:
+            continue
+        try:
+            for h in hosts[1:]:
+                for p in ports:
+                    udp(h, p).close()
+        except OSError:
+            continue
+        return ports
+    raise RuntimeError("no free UDP port pair after 100 attempts")
+
+
+class Server:
+    """natcheck --serve as a child process; ended by its PID only."""
+
+    def __init__(self, natcheck, spec, hosts):
+        self.natcheck, self.spec, self.hosts = natcheck, spec, hosts
+        self.proc = None
+        self.log = tempfile.TemporaryFile(mode="w+")    # a pipe could fill and block -v
+        self.port = self.alt_port = None
+
+    def start(self, c):
+        """Start on free ports, retrying when a port was taken meanwhile."""
+        for attempt in range(5):
+            self.port, self.alt_port = free_port_pair(self.hosts)
+            self.log.seek(0)
+            self.log.truncate()
+            self.proc = subprocess.Popen(
+                [self.natcheck, "--serve", self.spec, "-p", str(self.port),
+                 "--alt-port", str(self.alt_port), "-v"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
+            if self.wait_ready(5.0):
+                return True
+            if self.proc.poll() is None:
+                self.kill()
+                break           # running but silent: no point retrying
+        c.check(f"server {self.spec} starts and answers", False, self.stderr())
+        return False
+
+    def wait_ready(self, seconds):
+        deadline = time.monotonic() + seconds
+        s = udp(self.hosts[0], timeout=0.1)
+        try:
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                req, tid = request(True)
+                s.sendto(req, (self.hosts[0], self.port))
+                if recv_match(s, tid, 0.1):
+                    return True
+            return False
+        finally:
+            s.close()
+
+    def stderr(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self, sig, seconds=5.0):
+        """Send sig; (exit status, seconds taken) or (None, seconds) if it hung."""
+        t0 = time.monotonic()
+        if self.proc is None or self.proc.poll() is not None:
+            return (self.proc.returncode if self.proc else None), 0.0
+        os.kill(self.proc.pid, sig)
+        try:
+            rc = self.proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            rc = None
+        return rc, time.monotonic() - t0
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+
+# ------------------------------------------------------------------ checks
+
+def check_reply(c, name, got, tid, cookie, want_src, client, ep_other, ep_src):
+    """A Binding success from want_src that reports client as mapped."""
+    if not c.check(f"{name}: answered", got is not None, "no reply within 3 s"):
+        return
+    data, src = got
+    c.check(f"{name}: reply comes from {want_src[0]}:{want_src[1]}", src == want_src,
+            f"came from {src[0]}:{src[1]}")
+    try:
+        mtype, rtid, attrs, fp = parse(data)
+    except ValueError as e:
+        c.check(f"{name}: reply parses", False, str(e))
+        return
+    problems = []
+    if mtype != 0x0101:
+        problems.append(f"type 0x{mtype:04x}")
+    if rtid != tid:
+        problems.append("transaction ID not echoed")
+    if addr_of(get(attrs, "MAPPED-ADDRESS")) != client:
+        problems.append(f"MAPPED-ADDRESS {addr_of(get(attrs, 'MAPPED-ADDRESS'))}")
+    if cookie:
+        if addr_of(get(attrs, "XOR-MAPPED-ADDRESS"), tid) != client:
+            problems.append("XOR-MAPPED-ADDRESS")
+        if addr_of(get(attrs, "RESPONSE-ORIGIN")) != ep_src:
+            problems.append(f"RESPONSE-ORIGIN {addr_of(get(attrs, 'RESPONSE-ORIGIN'))}")
+        if addr_of(get(attrs, "OTHER-ADDRESS")) != ep_other:
+            problems.append(f"OTHER-ADDRESS {addr_of(get(attrs, 'OTHER-ADDRESS'))}")
+        sw = get(attrs, "SOFTWARE")
+        if sw is None or not sw.startswith(b"natcheck"):
+            problems.append(f"SOFTWARE {sw!r}")
+        if fp is not True:
+            problems.append("FINGERPRINT missing, wrong or not last")
+    else:
+        if addr_of(get(attrs, "SOURCE-ADDRESS")) != ep_src:
+            problems.append(f"SOURCE-ADDRESS {addr_of(get(attrs, 'SOURCE-ADDRESS'))}")
+        if addr_of(get(attrs, "CHANGED-ADDRESS")) != ep_other:
+            problems.append(f"CHANGED-ADDRESS {addr_of(get(attrs, 'CHANGED-ADDRESS'))}")
+        for n in ("XOR-MAPPED-ADDRESS", "FINGERPRINT", "RESPONSE-ORIGIN"):
+            if get(attrs, n) is not None:
+                problems.append(f"{n} in an RFC 3489 reply")
+    c.check(f"{name}: attributes", not problems, "; ".join(problems))
+
+
+def check_error(c, name, got, code, reason_part, want_src):
+    if not c.check(f"{name}: answered", got is not None, "no reply within 3 s"):
+        return None
+    data, src = got
+    try:
+        mtype, _, attrs, _ = parse(data)
+    except ValueError as e:
+        c.check(f"{name}: parses", False, str(e))
+        return None
+    got_code, reason = error_of(attrs)
+    ok = (mtype & 0x0110) == 0x0110 and got_code == code and reason_part in reason \
+        and src == want_src
+    c.check(f"{name}: error {code} from {want_src[0]}:{want_src[1]}", ok,
+            f"type 0x{mtype:04x}, code {got_code}, reason {reason!r}, from {src}")
+    return attrs
+
+
+def grid_tests(c, srv):
+    P, Q = srv.port, srv.alt_port
+    ep = {0: (A1, P), 1: (A2, P), 2: (A1, Q), 3: (A2, Q)}
+    flag_cases = [("no flags", 0), ("change port", CHANGE_PORT), ("change IP", CHANGE_IP),
+                  ("change IP+port", CHANGE_IP | CHANGE_PORT)]
+    cl = udp(A1)
+    client = cl.getsockname()[:2]
+    try:
+        for cookie in (False, True):
+            form = "RFC 5389" if cookie else "RFC 3489"
+            for at in range(4):
+                for fname, flags in flag_cases:
+                    via = at ^ (1 if flags & CHANGE_IP else 0) ^ (2 if flags & CHANGE_PORT else 0)
+                    req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
+                                                    struct.pack("!I", flags)))
+                    got = exchange(cl, ep[at], req, tid)
+                    name = f"{form} to {ep[at][0]}:{ep[at][1]} {fname}"
+                    check_reply(c, name, got, tid, cookie, ep[via], client, ep[at ^ 3],
+                                ep[via])
+    finally:
+        cl.close()
+
+
+def other_tests(c, srv):
+    P, Q = srv.port, srv.alt_port
+    s1, s2 = udp(A1), udp(A1)
+    third = None
+    try:
+        c1 = s1.getsockname()[:2]
+        p2 = s2.getsockname()[1]
+
+        # RESPONSE-PORT: the reply goes to the source IP at that port.
+        req, tid = request(True, attr(ATTR["CHANGE-REQUEST"], struct.pack("!I", CHANGE_PORT)) +
+                           attr(ATTR["RESPONSE-PORT"], struct.pack("!HH", p2, 0)))
+        got = exchange(s1, (A1, P), req, tid, rx=s2)
+        check_reply(c, "RESPONSE-PORT", got, tid, True, (A1, Q), c1, (A2, Q), (A1, Q))
+        c.check("RESPONSE-PORT: nothing at the requesting port",
+                recv_match(s1, tid, 0.3) is None)
+
+        # RESPONSE-ADDRESS to the source IP, other port: honoured + REFLECTED-FROM.
+        req, tid = request(False, attr(ATTR["RESPONSE-ADDRESS"], addr_value(A1, p2)))
+        got = exchange(s1, (A2, Q), req, tid, rx=s2)
+        check_reply(c, "RESPONSE-ADDRESS same IP", got, tid, False, (A2, Q), c1, (A1, P),
+                    (A2, Q))
+        if got:
+            refl = addr_of(get(parse(got[0])[2], "REFLECTED-FROM"))
+            c.check("RESPONSE-ADDRESS same IP: REFLECTED-FROM is the requester",
+                    refl == c1, f"{refl}")
+
+        # RESPONSE-ADDRESS naming a third party: 400 to the source, nothing
+        # to the third party.
+        try:
+            third = udp(THIRD)
+        except OSError:
+            third = None
+        tp = third.getsockname()[1] if third else 9
+        req, tid = request(False, attr(ATTR["RESPONSE-ADDRESS"], addr_value(THIRD, tp)))
+        got = exchange(s1, (A1, P), req, tid)
+        check_error(c, "RESPONSE-ADDRESS third party", got, 400, "RESPONSE-ADDRESS", (A1, P))
+        if third:
+            c.check("RESPONSE-ADDRESS third party: it received nothing",
+                    recv_match(third, tid, 0.3) is None)
+
+        # Garbage, then the server still serves.
+        s1.sendto(b"\xff" * 64, (A1, P))
+        s1.sendto(b"GET / HTTP/1.0\r\n\r\n", (A1, P))
+        s1.sendto(b"", (A1, P))
+        c.check("garbage: no answer", recv_match(s1, b"\xff" * 16, 0.3) is None)
+        req, tid = request(True)
+        got = exchange(s1, (A1, P), req, tid)
+        check_reply(c, "after garbage", got, tid, True, (A1, P), c1, (A2, Q), (A1, P))
+
+        # A response sent to the server is dropped.
+        resp, rtid = request(True, mtype=0x0101)
+        s1.sendto(resp, (A1, P))
+        c.check("a response is not answered", recv_match(s1, rtid, 0.3) is None)
+
+        # A malformed Binding request: 400 naming the problem.
+        body = struct.pack("!HH", ATTR["CHANGE-REQUEST"], 8) + b"\0\0\0\0"   # 8 claimed, 4 there
+        for cookie in (False, True):
+            req, tid = request(cookie, body)
+            got = exchange(s1, (A2, P), req, tid)
+            check_error(c, f"malformed ({'RFC 5389' if cookie else 'RFC 3489'})", got, 400,
+                        "truncated", (A2, P))
+
+        # Unknown comprehension-required attribute: 420 + UNKNOWN-ATTRIBUTES.
+        for cookie in (False, True):
+            req, tid = request(cookie, attr(0x0042, b"abcd") + attr(0x8042, b"opt!"))
+            got = exchange(s1, (A2, Q), req, tid)
+            attrs = check_error(c, f"unknown attribute ({'RFC 5389' if cookie else 'RFC 3489'})",
+                                got, 420, "", (A2, Q))
+            if attrs is not None:
+                ua = get(attrs, "UNKNOWN-ATTRIBUTES") or b""
+                c.check("  UNKNOWN-ATTRIBUTES lists 0x0042 only",
+                        len(ua) >= 2 and set(struct.unpack(f"!{len(ua) // 2}H", ua)) == {0x0042},
+                        f"{ua!r}")
+
+        # PADDING: the reply is padded, but never beyond the request's size.
+        req, tid = request(True, attr(ATTR["PADDING"], b"p" * 1200))
+        got = exchange(s1, (A1, P), req, tid)
+        if c.check("PADDING: answered", got is not None):
+            pad = get(parse(got[0])[2], "PADDING")
+            c.check("PADDING: padded, reply no longer than the request",
+                    pad is not None and len(pad) > 1000 and len(got[0]) <= len(req),
+                    f"reply {len(got[0])} bytes, request {len(req)}")
+
+        # Three bursts of 100 requests, each sent before any reply is read:
+        # every one answered (the batched receive path).  100 stays well
+        # inside the default socket buffers (about 256 small datagrams).
+        answered = 0
+        for _ in range(3):
+            tids = set()
+            for _ in range(100):
+                req, tid = request(True)
+                tids.add(tid)
+                s2.sendto(req, (A1, P))
+            seen = set()
+            deadline = time.monotonic() + 5
+            while seen != tids and time.monotonic() < deadline:
+                s2.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    data, _ = s2.recvfrom(2048)
+                except socket.timeout:
+                    break
+                seen.add(data[4:20])
+            answered += len(seen & tids)
+        c.check("3 bursts of 100: all answered", answered == 300, f"{answered} of 300")
+    finally:
+        s1.close()
+        s2.close()
+        if third:
+            third.close()
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: serve_loopback.py NATCHECK", file=sys.stderr)
+        return 2
+    natcheck = sys.argv[1]
+    c = Checks()
+
+    srv = Server(natcheck, f"{A1},{A2}", [A1, A2])
+    try:
+        if srv.start(c):
+            P, Q = srv.port, srv.alt_port
+            line = f"natcheck: serving on {A1}:{P} {A1}:{Q} {A2}:{P} {A2}:{Q}"
+            c.check("start-up line", line in srv.stderr(), srv.stderr()[:300])
+            grid_tests(c, srv)
+            other_tests(c, srv)
+            c.check("server still running", srv.proc.poll() is None)
+            rc, took = srv.stop(signal.SIGTERM)
+            c.check("SIGTERM: exit status 0 within 5 s", rc == 0, f"status {rc}")
+            log = srv.stderr()
+            c.check("-v logs answers", "binding response" in log)
+            c.check("-v logs drops", "dropped" in log)
+            c.check("-v logs errors", "error 420" in log and "error 400" in log)
+    finally:
+        srv.kill()
+
+    # One address: the two ports only; change IP is 420.
+    try:
+        socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))
+        host = "::1"
+    except OSError:
+        host = A1
+    one = Server(natcheck, host, [host])
+    try:
+        if one.start(c):
+            P, Q = one.port, one.alt_port
+            s = udp(host)
+            try:
+                me = s.getsockname()[:2]
+                for cookie in (False, True):
+                    form = "RFC 5389" if cookie else "RFC 3489"
+                    req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
+                                                    struct.pack("!I", CHANGE_PORT)))
+                    got = exchange(s, (host, P), req, tid)
+                    if c.check(f"single {host} {form} change port: answered", got is not None):
+                        _, _, attrs, _ = parse(got[0])
+                        c.check(f"single {host} {form} change port: from port {Q}, no "
+                                "alternate advertised",
+                                got[1] == (host, Q) and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
+                                and get(attrs, "OTHER-ADDRESS") is None
+                                and get(attrs, "CHANGED-ADDRESS") is None, f"{got[1]}")
+                    req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
+                                                    struct.pack("!I", CHANGE_IP)))
+                    got = exchange(s, (host, Q), req, tid)
+                    check_error(c, f"single {host} {form} change IP", got, 420, "", (host, Q))
+            finally:
+                s.close()
+            rc, took = one.stop(signal.SIGINT)
+            c.check("SIGINT: exit status 0 within 5 s", rc == 0, f"status {rc}")
+    finally:
+        one.kill()
+
+    print(f"{c.passed} passed, {c.failed} failed")
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
