@@ -96,12 +96,13 @@ lab_die() {
 	return 1
 }
 
-# The delayer binary, built on demand with the project's warning flags.
+# The delayer binary, built once per run (into the run's temporary
+# directory, not the source tree) with the project's warning flags.
 lab_build_delayer() {
-	local src="$LAB_DIR/delayer.c" bin="$LAB_DIR/delayer"
-	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-		${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 -o "$bin" "$src" ||
-			{ lab_die "cannot build $bin"; return 1; }
+	local bin="$LAB_TMP/delayer"
+	if [ ! -x "$bin" ]; then
+		${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 -o "$bin" "$LAB_DIR/delayer.c" ||
+			{ lab_die "cannot build the delayer"; return 1; }
 	fi
 	LAB_DELAYER=$bin
 }
@@ -191,6 +192,8 @@ lab_up() {
 	ip -n "$LAB_NS_S" link set "$LAB_IF_S" up ||
 		{ lab_die "cannot configure addresses"; return 1; }
 
+	lab_static_neighbours || return 1
+
 	# The scenario sets SCN_* (see scenarios.sh), SCN_RULES among them.
 	scenario_load "$scn" || { lab_die "scenario $scn failed"; return 1; }
 	if [ "$SCN_PUBLIC2" = 1 ]; then
@@ -208,6 +211,25 @@ lab_up() {
 	fi
 	lab_router nft -f "$LAB_TMP/router.nft" ||
 		{ lab_die "router rules rejected (see $LAB_TMP/router.nft)"; return 1; }
+}
+
+# Fixed ARP entries on both links: no ARP round trip (through the delay
+# line) before the first datagram of a run, and nothing for loss to hit.
+lab_mac() {
+	ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
+}
+lab_static_neighbours() {
+	local mc mri mro ms
+	mc=$(lab_mac "$LAB_NS_C" "$LAB_IF_C") mri=$(lab_mac "$LAB_NS_R" "$LAB_IF_RI")
+	mro=$(lab_mac "$LAB_NS_R" "$LAB_IF_RO") ms=$(lab_mac "$LAB_NS_S" "$LAB_IF_S")
+	[ -n "$mc" ] && [ -n "$mri" ] && [ -n "$mro" ] && [ -n "$ms" ] ||
+		{ lab_die "cannot read MAC addresses"; return 1; }
+	ip -n "$LAB_NS_C" neigh replace "$LAB_ROUTER_IN" lladdr "$mri" dev "$LAB_IF_C" nud permanent &&
+	ip -n "$LAB_NS_R" neigh replace "$LAB_CLIENT" lladdr "$mc" dev "$LAB_IF_RI" nud permanent &&
+	ip -n "$LAB_NS_R" neigh replace "$LAB_SERVER_LINK" lladdr "$ms" dev "$LAB_IF_RO" nud permanent &&
+	ip -n "$LAB_NS_S" neigh replace "$LAB_PUBLIC1" lladdr "$mro" dev "$LAB_IF_S" nud permanent &&
+	ip -n "$LAB_NS_S" neigh replace "$LAB_PUBLIC2" lladdr "$mro" dev "$LAB_IF_S" nud permanent ||
+		{ lab_die "cannot set neighbour entries"; return 1; }
 }
 
 # Every router: nothing reaches the router itself.  Unsolicited datagrams to
