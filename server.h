@@ -49,7 +49,8 @@ struct server_reply {
  * endpoint `at` from `from`.  Returns 1 with the reply encoded in
  * out[0..reply->len) and reply->via / reply->to set; 0 when the datagram is
  * to be dropped (not a STUN request, or not ours to answer), with
- * reply->why set.  Never fails on bad input.
+ * reply->why set.  Never fails on bad input.  out must not overlap req
+ * (a PADDING reply copies the request's padding).
  */
 int server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
                   const uint8_t *req, size_t len, uint8_t *out, size_t cap,
