@@ -258,12 +258,16 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 		via ^= SERVER_EP_ALT_ADDR;
 	if (flags & STUN_CHANGE_PORT)
 		via ^= SERVER_EP_ALT_PORT;
-	if (!ep_present(cfg, via))
-		return reply_error(cfg, &h, 420, "Unknown Attribute: no alternate address",
-		                   (flags & STUN_CHANGE_IP) && !cfg->has_alt ?
-		                       "change IP without an alternate address" :
-		                       "change port without an alternate port",
+	if (!ep_present(cfg, via)) {
+		int no_addr = (flags & STUN_CHANGE_IP) && !cfg->has_alt;
+
+		return reply_error(cfg, &h, 420,
+		                   no_addr ? "Unknown Attribute: no alternate address"
+		                           : "Unknown Attribute: no alternate port",
+		                   no_addr ? "change IP without an alternate address"
+		                           : "change port without an alternate port",
 		                   &cr_type, 1, len, out, cap, reply);
+	}
 
 	reply->via = via;
 	if (has_ra)

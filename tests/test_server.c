@@ -346,7 +346,7 @@ Test(server, single_address)
 		req_binding(&r, cookie, STUN_CHANGE_IP);
 		req_finish(&r);
 		run(&c, 2, &from, r.buf, r.len, &res);
-		expect_error(&res, cookie, 420, NULL, 2, &from, ctx);
+		expect_error(&res, cookie, 420, "no alternate address", 2, &from, ctx);
 		cr_assert_eq(stun_get_unknown_attrs(&res.msg, types, 4, &n), STUN_OK);
 		cr_assert_geq(n, 1);
 		cr_assert_eq(types[0], STUN_ATTR_CHANGE_REQUEST);
@@ -378,7 +378,7 @@ Test(server, single_address_single_port)
 	req_binding(&r, 1, STUN_CHANGE_PORT);
 	req_finish(&r);
 	run(&c, 0, &from, r.buf, r.len, &res);
-	expect_error(&res, 1, 420, NULL, 0, &from, "no alternate port");
+	expect_error(&res, 1, 420, "no alternate port", 0, &from, "no alternate port");
 }
 
 /* ----------------------------------------------------- RESPONSE-ADDRESS */
