@@ -1,0 +1,961 @@
+/*
+ * probe.c - the NAT test engine: which request goes out when, and what each
+ * datagram that comes back means for its test (see probe.h for the contract
+ * and the schedule).
+ *
+ * Pure: no sockets, no clock, no stdio, no allocation.  Time comes in as an
+ * argument, datagrams leave through probe_next() and arrive through
+ * probe_input(); randomness comes only from cfg.random.
+ *
+ * Three rules carry the design:
+ *  - every transmission has its own transaction ID, so each answer names
+ *    the exact send it answers (round trips and loss are per send);
+ *  - an answer counts only when it comes from the address the test expects
+ *    (RFC 5780 section 4.4: the filtering tests are about WHERE the reply
+ *    comes from), and it arrives on the socket that sent the request;
+ *  - a negative result ("no answer") is given only after enough sends that
+ *    loss is an unlikely explanation and a wait of a few round trips.
+ */
+#include <string.h>
+
+#include "probe.h"
+#include "stun.h"
+
+/* RFC 3489 section 9.3: retransmit at 100 ms, doubling to 1.6 s, nine
+ * sends, give up 1.6 s after the last one (9.5 s after the first). */
+static const uint32_t rfc3489_at_ms[] = { 0, 100, 300, 700, 1500, 3100, 4700, 6300, 7900 };
+#define RFC3489_NSENDS   (sizeof(rfc3489_at_ms) / sizeof(rfc3489_at_ms[0]))
+#define RFC3489_GIVEUP_MS 9500u
+
+/* probe_send.answered: a provisional answer is one to a filtering test
+ * whose expected source is not known yet (the alternate address comes with
+ * another test's answer); it is confirmed or rejected when it is. */
+#define SEND_OPEN        0
+#define SEND_ANSWERED    1
+#define SEND_PROVISIONAL 2
+
+#define NEVER UINT64_MAX
+
+/* ------------------------------------------------------------- helpers */
+
+static size_t
+addr_len(const struct stun_addr *a)
+{
+	return a->family == 6 ? 16 : 4;
+}
+
+static int
+ip_eq(const struct stun_addr *a, const struct stun_addr *b)
+{
+	return a->family == b->family && (a->family == 4 || a->family == 6) &&
+	    memcmp(a->addr, b->addr, addr_len(a)) == 0;
+}
+
+static int
+addr_eq(const struct stun_addr *a, const struct stun_addr *b)
+{
+	return ip_eq(a, b) && a->port == b->port;
+}
+
+/* The hairpin tests send to our own mapped addresses, not to a server. */
+static int
+is_peer(enum probe_kind k)
+{
+	return k == PROBE_MAP_TO_HAIR || k == PROBE_HAIR_TO_MAP;
+}
+
+static int
+is_filter(enum probe_kind k)
+{
+	return k == PROBE_FILTER_IP_PORT || k == PROBE_FILTER_PORT;
+}
+
+static void
+emit(const struct probe *p, enum probe_event_kind kind, const struct probe_test *t, int sock,
+     const struct stun_addr *peer, size_t attempt, uint32_t rtt, const char *why)
+{
+	struct probe_event ev;
+
+	if (p->cfg.event == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.test = t;
+	ev.sock = sock;
+	if (peer != NULL)
+		ev.peer = *peer;
+	ev.attempt = attempt;
+	ev.rtt_ms = rtt;
+	ev.why = why;
+	p->cfg.event(p->cfg.event_ctx, &ev);
+}
+
+static void
+ignored(struct probe *p, const struct probe_test *t, int sock, const struct stun_addr *from,
+        const char *why)
+{
+	emit(p, PROBE_EV_IGNORED, t, sock, from, 0, 0, why);
+}
+
+/* ------------------------------------------------------- the schedule */
+
+/* W: how long after its last send a test waits before "no answer". */
+static uint64_t
+wait_w(const struct probe *p)
+{
+	uint32_t half = p->rtt_max_ms / 2;
+
+	return (uint64_t)p->rtt_max_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
+}
+
+/* The retransmission interval once a round trip is known. */
+static uint64_t
+measured_iv(const struct probe *p)
+{
+	uint32_t iv = p->rtt_max_ms / 4;
+
+	if (iv < PROBE_IV_MIN_MS)
+		iv = PROBE_IV_MIN_MS;
+	if (iv > PROBE_IV_CAP_MS)
+		iv = PROBE_IV_CAP_MS;
+	return iv;
+}
+
+/*
+ * Sends of answered tests whose outcome is known at now: answered, or
+ * unanswered for longer than W ("had their chance").  The hairpin tests are
+ * left out: their first sends are often dropped by the NAT's filter by
+ * design (the other side has not opened it yet), which is not loss.
+ */
+static void
+loss_counts(const struct probe *p, uint64_t now, unsigned *answered, unsigned *lost)
+{
+	uint64_t w = wait_w(p);
+
+	*answered = 0;
+	*lost = 0;
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if (t->result != PROBE_ANSWERED || is_peer(t->kind))
+			continue;
+		for (size_t j = 0; j < t->nsent; j++) {
+			if (t->sends[j].answered == SEND_ANSWERED)
+				(*answered)++;
+			else if (p->have_rtt && now > t->sends[j].at_ms + w)
+				(*lost)++;
+		}
+	}
+}
+
+/*
+ * K, the number of sends before a test may be given up: the smallest K with
+ * q^K <= PROBE_EPS, q the Laplace estimate of the chance that one exchange
+ * fails, so that a positive lost K times in a row stays unlikely.  Computed
+ * by multiplication: no libm.
+ */
+static size_t
+sends_needed(const struct probe *p, uint64_t now)
+{
+	unsigned a, l;
+	double q, prod;
+	size_t k = 1;
+
+	loss_counts(p, now, &a, &l);
+	q = ((double)l + 1.0) / ((double)a + (double)l + 2.0);
+	if (q < PROBE_Q_FLOOR)
+		q = PROBE_Q_FLOOR;
+	for (prod = q; prod > PROBE_EPS && k < PROBE_K_MAX; k++)
+		prod *= q;
+	if (k < PROBE_K_MIN)
+		k = PROBE_K_MIN;
+	return k;
+}
+
+/* A provisional filtering answer is held: the test waits for the
+ * alternate address instead of sending. */
+static int
+holds_provisional(const struct probe_test *t)
+{
+	return t->result == PROBE_RUNNING && !t->has_expect && t->from.family != 0;
+}
+
+/* When this test's next send is due (NEVER when it may not send now). */
+static uint64_t
+send_due(const struct probe *p, const struct probe_test *t, size_t k)
+{
+	uint64_t last;
+
+	if (t->result != PROBE_RUNNING || holds_provisional(t) || t->nsent >= PROBE_MAX_SENDS)
+		return NEVER;
+	if (p->cfg.rfc3489_timing)
+		return t->nsent < RFC3489_NSENDS ? t->started_ms + rfc3489_at_ms[t->nsent] : NEVER;
+	if (t->nsent == 0)
+		return t->started_ms;
+	if (p->have_rtt && t->nsent >= k)
+		return NEVER;
+	last = t->sends[t->nsent - 1].at_ms;
+	return last + (p->have_rtt ? measured_iv(p) : t->iv_ms);
+}
+
+/* When this test is given up if nothing arrives (NEVER: not yet known). */
+static uint64_t
+giveup_due(const struct probe *p, const struct probe_test *t, size_t k)
+{
+	if (t->result != PROBE_RUNNING || holds_provisional(t))
+		return NEVER;
+	if (p->cfg.rfc3489_timing)
+		return t->started_ms + RFC3489_GIVEUP_MS;
+	/* No round trip measured yet: W is undefined, nothing is given up. */
+	if (!p->have_rtt || t->nsent < k || t->nsent == 0)
+		return NEVER;
+	return t->sends[t->nsent - 1].at_ms + wait_w(p);
+}
+
+static void
+decide(struct probe *p, struct probe_test *t, enum probe_result r)
+{
+	t->result = r;
+	t->next_ms = 0;
+	emit(p, PROBE_EV_DECIDED, t, t->sock, &t->dst, t->nsent, t->rtt_ms, NULL);
+}
+
+/* A test ran out of sends or time without a believable answer. */
+static void
+give_up(struct probe *p, struct probe_test *t, enum probe_result none)
+{
+	if (t->errors > 0)
+		decide(p, t, PROBE_ERROR_RESPONSE);
+	else if (t->wrong_source > 0)
+		decide(p, t, PROBE_WRONG_SOURCE);
+	else
+		decide(p, t, none);
+}
+
+/* ------------------------------------------------------------- tests */
+
+static struct probe_test *
+add_test(struct probe *p, enum probe_kind kind, int server, int sock,
+         const struct stun_addr *dst, uint32_t change)
+{
+	struct probe_test *t;
+
+	if (p->ntests >= PROBE_MAX_TESTS)
+		return NULL;
+	t = &p->tests[p->ntests++];
+	memset(t, 0, sizeof(*t));
+	t->kind = kind;
+	t->result = PROBE_NOT_RUN;
+	t->server = server;
+	t->sock = sock;
+	if (dst != NULL)
+		t->dst = *dst;
+	t->change = change;
+	t->iv_ms = PROBE_IV0_MS;
+	return t;
+}
+
+static void
+start(struct probe_test *t, const struct stun_addr *dst, const struct stun_addr *expect,
+      uint64_t now)
+{
+	t->dst = *dst;
+	t->has_expect = expect != NULL;
+	if (expect != NULL)
+		t->expect = *expect;
+	t->result = PROBE_RUNNING;
+	t->started_ms = now;
+	t->next_ms = now;
+	t->iv_ms = PROBE_IV0_MS;
+}
+
+static struct probe_test *
+find_kind(struct probe *p, enum probe_kind kind, int server)
+{
+	for (size_t i = 0; i < p->ntests; i++)
+		if (p->tests[i].kind == kind && p->tests[i].server == server)
+			return &p->tests[i];
+	return NULL;
+}
+
+const struct probe_test *
+probe_find(const struct probe *p, enum probe_kind kind, int server)
+{
+	const struct probe_test *first = NULL;
+
+	/* Exact (kind, server) first; for kinds that only one server runs,
+	 * any server's test of that kind will do. */
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if (t->kind != kind)
+			continue;
+		if (t->server == server)
+			return t;
+		if (first == NULL)
+			first = t;
+	}
+	return kind == PROBE_BINDING_OTHER ? NULL : first;
+}
+
+/* The alternate a binding answer advertises, if it is usable: RFC 5780
+ * section 7.4 / RFC 3489 section 11.2.3 mean a different IP AND port. */
+static int
+usable_alt(const struct probe_test *t, const struct stun_addr *primary)
+{
+	const struct stun_addr *o = &t->other;
+	static const uint8_t zero[16];
+
+	return t->result == PROBE_ANSWERED && t->has_other && o->family == primary->family &&
+	    o->port != 0 && memcmp(o->addr, zero, addr_len(o)) != 0 &&
+	    !ip_eq(o, primary) && o->port != primary->port;
+}
+
+/* Record the first believed answer's contents in the test. */
+static void
+take_answer(struct probe_test *t, const struct stun_msg *m, const struct stun_addr *from,
+            const struct stun_addr *mapped, uint32_t rtt)
+{
+	t->rtt_ms = rtt;
+	t->from = *from;
+	t->has_mapped = mapped != NULL;
+	if (mapped != NULL)
+		t->mapped = *mapped;
+	t->has_other = 0;
+	t->other_rfc5780 = 0;
+	t->has_origin = 0;
+	if (m == NULL)
+		return;
+	if (stun_get_addr(m, STUN_ATTR_OTHER_ADDRESS, &t->other) == STUN_OK) {
+		t->has_other = 1;
+		t->other_rfc5780 = 1;
+	} else if (stun_get_addr(m, STUN_ATTR_CHANGED_ADDRESS, &t->other) == STUN_OK) {
+		t->has_other = 1;
+	}
+	if (stun_get_addr(m, STUN_ATTR_RESPONSE_ORIGIN, &t->origin) == STUN_OK ||
+	    stun_get_addr(m, STUN_ATTR_SOURCE_ADDRESS, &t->origin) == STUN_OK)
+		t->has_origin = 1;
+}
+
+static void
+clear_answer(struct probe_test *t)
+{
+	t->rtt_ms = 0;
+	t->has_mapped = 0;
+	t->has_other = 0;
+	t->other_rfc5780 = 0;
+	t->has_origin = 0;
+	memset(&t->from, 0, sizeof(t->from));
+}
+
+static void
+count_wrong(struct probe *p, struct probe_test *t, const struct stun_addr *from)
+{
+	if (t->wrong_source++ == 0)
+		t->wrong_from = *from;
+	p->stats.wrong_source++;
+}
+
+/*
+ * The alternate of the primary server P is known: A:a.  Start the mapping
+ * tests and the CHANGE-REQUEST checks on the mapping socket, in this order
+ * (the NAT must see the mapping socket send to A:p before a reply from A:p
+ * arrives), and give the filtering tests their expected sources.
+ */
+static void
+use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t now)
+{
+	const struct stun_addr *pa = &p->cfg.servers[server];
+	struct stun_addr ap = *alt, pp = *pa;
+	static const enum probe_kind order[] = {
+		PROBE_MAP_ALT_IP, PROBE_MAP_ALT_IP_PORT, PROBE_CHECK_PORT, PROBE_CHECK_IP_PORT
+	};
+
+	p->primary = server;
+	p->have_alt = 1;
+	p->alt = *alt;
+	ap.port = pa->port;             /* A:p */
+	pp.port = alt->port;            /* P's IP, alternate port */
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		struct probe_test *t = find_kind(p, order[i], 0);
+
+		if (t == NULL || t->result != PROBE_NOT_RUN)
+			continue;
+		t->server = server;
+		switch (order[i]) {
+		case PROBE_MAP_ALT_IP:
+			start(t, &ap, &ap, now);
+			break;
+		case PROBE_MAP_ALT_IP_PORT:
+			start(t, alt, alt, now);
+			break;
+		case PROBE_CHECK_PORT:
+			start(t, alt, &ap, now);
+			break;
+		default:
+			start(t, alt, pa, now);
+			break;
+		}
+	}
+
+	if (server != 0) {
+		/* A fresh socket: the first one has talked to server 0 only, and a
+		 * filter open towards server 0 says nothing about this server. */
+		struct probe_test *t;
+
+		t = add_test(p, PROBE_FILTER_IP_PORT, server, PROBE_SOCK_FILTER2, pa,
+		             STUN_CHANGE_IP | STUN_CHANGE_PORT);
+		if (t != NULL)
+			start(t, pa, alt, now);
+		t = add_test(p, PROBE_FILTER_PORT, server, PROBE_SOCK_FILTER2, pa, STUN_CHANGE_PORT);
+		if (t != NULL)
+			start(t, pa, &pp, now);
+		return;
+	}
+
+	/* Server 0: the filtering tests already run; check what they kept. */
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		if (!is_filter(t->kind) || t->server != 0 || t->has_expect)
+			continue;
+		t->has_expect = 1;
+		t->expect = t->kind == PROBE_FILTER_IP_PORT ? *alt : pp;
+		if (t->result != PROBE_RUNNING || t->from.family == 0)
+			continue;
+		for (size_t j = 0; j < t->nsent; j++) {
+			if (t->sends[j].answered != SEND_PROVISIONAL)
+				continue;
+			if (addr_eq(&t->from, &t->expect)) {
+				t->sends[j].answered = SEND_ANSWERED;
+			} else {
+				t->sends[j].answered = SEND_OPEN;
+				count_wrong(p, t, &t->from);
+			}
+		}
+		if (addr_eq(&t->from, &t->expect)) {
+			decide(p, t, PROBE_ANSWERED);
+		} else {
+			ignored(p, t, t->sock, &t->from, "answer from an unexpected source");
+			clear_answer(t);        /* and it sends again */
+		}
+	}
+}
+
+/* No alternate address will come for server 0's filtering tests: what
+ * they kept stands, unverifiable (nat_classify knows, p->primary != 0). */
+static void
+settle_provisional(struct probe *p)
+{
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		if (!is_filter(t->kind) || t->server != 0 || !holds_provisional(t))
+			continue;
+		for (size_t j = 0; j < t->nsent; j++)
+			if (t->sends[j].answered == SEND_PROVISIONAL)
+				t->sends[j].answered = SEND_ANSWERED;
+		decide(p, t, PROBE_ANSWERED);
+	}
+}
+
+/*
+ * Start what the answers so far make possible: the tests against the
+ * primary server's alternate address, and the hairpin tests.
+ */
+static void
+advance(struct probe *p, uint64_t now)
+{
+	struct probe_test *b = find_kind(p, PROBE_BINDING, 0);
+	struct probe_test *h = find_kind(p, PROBE_HAIR_BINDING, 0);
+	struct probe_test *mh = find_kind(p, PROBE_MAP_TO_HAIR, 0);
+	struct probe_test *hm = find_kind(p, PROBE_HAIR_TO_MAP, 0);
+
+	if (b == NULL)
+		return;
+	if (p->primary < 0) {
+		if (usable_alt(b, &p->cfg.servers[0])) {
+			use_primary(p, 0, &b->other, now);
+		} else if (b->result != PROBE_RUNNING) {
+			/* Server 0 has no usable alternate: the first other server
+			 * that has one becomes the primary. */
+			settle_provisional(p);
+			for (size_t i = 0; i < p->ntests && p->primary < 0; i++) {
+				struct probe_test *t = &p->tests[i];
+
+				if (t->kind == PROBE_BINDING_OTHER &&
+				    usable_alt(t, &p->cfg.servers[t->server]))
+					use_primary(p, t->server, &t->other, now);
+			}
+		}
+	}
+
+	/* Hairpinning (RFC 5780 section 4.5): only behind a NAT, once both
+	 * sockets know their mapped address at server 0. */
+	if (mh != NULL && hm != NULL && h != NULL && mh->result == PROBE_NOT_RUN &&
+	    b->result == PROBE_ANSWERED && b->has_mapped && h->result == PROBE_ANSWERED &&
+	    h->has_mapped && !addr_eq(&b->mapped, &p->cfg.local[PROBE_SOCK_MAP])) {
+		start(mh, &h->mapped, NULL, now);
+		start(hm, &b->mapped, NULL, now);
+	}
+}
+
+/* ---------------------------------------------------------------- API */
+
+void
+probe_init(struct probe *p, const struct probe_config *cfg, uint64_t now_ms)
+{
+	struct probe_test *t;
+	const struct stun_addr *s0;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = *cfg;
+	if (p->cfg.nservers > PROBE_MAX_SERVERS)
+		p->cfg.nservers = PROBE_MAX_SERVERS;
+	p->start_ms = now_ms;
+	p->primary = -1;
+	if (p->cfg.nservers == 0)
+		return;
+	s0 = &p->cfg.servers[0];
+
+	/* t = 0: everything that needs nothing but server 0's address. */
+	t = add_test(p, PROBE_BINDING, 0, PROBE_SOCK_MAP, s0, 0);
+	start(t, s0, s0, now_ms);
+	t = add_test(p, PROBE_FILTER_IP_PORT, 0, PROBE_SOCK_FILTER, s0,
+	             STUN_CHANGE_IP | STUN_CHANGE_PORT);
+	start(t, s0, NULL, now_ms);
+	t = add_test(p, PROBE_FILTER_PORT, 0, PROBE_SOCK_FILTER, s0, STUN_CHANGE_PORT);
+	start(t, s0, NULL, now_ms);
+	t = add_test(p, PROBE_HAIR_BINDING, 0, PROBE_SOCK_HAIR, s0, 0);
+	start(t, s0, s0, now_ms);
+	for (size_t i = 1; i < p->cfg.nservers; i++) {
+		t = add_test(p, PROBE_BINDING_OTHER, (int)i, PROBE_SOCK_MAP, &p->cfg.servers[i], 0);
+		start(t, &p->cfg.servers[i], &p->cfg.servers[i], now_ms);
+	}
+
+	/* Later, in this order; not run until their prerequisite is known. */
+	add_test(p, PROBE_MAP_ALT_IP, 0, PROBE_SOCK_MAP, NULL, 0);
+	add_test(p, PROBE_MAP_ALT_IP_PORT, 0, PROBE_SOCK_MAP, NULL, 0);
+	add_test(p, PROBE_CHECK_PORT, 0, PROBE_SOCK_MAP, NULL, STUN_CHANGE_PORT);
+	add_test(p, PROBE_CHECK_IP_PORT, 0, PROBE_SOCK_MAP, NULL, STUN_CHANGE_IP | STUN_CHANGE_PORT);
+	add_test(p, PROBE_MAP_TO_HAIR, 0, PROBE_SOCK_MAP, NULL, 0);
+	add_test(p, PROBE_HAIR_TO_MAP, 0, PROBE_SOCK_HAIR, NULL, 0);
+}
+
+/* Counts for probe_loss() and the report, as of now. */
+static void
+update_loss_stats(struct probe *p, uint64_t now)
+{
+	unsigned a, l;
+
+	loss_counts(p, now, &a, &l);
+	p->stats.answered_sends = a;
+	p->stats.lost_sends = l;
+}
+
+static enum probe_step
+finish(struct probe *p, uint64_t now)
+{
+	if (!p->done) {
+		p->done = 1;
+		p->end_ms = now;
+		update_loss_stats(p, now);
+	}
+	return PROBE_DONE;
+}
+
+/* Build the request for the test's next send into tx. */
+static int
+build(struct probe *p, struct probe_test *t, uint64_t now, struct probe_tx *tx)
+{
+	struct probe_send *s = &t->sends[t->nsent];
+	struct stun_enc e;
+	size_t len = 0;
+
+	memset(s, 0, sizeof(*s));
+	/* RFC 5389 section 6: the cookie, then 96 random bits; a fresh ID for
+	 * every transmission (see the top of probe.h). */
+	s->tid[0] = (uint8_t)(STUN_MAGIC_COOKIE >> 24);
+	s->tid[1] = (uint8_t)(STUN_MAGIC_COOKIE >> 16);
+	s->tid[2] = (uint8_t)(STUN_MAGIC_COOKIE >> 8);
+	s->tid[3] = (uint8_t)STUN_MAGIC_COOKIE;
+	if (p->cfg.random != NULL)
+		p->cfg.random(p->cfg.random_ctx, s->tid + 4, STUN_TID_LEN - 4);
+	s->at_ms = now;
+
+	stun_enc_init(&e, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, s->tid);
+	if (t->change != 0)
+		stun_enc_change_request(&e, t->change);
+	if (stun_enc_finish(&e, &len) != STUN_OK)
+		return -1;
+	tx->sock = t->sock;
+	tx->to = t->dst;
+	tx->len = len;
+	tx->test = t;
+
+	/* Before a round trip is known the interval doubles after each send. */
+	if (t->nsent > 0 && !p->have_rtt) {
+		t->iv_ms *= 2;
+		if (t->iv_ms > PROBE_IV_MAX_MS)
+			t->iv_ms = PROBE_IV_MAX_MS;
+	}
+	t->nsent++;
+	p->stats.sent++;
+	emit(p, PROBE_EV_SEND, t, t->sock, &t->dst, t->nsent, 0, NULL);
+	return 0;
+}
+
+enum probe_step
+probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx, uint32_t *wait_ms)
+{
+	uint64_t deadline, next = NEVER;
+	size_t k;
+	int running = 0;
+
+	if (p->done)
+		return PROBE_DONE;
+	deadline = p->start_ms + (p->cfg.timeout_ms ? p->cfg.timeout_ms : UINT32_MAX);
+	advance(p, now_ms);
+
+	if (now_ms >= deadline) {
+		for (size_t i = 0; i < p->ntests; i++) {
+			struct probe_test *t = &p->tests[i];
+
+			if (t->result != PROBE_RUNNING)
+				continue;
+			if (holds_provisional(t)) {
+				for (size_t j = 0; j < t->nsent; j++)
+					if (t->sends[j].answered == SEND_PROVISIONAL)
+						t->sends[j].answered = SEND_ANSWERED;
+				decide(p, t, PROBE_ANSWERED);
+			} else {
+				give_up(p, t, PROBE_TIMEOUT);
+			}
+		}
+		return finish(p, now_ms);
+	}
+
+	/* Give up what has had its sends and its wait; a decision can start
+	 * other tests (a primary server when server 0 has no alternate). */
+	k = sends_needed(p, now_ms);
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		if (giveup_due(p, t, k) <= now_ms)
+			give_up(p, t, PROBE_NO_ANSWER);
+	}
+	advance(p, now_ms);
+	update_loss_stats(p, now_ms);
+
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+		uint64_t due, gu;
+
+		if (t->result != PROBE_RUNNING)
+			continue;
+		running = 1;
+		due = send_due(p, t, k);
+		if (due <= now_ms) {
+			if (build(p, t, now_ms, tx) == 0) {
+				t->next_ms = send_due(p, t, k);
+				return PROBE_SEND;
+			}
+			/* Cannot happen with PROBE_TXBUF; never loop on it. */
+			give_up(p, t, PROBE_NO_ANSWER);
+			continue;
+		}
+		t->next_ms = due == NEVER ? 0 : due;
+		gu = giveup_due(p, t, k);
+		if (due < next)
+			next = due;
+		if (gu < next)
+			next = gu;
+	}
+	if (!running)
+		return finish(p, now_ms);
+	if (deadline < next)
+		next = deadline;
+	if (wait_ms != NULL) {
+		uint64_t w = next > now_ms ? next - now_ms : 1;
+
+		*wait_ms = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+	}
+	return PROBE_WAIT;
+}
+
+/* The send (test t, index j) this transaction ID belongs to. */
+static int
+find_send(struct probe *p, const uint8_t tid[STUN_TID_LEN], struct probe_test **tp, size_t *jp)
+{
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		for (size_t j = 0; j < t->nsent; j++) {
+			if (memcmp(t->sends[j].tid, tid, STUN_TID_LEN) == 0) {
+				*tp = t;
+				*jp = j;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+note_rtt(struct probe *p, uint32_t rtt)
+{
+	if (!p->have_rtt || rtt > p->rtt_max_ms)
+		p->rtt_max_ms = rtt;
+	if (!p->have_rtt || rtt < p->rtt_min_ms)
+		p->rtt_min_ms = rtt;
+	p->have_rtt = 1;
+}
+
+/*
+ * Is `from` a believable source for this answer?  Known expectations are
+ * compared exactly.  A filtering test whose alternate is not known yet can
+ * still rule out the impossible: RFC 3489 Test II's reply must come from
+ * another IP and another port, Test III's from the same IP, another port.
+ */
+static int
+source_ok(const struct probe_test *t, const struct stun_addr *from)
+{
+	if (t->has_expect)
+		return addr_eq(from, &t->expect);
+	if (t->kind == PROBE_FILTER_IP_PORT)
+		return from->family == t->dst.family && !ip_eq(from, &t->dst) &&
+		    from->port != t->dst.port;
+	if (t->kind == PROBE_FILTER_PORT)
+		return ip_eq(from, &t->dst) && from->port != t->dst.port;
+	return 1;
+}
+
+/* Our own hairpin request arrived: that is the hairpin test's answer. */
+static void
+hairpin_arrival(struct probe *p, uint64_t now, struct probe_test *t, size_t j, int sock,
+                const struct stun_addr *from)
+{
+	int want = t->kind == PROBE_MAP_TO_HAIR ? PROBE_SOCK_HAIR : PROBE_SOCK_MAP;
+	uint32_t rtt = (uint32_t)(now - t->sends[j].at_ms);
+
+	if (sock != want) {
+		p->stats.stray++;
+		ignored(p, t, sock, from, "own request arrived on the wrong socket");
+		return;
+	}
+	if (t->sends[j].answered != SEND_OPEN) {
+		t->duplicates++;
+		p->stats.duplicates++;
+		ignored(p, t, sock, from, "duplicate");
+		return;
+	}
+	t->sends[j].answered = SEND_ANSWERED;
+	/* A one-way trip through the NAT, not a round trip: kept in the test,
+	 * not in the engine's RTT. */
+	emit(p, PROBE_EV_ANSWER, t, sock, from, j + 1, rtt, NULL);
+	if (t->result == PROBE_RUNNING) {
+		take_answer(t, NULL, from, NULL, rtt);
+		decide(p, t, PROBE_ANSWERED);
+	} else if (t->result != PROBE_ANSWERED) {
+		t->late++;
+		p->stats.late++;
+		take_answer(t, NULL, from, NULL, rtt);
+		t->result = PROBE_ANSWERED;
+		emit(p, PROBE_EV_DECIDED, t, t->sock, &t->dst, t->nsent, rtt, NULL);
+	}
+}
+
+/* An error response to one of our sends. */
+static void
+error_answer(struct probe *p, uint64_t now, struct probe_test *t, size_t j,
+             const struct stun_msg *m, int sock, const struct stun_addr *from)
+{
+	int code = 0;
+	const char *reason;
+	size_t rlen;
+
+	/* Errors come from the endpoint the request went to (RFC 5389 7.3.1). */
+	if (!addr_eq(from, &t->dst) && !(t->has_expect && addr_eq(from, &t->expect))) {
+		count_wrong(p, t, from);
+		ignored(p, t, sock, from, "error response from an unexpected source");
+		return;
+	}
+	if (stun_get_error(m, &code, &reason, &rlen) != STUN_OK) {
+		p->stats.malformed++;
+		p->stats.last_malformed = STUN_ERR_ATTR_VALUE;
+		ignored(p, t, sock, from, "error response without ERROR-CODE");
+		return;
+	}
+	t->sends[j].answered = SEND_ANSWERED;
+	note_rtt(p, (uint32_t)(now - t->sends[j].at_ms));
+	if (t->errors++ == 0) {
+		t->error_code = code;
+		t->error_nunknown = 0;
+		if (stun_get_unknown_attrs(m, t->error_unknown, 4, &t->error_nunknown) != STUN_OK)
+			t->error_nunknown = 0;
+	}
+	emit(p, PROBE_EV_ANSWER, t, sock, from, j + 1, (uint32_t)(now - t->sends[j].at_ms),
+	     "error response");
+	/* A 5xx is transient (RFC 5389 section 15.6): keep trying.  Anything
+	 * else will be the same answer next time. */
+	if (t->result == PROBE_RUNNING && !holds_provisional(t) && (code < 500 || code > 599))
+		decide(p, t, PROBE_ERROR_RESPONSE);
+}
+
+void
+probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *from,
+            const uint8_t *buf, size_t len)
+{
+	struct stun_msg m;
+	struct stun_addr mapped;
+	struct probe_test *t = NULL;
+	enum stun_status st;
+	size_t j = 0;
+	uint32_t rtt;
+	int later_answered = 0;
+
+	p->stats.received++;
+	st = stun_decode(buf, len, &m);
+	if (st != STUN_OK) {
+		p->stats.malformed++;
+		p->stats.last_malformed = st;
+		ignored(p, NULL, sock, from, stun_strerror(st));
+		return;
+	}
+	if (m.method != STUN_METHOD_BINDING || m.cls == STUN_CLASS_INDICATION ||
+	    !find_send(p, m.tid, &t, &j)) {
+		p->stats.stray++;
+		ignored(p, NULL, sock, from, "not a transaction of ours");
+		return;
+	}
+	if (m.cls == STUN_CLASS_REQUEST) {
+		if (is_peer(t->kind)) {
+			hairpin_arrival(p, now_ms, t, j, sock, from);
+		} else {
+			p->stats.stray++;
+			ignored(p, t, sock, from, "our own request came back");
+		}
+		return;
+	}
+	if (is_peer(t->kind) || sock != t->sock) {
+		p->stats.stray++;
+		ignored(p, t, sock, from, "answer on the wrong socket");
+		return;
+	}
+	if (t->sends[j].answered != SEND_OPEN) {
+		t->duplicates++;
+		p->stats.duplicates++;
+		ignored(p, t, sock, from, "duplicate answer");
+		return;
+	}
+	if (m.cls == STUN_CLASS_ERROR) {
+		error_answer(p, now_ms, t, j, &m, sock, from);
+		return;
+	}
+
+	/* A success response. */
+	st = stun_get_mapped(&m, &mapped);
+	if (st != STUN_OK) {
+		p->stats.malformed++;
+		p->stats.last_malformed = st;
+		ignored(p, t, sock, from, "success response without a mapped address");
+		return;
+	}
+	if (!source_ok(t, from)) {
+		count_wrong(p, t, from);
+		ignored(p, t, sock, from, "answer from an unexpected source");
+		return;
+	}
+	rtt = (uint32_t)(now_ms - t->sends[j].at_ms);
+	for (size_t i = j + 1; i < t->nsent; i++)
+		if (t->sends[i].answered == SEND_ANSWERED)
+			later_answered = 1;
+	note_rtt(p, rtt);
+	emit(p, PROBE_EV_ANSWER, t, sock, from, j + 1, rtt, NULL);
+
+	if (t->result == PROBE_RUNNING) {
+		if (!t->has_expect) {
+			/* Provisional until the alternate address is known. */
+			t->sends[j].answered = SEND_PROVISIONAL;
+			if (t->from.family == 0)
+				take_answer(t, &m, from, &mapped, rtt);
+		} else {
+			t->sends[j].answered = SEND_ANSWERED;
+			take_answer(t, &m, from, &mapped, rtt);
+			decide(p, t, PROBE_ANSWERED);
+		}
+	} else if (t->result == PROBE_ANSWERED) {
+		/* The answer to a retransmission: normal, unless a later send's
+		 * answer came first (reordered or delayed). */
+		t->sends[j].answered = SEND_ANSWERED;
+		if (later_answered) {
+			t->late++;
+			p->stats.late++;
+		}
+	} else {
+		/*
+		 * After the test was given up: late.  The answer is still proof
+		 * (e.g. that the filter let it through), so while the run lasts
+		 * it replaces the negative result.
+		 */
+		t->sends[j].answered = SEND_ANSWERED;
+		t->late++;
+		p->stats.late++;
+		if (!p->done && t->has_expect) {
+			take_answer(t, &m, from, &mapped, rtt);
+			t->result = PROBE_ANSWERED;
+			emit(p, PROBE_EV_DECIDED, t, t->sock, &t->dst, t->nsent, rtt, "late answer");
+		}
+	}
+	advance(p, now_ms);
+}
+
+/* ------------------------------------------------------------ names */
+
+const char *
+probe_kind_name(enum probe_kind kind)
+{
+	static const char *const names[PROBE_KIND_COUNT] = {
+		[PROBE_BINDING] = "binding",
+		[PROBE_MAP_ALT_IP] = "mapping-alt-ip",
+		[PROBE_MAP_ALT_IP_PORT] = "mapping-alt-ip-port",
+		[PROBE_FILTER_IP_PORT] = "filter-change-ip-port",
+		[PROBE_FILTER_PORT] = "filter-change-port",
+		[PROBE_CHECK_IP_PORT] = "check-change-ip-port",
+		[PROBE_CHECK_PORT] = "check-change-port",
+		[PROBE_HAIR_BINDING] = "hairpin-binding",
+		[PROBE_HAIR_TO_MAP] = "hairpin-to-mapping",
+		[PROBE_MAP_TO_HAIR] = "mapping-to-hairpin",
+		[PROBE_BINDING_OTHER] = "binding-other-server",
+	};
+
+	if ((unsigned)kind >= PROBE_KIND_COUNT)
+		return "unknown";
+	return names[kind];
+}
+
+const char *
+probe_result_name(enum probe_result r)
+{
+	switch (r) {
+	case PROBE_NOT_RUN:        return "not-run";
+	case PROBE_RUNNING:        return "running";
+	case PROBE_ANSWERED:       return "answered";
+	case PROBE_NO_ANSWER:      return "no-answer";
+	case PROBE_WRONG_SOURCE:   return "wrong-source";
+	case PROBE_ERROR_RESPONSE: return "error-response";
+	case PROBE_TIMEOUT:        return "timeout";
+	}
+	return "unknown";
+}
+
+double
+probe_loss(const struct probe *p)
+{
+	unsigned total = p->stats.answered_sends + p->stats.lost_sends;
+
+	if (total == 0)
+		return -1.0;
+	return (double)p->stats.lost_sends / (double)total;
+}
