@@ -1,0 +1,553 @@
+/*
+ * natsim.c - the virtual network of natsim.h.
+ *
+ * Datagrams move between three places: the client's sockets, the router
+ * (NAT, firewall, nothing or a wall) and the server endpoints.  Each hop
+ * is an entry in a time-ordered queue; the router applies RFC 4787
+ * mapping and filtering when a datagram passes it, the servers answer with
+ * the real server_handle().
+ */
+#include <string.h>
+
+#include "natsim.h"
+
+#include <arpa/inet.h>
+
+/* ---------------------------------------------------------------- PRNG */
+
+/* splitmix64: small, fast, and every seed gives a good stream. */
+static uint64_t
+rnd(struct natsim *s)
+{
+	uint64_t z = (s->rng += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static int
+chance(struct natsim *s, uint32_t pct)
+{
+	return pct > 0 && rnd(s) % 100 < pct;
+}
+
+static void
+sim_random(void *ctx, uint8_t *buf, size_t len)
+{
+	struct natsim *s = ctx;
+
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(rnd(s) >> 24);
+}
+
+/* ------------------------------------------------------------ addresses */
+
+struct stun_addr
+natsim_addr(const char *ip, uint16_t port)
+{
+	struct stun_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = 4;
+	inet_pton(AF_INET, ip, a.addr);
+	a.port = port;
+	return a;
+}
+
+static int
+ip_eq(const struct stun_addr *a, const struct stun_addr *b)
+{
+	return a->family == b->family && memcmp(a->addr, b->addr, a->family == 6 ? 16 : 4) == 0;
+}
+
+static int
+ep_eq(const struct stun_addr *a, const struct stun_addr *b)
+{
+	return ip_eq(a, b) && a->port == b->port;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+void
+natsim_init(struct natsim *s, enum natsim_beh mapping, enum natsim_beh filtering,
+            int hairpin, uint64_t seed)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = NATSIM_NAT;
+	s->mapping = mapping;
+	s->filtering = filtering;
+	s->hairpin = hairpin;
+	s->personality = NATSIM_SRV_NORMAL;
+	s->second_server_up = 1;
+	s->up.delay_ms = 50;
+	s->down.delay_ms = 50;
+	s->rng = seed * 0x2545F4914F6CDD1Dull + 1;
+	s->now = 1000000;               /* anything but zero */
+	s->next_port = 50000;
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		s->client[i] = natsim_addr("192.0.2.10", (uint16_t)(40001 + i));
+	s->nat_ip = natsim_addr("198.51.100.1", 0);
+
+	s->srv.ep[0] = natsim_addr("203.0.113.1", 3478);
+	s->srv.ep[1] = natsim_addr("203.0.113.2", 3478);
+	s->srv.ep[2] = natsim_addr("203.0.113.1", 3479);
+	s->srv.ep[3] = natsim_addr("203.0.113.2", 3479);
+	s->srv.has_alt = 1;
+	s->srv.software = "natsim";
+	s->srv2.ep[0] = natsim_addr("203.0.113.7", 3478);
+	s->srv2.has_alt = 0;
+}
+
+void
+natsim_path(struct natsim *s, uint32_t delay_ms, uint32_t loss_pct)
+{
+	s->up.delay_ms = s->down.delay_ms = delay_ms;
+	s->up.loss_pct = s->down.loss_pct = loss_pct;
+}
+
+void
+natsim_config(struct natsim *s, struct probe_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->servers[0] = s->srv.ep[0];
+	cfg->nservers = 1;
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		cfg->local[i] = s->client[i];
+	cfg->timeout_ms = 10000;
+	cfg->random = sim_random;
+	cfg->random_ctx = s;
+}
+
+size_t
+natsim_sent_to(const struct natsim *s, int sock, const struct stun_addr *to)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nlog; i++) {
+		const struct natsim_sent *e = &s->log[i];
+
+		if (sock >= 0 && e->sock != sock)
+			continue;
+		if (to != NULL && (!ip_eq(&e->to, to) || (to->port != 0 && e->to.port != to->port)))
+			continue;
+		n++;
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+static void
+enqueue(struct natsim *s, uint64_t at, int to_router, const struct stun_addr *from,
+        const struct stun_addr *to, const uint8_t *buf, size_t len)
+{
+	struct natsim_pkt *k;
+
+	if (s->nq >= NATSIM_MAX_QUEUE || len > sizeof(k->buf)) {
+		s->overflow++;
+		return;
+	}
+	k = &s->q[s->nq++];
+	k->at = at;
+	k->seq = s->seq++;
+	k->to_router = to_router;
+	k->from = *from;
+	k->to = *to;
+	k->len = len;
+	memcpy(k->buf, buf, len);
+}
+
+/* Put a datagram on a link: loss, the delay hook, duplication, reordering. */
+static void
+transmit(struct natsim *s, const struct natsim_link *l, int up, const struct stun_addr *from,
+         const struct stun_addr *to, const uint8_t *buf, size_t len)
+{
+	int copies = 1;
+	uint32_t extra = 0;
+
+	if (s->delay_hook != NULL)
+		extra = s->delay_hook(s->hook_ctx, up, buf, len);
+	if (chance(s, l->dup_pct)) {
+		copies = 2;
+		s->duplicated++;
+	}
+	for (int c = 0; c < copies; c++) {
+		uint64_t at = s->now + l->delay_ms + extra;
+
+		if (chance(s, l->loss_pct)) {
+			s->lost++;
+			continue;
+		}
+		if (l->reorder_ms > 0 && chance(s, l->reorder_pct)) {
+			at += 1 + rnd(s) % l->reorder_ms;
+			s->reordered++;
+		}
+		enqueue(s, at, !up, from, to, buf, len);
+	}
+}
+
+/* ---------------------------------------------------------------- router */
+
+/* The mapping for client socket `sock` sending to `to`, made on first use.
+ * Its key is the internal endpoint, plus the destination IP (ADM) or IP
+ * and port (APDM): RFC 4787 section 4.1.  A firewall keys by the internal
+ * endpoint only. */
+static struct natsim_map *
+mapping_for(struct natsim *s, int sock, const struct stun_addr *to)
+{
+	struct stun_addr key;
+	enum natsim_beh m = s->mode == NATSIM_NAT ? s->mapping : NATSIM_EI;
+
+	memset(&key, 0, sizeof(key));
+	if (m != NATSIM_EI) {
+		key = *to;
+		if (m == NATSIM_AD)
+			key.port = 0;
+	}
+	for (size_t i = 0; i < s->nmaps; i++)
+		if (s->maps[i].sock == sock && ep_eq(&s->maps[i].key_dst, &key))
+			return &s->maps[i];
+	if (s->nmaps >= NATSIM_MAX_MAPS)
+		return NULL;
+	struct natsim_map *mp = &s->maps[s->nmaps++];
+
+	memset(mp, 0, sizeof(*mp));
+	mp->sock = sock;
+	mp->key_dst = key;
+	mp->pub_port = s->mode == NATSIM_NAT ? s->next_port++ : s->client[sock].port;
+	return mp;
+}
+
+static void
+remember_dest(struct natsim_map *mp, const struct stun_addr *to)
+{
+	for (size_t i = 0; i < mp->ndests; i++)
+		if (ep_eq(&mp->dests[i], to))
+			return;
+	if (mp->ndests < NATSIM_MAX_DESTS)
+		mp->dests[mp->ndests++] = *to;
+}
+
+/* RFC 4787 section 5: does this mapping's filter let `from` in?  Only the
+ * destinations THIS mapping has sent to count. */
+static int
+filter_pass(const struct natsim *s, const struct natsim_map *mp, const struct stun_addr *from)
+{
+	if (s->filtering == NATSIM_EI)
+		return 1;
+	for (size_t i = 0; i < mp->ndests; i++) {
+		if (!ip_eq(&mp->dests[i], from))
+			continue;
+		if (s->filtering == NATSIM_AD || mp->dests[i].port == from->port)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+client_send(struct natsim *s, int sock, const struct stun_addr *to, const uint8_t *buf,
+            size_t len)
+{
+	struct natsim_map *mp;
+	struct stun_addr src;
+
+	if (s->nlog < NATSIM_MAX_LOG) {
+		struct natsim_sent *e = &s->log[s->nlog++];
+
+		e->at = s->now;
+		e->sock = sock;
+		e->to = *to;
+		memset(e->tid, 0, sizeof(e->tid));
+		if (len >= STUN_HEADER_LEN)
+			memcpy(e->tid, buf + 4, STUN_TID_LEN);
+	}
+	switch (s->mode) {
+	case NATSIM_BLOCKED:
+		s->filtered++;
+		return;
+	case NATSIM_OPEN:
+		transmit(s, &s->up, 1, &s->client[sock], to, buf, len);
+		return;
+	case NATSIM_FIREWALL:
+		mp = mapping_for(s, sock, to);
+		if (mp != NULL)
+			remember_dest(mp, to);
+		transmit(s, &s->up, 1, &s->client[sock], to, buf, len);
+		return;
+	case NATSIM_NAT:
+		break;
+	}
+	mp = mapping_for(s, sock, to);
+	if (mp == NULL) {
+		s->overflow++;
+		return;
+	}
+	remember_dest(mp, to);
+	src = s->nat_ip;
+	src.port = mp->pub_port;
+	if (ip_eq(to, &s->nat_ip)) {
+		/* Addressed to the NAT itself.  Hairpinning (RFC 4787 section 6):
+		 * the sender's mapping as source, then the target mapping's
+		 * filter as for any inbound datagram. */
+		if (!s->hairpin) {
+			s->filtered++;
+			return;
+		}
+		s->hairpinned++;
+		enqueue(s, s->now, 1, &src, to, buf, len);
+		return;
+	}
+	transmit(s, &s->up, 1, &src, to, buf, len);
+}
+
+/* A datagram reaches the router from outside (or hairpinned). */
+static void
+router_in(struct natsim *s, const struct natsim_pkt *k)
+{
+	int sock = -1;
+
+	switch (s->mode) {
+	case NATSIM_BLOCKED:
+		s->filtered++;
+		return;
+	case NATSIM_OPEN:
+	case NATSIM_FIREWALL:
+		for (int i = 0; i < PROBE_NSOCK; i++)
+			if (ep_eq(&s->client[i], &k->to))
+				sock = i;
+		if (sock < 0) {
+			s->unroutable++;
+			return;
+		}
+		if (s->mode == NATSIM_FIREWALL) {
+			struct natsim_map *mp = NULL;
+
+			for (size_t i = 0; i < s->nmaps; i++)
+				if (s->maps[i].sock == sock)
+					mp = &s->maps[i];
+			if (mp == NULL || !filter_pass(s, mp, &k->from)) {
+				s->filtered++;
+				return;
+			}
+		}
+		break;
+	case NATSIM_NAT:
+		if (!ip_eq(&k->to, &s->nat_ip)) {
+			s->unroutable++;
+			return;
+		}
+		for (size_t i = 0; i < s->nmaps; i++) {
+			if (s->maps[i].pub_port != k->to.port)
+				continue;
+			if (!filter_pass(s, &s->maps[i], &k->from)) {
+				s->filtered++;
+				return;
+			}
+			sock = s->maps[i].sock;
+		}
+		if (sock < 0) {
+			s->unroutable++;
+			return;
+		}
+		break;
+	}
+	probe_input(s->probe, s->now, sock, &k->from, k->buf, k->len);
+}
+
+/* ---------------------------------------------------------------- servers */
+
+/* The request without its CHANGE-REQUEST (for a server that ignores it). */
+static size_t
+strip_change(const uint8_t *req, size_t len, uint8_t *out, size_t cap)
+{
+	struct stun_msg m;
+	struct stun_enc e;
+	size_t n = 0;
+	int fp = 0;
+
+	if (stun_decode(req, len, &m) != STUN_OK || stun_find(&m, STUN_ATTR_CHANGE_REQUEST) < 0) {
+		if (len > cap)
+			return 0;
+		memcpy(out, req, len);
+		return len;
+	}
+	stun_enc_init(&e, out, cap, m.type, m.tid);
+	for (size_t i = 0; i < m.nattrs; i++) {
+		if (m.attrs[i].type == STUN_ATTR_FINGERPRINT)
+			fp = 1;
+		else if (m.attrs[i].type != STUN_ATTR_CHANGE_REQUEST)
+			stun_enc_bytes(&e, m.attrs[i].type, req + m.attrs[i].off, m.attrs[i].len);
+	}
+	if (fp)
+		stun_enc_fingerprint(&e);
+	return stun_enc_finish(&e, &n) == STUN_OK ? n : 0;
+}
+
+/* Re-encode a reply the way an RFC 3489-only server (stund) writes it. */
+static size_t
+as_rfc3489(const struct server_cfg *c, unsigned via, const uint8_t *rep, size_t len,
+           uint8_t *out, size_t cap)
+{
+	struct stun_msg m;
+	struct stun_enc e;
+	struct stun_addr a;
+	size_t n = 0;
+
+	if (stun_decode(rep, len, &m) != STUN_OK)
+		return 0;
+	stun_enc_init(&e, out, cap, m.type, m.tid);
+	if (m.cls == STUN_CLASS_SUCCESS) {
+		if (stun_get_mapped(&m, &a) == STUN_OK)
+			stun_enc_addr(&e, STUN_ATTR_MAPPED_ADDRESS, &a);
+		stun_enc_addr(&e, STUN_ATTR_SOURCE_ADDRESS, &c->ep[via]);
+		if (stun_get_addr(&m, STUN_ATTR_OTHER_ADDRESS, &a) == STUN_OK)
+			stun_enc_addr(&e, STUN_ATTR_CHANGED_ADDRESS, &a);
+	} else {
+		int code = 0;
+		const char *reason = NULL;
+		size_t rlen = 0;
+		char text[128];
+		uint16_t unk[8];
+		size_t nunk = 0;
+
+		if (stun_get_error(&m, &code, &reason, &rlen) != STUN_OK)
+			return 0;
+		if (rlen >= sizeof(text))
+			rlen = sizeof(text) - 1;
+		memcpy(text, reason, rlen);
+		text[rlen] = '\0';
+		stun_enc_error(&e, code, text);
+		if (stun_get_unknown_attrs(&m, unk, 8, &nunk) == STUN_OK && nunk > 0)
+			stun_enc_unknown_attrs(&e, unk, nunk);
+	}
+	return stun_enc_finish(&e, &n) == STUN_OK ? n : 0;
+}
+
+static void
+server_in(struct natsim *s, const struct natsim_pkt *k)
+{
+	struct server_cfg c = s->srv;
+	struct server_reply r;
+	const struct server_cfg *use = &c;
+	uint8_t req[sizeof(k->buf)], out[sizeof(k->buf)], alt[sizeof(k->buf)];
+	size_t reqlen = k->len;
+	int at = -1;
+	enum natsim_personality pers = s->personality;
+
+	if (pers == NATSIM_SRV_NO_ALT) {
+		c.has_alt = 0;
+		memset(&c.ep[1], 0, sizeof(c.ep[1]));
+		memset(&c.ep[2], 0, sizeof(c.ep[2]));
+		memset(&c.ep[3], 0, sizeof(c.ep[3]));
+	}
+	for (int i = 0; i < 4; i++)
+		if (c.ep[i].family != 0 && ep_eq(&c.ep[i], &k->to))
+			at = i;
+	if (at < 0 && s->second_server_up && ep_eq(&s->srv2.ep[0], &k->to)) {
+		at = 0;
+		use = &s->srv2;
+		pers = NATSIM_SRV_NORMAL;
+	}
+	if (at < 0) {
+		s->unroutable++;
+		return;
+	}
+	if (pers == NATSIM_SRV_DOWN || (pers == NATSIM_SRV_PRIMARY_ONLY && at != 0))
+		return;
+
+	memcpy(req, k->buf, k->len);
+	if (pers == NATSIM_SRV_IGNORE_CHANGE) {
+		reqlen = strip_change(k->buf, k->len, req, sizeof(req));
+		if (reqlen == 0)
+			return;
+	}
+	if (!server_handle(use, (unsigned)at, &k->from, req, reqlen, out, sizeof(out), &r))
+		return;
+
+	switch (pers) {
+	case NATSIM_SRV_WRONG_CHANGE:
+		/* Change port: from the other address too; change both: only
+		 * the port changes.  Either way not what was asked. */
+		if (r.via != (unsigned)at)
+			r.via ^= SERVER_EP_ALT_ADDR;
+		break;
+	case NATSIM_SRV_PRIMARY_ONLY:
+		if (r.via != 0)
+			return;
+		break;
+	case NATSIM_SRV_RFC3489:
+		r.len = as_rfc3489(use, r.via, out, r.len, alt, sizeof(alt));
+		if (r.len == 0)
+			return;
+		memcpy(out, alt, r.len);
+		break;
+	case NATSIM_SRV_GARBAGE:
+		/* Cut the last four bytes: the header's length no longer fits. */
+		if (r.len > STUN_HEADER_LEN + 4)
+			r.len -= 4;
+		break;
+	default:
+		break;
+	}
+	transmit(s, &s->down, 0, &use->ep[r.via], &r.to, out, r.len);
+}
+
+/* ---------------------------------------------------------------- driver */
+
+/* Deliver everything due by now, in (time, FIFO) order. */
+static void
+deliver_due(struct natsim *s)
+{
+	for (unsigned guard = 0; guard < 100000; guard++) {
+		size_t best = s->nq;
+		struct natsim_pkt k;
+
+		for (size_t i = 0; i < s->nq; i++) {
+			if (s->q[i].at > s->now)
+				continue;
+			if (best == s->nq || s->q[i].at < s->q[best].at ||
+			    (s->q[i].at == s->q[best].at && s->q[i].seq < s->q[best].seq))
+				best = i;
+		}
+		if (best == s->nq)
+			return;
+		k = s->q[best];
+		s->q[best] = s->q[--s->nq];
+		if (k.to_router)
+			router_in(s, &k);
+		else
+			server_in(s, &k);
+	}
+}
+
+uint64_t
+natsim_run(struct natsim *s, const struct probe_config *cfg, struct probe *p)
+{
+	uint64_t start = s->now;
+	uint64_t cap = start + cfg->timeout_ms + 60000;
+
+	s->probe = p;
+	probe_init(p, cfg, s->now);
+	for (unsigned iter = 0; iter < 1000000 && s->now <= cap; iter++) {
+		struct probe_tx tx;
+		uint32_t wait = 0;
+		uint64_t next;
+		enum probe_step step;
+
+		deliver_due(s);
+		step = probe_next(p, s->now, &tx, &wait);
+		if (step == PROBE_DONE)
+			break;
+		if (step == PROBE_SEND) {
+			client_send(s, tx.sock, &tx.to, tx.buf, tx.len);
+			continue;
+		}
+		next = s->now + (wait > 0 ? wait : 1);
+		for (size_t i = 0; i < s->nq; i++)
+			if (s->q[i].at < next)
+				next = s->q[i].at > s->now ? s->q[i].at : s->now + 1;
+		s->now = next;
+	}
+	return s->now - start;
+}

@@ -1,0 +1,159 @@
+/*
+ * natsim.h - a deterministic virtual network for the detector's unit tests.
+ *
+ * One client host (192.0.2.10) with the engine's PROBE_NSOCK sockets, a
+ * router in front of it (a NAT per RFC 4787, a stateful firewall, nothing,
+ * or a wall), links with delay, loss, duplication and reordering, and the
+ * REAL server request handler (server_handle) on 203.0.113.1/.2 ports
+ * 3478/3479, optionally wrapped in a misbehaving "personality", plus a
+ * second, independent server on 203.0.113.7:3478 without an alternate.
+ *
+ * Time is virtual (milliseconds) and every random choice comes from one
+ * seeded PRNG, so a run is a pure function of its configuration and seed.
+ * Addresses are the RFC 5737 documentation ranges; nothing touches a socket.
+ */
+#ifndef NATCHECK_NATSIM_H
+#define NATCHECK_NATSIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nat.h"
+#include "probe.h"
+#include "server.h"
+#include "stun.h"
+
+/* What sits between the client and the Internet. */
+enum natsim_mode {
+	NATSIM_NAT,             /* translation + filtering per mapping/filtering */
+	NATSIM_OPEN,            /* no NAT, no firewall */
+	NATSIM_FIREWALL,        /* no NAT, stateful filter (filtering below) */
+	NATSIM_BLOCKED          /* no UDP at all */
+};
+
+/* RFC 4787 behaviours, for mapping (section 4.1) and filtering (section 5). */
+enum natsim_beh {
+	NATSIM_EI,              /* endpoint-independent */
+	NATSIM_AD,              /* address-dependent */
+	NATSIM_APD              /* address-and-port-dependent */
+};
+
+/* How the main server (203.0.113.1) behaves around server_handle(). */
+enum natsim_personality {
+	NATSIM_SRV_NORMAL,          /* server_handle() as is */
+	NATSIM_SRV_RFC3489,         /* replies re-encoded the stund way: MAPPED-,
+	                               SOURCE-, CHANGED-ADDRESS, same tid */
+	NATSIM_SRV_NO_ALT,          /* one address, one port (a plain RFC 8489
+	                               server): change requests get 420 */
+	NATSIM_SRV_IGNORE_CHANGE,   /* answers from the arrival endpoint, still
+	                               advertising OTHER-ADDRESS */
+	NATSIM_SRV_WRONG_CHANGE,    /* answers change requests from a wrong endpoint */
+	NATSIM_SRV_PRIMARY_ONLY,    /* nothing in or out except on A1:P1 */
+	NATSIM_SRV_GARBAGE,         /* every reply truncated: undecodable */
+	NATSIM_SRV_DOWN             /* no answer at all */
+};
+
+/* One direction of the path between the router and the servers. */
+struct natsim_link {
+	uint32_t delay_ms;          /* one-way delay */
+	uint32_t loss_pct;          /* 0..100, per datagram */
+	uint32_t dup_pct;           /* chance a datagram arrives twice */
+	uint32_t reorder_pct;       /* chance of an extra random delay ... */
+	uint32_t reorder_ms;        /* ... of 1..reorder_ms */
+};
+
+#define NATSIM_MAX_MAPS   64
+#define NATSIM_MAX_DESTS  16
+#define NATSIM_MAX_QUEUE  1024
+#define NATSIM_MAX_LOG    1024
+
+/* A NAT mapping (or a firewall's per-endpoint state) and the destinations
+ * it has sent to: its filter opens for exactly those (RFC 4787 section 5). */
+struct natsim_map {
+	int      sock;                  /* internal endpoint: client socket index */
+	struct stun_addr key_dst;       /* destination part of the key (ADM: IP, APDM: IP:port) */
+	uint16_t pub_port;
+	size_t   ndests;
+	struct stun_addr dests[NATSIM_MAX_DESTS];
+};
+
+/* A datagram in flight. */
+struct natsim_pkt {
+	uint64_t at;                    /* arrival time at its next hop */
+	uint64_t seq;                   /* FIFO order among equal times */
+	int      to_router;             /* 1: arriving at the router from outside
+	                                   (inbound or hairpinned); 0: arriving at
+	                                   a server endpoint */
+	struct stun_addr from, to;
+	size_t   len;
+	uint8_t  buf[PROBE_TXBUF + SERVER_REPLY_SLACK + 64];
+};
+
+/* One datagram a client socket sent (for "never sent to X" assertions). */
+struct natsim_sent {
+	uint64_t at;
+	int      sock;
+	struct stun_addr to;
+	uint8_t  tid[STUN_TID_LEN];
+};
+
+struct natsim {
+	/* Configuration: set by natsim_init's arguments, then freely by the test. */
+	enum natsim_mode mode;
+	enum natsim_beh mapping, filtering;
+	int      hairpin;
+	enum natsim_personality personality;
+	int      second_server_up;      /* 203.0.113.7:3478 answers */
+	struct natsim_link up, down;    /* router -> servers, servers -> router */
+	/* Extra delay for one specific datagram: called for every datagram
+	 * leaving the router (up = 1) or a server (up = 0). */
+	uint32_t (*delay_hook)(void *ctx, int up, const uint8_t *buf, size_t len);
+	void    *hook_ctx;
+
+	/* Fixed addresses. */
+	struct stun_addr client[PROBE_NSOCK];
+	struct stun_addr nat_ip;        /* 198.51.100.1 */
+	struct server_cfg srv;          /* 203.0.113.1/.2, 3478/3479 */
+	struct server_cfg srv2;         /* 203.0.113.7:3478 */
+
+	/* State. */
+	uint64_t now;
+	uint64_t rng;
+	uint64_t seq;
+	uint16_t next_port;
+	size_t   nmaps;
+	struct natsim_map maps[NATSIM_MAX_MAPS];
+	size_t   nq;
+	struct natsim_pkt q[NATSIM_MAX_QUEUE];
+	size_t   nlog;
+	struct natsim_sent log[NATSIM_MAX_LOG];
+	struct probe *probe;            /* the engine being driven */
+
+	/* Counters. */
+	unsigned lost, duplicated, reordered, filtered, hairpinned, unroutable, overflow;
+};
+
+/* A fresh simulation: a NAT with these behaviours, hairpinning on or off,
+ * the normal server, perfect links with 50 ms each way, this seed. */
+void natsim_init(struct natsim *s, enum natsim_beh mapping, enum natsim_beh filtering,
+                 int hairpin, uint64_t seed);
+
+/* Set both directions' one-way delay and loss in one go. */
+void natsim_path(struct natsim *s, uint32_t delay_ms, uint32_t loss_pct);
+
+/* A probe configuration for this network: the client's socket addresses,
+ * the PRNG, server 203.0.113.1:3478 and a 10 s timeout. */
+void natsim_config(struct natsim *s, struct probe_config *cfg);
+
+/* Addresses used by the tests. */
+struct stun_addr natsim_addr(const char *ip, uint16_t port);
+
+/* Run the engine in virtual time until PROBE_DONE; returns the elapsed
+ * virtual milliseconds. */
+uint64_t natsim_run(struct natsim *s, const struct probe_config *cfg, struct probe *p);
+
+/* How many datagrams client socket `sock` sent to `to` (port 0: any port
+ * of that IP; NULL: anywhere). */
+size_t natsim_sent_to(const struct natsim *s, int sock, const struct stun_addr *to);
+
+#endif /* NATCHECK_NATSIM_H */

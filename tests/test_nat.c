@@ -1,0 +1,456 @@
+/*
+ * test_nat.c - verdicts: the engine (probe.c) wired to the real server
+ * handler (server_handle) through the in-memory NAT model (natsim), then
+ * nat_classify().  One case per NAT behaviour and per server personality.
+ *
+ * Everything runs in virtual time and is deterministic per seed.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nat.h"
+#include "natsim.h"
+#include "probe.h"
+
+static struct natsim sim;
+static struct probe pr;
+static struct probe_config cfg;
+static struct nat_verdict v;
+
+static uint64_t
+run(void)
+{
+	uint64_t ms = natsim_run(&sim, &cfg, &pr);
+
+	cr_assert(pr.done, "the engine did not finish");
+	nat_classify(&pr, &v);
+	return ms;
+}
+
+static int
+has_warning(const char *needle)
+{
+	for (size_t i = 0; i < v.nwarnings; i++)
+		if (strstr(v.warnings[i], needle) != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+dump(void)
+{
+	fprintf(stderr, "type %s mapping %s filtering %s hairpin %d nat %d\n",
+	    nat_type_word(v.type), nat_behavior_word(v.mapping), nat_behavior_word(v.filtering),
+	    v.hairpinning, v.nat);
+	for (size_t i = 0; i < pr.ntests; i++)
+		fprintf(stderr, "  %-24s %-14s sent %zu wrong %u err %d\n",
+		    probe_kind_name(pr.tests[i].kind), probe_result_name(pr.tests[i].result),
+		    pr.tests[i].nsent, pr.tests[i].wrong_source, pr.tests[i].error_code);
+	for (size_t i = 0; i < v.nwarnings; i++)
+		fprintf(stderr, "  warning: %s\n", v.warnings[i]);
+}
+
+#define EXPECT(t, m, f, h) do { \
+	if (v.type != (t) || v.mapping != (m) || v.filtering != (f) || v.hairpinning != (h)) \
+		dump(); \
+	cr_expect_eq(v.type, (t), "type %s", nat_type_word(v.type)); \
+	cr_expect_eq(v.mapping, (m), "mapping %s", nat_behavior_word(v.mapping)); \
+	cr_expect_eq(v.filtering, (f), "filtering %s", nat_behavior_word(v.filtering)); \
+	cr_expect_eq(v.hairpinning, (h), "hairpinning %d", v.hairpinning); \
+} while (0)
+
+#define EI NAT_BEH_ENDPOINT_INDEPENDENT
+#define AD NAT_BEH_ADDRESS_DEPENDENT
+#define APD NAT_BEH_ADDRESS_PORT_DEPENDENT
+#define UNK NAT_BEH_UNKNOWN
+
+/* ------------------------------------------------ mapping x filtering x hairpin */
+
+struct combo {
+	enum natsim_beh m, f;
+	int      hairpin;
+	enum nat_type type;
+	enum nat_behavior mapping, filtering;
+	int      hairpinning;
+};
+
+ParameterizedTestParameters(nat, matrix)
+{
+	/* Hairpinning: an arrival is proof (1); with endpoint-independent
+	 * mapping silence means no (0); through destination-dependent mapping
+	 * silence proves nothing (-1): the hairpinned datagram comes from a
+	 * new mapping the target's filter has never seen. */
+	static struct combo c[] = {
+		{ NATSIM_EI, NATSIM_EI, 1, NAT_FULL_CONE, EI, EI, 1 },
+		{ NATSIM_EI, NATSIM_EI, 0, NAT_FULL_CONE, EI, EI, 0 },
+		{ NATSIM_EI, NATSIM_AD, 1, NAT_RESTRICTED_CONE, EI, AD, 1 },
+		{ NATSIM_EI, NATSIM_AD, 0, NAT_RESTRICTED_CONE, EI, AD, 0 },
+		{ NATSIM_EI, NATSIM_APD, 1, NAT_PORT_RESTRICTED_CONE, EI, APD, 1 },
+		{ NATSIM_EI, NATSIM_APD, 0, NAT_PORT_RESTRICTED_CONE, EI, APD, 0 },
+		{ NATSIM_AD, NATSIM_EI, 1, NAT_SYMMETRIC, AD, EI, 1 },
+		{ NATSIM_AD, NATSIM_EI, 0, NAT_SYMMETRIC, AD, EI, -1 },
+		{ NATSIM_AD, NATSIM_AD, 1, NAT_SYMMETRIC, AD, AD, -1 },
+		{ NATSIM_AD, NATSIM_AD, 0, NAT_SYMMETRIC, AD, AD, -1 },
+		{ NATSIM_AD, NATSIM_APD, 1, NAT_SYMMETRIC, AD, APD, -1 },
+		{ NATSIM_AD, NATSIM_APD, 0, NAT_SYMMETRIC, AD, APD, -1 },
+		{ NATSIM_APD, NATSIM_EI, 1, NAT_SYMMETRIC, APD, EI, 1 },
+		{ NATSIM_APD, NATSIM_EI, 0, NAT_SYMMETRIC, APD, EI, -1 },
+		{ NATSIM_APD, NATSIM_AD, 1, NAT_SYMMETRIC, APD, AD, -1 },
+		{ NATSIM_APD, NATSIM_AD, 0, NAT_SYMMETRIC, APD, AD, -1 },
+		{ NATSIM_APD, NATSIM_APD, 1, NAT_SYMMETRIC, APD, APD, -1 },
+		{ NATSIM_APD, NATSIM_APD, 0, NAT_SYMMETRIC, APD, APD, -1 },
+	};
+
+	return cr_make_param_array(struct combo, c, sizeof(c) / sizeof(c[0]));
+}
+
+ParameterizedTest(struct combo *c, nat, matrix)
+{
+	natsim_init(&sim, c->m, c->f, c->hairpin, 1);
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(c->type, c->mapping, c->filtering, c->hairpinning);
+	cr_expect_eq(v.nat, 1);
+	cr_expect(v.has_mapped && v.has_alternate);
+	/* The same verdict with the RFC 3489-only server. */
+	natsim_init(&sim, c->m, c->f, c->hairpin, 2);
+	sim.personality = NATSIM_SRV_RFC3489;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(c->type, c->mapping, c->filtering, c->hairpinning);
+	cr_expect_eq(pr.tests[0].other_rfc5780, 0, "the alternate came as CHANGED-ADDRESS");
+	cr_expect(pr.tests[0].has_other);
+}
+
+/* ------------------------------------------------ no NAT */
+
+Test(nat, open_internet)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 3);
+	sim.mode = NATSIM_OPEN;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(NAT_OPEN, EI, EI, -1);
+	cr_expect_eq(v.nat, 0);
+	cr_expect_eq(probe_find(&pr, PROBE_MAP_TO_HAIR, 0)->result, PROBE_NOT_RUN,
+	    "no hairpin test without a NAT");
+}
+
+Test(nat, firewall_address_dependent)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 4);
+	sim.mode = NATSIM_FIREWALL;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(NAT_SYMMETRIC_FIREWALL, EI, AD, -1);
+	cr_expect_eq(v.nat, 0);
+}
+
+Test(nat, firewall_address_port_dependent)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 5);
+	sim.mode = NATSIM_FIREWALL;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(NAT_SYMMETRIC_FIREWALL, EI, APD, -1);
+	cr_expect_eq(v.nat, 0);
+}
+
+Test(nat, firewall_rfc3489_server)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 6);
+	sim.mode = NATSIM_FIREWALL;
+	sim.personality = NATSIM_SRV_RFC3489;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(NAT_SYMMETRIC_FIREWALL, EI, APD, -1);
+}
+
+Test(nat, udp_blocked_ends_at_timeout)
+{
+	uint64_t ms;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 7);
+	sim.mode = NATSIM_BLOCKED;
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 3000;
+	ms = run();
+	EXPECT(NAT_UDP_BLOCKED, UNK, UNK, -1);
+	cr_expect_eq(v.nat, -1);
+	cr_expect_eq(ms, 3000);
+	cr_expect_eq(pr.tests[0].result, PROBE_TIMEOUT);
+	cr_expect_eq(nat_exit_code(v.type), NAT_EXIT_BLOCKED);
+}
+
+/* ------------------------------------------------ servers without an alternate */
+
+Test(nat, no_alternate_single_server)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 8);
+	sim.personality = NATSIM_SRV_NO_ALT;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
+	cr_expect_eq(v.nat, 1);
+	cr_expect(has_warning("no alternate address"));
+	cr_expect(has_warning("give a second server"));
+	cr_expect_eq(pr.have_alt, 0);
+	cr_expect_eq(pr.primary, -1);
+	cr_expect_eq(probe_find(&pr, PROBE_FILTER_IP_PORT, 0)->result, PROBE_ERROR_RESPONSE);
+	cr_expect_eq(probe_find(&pr, PROBE_FILTER_IP_PORT, 0)->error_code, 420);
+}
+
+Test(nat, no_alternate_two_servers_same_mapping)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 9);
+	sim.personality = NATSIM_SRV_NO_ALT;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	EXPECT(NAT_UNKNOWN, EI, UNK, 0);
+	cr_expect(has_warning("compared across 2 servers"));
+	cr_expect(has_warning("filtering cannot be tested"));
+}
+
+Test(nat, no_alternate_two_servers_different_mapping)
+{
+	natsim_init(&sim, NATSIM_APD, NATSIM_APD, 0, 10);
+	sim.personality = NATSIM_SRV_NO_ALT;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	EXPECT(NAT_SYMMETRIC, UNK, UNK, -1);
+	cr_expect(has_warning("varies with the destination"));
+	cr_expect(has_warning("filtering cannot be tested"));
+}
+
+Test(nat, first_server_without_alternate_second_with)
+{
+	/* Server 0 is the plain one; the full tests move to server 1 and a
+	 * fresh filtering socket. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 1, 11);
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = sim.srv2.ep[0];
+	cfg.servers[1] = sim.srv.ep[0];
+	cfg.nservers = 2;
+	run();
+	EXPECT(NAT_RESTRICTED_CONE, EI, AD, 1);
+	cr_expect_eq(pr.primary, 1);
+	cr_expect(has_warning("the tests used 203.0.113.1:3478"));
+	cr_expect_gt(natsim_sent_to(&sim, PROBE_SOCK_FILTER2, &sim.srv.ep[0]), 0);
+	cr_expect_eq(natsim_sent_to(&sim, PROBE_SOCK_FILTER2, NULL),
+	    natsim_sent_to(&sim, PROBE_SOCK_FILTER2, &sim.srv.ep[0]),
+	    "FILTER2 sent only to the primary's primary endpoint");
+}
+
+Test(nat, two_servers_with_alternate_agree)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 1, 12);
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	EXPECT(NAT_PORT_RESTRICTED_CONE, EI, APD, 1);
+	cr_expect_eq(pr.primary, 0);
+}
+
+/* ------------------------------------------------ servers that lie or break */
+
+static void
+never_cone_or_firewall(void)
+{
+	cr_expect_neq(v.type, NAT_FULL_CONE);
+	cr_expect_neq(v.type, NAT_SYMMETRIC_FIREWALL);
+	cr_expect_neq(v.type, NAT_OPEN);
+}
+
+struct liar {
+	enum natsim_mode mode;
+	enum natsim_beh m, f;
+	enum natsim_personality pers;
+	enum nat_type type;
+	enum nat_behavior mapping;
+	char     warning[40];
+};
+
+ParameterizedTestParameters(nat, lying_server)
+{
+	/*
+	 * A server that ignores CHANGE-REQUEST answers the filtering socket
+	 * from the primary address, which any NAT lets in: believed, that
+	 * would read "full cone".  One that answers from another wrong
+	 * endpoint is caught wherever its answer gets through the NAT.
+	 */
+	static struct liar c[] = {
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
+		  "ignores CHANGE-REQUEST" },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
+		  "ignores CHANGE-REQUEST" },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_SYMMETRIC, APD,
+		  "ignores CHANGE-REQUEST" },
+		{ NATSIM_OPEN, NATSIM_EI, NATSIM_EI, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
+		  "ignores CHANGE-REQUEST" },
+		{ NATSIM_FIREWALL, NATSIM_EI, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
+		  "ignores CHANGE-REQUEST" },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
+		  "answered CHANGE-REQUEST from" },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_AD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
+		  "answered CHANGE-REQUEST from" },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
+		  "answered CHANGE-REQUEST from" },
+		{ NATSIM_NAT, NATSIM_AD, NATSIM_APD, NATSIM_SRV_WRONG_CHANGE, NAT_SYMMETRIC, AD,
+		  "answered CHANGE-REQUEST from" },
+		{ NATSIM_OPEN, NATSIM_EI, NATSIM_EI, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
+		  "answered CHANGE-REQUEST from" },
+		{ NATSIM_FIREWALL, NATSIM_EI, NATSIM_AD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
+		  "answered CHANGE-REQUEST from" },
+	};
+
+	return cr_make_param_array(struct liar, c, sizeof(c) / sizeof(c[0]));
+}
+
+ParameterizedTest(struct liar *c, nat, lying_server)
+{
+	natsim_init(&sim, c->m, c->f, 0, 13);
+	sim.mode = c->mode;
+	sim.personality = c->pers;
+	natsim_config(&sim, &cfg);
+	run();
+	if (v.type != c->type || v.filtering != UNK || !has_warning(c->warning))
+		dump();
+	cr_expect_eq(v.type, c->type, "type %s", nat_type_word(v.type));
+	cr_expect_eq(v.mapping, c->mapping, "mapping %s", nat_behavior_word(v.mapping));
+	cr_expect_eq(v.filtering, UNK, "filtering %s", nat_behavior_word(v.filtering));
+	cr_expect(has_warning(c->warning), "warning '%s'", c->warning);
+	never_cone_or_firewall();
+}
+
+Test(nat, wrong_change_hidden_behind_apdm_apdf)
+{
+	/* Address-and-port-dependent mapping and filtering hide every wrong
+	 * answer: nothing refutes the server, nothing verifies it.  The type
+	 * is still right (symmetric, from the mapping tests) and the
+	 * filtering comes with the warning that it was not verified. */
+	natsim_init(&sim, NATSIM_APD, NATSIM_APD, 0, 14);
+	sim.personality = NATSIM_SRV_WRONG_CHANGE;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(NAT_SYMMETRIC, APD, APD, -1);
+	cr_expect(has_warning("could not be verified through this NAT"));
+}
+
+Test(nat, garbage_server_is_not_udp_blocked)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 15);
+	sim.personality = NATSIM_SRV_GARBAGE;
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 2000;
+	run();
+	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
+	cr_expect_gt(pr.stats.malformed, 0);
+	cr_expect(has_warning("only with malformed datagrams"));
+	cr_expect_eq(nat_exit_code(v.type), NAT_EXIT_UNKNOWN);
+}
+
+Test(nat, primary_endpoint_only)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 16);
+	sim.personality = NATSIM_SRV_PRIMARY_ONLY;
+	natsim_config(&sim, &cfg);
+	run();
+	/* Known: there is a NAT, its mapped address, and it hairpins. */
+	EXPECT(NAT_UNKNOWN, UNK, UNK, 1);
+	cr_expect_eq(v.nat, 1);
+	cr_expect(v.has_mapped);
+	cr_expect(has_warning("no answer from 203.0.113.2:3478"));
+	cr_expect(has_warning("no answer from 203.0.113.2:3479"));
+	cr_expect(has_warning("mapping unknown"));
+	cr_expect(has_warning("filtering unknown"));
+}
+
+Test(nat, second_server_down)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 17);
+	sim.second_server_up = 0;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	EXPECT(NAT_RESTRICTED_CONE, EI, AD, 0);
+	cr_expect(has_warning("no answer from 203.0.113.7:3478"));
+}
+
+Test(nat, server_down_is_blocked)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 18);
+	sim.personality = NATSIM_SRV_DOWN;
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 1500;
+	run();
+	EXPECT(NAT_UDP_BLOCKED, UNK, UNK, -1);
+	cr_expect(has_warning("or the server is down"));
+}
+
+/* ------------------------------------------------ names, codes, warnings */
+
+Test(nat, words_and_exit_codes)
+{
+	static const struct {
+		enum nat_type t;
+		const char *word, *name;
+		int code;
+	} c[] = {
+		{ NAT_UNKNOWN, "unknown", "Unknown", NAT_EXIT_UNKNOWN },
+		{ NAT_OPEN, "open", "Open Internet", NAT_EXIT_OPEN },
+		{ NAT_FULL_CONE, "full-cone", "Full Cone", NAT_EXIT_FULL_CONE },
+		{ NAT_RESTRICTED_CONE, "restricted-cone", "Restricted Cone", NAT_EXIT_RESTRICTED },
+		{ NAT_PORT_RESTRICTED_CONE, "port-restricted-cone", "Port Restricted Cone",
+		  NAT_EXIT_PORT_RESTRICTED },
+		{ NAT_SYMMETRIC, "symmetric", "Symmetric", NAT_EXIT_SYMMETRIC },
+		{ NAT_SYMMETRIC_FIREWALL, "symmetric-udp-firewall", "Symmetric UDP Firewall",
+		  NAT_EXIT_FIREWALL },
+		{ NAT_UDP_BLOCKED, "udp-blocked", "UDP Blocked", NAT_EXIT_BLOCKED },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		cr_expect_str_eq(nat_type_word(c[i].t), c[i].word);
+		cr_expect_str_eq(nat_type_name(c[i].t), c[i].name);
+		cr_expect_eq(nat_exit_code(c[i].t), c[i].code);
+	}
+	cr_expect_str_eq(nat_type_word((enum nat_type)99), "unknown");
+	cr_expect_eq(nat_exit_code((enum nat_type)99), NAT_EXIT_UNKNOWN);
+	cr_expect_str_eq(nat_behavior_word(NAT_BEH_UNKNOWN), "unknown");
+	cr_expect_str_eq(nat_behavior_word(EI), "endpoint-independent");
+	cr_expect_str_eq(nat_behavior_word(AD), "address-dependent");
+	cr_expect_str_eq(nat_behavior_word(APD), "address-and-port-dependent");
+}
+
+Test(nat, warn_truncates_and_caps)
+{
+	char big[3 * NAT_WARNING_LEN];
+
+	memset(&v, 0, sizeof(v));
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	nat_warn(&v, "%s", big);
+	cr_expect_eq(v.nwarnings, 1);
+	cr_expect_eq(strlen(v.warnings[0]), NAT_WARNING_LEN - 1);
+	for (int i = 0; i < 2 * NAT_MAX_WARNINGS; i++)
+		nat_warn(&v, "w%d", i);
+	cr_expect_eq(v.nwarnings, NAT_MAX_WARNINGS);
+	cr_expect_str_eq(v.warnings[NAT_MAX_WARNINGS - 1], "w10");
+}
+
+Test(nat, no_servers)
+{
+	memset(&pr, 0, sizeof(pr));
+	pr.primary = -1;
+	nat_classify(&pr, &v);
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.nwarnings, 1);
+}
