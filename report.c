@@ -107,8 +107,8 @@ json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 	report_json_string(out, probe_result_name(t->result));
 	fputs(",\"server\":", out);
 	report_json_string(out, net_fmt(&p->cfg.servers[t->server], buf, sizeof(buf)));
-	fputs(",\"destination\":", out);
-	report_json_string(out, net_fmt(&t->dst, buf, sizeof(buf)));
+	fputc(',', out);
+	json_addr(out, "destination", t->result != PROBE_NOT_RUN, &t->dst);
 	fprintf(out, ",\"change_request\":%s", t->change == 0 ? "null" : "");
 	if (t->change != 0)
 		report_json_string(out, t->change == (STUN_CHANGE_IP | STUN_CHANGE_PORT) ? "ip+port" :
@@ -118,7 +118,7 @@ json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 		fprintf(out, "%u", (unsigned)t->rtt_ms);
 	else
 		fputs("null", out);
-	fprintf(out, ",\"sent\":%zu,\"retransmissions\":%zu", t->nsent, t->nsent ? t->nsent - 1 : 0);
+	fprintf(out, ",\"sent\":%zu,\"retransmissions\":%zu,", t->nsent, t->nsent ? t->nsent - 1 : 0);
 	json_addr(out, "mapped", t->result == PROBE_ANSWERED && t->has_mapped, &t->mapped);
 	fputc(',', out);
 	json_addr(out, "from", t->result == PROBE_ANSWERED, &t->from);
