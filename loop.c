@@ -70,9 +70,9 @@ loop_event(void *vctx, const struct probe_event *ev)
 		    t, name, peer, sock, ev->why ? ev->why : "not ours");
 		break;
 	case PROBE_EV_DECIDED:
-		fprintf(stderr, "natcheck: %5lu ms  decided %-22s %s after %zu sends\n",
+		fprintf(stderr, "natcheck: %5lu ms  decided %-22s %s after %zu send%s\n",
 		    t, name, probe_result_name(ev->test ? ev->test->result : PROBE_NOT_RUN),
-		    ev->attempt);
+		    ev->attempt, ev->attempt == 1 ? "" : "s");
 		break;
 	}
 }

@@ -38,7 +38,8 @@ report_text(FILE *out, const struct probe *p, const struct nat_verdict *v)
 	fprintf(out, "%-13s%s\n", "NAT type", nat_type_name(v->type));
 	fprintf(out, "%-13s%s\n", "Mapping", nat_behavior_word(v->mapping));
 	fprintf(out, "%-13s%s\n", "Filtering", nat_behavior_word(v->filtering));
-	fprintf(out, "%-13s%s\n", "Hairpinning", yes_no_unknown(v->hairpinning));
+	fprintf(out, "%-13s%s\n", "Hairpinning",
+	    v->nat == 0 ? "not applicable (no NAT)" : yes_no_unknown(v->hairpinning));
 	text_addr(out, "Local", v->has_local, &v->local);
 	text_addr(out, "Mapped", v->has_mapped, &v->mapped);
 	fprintf(out, "%-13s%s", "Server", v->has_server ? net_fmt(&v->server, buf, sizeof(buf)) : "unknown");
