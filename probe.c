@@ -781,6 +781,12 @@ error_answer(struct probe *p, uint64_t now, struct probe_test *t, size_t j,
 		ignored(p, t, sock, from, "error response from an unexpected source");
 		return;
 	}
+	if (t->sends[j].answered != SEND_OPEN) {
+		t->duplicates++;
+		p->stats.duplicates++;
+		ignored(p, t, sock, from, "duplicate answer");
+		return;
+	}
 	if (stun_get_error(m, &code, &reason, &rlen) != STUN_OK) {
 		p->stats.malformed++;
 		p->stats.last_malformed = STUN_ERR_ATTR_VALUE;
@@ -843,18 +849,13 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 		ignored(p, t, sock, from, "answer on the wrong socket");
 		return;
 	}
-	if (t->sends[j].answered != SEND_OPEN) {
-		t->duplicates++;
-		p->stats.duplicates++;
-		ignored(p, t, sock, from, "duplicate answer");
-		return;
-	}
 	if (m.cls == STUN_CLASS_ERROR) {
 		error_answer(p, now_ms, t, j, &m, sock, from);
 		return;
 	}
 
-	/* A success response. */
+	/* A success response.  The source is checked before the duplicate
+	 * rule: a copy from somewhere else is a wrong source, not a copy. */
 	st = stun_get_mapped(&m, &mapped);
 	if (st != STUN_OK) {
 		p->stats.malformed++;
@@ -865,6 +866,12 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 	if (!source_ok(t, from)) {
 		count_wrong(p, t, from);
 		ignored(p, t, sock, from, "answer from an unexpected source");
+		return;
+	}
+	if (t->sends[j].answered != SEND_OPEN) {
+		t->duplicates++;
+		p->stats.duplicates++;
+		ignored(p, t, sock, from, "duplicate answer");
 		return;
 	}
 	rtt = (uint32_t)(now_ms - t->sends[j].at_ms);
