@@ -1,0 +1,744 @@
+/*
+ * test_probe.c - the engine's mechanics: matching answers to sends, the
+ * schedule, loss handling, timing, and the socket discipline that keeps
+ * the filtering tests honest.  Most cases run the engine against the real
+ * server_handle() through natsim's virtual network; a few drive it by hand
+ * to hit one rule exactly.  All times are virtual and deterministic.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <string.h>
+
+#include "nat.h"
+#include "natsim.h"
+#include "probe.h"
+#include "server.h"
+
+static struct natsim sim;
+static struct probe pr;
+static struct probe_config cfg;
+static struct nat_verdict v;
+
+/* When each test was decided, in virtual ms from the start. */
+static uint64_t decided_at[PROBE_MAX_TESTS];
+static unsigned events;
+
+static void
+on_event(void *ctx, const struct probe_event *ev)
+{
+	struct natsim *s = ctx;
+
+	events++;
+	if (ev->kind == PROBE_EV_DECIDED && ev->test != NULL)
+		decided_at[ev->test - pr.tests] = s->now - pr.start_ms;
+}
+
+static uint64_t
+run(void)
+{
+	uint64_t ms;
+
+	memset(decided_at, 0, sizeof(decided_at));
+	events = 0;
+	cfg.event = on_event;
+	cfg.event_ctx = &sim;
+	ms = natsim_run(&sim, &cfg, &pr);
+	cr_assert(pr.done, "the engine did not finish");
+	nat_classify(&pr, &v);
+	return ms;
+}
+
+static const struct probe_test *
+test_of(enum probe_kind k)
+{
+	const struct probe_test *t = probe_find(&pr, k, 0);
+
+	cr_assert_not_null(t, "no %s test", probe_kind_name(k));
+	return t;
+}
+
+/* The send times of one test, relative to the run's start. */
+static void
+expect_sends(const struct probe_test *t, const uint64_t *at, size_t n)
+{
+	cr_expect_eq(t->nsent, n, "%s sent %zu times, expected %zu", probe_kind_name(t->kind),
+	    t->nsent, n);
+	for (size_t i = 0; i < n && i < t->nsent; i++)
+		cr_expect_eq(t->sends[i].at_ms - pr.start_ms, at[i], "%s send %zu at %llu, not %llu",
+		    probe_kind_name(t->kind), i + 1,
+		    (unsigned long long)(t->sends[i].at_ms - pr.start_ms), (unsigned long long)at[i]);
+}
+
+/* ------------------------------------------------ socket discipline */
+
+Test(probe, filter_socket_never_shares_a_mapping)
+{
+	struct stun_addr alt_ip = natsim_addr("203.0.113.2", 0);
+
+	for (int m = NATSIM_EI; m <= NATSIM_APD; m++) {
+		for (int f = NATSIM_EI; f <= NATSIM_APD; f++) {
+			size_t all, to_p;
+
+			natsim_init(&sim, m, f, 1, 20);
+			natsim_config(&sim, &cfg);
+			run();
+			all = natsim_sent_to(&sim, PROBE_SOCK_FILTER, NULL);
+			to_p = natsim_sent_to(&sim, PROBE_SOCK_FILTER, &sim.srv.ep[0]);
+			cr_expect_gt(all, 0);
+			cr_expect_eq(all, to_p, "filter socket: %zu sends, %zu to the primary", all, to_p);
+			cr_expect_eq(natsim_sent_to(&sim, PROBE_SOCK_FILTER2, NULL), 0);
+			/* The hairpin socket: the primary and the NAT's own address. */
+			cr_expect_eq(natsim_sent_to(&sim, PROBE_SOCK_HAIR, NULL),
+			    natsim_sent_to(&sim, PROBE_SOCK_HAIR, &sim.srv.ep[0]) +
+			    natsim_sent_to(&sim, PROBE_SOCK_HAIR, &sim.nat_ip));
+			/* The alternate address is reached, but by the mapping socket. */
+			cr_expect_gt(natsim_sent_to(&sim, PROBE_SOCK_MAP, &alt_ip), 0);
+			cr_expect_eq(natsim_sent_to(&sim, -1, &alt_ip),
+			    natsim_sent_to(&sim, PROBE_SOCK_MAP, &alt_ip));
+		}
+	}
+}
+
+Test(probe, every_send_has_its_own_cookie_tid)
+{
+	natsim_init(&sim, NATSIM_APD, NATSIM_APD, 1, 21);
+	natsim_path(&sim, 50, 20);
+	natsim_config(&sim, &cfg);
+	run();
+	cr_assert_gt(sim.nlog, 20);
+	cr_expect_eq(sim.nlog, pr.stats.sent);
+	for (size_t i = 0; i < sim.nlog; i++) {
+		cr_expect(stun_tid_has_cookie(sim.log[i].tid));
+		for (size_t j = 0; j < i; j++)
+			cr_expect_neq(memcmp(sim.log[i].tid, sim.log[j].tid, STUN_TID_LEN), 0,
+			    "sends %zu and %zu share a transaction ID", j, i);
+	}
+}
+
+/* ------------------------------------------------ schedule */
+
+Test(probe, fast_schedule_negative_at_100ms)
+{
+	/* Port restricted: both filtering tests are negatives.  No round trip
+	 * before 100 ms: sends at 0 and 50 (interval doubling from 50); then
+	 * iv = rtt/4 = 25: 100, 125, 150.  K = 5: at 125 only three exchanges
+	 * have an outcome, so the Laplace estimate q = 1/5 asks for one send
+	 * more than the floor's K = 4.  W = 100 + 50. */
+	static const uint64_t at[] = { 0, 50, 100, 125, 150 };
+	const struct probe_test *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 22);
+	natsim_config(&sim, &cfg);
+	run();
+	f = test_of(PROBE_FILTER_IP_PORT);
+	cr_expect_eq(f->result, PROBE_NO_ANSWER);
+	expect_sends(f, at, 5);
+	cr_expect_eq(decided_at[f - pr.tests], 150 + 150);
+	f = test_of(PROBE_FILTER_PORT);
+	expect_sends(f, at, 5);
+	cr_expect_eq(decided_at[f - pr.tests], 300);
+	/* The binding: answered by the first send's reply, one round trip. */
+	f = test_of(PROBE_BINDING);
+	cr_expect_eq(f->result, PROBE_ANSWERED);
+	cr_expect_eq(f->rtt_ms, 100);
+	cr_expect_eq(decided_at[f - pr.tests], 100);
+	cr_expect_eq(pr.rtt_max_ms, 100);
+	cr_expect_eq(pr.rtt_min_ms, 100);
+	/* The mapping test needs the alternate first: two round trips. */
+	f = test_of(PROBE_MAP_ALT_IP);
+	cr_expect_eq(decided_at[f - pr.tests], 200);
+	cr_expect_eq(probe_loss(&pr), 0.0);
+}
+
+Test(probe, backoff_before_any_round_trip)
+{
+	/* Nothing ever answers: the interval doubles from 50 ms to 500 ms,
+	 * nothing is given up (W is undefined), the run ends at -t. */
+	static const uint64_t at[] = { 0, 50, 150, 350, 750, 1250, 1750, 2250, 2750 };
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 23);
+	sim.mode = NATSIM_BLOCKED;
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 3000;
+	cr_expect_eq(run(), 3000);
+	expect_sends(test_of(PROBE_BINDING), at, 9);
+	cr_expect_eq(test_of(PROBE_BINDING)->result, PROBE_TIMEOUT);
+	cr_expect_eq(test_of(PROBE_FILTER_PORT)->result, PROBE_TIMEOUT);
+	cr_expect_eq(test_of(PROBE_MAP_ALT_IP)->result, PROBE_NOT_RUN);
+	cr_expect_eq(probe_loss(&pr), -1.0);
+	cr_expect_eq(pr.have_rtt, 0);
+}
+
+Test(probe, rfc3489_timing)
+{
+	/* RFC 3489 section 9.3, whatever the round trip: a negative test sends
+	 * at 0, 100, 300, ..., 7900 and is given up at 9500. */
+	static const uint64_t at[] = { 0, 100, 300, 700, 1500, 3100, 4700, 6300, 7900 };
+	const struct probe_test *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 24);
+	natsim_config(&sim, &cfg);
+	cfg.rfc3489_timing = 1;
+	cfg.timeout_ms = 20000;
+	run();
+	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE);
+	for (int k = PROBE_FILTER_IP_PORT; k <= PROBE_FILTER_PORT; k++) {
+		f = test_of((enum probe_kind)k);
+		cr_expect_eq(f->result, PROBE_NO_ANSWER);
+		expect_sends(f, at, 9);
+		cr_expect_eq(decided_at[f - pr.tests], 9500);
+	}
+	/* A positive stops at its answer: sends at 0 and 100 before the
+	 * first reply arrives at 100. */
+	f = test_of(PROBE_BINDING);
+	cr_expect_eq(f->result, PROBE_ANSWERED);
+	cr_expect_leq(f->nsent, 2);
+}
+
+Test(probe, timeout_marks_open_tests)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 25);
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 200;           /* the negatives need 275 */
+	cr_expect_eq(run(), 200);
+	cr_expect_eq(test_of(PROBE_BINDING)->result, PROBE_ANSWERED);
+	cr_expect_eq(test_of(PROBE_FILTER_IP_PORT)->result, PROBE_TIMEOUT);
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.filtering, NAT_BEH_UNKNOWN);
+	cr_expect_eq(v.mapping, NAT_BEH_ENDPOINT_INDEPENDENT);
+	int found = 0;
+	for (size_t i = 0; i < v.nwarnings; i++)
+		if (strstr(v.warnings[i], "-t reached before these tests were decided") != NULL &&
+		    strstr(v.warnings[i], probe_kind_name(PROBE_FILTER_IP_PORT)) != NULL)
+			found = 1;
+	cr_expect(found);
+}
+
+/* ------------------------------------------------ timing at 100 ms RTT */
+
+struct scenario {
+	enum natsim_mode mode;
+	enum natsim_beh m, f;
+	int      hairpin;
+	enum natsim_personality pers;
+	int      two_servers;       /* 1: + 203.0.113.7; 2: 203.0.113.7 first */
+};
+
+ParameterizedTestParameters(probe, verdict_within_2_5_rtt_plus_250)
+{
+	static struct scenario c[] = {
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_AD, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_AD, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_AD, NATSIM_EI, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_AD, NATSIM_EI, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_AD, NATSIM_AD, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_AD, NATSIM_AD, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_AD, NATSIM_APD, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_AD, NATSIM_APD, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_EI, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_EI, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_AD, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_AD, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_APD, 1, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_APD, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_OPEN, NATSIM_EI, NATSIM_EI, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_FIREWALL, NATSIM_EI, NATSIM_AD, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_FIREWALL, NATSIM_EI, NATSIM_APD, 0, NATSIM_SRV_NORMAL, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, 0, NATSIM_SRV_RFC3489, 0 },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_APD, 0, NATSIM_SRV_RFC3489, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, 0, NATSIM_SRV_NO_ALT, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, 0, NATSIM_SRV_NO_ALT, 1 },
+		{ NATSIM_NAT, NATSIM_APD, NATSIM_APD, 0, NATSIM_SRV_NO_ALT, 1 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_AD, 0, NATSIM_SRV_NORMAL, 2 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, 0, NATSIM_SRV_IGNORE_CHANGE, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, 0, NATSIM_SRV_WRONG_CHANGE, 0 },
+		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, 1, NATSIM_SRV_PRIMARY_ONLY, 0 },
+	};
+
+	return cr_make_param_array(struct scenario, c, sizeof(c) / sizeof(c[0]));
+}
+
+ParameterizedTest(struct scenario *c, probe, verdict_within_2_5_rtt_plus_250)
+{
+	uint64_t ms;
+
+	natsim_init(&sim, c->m, c->f, c->hairpin, 26);
+	sim.mode = c->mode;
+	sim.personality = c->pers;
+	natsim_path(&sim, 50, 0);
+	natsim_config(&sim, &cfg);
+	if (c->two_servers == 1) {
+		cfg.servers[1] = sim.srv2.ep[0];
+		cfg.nservers = 2;
+	} else if (c->two_servers == 2) {
+		cfg.servers[0] = sim.srv2.ep[0];
+		cfg.servers[1] = sim.srv.ep[0];
+		cfg.nservers = 2;
+	}
+	ms = run();
+	cr_expect_leq(ms, 250 + 250, "verdict %s after %llu virtual ms", nat_type_word(v.type),
+	    (unsigned long long)ms);
+	cr_expect_eq(pr.end_ms - pr.start_ms, ms);
+	cr_expect_gt(events, pr.stats.sent);
+}
+
+/* ------------------------------------------------ imperfect paths */
+
+static enum nat_type
+clean_verdict(enum natsim_beh m, enum natsim_beh f)
+{
+	natsim_init(&sim, m, f, 1, 30);
+	natsim_config(&sim, &cfg);
+	run();
+	return v.type;
+}
+
+Test(probe, duplicates_are_counted_not_believed_twice)
+{
+	enum nat_type want = clean_verdict(NATSIM_EI, NATSIM_AD);
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 1, 31);
+	sim.up.dup_pct = 40;
+	sim.down.dup_pct = 40;
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.type, want);
+	cr_expect_eq(v.hairpinning, 1);
+	cr_expect_gt(sim.duplicated, 0);
+	cr_expect_gt(pr.stats.duplicates, 0);
+	cr_expect_eq(pr.stats.lost_sends, 0);
+}
+
+Test(probe, reordering_keeps_the_verdict)
+{
+	for (int f = NATSIM_EI; f <= NATSIM_APD; f++) {
+		enum nat_type want = clean_verdict(NATSIM_EI, (enum natsim_beh)f);
+
+		natsim_init(&sim, NATSIM_EI, (enum natsim_beh)f, 1, 32);
+		sim.up.reorder_pct = sim.down.reorder_pct = 50;
+		sim.up.reorder_ms = sim.down.reorder_ms = 60;
+		natsim_config(&sim, &cfg);
+		run();
+		cr_expect_eq(v.type, want, "filtering %d: %s", f, nat_type_word(v.type));
+		cr_expect_gt(sim.reordered, 0);
+		cr_expect_gt(pr.rtt_max_ms, 100);
+	}
+}
+
+Test(probe, loss_is_measured_and_reported)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 33);
+	natsim_path(&sim, 50, 15);
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE);
+	cr_expect_gt(sim.lost, 0);
+	cr_expect_gt(pr.stats.lost_sends, 0);
+	cr_expect_gt(probe_loss(&pr), 0.0);
+	cr_expect_lt(probe_loss(&pr), 1.0);
+	cr_expect_eq(v.loss, probe_loss(&pr));
+	int found = 0;
+	for (size_t i = 0; i < v.nwarnings; i++)
+		if (strstr(v.warnings[i], "exchanges lost") != NULL)
+			found = 1;
+	cr_expect(found);
+}
+
+/* The reply to one chosen send gets extra delay. */
+static const uint8_t *hook_tid;
+static uint32_t hook_ms;
+
+static uint32_t
+delay_one(void *ctx, int up, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	if (up || hook_tid == NULL || len < STUN_HEADER_LEN)
+		return 0;
+	return memcmp(buf + 4, hook_tid, STUN_TID_LEN) == 0 ? hook_ms : 0;
+}
+
+/* Delay every reply of one test. */
+static const struct probe_test *hook_test;
+
+static uint32_t
+delay_test(void *ctx, int up, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	if (up || hook_test == NULL || len < STUN_HEADER_LEN)
+		return 0;
+	for (size_t i = 0; i < hook_test->nsent; i++)
+		if (memcmp(buf + 4, hook_test->sends[i].tid, STUN_TID_LEN) == 0)
+			return hook_ms;
+	return 0;
+}
+
+Test(probe, reply_overtaken_by_a_retransmission_is_late)
+{
+	/* The binding's first reply is held 120 ms: the second send's reply
+	 * (sent at 50, back at 150) answers the test; the first one, at 220,
+	 * is late.  Same verdict. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 1, 34);
+	natsim_config(&sim, &cfg);
+	probe_init(&pr, &cfg, sim.now);         /* only to learn where tids live */
+	hook_tid = pr.tests[0].sends[0].tid;
+	hook_ms = 120;
+	sim.delay_hook = delay_one;
+	run();
+	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE);
+	cr_expect_eq(pr.stats.late, 1);
+	cr_expect_eq(test_of(PROBE_BINDING)->late, 1);
+	cr_expect_eq(test_of(PROBE_BINDING)->rtt_ms, 100);
+	cr_expect_eq(decided_at[0], 150);
+	cr_expect_eq(pr.rtt_max_ms, 220, "the late reply still counts as a delay seen");
+}
+
+Test(probe, answer_after_give_up_is_still_proof)
+{
+	/* Restricted cone, but every reply of the change-port test takes an
+	 * extra 225 ms: the test is given up at 300, then its first reply
+	 * arrives at 325 while the run still lasts (the hairpin negatives end
+	 * at 350).  An answer that got through the filter proves
+	 * address-dependent filtering. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 35);
+	natsim_config(&sim, &cfg);
+	probe_init(&pr, &cfg, sim.now);
+	hook_test = &pr.tests[2];
+	cr_assert_eq(hook_test->kind, PROBE_FILTER_PORT);
+	hook_ms = 225;
+	sim.delay_hook = delay_test;
+	run();
+	cr_expect_eq(decided_at[2], 325, "decided (again) when the late answer came");
+	cr_expect_eq(test_of(PROBE_FILTER_PORT)->result, PROBE_ANSWERED);
+	cr_expect_gt(test_of(PROBE_FILTER_PORT)->late, 0);
+	cr_expect_gt(pr.stats.late, 0);
+	cr_expect_eq(v.type, NAT_RESTRICTED_CONE);
+}
+
+/* ------------------------------------------------ loss accuracy */
+
+struct accuracy {
+	enum natsim_beh m, f;
+	enum nat_type want;
+	uint32_t loss_pct;
+	unsigned min_right;         /* of 200 */
+};
+
+ParameterizedTestParameters(probe, verdicts_under_loss)
+{
+	/* 100 ms RTT, loss each way; 200 seeds each. */
+	static struct accuracy c[] = {
+		{ NATSIM_EI, NATSIM_APD, NAT_PORT_RESTRICTED_CONE, 10, 198 },
+		{ NATSIM_EI, NATSIM_AD, NAT_RESTRICTED_CONE, 10, 198 },
+		{ NATSIM_APD, NATSIM_APD, NAT_SYMMETRIC, 10, 198 },
+		{ NATSIM_EI, NATSIM_APD, NAT_PORT_RESTRICTED_CONE, 30, 190 },
+		{ NATSIM_EI, NATSIM_AD, NAT_RESTRICTED_CONE, 30, 190 },
+		{ NATSIM_APD, NATSIM_APD, NAT_SYMMETRIC, 30, 190 },
+	};
+
+	return cr_make_param_array(struct accuracy, c, sizeof(c) / sizeof(c[0]));
+}
+
+ParameterizedTest(struct accuracy *c, probe, verdicts_under_loss)
+{
+	unsigned right = 0, contradicting = 0;
+
+	for (unsigned seed = 0; seed < 200; seed++) {
+		natsim_init(&sim, c->m, c->f, 1, 1000 + seed);
+		natsim_path(&sim, 50, c->loss_pct);
+		natsim_config(&sim, &cfg);
+		natsim_run(&sim, &cfg, &pr);
+		cr_assert(pr.done);
+		nat_classify(&pr, &v);
+		if (v.type == c->want)
+			right++;
+		else if (v.type != NAT_UNKNOWN)
+			contradicting++;
+	}
+	cr_log_info("loss %u%%: %u/200 right, %u other types", c->loss_pct, right, contradicting);
+	cr_expect_geq(right, c->min_right, "loss %u%%: %u of 200 right", c->loss_pct, right);
+}
+
+/* ------------------------------------------------ matching, by hand */
+
+/* Everything the engine sends at now, in order. */
+static size_t
+drain(uint64_t now, struct probe_tx *tx, size_t max)
+{
+	size_t n = 0;
+	uint32_t wait;
+
+	while (n < max && probe_next(&pr, now, &tx[n], &wait) == PROBE_SEND)
+		n++;
+	return n;
+}
+
+/* server_handle's answer to tx as if it came from `mapped`. */
+static size_t
+answer(const struct server_cfg *c, const struct probe_tx *tx, const struct stun_addr *mapped,
+       uint8_t *out, size_t cap, struct stun_addr *from)
+{
+	struct server_reply r;
+	unsigned at = 4;
+
+	for (unsigned i = 0; i < 4; i++)
+		if (c->ep[i].family != 0 && memcmp(&c->ep[i], &tx->to, sizeof(tx->to)) == 0)
+			at = i;
+	cr_assert_lt(at, 4);
+	cr_assert_eq(server_handle(c, at, mapped, tx->buf, tx->len, out, cap, &r), 1);
+	*from = c->ep[r.via];
+	return r.len;
+}
+
+Test(probe, matching_rules)
+{
+	struct probe_tx tx[8];
+	uint8_t out[512];
+	struct stun_addr from, m1 = natsim_addr("198.51.100.1", 50000);
+	struct stun_addr stranger = natsim_addr("203.0.113.9", 3478);
+	size_t n, len;
+	const struct probe_test *b;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 40);
+	natsim_config(&sim, &cfg);
+	probe_init(&pr, &cfg, 0);
+	n = drain(0, tx, 8);
+	cr_assert_eq(n, 4, "binding, two filtering tests, hairpin binding");
+	cr_expect_eq(tx[0].sock, PROBE_SOCK_MAP);
+	cr_expect_eq(tx[1].sock, PROBE_SOCK_FILTER);
+	cr_expect_eq(tx[2].sock, PROBE_SOCK_FILTER);
+	cr_expect_eq(tx[3].sock, PROBE_SOCK_HAIR);
+	b = test_of(PROBE_BINDING);
+
+	/* Not STUN at all. */
+	probe_input(&pr, 10, PROBE_SOCK_MAP, &sim.srv.ep[0], (const uint8_t *)"hello, world", 12);
+	cr_expect_eq(pr.stats.malformed, 1);
+	cr_expect_eq(pr.stats.last_malformed, STUN_ERR_SHORT);
+
+	len = answer(&sim.srv, &tx[0], &m1, out, sizeof(out), &from);
+	/* Right bytes, wrong socket. */
+	probe_input(&pr, 20, PROBE_SOCK_FILTER, &from, out, len);
+	cr_expect_eq(pr.stats.stray, 1);
+	/* Right bytes, wrong source: counted, not believed. */
+	probe_input(&pr, 30, PROBE_SOCK_MAP, &stranger, out, len);
+	cr_expect_eq(b->wrong_source, 1);
+	cr_expect_eq(pr.stats.wrong_source, 1);
+	cr_expect_eq(b->result, PROBE_RUNNING);
+	/* A valid answer to a transaction that is not ours. */
+	{
+		uint8_t other[256], tid[STUN_TID_LEN] = { 0x21, 0x12, 0xa4, 0x42, 1, 2, 3 };
+		struct stun_enc e;
+		size_t olen;
+
+		stun_enc_init(&e, other, sizeof(other), STUN_BINDING_SUCCESS, tid);
+		stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, &m1);
+		cr_assert_eq(stun_enc_finish(&e, &olen), STUN_OK);
+		probe_input(&pr, 35, PROBE_SOCK_MAP, &from, other, olen);
+		cr_expect_eq(pr.stats.stray, 2);
+	}
+	/* Now properly. */
+	probe_input(&pr, 80, PROBE_SOCK_MAP, &from, out, len);
+	cr_expect_eq(b->result, PROBE_ANSWERED);
+	cr_expect_eq(b->rtt_ms, 80);
+	cr_expect(b->has_mapped && memcmp(&b->mapped, &m1, sizeof(m1)) == 0);
+	cr_expect(b->has_other && b->other_rfc5780);
+	cr_expect(b->has_origin);
+	cr_expect(pr.have_alt);
+	cr_expect_eq(pr.primary, 0);
+	cr_expect(memcmp(&pr.alt, &sim.srv.ep[3], sizeof(pr.alt)) == 0);
+	cr_expect_eq(test_of(PROBE_MAP_ALT_IP)->result, PROBE_RUNNING);
+	/* The same answer again. */
+	probe_input(&pr, 81, PROBE_SOCK_MAP, &from, out, len);
+	cr_expect_eq(b->duplicates, 1);
+	cr_expect_eq(pr.stats.duplicates, 1);
+	cr_expect_eq(pr.stats.received, 6);
+
+	/* Change ip+port answered from A2:P2: believed. */
+	len = answer(&sim.srv, &tx[1], &m1, out, sizeof(out), &from);
+	cr_expect(memcmp(&from, &sim.srv.ep[3], sizeof(from)) == 0);
+	probe_input(&pr, 90, PROBE_SOCK_FILTER, &from, out, len);
+	cr_expect_eq(test_of(PROBE_FILTER_IP_PORT)->result, PROBE_ANSWERED);
+}
+
+Test(probe, filter_answer_before_the_alternate_is_held)
+{
+	struct probe_tx tx[8];
+	uint8_t out[512], out0[512];
+	struct stun_addr from, from0, m1 = natsim_addr("198.51.100.1", 50000);
+	size_t len, len0;
+	const struct probe_test *f1, *f2;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 41);
+	natsim_config(&sim, &cfg);
+	probe_init(&pr, &cfg, 0);
+	cr_assert_eq(drain(0, tx, 8), 4);
+	f1 = test_of(PROBE_FILTER_IP_PORT);
+	f2 = test_of(PROBE_FILTER_PORT);
+
+	/* Test II's reply overtakes the binding's: kept, not yet believed. */
+	len = answer(&sim.srv, &tx[1], &m1, out, sizeof(out), &from);
+	probe_input(&pr, 60, PROBE_SOCK_FILTER, &from, out, len);
+	cr_expect_eq(f1->result, PROBE_RUNNING);
+	cr_expect_eq(f1->sends[0].answered, 2);
+	/* Test III "answered" from a plausible address that is not the
+	 * server's: also kept for now. */
+	len = answer(&sim.srv, &tx[2], &m1, out, sizeof(out), &from);
+	{
+		struct stun_addr near = natsim_addr("203.0.113.1", 9999);
+
+		probe_input(&pr, 61, PROBE_SOCK_FILTER, &near, out, len);
+	}
+	cr_expect_eq(f2->result, PROBE_RUNNING);
+	/* ... but an answer from the very address it was sent to is wrong at
+	 * once, alternate or not. */
+	probe_input(&pr, 62, PROBE_SOCK_FILTER, &sim.srv.ep[0], out, len);
+	cr_expect_eq(f2->wrong_source, 1);
+
+	/* The binding's reply brings the alternate: Test II confirmed,
+	 * Test III's kept answer rejected and the test goes on. */
+	len0 = answer(&sim.srv, &tx[0], &m1, out0, sizeof(out0), &from0);
+	probe_input(&pr, 100, PROBE_SOCK_MAP, &from0, out0, len0);
+	cr_expect_eq(f1->result, PROBE_ANSWERED);
+	cr_expect_eq(f1->sends[0].answered, 1);
+	cr_expect_eq(f1->rtt_ms, 60);
+	cr_expect_eq(f2->result, PROBE_RUNNING);
+	cr_expect_eq(f2->wrong_source, 2);
+	cr_expect_eq(f2->sends[0].answered, 0);
+	/* And the real Test III reply (from A1:P2) is then believed. */
+	probe_input(&pr, 110, PROBE_SOCK_FILTER, &from, out, len);
+	cr_expect_eq(f2->result, PROBE_ANSWERED);
+}
+
+Test(probe, error_responses)
+{
+	struct probe_tx tx[8];
+	uint8_t out[512];
+	struct stun_addr from, m1 = natsim_addr("198.51.100.1", 50000);
+	struct server_cfg plain;
+	const struct probe_test *f1;
+	size_t len;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 42);
+	natsim_config(&sim, &cfg);
+	plain = sim.srv;
+	plain.has_alt = 0;
+	memset(&plain.ep[1], 0, 3 * sizeof(plain.ep[1]));
+	probe_init(&pr, &cfg, 0);
+	cr_assert_eq(drain(0, tx, 8), 4);
+	f1 = test_of(PROBE_FILTER_IP_PORT);
+
+	/* A server without an alternate: 420 naming CHANGE-REQUEST. */
+	len = answer(&plain, &tx[1], &m1, out, sizeof(out), &from);
+	probe_input(&pr, 50, PROBE_SOCK_FILTER, &from, out, len);
+	cr_expect_eq(f1->result, PROBE_ERROR_RESPONSE);
+	cr_expect_eq(f1->error_code, 420);
+	cr_expect_eq(f1->error_nunknown, 1);
+	cr_expect_eq(f1->error_unknown[0], STUN_ATTR_CHANGE_REQUEST);
+	cr_expect(pr.have_rtt, "an error response is a round trip too");
+
+	/* A 500 is transient: the test keeps going. */
+	{
+		struct stun_enc e;
+		const struct probe_test *b = test_of(PROBE_BINDING);
+
+		stun_enc_init(&e, out, sizeof(out), STUN_BINDING_ERROR, tx[0].buf + 4);
+		stun_enc_error(&e, 500, "Server Error");
+		cr_assert_eq(stun_enc_finish(&e, &len), STUN_OK);
+		probe_input(&pr, 60, PROBE_SOCK_MAP, &sim.srv.ep[0], out, len);
+		cr_expect_eq(b->errors, 1);
+		cr_expect_eq(b->error_code, 500);
+		cr_expect_eq(b->result, PROBE_RUNNING);
+	}
+}
+
+Test(probe, hairpin_request_is_the_answer)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 1, 43);
+	natsim_config(&sim, &cfg);
+	run();
+	const struct probe_test *mh = test_of(PROBE_MAP_TO_HAIR);
+	const struct probe_test *hm = test_of(PROBE_HAIR_TO_MAP);
+
+	cr_expect_eq(mh->result, PROBE_ANSWERED);
+	cr_expect_eq(hm->result, PROBE_ANSWERED);
+	cr_expect(memcmp(&mh->dst, &test_of(PROBE_HAIR_BINDING)->mapped, sizeof(mh->dst)) == 0);
+	cr_expect(memcmp(&hm->dst, &test_of(PROBE_BINDING)->mapped, sizeof(hm->dst)) == 0);
+	/* The NAT rewrote the source to the sender's mapping. */
+	cr_expect(memcmp(&mh->from, &test_of(PROBE_BINDING)->mapped, sizeof(mh->from)) == 0);
+	cr_expect_eq(v.hairpinning, 1);
+	/* One-way NAT trips are not round trips. */
+	cr_expect_eq(pr.rtt_min_ms, 100);
+}
+
+/* ------------------------------------------------ API corners */
+
+Test(probe, done_is_sticky_and_waits_are_positive)
+{
+	struct probe_tx tx;
+	uint32_t wait = 0;
+	uint64_t now = 0;
+	enum probe_step st = PROBE_SEND;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 44);
+	sim.mode = NATSIM_BLOCKED;
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 1000;
+	probe_init(&pr, &cfg, 0);
+	for (int i = 0; i < 1000 && st != PROBE_DONE; i++) {
+		st = probe_next(&pr, now, &tx, &wait);
+		if (st == PROBE_WAIT) {
+			cr_assert_geq(wait, 1);
+			now += wait;
+		}
+	}
+	cr_expect_eq(st, PROBE_DONE);
+	cr_expect_eq(now, 1000);
+	cr_expect_eq(probe_next(&pr, now + 5, &tx, &wait), PROBE_DONE);
+	cr_expect_eq(pr.end_ms, 1000);
+}
+
+Test(probe, no_servers_is_done_at_once)
+{
+	struct probe_tx tx;
+	uint32_t wait;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 45);
+	natsim_config(&sim, &cfg);
+	cfg.nservers = 0;
+	probe_init(&pr, &cfg, 0);
+	cr_expect_eq(probe_next(&pr, 0, &tx, &wait), PROBE_DONE);
+	cr_expect_eq(pr.ntests, 0);
+}
+
+Test(probe, find_and_names)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 46);
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = sim.srv2.ep[0];
+	cfg.servers[1] = sim.srv.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(probe_find(&pr, PROBE_BINDING_OTHER, 1)->server, 1);
+	cr_expect_null(probe_find(&pr, PROBE_BINDING_OTHER, 0));
+	cr_expect_eq(probe_find(&pr, PROBE_FILTER_PORT, 1)->sock, PROBE_SOCK_FILTER2);
+	cr_expect_eq(probe_find(&pr, PROBE_FILTER_PORT, 0)->sock, PROBE_SOCK_FILTER);
+
+	for (int i = 0; i < PROBE_KIND_COUNT; i++) {
+		cr_expect_str_neq(probe_kind_name((enum probe_kind)i), "unknown");
+		for (int j = 0; j < i; j++)
+			cr_expect_str_neq(probe_kind_name((enum probe_kind)i),
+			    probe_kind_name((enum probe_kind)j));
+	}
+	cr_expect_str_eq(probe_kind_name(PROBE_KIND_COUNT), "unknown");
+	/* The JSON words of natcheck(1). */
+	cr_expect_str_eq(probe_result_name(PROBE_ANSWERED), "answered");
+	cr_expect_str_eq(probe_result_name(PROBE_NO_ANSWER), "no-answer");
+	cr_expect_str_eq(probe_result_name(PROBE_WRONG_SOURCE), "wrong-source");
+	cr_expect_str_eq(probe_result_name(PROBE_ERROR_RESPONSE), "error-response");
+	cr_expect_str_eq(probe_result_name(PROBE_TIMEOUT), "timeout");
+	cr_expect_str_eq(probe_result_name(PROBE_NOT_RUN), "not-run");
+}
