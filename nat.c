@@ -343,6 +343,19 @@ classify_type(const struct mapping_facts *mf, struct nat_verdict *v)
 	}
 }
 
+/* Append ", N what" to list when n > 0. */
+static void
+count_item(char *list, size_t cap, size_t *used, unsigned n, const char *what)
+{
+	int k;
+
+	if (n == 0 || *used >= cap)
+		return;
+	k = snprintf(list + *used, cap - *used, "%s%u %s", *used ? ", " : "", n, what);
+	if (k > 0)
+		*used += (size_t)k;
+}
+
 /* Warnings about the run rather than the verdict. */
 static void
 run_warnings(const struct probe *p, struct nat_verdict *v)
@@ -396,17 +409,23 @@ run_warnings(const struct probe *p, struct nat_verdict *v)
 	if (s->lost_sends > 0 && v->nwarnings < cap) {
 		if (min_sends > 0)
 			nat_warn(v, "%u of %u exchanges lost (%.0f%%): negative results rest on %zu "
-			    "retransmissions", s->lost_sends, total,
+			    "sends or more each", s->lost_sends, total,
 			    100.0 * s->lost_sends / total, min_sends);
 		else
 			nat_warn(v, "%u of %u exchanges lost (%.0f%%)", s->lost_sends, total,
 			    100.0 * s->lost_sends / total);
 	}
-	if ((s->late || s->duplicates || s->stray || s->malformed || s->wrong_source) &&
-	    v->nwarnings < cap)
-		nat_warn(v, "datagrams not believed: %u late, %u duplicate, %u stray, %u malformed, "
-		    "%u from an unexpected source", s->late, s->duplicates, s->stray, s->malformed,
-		    s->wrong_source);
+
+	/* One line for the datagrams that were set apart, non-zero counts only. */
+	used = 0;
+	list[0] = '\0';
+	count_item(list, sizeof(list), &used, s->late, "late");
+	count_item(list, sizeof(list), &used, s->duplicates, "duplicate");
+	count_item(list, sizeof(list), &used, s->stray, "stray");
+	count_item(list, sizeof(list), &used, s->malformed, "malformed");
+	count_item(list, sizeof(list), &used, s->wrong_source, "from an unexpected source");
+	if (used > 0 && v->nwarnings < cap)
+		nat_warn(v, "unexpected datagrams: %s", list);
 }
 
 void

@@ -422,6 +422,14 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 			continue;
 		t->has_expect = 1;
 		t->expect = t->kind == PROBE_FILTER_IP_PORT ? *alt : pp;
+		if (t->result == PROBE_ANSWERED && !addr_eq(&t->from, &t->expect)) {
+			/* Settled unverified earlier (the binding's answer came only
+			 * after it was given up), and now known to be wrong. */
+			count_wrong(p, t, &t->from);
+			clear_answer(t);
+			decide(p, t, PROBE_WRONG_SOURCE);
+			continue;
+		}
 		if (t->result != PROBE_RUNNING || t->from.family == 0)
 			continue;
 		for (size_t j = 0; j < t->nsent; j++) {
@@ -915,7 +923,8 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 			emit(p, PROBE_EV_DECIDED, t, t->sock, &t->dst, t->nsent, rtt, "late answer");
 		}
 	}
-	advance(p, now_ms);
+	if (!p->done)
+		advance(p, now_ms);
 }
 
 /* ------------------------------------------------------------ names */
