@@ -502,7 +502,10 @@ uint32_t stun_fingerprint(const uint8_t *data, size_t len)
  * before MESSAGE-INTEGRITY, with the header length field set as if
  * MESSAGE-INTEGRITY were the last attribute, so a FINGERPRINT after it is
  * excluded.  The length is patched in a 4-byte copy of the header start, so
- * the caller's buffer is never written and nothing is copied whole.
+ * the caller's buffer is never written and nothing is copied whole.  The
+ * same rule is applied in the RFC 3489 form: RFC 3489's variant (text
+ * padded to 64 bytes, length unadjusted) is not supported, as natcheck uses
+ * no credentials with RFC 3489 servers.
  */
 enum stun_status stun_check_integrity(const struct stun_msg *msg,
                                       const uint8_t *key, size_t keylen)
