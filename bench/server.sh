@@ -36,7 +36,7 @@ cd "$ROOT"
 
 num() { # num NAME VALUE LO HI
 	case $2 in ''|*[!0-9]*) die "$1 must be a number, got '$2'" ;; esac
-	[ "$2" -ge "$3" ] && [ "$2" -le "$4" ] || die "$1 must be $3..$4, got $2"
+	if [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then die "$1 must be $3..$4, got $2"; fi
 }
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}; num BENCH_SECONDS "$SECONDS_PER_RUN" 1 60
 REPS=${BENCH_REPS:-3};                num BENCH_REPS "$REPS" 1 9
@@ -69,7 +69,7 @@ stop_pid() { # TERM, up to 5 s grace, then KILL; only our own children
 		kill -0 "$p" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null || true
+	if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
 	wait "$p" 2>/dev/null || true
 }
 cleanup() {
@@ -98,8 +98,8 @@ port_busy() {
 }
 NEXT_PORT=$((20000 + RANDOM % 20000))
 pick_ports() { # sets P and Q
-	local n
-	for n in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		P=$NEXT_PORT Q=$((NEXT_PORT + 1))
 		NEXT_PORT=$((NEXT_PORT + 2))
 		if ! port_busy "$P" && ! port_busy "$Q"; then return 0; fi
@@ -161,7 +161,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 # One measured run against pid $1 listening on port $2.  Prints
 # "rate server_cpu_pct foreign_pct lost bad gen_cpu_pct".
 measure() {
-	local pid=$1 port=$2 s0 s1 b0 b1 out rate secs gcpu scpu foreign
+	local pid=$1 port=$2 s0 s1 b0 b1 out rate secs gcpu
 	s0=$(cpu_ticks_of "$pid"); b0=$(core_busy_ticks)
 	out=$("${NICE[@]}" taskset -c "$GEN_CPU" "$LOADGEN" -q -d "$SECONDS_PER_RUN" \
 		-w "$WINDOW" -s "$SOCKETS" "127.0.0.1:$port") || {
@@ -179,7 +179,7 @@ measure() {
 # bench NAME CMD...: start the server pinned, warm up, measure REPS runs.
 # Appends rows to $TMP/runs and the summary line to $TMP/summary.
 bench() {
-	local name=$1 pid rep try best line rates
+	local name=$1 pid rep try best line rates f
 	shift
 	pick_ports
 	local cmd=("${@//@P@/$P}")
@@ -201,12 +201,12 @@ bench() {
 			[ "$try" -eq 0 ] || echo "   (other jobs took ${line##* F=}% of the cores; once more)"
 			wait_quiet
 			line=$(measure "$pid" "$P") || die "$name: measurement failed"
-			set -- $line
+			read -r -a f <<<"$line"; set -- "${f[@]}"
 			line="$line F=$3"
 			if [ -z "$best" ] || [ "$3" -lt "$(cut -d' ' -f3 <<<"$best")" ]; then best=$line; fi
 			[ "$3" -gt "$MAX_FOREIGN" ] || break
 		done
-		set -- $best
+		read -r -a f <<<"$best"; set -- "${f[@]}"
 		printf '   run %d: %8d req/s  server CPU %3d%%  generator CPU %3d%%  other jobs %3d%%  lost %d  invalid %d%s\n' \
 			"$rep" "$1" "$2" "$6" "$3" "$4" "$5" "$([ "$3" -gt "$MAX_FOREIGN" ] && echo '  (noisy)')"
 		echo "$name $rep $1 $2 $6 $3 $4 $5" >>"$TMP/runs"
