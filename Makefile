@@ -79,12 +79,11 @@ check: natcheck check-unit check-asan check-e2e check-peers check-fuzz check-lab
 	@echo "make check: all test groups passed"
 
 check-unit: $(TEST_BINS)
-	@set -e; for t in $(TEST_BINS); do echo "== $$t"; $$t --jobs 2; done
+	@bash tests/run-unit.sh $(TEST_BINS)
 
 check-asan: $(ASAN_TEST_BINS)
-	@set -e; for t in $(ASAN_TEST_BINS); do echo "== $$t (address,undefined)"; \
-	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $$t --jobs 2; done
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  bash tests/run-unit.sh $(ASAN_TEST_BINS)
 
 check-e2e: natcheck
 	@bash tests/e2e/run.sh ./natcheck
