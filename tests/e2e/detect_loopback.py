@@ -81,12 +81,16 @@ class FakeServer:
         self.sock.close()
 
 
-def synopsis_from_man():
-    """The SYNOPSIS of man/natcheck.1 as rendered by mandoc, whitespace folded."""
+def man_rendered():
+    """man/natcheck.1 rendered as plain text by mandoc."""
     man = os.path.join(os.path.dirname(NATCHECK), "man", "natcheck.1")
     text = subprocess.run(["mandoc", "-Tascii", man], capture_output=True, text=True).stdout
-    text = re.sub(r".\x08", "", text)
-    part = text.split("SYNOPSIS", 1)[1].split("DESCRIPTION", 1)[0]
+    return re.sub(r".\x08", "", text)
+
+
+def synopsis_from_man():
+    """The SYNOPSIS of the manual, whitespace folded."""
+    part = man_rendered().split("SYNOPSIS", 1)[1].split("DESCRIPTION", 1)[0]
     return " ".join(part.split())
 
 
@@ -214,7 +218,20 @@ if shutil.which("mandoc"):
     syn = synopsis_from_man()
     c.check("--help usage matches the manual's SYNOPSIS", " ".join(usage.split()) == syn,
             f"\n  help: {' '.join(usage.split())}\n  man:  {syn}")
+    man_text = man_rendered()
+    opts_section = man_text.split("\nOPTIONS\n", 1)[1].split("\nSERVER\n", 1)[0]
+    help_opts = set(re.findall(r"(?<![\w-])(--?[a-z0-9][a-z0-9-]*)", out.split("\n\n", 1)[1].split("Without a server")[0]))
+    man_opts = set(re.findall(r"^ {5}(--?[a-z0-9][a-z0-9-]*)", opts_section, re.M))
+    c.check("every --help option is in the manual's OPTIONS and back", help_opts == man_opts,
+            f"help only: {sorted(help_opts - man_opts)}, man only: {sorted(man_opts - help_opts)}")
+    output_section = man_text.split("\nOUTPUT\n", 1)[1].split("\nEXIT STATUS\n", 1)[0]
+    with Server(NATCHECK) as srv2:
+        _, doc, _, _ = jrun([f"127.0.0.1:{srv2.port}"])
+    keys = set(doc or {}) | {k for t in (doc or {}).get("tests", []) for k in t} | set((doc or {}).get("ignored", {}))
+    undocumented = sorted(k for k in keys if not re.search(r"(?<![\w-])" + re.escape(k) + r"(?![\w-])", output_section))
+    c.check("every JSON key is documented in the manual's OUTPUT", doc is not None and not undocumented,
+            f"undocumented: {undocumented}")
 else:
-    print("skip  --help vs SYNOPSIS (mandoc missing)")
+    print("skip  --help vs SYNOPSIS and OPTIONS, JSON keys vs OUTPUT (mandoc missing)")
 
 c.finish()
