@@ -86,6 +86,38 @@ static void sha1_block(uint32_t h[5], const uint8_t *p)
 	h[4] += e;
 }
 
+/* Buffering shared by SHA-1 and MD5: whole 64-byte blocks go straight to
+ * compress, the rest waits in block (fill bytes) for the next call. */
+static void md_update(uint32_t *h, uint8_t block[HASH_BLOCK_LEN], size_t *fill, uint64_t *total,
+                      const void *data, size_t len, void (*compress)(uint32_t *, const uint8_t *))
+{
+	const uint8_t *p = data;
+
+	if (len == 0)
+		return;         /* data may be NULL: memcpy must not see it */
+	*total += len;
+	if (*fill > 0) {
+		size_t take = HASH_BLOCK_LEN - *fill;
+
+		if (take > len)
+			take = len;
+		memcpy(block + *fill, p, take);
+		*fill += take;
+		p += take;
+		len -= take;
+		if (*fill < HASH_BLOCK_LEN)
+			return;
+		compress(h, block);
+		*fill = 0;
+	}
+	for (; len >= HASH_BLOCK_LEN; p += HASH_BLOCK_LEN, len -= HASH_BLOCK_LEN)
+		compress(h, p);
+	if (len > 0) {
+		memcpy(block, p, len);
+		*fill = len;
+	}
+}
+
 void hash_sha1_init(struct hash_sha1 *c)
 {
 	c->h[0] = 0x67452301u;
@@ -99,31 +131,7 @@ void hash_sha1_init(struct hash_sha1 *c)
 
 void hash_sha1_update(struct hash_sha1 *c, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
-	if (len == 0)
-		return;         /* data may be NULL: memcpy must not see it */
-	c->total += len;
-	if (c->fill > 0) {
-		size_t take = HASH_BLOCK_LEN - c->fill;
-
-		if (take > len)
-			take = len;
-		memcpy(c->block + c->fill, p, take);
-		c->fill += take;
-		p += take;
-		len -= take;
-		if (c->fill < HASH_BLOCK_LEN)
-			return;
-		sha1_block(c->h, c->block);
-		c->fill = 0;
-	}
-	for (; len >= HASH_BLOCK_LEN; p += HASH_BLOCK_LEN, len -= HASH_BLOCK_LEN)
-		sha1_block(c->h, p);
-	if (len > 0) {
-		memcpy(c->block, p, len);
-		c->fill = len;
-	}
+	md_update(c->h, c->block, &c->fill, &c->total, data, len, sha1_block);
 }
 
 /* Padding shared by SHA-1 and MD5 (FIPS 180-4 5.1.1, RFC 1321 3.1-3.2):
@@ -301,31 +309,7 @@ void hash_md5_init(struct hash_md5 *c)
 
 void hash_md5_update(struct hash_md5 *c, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
-	if (len == 0)
-		return;         /* data may be NULL: memcpy must not see it */
-	c->total += len;
-	if (c->fill > 0) {
-		size_t take = HASH_BLOCK_LEN - c->fill;
-
-		if (take > len)
-			take = len;
-		memcpy(c->block + c->fill, p, take);
-		c->fill += take;
-		p += take;
-		len -= take;
-		if (c->fill < HASH_BLOCK_LEN)
-			return;
-		md5_block(c->h, c->block);
-		c->fill = 0;
-	}
-	for (; len >= HASH_BLOCK_LEN; p += HASH_BLOCK_LEN, len -= HASH_BLOCK_LEN)
-		md5_block(c->h, p);
-	if (len > 0) {
-		memcpy(c->block, p, len);
-		c->fill = len;
-	}
+	md_update(c->h, c->block, &c->fill, &c->total, data, len, md5_block);
 }
 
 void hash_md5_final(struct hash_md5 *c, uint8_t out[HASH_MD5_LEN])
