@@ -739,6 +739,19 @@ source_ok(const struct probe_test *t, const struct stun_addr *from)
 	return 1;
 }
 
+/* A second answer to send j: counted and ignored.  True when it is one. */
+static int
+is_duplicate(struct probe *p, struct probe_test *t, size_t j, int sock,
+             const struct stun_addr *from)
+{
+	if (t->sends[j].answered == SEND_OPEN)
+		return 0;
+	t->duplicates++;
+	p->stats.duplicates++;
+	ignored(p, t, sock, from, "duplicate answer");
+	return 1;
+}
+
 /* Our own hairpin request arrived: that is the hairpin test's answer. */
 static void
 hairpin_arrival(struct probe *p, uint64_t now, struct probe_test *t, size_t j, int sock,
@@ -752,12 +765,8 @@ hairpin_arrival(struct probe *p, uint64_t now, struct probe_test *t, size_t j, i
 		ignored(p, t, sock, from, "own request arrived on the wrong socket");
 		return;
 	}
-	if (t->sends[j].answered != SEND_OPEN) {
-		t->duplicates++;
-		p->stats.duplicates++;
-		ignored(p, t, sock, from, "duplicate");
+	if (is_duplicate(p, t, j, sock, from))
 		return;
-	}
 	t->sends[j].answered = SEND_ANSWERED;
 	/* A one-way trip through the NAT, not a round trip: kept in the test,
 	 * not in the engine's RTT. */
@@ -789,12 +798,8 @@ error_answer(struct probe *p, uint64_t now, struct probe_test *t, size_t j,
 		ignored(p, t, sock, from, "error response from an unexpected source");
 		return;
 	}
-	if (t->sends[j].answered != SEND_OPEN) {
-		t->duplicates++;
-		p->stats.duplicates++;
-		ignored(p, t, sock, from, "duplicate answer");
+	if (is_duplicate(p, t, j, sock, from))
 		return;
-	}
 	if (stun_get_error(m, &code, &reason, &rlen) != STUN_OK) {
 		p->stats.malformed++;
 		p->stats.last_malformed = STUN_ERR_ATTR_VALUE;
@@ -876,12 +881,8 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 		ignored(p, t, sock, from, "answer from an unexpected source");
 		return;
 	}
-	if (t->sends[j].answered != SEND_OPEN) {
-		t->duplicates++;
-		p->stats.duplicates++;
-		ignored(p, t, sock, from, "duplicate answer");
+	if (is_duplicate(p, t, j, sock, from))
 		return;
-	}
 	rtt = (uint32_t)(now_ms - t->sends[j].at_ms);
 	for (size_t i = j + 1; i < t->nsent; i++)
 		if (t->sends[i].answered == SEND_ANSWERED)
