@@ -46,9 +46,10 @@ LAB_UP=0
 LAB_TMP=
 declare -A LAB_PID=()
 
-# A per-run prefix short enough that prefix + 3 characters fits IFNAMSIZ (15).
+# A per-run prefix short enough that prefix + 3 characters fits IFNAMSIZ (15);
+# $BASHPID, not $$, so that scenarios run in parallel subshells differ.
 lab_prefix() {
-	local p="nc$$"
+	local p="nc$BASHPID"
 	printf '%s' "${p:0:11}"
 }
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# tests/lab/loss.sh NATCHECK - natcheck through a slow, lossy path.
+#
+# The lab with DELAY ms on the client-router wire in each direction (round
+# trip 2 * DELAY, 100 ms by default) and LOSS percent of UDP dropped in the
+# router in each direction (10 by default), for the port-restricted cone,
+# the restricted cone and the symmetric NAT; RUNS natcheck --json runs each
+# (20 by default) against natcheck --serve (or SERVER=stund|coturn).  Every
+# run must name the NAT right; prints right/total per scenario and
+# "N passed, M failed" (one check per run).  Root only; skipped otherwise.
+#
+# Environment: RUNS, DELAY, LOSS, SERVER, LAB_SCENARIOS.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lib.sh
+. "$here/lib.sh"
+
+reason=$(lab_unavailable)
+if [ -n "$reason" ]; then
+	echo "lab: skipped: $reason"
+	[ -n "${CI:-}" ] && exit 1
+	exit 0
+fi
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
+	exit 2
+fi
+NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+RUNS=${RUNS:-20} DELAY=${DELAY:-50} LOSS=${LOSS:-10} SERVER=${SERVER:-natcheck}
+case "$RUNS$DELAY$LOSS" in *[!0-9]*) echo "RUNS, DELAY and LOSS are integers" >&2; exit 2 ;; esac
+[ "$RUNS" -le 500 ] || { echo "RUNS at most 500" >&2; exit 2; }
+
+PASSED=0 FAILED=0 START_S=$(date +%s)
+SUMMARY=()
+
+start_server() {
+	: >"$LAB_TMP/empty.conf"
+	case "$SERVER" in
+	natcheck) lab_spawn srv s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" ;;
+	stund) lab_spawn srv s stund -h "$LAB_SERVER1" -a "$LAB_SERVER2" ;;
+	coturn) lab_spawn srv s turnserver -c "$LAB_TMP/empty.conf" -L "$LAB_SERVER1" -L "$LAB_SERVER2" \
+			--stun-only --no-tcp --no-tls --no-dtls --no-cli --log-file "$LAB_TMP/turn.log" \
+			--simple-log --no-stdout-log --userdb "$LAB_TMP/turndb" ;;
+	*) echo "SERVER must be natcheck, stund or coturn" >&2; exit 2 ;;
+	esac
+	lab_wait_udp s "$LAB_SERVER1" 3478 && lab_wait_udp s "$LAB_SERVER2" 3479
+}
+
+for s in ${LAB_SCENARIOS:-port-restricted-cone restricted-cone symmetric}; do
+	echo "== $s: ${DELAY} ms each way, ${LOSS}% loss each way, $RUNS runs against $SERVER"
+	lab_up "$s" "$DELAY" "$LOSS" || { FAILED=$((FAILED + RUNS)); continue; }
+	# The path as built: round trip and loss of plain UDP.
+	lab_spawn echo s python3 "$LAB_DIR/udpecho.py" serve "$LAB_SERVER1" 9000 30
+	if lab_wait_udp s "$LAB_SERVER1" 9000; then
+		echo "   path: $(lab_client python3 "$LAB_DIR/udpecho.py" ping "$LAB_SERVER1" 9000 100 2>/dev/null)"
+	fi
+	lab_stop echo
+	if ! start_server; then
+		echo "FAIL $s: server $SERVER did not start"
+		FAILED=$((FAILED + RUNS))
+		lab_down
+		continue
+	fi
+	right=0 total=0 times=()
+	for i in $(seq 1 "$RUNS"); do
+		out="$LAB_TMP/run.json" err="$LAB_TMP/run.err"
+		t0=$(date +%s%N)
+		lab_client timeout 60 "$NATCHECK" --json "$LAB_SERVER1" >"$out" 2>"$err"
+		rc=$?
+		times+=($((($(date +%s%N) - t0) / 1000000)))
+		total=$((total + 1))
+		res=$(python3 "$LAB_DIR/verdict.py" json "$out" "$rc" \
+			"$SCN_TYPE" "$SCN_MAPPING" "$SCN_FILTERING" "$SCN_HAIRPIN")
+		if [ $? = 0 ]; then
+			right=$((right + 1)) PASSED=$((PASSED + 1))
+		else
+			FAILED=$((FAILED + 1))
+			echo "FAIL $s run $i (exit $rc): $(printf '%s\n' "$res" | tr '\n' ';')"
+			python3 "$LAB_DIR/verdict.py" tests "$out"
+		fi
+	done
+	sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+	echo "   $s: $right/$total right; natcheck run time min $(echo "$sorted" | head -n 1) ms," \
+		"median $(echo "$sorted" | sed -n "$(((total + 1) / 2))p") ms, max $(echo "$sorted" | tail -n 1) ms"
+	SUMMARY+=("$s: $right/$total right")
+	lab_stop srv
+	lab_down
+done
+
+printf '%s\n' "${SUMMARY[@]}"
+echo "lab-loss: $(($(date +%s) - START_S)) s"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]

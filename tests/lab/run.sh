@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# tests/lab/run.sh NATCHECK - natcheck against real kernel NATs.
+#
+# For every scenario in scenarios.sh: build the lab, then against each of
+#   stund          Debian's RFC 3489 server (two addresses, two ports)
+#   coturn         turnserver on both addresses (RFC 5780)
+#   natcheck       natcheck --serve on both addresses
+#   coturn-1addr   turnserver on one address: no alternate, so natcheck
+#                  must say "unknown" for what it cannot test
+# run natcheck in text mode, twice with --json (same verdict both times), and
+# twice with -b ADDR:PORT (the pinned-port warning on stderr), and assert
+# type, mapping, filtering and hairpinning.  The peers check the lab itself:
+# Debian's `stun` client against stund must name the classic type, coturn's
+# turnutils_natdiscovery the mapping and filtering.
+#
+# Environment: LAB_SCENARIOS="a b ..." runs only those scenarios;
+# LAB_JOBS=N runs N scenarios at a time (default 2; each has its own
+# namespaces, so they cannot see each other).
+# Root only; skipped with one line otherwise (exit 1 when $CI is set).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lib.sh
+. "$here/lib.sh"
+
+skip() {
+	echo "lab: skipped: $*"
+	[ -n "${CI:-}" ] && exit 1
+	exit 0
+}
+
+reason=$(lab_unavailable)
+[ -z "$reason" ] || skip "$reason"
+for tool in stund:stun-server stun:stun-client turnserver:coturn \
+	turnutils_natdiscovery:coturn ss:iproute2 timeout:coreutils; do
+	command -v "${tool%%:*}" >/dev/null 2>&1 ||
+		skip "${tool%%:*} not found (Debian package ${tool#*:})"
+done
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
+	exit 2
+fi
+NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+
+PASSED=0 FAILED=0
+declare -A CELL=()
+FAIL_LINES=()
+START_S=$(date +%s)
+PINNED_PORT=47001
+
+pass() { PASSED=$((PASSED + 1)); }
+fail() {
+	FAILED=$((FAILED + 1))
+	FAIL_LINES+=("$LAB_SCENARIO: $*")
+	echo "FAIL $LAB_SCENARIO: $*"
+}
+
+# ---------------------------------------------------------------- servers
+
+SERVERS="stund coturn natcheck coturn-1addr"
+
+# srv_start NAME: start it in the server namespace; 0 when it listens.
+srv_start() {
+	: >"$LAB_TMP/empty.conf"
+	case "$1" in
+	stund)
+		lab_spawn srv s stund -h "$LAB_SERVER1" -a "$LAB_SERVER2" ;;
+	coturn|coturn-1addr)
+		# An empty config (Debian's own turns RFC 5780 off); no TCP, TLS,
+		# CLI or daemon; its database and log in the run's directory.
+		local second=(-L "$LAB_SERVER2")
+		[ "$1" = coturn-1addr ] && second=()
+		rm -f "$LAB_TMP/turndb"
+		lab_spawn srv s turnserver -c "$LAB_TMP/empty.conf" -L "$LAB_SERVER1" "${second[@]}" \
+			--stun-only --no-tcp --no-tls --no-dtls --no-cli --no-tcp-relay \
+			--log-file "$LAB_TMP/turn.log" --simple-log --no-stdout-log \
+			--userdb "$LAB_TMP/turndb" ;;
+	natcheck)
+		lab_spawn srv s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" ;;
+	esac
+	lab_wait_udp s "$LAB_SERVER1" 3478 2>/dev/null &&
+		{ [ "$1" = coturn-1addr ] || lab_wait_udp s "$LAB_SERVER2" 3479 2>/dev/null; }
+}
+
+# ---------------------------------------------------------------- peers
+
+# Debian's stun client (RFC 3489) against stund: the lab's own check.
+peer_stun() {
+	local out line v cell
+	out=$(lab_client timeout 30 stun "$LAB_SERVER1" 2>&1)
+	line=$(printf '%s\n' "$out" | sed -n 's/^Primary: //p' | tr -d '\t')
+	case "$line" in
+	"Open"*) v=open ;;
+	"Independent Mapping, Independent Filter"*) v=full ;;
+	"Independent Mapping, Address Dependent Filter"*) v=restr ;;
+	"Independent Mapping, Port Dependent Filter"*) v=port-restr ;;
+	"Dependent Mapping"*) v=sym ;;
+	"Firewall"*) v=sym-fw ;;
+	"Blocked"*) v=blocked ;;
+	*) v="?" ;;
+	esac
+	cell=$v
+	case "$line" in *"will hairpin"*) cell="$cell H+" ;; *"no hairpin"*) cell="$cell H-" ;; esac
+	local ok=1
+	case "$line" in "$SCN_STUN"*) ;; *) ok=0 ;; esac
+	if [ -n "$SCN_STUN_HAIRPIN" ]; then
+		# The hairpinning variants rely on the port being kept.
+		case "$line" in *"preserves ports"*"$SCN_STUN_HAIRPIN"*) ;; *) ok=0 ;; esac
+	fi
+	if [ $ok = 1 ]; then
+		pass
+	else
+		cell="*$cell"
+		fail "stun vs stund said '$line', want '$SCN_STUN${SCN_STUN_HAIRPIN:+ ... preserves ports, $SCN_STUN_HAIRPIN}'"
+	fi
+	CELL[$LAB_SCENARIO,stun]=$cell
+}
+
+_rfc5780_word() {
+	case "$1" in
+	*"Endpoint Independent"*) echo endpoint-independent ;;
+	*"Address and Port Dependent"*) echo address-and-port-dependent ;;
+	*"Address Dependent"*) echo address-dependent ;;
+	*) echo unknown ;;
+	esac
+}
+_short() {
+	case "$1" in
+	endpoint-independent) echo EI ;;
+	address-dependent) echo AD ;;
+	address-and-port-dependent) echo APD ;;
+	*) echo "?" ;;
+	esac
+}
+
+# coturn's turnutils_natdiscovery -m -f (RFC 5780) against coturn.
+peer_natdiscovery() {
+	local out m f cell
+	out=$(lab_client timeout 60 turnutils_natdiscovery -m -f "$LAB_SERVER1" 2>&1)
+	m=$(_rfc5780_word "$(printf '%s\n' "$out" | sed -n 's/^NAT with \(.*\) Mapping!.*/\1/p; s/^No NAT! (\(.*\) Mapping).*/\1/p' | head -n 1)")
+	f=$(_rfc5780_word "$(printf '%s\n' "$out" | sed -n 's/^NAT with \(.*\) Filtering.*/\1/p' | head -n 1)")
+	cell="M:$(_short "$m") F:$(_short "$f")"
+	if [ "$m" = "$SCN_MAPPING" ] && [ "$f" = "$SCN_FILTERING" ]; then
+		pass
+	else
+		cell="*$cell"
+		fail "turnutils_natdiscovery said mapping $m filtering $f, want $SCN_MAPPING $SCN_FILTERING"
+	fi
+	CELL[$LAB_SCENARIO,natdisc]=$cell
+}
+
+# ---------------------------------------------------------------- natcheck
+
+_type_short() {
+	case "$1" in
+	open) echo open ;; full-cone) echo full ;; restricted-cone) echo restr ;;
+	port-restricted-cone) echo port-restr ;; symmetric) echo sym ;;
+	symmetric-udp-firewall) echo sym-fw ;; udp-blocked) echo blocked ;;
+	unknown) echo unknown ;; *) echo "?" ;;
+	esac
+}
+_hair_short() {
+	case "$1" in true) echo H+ ;; false) echo H- ;; *) echo "H?" ;; esac
+}
+
+# Show what a failed run said, and what it says with -v (bounded).
+nc_detail() {
+	local what="$1" out="$2" err="$3"
+	shift 3
+	echo "---- $LAB_SCENARIO / $what: output"
+	head -c 4000 "$out"; echo
+	case " $* " in *" --json "*) python3 "$LAB_DIR/verdict.py" tests "$out" ;; esac
+	echo "---- stderr"
+	head -n 20 "$err"
+	echo "---- the same run again with -v (first 80 lines of stderr)"
+	lab_client timeout 30 "$NATCHECK" -v "$@" 2>&1 >/dev/null | head -n 80
+	echo "----"
+}
+
+# nc_one WHAT MODE EXPECT(4 words) -- ARGS: one natcheck run, checked.
+# Sets NC_GOT to what it said.
+nc_one() {
+	local what="$1" mode="$2" t="$3" m="$4" f="$5" h="$6"
+	shift 7
+	local out="$LAB_TMP/nc.out" err="$LAB_TMP/nc.err" rc res
+	lab_client timeout 60 "$NATCHECK" "$@" >"$out" 2>"$err"
+	rc=$?
+	res=$(python3 "$LAB_DIR/verdict.py" "$mode" "$out" "$rc" "$t" "$m" "$f" "$h")
+	local vrc=$?
+	NC_GOT=$(printf '%s\n' "$res" | head -n 1)
+	if [ $vrc = 0 ]; then
+		pass
+		return 0
+	fi
+	fail "natcheck $* ($what, exit $rc): $(printf '%s\n' "$res" | tail -n +2 | tr '\n' ';')"
+	nc_detail "$what" "$out" "$err" "$@"
+	return 1
+}
+
+# nc_server NAME: every natcheck check against the server now running.
+nc_server() {
+	local srv="$1" t m f h topt=()
+	t=$SCN_TYPE m=$SCN_MAPPING f=$SCN_FILTERING h=$SCN_HAIRPIN
+	if [ "$srv" = coturn-1addr ] && [ "$t" != udp-blocked ]; then
+		# No alternate address: neither mapping nor filtering can be tested,
+		# so no RFC 3489 type either.  Hairpinning is still observable, but
+		# "no" can only be concluded for a known independent mapping.
+		t=unknown m=unknown f=unknown
+		[ "$h" = true ] || h=null
+	fi
+	# Nothing ever answers through a UDP-blocking router; the run lasts
+	# exactly its cap, so keep that short.
+	[ "$SCN_TYPE" = udp-blocked ] && topt=(-t 1)
+
+	local ok=1 first second
+	nc_one text text "$t" "$m" "$f" "$h" -- "${topt[@]}" "$LAB_SERVER1" || ok=0
+	nc_one json json "$t" "$m" "$f" "$h" -- "${topt[@]}" --json "$LAB_SERVER1" || ok=0
+	first=$NC_GOT
+	nc_one "json again" json "$t" "$m" "$f" "$h" -- "${topt[@]}" --json "$LAB_SERVER1" || ok=0
+	second=$NC_GOT
+	if [ "$first" = "$second" ]; then
+		pass
+	else
+		ok=0
+		fail "natcheck vs $srv: two runs disagree: '$first' then '$second'"
+	fi
+	local i
+	for i in 1 2; do
+		nc_one "-b run $i" json "$t" "$m" "$f" "$h" -- "${topt[@]}" --json \
+			-b "$LAB_CLIENT:$PINNED_PORT" "$LAB_SERVER1" || ok=0
+		if grep -q "^natcheck: warning: .*pinned with -b" "$LAB_TMP/nc.err"; then
+			pass
+		else
+			ok=0
+			fail "natcheck -b $LAB_CLIENT:$PINNED_PORT vs $srv: no pinned-port warning on stderr (got: $(head -c 300 "$LAB_TMP/nc.err"))"
+		fi
+	done
+	local w=($first "" "" "" "") cell
+	cell="$(_type_short "${w[0]}") M:$(_short "${w[1]}") F:$(_short "${w[2]}") $(_hair_short "${w[3]}")"
+	[ $ok = 1 ] || cell="*$cell"
+	CELL[$LAB_SCENARIO,$srv]=$cell
+}
+
+# ---------------------------------------------------------------- main
+
+run_scenario() {
+	local s="$1" srv
+	echo "== $s"
+	if ! lab_up "$s" 0 0; then
+		LAB_SCENARIO=$s
+		fail "lab_up failed"
+		lab_down
+		return
+	fi
+	for srv in $SERVERS; do
+		if ! srv_start "$srv"; then
+			fail "server $srv did not start: $(tail -n 5 "$LAB_TMP/srv.log" 2>/dev/null | tr '\n' ' ')"
+			CELL[$s,$srv]="*no server"
+			lab_stop srv
+			continue
+		fi
+		case "$srv" in
+		stund) peer_stun ;;
+		coturn) peer_natdiscovery ;;
+		esac
+		nc_server "$srv"
+		lab_stop srv
+		echo "   $srv: done at $(($(date +%s) - START_S)) s"
+	done
+	lab_down
+}
+
+# One scenario in a subshell of its own (own namespaces, own prefix), its
+# log, cells, failures and counts left in $RES for the summary.
+scenario_job() {
+	local s="$1" k
+	PASSED=0 FAILED=0 FAIL_LINES=() CELL=()
+	run_scenario "$s" >"$RES/$s.log" 2>&1
+	for k in "${!CELL[@]}"; do
+		printf '%s\t%s\n' "$k" "${CELL[$k]}"
+	done >"$RES/$s.cells"
+	if [ ${#FAIL_LINES[@]} -gt 0 ]; then
+		printf '%s\n' "${FAIL_LINES[@]}" >"$RES/$s.fails"
+	fi
+	echo "$PASSED $FAILED" >"$RES/$s.counts"
+}
+
+scenarios=${LAB_SCENARIOS:-$(scenario_list)}
+for s in $scenarios; do
+	scenario_exists "$s" || { echo "lab: unknown scenario $s" >&2; exit 2; }
+done
+JOBS=${LAB_JOBS:-2}
+case "$JOBS" in ''|*[!0-9]*|0) echo "lab: LAB_JOBS must be a positive integer" >&2; exit 2 ;; esac
+
+RES=$(mktemp -d "${TMPDIR:-/tmp}/natlab-res.XXXXXX") || exit 1
+JOB_PIDS=()
+stop_jobs() {
+	local pid
+	for pid in "${JOB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$RES"
+}
+trap 'stop_jobs' EXIT
+trap 'stop_jobs; exit 130' INT
+trap 'stop_jobs; exit 143' TERM
+
+running=0
+for s in $scenarios; do
+	if [ "$running" -ge "$JOBS" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	scenario_job "$s" &
+	JOB_PIDS+=($!)
+	running=$((running + 1))
+done
+wait
+
+for s in $scenarios; do
+	cat "$RES/$s.log" 2>/dev/null
+	if [ -f "$RES/$s.counts" ]; then
+		read -r p f <"$RES/$s.counts"
+		PASSED=$((PASSED + p)) FAILED=$((FAILED + f))
+	else
+		FAILED=$((FAILED + 1))
+		FAIL_LINES+=("$s: the scenario did not finish")
+	fi
+	[ -f "$RES/$s.fails" ] && mapfile -t -O "${#FAIL_LINES[@]}" FAIL_LINES <"$RES/$s.fails"
+	while IFS=$'\t' read -r k v; do
+		CELL[$k]=$v
+	done <"$RES/$s.cells" 2>/dev/null
+done
+
+echo
+echo "Verdicts (peers: stun = Debian stun vs stund, natdisc = turnutils_natdiscovery vs coturn;"
+echo "natcheck against each server; * marks a mismatch with the lab):"
+fmt='%-29s %-17s %-15s %-24s %-24s %-24s %-24s\n'
+# shellcheck disable=SC2059
+printf "$fmt" scenario "stun>stund" "natdisc>coturn" "natcheck>stund" "natcheck>coturn" \
+	"natcheck>natcheck" "natcheck>coturn-1addr"
+for s in $scenarios; do
+	# shellcheck disable=SC2059
+	printf "$fmt" "$s" "${CELL[$s,stun]:--}" "${CELL[$s,natdisc]:--}" "${CELL[$s,stund]:--}" \
+		"${CELL[$s,coturn]:--}" "${CELL[$s,natcheck]:--}" "${CELL[$s,coturn-1addr]:--}"
+done
+if [ ${#FAIL_LINES[@]} -gt 0 ]; then
+	echo
+	echo "Failures:"
+	printf '  %s\n' "${FAIL_LINES[@]}"
+fi
+echo "lab: $(($(date +%s) - START_S)) s, $JOBS scenarios at a time"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
