@@ -271,6 +271,47 @@ run_scenario() {
 	lab_down
 }
 
+# The delay line as built: 50 ms each way must give a ~100 ms round trip
+# without loss, and the stun client must still name the NAT through it.
+delay_job() {
+	PASSED=0 FAILED=0 FAIL_LINES=() CELL=()
+	{
+		echo "== delay self-check (port-restricted-cone, 50 ms each way)"
+		if ! lab_up port-restricted-cone 50 0; then
+			LAB_SCENARIO=delay
+			fail "lab_up with delay failed"
+		else
+			LAB_SCENARIO=delay
+			lab_spawn echo s python3 "$LAB_DIR/udpecho.py" serve "$LAB_SERVER1" 9000 20
+			local line
+			if lab_wait_udp s "$LAB_SERVER1" 9000; then
+				line=$(lab_client python3 "$LAB_DIR/udpecho.py" ping "$LAB_SERVER1" 9000 30 2>&1)
+			fi
+			echo "   udp echo: ${line:-none}"
+			# "sent 30 received 30 min X median Y max Z"
+			local w=(${line:-})
+			if [ "${w[3]:-}" = 30 ] && python3 -c 'import sys; sys.exit(not 95 <= float(sys.argv[1]) <= 130)' "${w[7]:-0}"; then
+				pass
+			else
+				fail "round trip through the 50 ms delay line: '${line:-}', want 30 of 30 back, median 95..130 ms"
+			fi
+			lab_stop echo
+			if srv_start stund; then
+				peer_stun
+				echo "   stun through the delay: ${CELL[delay,stun]}"
+			else
+				fail "stund did not start"
+			fi
+			lab_stop srv
+		fi
+		lab_down
+	} >"$RES/delay.log" 2>&1
+	if [ ${#FAIL_LINES[@]} -gt 0 ]; then
+		printf '%s\n' "${FAIL_LINES[@]}" >"$RES/delay.fails"
+	fi
+	echo "$PASSED $FAILED" >"$RES/delay.counts"
+}
+
 # One scenario in a subshell of its own (own namespaces, own prefix), its
 # log, cells, failures and counts left in $RES for the summary.
 scenario_job() {
@@ -308,6 +349,14 @@ trap 'stop_jobs; exit 130' INT
 trap 'stop_jobs; exit 143' TERM
 
 running=0
+if [ -z "${LAB_SCENARIOS:-}" ]; then
+	delay_job &
+	JOB_PIDS+=($!)
+	running=1
+	all_jobs="delay $scenarios"
+else
+	all_jobs=$scenarios
+fi
 for s in $scenarios; do
 	if [ "$running" -ge "$JOBS" ]; then
 		wait -n
@@ -319,7 +368,7 @@ for s in $scenarios; do
 done
 wait
 
-for s in $scenarios; do
+for s in $all_jobs; do
 	cat "$RES/$s.log" 2>/dev/null
 	if [ -f "$RES/$s.counts" ]; then
 		read -r p f <"$RES/$s.counts"
@@ -331,7 +380,7 @@ for s in $scenarios; do
 	[ -f "$RES/$s.fails" ] && mapfile -t -O "${#FAIL_LINES[@]}" FAIL_LINES <"$RES/$s.fails"
 	while IFS=$'\t' read -r k v; do
 		CELL[$k]=$v
-	done <"$RES/$s.cells" 2>/dev/null
+	done < <(cat "$RES/$s.cells" 2>/dev/null)
 done
 
 echo

@@ -150,11 +150,11 @@ _full_cone() {
 	SCN_RULES=$(cat <<-EOF
 		$(_fwd_head)
 				iifname "$LAB_IF_RO" oifname "$LAB_IF_RI" ip daddr $LAB_CLIENT accept
-		$(if [ "$1" = hairpin ]; then _hairpin_forward; fi)
+		$(if [ "${1:-}" = hairpin ]; then _hairpin_forward; fi)
 			}
 		}
 		$(_one_to_one)
-		$(if [ "$1" = hairpin ]; then _hairpin; fi)
+		$(if [ "${1:-}" = hairpin ]; then _hairpin; fi)
 	EOF
 	)
 }
@@ -190,11 +190,11 @@ _restricted_cone() {
 				iifname "$LAB_IF_RI" oifname "$LAB_IF_RO" accept
 				iifname "$LAB_IF_RO" oifname "$LAB_IF_RI" meta l4proto udp ip daddr . udp dport . ip saddr @contacted accept
 				iifname "$LAB_IF_RO" oifname "$LAB_IF_RI" meta l4proto != udp ct state established,related accept
-		$(if [ "$1" = hairpin ]; then _hairpin_forward; fi)
+		$(if [ "${1:-}" = hairpin ]; then _hairpin_forward; fi)
 			}
 		}
 		$(_one_to_one)
-		$(if [ "$1" = hairpin ]; then _hairpin; fi)
+		$(if [ "${1:-}" = hairpin ]; then _hairpin; fi)
 	EOF
 	)
 }
@@ -218,7 +218,7 @@ _port_restricted_cone() {
 	SCN_RULES=$(cat <<-EOF
 		$(_fwd_head)
 				iifname "$LAB_IF_RO" oifname "$LAB_IF_RI" ct state established,related accept
-		$(if [ "$1" = hairpin ]; then _hairpin_forward; fi)
+		$(if [ "${1:-}" = hairpin ]; then _hairpin_forward; fi)
 			}
 		}
 		table ip labnat {
@@ -227,7 +227,7 @@ _port_restricted_cone() {
 				oifname "$LAB_IF_RO" ip saddr 192.0.2.0/24 masquerade
 			}
 		}
-		$(if [ "$1" = hairpin ]; then _hairpin; fi)
+		$(if [ "${1:-}" = hairpin ]; then _hairpin; fi)
 	EOF
 	)
 }
