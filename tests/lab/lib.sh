@@ -46,11 +46,18 @@ LAB_UP=0
 LAB_TMP=
 declare -A LAB_PID=()
 
-# A per-run prefix short enough that prefix + 3 characters fits IFNAMSIZ (15);
-# $BASHPID, not $$, so that scenarios run in parallel subshells differ.
+# A per-run prefix short enough that prefix + 3 characters fits IFNAMSIZ (15).
+# $BASHPID, not $$, so that labs in parallel subshells of one script differ.
+# lab_up sets LAB_PREFIX itself, outside any command substitution (whose
+# short-lived PID another run could get while our namespaces exist);
+# lab_prefix prints the current lab's prefix.
+lab_set_prefix() {
+	LAB_PREFIX="nc$BASHPID"
+	LAB_PREFIX=${LAB_PREFIX:0:11}
+}
 lab_prefix() {
-	local p="nc$BASHPID"
-	printf '%s' "${p:0:11}"
+	[ -n "${LAB_PREFIX:-}" ] || lab_set_prefix
+	printf '%s' "$LAB_PREFIX"
 }
 
 # Why the lab cannot run here, or nothing when it can.
@@ -62,7 +69,8 @@ lab_unavailable() {
 	for t in ip nft python3; do
 		command -v "$t" >/dev/null 2>&1 || { echo "$t not found"; return; }
 	done
-	local probe="$(lab_prefix)probe"
+	lab_set_prefix
+	local probe="${LAB_PREFIX}probe"
 	if ! ip netns add "$probe" 2>/dev/null; then
 		echo "ip netns unavailable"; return
 	fi
@@ -144,7 +152,8 @@ lab_up() {
 	fi
 
 	local p
-	p=$(lab_prefix)
+	lab_set_prefix
+	p=$LAB_PREFIX
 	LAB_NS_C="${p}-c" LAB_NS_R="${p}-r" LAB_NS_S="${p}-s" LAB_NS_W=
 	LAB_IF_C="${p}ci" LAB_IF_RI="${p}ri" LAB_IF_RO="${p}ro" LAB_IF_S="${p}so"
 	LAB_SCENARIO=$scn LAB_DELAY=$delay LAB_LOSS=$loss
