@@ -156,6 +156,8 @@ lab_up() {
 	p=$LAB_PREFIX
 	LAB_NS_C="${p}-c" LAB_NS_R="${p}-r" LAB_NS_S="${p}-s" LAB_NS_W=
 	LAB_IF_C="${p}ci" LAB_IF_RI="${p}ri" LAB_IF_RO="${p}ro" LAB_IF_S="${p}so"
+	# For the caller: what is up.
+	# shellcheck disable=SC2034
 	LAB_SCENARIO=$scn LAB_DELAY=$delay LAB_LOSS=$loss
 	LAB_UP=1
 
@@ -290,11 +292,11 @@ lab_running() {
 
 # lab_stop NAME: TERM, wait up to 2 s, then KILL.
 lab_stop() {
-	local name="$1" pid="${LAB_PID[$1]:-}" i
+	local name="$1" pid="${LAB_PID[$1]:-}" _
 	[ -n "$pid" ] || return 0
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null
-		for i in $(seq 1 20); do
+		for _ in $(seq 1 20); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -307,9 +309,9 @@ lab_stop() {
 
 # lab_wait_udp NS ADDR PORT: bounded wait until something listens there.
 lab_wait_udp() {
-	local ns i
+	local ns _
 	ns=$(lab_ns "$1")
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		if ip netns exec "$ns" ss -Hlun "src $2:$3" 2>/dev/null | grep -q .; then
 			return 0
 		fi

@@ -70,9 +70,8 @@ for s in ${LAB_SCENARIOS:-port-restricted-cone restricted-cone symmetric}; do
 		rc=$?
 		times+=($((($(date +%s%N) - t0) / 1000000)))
 		total=$((total + 1))
-		res=$(python3 "$LAB_DIR/verdict.py" json "$out" "$rc" \
-			"$SCN_TYPE" "$SCN_MAPPING" "$SCN_FILTERING" "$SCN_HAIRPIN")
-		if [ $? = 0 ]; then
+		if res=$(python3 "$LAB_DIR/verdict.py" json "$out" "$rc" \
+			"$SCN_TYPE" "$SCN_MAPPING" "$SCN_FILTERING" "$SCN_HAIRPIN"); then
 			right=$((right + 1)) PASSED=$((PASSED + 1))
 		else
 			FAILED=$((FAILED + 1))

@@ -168,7 +168,7 @@ _hair_short() {
 nc_detail() {
 	local what="$1" out="$2" err="$3"
 	shift 3
-	echo "---- $LAB_SCENARIO / $what: output"
+	echo "---- $LAB_SCENARIO / $CUR_SRV / $what: output"
 	head -c 4000 "$out"; echo
 	case " $* " in *" --json "*) python3 "$LAB_DIR/verdict.py" tests "$out" ;; esac
 	echo "---- stderr"
@@ -193,7 +193,7 @@ nc_one() {
 		pass
 		return 0
 	fi
-	fail "natcheck $* ($what, exit $rc): $(printf '%s\n' "$res" | tail -n +2 | tr '\n' ';')"
+	fail "natcheck vs $CUR_SRV: natcheck $* ($what, exit $rc): $(printf '%s\n' "$res" | tail -n +2 | tr '\n' ';')"
 	nc_detail "$what" "$out" "$err" "$@"
 	return 1
 }
@@ -236,8 +236,9 @@ nc_server() {
 			fail "natcheck -b $LAB_CLIENT:$PINNED_PORT vs $srv: no pinned-port warning on stderr (got: $(head -c 300 "$LAB_TMP/nc.err"))"
 		fi
 	done
-	local w=($first "" "" "" "") cell
-	cell="$(_type_short "${w[0]}") M:$(_short "${w[1]}") F:$(_short "${w[2]}") $(_hair_short "${w[3]}")"
+	local w cell
+	read -ra w <<<"$first"
+	cell="$(_type_short "${w[0]:-}") M:$(_short "${w[1]:-}") F:$(_short "${w[2]:-}") $(_hair_short "${w[3]:-}")"
 	[ $ok = 1 ] || cell="*$cell"
 	CELL[$LAB_SCENARIO,$srv]=$cell
 }
@@ -254,6 +255,7 @@ run_scenario() {
 		return
 	fi
 	for srv in $SERVERS; do
+		CUR_SRV=$srv
 		if ! srv_start "$srv"; then
 			fail "server $srv did not start: $(tail -n 5 "$LAB_TMP/srv.log" 2>/dev/null | tr '\n' ' ')"
 			CELL[$s,$srv]="*no server"
@@ -289,7 +291,8 @@ delay_job() {
 			fi
 			echo "   udp echo: ${line:-none}"
 			# "sent 30 received 30 min X median Y max Z"
-			local w=(${line:-})
+			local w
+			read -ra w <<<"${line:-}"
 			if [ "${w[3]:-}" = 30 ] && python3 -c 'import sys; sys.exit(not 95 <= float(sys.argv[1]) <= 130)' "${w[7]:-0}"; then
 				pass
 			else

@@ -1,4 +1,5 @@
 # tests/lab/scenarios.sh - one function per NAT behaviour the lab builds.
+# shellcheck shell=bash disable=SC2034  # SCN_* are read by lib.sh and callers
 #
 # Each scn_NAME sets:
 #   SCN_RULES          the router's nftables tables (after lib.sh's base rules;
@@ -36,9 +37,9 @@ scenario_exists() {
 }
 
 scenario_load() {
-	SCN_RULES= SCN_ROUTE_INSIDE=0 SCN_PUBLIC2=0
-	SCN_TYPE= SCN_MAPPING= SCN_FILTERING= SCN_HAIRPIN=null
-	SCN_STUN= SCN_STUN_HAIRPIN=
+	SCN_RULES='' SCN_ROUTE_INSIDE=0 SCN_PUBLIC2=0
+	SCN_TYPE='' SCN_MAPPING='' SCN_FILTERING='' SCN_HAIRPIN=null
+	SCN_STUN='' SCN_STUN_HAIRPIN=''
 	scenario_exists "$1" || return 1
 	"scn_${1//-/_}"
 }

@@ -58,8 +58,10 @@ def from_text(text, rc):
     problems = ["text report lacks a %r line" % k
                 for k in ("NAT type", "Mapping", "Filtering", "Hairpinning") if k not in got]
     by_code = {v: k for k, v in EXIT_CODES.items()}
-    hair = {"yes": "true", "no": "false", "unknown": "null"}.get(got.get("Hairpinning"),
-                                                              got.get("Hairpinning"))
+    # "unknown" and "not applicable (no NAT)" are both JSON's null.
+    h = got.get("Hairpinning") or ""
+    hair = {"yes": "true", "no": "false"}.get(h, "null" if h.startswith(("unknown",
+                                                                       "not applicable")) else h)
     return (by_code.get(rc, "exit-%d" % rc), got.get("Mapping"), got.get("Filtering"),
             hair), problems
 
