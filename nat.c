@@ -72,7 +72,7 @@ static int
 is_plain_kind(enum probe_kind k)
 {
 	return k == PROBE_BINDING || k == PROBE_MAP_ALT_IP || k == PROBE_MAP_ALT_IP_PORT ||
-	    k == PROBE_HAIR_BINDING || k == PROBE_BINDING_OTHER;
+	    k == PROBE_MAP_ALT_PORT || k == PROBE_HAIR_BINDING || k == PROBE_BINDING_OTHER;
 }
 
 /* Did any server say anything valid, believed or not? */

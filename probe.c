@@ -359,8 +359,9 @@ count_wrong(struct probe *p, struct probe_test *t, const struct stun_addr *from)
 /*
  * The alternate of the primary server P is known: A:a.  Start the mapping
  * tests and the CHANGE-REQUEST checks on the mapping socket, in this order
- * (the NAT must see the mapping socket send to A:p before a reply from A:p
- * arrives), and give the filtering tests their expected sources.
+ * (the NAT must see the mapping socket send to A:a and P:a before the
+ * checks' replies from there arrive), and give the filtering tests their
+ * expected sources.
  */
 static void
 use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t now)
@@ -368,7 +369,8 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 	const struct stun_addr *pa = &p->cfg.servers[server];
 	struct stun_addr ap = *alt, pp = *pa;
 	static const enum probe_kind order[] = {
-		PROBE_MAP_ALT_IP, PROBE_MAP_ALT_IP_PORT, PROBE_CHECK_PORT, PROBE_CHECK_IP_PORT
+		PROBE_MAP_ALT_IP, PROBE_MAP_ALT_IP_PORT, PROBE_MAP_ALT_PORT,
+		PROBE_CHECK_PORT, PROBE_CHECK_IP_PORT
 	};
 
 	p->primary = server;
@@ -390,11 +392,18 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 		case PROBE_MAP_ALT_IP_PORT:
 			start(t, alt, alt, now);
 			break;
+		case PROBE_MAP_ALT_PORT:
+			start(t, &pp, &pp, now);
+			break;
+		/* The checks send the filter tests' own requests to the primary:
+		 * a server may honour CHANGE-REQUEST on one address and not on
+		 * the other (coturn answers a change of IP received on its
+		 * alternate address from the alternate address). */
 		case PROBE_CHECK_PORT:
-			start(t, alt, &ap, now);
+			start(t, pa, &pp, now);
 			break;
 		default:
-			start(t, alt, pa, now);
+			start(t, pa, alt, now);
 			break;
 		}
 	}
@@ -545,6 +554,7 @@ probe_init(struct probe *p, const struct probe_config *cfg, uint64_t now_ms)
 	/* Later, in this order; not run until their prerequisite is known. */
 	add_test(p, PROBE_MAP_ALT_IP, 0, PROBE_SOCK_MAP, NULL, 0);
 	add_test(p, PROBE_MAP_ALT_IP_PORT, 0, PROBE_SOCK_MAP, NULL, 0);
+	add_test(p, PROBE_MAP_ALT_PORT, 0, PROBE_SOCK_MAP, NULL, 0);
 	add_test(p, PROBE_CHECK_PORT, 0, PROBE_SOCK_MAP, NULL, STUN_CHANGE_PORT);
 	add_test(p, PROBE_CHECK_IP_PORT, 0, PROBE_SOCK_MAP, NULL, STUN_CHANGE_IP | STUN_CHANGE_PORT);
 	add_test(p, PROBE_MAP_TO_HAIR, 0, PROBE_SOCK_MAP, NULL, 0);
@@ -937,6 +947,7 @@ probe_kind_name(enum probe_kind kind)
 		[PROBE_BINDING] = "binding",
 		[PROBE_MAP_ALT_IP] = "mapping-alt-ip",
 		[PROBE_MAP_ALT_IP_PORT] = "mapping-alt-ip-port",
+		[PROBE_MAP_ALT_PORT] = "mapping-alt-port",
 		[PROBE_FILTER_IP_PORT] = "filter-change-ip-port",
 		[PROBE_FILTER_PORT] = "filter-change-port",
 		[PROBE_CHECK_IP_PORT] = "check-change-ip-port",

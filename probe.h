@@ -87,15 +87,18 @@ enum probe_kind {
 	                           CHANGED-ADDRESS, RFC 5780 4.3 test III) */
 	PROBE_FILTER_IP_PORT,   /* filter sock -> primary, change IP+port (RFC 3489 Test II) */
 	PROBE_FILTER_PORT,      /* filter sock -> primary, change port (RFC 3489 Test III) */
-	PROBE_CHECK_IP_PORT,    /* map sock -> alternate IP:port, change IP+port; the reply
-	                           comes from the primary, which the map sock has contacted:
-	                           proves the server honours CHANGE-REQUEST */
-	PROBE_CHECK_PORT,       /* map sock -> alternate IP:port, change port; reply from
-	                           alternate IP, primary port, also contacted */
+	PROBE_CHECK_IP_PORT,    /* map sock -> primary, change IP+port: the filter test's very
+	                           request, but the reply comes from A:a, which the map sock
+	                           has contacted, so it passes any filter of an endpoint-
+	                           independent mapping: proves the server honours it */
+	PROBE_CHECK_PORT,       /* map sock -> primary, change port; reply from P's IP, the
+	                           alternate port, contacted by MAP_ALT_PORT */
 	PROBE_HAIR_BINDING,     /* hairpin sock -> server 0 primary: its own mapping */
 	PROBE_HAIR_TO_MAP,      /* hairpin sock -> the map sock's mapped address */
 	PROBE_MAP_TO_HAIR,      /* map sock -> the hairpin sock's mapped address */
 	PROBE_BINDING_OTHER,    /* map sock -> server N>0 primary (mapping across servers) */
+	PROBE_MAP_ALT_PORT,     /* map sock -> primary IP, alternate port: opens the NAT's
+	                           filter for CHECK_PORT's reply */
 	PROBE_KIND_COUNT
 };
 

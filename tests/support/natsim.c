@@ -472,6 +472,10 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		if (r.via != (unsigned)at)
 			r.via ^= SERVER_EP_ALT_ADDR;
 		break;
+	case NATSIM_SRV_ALT_NO_CHANGE_IP:
+		if ((at & SERVER_EP_ALT_ADDR) && !(r.via & SERVER_EP_ALT_ADDR))
+			r.via |= SERVER_EP_ALT_ADDR;
+		break;
 	case NATSIM_SRV_PRIMARY_ONLY:
 		if (r.via != 0)
 			return;

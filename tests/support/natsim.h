@@ -48,6 +48,9 @@ enum natsim_personality {
 	NATSIM_SRV_IGNORE_CHANGE,   /* answers from the arrival endpoint, still
 	                               advertising OTHER-ADDRESS */
 	NATSIM_SRV_WRONG_CHANGE,    /* answers change requests from a wrong endpoint */
+	NATSIM_SRV_ALT_NO_CHANGE_IP,/* coturn 4.6: a change of IP asked of its alternate
+	                               address is answered from the alternate address;
+	                               right on the primary */
 	NATSIM_SRV_PRIMARY_ONLY,    /* nothing in or out except on A1:P1 */
 	NATSIM_SRV_GARBAGE,         /* every reply truncated: undecodable */
 	NATSIM_SRV_DOWN             /* no answer at all */
