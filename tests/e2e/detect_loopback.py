@@ -154,6 +154,45 @@ with Server(NATCHECK) as srv:
     rc = srv.stop()
     c.check("server stops cleanly on SIGTERM", rc == 0, f"rc={rc}")
 
+# IPv6: ::1 is the only IPv6 loopback address, so the server has one address
+# and cannot answer a change of IP; natcheck must say so, not guess.
+def have_ipv6_loopback():
+    try:
+        t = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        t.bind(("::1", 0))
+        t.close()
+        return True
+    except OSError:
+        return False
+
+
+if have_ipv6_loopback():
+    p6 = free_udp_ports(2)
+    srv6 = subprocess.Popen([NATCHECK, "--serve", "::1", "-p", str(p6[0]), "--alt-port", str(p6[1])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ready = False
+        for _ in range(50):
+            rc, doc, err, _ = jrun(["-6", "-t", "1", f"[::1]:{p6[0]}"])
+            if doc and doc["mapped"]:
+                ready = True
+                break
+        c.check("IPv6: [v6]:port server, local and mapped as [::1]:port, no NAT",
+                ready and doc["server"] == f"[::1]:{p6[0]}" and doc["local"] == doc["mapped"]
+                and doc["local"].startswith("[::1]:") and doc["nat"] is False, doc)
+        c.check("IPv6: single-address server -> unknown, exit 16, says why",
+                ready and rc == 16 and doc["type"] == "unknown" and "no alternate address" in err, err)
+    finally:
+        srv6.terminate()
+        try:
+            rc6 = srv6.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            srv6.kill()
+            rc6 = srv6.wait()
+    c.check("IPv6: server stops cleanly on SIGTERM", rc6 == 0, f"rc={rc6}")
+else:
+    print("skip  IPv6 (no ::1 on this host)")
+
 # Nothing answers: UDP blocked, decided at -t and not later.
 port = free_udp_ports(1)[0]
 rc, doc, err, secs = jrun(["-t", "1", f"127.0.0.1:{port}"])
