@@ -50,7 +50,7 @@ CRITERION_LIBS = -lcriterion
 FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-asan check-e2e check-peers check-fuzz check-lab \
+.PHONY: all check check-clang check-unit check-asan check-e2e check-peers check-fuzz check-lab \
         fuzz install uninstall clean bench bench-server lab-loss
 
 all: natcheck
@@ -75,8 +75,14 @@ $(BA)/tests/%: tests/%.c $(SUPPORT_SRCS) $(ASAN_LIB_OBJS) $(HDRS) $(wildcard tes
 
 # ---------------------------------------------------------------- tests
 
-check: natcheck check-unit check-asan check-e2e check-peers check-fuzz check-lab
+check: natcheck check-clang check-unit check-asan check-e2e check-peers check-fuzz check-lab
 	@echo "make check: all test groups passed"
+
+# Both compilers must accept every file without a warning.
+check-clang:
+	@command -v clang >/dev/null || { echo "check-clang: clang is missing"; exit 1; }
+	@for f in $(SRCS); do clang $(WARNINGS) $(DEFS) -O2 -fsyntax-only $$f || exit 1; done
+	@echo "clang: $(words $(SRCS)) files compile clean"
 
 check-unit: $(TEST_BINS)
 	@bash tests/run-unit.sh $(TEST_BINS)

@@ -81,7 +81,7 @@ help_text(FILE *f)
 }
 
 /* A usage error: exactly one line naming it, exit 2. */
-static void
+_Noreturn static void
 usage_error(const char *fmt, ...)
 {
 	va_list ap;
