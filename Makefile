@@ -55,6 +55,9 @@ FUZZ_SECONDS ?= 60
 
 all: natcheck
 
+# The objects behind the test binaries are not throw-away intermediates.
+.SECONDARY: $(LIB_OBJS) $(ASAN_LIB_OBJS)
+
 natcheck: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
