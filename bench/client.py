@@ -177,7 +177,8 @@ def one_run(a, tool, lo):
         rec["right"] = False
         rec["said"] = "timeout after %g s (%s)" % (a.timeout, rec.get("said"))
     if not rec["right"]:
-        rec["detail"] = (out[-1500:] + "\n--stderr--\n" + err[-500:]).strip()
+        keep = 20000 if tool == "natcheck" else 1500    # natcheck: the whole JSON
+        rec["detail"] = (out[-keep:] + "\n--stderr--\n" + err[-500:]).strip()
     return rec
 
 
@@ -349,6 +350,22 @@ def cmd_report(argv):
     for c in conds:
         P("- %s: %s" % (c, cond_title.get(c, c)))
     P("")
+
+    # ---- completeness: a cell cut short would bias every aggregate
+    missing = []
+    for c in conds:
+        for s in scenarios:
+            for t in tools:
+                want = meta.get("n") if t == "natcheck" else meta.get("peer_n")
+                got = len(sel(s=s, c=c, t=t))
+                if want is not None and got != want:
+                    missing.append("%s, %s, %s: %d of %d runs" % (c, s, t, got, want))
+    if missing:
+        P("**INCOMPLETE: some cells lack runs; the aggregates below are biased.**")
+        P("")
+        for m in missing:
+            P("- " + m)
+        P("")
 
     # ---- summary
     P("## Summary")
@@ -541,6 +558,8 @@ def cmd_report(argv):
     with open(md_path, "w") as f:
         f.write("\n".join(L) + "\n")
 
+    for m in missing:
+        print("INCOMPLETE %s" % m)
     print("Summary (accuracy over all scenarios, median wall-clock time):")
     for row in summary_rows:
         print("  " + row)

@@ -87,9 +87,6 @@ NC_PORT=3478        # natcheck --serve: 3478 and 3479
 COTURN_PORT=3480    # turnserver: 3480 and 3481
 STUND_PORT=3482     # stund: 3482 and 3483
 
-mkdir -p "$top/build"
-RAW=$top/build/bench-client.jsonl
-: >"$RAW"
 START_S=$(date +%s)
 
 # ---------------------------------------------------------------- servers
@@ -151,6 +148,10 @@ BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-client.XXXXXX") || exit 1
 trap 'rm -rf "$BENCH_TMP"; lab_cleanup' EXIT
 trap 'rm -rf "$BENCH_TMP"; lab_cleanup; exit 130' INT
 trap 'rm -rf "$BENCH_TMP"; lab_cleanup; exit 143' TERM
+# The raw data lives in the run's own directory (a `make clean` elsewhere
+# must not cut it short) and is copied to build/ at the end.
+RAW=$BENCH_TMP/raw.jsonl
+: >"$RAW"
 # shellcheck disable=SC2034  # read by lab_up: keep these traps
 LAB_TRAP_SET=1
 lab_set_prefix
@@ -168,7 +169,7 @@ fi
 ncells=0
 for c in $CONDS; do for s in $SCENARIOS; do ncells=$((ncells + 1)); done; done
 echo "bench: $ncells scenario x condition cells; natcheck $N runs, peers $PEER_N runs each;" \
-	"tools $TOOLS; raw data in $RAW"
+	"tools $TOOLS"
 
 k=0
 for c in $CONDS; do
@@ -242,5 +243,6 @@ with open(sys.argv[1], "a") as f:
     f.write(json.dumps(meta) + "\n")
 EOF
 
+mkdir -p "$top/build" && cp "$RAW" "$top/build/bench-client.jsonl"
 python3 "$here/client.py" report "$RAW" "$OUT" || exit 1
-echo "bench: $SECONDS_TOTAL s; results in $OUT"
+echo "bench: $SECONDS_TOTAL s; results in $OUT, raw runs in build/bench-client.jsonl"
