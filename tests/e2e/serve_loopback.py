@@ -40,19 +40,8 @@ ATTR = {
 CHANGE_IP, CHANGE_PORT = 0x04, 0x02
 
 
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok    {name}", flush=True)
-        else:
-            self.failed += 1
-            print(f"FAIL  {name}" + (f": {detail}" if detail else ""), flush=True)
-        return ok
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stunlib import Checks  # noqa: E402
 
 
 # ------------------------------------------------------------------ codec

@@ -24,10 +24,10 @@ class Checks:
     def check(self, name, ok, detail=""):
         if ok:
             self.passed += 1
-            print(f"ok    {name}")
+            print(f"ok    {name}", flush=True)
         else:
             self.failed += 1
-            print(f"FAIL  {name}" + (f": {detail}" if detail else ""))
+            print(f"FAIL  {name}" + (f": {detail}" if detail else ""), flush=True)
         return ok
 
     def finish(self):
