@@ -48,14 +48,14 @@ static void
 loop_event(void *vctx, const struct probe_event *ev)
 {
 	struct loop_ctx *ctx = vctx;
-	char peer[NET_ADDRSTRLEN];
+	char peer[ADDR_STRLEN];
 	unsigned long t = (unsigned long)(net_now_ms() - ctx->start_ms);
 	const char *name = ev->test ? probe_kind_name(ev->test->kind) : "-";
 	const char *sock = ev->sock >= 0 && ev->sock < PROBE_NSOCK ? sock_names[ev->sock] : "?";
 
 	if (!ctx->verbose)
 		return;
-	net_fmt(&ev->peer, peer, sizeof(peer));
+	addr_fmt(&ev->peer, peer, sizeof(peer));
 	switch (ev->kind) {
 	case PROBE_EV_SEND:
 		fprintf(stderr, "natcheck: %5lu ms  send    %-22s #%zu to %s from %s socket\n",
@@ -107,7 +107,7 @@ resolve_servers(const struct loop_opts *o, struct probe_config *cfg, char *err, 
 		}
 		family = cfg->servers[i].family == 4 ? AF_INET : AF_INET6;
 		for (size_t j = 0; j < i; j++)
-			if (net_addr_eq(&cfg->servers[j], &cfg->servers[i])) {
+			if (addr_eq(&cfg->servers[j], &cfg->servers[i])) {
 				errf(err, errlen, "server '%s' is given twice", o->servers[i]);
 				return -1;
 			}
@@ -121,7 +121,7 @@ static int
 local_address(const struct loop_opts *o, const struct stun_addr *server,
               struct stun_addr *local, char *err, size_t errlen)
 {
-	char why[NET_ERRLEN], sbuf[NET_ADDRSTRLEN];
+	char why[NET_ERRLEN], sbuf[ADDR_STRLEN];
 
 	if (o->bind != NULL) {
 		char host[256];
@@ -139,7 +139,7 @@ local_address(const struct loop_opts *o, const struct stun_addr *server,
 		return 0;
 	}
 	if (net_local_for(server, local, why) == -1) {
-		errf(err, errlen, "no route to %s: %s", net_fmt(server, sbuf, sizeof(sbuf)), why);
+		errf(err, errlen, "no route to %s: %s", addr_fmt(server, sbuf, sizeof(sbuf)), why);
 		return -1;
 	}
 	return 0;
@@ -160,7 +160,7 @@ static int
 open_sockets(const struct stun_addr *local, int *fds, struct probe_config *cfg,
              char *err, size_t errlen)
 {
-	char why[NET_ERRLEN], lbuf[NET_ADDRSTRLEN];
+	char why[NET_ERRLEN], lbuf[ADDR_STRLEN];
 
 	for (int i = 0; i < PROBE_NSOCK; i++) {
 		struct stun_addr a = *local;
@@ -170,7 +170,7 @@ open_sockets(const struct stun_addr *local, int *fds, struct probe_config *cfg,
 		fds[i] = net_udp_bind(&a, why);
 		if (fds[i] == -1 || net_sock_name(fds[i], &cfg->local[i], why) == -1) {
 			errf(err, errlen, "cannot open a UDP socket on %s: %s",
-			    net_fmt(&a, lbuf, sizeof(lbuf)), why);
+			    addr_fmt(&a, lbuf, sizeof(lbuf)), why);
 			close_all(fds);
 			return -1;
 		}

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "nat.h"
-#include "net.h"
+#include "addr.h"
 
 /* Room left for the caller's own warnings (pinned port, send errors). */
 #define NAT_RESERVED_WARNINGS 2
@@ -108,30 +108,30 @@ classify_mapping_alt(const struct probe *p, int ps, const struct probe_test *b,
 	const struct probe_test *t2 = get(p, PROBE_MAP_ALT_IP, ps);
 	const struct probe_test *t3 = get(p, PROBE_MAP_ALT_IP_PORT, ps);
 	const struct stun_addr *m1 = &b->mapped;
-	char a1[NET_ADDRSTRLEN], a2[NET_ADDRSTRLEN], a3[NET_ADDRSTRLEN];
+	char a1[ADDR_STRLEN], a2[ADDR_STRLEN], a3[ADDR_STRLEN];
 
 	if (mapped(t2)) {
-		if (net_addr_eq(&t2->mapped, m1)) {
-			if (mapped(t3) && !net_addr_eq(&t3->mapped, m1)) {
+		if (addr_eq(&t2->mapped, m1)) {
+			if (mapped(t3) && !addr_eq(&t3->mapped, m1)) {
 				nat_warn(v, "inconsistent mappings: %s towards the primary and the "
 				    "alternate address, %s towards the alternate port: mapping unknown",
-				    net_fmt(m1, a1, sizeof(a1)), net_fmt(&t3->mapped, a3, sizeof(a3)));
+				    addr_fmt(m1, a1, sizeof(a1)), addr_fmt(&t3->mapped, a3, sizeof(a3)));
 				return;
 			}
 			mf->beh = NAT_BEH_ENDPOINT_INDEPENDENT;
 		} else if (mapped(t3)) {
-			mf->beh = net_addr_eq(&t3->mapped, &t2->mapped) ?
+			mf->beh = addr_eq(&t3->mapped, &t2->mapped) ?
 			    NAT_BEH_ADDRESS_DEPENDENT : NAT_BEH_ADDRESS_PORT_DEPENDENT;
 		} else {
 			mf->dest_dependent = 1;
 			nat_warn(v, "mapping varies with the destination (%s, then %s); no answer "
 			    "from %s, so address-dependent and address-and-port-dependent "
-			    "cannot be told apart", net_fmt(m1, a1, sizeof(a1)),
-			    net_fmt(&t2->mapped, a2, sizeof(a2)), net_fmt(&p->alt, a3, sizeof(a3)));
+			    "cannot be told apart", addr_fmt(m1, a1, sizeof(a1)),
+			    addr_fmt(&t2->mapped, a2, sizeof(a2)), addr_fmt(&p->alt, a3, sizeof(a3)));
 		}
 	} else if (mapped(t3)) {
 		/* RFC 3489 section 10.1: Test I to the changed address alone. */
-		if (net_addr_eq(&t3->mapped, m1)) {
+		if (addr_eq(&t3->mapped, m1)) {
 			mf->beh = NAT_BEH_ENDPOINT_INDEPENDENT;
 		} else {
 			mf->dest_dependent = 1;
@@ -141,7 +141,7 @@ classify_mapping_alt(const struct probe *p, int ps, const struct probe_test *b,
 		}
 	} else {
 		nat_warn(v, "mapping unknown: no answer from the alternate address %s",
-		    net_fmt(&p->alt, a1, sizeof(a1)));
+		    addr_fmt(&p->alt, a1, sizeof(a1)));
 	}
 }
 
@@ -152,7 +152,7 @@ classify_mapping_servers(const struct probe *p, int ps, const struct probe_test 
 {
 	size_t other_ip = 0, differ = 0;
 	const struct probe_test *d = NULL;
-	char a1[NET_ADDRSTRLEN], a2[NET_ADDRSTRLEN], a3[NET_ADDRSTRLEN], a4[NET_ADDRSTRLEN];
+	char a1[ADDR_STRLEN], a2[ADDR_STRLEN], a3[ADDR_STRLEN], a4[ADDR_STRLEN];
 
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i];
@@ -160,10 +160,10 @@ classify_mapping_servers(const struct probe *p, int ps, const struct probe_test 
 		if ((t->kind != PROBE_BINDING_OTHER && t->kind != PROBE_BINDING) ||
 		    t->server == ps || !mapped(t))
 			continue;
-		if (!net_addr_eq(&t->mapped, &b->mapped)) {
+		if (!addr_eq(&t->mapped, &b->mapped)) {
 			if (differ++ == 0)
 				d = t;
-		} else if (!net_ip_eq(&p->cfg.servers[t->server], &p->cfg.servers[ps])) {
+		} else if (!addr_ip_eq(&p->cfg.servers[t->server], &p->cfg.servers[ps])) {
 			other_ip++;
 		}
 	}
@@ -171,9 +171,9 @@ classify_mapping_servers(const struct probe *p, int ps, const struct probe_test 
 		mf->dest_dependent = 1;
 		nat_warn(v, "mapping varies with the destination (%s at %s, %s at %s); without an "
 		    "alternate address, address-dependent and address-and-port-dependent "
-		    "cannot be told apart", net_fmt(&b->mapped, a1, sizeof(a1)),
-		    net_fmt(&p->cfg.servers[ps], a2, sizeof(a2)), net_fmt(&d->mapped, a3, sizeof(a3)),
-		    net_fmt(&p->cfg.servers[d->server], a4, sizeof(a4)));
+		    "cannot be told apart", addr_fmt(&b->mapped, a1, sizeof(a1)),
+		    addr_fmt(&p->cfg.servers[ps], a2, sizeof(a2)), addr_fmt(&d->mapped, a3, sizeof(a3)),
+		    addr_fmt(&p->cfg.servers[d->server], a4, sizeof(a4)));
 	} else if (other_ip > 0) {
 		mf->beh = NAT_BEH_ENDPOINT_INDEPENDENT;
 		nat_warn(v, "mapping compared across %zu servers, not one server's two addresses",
@@ -181,7 +181,7 @@ classify_mapping_servers(const struct probe *p, int ps, const struct probe_test 
 	} else {
 		nat_warn(v, "server %s has no alternate address (no OTHER-ADDRESS/CHANGED-ADDRESS): "
 		    "mapping and filtering cannot be tested; give a second server",
-		    net_fmt(&p->cfg.servers[ps], a1, sizeof(a1)));
+		    addr_fmt(&p->cfg.servers[ps], a1, sizeof(a1)));
 	}
 }
 
@@ -195,7 +195,7 @@ static int
 change_support(const struct probe *p, int ps, struct nat_verdict *v)
 {
 	int verified = 0;
-	char a1[NET_ADDRSTRLEN], a2[NET_ADDRSTRLEN];
+	char a1[ADDR_STRLEN], a2[ADDR_STRLEN];
 
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i];
@@ -203,17 +203,17 @@ change_support(const struct probe *p, int ps, struct nat_verdict *v)
 		if (!is_change_kind(t->kind) || t->server != ps)
 			continue;
 		if (t->wrong_source > 0) {
-			if (net_addr_eq(&t->wrong_from, &t->dst))
+			if (addr_eq(&t->wrong_from, &t->dst))
 				nat_warn(v, "server ignores CHANGE-REQUEST: %s was answered from %s, "
 				    "the address it was sent to", probe_kind_name(t->kind),
-				    net_fmt(&t->wrong_from, a1, sizeof(a1)));
+				    addr_fmt(&t->wrong_from, a1, sizeof(a1)));
 			else if (t->has_expect)
 				nat_warn(v, "server answered CHANGE-REQUEST from %s, expected %s",
-				    net_fmt(&t->wrong_from, a1, sizeof(a1)),
-				    net_fmt(&t->expect, a2, sizeof(a2)));
+				    addr_fmt(&t->wrong_from, a1, sizeof(a1)),
+				    addr_fmt(&t->expect, a2, sizeof(a2)));
 			else
 				nat_warn(v, "server answered CHANGE-REQUEST from %s, which cannot be "
-				    "the changed address", net_fmt(&t->wrong_from, a1, sizeof(a1)));
+				    "the changed address", addr_fmt(&t->wrong_from, a1, sizeof(a1)));
 			nat_warn(v, "filtering unknown: the server's CHANGE-REQUEST answers cannot "
 			    "be trusted");
 			return -1;
@@ -239,7 +239,7 @@ classify_filtering(const struct probe *p, int ps, const struct mapping_facts *mf
 {
 	const struct probe_test *f1 = get(p, PROBE_FILTER_IP_PORT, ps);
 	const struct probe_test *f2 = get(p, PROBE_FILTER_PORT, ps);
-	char a1[NET_ADDRSTRLEN];
+	char a1[ADDR_STRLEN];
 	int dd = mf->dest_dependent || mf->beh == NAT_BEH_ADDRESS_DEPENDENT ||
 	    mf->beh == NAT_BEH_ADDRESS_PORT_DEPENDENT;
 
@@ -265,7 +265,7 @@ classify_filtering(const struct probe *p, int ps, const struct mapping_facts *mf
 		} else {
 			nat_warn(v, "filtering unknown: could not verify that the server honours "
 			    "CHANGE-REQUEST (no changed answer from %s)",
-			    net_fmt(&p->alt, a1, sizeof(a1)));
+			    addr_fmt(&p->alt, a1, sizeof(a1)));
 		}
 	} else if (f1 != NULL && f2 != NULL && f1->result != PROBE_TIMEOUT &&
 	           f2->result != PROBE_TIMEOUT) {
@@ -360,7 +360,7 @@ count_item(char *list, size_t cap, size_t *used, unsigned n, const char *what)
 static void
 run_warnings(const struct probe *p, struct nat_verdict *v)
 {
-	char list[NAT_WARNING_LEN] = "", a1[NET_ADDRSTRLEN];
+	char list[NAT_WARNING_LEN] = "", a1[ADDR_STRLEN];
 	size_t used = 0, min_sends = 0;
 	const size_t cap = NAT_MAX_WARNINGS - NAT_RESERVED_WARNINGS;
 	unsigned total = p->stats.answered_sends + p->stats.lost_sends;
@@ -375,19 +375,19 @@ run_warnings(const struct probe *p, struct nat_verdict *v)
 			continue;
 		for (size_t j = 0; j < i; j++)
 			if (is_plain_kind(p->tests[j].kind) &&
-			    net_addr_eq(&p->tests[j].dst, &t->dst) && p->tests[j].result != PROBE_NOT_RUN)
+			    addr_eq(&p->tests[j].dst, &t->dst) && p->tests[j].result != PROBE_NOT_RUN)
 				seen = 1;
 		if (seen || t->result == PROBE_NOT_RUN)
 			continue;
 		for (size_t j = i; j < p->ntests; j++) {
 			const struct probe_test *u = &p->tests[j];
 
-			if (is_plain_kind(u->kind) && net_addr_eq(&u->dst, &t->dst) &&
+			if (is_plain_kind(u->kind) && addr_eq(&u->dst, &t->dst) &&
 			    u->result != PROBE_NO_ANSWER)
 				silent = 0;
 		}
 		if (silent)
-			nat_warn(v, "no answer from %s", net_fmt(&t->dst, a1, sizeof(a1)));
+			nat_warn(v, "no answer from %s", addr_fmt(&t->dst, a1, sizeof(a1)));
 	}
 
 	for (size_t i = 0; i < p->ntests; i++) {
@@ -434,7 +434,7 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	struct mapping_facts mf = { NAT_BEH_UNKNOWN, 0 };
 	const struct probe_test *b;
 	int ps, support = 0;
-	char a1[NET_ADDRSTRLEN], a2[NET_ADDRSTRLEN], a3[NET_ADDRSTRLEN];
+	char a1[ADDR_STRLEN], a2[ADDR_STRLEN], a3[ADDR_STRLEN];
 
 	memset(v, 0, sizeof(*v));
 	v->type = NAT_UNKNOWN;
@@ -472,24 +472,24 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	b = get(p, ps == 0 ? PROBE_BINDING : PROBE_BINDING_OTHER, ps);
 	if (!mapped(b)) {
 		nat_warn(v, "no usable answer to the binding request to %s",
-		    net_fmt(&p->cfg.servers[ps], a1, sizeof(a1)));
+		    addr_fmt(&p->cfg.servers[ps], a1, sizeof(a1)));
 		run_warnings(p, v);
 		return;
 	}
 	v->mapped = b->mapped;
 	v->has_mapped = 1;
 	if (v->has_local)
-		v->nat = !net_addr_eq(&b->mapped, &v->local);
+		v->nat = !addr_eq(&b->mapped, &v->local);
 
 	/* Which server the tests used, and why. */
 	if (ps != 0)
 		nat_warn(v, "server %s has no alternate address; the tests used %s",
-		    net_fmt(&p->cfg.servers[0], a1, sizeof(a1)),
-		    net_fmt(&p->cfg.servers[ps], a2, sizeof(a2)));
+		    addr_fmt(&p->cfg.servers[0], a1, sizeof(a1)),
+		    addr_fmt(&p->cfg.servers[ps], a2, sizeof(a2)));
 	else if (!p->have_alt && b->has_other)
 		nat_warn(v, "server advertises alternate %s, which does not differ from %s in both "
-		    "address and port: not used", net_fmt(&b->other, a1, sizeof(a1)),
-		    net_fmt(&p->cfg.servers[0], a2, sizeof(a2)));
+		    "address and port: not used", addr_fmt(&b->other, a1, sizeof(a1)),
+		    addr_fmt(&p->cfg.servers[0], a2, sizeof(a2)));
 
 	/* Mapping (RFC 5780 section 4.3). */
 	if (p->have_alt)
@@ -503,13 +503,13 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 			const struct probe_test *t = &p->tests[i];
 
 			if ((t->kind == PROBE_BINDING || t->kind == PROBE_BINDING_OTHER) &&
-			    t->server != ps && mapped(t) && !net_addr_eq(&t->mapped, &b->mapped)) {
+			    t->server != ps && mapped(t) && !addr_eq(&t->mapped, &b->mapped)) {
 				mf.beh = NAT_BEH_UNKNOWN;
 				mf.dest_dependent = 1;
 				nat_warn(v, "server %s saw mapping %s, not %s: the mapping varies with "
-				    "the destination", net_fmt(&p->cfg.servers[t->server], a1, sizeof(a1)),
-				    net_fmt(&t->mapped, a2, sizeof(a2)),
-				    net_fmt(&b->mapped, a3, sizeof(a3)));
+				    "the destination", addr_fmt(&p->cfg.servers[t->server], a1, sizeof(a1)),
+				    addr_fmt(&t->mapped, a2, sizeof(a2)),
+				    addr_fmt(&b->mapped, a3, sizeof(a3)));
 				break;
 			}
 		}

@@ -162,7 +162,7 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 		if (a2.family != a1.family)
 			usage_error("--serve: %s and %s are of different address families",
 			    first, comma + 1);
-		if (net_ip_eq(&a1, &a2))
+		if (addr_ip_eq(&a1, &a2))
 			usage_error("--serve: the alternate address must differ from the primary");
 		cfg->has_alt = 1;
 		cfg->ep[1] = a2;

@@ -83,50 +83,9 @@ net_from_stun(const struct stun_addr *a, struct sockaddr_storage *ss, socklen_t 
 	}
 }
 
-const char *
-net_fmt_ip(const struct stun_addr *a, char *buf, size_t len)
-{
-	if (len == 0)
-		return buf;
-	if ((a->family != 4 && a->family != 6) ||
-	    inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf,
-	              len > (size_t)INT_MAX ? (socklen_t)INT_MAX : (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-	return buf;
-}
 
-const char *
-net_fmt(const struct stun_addr *a, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
 
-	if (len == 0)
-		return buf;
-	net_fmt_ip(a, ip, sizeof(ip));
-	if (a->family == 6)
-		snprintf(buf, len, "[%s]:%u", ip, (unsigned)a->port);
-	else
-		snprintf(buf, len, "%s:%u", ip, (unsigned)a->port);
-	return buf;
-}
 
-int
-net_ip_eq(const struct stun_addr *a, const struct stun_addr *b)
-{
-	if (a->family != b->family)
-		return 0;
-	if (a->family == 4)
-		return memcmp(a->addr, b->addr, 4) == 0;
-	if (a->family == 6)
-		return memcmp(a->addr, b->addr, 16) == 0;
-	return 0;
-}
-
-int
-net_addr_eq(const struct stun_addr *a, const struct stun_addr *b)
-{
-	return net_ip_eq(a, b) && a->port == b->port;
-}
 
 int
 net_parse_port(const char *s, int allow_zero, uint16_t *port, char *err)
@@ -262,7 +221,7 @@ net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	int fd;
-	char buf[NET_ADDRSTRLEN];
+	char buf[ADDR_STRLEN];
 
 	net_from_stun(dst, &ss, &sslen);
 	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
@@ -273,7 +232,7 @@ net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
 	/* Connecting a UDP socket only picks the route and source address;
 	 * nothing is sent. */
 	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1) {
-		seterr(err, "no route to %s: %s", net_fmt(dst, buf, sizeof(buf)), strerror(errno));
+		seterr(err, "no route to %s: %s", addr_fmt(dst, buf, sizeof(buf)), strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -295,7 +254,7 @@ net_udp_bind(const struct stun_addr *addr, char *err)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	int fd, fl, on = 1;
-	char buf[NET_ADDRSTRLEN];
+	char buf[ADDR_STRLEN];
 
 	net_from_stun(addr, &ss, &sslen);
 	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
@@ -322,7 +281,7 @@ net_udp_bind(const struct stun_addr *addr, char *err)
 		return -1;
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
-		seterr(err, "bind %s: %s", net_fmt(addr, buf, sizeof(buf)), strerror(errno));
+		seterr(err, "bind %s: %s", addr_fmt(addr, buf, sizeof(buf)), strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -353,7 +312,7 @@ net_send(int fd, const struct stun_addr *to, const void *buf, size_t len, char *
 	socklen_t sslen;
 	ssize_t n;
 	int tries;
-	char a[NET_ADDRSTRLEN];
+	char a[ADDR_STRLEN];
 
 	net_from_stun(to, &ss, &sslen);
 	for (tries = 0; tries < 3; tries++) {   /* a signal may interrupt; bounded */
@@ -362,12 +321,12 @@ net_send(int fd, const struct stun_addr *to, const void *buf, size_t len, char *
 			break;
 	}
 	if (n < 0) {
-		seterr(err, "send to %s: %s", net_fmt(to, a, sizeof(a)), strerror(errno));
+		seterr(err, "send to %s: %s", addr_fmt(to, a, sizeof(a)), strerror(errno));
 		return -1;
 	}
 	if ((size_t)n != len) {
 		seterr(err, "send to %s: short write (%zd of %zu bytes)",
-		       net_fmt(to, a, sizeof(a)), n, len);
+		       addr_fmt(to, a, sizeof(a)), n, len);
 		return -1;
 	}
 	return 0;

@@ -13,23 +13,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "stun.h"
 
 #define NET_ERRLEN   256
-#define NET_ADDRSTRLEN 64   /* "[ffff:...:ffff]:65535" and NUL */
 
 /* Convert between sockaddr (AF_INET/AF_INET6) and stun_addr. */
 int  net_to_stun(const struct sockaddr *sa, struct stun_addr *out);
 void net_from_stun(const struct stun_addr *a, struct sockaddr_storage *ss, socklen_t *sslen);
-
-/* "192.0.2.1:3478" or "[2001:db8::1]:3478" into buf (NET_ADDRSTRLEN). */
-const char *net_fmt(const struct stun_addr *a, char *buf, size_t len);
-/* Only the IP part, no brackets. */
-const char *net_fmt_ip(const struct stun_addr *a, char *buf, size_t len);
-
-/* True when both family, address and port are equal / address only. */
-int net_addr_eq(const struct stun_addr *a, const struct stun_addr *b);
-int net_ip_eq(const struct stun_addr *a, const struct stun_addr *b);
 
 /* Parse a port number 1..65535 (0 allowed if allow_zero); -1 on error. */
 int net_parse_port(const char *s, int allow_zero, uint16_t *port, char *err);

@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "addr.h"
 #include "probe.h"
 #include "stun.h"
 
@@ -37,25 +38,6 @@ static const uint32_t rfc3489_at_ms[] = { 0, 100, 300, 700, 1500, 3100, 4700, 63
 #define NEVER UINT64_MAX
 
 /* ------------------------------------------------------------- helpers */
-
-static size_t
-addr_len(const struct stun_addr *a)
-{
-	return a->family == 6 ? 16 : 4;
-}
-
-static int
-ip_eq(const struct stun_addr *a, const struct stun_addr *b)
-{
-	return a->family == b->family && (a->family == 4 || a->family == 6) &&
-	    memcmp(a->addr, b->addr, addr_len(a)) == 0;
-}
-
-static int
-addr_eq(const struct stun_addr *a, const struct stun_addr *b)
-{
-	return ip_eq(a, b) && a->port == b->port;
-}
 
 /* The hairpin tests send to our own mapped addresses, not to a server. */
 static int
@@ -304,11 +286,10 @@ static int
 usable_alt(const struct probe_test *t, const struct stun_addr *primary)
 {
 	const struct stun_addr *o = &t->other;
-	static const uint8_t zero[16];
 
 	return t->result == PROBE_ANSWERED && t->has_other && o->family == primary->family &&
-	    o->port != 0 && memcmp(o->addr, zero, addr_len(o)) != 0 &&
-	    !ip_eq(o, primary) && o->port != primary->port;
+	    o->port != 0 && !addr_is_unspecified(o) &&
+	    !addr_ip_eq(o, primary) && o->port != primary->port;
 }
 
 /* Record the first believed answer's contents in the test. */
@@ -742,10 +723,10 @@ source_ok(const struct probe_test *t, const struct stun_addr *from)
 	if (t->has_expect)
 		return addr_eq(from, &t->expect);
 	if (t->kind == PROBE_FILTER_IP_PORT)
-		return from->family == t->dst.family && !ip_eq(from, &t->dst) &&
+		return from->family == t->dst.family && !addr_ip_eq(from, &t->dst) &&
 		    from->port != t->dst.port;
 	if (t->kind == PROBE_FILTER_PORT)
-		return ip_eq(from, &t->dst) && from->port != t->dst.port;
+		return addr_ip_eq(from, &t->dst) && from->port != t->dst.port;
 	return 1;
 }
 

@@ -7,7 +7,7 @@
  */
 #include <stdio.h>
 
-#include "net.h"
+#include "addr.h"
 #include "report.h"
 
 static uint64_t
@@ -25,15 +25,15 @@ yes_no_unknown(int v)
 static void
 text_addr(FILE *out, const char *label, int has, const struct stun_addr *a)
 {
-	char buf[NET_ADDRSTRLEN];
+	char buf[ADDR_STRLEN];
 
-	fprintf(out, "%-13s%s\n", label, has ? net_fmt(a, buf, sizeof(buf)) : "unknown");
+	fprintf(out, "%-13s%s\n", label, has ? addr_fmt(a, buf, sizeof(buf)) : "unknown");
 }
 
 void
 report_text(FILE *out, const struct probe *p, const struct nat_verdict *v)
 {
-	char buf[NET_ADDRSTRLEN];
+	char buf[ADDR_STRLEN];
 
 	fprintf(out, "%-13s%s\n", "NAT type", nat_type_name(v->type));
 	fprintf(out, "%-13s%s\n", "Mapping", nat_behavior_word(v->mapping));
@@ -42,9 +42,9 @@ report_text(FILE *out, const struct probe *p, const struct nat_verdict *v)
 	    v->nat == 0 ? "not applicable (no NAT)" : yes_no_unknown(v->hairpinning));
 	text_addr(out, "Local", v->has_local, &v->local);
 	text_addr(out, "Mapped", v->has_mapped, &v->mapped);
-	fprintf(out, "%-13s%s", "Server", v->has_server ? net_fmt(&v->server, buf, sizeof(buf)) : "unknown");
+	fprintf(out, "%-13s%s", "Server", v->has_server ? addr_fmt(&v->server, buf, sizeof(buf)) : "unknown");
 	if (v->has_alternate)
-		fprintf(out, " (alternate %s)", net_fmt(&v->alternate, buf, sizeof(buf)));
+		fprintf(out, " (alternate %s)", addr_fmt(&v->alternate, buf, sizeof(buf)));
 	fputc('\n', out);
 	fprintf(out, "%-13s%llu ms, %u datagrams sent", "Time",
 	    (unsigned long long)elapsed_ms(p), p->stats.sent);
@@ -88,11 +88,11 @@ report_json_string(FILE *out, const char *s)
 static void
 json_addr(FILE *out, const char *key, int has, const struct stun_addr *a)
 {
-	char buf[NET_ADDRSTRLEN];
+	char buf[ADDR_STRLEN];
 
 	fprintf(out, "\"%s\":", key);
 	if (has)
-		report_json_string(out, net_fmt(a, buf, sizeof(buf)));
+		report_json_string(out, addr_fmt(a, buf, sizeof(buf)));
 	else
 		fputs("null", out);
 }
@@ -100,14 +100,14 @@ json_addr(FILE *out, const char *key, int has, const struct stun_addr *a)
 static void
 json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 {
-	char buf[NET_ADDRSTRLEN];
+	char buf[ADDR_STRLEN];
 
 	fputs("{\"name\":", out);
 	report_json_string(out, probe_kind_name(t->kind));
 	fputs(",\"result\":", out);
 	report_json_string(out, probe_result_name(t->result));
 	fputs(",\"server\":", out);
-	report_json_string(out, net_fmt(&p->cfg.servers[t->server], buf, sizeof(buf)));
+	report_json_string(out, addr_fmt(&p->cfg.servers[t->server], buf, sizeof(buf)));
 	fputc(',', out);
 	json_addr(out, "destination", t->result != PROBE_NOT_RUN, &t->dst);
 	fprintf(out, ",\"change_request\":%s", t->change == 0 ? "null" : "");

@@ -216,7 +216,7 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 	 * aim the reply at a third party. */
 	st = stun_get_addr(&m, STUN_ATTR_RESPONSE_ADDRESS, &ra);
 	if (st == STUN_OK) {
-		if (!net_ip_eq(&ra, from) || ra.port == 0)
+		if (!addr_ip_eq(&ra, from) || ra.port == 0)
 			return reply_error(cfg, &h, 400,
 			                   "Bad Request: RESPONSE-ADDRESS must be the source IP",
 			                   "RESPONSE-ADDRESS is not the source IP", NULL, 0, len,
@@ -357,17 +357,17 @@ static void
 log_request(const struct srv *s, unsigned at, const struct stun_addr *from, int answered,
             const struct server_reply *r)
 {
-	char f[NET_ADDRSTRLEN], a[NET_ADDRSTRLEN], v[NET_ADDRSTRLEN], t[NET_ADDRSTRLEN];
+	char f[ADDR_STRLEN], a[ADDR_STRLEN], v[ADDR_STRLEN], t[ADDR_STRLEN];
 
-	net_fmt(from, f, sizeof(f));
-	net_fmt(&s->cfg->ep[at], a, sizeof(a));
+	addr_fmt(from, f, sizeof(f));
+	addr_fmt(&s->cfg->ep[at], a, sizeof(a));
 	if (!answered) {
 		fprintf(stderr, "natcheck: %s -> %s: dropped (%s)\n", f, a,
 		        r->why != NULL ? r->why : "?");
 		return;
 	}
-	net_fmt(&s->cfg->ep[r->via], v, sizeof(v));
-	net_fmt(&r->to, t, sizeof(t));
+	addr_fmt(&s->cfg->ep[r->via], v, sizeof(v));
+	addr_fmt(&r->to, t, sizeof(t));
 	if (r->code == 0)
 		fprintf(stderr, "natcheck: %s -> %s: binding response from %s to %s\n",
 		        f, a, v, t);
@@ -386,10 +386,10 @@ log_request(const struct srv *s, unsigned at, const struct stun_addr *from, int 
 static void
 log_send_error(const struct srv *s, const struct stun_addr *to, int e)
 {
-	char t[NET_ADDRSTRLEN];
+	char t[ADDR_STRLEN];
 
 	if (s->verbose)
-		fprintf(stderr, "natcheck: send to %s: %s\n", net_fmt(to, t, sizeof(t)),
+		fprintf(stderr, "natcheck: send to %s: %s\n", addr_fmt(to, t, sizeof(t)),
 		        strerror(e));
 }
 
@@ -535,14 +535,6 @@ open_wake_pipe(void)
 	return 0;
 }
 
-static int
-is_unspecified(const struct stun_addr *a)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(a->addr, zero, a->family == 6 ? 16 : 4) == 0;
-}
-
 /* The endpoints must form the 2x2 grid server.h describes. */
 static int
 check_grid(const struct server_cfg *c, char *err, size_t errlen)
@@ -558,17 +550,17 @@ check_grid(const struct server_cfg *c, char *err, size_t errlen)
 		}
 		/* A wildcard address cannot be reported as SOURCE-ADDRESS or
 		 * RESPONSE-ORIGIN, and the kernel would pick the reply's source. */
-		if (is_unspecified(&c->ep[i])) {
+		if (addr_is_unspecified(&c->ep[i])) {
 			snprintf(err, errlen, "the server needs concrete addresses, not a wildcard");
 			return -1;
 		}
 	}
-	if (!net_ip_eq(&c->ep[0], &c->ep[2]) ||
-	    (c->has_alt && !net_ip_eq(&c->ep[1], &c->ep[3]))) {
+	if (!addr_ip_eq(&c->ep[0], &c->ep[2]) ||
+	    (c->has_alt && !addr_ip_eq(&c->ep[1], &c->ep[3]))) {
 		snprintf(err, errlen, "server endpoints: the two ports must share each address");
 		return -1;
 	}
-	if (c->has_alt && (c->ep[0].family != c->ep[1].family || net_ip_eq(&c->ep[0], &c->ep[1]))) {
+	if (c->has_alt && (c->ep[0].family != c->ep[1].family || addr_ip_eq(&c->ep[0], &c->ep[1]))) {
 		snprintf(err, errlen, "the alternate address must be a different address "
 		         "of the same family as the primary");
 		return -1;
@@ -593,7 +585,7 @@ server_run(const struct server_cfg *cfg, int verbose, char *err, size_t errlen)
 	struct pollfd pfd[5];
 	unsigned map[5], i, k, nfd = 0;
 	char nerr[NET_ERRLEN];
-	char a[4][NET_ADDRSTRLEN];
+	char a[4][ADDR_STRLEN];
 	int rc = -1;
 
 	s.cfg = &c;
@@ -660,7 +652,7 @@ server_run(const struct server_cfg *cfg, int verbose, char *err, size_t errlen)
 	for (k = 0; k < 4; k++)
 		a[k][0] = '\0';
 	for (k = 0; k < nfd; k++)
-		net_fmt(&c.ep[map[k]], a[k], sizeof(a[k]));
+		addr_fmt(&c.ep[map[k]], a[k], sizeof(a[k]));
 	fprintf(stderr, "natcheck: serving on %s%s%s%s%s%s%s\n", a[0],
 	        nfd > 1 ? " " : "", a[1], nfd > 2 ? " " : "", a[2], nfd > 3 ? " " : "", a[3]);
 	fflush(stderr);

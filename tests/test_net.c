@@ -151,25 +151,25 @@ Test(net, parse_port)
 
 Test(net, fmt_v4)
 {
-	char buf[NET_ADDRSTRLEN];
+	char buf[ADDR_STRLEN];
 	struct stun_addr a = v4("192.0.2.1", 3478);
 
-	cr_expect_str_eq(net_fmt(&a, buf, sizeof(buf)), "192.0.2.1:3478");
-	cr_expect_str_eq(net_fmt_ip(&a, buf, sizeof(buf)), "192.0.2.1");
+	cr_expect_str_eq(addr_fmt(&a, buf, sizeof(buf)), "192.0.2.1:3478");
+	cr_expect_str_eq(addr_fmt_ip(&a, buf, sizeof(buf)), "192.0.2.1");
 	a.port = 0;
-	cr_expect_str_eq(net_fmt(&a, buf, sizeof(buf)), "192.0.2.1:0");
+	cr_expect_str_eq(addr_fmt(&a, buf, sizeof(buf)), "192.0.2.1:0");
 }
 
 Test(net, fmt_v6)
 {
-	char buf[NET_ADDRSTRLEN];
+	char buf[ADDR_STRLEN];
 	struct stun_addr a = v6("2001:db8::1", 3479);
 	struct stun_addr longest = v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
 
-	cr_expect_str_eq(net_fmt(&a, buf, sizeof(buf)), "[2001:db8::1]:3479");
-	cr_expect_str_eq(net_fmt_ip(&a, buf, sizeof(buf)), "2001:db8::1");
-	/* NET_ADDRSTRLEN holds the longest form without truncation. */
-	cr_expect_str_eq(net_fmt(&longest, buf, sizeof(buf)),
+	cr_expect_str_eq(addr_fmt(&a, buf, sizeof(buf)), "[2001:db8::1]:3479");
+	cr_expect_str_eq(addr_fmt_ip(&a, buf, sizeof(buf)), "2001:db8::1");
+	/* ADDR_STRLEN holds the longest form without truncation. */
+	cr_expect_str_eq(addr_fmt(&longest, buf, sizeof(buf)),
 	                 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
 }
 
@@ -178,11 +178,11 @@ Test(net, fmt_small_buffer_and_bad_family)
 	char buf[8];
 	struct stun_addr a = v4("192.0.2.100", 3478), z;
 
-	net_fmt(&a, buf, sizeof(buf));
+	addr_fmt(&a, buf, sizeof(buf));
 	cr_expect_eq(strlen(buf), sizeof(buf) - 1, "truncated, NUL-terminated");
 	memset(&z, 0, sizeof(z));
 	z.family = 9;
-	cr_expect_str_eq(net_fmt_ip(&z, buf, sizeof(buf)), "?");
+	cr_expect_str_eq(addr_fmt_ip(&z, buf, sizeof(buf)), "?");
 }
 
 /* ------------------------------------------------------- equality */
@@ -194,17 +194,17 @@ Test(net, addr_eq)
 	struct stun_addr e = v6("::ffff:192.0.2.1", 1), f = v6("2001:db8::1", 1);
 	struct stun_addr g = v6("2001:db8::1", 1), h = v6("2001:db8::2", 1);
 
-	cr_expect(net_addr_eq(&a, &b));
-	cr_expect(!net_addr_eq(&a, &c), "ports differ");
-	cr_expect(net_ip_eq(&a, &c), "same IP, other port");
-	cr_expect(!net_addr_eq(&a, &d));
-	cr_expect(!net_ip_eq(&a, &d));
-	cr_expect(!net_ip_eq(&a, &e), "v4 and v4-mapped v6 are different families");
-	cr_expect(net_addr_eq(&f, &g));
-	cr_expect(!net_ip_eq(&f, &h));
+	cr_expect(addr_eq(&a, &b));
+	cr_expect(!addr_eq(&a, &c), "ports differ");
+	cr_expect(addr_ip_eq(&a, &c), "same IP, other port");
+	cr_expect(!addr_eq(&a, &d));
+	cr_expect(!addr_ip_eq(&a, &d));
+	cr_expect(!addr_ip_eq(&a, &e), "v4 and v4-mapped v6 are different families");
+	cr_expect(addr_eq(&f, &g));
+	cr_expect(!addr_ip_eq(&f, &h));
 	/* Bytes past the 4 used by IPv4 do not matter. */
 	b.addr[10] = 0xAA;
-	cr_expect(net_addr_eq(&a, &b));
+	cr_expect(addr_eq(&a, &b));
 }
 
 /* -------------------------------------------------- sockaddr round trip */
@@ -221,7 +221,7 @@ Test(net, sockaddr_round_trip)
 		cr_expect_eq(len, in[i].family == 4 ? sizeof(struct sockaddr_in)
 		                                    : sizeof(struct sockaddr_in6));
 		cr_assert_eq(net_to_stun((struct sockaddr *)&ss, &out), 0);
-		cr_expect(net_addr_eq(&in[i], &out));
+		cr_expect(addr_eq(&in[i], &out));
 	}
 	ss.ss_family = AF_UNIX;
 	cr_expect_eq(net_to_stun((struct sockaddr *)&ss, &out), -1);
@@ -235,9 +235,9 @@ Test(net, resolve_literals)
 	struct stun_addr a, want4 = v4("127.0.0.1", 3478), want6 = v6("::1", 3479);
 
 	cr_assert_eq(net_resolve("127.0.0.1", 3478, AF_UNSPEC, &a, err), 0, "%s", err);
-	cr_expect(net_addr_eq(&a, &want4));
+	cr_expect(addr_eq(&a, &want4));
 	cr_assert_eq(net_resolve("::1", 3479, AF_INET6, &a, err), 0, "%s", err);
-	cr_expect(net_addr_eq(&a, &want6));
+	cr_expect(addr_eq(&a, &want6));
 	cr_expect_eq(net_resolve("::1", 3479, AF_INET, &a, err), -1, "v6 literal for -4");
 	cr_expect_neq(err[0], '\0');
 	cr_expect_eq(net_resolve("127.0.0.1", 1, 12345, &a, err), -1, "bad family");
@@ -260,7 +260,7 @@ Test(net, bind_send_recv_loopback)
 	cr_assert_eq(net_sock_name(a, &an, err), 0);
 	cr_assert_eq(net_sock_name(b, &bn, err), 0);
 	cr_expect_neq(an.port, 0, "ephemeral port assigned");
-	cr_expect(net_ip_eq(&an, &lo));
+	cr_expect(addr_ip_eq(&an, &lo));
 
 	/* Non-blocking: nothing waiting is 0, not a hang. */
 	cr_expect_eq(net_recv(b, buf, sizeof(buf), &from, err), 0);
@@ -273,7 +273,7 @@ Test(net, bind_send_recv_loopback)
 	}
 	cr_assert_eq(n, 5);
 	cr_expect_eq(memcmp(buf, "hello", 5), 0);
-	cr_expect(net_addr_eq(&from, &an), "sender address is a's socket");
+	cr_expect(addr_eq(&from, &an), "sender address is a's socket");
 
 	/* Binding an address that is already taken fails: no SO_REUSEADDR. */
 	cr_expect_eq(net_udp_bind(&an, err), -1);
@@ -308,7 +308,7 @@ Test(net, local_for_loopback)
 	cr_expect_eq(out.family, 4);
 	cr_expect_eq(out.port, 0);
 	/* Linux picks 127.0.0.1 as the source for the whole 127/8 route. */
-	cr_expect(net_ip_eq(&out, &want) || (out.addr[0] == 127),
+	cr_expect(addr_ip_eq(&out, &want) || (out.addr[0] == 127),
 	          "a loopback source address");
 }
 

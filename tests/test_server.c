@@ -147,12 +147,12 @@ expect_addr(const struct stun_msg *m, uint16_t type, const struct stun_addr *wan
             const char *ctx)
 {
 	struct stun_addr got;
-	char g[NET_ADDRSTRLEN], w[NET_ADDRSTRLEN];
+	char g[ADDR_STRLEN], w[ADDR_STRLEN];
 	enum stun_status st = stun_get_addr(m, type, &got);
 
 	cr_assert_eq(st, STUN_OK, "%s: attribute 0x%04x: %s", ctx, type, stun_strerror(st));
-	cr_assert(net_addr_eq(&got, want), "%s: attribute 0x%04x is %s, want %s", ctx, type,
-	          net_fmt(&got, g, sizeof(g)), net_fmt(want, w, sizeof(w)));
+	cr_assert(addr_eq(&got, want), "%s: attribute 0x%04x is %s, want %s", ctx, type,
+	          addr_fmt(&got, g, sizeof(g)), addr_fmt(want, w, sizeof(w)));
 }
 
 static void
@@ -183,7 +183,7 @@ expect_error(const struct result *res, int cookie, int code, const char *reason_
 		          ctx, text, reason_part);
 	/* Errors go back to the request's source from where it arrived. */
 	cr_assert_eq(res->rep.via, via, "%s: error sent via %u", ctx, res->rep.via);
-	cr_assert(net_addr_eq(&res->rep.to, to), "%s: error sent elsewhere", ctx);
+	cr_assert(addr_eq(&res->rep.to, to), "%s: error sent elsewhere", ctx);
 	if (cookie) {
 		cr_assert_geq(res->msg.fingerprint_idx, 0, "%s: no FINGERPRINT", ctx);
 		cr_assert_eq((size_t)res->msg.fingerprint_idx, res->msg.nattrs - 1);
@@ -274,7 +274,7 @@ change_matrix(const struct server_cfg *c, const struct stun_addr *from)
 				run(c, at, from, r.buf, r.len, &res);
 				expect_success(c, &res, cookie, at, at ^ change_cases[i].flip, from,
 				               ctx);
-				cr_assert(net_addr_eq(&res.rep.to, from), "%s: sent elsewhere", ctx);
+				cr_assert(addr_eq(&res.rep.to, from), "%s: sent elsewhere", ctx);
 			}
 }
 
@@ -307,10 +307,10 @@ Test(server, table1_spelled_out)
 	req_finish(&r);
 	run(&c, 3, &from, r.buf, r.len, &res);
 	cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_RESPONSE_ORIGIN, &got), STUN_OK);
-	cr_expect(net_addr_eq(&got, &c.ep[1]), "A2:P1");
+	cr_expect(addr_eq(&got, &c.ep[1]), "A2:P1");
 	/* OTHER-ADDRESS is Ca:Cp = A1:P1 whatever the flags. */
 	cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_OTHER_ADDRESS, &got), STUN_OK);
-	cr_expect(net_addr_eq(&got, &c.ep[0]), "A1:P1");
+	cr_expect(addr_eq(&got, &c.ep[0]), "A1:P1");
 }
 
 /* ------------------------------------------------------- has_alt == 0 */
@@ -397,7 +397,7 @@ Test(server, response_address_same_ip_is_honoured)
 		req_finish(&r);
 		run(&c, 0, &from, r.buf, r.len, &res);
 		expect_success(&c, &res, cookie, 0, 1, &from, "RESPONSE-ADDRESS");
-		cr_assert(net_addr_eq(&res.rep.to, &ra), "sent to RESPONSE-ADDRESS");
+		cr_assert(addr_eq(&res.rep.to, &ra), "sent to RESPONSE-ADDRESS");
 		expect_addr(&res.msg, STUN_ATTR_REFLECTED_FROM, &from, "REFLECTED-FROM");
 	}
 }
@@ -444,7 +444,7 @@ Test(server, response_port)
 	req_finish(&r);
 	run(&c, 1, &from, r.buf, r.len, &res);
 	expect_success(&c, &res, 1, 1, 3, &from, "RESPONSE-PORT");
-	cr_assert(net_addr_eq(&res.rep.to, &want), "sent to the source IP at RESPONSE-PORT");
+	cr_assert(addr_eq(&res.rep.to, &want), "sent to the source IP at RESPONSE-PORT");
 
 	/* With PADDING: 400 (RFC 5780 section 6.1), to the source. */
 	req_binding(&r, 1, STUN_CHANGE_PORT);

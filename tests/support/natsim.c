@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "natsim.h"
+#include "addr.h"
 
 #include <arpa/inet.h>
 
@@ -53,18 +54,6 @@ natsim_addr(const char *ip, uint16_t port)
 	inet_pton(AF_INET, ip, a.addr);
 	a.port = port;
 	return a;
-}
-
-static int
-ip_eq(const struct stun_addr *a, const struct stun_addr *b)
-{
-	return a->family == b->family && memcmp(a->addr, b->addr, a->family == 6 ? 16 : 4) == 0;
-}
-
-static int
-ep_eq(const struct stun_addr *a, const struct stun_addr *b)
-{
-	return ip_eq(a, b) && a->port == b->port;
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -129,7 +118,7 @@ natsim_sent_to(const struct natsim *s, int sock, const struct stun_addr *to)
 
 		if (sock >= 0 && e->sock != sock)
 			continue;
-		if (to != NULL && (!ip_eq(&e->to, to) || (to->port != 0 && e->to.port != to->port)))
+		if (to != NULL && (!addr_ip_eq(&e->to, to) || (to->port != 0 && e->to.port != to->port)))
 			continue;
 		n++;
 	}
@@ -206,7 +195,8 @@ mapping_for(struct natsim *s, int sock, const struct stun_addr *to)
 			key.port = 0;
 	}
 	for (size_t i = 0; i < s->nmaps; i++)
-		if (s->maps[i].sock == sock && ep_eq(&s->maps[i].key_dst, &key))
+		if (s->maps[i].sock == sock &&
+		    (m == NATSIM_EI || addr_eq(&s->maps[i].key_dst, &key)))
 			return &s->maps[i];
 	if (s->nmaps >= NATSIM_MAX_MAPS)
 		return NULL;
@@ -223,7 +213,7 @@ static void
 remember_dest(struct natsim_map *mp, const struct stun_addr *to)
 {
 	for (size_t i = 0; i < mp->ndests; i++)
-		if (ep_eq(&mp->dests[i], to))
+		if (addr_eq(&mp->dests[i], to))
 			return;
 	if (mp->ndests < NATSIM_MAX_DESTS)
 		mp->dests[mp->ndests++] = *to;
@@ -237,7 +227,7 @@ filter_pass(const struct natsim *s, const struct natsim_map *mp, const struct st
 	if (s->filtering == NATSIM_EI)
 		return 1;
 	for (size_t i = 0; i < mp->ndests; i++) {
-		if (!ip_eq(&mp->dests[i], from))
+		if (!addr_ip_eq(&mp->dests[i], from))
 			continue;
 		if (s->filtering == NATSIM_AD || mp->dests[i].port == from->port)
 			return 1;
@@ -286,7 +276,7 @@ client_send(struct natsim *s, int sock, const struct stun_addr *to, const uint8_
 	remember_dest(mp, to);
 	src = s->nat_ip;
 	src.port = mp->pub_port;
-	if (ip_eq(to, &s->nat_ip)) {
+	if (addr_ip_eq(to, &s->nat_ip)) {
 		/* Addressed to the NAT itself.  Hairpinning (RFC 4787 section 6):
 		 * the sender's mapping as source, then the target mapping's
 		 * filter as for any inbound datagram. */
@@ -314,7 +304,7 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 	case NATSIM_OPEN:
 	case NATSIM_FIREWALL:
 		for (int i = 0; i < PROBE_NSOCK; i++)
-			if (ep_eq(&s->client[i], &k->to))
+			if (addr_eq(&s->client[i], &k->to))
 				sock = i;
 		if (sock < 0) {
 			s->unroutable++;
@@ -333,7 +323,7 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 		}
 		break;
 	case NATSIM_NAT:
-		if (!ip_eq(&k->to, &s->nat_ip)) {
+		if (!addr_ip_eq(&k->to, &s->nat_ip)) {
 			s->unroutable++;
 			return;
 		}
@@ -442,9 +432,9 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		memset(&c.ep[3], 0, sizeof(c.ep[3]));
 	}
 	for (int i = 0; i < 4; i++)
-		if (c.ep[i].family != 0 && ep_eq(&c.ep[i], &k->to))
+		if (c.ep[i].family != 0 && addr_eq(&c.ep[i], &k->to))
 			at = i;
-	if (at < 0 && s->second_server_up && ep_eq(&s->srv2.ep[0], &k->to)) {
+	if (at < 0 && s->second_server_up && addr_eq(&s->srv2.ep[0], &k->to)) {
 		at = 0;
 		use = &s->srv2;
 		pers = NATSIM_SRV_NORMAL;
