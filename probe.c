@@ -919,6 +919,29 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 		advance(p, now_ms);
 }
 
+void
+probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *to,
+                  enum probe_unreach kind, const char *why)
+{
+	if (kind == PROBE_UNREACH_SEND)
+		p->stats.send_errors++;
+	else
+		p->stats.unreachable++;
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		if (t->sock != sock || t->result == PROBE_NOT_RUN || !addr_eq(&t->dst, to))
+			continue;
+		if (t->unreachable++ == 0)
+			t->unreach_kind = kind;
+		ignored(p, t, sock, to, why);
+		if (t->result == PROBE_RUNNING && kind != PROBE_UNREACH_SEND)
+			decide(p, t, PROBE_UNREACHABLE);
+	}
+	if (!p->done)
+		advance(p, now_ms);
+}
+
 /* ------------------------------------------------------------ names */
 
 const char *
@@ -955,6 +978,7 @@ probe_result_name(enum probe_result r)
 	case PROBE_WRONG_SOURCE:   return "wrong-source";
 	case PROBE_ERROR_RESPONSE: return "error-response";
 	case PROBE_TIMEOUT:        return "timeout";
+	case PROBE_UNREACHABLE:    return "unreachable";
 	}
 	return "unknown";
 }

@@ -109,7 +109,17 @@ enum probe_result {
 	PROBE_NO_ANSWER,        /* given up by the schedule */
 	PROBE_WRONG_SOURCE,     /* answered only from an unexpected source */
 	PROBE_ERROR_RESPONSE,   /* answered only with an error response */
-	PROBE_TIMEOUT           /* still open when the run's time ran out */
+	PROBE_TIMEOUT,          /* still open when the run's time ran out */
+	PROBE_UNREACHABLE       /* the network said the destination cannot be
+	                           reached (see probe_unreachable) */
+};
+
+/* What the network said about a datagram that was not delivered. */
+enum probe_unreach {
+	PROBE_UNREACH_PORT = 1, /* ICMP port unreachable: nothing listens there */
+	PROBE_UNREACH_HOST,     /* ICMP host or network unreachable, or no route
+	                           when sending */
+	PROBE_UNREACH_SEND      /* the send failed locally for another reason */
 };
 
 /* One transmission. */
@@ -157,6 +167,8 @@ struct probe_test {
 	size_t   error_nunknown;
 	unsigned duplicates;        /* second answers to one send */
 	unsigned late;              /* answers after the test was decided */
+	unsigned unreachable;       /* probe_unreachable reports for this test */
+	enum probe_unreach unreach_kind;  /* the first one's kind */
 };
 
 /* An event for -v logging. */
@@ -177,6 +189,8 @@ struct probe_config {
 	struct stun_addr local[PROBE_NSOCK]; /* each socket's real local address */
 	int      rfc3489_timing;
 	uint32_t timeout_ms;        /* the whole run's cap (-t) */
+	int      pinned_port;       /* the mapping socket's port was chosen by the
+	                               user (-b ADDR:PORT), not fresh */
 	void   (*random)(void *ctx, uint8_t *buf, size_t len);
 	void    *random_ctx;
 	void   (*event)(void *ctx, const struct probe_event *ev);  /* may be NULL */
@@ -193,6 +207,8 @@ struct probe_stats {
 	unsigned duplicates;
 	unsigned late;
 	unsigned wrong_source;
+	unsigned unreachable;       /* ICMP errors reported by probe_unreachable */
+	unsigned send_errors;       /* sends that failed locally (PROBE_UNREACH_SEND) */
 	unsigned answered_sends;    /* sends of answered tests that got their answer */
 	unsigned lost_sends;        /* sends of answered tests that never did */
 };
@@ -238,6 +254,17 @@ enum probe_step probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx
 /* probe_input: a datagram buf[0..len) arrived on socket sock from `from`. */
 void probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *from,
                  const uint8_t *buf, size_t len);
+
+/*
+ * probe_unreachable: the network reported that a datagram sent on socket
+ * sock to `to` was not delivered: an ICMP error (a connected socket's
+ * ECONNREFUSED, or IP_RECVERR's queue), or a send that failed at once.
+ * Every test on that socket with that destination records it; a running
+ * test is decided PROBE_UNREACHABLE, except for PROBE_UNREACH_SEND, which
+ * counts as a lost datagram.  why is a short reason for -v.
+ */
+void probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *to,
+                       enum probe_unreach kind, const char *why);
 
 /* The first test of this kind (for server N with BINDING_OTHER), or NULL. */
 const struct probe_test *probe_find(const struct probe *p, enum probe_kind kind, int server);
