@@ -323,6 +323,7 @@ recover_job() {
 			fail "lab_up after a failed one failed too"
 		fi
 		lab_down
+		echo "   $PASSED of 2 checks passed"
 	} >"$RES/recover.log" 2>&1
 	job_results recover
 }
