@@ -27,6 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$top/tests/lab/lib.sh"
+# shellcheck source=tests/lab/peers.sh
+. "$top/tests/lab/peers.sh"
 
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
@@ -91,28 +93,12 @@ START_S=$(date +%s)
 
 # ---------------------------------------------------------------- servers
 
-# All three at once, each on its own port pair of both server addresses.
+# All three at once, each on its own port pair of both server addresses,
+# each started as tests/lab/run.sh starts it (tests/lab/peers.sh).
 servers_up() {
-	: >"$LAB_TMP/empty.conf"
-	rm -f "$LAB_TMP/turndb"
-	lab_spawn nc s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" \
-		-p "$NC_PORT" --alt-port $((NC_PORT + 1))
-	lab_spawn stund s stund -h "$LAB_SERVER1" -a "$LAB_SERVER2" \
-		-p "$STUND_PORT" -o $((STUND_PORT + 1))
-	# As tests/lab/run.sh starts it: an empty config (Debian's own turns
-	# RFC 5780 off), STUN only, nothing but UDP, files in the run's directory.
-	lab_spawn coturn s turnserver -c "$LAB_TMP/empty.conf" -L "$LAB_SERVER1" -L "$LAB_SERVER2" \
-		-p "$COTURN_PORT" --alt-listening-port $((COTURN_PORT + 1)) \
-		--stun-only --no-tcp --no-tls --no-dtls --no-cli --no-tcp-relay \
-		--log-file "$LAB_TMP/turn.log" --simple-log --no-stdout-log \
-		--userdb "$LAB_TMP/turndb"
-	local a p
-	for a in "$LAB_SERVER1" "$LAB_SERVER2"; do
-		for p in "$NC_PORT" $((NC_PORT + 1)) "$STUND_PORT" $((STUND_PORT + 1)) \
-			"$COTURN_PORT" $((COTURN_PORT + 1)); do
-			lab_wait_udp s "$a" "$p" || return 1
-		done
-	done
+	peer_start nc natcheck "$NC_PORT" &&
+	peer_start stund stund "$STUND_PORT" &&
+	peer_start coturn coturn "$COTURN_PORT"
 }
 
 servers_down() {

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Run every end-to-end test script in tests/e2e/ against a built natcheck.
-# Each script talks only to 127.0.0.0/8 (or to nothing, inside `unshare -n`),
-# prints one line per check and ends with "N passed, M failed".
+# tests/e2e/run.sh NATCHECK [SCRIPT...] - the end-to-end test scripts
+# (default: every tests/e2e/*.py but stunlib.py and _*.py) against a built
+# natcheck.  Each script talks only to 127.0.0.0/8 (or to nothing, inside
+# `unshare -n`), prints one line per check and ends with "N passed, M failed".
 set -u
 natcheck=${1:-./natcheck}
 here=$(dirname "$0")
+if [ $# -gt 1 ]; then
+	shift
+	scripts=("$@")
+else
+	scripts=("$here"/*.py)
+fi
 
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "e2e: python3 is missing (Debian package python3)"
@@ -12,7 +19,8 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 
 passed=0 failed=0 status=0
-for t in "$here"/*.py; do
+for t in "${scripts[@]}"; do
+	[ -f "$t" ] || { echo "e2e: no such test script: $t"; status=1; failed=$((failed + 1)); continue; }
 	case $(basename "$t") in stunlib.py|_*) continue ;; esac
 	echo "== $t"
 	out=$(timeout 300 python3 "$t" "$natcheck" 2>&1)

@@ -19,232 +19,15 @@ import os
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
-import zlib
-
-COOKIE = 0x2112A442
-A1, A2 = "127.0.0.1", "127.0.0.2"
-THIRD = "127.0.0.3"             # a "third party" that must never hear from us
-
-ATTR = {
-    "MAPPED-ADDRESS": 0x0001, "RESPONSE-ADDRESS": 0x0002, "CHANGE-REQUEST": 0x0003,
-    "SOURCE-ADDRESS": 0x0004, "CHANGED-ADDRESS": 0x0005, "ERROR-CODE": 0x0009,
-    "UNKNOWN-ATTRIBUTES": 0x000A, "REFLECTED-FROM": 0x000B,
-    "XOR-MAPPED-ADDRESS": 0x0020, "PADDING": 0x0026, "RESPONSE-PORT": 0x0027,
-    "SOFTWARE": 0x8022, "FINGERPRINT": 0x8028, "RESPONSE-ORIGIN": 0x802B,
-    "OTHER-ADDRESS": 0x802C,
-}
-CHANGE_IP, CHANGE_PORT = 0x04, 0x02
-
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks  # noqa: E402
+from stunlib import (A1, A2, ATTR, CHANGE_IP, CHANGE_PORT, Checks, Server,  # noqa: E402
+                     addr_of, addr_value, attr, error_of, exchange, get, parse,
+                     recv_match, request, udp)
 
-
-# ------------------------------------------------------------------ codec
-
-def attr(t, value):
-    pad = (4 - len(value) % 4) % 4
-    return struct.pack("!HH", t, len(value)) + value + b"\0" * pad
-
-
-def addr_value(host, port):
-    if ":" in host:
-        return struct.pack("!BBH", 0, 2, port) + socket.inet_pton(socket.AF_INET6, host)
-    return struct.pack("!BBH", 0, 1, port) + socket.inet_aton(host)
-
-
-def request(cookie, attrs=b"", mtype=0x0001, length=None):
-    """A request and its 16-byte transaction ID (cookie + 12, or 16 random)."""
-    if cookie:
-        tid = struct.pack("!I", COOKIE) + os.urandom(12)
-    else:
-        tid = os.urandom(16)
-        while tid[:4] == struct.pack("!I", COOKIE):
-            tid = os.urandom(16)
-    n = len(attrs) if length is None else length
-    return struct.pack("!HH", mtype, n) + tid + attrs, tid
-
-
-def parse(msg):
-    """(type, tid, [(type, value)], fingerprint_ok or None); raises ValueError."""
-    if len(msg) < 20:
-        raise ValueError("short reply")
-    mtype, mlen = struct.unpack("!HH", msg[:4])
-    if 20 + mlen != len(msg) or mlen % 4:
-        raise ValueError(f"bad length {mlen} for {len(msg)} bytes")
-    attrs, off, fp = [], 20, None
-    while off < len(msg):
-        if off + 4 > len(msg):
-            raise ValueError("truncated attribute header")
-        t, n = struct.unpack("!HH", msg[off:off + 4])
-        if off + 4 + n > len(msg):
-            raise ValueError("truncated attribute")
-        v = msg[off + 4:off + 4 + n]
-        if t == ATTR["FINGERPRINT"]:
-            want = (zlib.crc32(msg[:off]) ^ 0x5354554E) & 0xFFFFFFFF
-            fp = n == 4 and struct.unpack("!I", v)[0] == want
-            if off + 8 != len(msg):
-                fp = False      # not last
-        attrs.append((t, v))
-        off += 4 + ((n + 3) & ~3)
-    return mtype, msg[4:20], attrs, fp
-
-
-def get(attrs, name):
-    for t, v in attrs:
-        if t == ATTR[name]:
-            return v
-    return None
-
-
-def addr_of(v, tid=None):
-    """(host, port) of an address attribute; XORed when tid is given."""
-    if v is None or len(v) < 8:
-        return None
-    fam, port = v[1], struct.unpack("!H", v[2:4])[0]
-    raw = v[4:]
-    if tid is not None:
-        port ^= COOKIE >> 16
-        raw = bytes(a ^ b for a, b in zip(raw, tid))
-    if fam == 1 and len(raw) == 4:
-        return socket.inet_ntoa(raw), port
-    if fam == 2 and len(raw) == 16:
-        return socket.inet_ntop(socket.AF_INET6, raw), port
-    return None
-
-
-def error_of(attrs):
-    v = get(attrs, "ERROR-CODE")
-    if v is None or len(v) < 4:
-        return None, ""
-    return (v[2] & 7) * 100 + v[3], v[4:].decode("utf-8", "replace")
-
-
-# ---------------------------------------------------------------- sockets
-
-def udp(host, port=0, timeout=1.0):
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.bind((host, port))
-    s.settimeout(timeout)
-    return s
-
-
-def recv_match(sock, tid, seconds):
-    """The first datagram with this transaction ID within `seconds`, as
-    (data, (host, port)), or None.  Others are skipped (bounded by time)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        sock.settimeout(left)
-        try:
-            data, src = sock.recvfrom(65535)
-        except socket.timeout:
-            return None
-        if data[4:20] == tid:
-            return data, src[:2]
-
-
-def exchange(sock, dst, req, tid, tries=3, wait=1.0, rx=None):
-    """Send req to dst up to `tries` times; the matching reply on rx (default
-    sock) or None.  Loopback loses nothing, but every wait is bounded."""
-    rx = rx or sock
-    for _ in range(tries):
-        sock.sendto(req, dst)
-        got = recv_match(rx, tid, wait)
-        if got:
-            return got
-    return None
-
-
-def free_port_pair(hosts):
-    """Two distinct UDP ports free on every host (bounded attempts)."""
-    for _ in range(100):
-        ports = []
-        for _ in range(2):
-            s = udp(hosts[0])
-            ports.append(s.getsockname()[1])
-            s.close()
-        if ports[0] == ports[1]:
-            continue
-        try:
-            for h in hosts[1:]:
-                for p in ports:
-                    udp(h, p).close()
-        except OSError:
-            continue
-        return ports
-    raise RuntimeError("no free UDP port pair after 100 attempts")
-
-
-class Server:
-    """natcheck --serve as a child process; ended by its PID only."""
-
-    def __init__(self, natcheck, spec, hosts):
-        self.natcheck, self.spec, self.hosts = natcheck, spec, hosts
-        self.proc = None
-        self.log = tempfile.TemporaryFile(mode="w+")    # a pipe could fill and block -v
-        self.port = self.alt_port = None
-
-    def start(self, c):
-        """Start on free ports, retrying when a port was taken meanwhile."""
-        for attempt in range(5):
-            self.port, self.alt_port = free_port_pair(self.hosts)
-            self.log.seek(0)
-            self.log.truncate()
-            self.proc = subprocess.Popen(
-                [self.natcheck, "--serve", self.spec, "-p", str(self.port),
-                 "--alt-port", str(self.alt_port), "-v"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
-            if self.wait_ready(5.0):
-                return True
-            if self.proc.poll() is None:
-                self.kill()
-                break           # running but silent: no point retrying
-        c.check(f"server {self.spec} starts and answers", False, self.stderr())
-        return False
-
-    def wait_ready(self, seconds):
-        deadline = time.monotonic() + seconds
-        s = udp(self.hosts[0], timeout=0.1)
-        try:
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                req, tid = request(True)
-                s.sendto(req, (self.hosts[0], self.port))
-                if recv_match(s, tid, 0.1):
-                    return True
-            return False
-        finally:
-            s.close()
-
-    def stderr(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self, sig, seconds=5.0):
-        """Send sig; (exit status, seconds taken) or (None, seconds) if it hung."""
-        t0 = time.monotonic()
-        if self.proc is None or self.proc.poll() is not None:
-            return (self.proc.returncode if self.proc else None), 0.0
-        os.kill(self.proc.pid, sig)
-        try:
-            rc = self.proc.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            rc = None
-        return rc, time.monotonic() - t0
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
+THIRD = "127.0.0.3"             # a "third party" that must never hear from us
 
 
 # ------------------------------------------------------------------ checks
@@ -449,7 +232,7 @@ def main():
     natcheck = sys.argv[1]
     c = Checks()
 
-    srv = Server(natcheck, f"{A1},{A2}", [A1, A2])
+    srv = Server(natcheck, f"{A1},{A2}", extra=("-v",))
     try:
         if srv.start(c):
             P, Q = srv.port, srv.alt_port
@@ -458,7 +241,7 @@ def main():
             grid_tests(c, srv)
             other_tests(c, srv)
             c.check("server still running", srv.proc.poll() is None)
-            rc, took = srv.stop(signal.SIGTERM)
+            rc = srv.stop(signal.SIGTERM)
             c.check("SIGTERM: exit status 0 within 5 s", rc == 0, f"status {rc}")
             log = srv.stderr()
             c.check("-v logs answers", "binding response" in log)
@@ -473,7 +256,7 @@ def main():
         host = "::1"
     except OSError:
         host = A1
-    one = Server(natcheck, host, [host])
+    one = Server(natcheck, host, extra=("-v",))
     try:
         if one.start(c):
             P, Q = one.port, one.alt_port
@@ -498,13 +281,12 @@ def main():
                     check_error(c, f"single {host} {form} change IP", got, 420, "", (host, Q))
             finally:
                 s.close()
-            rc, took = one.stop(signal.SIGINT)
+            rc = one.stop(signal.SIGINT)
             c.check("SIGINT: exit status 0 within 5 s", rc == 0, f"status {rc}")
     finally:
         one.kill()
 
-    print(f"{c.passed} passed, {c.failed} failed")
-    return 1 if c.failed else 0
+    return c.summary()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 # tests/lab/lib.sh - the NAT lab: real kernel NATs in network namespaces.
+# shellcheck shell=bash
 #
 # Source this file, then:
-#   lab_up SCENARIO [DELAY_MS] [LOSS_PCT]   build the topology, load the router rules
+#   lab_up SCENARIO [DELAY_MS] [LOSS_PCT]   build the topology, load the router rules;
+#                                            when it fails, nothing of it is left up
 #   lab_client CMD...                        run CMD in the client namespace
 #   lab_server CMD...                        run CMD in the server namespace
 #   lab_spawn NAME NS CMD...                 start CMD in namespace NS (lab_ns c|r|s),
@@ -121,6 +123,7 @@ lab_build_delayer() {
 # hairpinning router sends packets back out the interface they came in on),
 # no reverse-path filter.
 lab_ns_sysctls() {
+	# shellcheck disable=SC2016  # expanded by the inner sh
 	ip netns exec "$1" sh -c '
 		for k in net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.default.disable_ipv6; do
 			sysctl -qw $k=1
@@ -133,10 +136,18 @@ lab_ns_sysctls() {
 	ip -n "$1" link set lo up
 }
 
-# lab_up SCENARIO [DELAY_MS] [LOSS_PCT]
+# lab_up SCENARIO [DELAY_MS] [LOSS_PCT]: when any step fails, what was
+# built is taken down again, so that the caller's next lab_up starts clean
+# (a caller that forgets lab_down after a failure must not poison it).
 lab_up() {
-	local scn="$1" delay="${2:-0}" loss="${3:-0}"
 	[ "$LAB_UP" = 0 ] || { lab_die "lab already up"; return 1; }
+	_lab_up "$@" && return 0
+	lab_down
+	return 1
+}
+
+_lab_up() {
+	local scn="$1" delay="${2:-0}" loss="${3:-0}"
 	scenario_exists "$scn" || { lab_die "unknown scenario '$scn' (have: $(scenario_list))"; return 1; }
 	case "$delay$loss" in *[!0-9]*) lab_die "delay and loss must be integers"; return 1 ;; esac
 	[ "$loss" -le 100 ] || { lab_die "loss above 100"; return 1; }
@@ -172,10 +183,12 @@ lab_up() {
 		LAB_NS_W="${p}-w"
 		ip netns add "$LAB_NS_W" || { lab_die "cannot create namespace $LAB_NS_W"; return 1; }
 		lab_ns_sysctls "$LAB_NS_W"
-		ip link add "$LAB_IF_C" netns "$LAB_NS_C" type veth peer name "${p}wc" netns "$LAB_NS_W" &&
-		ip link add "$LAB_IF_RI" netns "$LAB_NS_R" type veth peer name "${p}wr" netns "$LAB_NS_W" &&
-		ip -n "$LAB_NS_W" link set "${p}wc" up &&
-		ip -n "$LAB_NS_W" link set "${p}wr" up || { lab_die "cannot build the wire"; return 1; }
+		{
+			ip link add "$LAB_IF_C" netns "$LAB_NS_C" type veth peer name "${p}wc" netns "$LAB_NS_W" &&
+			ip link add "$LAB_IF_RI" netns "$LAB_NS_R" type veth peer name "${p}wr" netns "$LAB_NS_W" &&
+			ip -n "$LAB_NS_W" link set "${p}wc" up &&
+			ip -n "$LAB_NS_W" link set "${p}wr" up
+		} || { lab_die "cannot build the wire"; return 1; }
 		# Longer than any test may take; lab_down stops it sooner.
 		lab_spawn delayer w "$LAB_DELAYER" -d "$delay" -l 3600 "${p}wc" "${p}wr" || return 1
 	else
@@ -185,24 +198,25 @@ lab_up() {
 	ip link add "$LAB_IF_RO" netns "$LAB_NS_R" type veth peer name "$LAB_IF_S" netns "$LAB_NS_S" ||
 		{ lab_die "cannot create the outside link"; return 1; }
 
-	# Client: one address, routes to the two outside networks only.
-	ip -n "$LAB_NS_C" addr add "$LAB_CLIENT/24" dev "$LAB_IF_C" &&
-	ip -n "$LAB_NS_C" link set "$LAB_IF_C" up &&
-	ip -n "$LAB_NS_C" route add 198.51.100.0/24 via "$LAB_ROUTER_IN" &&
-	ip -n "$LAB_NS_C" route add 203.0.113.0/24 via "$LAB_ROUTER_IN" &&
-	# Router: inside and outside, forwarding on.
-	ip -n "$LAB_NS_R" addr add "$LAB_ROUTER_IN/24" dev "$LAB_IF_RI" &&
-	ip -n "$LAB_NS_R" addr add "$LAB_PUBLIC1/24" dev "$LAB_IF_RO" &&
-	ip -n "$LAB_NS_R" link set "$LAB_IF_RI" up &&
-	ip -n "$LAB_NS_R" link set "$LAB_IF_RO" up &&
-	ip -n "$LAB_NS_R" route add 203.0.113.0/24 via "$LAB_SERVER_LINK" &&
-	ip netns exec "$LAB_NS_R" sysctl -qw net.ipv4.ip_forward=1 &&
-	# Server: a link address and the two server addresses.
-	ip -n "$LAB_NS_S" addr add "$LAB_SERVER_LINK/24" dev "$LAB_IF_S" &&
-	ip -n "$LAB_NS_S" addr add "$LAB_SERVER1/32" dev "$LAB_IF_S" &&
-	ip -n "$LAB_NS_S" addr add "$LAB_SERVER2/32" dev "$LAB_IF_S" &&
-	ip -n "$LAB_NS_S" link set "$LAB_IF_S" up ||
-		{ lab_die "cannot configure addresses"; return 1; }
+	{
+		# Client: one address, routes to the two outside networks only.
+		ip -n "$LAB_NS_C" addr add "$LAB_CLIENT/24" dev "$LAB_IF_C" &&
+		ip -n "$LAB_NS_C" link set "$LAB_IF_C" up &&
+		ip -n "$LAB_NS_C" route add 198.51.100.0/24 via "$LAB_ROUTER_IN" &&
+		ip -n "$LAB_NS_C" route add 203.0.113.0/24 via "$LAB_ROUTER_IN" &&
+		# Router: inside and outside, forwarding on.
+		ip -n "$LAB_NS_R" addr add "$LAB_ROUTER_IN/24" dev "$LAB_IF_RI" &&
+		ip -n "$LAB_NS_R" addr add "$LAB_PUBLIC1/24" dev "$LAB_IF_RO" &&
+		ip -n "$LAB_NS_R" link set "$LAB_IF_RI" up &&
+		ip -n "$LAB_NS_R" link set "$LAB_IF_RO" up &&
+		ip -n "$LAB_NS_R" route add 203.0.113.0/24 via "$LAB_SERVER_LINK" &&
+		ip netns exec "$LAB_NS_R" sysctl -qw net.ipv4.ip_forward=1 &&
+		# Server: a link address and the two server addresses.
+		ip -n "$LAB_NS_S" addr add "$LAB_SERVER_LINK/24" dev "$LAB_IF_S" &&
+		ip -n "$LAB_NS_S" addr add "$LAB_SERVER1/32" dev "$LAB_IF_S" &&
+		ip -n "$LAB_NS_S" addr add "$LAB_SERVER2/32" dev "$LAB_IF_S" &&
+		ip -n "$LAB_NS_S" link set "$LAB_IF_S" up
+	} || { lab_die "cannot configure addresses"; return 1; }
 
 	lab_static_neighbours || return 1
 
@@ -234,14 +248,17 @@ lab_static_neighbours() {
 	local mc mri mro ms
 	mc=$(lab_mac "$LAB_NS_C" "$LAB_IF_C") mri=$(lab_mac "$LAB_NS_R" "$LAB_IF_RI")
 	mro=$(lab_mac "$LAB_NS_R" "$LAB_IF_RO") ms=$(lab_mac "$LAB_NS_S" "$LAB_IF_S")
-	[ -n "$mc" ] && [ -n "$mri" ] && [ -n "$mro" ] && [ -n "$ms" ] ||
-		{ lab_die "cannot read MAC addresses"; return 1; }
-	ip -n "$LAB_NS_C" neigh replace "$LAB_ROUTER_IN" lladdr "$mri" dev "$LAB_IF_C" nud permanent &&
-	ip -n "$LAB_NS_R" neigh replace "$LAB_CLIENT" lladdr "$mc" dev "$LAB_IF_RI" nud permanent &&
-	ip -n "$LAB_NS_R" neigh replace "$LAB_SERVER_LINK" lladdr "$ms" dev "$LAB_IF_RO" nud permanent &&
-	ip -n "$LAB_NS_S" neigh replace "$LAB_PUBLIC1" lladdr "$mro" dev "$LAB_IF_S" nud permanent &&
-	ip -n "$LAB_NS_S" neigh replace "$LAB_PUBLIC2" lladdr "$mro" dev "$LAB_IF_S" nud permanent ||
-		{ lab_die "cannot set neighbour entries"; return 1; }
+	if [ -z "$mc" ] || [ -z "$mri" ] || [ -z "$mro" ] || [ -z "$ms" ]; then
+		lab_die "cannot read MAC addresses"
+		return 1
+	fi
+	{
+		ip -n "$LAB_NS_C" neigh replace "$LAB_ROUTER_IN" lladdr "$mri" dev "$LAB_IF_C" nud permanent &&
+		ip -n "$LAB_NS_R" neigh replace "$LAB_CLIENT" lladdr "$mc" dev "$LAB_IF_RI" nud permanent &&
+		ip -n "$LAB_NS_R" neigh replace "$LAB_SERVER_LINK" lladdr "$ms" dev "$LAB_IF_RO" nud permanent &&
+		ip -n "$LAB_NS_S" neigh replace "$LAB_PUBLIC1" lladdr "$mro" dev "$LAB_IF_S" nud permanent &&
+		ip -n "$LAB_NS_S" neigh replace "$LAB_PUBLIC2" lladdr "$mro" dev "$LAB_IF_S" nud permanent
+	} || { lab_die "cannot set neighbour entries"; return 1; }
 }
 
 # Every router: nothing reaches the router itself.  Unsolicited datagrams to

@@ -15,6 +15,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$here/lib.sh"
+# shellcheck source=tests/lab/peers.sh
+. "$here/peers.sh"
 
 reason=$(lab_unavailable)
 if [ -n "$reason" ]; then
@@ -30,33 +32,30 @@ NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 RUNS=${RUNS:-20} DELAY=${DELAY:-50} LOSS=${LOSS:-10} SERVER=${SERVER:-natcheck}
 case "$RUNS$DELAY$LOSS" in *[!0-9]*) echo "RUNS, DELAY and LOSS are integers" >&2; exit 2 ;; esac
 [ "$RUNS" -le 500 ] || { echo "RUNS at most 500" >&2; exit 2; }
+case "$SERVER" in
+natcheck|stund|coturn) ;;
+*) echo "SERVER must be natcheck, stund or coturn" >&2; exit 2 ;;
+esac
 
 PASSED=0 FAILED=0 START_S=$(date +%s)
 SUMMARY=()
 
-start_server() {
-	: >"$LAB_TMP/empty.conf"
-	case "$SERVER" in
-	natcheck) lab_spawn srv s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" ;;
-	stund) lab_spawn srv s stund -h "$LAB_SERVER1" -a "$LAB_SERVER2" ;;
-	coturn) lab_spawn srv s turnserver -c "$LAB_TMP/empty.conf" -L "$LAB_SERVER1" -L "$LAB_SERVER2" \
-			--stun-only --no-tcp --no-tls --no-dtls --no-cli --log-file "$LAB_TMP/turn.log" \
-			--simple-log --no-stdout-log --userdb "$LAB_TMP/turndb" ;;
-	*) echo "SERVER must be natcheck, stund or coturn" >&2; exit 2 ;;
-	esac
-	lab_wait_udp s "$LAB_SERVER1" 3478 && lab_wait_udp s "$LAB_SERVER2" 3479
-}
-
 for s in ${LAB_SCENARIOS:-port-restricted-cone restricted-cone symmetric}; do
 	echo "== $s: ${DELAY} ms each way, ${LOSS}% loss each way, $RUNS runs against $SERVER"
-	lab_up "$s" "$DELAY" "$LOSS" || { FAILED=$((FAILED + RUNS)); continue; }
+	if ! lab_up "$s" "$DELAY" "$LOSS"; then
+		echo "FAIL $s: lab_up failed"
+		FAILED=$((FAILED + RUNS))
+		SUMMARY+=("$s: lab_up failed")
+		lab_down
+		continue
+	fi
 	# The path as built: round trip and loss of plain UDP.
 	lab_spawn echo s python3 "$LAB_DIR/udpecho.py" serve "$LAB_SERVER1" 9000 30
 	if lab_wait_udp s "$LAB_SERVER1" 9000; then
 		echo "   path: $(lab_client python3 "$LAB_DIR/udpecho.py" ping "$LAB_SERVER1" 9000 100 2>/dev/null)"
 	fi
 	lab_stop echo
-	if ! start_server; then
+	if ! peer_start srv "$SERVER"; then
 		echo "FAIL $s: server $SERVER did not start"
 		FAILED=$((FAILED + RUNS))
 		lab_down

@@ -22,6 +22,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$here/lib.sh"
+# shellcheck source=tests/lab/peers.sh
+. "$here/peers.sh"
 
 skip() {
 	echo "lab: skipped: $*"
@@ -59,29 +61,6 @@ fail() {
 # ---------------------------------------------------------------- servers
 
 SERVERS="stund coturn natcheck coturn-1addr"
-
-# srv_start NAME: start it in the server namespace; 0 when it listens.
-srv_start() {
-	: >"$LAB_TMP/empty.conf"
-	case "$1" in
-	stund)
-		lab_spawn srv s stund -h "$LAB_SERVER1" -a "$LAB_SERVER2" ;;
-	coturn|coturn-1addr)
-		# An empty config (Debian's own turns RFC 5780 off); no TCP, TLS,
-		# CLI or daemon; its database and log in the run's directory.
-		local second=(-L "$LAB_SERVER2")
-		[ "$1" = coturn-1addr ] && second=()
-		rm -f "$LAB_TMP/turndb"
-		lab_spawn srv s turnserver -c "$LAB_TMP/empty.conf" -L "$LAB_SERVER1" "${second[@]}" \
-			--stun-only --no-tcp --no-tls --no-dtls --no-cli --no-tcp-relay \
-			--log-file "$LAB_TMP/turn.log" --simple-log --no-stdout-log \
-			--userdb "$LAB_TMP/turndb" ;;
-	natcheck)
-		lab_spawn srv s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" ;;
-	esac
-	lab_wait_udp s "$LAB_SERVER1" 3478 2>/dev/null &&
-		{ [ "$1" = coturn-1addr ] || lab_wait_udp s "$LAB_SERVER2" 3479 2>/dev/null; }
-}
 
 # ---------------------------------------------------------------- peers
 
@@ -182,6 +161,12 @@ nc_detail() {
 # Sets NC_GOT to what it said.
 nc_one() {
 	local what="$1" mode="$2" t="$3" m="$4" f="$5" h="$6"
+	if [ $# -lt 7 ] || [ "$7" != -- ]; then
+		# A caller's mistake: the expectation would eat natcheck's arguments.
+		NC_GOT=
+		fail "nc_one $what: want WHAT MODE TYPE MAPPING FILTERING HAIRPIN -- ARGS, got: $*"
+		return 1
+	fi
 	shift 7
 	local out="$LAB_TMP/nc.out" err="$LAB_TMP/nc.err" rc res
 	lab_client timeout 60 "$NATCHECK" "$@" >"$out" 2>"$err"
@@ -256,7 +241,7 @@ run_scenario() {
 	fi
 	for srv in $SERVERS; do
 		CUR_SRV=$srv
-		if ! srv_start "$srv"; then
+		if ! peer_start srv "$srv"; then
 			fail "server $srv did not start: $(tail -n 5 "$LAB_TMP/srv.log" 2>/dev/null | tr '\n' ' ')"
 			CELL[$s,$srv]="*no server"
 			lab_stop srv
@@ -299,7 +284,7 @@ delay_job() {
 				fail "round trip through the 50 ms delay line: '${line:-}', want 30 of 30 back, median 95..130 ms"
 			fi
 			lab_stop echo
-			if srv_start stund; then
+			if peer_start srv stund; then
 				peer_stun
 				echo "   stun through the delay: ${CELL[delay,stun]}"
 			else
@@ -309,10 +294,46 @@ delay_job() {
 		fi
 		lab_down
 	} >"$RES/delay.log" 2>&1
+	job_results delay
+}
+
+# A failed lab_up leaves nothing up, and the next lab_up in the same shell
+# works: loss.sh once went on without lab_down after a failure, and every
+# later scenario failed with "lab already up".
+recover_job() {
+	PASSED=0 FAILED=0 FAIL_LINES=() CELL=()
+	{
+		echo "== lab self-check: a failed lab_up leaves nothing behind"
+		LAB_SCENARIO=recover
+		local left
+		# No compiler for the delay line: lab_up fails after its namespaces exist.
+		if CC=false lab_up port-restricted-cone 10 0 2>/dev/null; then
+			fail "lab_up succeeded without the delay line"
+		else
+			left=$(ip netns list | awk '{ print $1 }' | grep -c "^$(lab_prefix)-")
+			if [ "$LAB_UP" = 0 ] && [ "$left" = 0 ]; then
+				pass
+			else
+				fail "after a failed lab_up: LAB_UP=$LAB_UP, $left of its namespaces left"
+			fi
+		fi
+		if lab_up port-restricted-cone 0 0; then
+			pass
+		else
+			fail "lab_up after a failed one failed too"
+		fi
+		lab_down
+		echo "   $PASSED of 2 checks passed"
+	} >"$RES/recover.log" 2>&1
+	job_results recover
+}
+
+# job_results NAME: a job's failures and counts, left in $RES for the summary.
+job_results() {
 	if [ ${#FAIL_LINES[@]} -gt 0 ]; then
-		printf '%s\n' "${FAIL_LINES[@]}" >"$RES/delay.fails"
+		printf '%s\n' "${FAIL_LINES[@]}" >"$RES/$1.fails"
 	fi
-	echo "$PASSED $FAILED" >"$RES/delay.counts"
+	echo "$PASSED $FAILED" >"$RES/$1.counts"
 }
 
 # One scenario in a subshell of its own (own namespaces, own prefix), its
@@ -324,10 +345,7 @@ scenario_job() {
 	for k in "${!CELL[@]}"; do
 		printf '%s\t%s\n' "$k" "${CELL[$k]}"
 	done >"$RES/$s.cells"
-	if [ ${#FAIL_LINES[@]} -gt 0 ]; then
-		printf '%s\n' "${FAIL_LINES[@]}" >"$RES/$s.fails"
-	fi
-	echo "$PASSED $FAILED" >"$RES/$s.counts"
+	job_results "$s"
 }
 
 scenarios=${LAB_SCENARIOS:-$(scenario_list)}
@@ -355,8 +373,10 @@ running=0
 if [ -z "${LAB_SCENARIOS:-}" ]; then
 	delay_job &
 	JOB_PIDS+=($!)
-	running=1
-	all_jobs="delay $scenarios"
+	recover_job &
+	JOB_PIDS+=($!)
+	running=2
+	all_jobs="delay recover $scenarios"
 else
 	all_jobs=$scenarios
 fi

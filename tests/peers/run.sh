@@ -55,14 +55,14 @@ has() {         # has FILE TEXT: the fixed string TEXT is in FILE
 # only after every socket is bound, so it doubles as the readiness signal.
 # A port taken meanwhile makes the server exit; try again, ten times at most.
 start_server() {
-	local try i
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	local _
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		P=$((20000 + RANDOM % 40000))
 		Q=$((P + 1))
 		"$natcheck" --serve "$A1,$A2" -p "$P" --alt-port "$Q" -v \
 			</dev/null >/dev/null 2>"$tmp/server.log" &
 		server_pid=$!
-		for i in $(seq 50); do                  # 5 s at most
+		for _ in $(seq 50); do                  # 5 s at most
 			if has "$tmp/server.log" "natcheck: serving on"; then
 				return 0
 			fi
@@ -140,7 +140,7 @@ kill -0 "$server_pid" 2>/dev/null
 check "server still running after the peers" $?
 kill -TERM "$server_pid"
 rc=timeout
-for i in $(seq 50); do                          # 5 s at most
+for _ in $(seq 50); do                          # 5 s at most
 	if ! kill -0 "$server_pid" 2>/dev/null; then
 		wait "$server_pid"
 		rc=$?
