@@ -168,7 +168,7 @@ local_address(const struct loop_opts *o, const struct stun_addr *server,
 		return 0;
 	}
 	if (net_local_for(server, local, why) == -1) {
-		errf(err, errlen, "no route to %s: %s", addr_fmt(server, sbuf, sizeof(sbuf)), why);
+		errf(err, errlen, "%s", why);       /* names the server already */
 		return -1;
 	}
 	return 0;

@@ -15,7 +15,6 @@
     defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
 #define NET_HAVE_GETIFADDRS 1
 #include <ifaddrs.h>
-#include <net/if.h>
 #endif
 #if defined(__linux__)
 #include <linux/errqueue.h>
@@ -280,7 +279,7 @@ net_is_local_broadcast(const struct stun_addr *a)
 	if (a->family != 4 || getifaddrs(&ifs) == -1)
 		return 0;
 	for (i = ifs; i != NULL && !found; i = i->ifa_next) {
-		struct stun_addr ip, mask, brd;
+		struct stun_addr ip, mask;
 		unsigned prefix = 0;
 
 		if (i->ifa_addr == NULL || i->ifa_netmask == NULL ||
@@ -291,12 +290,10 @@ net_is_local_broadcast(const struct stun_addr *a)
 		for (size_t b = 0; b < 4; b++)
 			for (unsigned m = mask.addr[b]; m & 0x80; m = (m << 1) & 0xff)
 				prefix++;
-		/* The subnet's all-ones address, and whatever the interface
-		 * itself calls its broadcast address. */
+		/* The subnet's all-ones address.  Not ifa_broadaddr: without a
+		 * configured broadcast, glibc puts the interface's own address
+		 * there, which would refuse the one address -b is for. */
 		found = addr_is_subnet_broadcast(a, &ip, prefix);
-		if (!found && (i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr != NULL &&
-		    net_to_stun(i->ifa_broadaddr, &brd) == 0 && brd.family == 4)
-			found = addr_ip_eq(a, &brd);
 	}
 	freeifaddrs(ifs);
 	return found;
@@ -468,11 +465,12 @@ net_send_errno_unreachable(int e)
 	case EADDRNOTAVAIL:
 	case EAFNOSUPPORT:
 	case EINVAL:
+	case EACCES:                /* a "prohibit" route, or a broadcast */
 		return 1;
 	default:
 		/* EAGAIN, ENOBUFS, ENOMEM: the datagram is lost this once.
-		 * EPERM, EACCES: a local firewall drops it, which is what UDP
-		 * being blocked looks like from here. */
+		 * EPERM: a local firewall drops it, which is what UDP being
+		 * blocked looks like from here. */
 		return 0;
 	}
 }

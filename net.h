@@ -104,8 +104,8 @@ int net_recv_error(int fd, struct net_unreach *u, char *err);
 
 /* A short name for an errno of a failed send that means the destination
  * cannot be reached from here (no route, family or address unusable):
- * 1 for those, 0 for a merely lost datagram (EAGAIN, ENOBUFS, a local
- * firewall's EPERM, ...). */
+ * 1 for those (EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, EACCES, ...), 0
+ * for a merely lost datagram (EAGAIN, ENOBUFS, a local firewall's EPERM). */
 int net_send_errno_unreachable(int e);
 
 /* Receive one datagram: its length, 0 if none is waiting, -1 on error. */

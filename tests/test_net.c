@@ -299,6 +299,7 @@ Test(net, send_errno_unreachable)
 	cr_expect(net_send_errno_unreachable(ENETUNREACH));
 	cr_expect(net_send_errno_unreachable(EADDRNOTAVAIL));
 	cr_expect(net_send_errno_unreachable(EAFNOSUPPORT));
+	cr_expect(net_send_errno_unreachable(EACCES), "a prohibit route");
 	cr_expect(!net_send_errno_unreachable(EAGAIN));
 	cr_expect(!net_send_errno_unreachable(ENOBUFS));
 	cr_expect(!net_send_errno_unreachable(EPERM), "a local firewall: lost, not unreachable");

@@ -6,6 +6,7 @@ Only 127.0.0.0/8 is contacted (natcheck --serve on 127.0.0.1,127.0.0.2).
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -83,6 +84,22 @@ for name, arg, why in [
 ]:
     usage_error(name, ["-b", arg, "127.0.0.1"], why)
 usage_error("--bind wildcard", ["--bind=0.0.0.0", "127.0.0.1"], "wildcard")
+
+# A subnet's broadcast address is refused, the host's own address on that
+# subnet is not (an interface without "brd" once made glibc report the
+# host's own address as the broadcast).  In a fresh namespace, lab prefix.
+if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
+    script = ('ip link set lo up && ip link add v0 type veth peer name v1 && '
+              'ip addr add 192.0.2.10/24 dev v0 && ip link set v0 up && ip link set v1 up || exit 99; '
+              '"$0" -q -t 0.2 -b 192.0.2.10 192.0.2.10 >/dev/null 2>&1; echo "own $?"; '
+              '"$0" -q -t 0.2 -b 192.0.2.255 192.0.2.10 2>&1; echo "brd $?"')
+    rc, out, err, _ = run(["unshare", "-n", "sh", "-c", script, NATCHECK])
+    c.check("-b 192.0.2.10 on 192.0.2.10/24 (no brd): accepted",
+            rc == 0 and "own 2" not in out and "own " in out, f"rc={rc} out={out!r} err={err!r}")
+    c.check("-b 192.0.2.255 on 192.0.2.10/24: a broadcast address, exit 2",
+            "broadcast address" in out and "brd 2" in out, f"rc={rc} out={out!r}")
+else:
+    print("skip  -b and a local subnet's broadcast (needs root, unshare and ip)")
 usage_error("-4 with an IPv6 -b", ["-4", "-b", "::1", "127.0.0.1"], "family")
 
 # -t: plain decimal numbers only.

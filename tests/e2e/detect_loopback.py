@@ -313,8 +313,26 @@ if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
             f"rc={rc} out={out[:200]!r} err={err!r}")
     c.check("unresolvable first name: a warning says it was skipped",
             "warning: cannot resolve no-such-host.invalid" in err and "skipped" in err, err)
+    # A send that fails at once ("unreachable" / "prohibit" routes, lab
+    # prefixes only): the destination cannot be reached, so the test ends
+    # "unreachable" at once, the run exits 1 naming it, and never waits for -t.
+    for route, net, dst in [("unreachable", "198.51.100.0/24", "198.51.100.1"),
+                            ("prohibit", "203.0.113.0/24", "203.0.113.1")]:
+        script = (f'ip link set lo up && ip route add {route} {net} || exit 99; '
+                  f'exec "$0" --json -t 3 -b 127.0.0.1 {dst}')
+        rc, out, err, _ = run(["unshare", "-n", "sh", "-c", script, NATCHECK])
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            doc = None
+        c.check(f"{route} route: binding 'unreachable', ended before -t",
+                doc is not None and doc["elapsed_ms"] < 3000
+                and any(t["name"] == "binding" and t["result"] == "unreachable" for t in doc["tests"]),
+                f"rc={rc} out={out[:300]!r} err={err!r}")
+        c.check(f"{route} route: exit 1 naming {dst}:3478 (host unreachable)",
+                rc == 1 and f"no STUN server at {dst}:3478 (host unreachable)" in err, f"rc={rc} err={err!r}")
 else:
-    print("skip  unresolvable name / missing family (needs root, unshare and ip)")
+    print("skip  unresolvable name / missing family / unreachable routes (needs root, unshare and ip)")
 rc, out, err, _ = run([NATCHECK, "-6", "-t", "1", "127.0.0.1"])
 c.check("-6 with an IPv4 literal: exit 1, one line", rc == 1 and one_line(err), f"rc={rc} err={err!r}")
 
