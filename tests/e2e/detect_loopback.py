@@ -34,6 +34,16 @@ def jrun(args, timeout=30):
     return rc, doc, err, secs
 
 
+def ns_json(script):
+    """Run a sh script in a fresh network namespace ($0 is natcheck);
+    (rc, its JSON or None, stdout, stderr)."""
+    rc, out, err, _ = run(["unshare", "-n", "sh", "-c", script, NATCHECK])
+    try:
+        return rc, json.loads(out), out, err
+    except ValueError:
+        return rc, None, out, err
+
+
 def one_line(err):
     return len(err.strip().splitlines()) == 1 and err.startswith("natcheck: ")
 
@@ -303,11 +313,7 @@ if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
               f'for i in 1 2 3 4 5 6 7 8 9 10; do '
               f'"$0" -q -t 1 127.0.0.1:{p1} >/dev/null 2>&1; [ $? = 0 ] && break; sleep 0.2; done; '
               f'"$0" --json no-such-host.invalid 127.0.0.1:{p1}; rc=$?; kill $s; exit $rc')
-    rc, out, err, _ = run(["unshare", "-n", "sh", "-c", script, NATCHECK])
-    try:
-        doc = json.loads(out)
-    except ValueError:
-        doc = None
+    rc, doc, out, err = ns_json(script)
     c.check("unresolvable first name + working second: verdict from the second",
             rc == 0 and doc is not None and doc["type"] == "open" and doc["server"] == f"127.0.0.1:{p1}",
             f"rc={rc} out={out[:200]!r} err={err!r}")
@@ -320,11 +326,7 @@ if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
                             ("prohibit", "203.0.113.0/24", "203.0.113.1")]:
         script = (f'ip link set lo up && ip route add {route} {net} || exit 99; '
                   f'exec "$0" --json -t 3 -b 127.0.0.1 {dst}')
-        rc, out, err, _ = run(["unshare", "-n", "sh", "-c", script, NATCHECK])
-        try:
-            doc = json.loads(out)
-        except ValueError:
-            doc = None
+        rc, doc, out, err = ns_json(script)
         c.check(f"{route} route: binding 'unreachable', ended before -t",
                 doc is not None and doc["elapsed_ms"] < 3000
                 and any(t["name"] == "binding" and t["result"] == "unreachable" for t in doc["tests"]),
