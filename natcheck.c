@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,12 +153,12 @@ usage_error(const char *fmt, ...)
 static uint32_t
 parse_timeout(const char *opt, const char *s)
 {
-	size_t digits = strspn(s, "0123456789.");
+	size_t span = strspn(s, "0123456789.");
 	const char *dot = strchr(s, '.');
 	double t;
 
 	/* Digits and at most one point, nothing else, and some digit. */
-	if (s[digits] != '\0' || (dot != NULL && strchr(dot + 1, '.') != NULL) ||
+	if (s[span] != '\0' || (dot != NULL && strchr(dot + 1, '.') != NULL) ||
 	    strcspn(s, "0123456789") == strlen(s))
 		usage_error("%s: '%s' is not a number of seconds", opt, s);
 	t = strtod(s, NULL);
