@@ -573,19 +573,3 @@ nat_behavior_word(enum nat_behavior b)
 	}
 	return "unknown";
 }
-
-int
-nat_exit_code(enum nat_type t)
-{
-	switch (t) {
-	case NAT_OPEN:                 return NAT_EXIT_OPEN;
-	case NAT_FULL_CONE:            return NAT_EXIT_FULL_CONE;
-	case NAT_RESTRICTED_CONE:      return NAT_EXIT_RESTRICTED;
-	case NAT_PORT_RESTRICTED_CONE: return NAT_EXIT_PORT_RESTRICTED;
-	case NAT_SYMMETRIC:            return NAT_EXIT_SYMMETRIC;
-	case NAT_SYMMETRIC_FIREWALL:   return NAT_EXIT_FIREWALL;
-	case NAT_UDP_BLOCKED:          return NAT_EXIT_BLOCKED;
-	case NAT_UNKNOWN:              break;
-	}
-	return NAT_EXIT_UNKNOWN;
-}

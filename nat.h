@@ -41,6 +41,8 @@ struct nat_verdict {
 	enum nat_behavior filtering;
 	int      hairpinning;       /* 1 yes, 0 no, -1 unknown or not applicable */
 	int      nat;               /* 1 behind a NAT, 0 not, -1 unknown */
+	int      unreachable;       /* no server could be reached at all: every
+	                               server's binding was refused/unreachable */
 	int      has_local, has_mapped, has_server, has_alternate;
 	struct stun_addr local;     /* the mapping socket's real local address */
 	struct stun_addr mapped;    /* its mapped address at the primary server */
@@ -66,19 +68,5 @@ void nat_warn(struct nat_verdict *v, const char *fmt, ...)
 const char *nat_type_word(enum nat_type t);
 const char *nat_type_name(enum nat_type t);
 const char *nat_behavior_word(enum nat_behavior b);
-
-/* The exit status for a verdict (see EXIT STATUS in natcheck.1). */
-int nat_exit_code(enum nat_type t);
-
-#define NAT_EXIT_OPEN        0
-#define NAT_EXIT_FULL_CONE   10
-#define NAT_EXIT_RESTRICTED  11
-#define NAT_EXIT_PORT_RESTRICTED 12
-#define NAT_EXIT_SYMMETRIC   13
-#define NAT_EXIT_FIREWALL    14
-#define NAT_EXIT_BLOCKED     15
-#define NAT_EXIT_UNKNOWN     16
-#define NAT_EXIT_ERROR       1     /* could not run: resolution, sockets, ... */
-#define NAT_EXIT_USAGE       2
 
 #endif /* NATCHECK_NAT_H */

@@ -8,11 +8,13 @@
  * Options are parsed by hand rather than with getopt_long(3), which is not
  * POSIX: short options may be bundled ("-4qv") and take their argument
  * attached or as the next word; long options take "--opt=value" or
- * "--opt value".
+ * "--opt value".  Every short option has a long form.
+ *
+ * The exit status is decided here and nowhere else: the verdict's type, or
+ * an error (1), or a usage error (2).
  */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,14 +34,44 @@
 #endif
 
 /* stuntman's public server answers RFC 5780 tests; tests never contact it. */
-#define DEFAULT_SERVER    "stunserver.stunprotocol.org:3478"
+#define DEFAULT_SERVER_HOST "stunserver.stunprotocol.org"
 #define DEFAULT_PORT      3478
 #define DEFAULT_ALT_PORT  3479
 #define DEFAULT_TIMEOUT_MS      3000
 #define DEFAULT_RFC_TIMEOUT_MS 20000
+#define MIN_TIMEOUT_MS    50
 #define MAX_TIMEOUT_S     3600
 
+/* Exit statuses (EXIT STATUS in natcheck.1): one per type, then errors. */
+#define EXIT_OPEN            0
+#define EXIT_FULL_CONE       10
+#define EXIT_RESTRICTED      11
+#define EXIT_PORT_RESTRICTED 12
+#define EXIT_SYMMETRIC       13
+#define EXIT_FIREWALL        14
+#define EXIT_BLOCKED         15
+#define EXIT_UNKNOWN         16
+#define EXIT_ERROR           1      /* could not run: resolution, sockets, output */
+#define EXIT_USAGE           2
+
 static const char *progname = "natcheck";
+
+/* The exit status for a verdict's type. */
+static int
+exit_code(enum nat_type t)
+{
+	switch (t) {
+	case NAT_OPEN:                 return EXIT_OPEN;
+	case NAT_FULL_CONE:            return EXIT_FULL_CONE;
+	case NAT_RESTRICTED_CONE:      return EXIT_RESTRICTED;
+	case NAT_PORT_RESTRICTED_CONE: return EXIT_PORT_RESTRICTED;
+	case NAT_SYMMETRIC:            return EXIT_SYMMETRIC;
+	case NAT_SYMMETRIC_FIREWALL:   return EXIT_FIREWALL;
+	case NAT_UDP_BLOCKED:          return EXIT_BLOCKED;
+	case NAT_UNKNOWN:              break;
+	}
+	return EXIT_UNKNOWN;
+}
 
 static void
 usage_text(FILE *f)
@@ -58,29 +90,48 @@ help_text(FILE *f)
 	fprintf(f,
 	    "\n"
 	    "Detect what the NAT between this host and a STUN server does to UDP.\n"
+	    "A server's port may also follow it as its own word: natcheck host 3478.\n"
 	    "\n"
-	    "  -4, -6             use IPv4 or IPv6 only\n"
-	    "  -b address[:port]  send from this local address (and port; a pinned\n"
-	    "                     port may carry NAT state from earlier traffic)\n"
-	    "  -q                 print only the verdict word\n"
-	    "  -t seconds         cap the whole run (default 3, 20 with --rfc3489-timing)\n"
-	    "  -v                 log every request and response to stderr\n"
-	    "  --json             print one JSON object\n"
-	    "  --rfc3489-timing   retransmit on RFC 3489's schedule (9.5 s per negative)\n"
+	    "  -4, --ipv4              use IPv4 only\n"
+	    "  -6, --ipv6              use IPv6 only\n"
+	    "  -b, --bind address[:port]\n"
+	    "                          send from this unicast address of this host (and\n"
+	    "                          port; a pinned port may carry earlier NAT state)\n"
+	    "  -q, --quiet             print only the verdict word\n"
+	    "  -t, --timeout seconds   cap the whole run (default 3, 20 with\n"
+	    "                          --rfc3489-timing)\n"
+	    "  -v, --verbose           log the local sockets and every request and\n"
+	    "                          response to stderr\n"
+	    "  --json                  print one JSON object\n"
+	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
 	    "  --serve primary[,alternate]\n"
-	    "                     run the dual-address STUN server instead\n"
-	    "  -p port            server: primary port (default 3478)\n"
-	    "  --alt-port port    server: alternate port (default 3479)\n"
-	    "  --help, --version  print this help or the version\n"
+	    "                          run the dual-address STUN server instead\n"
+	    "  -p, --port port         server: primary port (default %d)\n"
+	    "  --alt-port port         server: alternate port (default %d)\n"
+	    "  -h, --help              print this help\n"
+	    "  --version               print the version\n"
 	    "\n"
-	    "Without a server, natcheck asks %s.\n"
+	    "Without a server, natcheck asks %s:%d.\n"
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
-	    "determine, 1 error, 2 usage error.  See natcheck(1).\n",
-	    DEFAULT_SERVER);
+	    "determine, 1 error (also: no server reachable), 2 usage error.  See natcheck(1).\n",
+	    DEFAULT_PORT, DEFAULT_ALT_PORT, DEFAULT_SERVER_HOST, DEFAULT_PORT);
+}
+
+static void
+version_text(FILE *f)
+{
+	fprintf(f, "natcheck %s\n", NATCHECK_VERSION);
 }
 
 /* A usage error: exactly one line naming it, exit 2. */
+_Noreturn static void
+usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+
 _Noreturn static void
 usage_error(const char *fmt, ...)
 {
@@ -91,22 +142,28 @@ usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs(" (see natcheck --help)\n", stderr);
-	exit(NAT_EXIT_USAGE);
+	exit(EXIT_USAGE);
 }
 
-/* -t: seconds as a decimal number, 0 < t <= MAX_TIMEOUT_S, to milliseconds. */
+/*
+ * -t: seconds as a plain decimal number ("3", "0.5", ".5"), 0.05 to
+ * MAX_TIMEOUT_S, to milliseconds.  strtod(3) alone would also take signs,
+ * leading spaces, hex, exponents, inf and nan.
+ */
 static uint32_t
-parse_timeout(const char *s)
+parse_timeout(const char *opt, const char *s)
 {
-	char *end;
+	size_t span = strspn(s, "0123456789.");
+	const char *dot = strchr(s, '.');
 	double t;
 
-	errno = 0;
-	t = strtod(s, &end);
-	if (end == s || *end != '\0' || errno != 0 || !isfinite(t))
-		usage_error("-t: '%s' is not a number of seconds", s);
-	if (t < 0.05 || t > MAX_TIMEOUT_S)
-		usage_error("-t: %s seconds is out of range (0.05 to %d)", s, MAX_TIMEOUT_S);
+	/* Digits and at most one point, nothing else, and some digit. */
+	if (s[span] != '\0' || (dot != NULL && strchr(dot + 1, '.') != NULL) ||
+	    strcspn(s, "0123456789") == strlen(s))
+		usage_error("%s: '%s' is not a number of seconds", opt, s);
+	t = strtod(s, NULL);
+	if (t * 1000.0 < MIN_TIMEOUT_MS || t > MAX_TIMEOUT_S)
+		usage_error("%s: %s seconds is out of range (0.05 to %d)", opt, s, MAX_TIMEOUT_S);
 	return (uint32_t)(t * 1000.0 + 0.5);
 }
 
@@ -119,6 +176,36 @@ parse_port_opt(const char *opt, const char *s)
 	if (net_parse_port(s, 0, &port, err) == -1)
 		usage_error("%s: %s", opt, err);
 	return port;
+}
+
+/*
+ * -b: a concrete unicast address of this host, and a port if one is given.
+ * A wildcard would leave the source address to the kernel, so "no NAT"
+ * could not be decided; multicast and broadcast addresses are not sources;
+ * port 0 written out is a contradiction (leave the port off for a fresh one).
+ */
+static void
+parse_bind(const char *opt, const char *s, struct loop_opts *lo)
+{
+	char host[NET_HOSTLEN], err[NET_ERRLEN];
+	uint16_t port = 0;
+	struct stun_addr a;
+
+	if (net_split_hostport(s, host, sizeof(host), &port, err) == -1)
+		usage_error("%s '%s': %s", opt, s, err);
+	if (net_parse_ip(host, &a) == -1)
+		usage_error("%s '%s': not an IP address (a.b.c.d or an IPv6 address)", opt, s);
+	if (addr_is_unspecified(&a))
+		usage_error("%s '%s': a wildcard address; give an address of this host", opt, s);
+	if (addr_is_multicast(&a))
+		usage_error("%s '%s': a multicast address; give a unicast address of this host",
+		    opt, s);
+	if (addr_is_limited_broadcast(&a) || net_is_local_broadcast(&a))
+		usage_error("%s '%s': a broadcast address; give a unicast address of this host",
+		    opt, s);
+	a.port = port;
+	lo->has_bind = 1;
+	lo->bind = a;
 }
 
 /* An IPv4 or IPv6 literal, not a name. */
@@ -190,13 +277,44 @@ long_opt(const char *arg, const char *name, const char **value)
 	return 0;
 }
 
+enum info { INFO_NONE, INFO_HELP, INFO_VERSION };
+
 struct opts {
 	struct loop_opts lo;
+	enum info info;             /* --help or --version: print it, nothing else */
 	int json, quiet, serve, family4, family6, timeout_set;
 	const char *serve_spec;
 	int port_set, alt_port_set;
 	uint16_t port, alt_port;
 };
+
+/* The options, short and long; 0 for a long-only one. */
+enum opt_id {
+	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
+	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_RFC3489, OPT_SERVE, OPT_VERSION
+};
+
+static const struct optdef {
+	enum opt_id id;
+	char     short_name;
+	const char *long_name;
+	int      has_arg;
+} optdefs[] = {
+	{ OPT_IPV4,     '4', "--ipv4",           0 },
+	{ OPT_IPV6,     '6', "--ipv6",           0 },
+	{ OPT_BIND,     'b', "--bind",           1 },
+	{ OPT_HELP,     'h', "--help",           0 },
+	{ OPT_PORT,     'p', "--port",           1 },
+	{ OPT_QUIET,    'q', "--quiet",          0 },
+	{ OPT_TIMEOUT,  't', "--timeout",        1 },
+	{ OPT_VERBOSE,  'v', "--verbose",        0 },
+	{ OPT_ALT_PORT, 0,   "--alt-port",       1 },
+	{ OPT_JSON,     0,   "--json",           0 },
+	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
+	{ OPT_SERVE,    0,   "--serve",          1 },
+	{ OPT_VERSION,  0,   "--version",        0 },
+};
+#define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
 
 /* The argument of an option: attached, "=value", or the next word. */
 static const char *
@@ -211,22 +329,107 @@ opt_arg(const char *opt, const char *attached, int *i, int argc, char **argv)
 	return argv[++*i];
 }
 
+/* Apply one option; `opt` is its name as written, for messages. */
+static void
+apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
+{
+	switch (id) {
+	case OPT_IPV4:     o->family4 = 1; break;
+	case OPT_IPV6:     o->family6 = 1; break;
+	case OPT_QUIET:    o->quiet = 1; break;
+	case OPT_VERBOSE:  o->lo.verbose = 1; break;
+	case OPT_JSON:     o->json = 1; break;
+	case OPT_RFC3489:  o->lo.rfc3489_timing = 1; break;
+	case OPT_HELP:     o->info = INFO_HELP; break;
+	case OPT_VERSION:  o->info = INFO_VERSION; break;
+	case OPT_BIND:     parse_bind(opt, arg, &o->lo); break;
+	case OPT_TIMEOUT:
+		o->lo.timeout_ms = parse_timeout(opt, arg);
+		o->timeout_set = 1;
+		break;
+	case OPT_PORT:
+		o->port = parse_port_opt(opt, arg);
+		o->port_set = 1;
+		break;
+	case OPT_ALT_PORT:
+		o->alt_port = parse_port_opt(opt, arg);
+		o->alt_port_set = 1;
+		break;
+	case OPT_SERVE:
+		o->serve = 1;
+		o->serve_spec = arg;
+		break;
+	}
+}
+
+/* A word of digits alone: a port, never an address. */
+static int
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * The server operands: "host", "host:port", "[v6]:port", and, as nc(1)
+ * takes it, "host port" (a word of digits right after a server without a
+ * port is that server's port).  Only well-formedness is checked here;
+ * resolving comes later.
+ */
+static void
+parse_servers(char **words, size_t n, struct loop_opts *lo)
+{
+	int port_open = 0;          /* the last server may still take a port word */
+
+	for (size_t k = 0; k < n; k++) {
+		struct loop_server *s;
+		char err[NET_ERRLEN];
+		uint16_t port = 0;      /* 0: none given (split refuses port 0) */
+
+		if (all_digits(words[k])) {
+			if (!port_open)
+				usage_error("'%s' is not an address (a port goes after its server: "
+				    "host port, or host:port)", words[k]);
+			s = &lo->servers[lo->nservers - 1];
+			if (net_parse_port(words[k], 0, &s->port, err) == -1)
+				usage_error("server '%s' port '%s': %s", s->spec, words[k], err);
+			port_open = 0;
+			continue;
+		}
+		if (lo->nservers == LOOP_MAX_SERVERS)
+			usage_error("at most %d servers", LOOP_MAX_SERVERS);
+		s = &lo->servers[lo->nservers++];
+		s->spec = words[k];
+		if (net_split_hostport(words[k], s->host, sizeof(s->host), &port, err) == -1)
+			usage_error("server '%s': %s", words[k], err);
+		if (net_is_ipv4_shorthand(s->host))
+			usage_error("server '%s': not an address (IPv4 is written a.b.c.d)", words[k]);
+		port_open = port == 0;
+		s->port = port == 0 ? DEFAULT_PORT : port;
+	}
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
+	static char *words[LOOP_MAX_SERVERS * 2];
+	size_t nwords = 0;
 	int i, only_operands = 0;
-	const char *v;
 
 	memset(o, 0, sizeof(*o));
 	o->port = DEFAULT_PORT;
 	o->alt_port = DEFAULT_ALT_PORT;
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc && o->info == INFO_NONE; i++) {
 		const char *a = argv[i];
 
 		if (only_operands || a[0] != '-' || a[1] == '\0') {
-			if (o->lo.nservers == LOOP_MAX_SERVERS)
+			if (nwords == sizeof(words) / sizeof(words[0]))
 				usage_error("at most %d servers", LOOP_MAX_SERVERS);
-			o->lo.servers[o->lo.nservers++] = a;
+			words[nwords++] = argv[i];
 			continue;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -234,67 +437,53 @@ parse_args(int argc, char **argv, struct opts *o)
 			continue;
 		}
 		if (a[1] == '-') {
-			if (long_opt(a, "--help", &v) && v == NULL) {
-				help_text(stdout);
-				exit(0);
-			} else if (long_opt(a, "--version", &v) && v == NULL) {
-				printf("natcheck %s\n", NATCHECK_VERSION);
-				exit(0);
-			} else if (long_opt(a, "--json", &v) && v == NULL) {
-				o->json = 1;
-			} else if (long_opt(a, "--rfc3489-timing", &v) && v == NULL) {
-				o->lo.rfc3489_timing = 1;
-			} else if (long_opt(a, "--serve", &v)) {
-				o->serve = 1;
-				o->serve_spec = opt_arg("--serve", v, &i, argc, argv);
-			} else if (long_opt(a, "--alt-port", &v)) {
-				o->alt_port = parse_port_opt("--alt-port",
-				    opt_arg("--alt-port", v, &i, argc, argv));
-				o->alt_port_set = 1;
-			} else {
+			const struct optdef *d = NULL;
+			const char *v = NULL;
+
+			for (size_t k = 0; k < NOPTDEFS && d == NULL; k++)
+				if (long_opt(a, optdefs[k].long_name, &v))
+					d = &optdefs[k];
+			if (d == NULL)
 				usage_error("unknown option %s", a);
-			}
+			if (!d->has_arg && v != NULL)
+				usage_error("%s takes no argument", d->long_name);
+			apply_opt(o, d->id, d->long_name,
+			    d->has_arg ? opt_arg(d->long_name, v, &i, argc, argv) : NULL);
 			continue;
 		}
 		/* Bundled short options; one taking an argument ends the word. */
-		for (const char *c = a + 1; *c != '\0'; c++) {
-			const char *rest = c + 1;
+		for (const char *c = a + 1; *c != '\0' && o->info == INFO_NONE; c++) {
+			const struct optdef *d = NULL;
+			char name[3] = { '-', *c, '\0' };
 
-			switch (*c) {
-			case '4': o->family4 = 1; continue;
-			case '6': o->family6 = 1; continue;
-			case 'q': o->quiet = 1; continue;
-			case 'v': o->lo.verbose = 1; continue;
-			case 'h':
-				help_text(stdout);
-				exit(0);
-			case 'b':
-				o->lo.bind = opt_arg("-b", rest, &i, argc, argv);
-				break;
-			case 't':
-				o->lo.timeout_ms = parse_timeout(opt_arg("-t", rest, &i, argc, argv));
-				o->timeout_set = 1;
-				break;
-			case 'p':
-				o->port = parse_port_opt("-p", opt_arg("-p", rest, &i, argc, argv));
-				o->port_set = 1;
-				break;
-			default:
+			for (size_t k = 0; k < NOPTDEFS && d == NULL; k++)
+				if (optdefs[k].short_name == *c)
+					d = &optdefs[k];
+			if (d == NULL)
 				usage_error("unknown option -%c", *c);
+			if (!d->has_arg) {
+				apply_opt(o, d->id, name, NULL);
+				continue;
 			}
+			apply_opt(o, d->id, name, opt_arg(name, c + 1, &i, argc, argv));
 			break;
 		}
 	}
+	if (o->info != INFO_NONE)
+		return;
 
 	/* Conflicts, one rule per line. */
 	if (o->family4 && o->family6)
 		usage_error("-4 and -6 exclude each other");
 	if (o->json && o->quiet)
 		usage_error("--json and -q exclude each other");
+	if (o->lo.has_bind && ((o->family4 && o->lo.bind.family != 4) ||
+	    (o->family6 && o->lo.bind.family != 6)))
+		usage_error("-b's address is not of the family -%c asks for", o->family4 ? '4' : '6');
 	if (o->serve) {
-		if (o->lo.nservers > 0)
+		if (nwords > 0)
 			usage_error("--serve takes no server operands");
-		if (o->json || o->quiet || o->lo.bind || o->timeout_set ||
+		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set ||
 		    o->lo.rfc3489_timing || o->family4 || o->family6)
 			usage_error("--serve takes only -v, -p and --alt-port");
 		if (o->port == o->alt_port)
@@ -302,19 +491,28 @@ parse_args(int argc, char **argv, struct opts *o)
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
 	}
-	/* Server operands must at least be well formed; resolving comes later. */
-	for (size_t k = 0; k < o->lo.nservers; k++) {
-		char host[256], err[NET_ERRLEN];
-		uint16_t port = DEFAULT_PORT;
-
-		if (net_split_hostport(o->lo.servers[k], host, sizeof(host), &port, err) == -1)
-			usage_error("server '%s': %s", o->lo.servers[k], err);
-	}
+	parse_servers(words, nwords, &o->lo);
 	o->lo.family = o->family4 ? AF_INET : o->family6 ? AF_INET6 : AF_UNSPEC;
 	if (!o->timeout_set)
 		o->lo.timeout_ms = o->lo.rfc3489_timing ? DEFAULT_RFC_TIMEOUT_MS : DEFAULT_TIMEOUT_MS;
-	if (!o->serve && o->lo.nservers == 0)
-		o->lo.servers[o->lo.nservers++] = DEFAULT_SERVER;
+	if (!o->serve && o->lo.nservers == 0) {
+		struct loop_server *s = &o->lo.servers[o->lo.nservers++];
+
+		s->spec = DEFAULT_SERVER_HOST;
+		snprintf(s->host, sizeof(s->host), "%s", DEFAULT_SERVER_HOST);
+		s->port = DEFAULT_PORT;
+	}
+}
+
+/* Flush standard output; a failure (a full disk, a closed pipe) is an error. */
+static int
+flush_stdout(const char *what)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "%s: writing %s: %s\n", progname, what, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -326,9 +524,34 @@ serve(const struct opts *o)
 	serve_config(o->serve_spec, o->port, o->alt_port, &cfg);
 	if (server_run(&cfg, o->lo.verbose, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
-		return NAT_EXIT_ERROR;
+		return EXIT_ERROR;
 	}
 	return 0;
+}
+
+/*
+ * When no server could be reached at all, the run says so in one line
+ * naming each refused address, so "server down" reads differently from
+ * "UDP blocked" (nothing came back at all).
+ */
+static void
+report_unreachable(FILE *f, const struct probe *p)
+{
+	const char *sep = "";
+
+	fprintf(f, "%s: no STUN server at ", progname);
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+		char buf[ADDR_STRLEN];
+
+		if ((t->kind != PROBE_BINDING && t->kind != PROBE_BINDING_OTHER) ||
+		    t->result != PROBE_UNREACHABLE)
+			continue;
+		fprintf(f, "%s%s (%s unreachable)", sep, addr_fmt(&t->dst, buf, sizeof(buf)),
+		    t->unreach_kind == PROBE_UNREACH_PORT ? "port" : "host");
+		sep = ", ";
+	}
+	fputc('\n', f);
 }
 
 static int
@@ -336,12 +559,16 @@ detect(const struct opts *o)
 {
 	static struct probe p;
 	static struct nat_verdict v;
+	struct loop_notes notes;
 	char err[NET_ERRLEN];
 
-	if (loop_detect(&o->lo, &p, &v, err, sizeof(err)) == -1) {
+	if (loop_detect(&o->lo, &p, &notes, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
-		return NAT_EXIT_ERROR;
+		return EXIT_ERROR;
 	}
+	nat_classify(&p, &v);
+	for (size_t i = 0; i < notes.nskipped; i++)
+		fprintf(stderr, "%s: warning: %s\n", progname, notes.skipped[i]);
 	report_warnings(stderr, &v);
 	if (o->json)
 		report_json(stdout, &p, &v);
@@ -349,11 +576,13 @@ detect(const struct opts *o)
 		report_quiet(stdout, &v);
 	else
 		report_text(stdout, &p, &v);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, "%s: writing the result: %s\n", progname, strerror(errno));
-		return NAT_EXIT_ERROR;
+	if (flush_stdout("the result") == -1)
+		return EXIT_ERROR;
+	if (v.unreachable) {
+		report_unreachable(stderr, &p);
+		return EXIT_ERROR;
 	}
-	return nat_exit_code(v.type);
+	return exit_code(v.type);
 }
 
 int
@@ -362,5 +591,10 @@ main(int argc, char **argv)
 	struct opts o;
 
 	parse_args(argc, argv, &o);
+	if (o.info != INFO_NONE) {
+		(o.info == INFO_HELP ? help_text : version_text)(stdout);
+		return flush_stdout(o.info == INFO_HELP ? "the help" : "the version") == -1 ?
+		    EXIT_ERROR : 0;
+	}
 	return o.serve ? serve(&o) : detect(&o);
 }

@@ -2,7 +2,7 @@
  * probe.h - the NAT test engine, a state machine without I/O.
  *
  * The engine owns no socket and no clock.  The caller (the loop in
- * natcheck.c, or a unit test with a simulated network and virtual time)
+ * loop.c, or a unit test with a simulated network and virtual time)
  * asks probe_next() what to do at time `now` and hands every datagram that
  * arrives to probe_input().  When probe_next() says PROBE_DONE, the tests'
  * outcomes are in p->tests[] for nat_classify() to read.

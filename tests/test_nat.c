@@ -182,7 +182,6 @@ Test(nat, udp_blocked_ends_at_timeout)
 	cr_expect_eq(v.nat, -1);
 	cr_expect_eq(ms, 3000);
 	cr_expect_eq(pr.tests[0].result, PROBE_TIMEOUT);
-	cr_expect_eq(nat_exit_code(v.type), NAT_EXIT_BLOCKED);
 }
 
 /* ------------------------------------------------ servers without an alternate */
@@ -380,7 +379,6 @@ Test(nat, garbage_server_is_not_udp_blocked)
 	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
 	cr_expect_gt(pr.stats.malformed, 0);
 	cr_expect(has_warning("only with malformed datagrams"));
-	cr_expect_eq(nat_exit_code(v.type), NAT_EXIT_UNKNOWN);
 }
 
 Test(nat, primary_endpoint_only)
@@ -424,32 +422,27 @@ Test(nat, server_down_is_blocked)
 
 /* ------------------------------------------------ names, codes, warnings */
 
-Test(nat, words_and_exit_codes)
+Test(nat, words)
 {
 	static const struct {
 		enum nat_type t;
 		const char *word, *name;
-		int code;
 	} c[] = {
-		{ NAT_UNKNOWN, "unknown", "Unknown", NAT_EXIT_UNKNOWN },
-		{ NAT_OPEN, "open", "Open Internet", NAT_EXIT_OPEN },
-		{ NAT_FULL_CONE, "full-cone", "Full Cone", NAT_EXIT_FULL_CONE },
-		{ NAT_RESTRICTED_CONE, "restricted-cone", "Restricted Cone", NAT_EXIT_RESTRICTED },
-		{ NAT_PORT_RESTRICTED_CONE, "port-restricted-cone", "Port Restricted Cone",
-		  NAT_EXIT_PORT_RESTRICTED },
-		{ NAT_SYMMETRIC, "symmetric", "Symmetric", NAT_EXIT_SYMMETRIC },
-		{ NAT_SYMMETRIC_FIREWALL, "symmetric-udp-firewall", "Symmetric UDP Firewall",
-		  NAT_EXIT_FIREWALL },
-		{ NAT_UDP_BLOCKED, "udp-blocked", "UDP Blocked", NAT_EXIT_BLOCKED },
+		{ NAT_UNKNOWN, "unknown", "Unknown" },
+		{ NAT_OPEN, "open", "Open Internet" },
+		{ NAT_FULL_CONE, "full-cone", "Full Cone" },
+		{ NAT_RESTRICTED_CONE, "restricted-cone", "Restricted Cone" },
+		{ NAT_PORT_RESTRICTED_CONE, "port-restricted-cone", "Port Restricted Cone" },
+		{ NAT_SYMMETRIC, "symmetric", "Symmetric" },
+		{ NAT_SYMMETRIC_FIREWALL, "symmetric-udp-firewall", "Symmetric UDP Firewall" },
+		{ NAT_UDP_BLOCKED, "udp-blocked", "UDP Blocked" },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		cr_expect_str_eq(nat_type_word(c[i].t), c[i].word);
 		cr_expect_str_eq(nat_type_name(c[i].t), c[i].name);
-		cr_expect_eq(nat_exit_code(c[i].t), c[i].code);
 	}
 	cr_expect_str_eq(nat_type_word((enum nat_type)99), "unknown");
-	cr_expect_eq(nat_exit_code((enum nat_type)99), NAT_EXIT_UNKNOWN);
 	cr_expect_str_eq(nat_behavior_word(NAT_BEH_UNKNOWN), "unknown");
 	cr_expect_str_eq(nat_behavior_word(EI), "endpoint-independent");
 	cr_expect_str_eq(nat_behavior_word(AD), "address-dependent");
