@@ -138,8 +138,30 @@ struct stun_msg {
 	int      fingerprint_idx;   /* index into attrs of FINGERPRINT (verified), or -1 */
 };
 
+/* The fixed 20-byte header, as stun_peek_header() reads it. */
+struct stun_header {
+	uint16_t type;              /* raw 14-bit message type */
+	uint16_t method;            /* 12-bit method */
+	uint8_t  cls;               /* enum stun_class */
+	uint8_t  has_cookie;        /* bytes 4..7 are the magic cookie */
+	uint16_t length;            /* the length field: bytes after the header */
+	uint8_t  tid[STUN_TID_LEN];
+};
+
 /* A short constant text naming a status ("attribute truncated", ...). */
 const char *stun_strerror(int status);
+
+/*
+ * stun_peek_header: the header-level checks alone, without reading one
+ * attribute: at least 20 bytes (STUN_ERR_SHORT), at most STUN_MAX_MSG
+ * (STUN_ERR_TOO_LONG), the top two bits zero (STUN_ERR_NOT_STUN), a length
+ * that is a multiple of four (STUN_ERR_LENGTH_UNALIGNED) and that matches
+ * the datagram (STUN_ERR_LENGTH_MISMATCH).  RFC 5389 section 7.3 discards a
+ * message that fails one of these silently; stun_decode() starts with them.
+ * The method and class are split out but not judged: which ones are
+ * supported is the caller's business.
+ */
+enum stun_status stun_peek_header(const uint8_t *buf, size_t len, struct stun_header *h);
 
 /*
  * stun_decode: parse and validate buf[0..len) into *msg.  Checks the header

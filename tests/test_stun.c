@@ -1155,6 +1155,18 @@ Test(malformed, table)
 
 		memset(&m, 0x5a, sizeof m);
 		st = stun_decode(b, len, &m);
+		/* The header peek fails exactly on the header-level statuses,
+		 * with the same status as the decoder. */
+		{
+			struct stun_header h;
+			enum stun_status hst = stun_peek_header(b, len, &h);
+			int header_level = st == STUN_ERR_SHORT || st == STUN_ERR_TOO_LONG ||
+			    st == STUN_ERR_NOT_STUN || st == STUN_ERR_LENGTH_UNALIGNED ||
+			    st == STUN_ERR_LENGTH_MISMATCH;
+
+			cr_expect_eq(hst, header_level ? st : STUN_OK, "%s: peek \"%s\"", c->name,
+			             stun_strerror(hst));
+		}
 		if (c->stage == DECODE) {
 			struct stun_msg untouched;
 
@@ -1471,4 +1483,43 @@ Test(encoder, exact_fit)
 	stun_enc_integrity(&e, (const uint8_t *)"k", 1);
 	stun_enc_fingerprint(&e);
 	cr_expect_eq(finish_and_decode(&e, &m), cap);
+}
+
+/* stun_peek_header splits the type as the decoder does, reads no attribute
+ * and judges neither method nor class. */
+Test(stun, peek_header)
+{
+	static const struct {
+		const char *name;
+		const char *msg;
+		uint16_t method;
+		uint8_t cls;
+		int cookie;
+	} cases[] = {
+		{ "binding request", "0001 0000 2112a442 0102030405060708090a0b0c", 0x001, 0, 1 },
+		{ "binding indication", "0011 0000 2112a442 0102030405060708090a0b0c", 0x001, 1, 1 },
+		{ "allocate success", "0103 0000 2112a442 0102030405060708090a0b0c", 0x003, 2, 1 },
+		{ "method 0xfff request", "3eef 0000 2112a442 0102030405060708090a0b0c", 0xfff, 0, 1 },
+		{ "binding error, classic", "0111 0000 01020304 0102030405060708090a0b0c", 0x001, 3, 0 },
+		/* An attribute that would not decode is not looked at. */
+		{ "bad attribute", "0001 0004 2112a442 0102030405060708090a0b0c 0001 0000", 0x001, 0, 1 },
+	};
+	static uint8_t raw[64];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = build(cases[i].msg, raw, sizeof raw);
+		const uint8_t *b = at_edge(raw, len);
+		struct stun_header h;
+
+		cr_assert_eq(stun_peek_header(b, len, &h), STUN_OK, "%s", cases[i].name);
+		cr_expect_eq(h.method, cases[i].method, "%s: method 0x%03x", cases[i].name, h.method);
+		cr_expect_eq(h.cls, cases[i].cls, "%s: class %u", cases[i].name, h.cls);
+		cr_expect_eq(h.has_cookie, cases[i].cookie, "%s", cases[i].name);
+		cr_expect_eq(h.type, (uint16_t)(b[0] << 8 | b[1]), "%s", cases[i].name);
+		cr_expect_eq(h.length, len - STUN_HEADER_LEN, "%s", cases[i].name);
+		cr_expect_eq(memcmp(h.tid, b + 4, STUN_TID_LEN), 0, "%s", cases[i].name);
+		cr_expect_eq(stun_msg_type(h.method, (enum stun_class)h.cls), h.type, "%s",
+		             cases[i].name);
+	}
+	cr_expect_eq(stun_peek_header(NULL, 20, NULL), STUN_ERR_ARG);
 }
