@@ -146,6 +146,9 @@ parse_request(struct req_ctx *c)
 
 	if (!ep_present(c->cfg, c->at))
 		return drop(c, "arrived on an endpoint the server does not have");
+	/* RFC 768: source port 0 means that no reply is wanted (nor possible). */
+	if (c->from->port == 0)
+		return drop(c, "source port 0");
 	st = stun_peek_header(c->req, c->len, &c->head);
 	if (st != STUN_OK)
 		return drop(c, stun_strerror(st));

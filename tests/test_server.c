@@ -733,6 +733,17 @@ Test(server, non_requests_are_dropped)
 	run(&c, 0, &from, buf, 19, &res);
 	cr_assert_eq(res.answered, 0, "19 bytes");
 
+	/* From port 0 (RFC 768: no reply wanted), nothing can go back. */
+	{
+		struct stun_addr port0 = mk("203.0.113.9", 0);
+
+		req_binding(&r, 1, -1);
+		req_finish(&r);
+		run(&c, 0, &port0, r.buf, r.len, &res);
+		cr_assert_eq(res.answered, 0, "answered port 0");
+		cr_assert_str_eq(res.rep.why, "source port 0");
+	}
+
 	/* A request whose FINGERPRINT is wrong is not STUN (RFC 5389 7.3). */
 	req_binding(&r, 1, -1);
 	stun_enc_fingerprint(&r.e);
