@@ -555,21 +555,6 @@ enum stun_status stun_check_integrity(const struct stun_msg *msg,
 	return hash_ct_diff(mac, msg->buf + a->off, MI_LEN) ? STUN_ERR_INTEGRITY : STUN_OK;
 }
 
-void stun_long_term_key(const char *username, size_t ulen, const char *realm, size_t rlen,
-                        const char *password, size_t plen, uint8_t key[16])
-{
-	struct hash_md5 c;
-
-	/* RFC 5389 15.4: key = MD5(username ":" realm ":" SASLprep(password)). */
-	hash_md5_init(&c);
-	hash_md5_update(&c, username, ulen);
-	hash_md5_update(&c, ":", 1);
-	hash_md5_update(&c, realm, rlen);
-	hash_md5_update(&c, ":", 1);
-	hash_md5_update(&c, password, plen);
-	hash_md5_final(&c, key);
-}
-
 /* ------------------------------------------------------------ encoder */
 
 static void enc_fail(struct stun_enc *e, enum stun_status st)
