@@ -380,7 +380,8 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 	memset(reply, 0, sizeof(*reply));
 	reply->via = at;
 	reply->to = *from;
-	memset(&c, 0, sizeof(c));
+	/* Field by field: the hot path need not clear the decoded message
+	 * (stun_decode fills it) nor the reason buffer. */
 	c.cfg = cfg;
 	c.at = at;
 	c.from = from;
@@ -389,7 +390,12 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 	c.out = out;
 	c.cap = cap;
 	c.reply = reply;
+	c.flags = 0;
+	c.reflect = 0;
 	c.pad_idx = -1;
+	c.reason = NULL;
+	c.unknown = NULL;
+	c.nunknown = 0;
 
 	s = parse_request(&c);
 	if (s == GO_ON)
