@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -412,13 +413,22 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 /* --------------------------------------------------------- addresses */
 
 #ifdef SERVER_IFADDRS
-/* Leading one bits of an IPv4 netmask. */
+/* Leading one bits of an IPv4 netmask.  The BSDs may cut a netmask after
+ * its last non-zero byte (sa_len says where), so only bytes that are
+ * there are read. */
 static unsigned
 mask_prefix(const struct sockaddr *mask)
 {
-	const uint8_t *m = (const uint8_t *)&((const struct sockaddr_in *)(const void *)mask)->sin_addr;
-	unsigned bits = 0;
+	const uint8_t *p = (const uint8_t *)mask;
+	size_t at = offsetof(struct sockaddr_in, sin_addr), have = sizeof(struct sockaddr_in);
+	uint8_t m[4] = { 0 };
+	unsigned bits = 0, k;
 
+#ifndef __linux__
+	have = mask->sa_len;
+#endif
+	for (k = 0; k < 4 && at + k < have; k++)
+		m[k] = p[at + k];
 	while (bits < 32 && (m[bits / 8] & (0x80u >> (bits % 8))))
 		bits++;
 	return bits;
