@@ -237,6 +237,9 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 	/* Only literals: a server must know exactly which addresses it owns. */
 	if (!is_ip_literal(first) || net_resolve(first, port, AF_UNSPEC, &a1, err) == -1)
 		usage_error("--serve: '%s' is not an IP address", first);
+	/* No wildcard, multicast or broadcast: answers would look forged. */
+	if (server_addr_check(&a1, err, sizeof(err)) == -1)
+		usage_error("--serve: %s", err);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->software = "natcheck " NATCHECK_VERSION;
 	cfg->ep[0] = a1;
@@ -246,6 +249,8 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 		if (!is_ip_literal(comma + 1) ||
 		    net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1)
 			usage_error("--serve: '%s' is not an IP address", comma + 1);
+		if (server_addr_check(&a2, err, sizeof(err)) == -1)
+			usage_error("--serve: %s", err);
 		if (a2.family != a1.family)
 			usage_error("--serve: %s and %s are of different address families",
 			    first, comma + 1);

@@ -22,15 +22,30 @@
 
 #include "stun.h"
 
+#define SERVER_NEP         4u   /* endpoints: 2 addresses x 2 ports */
 #define SERVER_EP_ALT_ADDR 1u
 #define SERVER_EP_ALT_PORT 2u
+/* XOR mask from an endpoint to the one on the other address and other port:
+ * RFC 5780's OTHER-ADDRESS, RFC 3489's CHANGED-ADDRESS (Ca:Cp). */
+#define SERVER_EP_OTHER    (SERVER_EP_ALT_ADDR | SERVER_EP_ALT_PORT)
 
-/* A reply is never larger than the request plus this many bytes, so the
- * server cannot be used as an amplifier (see the man page). */
-#define SERVER_REPLY_SLACK 128
+/*
+ * Amplification.  A reply carries first what the RFCs require (RFC 5389 +
+ * RFC 5780 form: XOR-MAPPED-ADDRESS, MAPPED-ADDRESS, RESPONSE-ORIGIN and
+ * OTHER-ADDRESS; RFC 3489 form: MAPPED-, SOURCE- and CHANGED-ADDRESS, and
+ * REFLECTED-FROM for an honoured RESPONSE-ADDRESS; an error: ERROR-CODE and
+ * UNKNOWN-ATTRIBUTES).  The optional attributes (FINGERPRINT, SOFTWARE,
+ * PADDING) only go into the room the request itself paid for: they never
+ * make a reply longer than its request, and PADDING never makes it longer
+ * than the request at all.  So no reply is longer than its request by more
+ * than the required part's excess, at most four IPv6 address attributes
+ * (4 x 24 bytes, a bare 20-byte request to a dual-address IPv6 server).
+ * emit() enforces that bound once more for every reply.
+ */
+#define SERVER_REPLY_SLACK 96
 
 struct server_cfg {
-	struct stun_addr ep[4];     /* the four endpoints, indexed as above */
+	struct stun_addr ep[SERVER_NEP]; /* the endpoints, indexed as above */
 	int      has_alt;           /* 0: one address (ep[1], ep[3] unused) */
 	const char *software;       /* SOFTWARE value, or NULL for none */
 };
@@ -55,6 +70,17 @@ struct server_reply {
 int server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
                   const uint8_t *req, size_t len, uint8_t *out, size_t cap,
                   struct server_reply *reply);
+
+/*
+ * server_addr_check: 0 when `a` may be a server address, else -1 with the
+ * reason in err.  Refused: the unspecified address (a reply must leave from
+ * the address it names), multicast (IPv4 and IPv6), the limited broadcast
+ * 255.255.255.255 and the directed broadcast of any local IPv4 subnet: a
+ * request that reached such an address is answered from a unicast one, so
+ * the reply would look forged to the client.  Reads the local interfaces
+ * (getifaddrs(3)) where the system has them.
+ */
+int server_addr_check(const struct stun_addr *a, char *err, size_t errlen);
 
 /*
  * server_run: bind the endpoints and answer until SIGINT or SIGTERM.
