@@ -45,8 +45,8 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	debhelper dpkg-dev lintian bash-completion systemd
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c
-SHELL_SRCS = net.c server.c loop.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c
+SHELL_SRCS = net.c serve.c loop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -79,17 +79,16 @@ CRITERION_LIBS = -lcriterion
 test_addr_OBJS   = addr
 test_stun_OBJS   = stun hash
 test_net_OBJS    = net addr
-test_server_OBJS = server net addr stun hash
-# The engine against the real server_handle through the in-memory NAT;
-# server.o brings net.o (its socket half lives in the same file).
-test_probe_OBJS  = probe nat stun hash addr server net tests/support/natsim
-test_nat_OBJS    = nat probe stun hash addr server net tests/support/natsim
+test_server_OBJS = server serve net addr stun hash
+# The engine against the real server_handle through the in-memory NAT.
+test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim
+test_nat_OBJS    = nat probe stun hash addr server tests/support/natsim
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
 
 # libFuzzer targets: one binary build/fuzz_NAME per tests/fuzz/fuzz_NAME.c,
-# linked with fuzz_NAME_SRCS (default: the core, net.c and server.c), all
+# linked with fuzz_NAME_SRCS (default: the core, server.c included), all
 # built with the fuzzer's instrumentation in $(BF).
 FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 60
@@ -97,7 +96,7 @@ FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 BF        = build/fuzz-obj
 FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz_%)
-FUZZ_DEFAULT_SRCS = $(CORE_SRCS) net.c server.c
+FUZZ_DEFAULT_SRCS = $(CORE_SRCS)
 fuzz_stun_SRCS = stun.c hash.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
@@ -213,10 +212,10 @@ check: natcheck check-clang check-core check-shell check-unit check-asan check-e
 check-clang:
 	@command -v clang >/dev/null || { echo "check-clang: clang is missing"; exit 1; }
 	@for f in $(SRCS); do clang $(WARNINGS) $(DEFS) -O2 -fsyntax-only $$f || exit 1; done
-	@clang $(WARNINGS) $(DEFS) -DSERVER_NO_MMSG -O2 -fsyntax-only server.c
+	@clang $(WARNINGS) $(DEFS) -DSERVER_NO_MMSG -O2 -fsyntax-only serve.c
 	@echo "clang: $(words $(SRCS)) files compile clean"
 
-# The core links without the shell (a call into net, server, loop or main
+# The core links without the shell (a call into net, serve, loop or main
 # fails the link) and calls nothing in $(CORE_FORBIDDEN).
 check-core: $(B)/core_link
 	@$(B)/core_link
@@ -252,8 +251,8 @@ check-e2e: natcheck
 # The server's end-to-end tests against the build without recvmmsg and
 # sendmmsg (which must really be without them).
 check-nommsg: $(BN)/natcheck
-	@if nm -u $(BN)/server.o | grep -Eq ' (recv|send)mmsg$$'; then \
-	  echo "check-nommsg: $(BN)/server.o still calls recvmmsg/sendmmsg"; exit 1; fi
+	@if nm -u $(BN)/serve.o | grep -Eq ' (recv|send)mmsg$$'; then \
+	  echo "check-nommsg: $(BN)/serve.o still calls recvmmsg/sendmmsg"; exit 1; fi
 	@bash tests/e2e/run.sh $(BN)/natcheck tests/e2e/serve_*.py
 
 check-peers: natcheck

@@ -27,6 +27,7 @@
 #include "nat.h"
 #include "net.h"
 #include "report.h"
+#include "serve.h"
 #include "server.h"
 
 #ifndef NATCHECK_VERSION
@@ -195,14 +196,8 @@ parse_bind(const char *opt, const char *s, struct loop_opts *lo)
 		usage_error("%s '%s': %s", opt, s, err);
 	if (net_parse_ip(host, &a) == -1)
 		usage_error("%s '%s': not an IP address (a.b.c.d or an IPv6 address)", opt, s);
-	if (addr_is_unspecified(&a))
-		usage_error("%s '%s': a wildcard address; give an address of this host", opt, s);
-	if (addr_is_multicast(&a))
-		usage_error("%s '%s': a multicast address; give a unicast address of this host",
-		    opt, s);
-	if (addr_is_limited_broadcast(&a) || net_is_local_broadcast(&a))
-		usage_error("%s '%s': a broadcast address; give a unicast address of this host",
-		    opt, s);
+	if (net_check_unicast(&a, err, sizeof(err)) == -1)
+		usage_error("%s '%s': %s; give a unicast address of this host", opt, s, err);
 	a.port = port;
 	lo->has_bind = 1;
 	lo->bind = a;
@@ -238,7 +233,7 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 	if (!is_ip_literal(first) || net_resolve(first, port, AF_UNSPEC, &a1, err) == -1)
 		usage_error("--serve: '%s' is not an IP address", first);
 	/* No wildcard, multicast or broadcast: answers would look forged. */
-	if (server_addr_check(&a1, err, sizeof(err)) == -1)
+	if (net_check_unicast(&a1, err, sizeof(err)) == -1)
 		usage_error("--serve: %s", err);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->software = "natcheck " NATCHECK_VERSION;
@@ -249,7 +244,7 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 		if (!is_ip_literal(comma + 1) ||
 		    net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1)
 			usage_error("--serve: '%s' is not an IP address", comma + 1);
-		if (server_addr_check(&a2, err, sizeof(err)) == -1)
+		if (net_check_unicast(&a2, err, sizeof(err)) == -1)
 			usage_error("--serve: %s", err);
 		if (a2.family != a1.family)
 			usage_error("--serve: %s and %s are of different address families",

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -269,38 +270,95 @@ net_parse_ip(const char *s, struct stun_addr *out)
 	return -1;
 }
 
-int
-net_is_local_broadcast(const struct stun_addr *a)
+#ifdef NET_HAVE_GETIFADDRS
+/* Leading one bits of an IPv4 netmask.  The BSDs may cut a netmask after
+ * its last non-zero byte (sa_len says where), so only bytes that are
+ * there are read. */
+static unsigned
+mask_prefix(const struct sockaddr *mask)
+{
+	const uint8_t *p = (const uint8_t *)mask;
+	size_t at = offsetof(struct sockaddr_in, sin_addr), have = sizeof(struct sockaddr_in);
+	uint8_t m[4] = { 0 };
+	unsigned bits = 0, k;
+
+#ifndef __linux__
+	have = mask->sa_len;
+#endif
+	for (k = 0; k < 4 && at + k < have; k++)
+		m[k] = p[at + k];
+	while (bits < 32 && (m[bits / 8] & (0x80u >> (bits % 8))))
+		bits++;
+	return bits;
+}
+#endif
+
+/*
+ * Is a the directed broadcast address of a local IPv4 subnet?  Computed
+ * from each interface's address and netmask (read whatever its sa_family
+ * says: some BSDs leave it 0), not from ifa_broadaddr: lo has no broadcast
+ * flag, and without a configured broadcast glibc puts the interface's own
+ * address there, which would refuse the one address -b is for.
+ */
+static int
+local_broadcast(const struct stun_addr *a, char *err, size_t errlen)
 {
 #ifdef NET_HAVE_GETIFADDRS
-	struct ifaddrs *ifs = NULL, *i;
+	struct ifaddrs *list, *i;
+	struct stun_addr net;
+	char ip[ADDR_STRLEN], n[ADDR_STRLEN];
+	unsigned prefix;
 	int found = 0;
 
-	if (a->family != 4 || getifaddrs(&ifs) == -1)
-		return 0;
-	for (i = ifs; i != NULL && !found; i = i->ifa_next) {
-		struct stun_addr ip, mask;
-		unsigned prefix = 0;
-
+	if (a->family != 4 || getifaddrs(&list) == -1)
+		return 0;       /* without the list only the other checks apply */
+	for (i = list; i != NULL && !found; i = i->ifa_next) {
 		if (i->ifa_addr == NULL || i->ifa_netmask == NULL ||
-		    i->ifa_addr->sa_family != AF_INET ||
-		    net_to_stun(i->ifa_addr, &ip) == -1 ||
-		    net_to_stun(i->ifa_netmask, &mask) == -1)
+		    i->ifa_addr->sa_family != AF_INET || net_to_stun(i->ifa_addr, &net) == -1)
 			continue;
-		for (size_t b = 0; b < 4; b++)
-			for (unsigned m = mask.addr[b]; m & 0x80; m = (m << 1) & 0xff)
-				prefix++;
-		/* The subnet's all-ones address.  Not ifa_broadaddr: without a
-		 * configured broadcast, glibc puts the interface's own address
-		 * there, which would refuse the one address -b is for. */
-		found = addr_is_subnet_broadcast(a, &ip, prefix);
+		prefix = mask_prefix(i->ifa_netmask);
+		if (!addr_is_subnet_broadcast(a, &net, prefix))
+			continue;
+		for (unsigned b = prefix; b < 32; b++)  /* the network, for the message */
+			net.addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+		snprintf(err, errlen, "%s is the broadcast address of %s/%u on %s",
+		         addr_fmt_ip(a, ip, sizeof(ip)), addr_fmt_ip(&net, n, sizeof(n)), prefix,
+		         i->ifa_name != NULL ? i->ifa_name : "?");
+		found = 1;
 	}
-	freeifaddrs(ifs);
+	freeifaddrs(list);
 	return found;
 #else
 	(void)a;
+	(void)err;
+	(void)errlen;
 	return 0;
 #endif
+}
+
+int
+net_check_unicast(const struct stun_addr *a, char *err, size_t errlen)
+{
+	char ip[ADDR_STRLEN];
+
+	if (!addr_valid(a)) {
+		snprintf(err, errlen, "not an IPv4 or IPv6 address");
+		return -1;
+	}
+	addr_fmt_ip(a, ip, sizeof(ip));
+	if (addr_is_unspecified(a)) {
+		snprintf(err, errlen, "%s is a wildcard address", ip);
+		return -1;
+	}
+	if (addr_is_multicast(a)) {
+		snprintf(err, errlen, "%s is a multicast address", ip);
+		return -1;
+	}
+	if (addr_is_limited_broadcast(a)) {
+		snprintf(err, errlen, "%s is the broadcast address", ip);
+		return -1;
+	}
+	return local_broadcast(a, err, errlen) ? -1 : 0;
 }
 
 int

@@ -50,10 +50,14 @@ int net_is_ipv4_shorthand(const char *host);
 int net_parse_ip(const char *s, struct stun_addr *out);
 
 /*
- * Is a the directed broadcast address of a subnet configured on this host
- * (getifaddrs(3))?  0 where the interfaces cannot be listed.
+ * net_check_unicast: 0 when `a` is an address a datagram may honestly come
+ * from, else -1 with the reason in err.  Refused: the unspecified address
+ * (the kernel would pick the source), multicast (IPv4 and IPv6), the
+ * limited broadcast 255.255.255.255 and the directed broadcast of any local
+ * IPv4 subnet, computed from the interfaces' netmasks (getifaddrs(3), where
+ * the system has it; elsewhere only the other checks apply).
  */
-int net_is_local_broadcast(const struct stun_addr *a);
+int net_check_unicast(const struct stun_addr *a, char *err, size_t errlen);
 
 /*
  * The local address the kernel would use to reach dst (a connected UDP

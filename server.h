@@ -12,7 +12,8 @@
  * 8.1, RFC 5780 Table 1).
  *
  * server_handle() is the whole protocol and does no I/O, so the client's
- * unit tests can answer their requests with the real server logic.
+ * unit tests can answer their requests with the real server logic; the
+ * socket loop around it is in serve.h.
  */
 #ifndef NATCHECK_SERVER_H
 #define NATCHECK_SERVER_H
@@ -71,22 +72,7 @@ int server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_a
                   const uint8_t *req, size_t len, uint8_t *out, size_t cap,
                   struct server_reply *reply);
 
-/*
- * server_addr_check: 0 when `a` may be a server address, else -1 with the
- * reason in err.  Refused: the unspecified address (a reply must leave from
- * the address it names), multicast (IPv4 and IPv6), the limited broadcast
- * 255.255.255.255 and the directed broadcast of any local IPv4 subnet: a
- * request that reached such an address is answered from a unicast one, so
- * the reply would look forged to the client.  Reads the local interfaces
- * (getifaddrs(3)) where the system has them.
- */
-int server_addr_check(const struct stun_addr *a, char *err, size_t errlen);
-
-/*
- * server_run: bind the endpoints and answer until SIGINT or SIGTERM.
- * verbose logs one line per request to stderr.  Returns 0 after a clean
- * stop, -1 with err set when the sockets could not be set up.
- */
-int server_run(const struct server_cfg *cfg, int verbose, char *err, size_t errlen);
+/* True when the configuration has endpoint i (0..SERVER_NEP-1). */
+int server_ep_present(const struct server_cfg *cfg, unsigned i);
 
 #endif /* NATCHECK_SERVER_H */

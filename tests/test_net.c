@@ -284,13 +284,16 @@ Test(net, local_broadcast)
 	struct stun_addr brd = v4("127.255.255.255", 0), one = v4("127.0.0.1", 0),
 	                 six = v6("::1", 0);
 
+	char err[NET_ERRLEN] = "";
+
 #if defined(__linux__)
-	cr_expect(net_is_local_broadcast(&brd));
+	cr_expect_eq(net_check_unicast(&brd, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "broadcast address of 127.0.0.0/8") != NULL, "%s", err);
 #else
 	(void)brd;
 #endif
-	cr_expect(!net_is_local_broadcast(&one));
-	cr_expect(!net_is_local_broadcast(&six));
+	cr_expect_eq(net_check_unicast(&one, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(net_check_unicast(&six, err, sizeof(err)), 0, "%s", err);
 }
 
 Test(net, send_errno_unreachable)

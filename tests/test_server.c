@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "serve.h"
 #include "server.h"
 #include "net.h"
 #include "stun.h"
@@ -953,12 +954,12 @@ Test(server, addresses_a_reply_cannot_come_from)
 	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		a = mk(refused[i], 3478);
 		err[0] = '\0';
-		cr_expect_eq(server_addr_check(&a, err, sizeof(err)), -1, "%s accepted", refused[i]);
+		cr_expect_eq(net_check_unicast(&a, err, sizeof(err)), -1, "%s accepted", refused[i]);
 		cr_expect(strstr(err, refused[i]) != NULL, "%s: \"%s\"", refused[i], err);
 	}
 	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
 		a = mk(fine[i], 3478);
-		cr_expect_eq(server_addr_check(&a, err, sizeof(err)), 0, "%s: %s", fine[i], err);
+		cr_expect_eq(net_check_unicast(&a, err, sizeof(err)), 0, "%s: %s", fine[i], err);
 	}
 	/* server_run checks the same before binding anything. */
 	{
