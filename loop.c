@@ -204,8 +204,6 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 	struct stun_addr local;
 	struct pollfd pfd[PROBE_NSOCK];
 	int fds[PROBE_NSOCK] = { -1, -1, -1, -1 };
-	unsigned send_errors = 0;
-	char last_send_error[NET_ERRLEN] = "";
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (o->nservers == 0 || o->nservers > PROBE_MAX_SERVERS) {
@@ -220,6 +218,7 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 	ctx.start_ms = net_now_ms();
 	ctx.verbose = o->verbose;
 	cfg.rfc3489_timing = o->rfc3489_timing;
+	cfg.pinned_port = o->bind != NULL && local.port != 0;
 	cfg.timeout_ms = o->timeout_ms;
 	cfg.random = loop_random;
 	cfg.event = loop_event;
@@ -244,13 +243,10 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 		if (step == PROBE_SEND) {
 			char why[NET_ERRLEN];
 
-			/* A failed send is a lost datagram to the engine; keep the reason. */
-			if (net_send(fds[tx.sock], &tx.to, tx.buf, tx.len, why) == -1) {
-				send_errors++;
-				snprintf(last_send_error, sizeof(last_send_error), "%s", why);
-				if (o->verbose)
-					fprintf(stderr, "natcheck: send failed: %s\n", why);
-			}
+			/* A failed send is a lost datagram to the engine, which
+			 * counts it (nat_classify reports it). */
+			if (net_send(fds[tx.sock], &tx.to, tx.buf, tx.len, why) == -1)
+				probe_unreachable(p, now, tx.sock, &tx.to, PROBE_UNREACH_SEND, why);
 			continue;
 		}
 		if (poll(pfd, PROBE_NSOCK, (int)(wait_ms > 60000 ? 60000 : wait_ms)) == -1) {
@@ -267,10 +263,5 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 	close_all(fds);
 
 	nat_classify(p, v);
-	if (o->bind != NULL && local.port != 0)
-		nat_warn(v, "local port %u pinned with -b: NAT state left by earlier traffic "
-		    "from this port can change the result", (unsigned)local.port);
-	if (send_errors > 0)
-		nat_warn(v, "%u datagrams could not be sent (%s)", send_errors, last_send_error);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "nat.h"
 #include "natsim.h"
 #include "probe.h"
+#include "report.h"
 
 static struct natsim sim;
 static struct probe pr;
@@ -31,10 +32,19 @@ run(void)
 }
 
 static int
-has_warning(const char *needle)
+has(enum nat_code code)
 {
-	for (size_t i = 0; i < v.nwarnings; i++)
-		if (strstr(v.warnings[i], needle) != NULL)
+	return nat_find(&v, code) != NULL;
+}
+
+/* A finding with this code whose address slot `slot` is `ip:port`. */
+static int
+has_at(enum nat_code code, int slot, const char *ip, uint16_t port)
+{
+	struct stun_addr a = natsim_addr(ip, port);
+
+	for (size_t i = 0; i < v.nfindings; i++)
+		if (v.findings[i].code == code && memcmp(&v.findings[i].addr[slot], &a, sizeof(a)) == 0)
 			return 1;
 	return 0;
 }
@@ -49,8 +59,12 @@ dump(void)
 		fprintf(stderr, "  %-24s %-14s sent %zu wrong %u err %d\n",
 		    probe_kind_name(pr.tests[i].kind), probe_result_name(pr.tests[i].result),
 		    pr.tests[i].nsent, pr.tests[i].wrong_source, pr.tests[i].error_code);
-	for (size_t i = 0; i < v.nwarnings; i++)
-		fprintf(stderr, "  warning: %s\n", v.warnings[i]);
+	for (size_t i = 0; i < v.nfindings; i++) {
+		char text[REPORT_FINDING_LEN];
+
+		fprintf(stderr, "  %s: %s\n", report_code_word(v.findings[i].code),
+		    report_finding_text(&v.findings[i], text, sizeof(text)));
+	}
 }
 
 #define EXPECT(t, m, f, h) do { \
@@ -182,7 +196,8 @@ Test(nat, udp_blocked_ends_at_timeout)
 	cr_expect_eq(v.nat, -1);
 	cr_expect_eq(ms, 3000);
 	cr_expect_eq(pr.tests[0].result, PROBE_TIMEOUT);
-	cr_expect_eq(nat_exit_code(v.type), NAT_EXIT_BLOCKED);
+	cr_expect(has(NAT_F_NO_RESPONSE));
+	cr_expect_eq(v.unreachable, 0);
 }
 
 /* ------------------------------------------------ servers without an alternate */
@@ -195,8 +210,7 @@ Test(nat, no_alternate_single_server)
 	run();
 	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
 	cr_expect_eq(v.nat, 1);
-	cr_expect(has_warning("no alternate address"));
-	cr_expect(has_warning("give a second server"));
+	cr_expect(has_at(NAT_F_NO_ALTERNATE, 0, "203.0.113.1", 3478));
 	cr_expect_eq(pr.have_alt, 0);
 	cr_expect_eq(pr.primary, -1);
 	cr_expect_eq(probe_find(&pr, PROBE_FILTER_IP_PORT, 0)->result, PROBE_ERROR_RESPONSE);
@@ -212,8 +226,9 @@ Test(nat, no_alternate_two_servers_same_mapping)
 	cfg.nservers = 2;
 	run();
 	EXPECT(NAT_UNKNOWN, EI, UNK, 0);
-	cr_expect(has_warning("compared across 2 servers"));
-	cr_expect(has_warning("filtering cannot be tested"));
+	cr_assert(has(NAT_F_MAPPING_ACROSS_SERVERS));
+	cr_expect_eq(nat_find(&v, NAT_F_MAPPING_ACROSS_SERVERS)->count[0], 2);
+	cr_expect(has(NAT_F_FILTERING_UNTESTABLE));
 }
 
 Test(nat, no_alternate_two_servers_different_mapping)
@@ -225,8 +240,9 @@ Test(nat, no_alternate_two_servers_different_mapping)
 	cfg.nservers = 2;
 	run();
 	EXPECT(NAT_SYMMETRIC, UNK, UNK, -1);
-	cr_expect(has_warning("varies with the destination"));
-	cr_expect(has_warning("filtering cannot be tested"));
+	cr_expect(has_at(NAT_F_MAPPING_VARIES_SERVERS, 1, "203.0.113.1", 3478));
+	cr_expect(has_at(NAT_F_MAPPING_VARIES_SERVERS, 3, "203.0.113.7", 3478));
+	cr_expect(has(NAT_F_FILTERING_UNTESTABLE));
 }
 
 Test(nat, first_server_without_alternate_second_with)
@@ -241,7 +257,8 @@ Test(nat, first_server_without_alternate_second_with)
 	run();
 	EXPECT(NAT_RESTRICTED_CONE, EI, AD, 1);
 	cr_expect_eq(pr.primary, 1);
-	cr_expect(has_warning("the tests used 203.0.113.1:3478"));
+	cr_expect(has_at(NAT_F_OTHER_SERVER_USED, 1, "203.0.113.1", 3478));
+	cr_expect_eq(nat_find(&v, NAT_F_OTHER_SERVER_USED)->value, 1, "server 0 answered");
 	cr_expect_gt(natsim_sent_to(&sim, PROBE_SOCK_FILTER2, &sim.srv.ep[0]), 0);
 	cr_expect_eq(natsim_sent_to(&sim, PROBE_SOCK_FILTER2, NULL),
 	    natsim_sent_to(&sim, PROBE_SOCK_FILTER2, &sim.srv.ep[0]),
@@ -275,7 +292,7 @@ struct liar {
 	enum natsim_personality pers;
 	enum nat_type type;
 	enum nat_behavior mapping;
-	char     warning[40];
+	enum nat_code code;
 };
 
 ParameterizedTestParameters(nat, lying_server)
@@ -288,27 +305,27 @@ ParameterizedTestParameters(nat, lying_server)
 	 */
 	static struct liar c[] = {
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_NAT, NATSIM_APD, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_SYMMETRIC, APD,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_OPEN, NATSIM_EI, NATSIM_EI, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_FIREWALL, NATSIM_EI, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_AD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_NAT, NATSIM_AD, NATSIM_APD, NATSIM_SRV_WRONG_CHANGE, NAT_SYMMETRIC, AD,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_OPEN, NATSIM_EI, NATSIM_EI, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_FIREWALL, NATSIM_EI, NATSIM_AD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 	};
 
 	return cr_make_param_array(struct liar, c, sizeof(c) / sizeof(c[0]));
@@ -321,12 +338,13 @@ ParameterizedTest(struct liar *c, nat, lying_server)
 	sim.personality = c->pers;
 	natsim_config(&sim, &cfg);
 	run();
-	if (v.type != c->type || v.filtering != UNK || !has_warning(c->warning))
+	if (v.type != c->type || v.filtering != UNK || !has(c->code))
 		dump();
 	cr_expect_eq(v.type, c->type, "type %s", nat_type_word(v.type));
 	cr_expect_eq(v.mapping, c->mapping, "mapping %s", nat_behavior_word(v.mapping));
 	cr_expect_eq(v.filtering, UNK, "filtering %s", nat_behavior_word(v.filtering));
-	cr_expect(has_warning(c->warning), "warning '%s'", c->warning);
+	cr_expect(has(c->code), "finding %s", report_code_word(c->code));
+	cr_expect(has(NAT_F_FILTERING_UNTRUSTED));
 	never_cone_or_firewall();
 }
 
@@ -351,8 +369,8 @@ Test(nat, server_wrong_only_on_its_alternate_address)
 		    nat_type_word(v.type));
 		cr_expect_eq(v.filtering, (enum nat_behavior)(c[i].f == NATSIM_EI ? EI :
 		    c[i].f == NATSIM_AD ? AD : APD), "filtering %s", nat_behavior_word(v.filtering));
-		cr_expect_eq(v.nwarnings, 0, "%zu warnings, first: %s", v.nwarnings,
-		    v.nwarnings ? v.warnings[0] : "");
+		cr_expect_eq(v.nfindings, 0, "%zu findings, first: %s", v.nfindings,
+		    v.nfindings ? report_code_word(v.findings[0].code) : "");
 	}
 }
 
@@ -361,13 +379,13 @@ Test(nat, wrong_change_hidden_behind_apdm_apdf)
 	/* Address-and-port-dependent mapping and filtering hide every wrong
 	 * answer: nothing refutes the server, nothing verifies it.  The type
 	 * is still right (symmetric, from the mapping tests) and the
-	 * filtering comes with the warning that it was not verified. */
+	 * filtering comes with the finding that it was not verified. */
 	natsim_init(&sim, NATSIM_APD, NATSIM_APD, 0, 14);
 	sim.personality = NATSIM_SRV_WRONG_CHANGE;
 	natsim_config(&sim, &cfg);
 	run();
 	EXPECT(NAT_SYMMETRIC, APD, APD, -1);
-	cr_expect(has_warning("could not be verified through this NAT"));
+	cr_expect(has(NAT_F_CHANGE_UNVERIFIED));
 }
 
 Test(nat, garbage_server_is_not_udp_blocked)
@@ -379,8 +397,11 @@ Test(nat, garbage_server_is_not_udp_blocked)
 	run();
 	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
 	cr_expect_gt(pr.stats.malformed, 0);
-	cr_expect(has_warning("only with malformed datagrams"));
-	cr_expect_eq(nat_exit_code(v.type), NAT_EXIT_UNKNOWN);
+	cr_assert(has(NAT_F_NO_VALID_ANSWER));
+	cr_expect_eq(nat_find(&v, NAT_F_NO_VALID_ANSWER)->count[4], pr.stats.malformed);
+	cr_expect_eq(nat_find(&v, NAT_F_NO_VALID_ANSWER)->count[0], pr.stats.received);
+	cr_expect_neq(nat_find(&v, NAT_F_NO_VALID_ANSWER)->value, STUN_OK, "the decoder's reason");
+	cr_expect(!has(NAT_F_NO_RESPONSE));
 }
 
 Test(nat, primary_endpoint_only)
@@ -393,10 +414,10 @@ Test(nat, primary_endpoint_only)
 	EXPECT(NAT_UNKNOWN, UNK, UNK, 1);
 	cr_expect_eq(v.nat, 1);
 	cr_expect(v.has_mapped);
-	cr_expect(has_warning("no answer from 203.0.113.2:3478"));
-	cr_expect(has_warning("no answer from 203.0.113.2:3479"));
-	cr_expect(has_warning("mapping unknown"));
-	cr_expect(has_warning("filtering unknown"));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.2", 3478));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.2", 3479));
+	cr_expect(has(NAT_F_MAPPING_NO_ALT_ANSWER));
+	cr_expect(has(NAT_F_FILTERING_UNVERIFIED));
 }
 
 Test(nat, second_server_down)
@@ -408,7 +429,7 @@ Test(nat, second_server_down)
 	cfg.nservers = 2;
 	run();
 	EXPECT(NAT_RESTRICTED_CONE, EI, AD, 0);
-	cr_expect(has_warning("no answer from 203.0.113.7:3478"));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.7", 3478));
 }
 
 Test(nat, server_down_is_blocked)
@@ -419,57 +440,55 @@ Test(nat, server_down_is_blocked)
 	cfg.timeout_ms = 1500;
 	run();
 	EXPECT(NAT_UDP_BLOCKED, UNK, UNK, -1);
-	cr_expect(has_warning("or the server is down"));
+	cr_expect(has(NAT_F_NO_RESPONSE));
+	cr_expect_eq(v.nfindings, 1);
 }
 
-/* ------------------------------------------------ names, codes, warnings */
+/* ------------------------------------------------ names and findings */
 
-Test(nat, words_and_exit_codes)
+Test(nat, words)
 {
 	static const struct {
 		enum nat_type t;
 		const char *word, *name;
-		int code;
 	} c[] = {
-		{ NAT_UNKNOWN, "unknown", "Unknown", NAT_EXIT_UNKNOWN },
-		{ NAT_OPEN, "open", "Open Internet", NAT_EXIT_OPEN },
-		{ NAT_FULL_CONE, "full-cone", "Full Cone", NAT_EXIT_FULL_CONE },
-		{ NAT_RESTRICTED_CONE, "restricted-cone", "Restricted Cone", NAT_EXIT_RESTRICTED },
-		{ NAT_PORT_RESTRICTED_CONE, "port-restricted-cone", "Port Restricted Cone",
-		  NAT_EXIT_PORT_RESTRICTED },
-		{ NAT_SYMMETRIC, "symmetric", "Symmetric", NAT_EXIT_SYMMETRIC },
-		{ NAT_SYMMETRIC_FIREWALL, "symmetric-udp-firewall", "Symmetric UDP Firewall",
-		  NAT_EXIT_FIREWALL },
-		{ NAT_UDP_BLOCKED, "udp-blocked", "UDP Blocked", NAT_EXIT_BLOCKED },
+		{ NAT_UNKNOWN, "unknown", "Unknown" },
+		{ NAT_OPEN, "open", "Open Internet" },
+		{ NAT_FULL_CONE, "full-cone", "Full Cone" },
+		{ NAT_RESTRICTED_CONE, "restricted-cone", "Restricted Cone" },
+		{ NAT_PORT_RESTRICTED_CONE, "port-restricted-cone", "Port Restricted Cone" },
+		{ NAT_SYMMETRIC, "symmetric", "Symmetric" },
+		{ NAT_SYMMETRIC_FIREWALL, "symmetric-udp-firewall", "Symmetric UDP Firewall" },
+		{ NAT_UDP_BLOCKED, "udp-blocked", "UDP Blocked" },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		cr_expect_str_eq(nat_type_word(c[i].t), c[i].word);
 		cr_expect_str_eq(nat_type_name(c[i].t), c[i].name);
-		cr_expect_eq(nat_exit_code(c[i].t), c[i].code);
 	}
 	cr_expect_str_eq(nat_type_word((enum nat_type)99), "unknown");
-	cr_expect_eq(nat_exit_code((enum nat_type)99), NAT_EXIT_UNKNOWN);
 	cr_expect_str_eq(nat_behavior_word(NAT_BEH_UNKNOWN), "unknown");
 	cr_expect_str_eq(nat_behavior_word(EI), "endpoint-independent");
 	cr_expect_str_eq(nat_behavior_word(AD), "address-dependent");
 	cr_expect_str_eq(nat_behavior_word(APD), "address-and-port-dependent");
 }
 
-Test(nat, warn_truncates_and_caps)
+Test(nat, findings_cap)
 {
-	char big[3 * NAT_WARNING_LEN];
-
 	memset(&v, 0, sizeof(v));
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	nat_warn(&v, "%s", big);
-	cr_expect_eq(v.nwarnings, 1);
-	cr_expect_eq(strlen(v.warnings[0]), NAT_WARNING_LEN - 1);
-	for (int i = 0; i < 2 * NAT_MAX_WARNINGS; i++)
-		nat_warn(&v, "w%d", i);
-	cr_expect_eq(v.nwarnings, NAT_MAX_WARNINGS);
-	cr_expect_str_eq(v.warnings[NAT_MAX_WARNINGS - 1], "w10");
+	for (int i = 0; i < 2 * NAT_MAX_FINDINGS; i++) {
+		struct nat_finding *f = nat_add(&v, NAT_F_NO_ANSWER_FROM);
+
+		if (i < NAT_MAX_FINDINGS) {
+			cr_assert_not_null(f);
+			f->count[0] = (unsigned)i;
+		} else {
+			cr_expect_null(f);
+		}
+	}
+	cr_expect_eq(v.nfindings, NAT_MAX_FINDINGS);
+	cr_expect_eq(v.findings[NAT_MAX_FINDINGS - 1].count[0], NAT_MAX_FINDINGS - 1);
+	cr_expect_null(nat_find(&v, NAT_F_LOSS));
 }
 
 Test(nat, no_servers)
@@ -478,5 +497,6 @@ Test(nat, no_servers)
 	pr.primary = -1;
 	nat_classify(&pr, &v);
 	cr_expect_eq(v.type, NAT_UNKNOWN);
-	cr_expect_eq(v.nwarnings, 1);
+	cr_expect_eq(v.nfindings, 1);
+	cr_expect_eq(v.findings[0].code, NAT_F_NO_SERVER);
 }
