@@ -414,16 +414,17 @@ classify_type(const struct mapping_facts *mf, struct nat_verdict *v)
 }
 
 /*
- * Destinations that never answered a plain request: silent ones (when
- * `silent` is set), and those the network refused.  Each destination is
- * named once, by its first test.
+ * Destinations that never answered a plain request: those the network
+ * refused, and silent ones when `silent` is set (2: a test still open at
+ * -t counts as silent too).  Each destination is named once, by its
+ * first test.
  */
 static void
 destination_findings(const struct probe *p, struct nat_verdict *v, int silent)
 {
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i], *why = NULL;
-		int quiet = 1, seen = 0;
+		int quiet = 1, seen = 0, timed = 0;
 		struct nat_finding *f;
 
 		if (!is_plain_kind(t->kind) || t->result == PROBE_NOT_RUN)
@@ -440,10 +441,14 @@ destination_findings(const struct probe *p, struct nat_verdict *v, int silent)
 			if (!is_plain_kind(u->kind) || !addr_eq(&u->dst, &t->dst) ||
 			    u->result == PROBE_NOT_RUN)
 				continue;
-			if (refused(u) && why == NULL)
-				why = u;
-			else if (u->result != PROBE_NO_ANSWER && !refused(u))
+			if (refused(u)) {
+				if (why == NULL)
+					why = u;
+			} else if (u->result == PROBE_TIMEOUT) {
+				timed = 1;
+			} else if (u->result != PROBE_NO_ANSWER) {
 				quiet = 0;
+			}
 		}
 		if (!quiet)
 			continue;
@@ -452,7 +457,7 @@ destination_findings(const struct probe *p, struct nat_verdict *v, int silent)
 			    NAT_F_UNREACHABLE, &t->dst, NULL);
 			if (f != NULL)
 				f->value = (int)why->unreach_kind;
-		} else if (silent) {
+		} else if (silent == 2 || (silent == 1 && !timed)) {
 			add2(v, NAT_F_NO_ANSWER_FROM, &t->dst, NULL);
 		}
 	}
@@ -523,7 +528,9 @@ classify_silence(const struct probe *p, struct nat_verdict *v)
 	for (size_t i = 0; i < p->cfg.nservers; i++)
 		if (refused(binding_of(p, (int)i)))
 			nrefused++;
-	destination_findings(p, v, 0);
+	/* Some servers refused, the others were silent: name them all. */
+	destination_findings(p, v, s->received == 0 && nrefused > 0 &&
+	    nrefused < p->cfg.nservers ? 2 : 0);
 	if (s->received > 0) {
 		if ((f = nat_add(v, NAT_F_NO_VALID_ANSWER)) != NULL) {
 			f->count[0] = s->received;

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -442,6 +443,371 @@ Test(nat, server_down_is_blocked)
 	EXPECT(NAT_UDP_BLOCKED, UNK, UNK, -1);
 	cr_expect(has(NAT_F_NO_RESPONSE));
 	cr_expect_eq(v.nfindings, 1);
+}
+
+/* ------------------------------------------------ answers that are not answers */
+
+ParameterizedTestParameters(nat, invalid_answers_are_not_udp_blocked)
+{
+	static enum natsim_personality c[] = {
+		NATSIM_SRV_ECHO, NATSIM_SRV_WRONG_TID, NATSIM_SRV_INDICATION, NATSIM_SRV_GARBAGE,
+	};
+
+	return cr_make_param_array(enum natsim_personality, c, sizeof(c) / sizeof(c[0]));
+}
+
+ParameterizedTest(enum natsim_personality *pers, nat, invalid_answers_are_not_udp_blocked)
+{
+	/* Twenty-odd datagrams come back, none an answer: the server is there,
+	 * so the path does not block UDP; what it sent is named. */
+	const struct nat_finding *f;
+	int slot = *pers == NATSIM_SRV_ECHO ? 1 : *pers == NATSIM_SRV_WRONG_TID ? 2 :
+	    *pers == NATSIM_SRV_INDICATION ? 3 : 4;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 60);
+	sim.personality = *pers;
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 2000;
+	run();
+	if (v.type != NAT_UNKNOWN || !has(NAT_F_NO_VALID_ANSWER))
+		dump();
+	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
+	cr_expect_eq(v.unreachable, 0);
+	cr_expect(!has(NAT_F_NO_RESPONSE));
+	cr_assert_gt(pr.stats.received, 10);
+	f = nat_find(&v, NAT_F_NO_VALID_ANSWER);
+	cr_assert_not_null(f);
+	cr_expect_eq(f->count[0], pr.stats.received);
+	cr_expect_eq(f->count[slot], pr.stats.received, "every datagram in slot %d", slot);
+	cr_expect_eq(f->count[1] + f->count[2] + f->count[3] + f->count[4] + f->count[5],
+	    pr.stats.received);
+}
+
+/* ------------------------------------------------ untrusted alternates */
+
+struct fake_alt {
+	char     ip[40];
+	uint16_t port;
+	int      family6;
+	enum probe_addr_problem why;
+};
+
+ParameterizedTestParameters(nat, untrusted_alternate_is_never_sent_to)
+{
+	static struct fake_alt c[] = {
+		{ "224.0.0.251", 5353, 0, PROBE_ADDR_MULTICAST },
+		{ "239.255.255.250", 1900, 0, PROBE_ADDR_MULTICAST },
+		{ "255.255.255.255", 3479, 0, PROBE_ADDR_BROADCAST },
+		{ "0.0.0.0", 3479, 0, PROBE_ADDR_UNSPECIFIED },
+		{ "203.0.113.2", 0, 0, PROBE_ADDR_PORT_ZERO },
+		{ "127.0.0.1", 3479, 0, PROBE_ADDR_LOOPBACK },
+		{ "192.0.2.10", 3479, 0, PROBE_ADDR_LOCAL },
+		{ "2001:db8::2", 3479, 1, PROBE_ADDR_FAMILY },
+		{ "203.0.113.1", 3479, 0, PROBE_ADDR_NOT_DISTINCT },
+	};
+
+	return cr_make_param_array(struct fake_alt, c, sizeof(c) / sizeof(c[0]));
+}
+
+static struct stun_addr
+addr6(const char *ip, uint16_t port)
+{
+	struct stun_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = 6;
+	cr_assert_eq(inet_pton(AF_INET6, ip, a.addr), 1);
+	a.port = port;
+	return a;
+}
+
+ParameterizedTest(struct fake_alt *c, nat, untrusted_alternate_is_never_sent_to)
+{
+	struct stun_addr fake = c->family6 ? addr6(c->ip, c->port) : natsim_addr(c->ip, c->port);
+	const struct nat_finding *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 61);
+	sim.personality = NATSIM_SRV_FAKE_ALT;
+	sim.fake_alt = fake;
+	natsim_config(&sim, &cfg);
+	run();
+	if (v.type != NAT_UNKNOWN)
+		dump();
+	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
+	cr_expect_eq(pr.have_alt, 0);
+	cr_expect_eq(natsim_sent_to(&sim, -1, &fake), 0, "sent to %s", c->ip);
+	cr_expect_eq(probe_alt_check(&pr, &pr.tests[0]), c->why);
+	if (c->why == PROBE_ADDR_NOT_DISTINCT) {
+		cr_expect(has(NAT_F_ALT_NOT_DISTINCT));
+	} else {
+		f = nat_find(&v, NAT_F_ALT_REJECTED);
+		cr_assert_not_null(f);
+		cr_expect_eq(f->value, (int)c->why);
+		cr_expect(memcmp(&f->addr[0], &fake, sizeof(fake)) == 0);
+	}
+	cr_expect(has(NAT_F_NO_USABLE_ALTERNATE));
+	/* The mapping socket's own mapping is still reported. */
+	cr_expect(v.has_mapped);
+	cr_expect_eq(v.nat, 1);
+}
+
+Test(nat, untrusted_alternate_with_a_plain_second_server)
+{
+	/* Server 0 lies about its alternate; server 1 has none: the mapping
+	 * is compared across the two, filtering stays unknown. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 62);
+	sim.personality = NATSIM_SRV_FAKE_ALT;
+	sim.fake_alt = natsim_addr("224.0.0.251", 5353);
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = sim.srv.ep[0];
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(pr.have_alt, 0);
+	cr_expect_eq(natsim_sent_to(&sim, -1, &sim.fake_alt), 0);
+	cr_expect(has(NAT_F_ALT_REJECTED));
+	EXPECT(NAT_UNKNOWN, EI, UNK, 0);
+	cr_expect(has(NAT_F_MAPPING_ACROSS_SERVERS));
+	cr_expect(has(NAT_F_FILTERING_UNTESTABLE));
+}
+
+Test(nat, address_checks_allow_a_server_on_this_host)
+{
+	struct probe_test t;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 63);
+	natsim_config(&sim, &cfg);
+	/* A server on loopback may name loopback alternates... */
+	cfg.servers[0] = natsim_addr("127.0.0.1", 3478);
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		cfg.local[i] = natsim_addr("127.0.0.1", (uint16_t)(40001 + i));
+	probe_init(&pr, &cfg, 0);
+	memset(&t, 0, sizeof(t));
+	t.result = PROBE_ANSWERED;
+	t.has_other = 1;
+	t.other = natsim_addr("127.0.0.2", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_OK);
+	t.other = natsim_addr("127.0.0.1", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_NOT_DISTINCT);
+	/* ... a server at our own address may name another of ours ... */
+	cfg.servers[0] = natsim_addr("192.0.2.10", 3478);
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		cfg.local[i] = natsim_addr("192.0.2.10", (uint16_t)(40001 + i));
+	probe_init(&pr, &cfg, 0);
+	t.other = natsim_addr("192.0.2.11", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_OK);
+	/* ... but a remote one may not name either. */
+	cfg.servers[0] = natsim_addr("203.0.113.1", 3478);
+	probe_init(&pr, &cfg, 0);
+	t.other = natsim_addr("192.0.2.10", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_LOCAL);
+	t.other = natsim_addr("127.0.0.2", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_LOOPBACK);
+	t.other = natsim_addr("203.0.113.2", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_OK);
+	t.has_other = 0;
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_ABSENT);
+	/* A mapped address is ours by definition: only the local rule is off. */
+	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 0, &cfg.local[1]), PROBE_ADDR_OK);
+	cr_expect_eq(probe_addr_check(&pr, PROBE_SOCK_MAP, 0, &cfg.local[1]), PROBE_ADDR_LOCAL);
+	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 0, &t.other), PROBE_ADDR_OK);
+	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 5, &t.other), PROBE_ADDR_ABSENT);
+}
+
+/* ------------------------------------------------ unsendable mapped addresses */
+
+Test(nat, mapped_address_of_the_other_family_is_not_sent_to)
+{
+	struct stun_addr fake = addr6("2001:db8::1", 50000);
+	const struct nat_finding *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 64);
+	sim.personality = NATSIM_SRV_FAKE_MAPPED;
+	sim.fake_mapped = fake;
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.hairpinning, -1, "hairpinning %d", v.hairpinning);
+	f = nat_find(&v, NAT_F_HAIRPIN_UNSENDABLE);
+	cr_assert_not_null(f);
+	cr_expect_eq(f->value, PROBE_ADDR_FAMILY);
+	cr_expect(memcmp(&f->addr[0], &fake, sizeof(fake)) == 0);
+	cr_expect_eq(natsim_sent_to(&sim, -1, &fake), 0);
+	cr_expect_eq(probe_find(&pr, PROBE_MAP_TO_HAIR, 0)->result, PROBE_NOT_RUN);
+}
+
+Test(nat, multicast_mapped_address_is_not_sent_to)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 65);
+	sim.personality = NATSIM_SRV_FAKE_MAPPED;
+	sim.fake_mapped = natsim_addr("224.0.0.251", 5353);
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.hairpinning, -1);
+	cr_assert(has(NAT_F_HAIRPIN_UNSENDABLE));
+	cr_expect_eq(nat_find(&v, NAT_F_HAIRPIN_UNSENDABLE)->value, PROBE_ADDR_MULTICAST);
+	cr_expect_eq(natsim_sent_to(&sim, -1, &sim.fake_mapped), 0);
+}
+
+Test(nat, hairpin_sends_that_never_left_prove_nothing)
+{
+	/* Without hairpinning the silence would read "no"; but every send to
+	 * the mapped addresses failed on this host, so it is unknown. */
+	static const int hairpin[] = { 0, 1 };
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct nat_finding *f;
+
+		natsim_init(&sim, NATSIM_EI, NATSIM_APD, hairpin[i], 66 + (unsigned)i);
+		sim.fail_sends_to_set = 1;
+		sim.fail_sends_to = sim.nat_ip;
+		natsim_config(&sim, &cfg);
+		run();
+		cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE);
+		cr_expect_eq(v.hairpinning, -1, "hairpin %d: hairpinning %d", hairpin[i],
+		    v.hairpinning);
+		f = nat_find(&v, NAT_F_HAIRPIN_SEND_FAILED);
+		cr_assert_not_null(f);
+		cr_expect_eq(f->value, PROBE_UNREACH_SEND);
+		cr_expect_gt(f->count[0], 0);
+		cr_expect(has(NAT_F_SEND_ERRORS));
+		cr_expect_eq(nat_find(&v, NAT_F_SEND_ERRORS)->count[0], pr.stats.send_errors);
+	}
+}
+
+/* ------------------------------------------------ refused servers */
+
+Test(nat, refused_server_is_unreachable_not_blocked)
+{
+	uint64_t ms;
+	const struct nat_finding *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 70);
+	sim.personality = NATSIM_SRV_CLOSED;
+	natsim_config(&sim, &cfg);
+	ms = run();
+	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
+	cr_expect_eq(v.unreachable, 1);
+	cr_expect(!has(NAT_F_NO_RESPONSE));
+	f = nat_find(&v, NAT_F_NO_STUN_SERVER);
+	cr_assert_not_null(f);
+	cr_expect(memcmp(&f->addr[0], &sim.srv.ep[0], sizeof(f->addr[0])) == 0);
+	cr_expect_eq(probe_find(&pr, PROBE_BINDING, 0)->result, PROBE_UNREACHABLE);
+	cr_expect_gt(sim.icmp_sent, 0);
+	cr_expect_leq(ms, 200, "decided by the ICMP errors, one round trip: %llu ms",
+	    (unsigned long long)ms);
+}
+
+Test(nat, refused_first_server_the_next_takes_over)
+{
+	/* Server 0 refuses; server 1 (with an alternate) runs every test, and
+	 * the verdict is as complete as with server 1 alone. */
+	uint64_t alone, both;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 1, 71);
+	natsim_config(&sim, &cfg);
+	alone = run();
+	cr_assert_eq(v.type, NAT_RESTRICTED_CONE);
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 1, 71);
+	sim.second_server_closed = 1;
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = sim.srv2.ep[0];
+	cfg.servers[1] = sim.srv.ep[0];
+	cfg.nservers = 2;
+	both = run();
+	EXPECT(NAT_RESTRICTED_CONE, EI, AD, 1);
+	cr_expect_eq(pr.primary, 1);
+	cr_expect_eq(v.unreachable, 0);
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.7", 3478));
+	cr_expect(has_at(NAT_F_OTHER_SERVER_USED, 1, "203.0.113.1", 3478));
+	cr_expect_eq(nat_find(&v, NAT_F_OTHER_SERVER_USED)->value, 0);
+	cr_expect_leq(both, alone + 100, "%llu ms with the refused server first, %llu alone",
+	    (unsigned long long)both, (unsigned long long)alone);
+}
+
+Test(nat, refused_first_server_next_without_alternate_still_reports)
+{
+	/* The server that answered has no alternate: its mapping is still the
+	 * reported one, and the hairpin tests move to it. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 1, 72);
+	sim.personality = NATSIM_SRV_CLOSED;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	EXPECT(NAT_UNKNOWN, UNK, UNK, 1);
+	cr_expect(v.has_mapped);
+	cr_expect_eq(v.nat, 1);
+	cr_expect(memcmp(&v.server, &sim.srv2.ep[0], sizeof(v.server)) == 0);
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.1", 3478));
+	cr_expect(has_at(NAT_F_NO_ALTERNATE, 0, "203.0.113.7", 3478));
+	cr_expect(has(NAT_F_OTHER_SERVER_USED));
+	cr_expect_eq(probe_find(&pr, PROBE_HAIR_BINDING, 1)->result, PROBE_ANSWERED);
+}
+
+Test(nat, every_server_refused_or_unsendable)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 73);
+	sim.personality = NATSIM_SRV_CLOSED;
+	sim.second_server_closed = 1;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.unreachable, 1);
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.1", 3478));
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.7", 3478));
+
+	/* No datagram could leave at all (a local firewall, no route). */
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 74);
+	sim.fail_sends_to_set = 1;
+	sim.fail_sends_to = sim.srv.ep[0];
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 1000;
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.unreachable, 1);
+	cr_assert(has(NAT_F_UNREACHABLE));
+	cr_expect_eq(nat_find(&v, NAT_F_UNREACHABLE)->value, PROBE_UNREACH_SEND);
+	cr_expect_eq(nat_find(&v, NAT_F_SEND_ERRORS)->count[0], pr.stats.sent);
+}
+
+Test(nat, refused_and_silent_is_neither_blocked_nor_unreachable)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 75);
+	sim.personality = NATSIM_SRV_CLOSED;
+	sim.second_server_up = 0;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	cfg.timeout_ms = 1000;
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.unreachable, 0);
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.1", 3478));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.7", 3478));
+	cr_expect(!has(NAT_F_NO_RESPONSE));
+}
+
+Test(nat, pinned_port_is_a_finding)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 76);
+	natsim_config(&sim, &cfg);
+	cfg.pinned_port = 1;
+	run();
+	cr_assert(has(NAT_F_PINNED_PORT));
+	cr_expect_eq(nat_find(&v, NAT_F_PINNED_PORT)->value, 40001);
+	cr_expect_eq(v.findings[v.nfindings - 1].code, NAT_F_PINNED_PORT);
+	/* Even when nothing came back. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 77);
+	sim.mode = NATSIM_BLOCKED;
+	natsim_config(&sim, &cfg);
+	cfg.pinned_port = 1;
+	cfg.timeout_ms = 500;
+	run();
+	cr_expect_eq(v.type, NAT_UDP_BLOCKED);
+	cr_expect(has(NAT_F_PINNED_PORT));
 }
 
 /* ------------------------------------------------ names and findings */

@@ -436,8 +436,9 @@ icmp_back(struct natsim *s, const struct natsim_pkt *k)
 	s->icmp_sent++;
 }
 
-/* A reply re-encoded by a hostile personality: as an indication, or with
- * OTHER-ADDRESS / the mapped address replaced by the configured fake. */
+/* A reply re-encoded by a hostile personality: as an indication, with a
+ * transaction ID not ours, or with OTHER-ADDRESS / the mapped address
+ * replaced by the configured fake. */
 static size_t
 rewrite(const struct natsim *s, enum natsim_personality pers, const uint8_t *rep, size_t len,
         uint8_t *out, size_t cap)
@@ -448,6 +449,8 @@ rewrite(const struct natsim *s, enum natsim_personality pers, const uint8_t *rep
 
 	if (stun_decode(rep, len, &m) != STUN_OK)
 		return 0;
+	if (pers == NATSIM_SRV_WRONG_TID)
+		m.tid[STUN_TID_LEN - 1] ^= 0x5a;        /* no transaction of ours */
 	stun_enc_init(&e, out, cap, pers == NATSIM_SRV_INDICATION ?
 	    stun_msg_type(STUN_METHOD_BINDING, STUN_CLASS_INDICATION) : m.type, m.tid);
 	for (size_t i = 0; i < m.nattrs; i++) {
@@ -544,8 +547,6 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		memcpy(out, alt, r.len);
 		break;
 	case NATSIM_SRV_WRONG_TID:
-		out[STUN_HEADER_LEN - 1] ^= 0x5a;       /* the last byte of the ID */
-		break;
 	case NATSIM_SRV_INDICATION:
 	case NATSIM_SRV_FAKE_ALT:
 	case NATSIM_SRV_FAKE_MAPPED:
