@@ -595,6 +595,26 @@ server_findings(const struct probe *p, int ps, const struct probe_test *b,
 	}
 }
 
+/*
+ * A mapped address that no NAT hands out (unspecified, port 0, multicast,
+ * broadcast, or loopback from a server that is not on this host) proves
+ * the server wrong; nothing it said is used.  Another family is fine
+ * (NAT64).
+ */
+static int
+invalid_mapping(const struct probe *p, int ps, const struct probe_test *b,
+                struct nat_verdict *v)
+{
+	enum probe_addr_problem pr = probe_peer_check(p, PROBE_SOCK_MAP, ps, &b->mapped);
+	struct nat_finding *f;
+
+	if (pr == PROBE_ADDR_OK || pr == PROBE_ADDR_FAMILY)
+		return 0;
+	if ((f = add2(v, NAT_F_MAPPED_INVALID, &b->mapped, &p->cfg.servers[ps])) != NULL)
+		f->value = (int)pr;
+	return 1;
+}
+
 void
 nat_classify(const struct probe *p, struct nat_verdict *v)
 {
@@ -638,6 +658,11 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	}
 	v->mapped = b->mapped;
 	v->has_mapped = 1;
+	if (invalid_mapping(p, ps, b, v)) {
+		run_findings(p, v);
+		setup_findings(p, v);
+		return;
+	}
 	if (v->has_local)
 		v->nat = !addr_eq(&b->mapped, &v->local);
 

@@ -53,6 +53,9 @@ enum nat_code {
 	NAT_F_UNREACHABLE,          /* addr[0] cannot be reached: value = enum
 	                               probe_unreach (host/network, or no send left) */
 	NAT_F_NO_BINDING_ANSWER,    /* addr[0]: the server, no usable binding answer */
+	NAT_F_MAPPED_INVALID,       /* addr[0] a mapped address no NAT can give
+	                               (value = enum probe_addr_problem), reported
+	                               by server addr[1]: its answers are not used */
 	NAT_F_OTHER_SERVER_USED,    /* addr[0] the first server, addr[1] the one the
 	                               tests used; value 1 when addr[0] answered
 	                               without an alternate, 2 with an unusable one,

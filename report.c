@@ -51,6 +51,8 @@ static const struct code_desc descs[NAT_F_COUNT] = {
 	[NAT_F_NO_STUN_SERVER] = { .word = "no-stun-server", .addr = { "address" } },
 	[NAT_F_UNREACHABLE] = { .word = "unreachable", .addr = { "address" },
 		.value = "reason", .vkind = VAL_UNREACH },
+	[NAT_F_MAPPED_INVALID] = { .word = "mapped-address-invalid",
+		.addr = { "address", "server" }, .value = "reason", .vkind = VAL_PROBLEM },
 	[NAT_F_NO_BINDING_ANSWER] = { .word = "no-binding-answer", .addr = { "server" } },
 	[NAT_F_OTHER_SERVER_USED] = { .word = "other-server-used", .addr = { "server", "used" },
 		.value = "reason", .vkind = VAL_FIRST },
@@ -231,6 +233,10 @@ report_finding_text(const struct nat_finding *f, char *buf, size_t cap)
 		break;
 	case NAT_F_NO_BINDING_ANSWER:
 		cat(buf, cap, &used, "no usable answer to the binding request to %s", a[0]);
+		break;
+	case NAT_F_MAPPED_INVALID:
+		cat(buf, cap, &used, "server %s reported mapped address %s, %s, which no NAT "
+		    "gives: its answers are not used", a[1], a[0], problem_phrase(f->value));
 		break;
 	case NAT_F_OTHER_SERVER_USED:
 		cat(buf, cap, &used, "server %s %s; the tests used %s", a[0],
