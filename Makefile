@@ -82,7 +82,8 @@ test_net_OBJS    = net addr
 test_server_OBJS = server serve net addr stun hash
 # The engine against the real server_handle through the in-memory NAT.
 test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim
-test_nat_OBJS    = nat probe stun hash addr server tests/support/natsim
+test_nat_OBJS    = nat report probe stun hash addr server tests/support/natsim
+test_report_OBJS = report nat probe stun hash addr server tests/support/natsim
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))

@@ -280,16 +280,78 @@ probe_find(const struct probe *p, enum probe_kind kind, int server)
 	return kind == PROBE_BINDING_OTHER ? NULL : first;
 }
 
-/* The alternate a binding answer advertises, if it is usable: RFC 5780
- * section 7.4 / RFC 3489 section 11.2.3 mean a different IP AND port. */
+/* Is a the IP of one of our own sockets? */
 static int
-usable_alt(const struct probe_test *t, const struct stun_addr *primary)
+is_local_ip(const struct probe *p, const struct stun_addr *a)
 {
-	const struct stun_addr *o = &t->other;
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		if (addr_valid(&p->cfg.local[i]) && addr_ip_eq(&p->cfg.local[i], a))
+			return 1;
+	return 0;
+}
 
-	return t->result == PROBE_ANSWERED && t->has_other && o->family == primary->family &&
-	    o->port != 0 && !addr_is_unspecified(o) &&
-	    !addr_ip_eq(o, primary) && o->port != primary->port;
+/* probe_addr_check, with own = 1 for an address that is ours by
+ * definition (a mapped address): only the local-address rule is off. */
+static enum probe_addr_problem
+addr_problem(const struct probe *p, int sock, int server, const struct stun_addr *a, int own)
+{
+	const struct stun_addr *s, *l;
+	int server_here;
+
+	if (!addr_valid(a) || server < 0 || (size_t)server >= p->cfg.nservers ||
+	    sock < 0 || sock >= PROBE_NSOCK)
+		return PROBE_ADDR_ABSENT;
+	s = &p->cfg.servers[server];
+	l = &p->cfg.local[sock];
+	if (a->family != (addr_valid(l) ? l->family : s->family))
+		return PROBE_ADDR_FAMILY;
+	if (addr_is_unspecified(a))
+		return PROBE_ADDR_UNSPECIFIED;
+	if (a->port == 0)
+		return PROBE_ADDR_PORT_ZERO;
+	if (addr_is_multicast(a))
+		return PROBE_ADDR_MULTICAST;
+	if (addr_is_limited_broadcast(a))
+		return PROBE_ADDR_BROADCAST;
+	/* A server on this very host may well name this host's addresses. */
+	server_here = addr_is_loopback(s) || is_local_ip(p, s);
+	if (addr_is_loopback(a) && !server_here)
+		return PROBE_ADDR_LOOPBACK;
+	if (!own && !server_here && is_local_ip(p, a))
+		return PROBE_ADDR_LOCAL;
+	return PROBE_ADDR_OK;
+}
+
+enum probe_addr_problem
+probe_addr_check(const struct probe *p, int sock, int server, const struct stun_addr *a)
+{
+	return addr_problem(p, sock, server, a, 0);
+}
+
+enum probe_addr_problem
+probe_peer_check(const struct probe *p, int sock, int server, const struct stun_addr *a)
+{
+	return addr_problem(p, sock, server, a, 1);
+}
+
+/* RFC 5780 section 7.4 / RFC 3489 section 11.2.3: the alternate differs
+ * from the server in IP AND port; and it must be safe to send to. */
+enum probe_addr_problem
+probe_alt_check(const struct probe *p, const struct probe_test *t)
+{
+	const struct stun_addr *o, *srv;
+	enum probe_addr_problem pr;
+
+	if (t == NULL || t->result != PROBE_ANSWERED || !t->has_other)
+		return PROBE_ADDR_ABSENT;
+	o = &t->other;
+	pr = probe_addr_check(p, PROBE_SOCK_MAP, t->server, o);
+	if (pr != PROBE_ADDR_OK)
+		return pr;
+	srv = &p->cfg.servers[t->server];
+	if (addr_ip_eq(o, srv) || o->port == srv->port)
+		return PROBE_ADDR_NOT_DISTINCT;
+	return PROBE_ADDR_OK;
 }
 
 /* Record the first believed answer's contents in the test. */
@@ -458,45 +520,107 @@ settle_provisional(struct probe *p)
 	}
 }
 
+/* The binding test that learned the mapping socket's mapping at server i. */
+static struct probe_test *
+binding_of(struct probe *p, int server)
+{
+	return find_kind(p, server == 0 ? PROBE_BINDING : PROBE_BINDING_OTHER, server);
+}
+
+/*
+ * The server the hairpin tests learn their mappings from: server 0, or,
+ * once server 0's binding has failed, the first other server that
+ * answered.  -1: none (yet).
+ */
+static int
+hairpin_anchor(struct probe *p)
+{
+	struct probe_test *b = binding_of(p, 0);
+
+	if (b == NULL)
+		return -1;
+	if (b->result == PROBE_ANSWERED)
+		return b->has_mapped ? 0 : -1;
+	if (b->result == PROBE_RUNNING)
+		return -1;
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if (t->kind == PROBE_BINDING_OTHER && t->result == PROBE_ANSWERED && t->has_mapped)
+			return t->server;
+	}
+	return -1;
+}
+
+/* Hairpinning (RFC 5780 section 4.5): only behind a NAT, once both sockets
+ * know their mapped address at the anchor server, and only to mapped
+ * addresses that can be sent to (a server names them: untrusted). */
+static void
+advance_hairpin(struct probe *p, uint64_t now)
+{
+	struct probe_test *mh = find_kind(p, PROBE_MAP_TO_HAIR, 0);
+	struct probe_test *hm = find_kind(p, PROBE_HAIR_TO_MAP, 0);
+	struct probe_test *b, *h;
+	int a = hairpin_anchor(p);
+
+	if (mh == NULL || hm == NULL || mh->result != PROBE_NOT_RUN || a < 0)
+		return;
+	b = binding_of(p, a);
+	h = find_kind(p, PROBE_HAIR_BINDING, a);
+	if (h == NULL && a != 0) {
+		/* Server 0 never gave the hairpin socket its mapping: ask the
+		 * server that answered instead. */
+		struct probe_test *h0 = find_kind(p, PROBE_HAIR_BINDING, 0);
+
+		if (h0 == NULL || h0->result == PROBE_RUNNING ||
+		    (h0->result == PROBE_ANSWERED && h0->has_mapped))
+			return;
+		h = add_test(p, PROBE_HAIR_BINDING, a, PROBE_SOCK_HAIR, &p->cfg.servers[a], 0);
+		if (h != NULL)
+			start(h, &p->cfg.servers[a], &p->cfg.servers[a], now);
+		return;
+	}
+	if (b == NULL || h == NULL || b->result != PROBE_ANSWERED || !b->has_mapped ||
+	    h->result != PROBE_ANSWERED || !h->has_mapped ||
+	    addr_eq(&b->mapped, &p->cfg.local[PROBE_SOCK_MAP]))
+		return;
+	/* nat_classify names an address that is not sent to. */
+	if (probe_peer_check(p, PROBE_SOCK_MAP, a, &h->mapped) != PROBE_ADDR_OK ||
+	    probe_peer_check(p, PROBE_SOCK_HAIR, a, &b->mapped) != PROBE_ADDR_OK)
+		return;
+	start(mh, &h->mapped, NULL, now);
+	start(hm, &b->mapped, NULL, now);
+}
+
 /*
  * Start what the answers so far make possible: the tests against the
- * primary server's alternate address, and the hairpin tests.
+ * primary server's alternate address, and the hairpin tests.  The primary
+ * is server 0 when its alternate is usable; otherwise, once server 0's
+ * binding is decided (answered without one, refused, silent), the first
+ * other server whose alternate is.
  */
 static void
 advance(struct probe *p, uint64_t now)
 {
 	struct probe_test *b = find_kind(p, PROBE_BINDING, 0);
-	struct probe_test *h = find_kind(p, PROBE_HAIR_BINDING, 0);
-	struct probe_test *mh = find_kind(p, PROBE_MAP_TO_HAIR, 0);
-	struct probe_test *hm = find_kind(p, PROBE_HAIR_TO_MAP, 0);
 
 	if (b == NULL)
 		return;
 	if (p->primary < 0) {
-		if (usable_alt(b, &p->cfg.servers[0])) {
+		if (probe_alt_check(p, b) == PROBE_ADDR_OK) {
 			use_primary(p, 0, &b->other, now);
 		} else if (b->result != PROBE_RUNNING) {
-			/* Server 0 has no usable alternate: the first other server
-			 * that has one becomes the primary. */
 			settle_provisional(p);
 			for (size_t i = 0; i < p->ntests && p->primary < 0; i++) {
 				struct probe_test *t = &p->tests[i];
 
 				if (t->kind == PROBE_BINDING_OTHER &&
-				    usable_alt(t, &p->cfg.servers[t->server]))
+				    probe_alt_check(p, t) == PROBE_ADDR_OK)
 					use_primary(p, t->server, &t->other, now);
 			}
 		}
 	}
-
-	/* Hairpinning (RFC 5780 section 4.5): only behind a NAT, once both
-	 * sockets know their mapped address at server 0. */
-	if (mh != NULL && hm != NULL && h != NULL && mh->result == PROBE_NOT_RUN &&
-	    b->result == PROBE_ANSWERED && b->has_mapped && h->result == PROBE_ANSWERED &&
-	    h->has_mapped && !addr_eq(&b->mapped, &p->cfg.local[PROBE_SOCK_MAP])) {
-		start(mh, &h->mapped, NULL, now);
-		start(hm, &b->mapped, NULL, now);
-	}
+	advance_hairpin(p, now);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -753,6 +877,7 @@ hairpin_arrival(struct probe *p, uint64_t now, struct probe_test *t, size_t j, i
 
 	if (sock != want) {
 		p->stats.stray++;
+		p->stats.wrong_socket++;
 		ignored(p, t, sock, from, "own request arrived on the wrong socket");
 		return;
 	}
@@ -833,9 +958,17 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 		ignored(p, NULL, sock, from, stun_strerror(st));
 		return;
 	}
-	if (m.method != STUN_METHOD_BINDING || m.cls == STUN_CLASS_INDICATION ||
-	    !find_send(p, m.tid, &t, &j)) {
+	/* Set apart, each kind counted: a server that only ever sends these
+	 * is not silent, and nat_classify says what it sent. */
+	if (m.cls == STUN_CLASS_INDICATION) {
 		p->stats.stray++;
+		p->stats.indications++;
+		ignored(p, NULL, sock, from, "an indication");
+		return;
+	}
+	if (m.method != STUN_METHOD_BINDING || !find_send(p, m.tid, &t, &j)) {
+		p->stats.stray++;
+		p->stats.unmatched++;
 		ignored(p, NULL, sock, from, "not a transaction of ours");
 		return;
 	}
@@ -844,12 +977,21 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 			hairpin_arrival(p, now_ms, t, j, sock, from);
 		} else {
 			p->stats.stray++;
+			p->stats.echoed++;
 			ignored(p, t, sock, from, "our own request came back");
 		}
 		return;
 	}
-	if (is_peer(t->kind) || sock != t->sock) {
+	if (is_peer(t->kind)) {
+		/* A response to a hairpin request: nobody answers those. */
 		p->stats.stray++;
+		p->stats.unmatched++;
+		ignored(p, t, sock, from, "a response to a hairpin request");
+		return;
+	}
+	if (sock != t->sock) {
+		p->stats.stray++;
+		p->stats.wrong_socket++;
 		ignored(p, t, sock, from, "answer on the wrong socket");
 		return;
 	}
@@ -935,7 +1077,9 @@ probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct stun_
 		if (t->unreachable++ == 0)
 			t->unreach_kind = kind;
 		ignored(p, t, sock, to, why);
-		if (t->result == PROBE_RUNNING && kind != PROBE_UNREACH_SEND)
+		/* A hairpin test goes on: its first sends may meet a filter the
+		 * other side has not opened yet (nat_classify weighs the reports). */
+		if (t->result == PROBE_RUNNING && kind != PROBE_UNREACH_SEND && !is_peer(t->kind))
 			decide(p, t, PROBE_UNREACHABLE);
 	}
 	if (!p->done)

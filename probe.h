@@ -203,7 +203,12 @@ struct probe_stats {
 	unsigned received;          /* datagrams handed in */
 	unsigned malformed;         /* failed stun_decode */
 	enum stun_status last_malformed;
-	unsigned stray;             /* valid STUN, but no transaction of ours */
+	unsigned stray;             /* valid STUN, but not an answer to us: the sum
+	                               of the four below */
+	unsigned echoed;            /*   our own request came back to us */
+	unsigned unmatched;         /*   no transaction of ours, or not Binding */
+	unsigned indications;       /*   an indication */
+	unsigned wrong_socket;      /*   ours, but on another socket */
 	unsigned duplicates;
 	unsigned late;
 	unsigned wrong_source;
@@ -261,10 +266,48 @@ void probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_a
  * ECONNREFUSED, or IP_RECVERR's queue), or a send that failed at once.
  * Every test on that socket with that destination records it; a running
  * test is decided PROBE_UNREACHABLE, except for PROBE_UNREACH_SEND, which
- * counts as a lost datagram.  why is a short reason for -v.
+ * counts as a lost datagram, and for the hairpin tests, which go on (the
+ * report is theirs to weigh in nat_classify).  why is a short reason for -v.
  */
 void probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *to,
                        enum probe_unreach kind, const char *why);
+
+/*
+ * Why the engine will not send to an address a server told it about (an
+ * alternate address, or a mapped address for the hairpin tests).  The wire
+ * is hostile: a server must not be able to make the client send to a
+ * multicast group, a broadcast address, itself, or this host's loopback.
+ */
+enum probe_addr_problem {
+	PROBE_ADDR_OK = 0,
+	PROBE_ADDR_ABSENT,          /* no address (no answer, no OTHER-ADDRESS) */
+	PROBE_ADDR_FAMILY,          /* not the family of the socket */
+	PROBE_ADDR_UNSPECIFIED,     /* 0.0.0.0 or :: */
+	PROBE_ADDR_PORT_ZERO,
+	PROBE_ADDR_MULTICAST,
+	PROBE_ADDR_BROADCAST,       /* 255.255.255.255 */
+	PROBE_ADDR_LOOPBACK,        /* loopback, told by a server that is not */
+	PROBE_ADDR_LOCAL,           /* this host's own address, told by a server
+	                               that is not on this host */
+	PROBE_ADDR_NOT_DISTINCT     /* an alternate that does not differ from its
+	                               server in both IP and port (RFC 5780 7.4) */
+};
+
+/* May the engine send to a, which server `server` told it about, from
+ * socket sock?  PROBE_ADDR_OK or the first problem found. */
+enum probe_addr_problem probe_addr_check(const struct probe *p, int sock, int server,
+                                         const struct stun_addr *a);
+
+/* The same for a mapped address the hairpin tests would send to from
+ * sock: it is this host's own (public) address, so only the local-address
+ * rule is left out. */
+enum probe_addr_problem probe_peer_check(const struct probe *p, int sock, int server,
+                                         const struct stun_addr *a);
+
+/* Is the alternate that binding test t's answer advertises usable, for the
+ * mapping socket?  PROBE_ADDR_ABSENT when t was not answered or carried
+ * none. */
+enum probe_addr_problem probe_alt_check(const struct probe *p, const struct probe_test *t);
 
 /* The first test of this kind (for server N with BINDING_OTHER), or NULL. */
 const struct probe_test *probe_find(const struct probe *p, enum probe_kind kind, int server);

@@ -21,8 +21,17 @@ void report_json(FILE *out, const struct probe *p, const struct nat_verdict *v);
 /* The verdict word only ("port-restricted-cone"). */
 void report_quiet(FILE *out, const struct nat_verdict *v);
 
-/* Each warning as "natcheck: warning: ..." on its own line. */
+/* Each finding as "natcheck: warning: ..." on its own line. */
 void report_warnings(FILE *out, const struct nat_verdict *v);
+
+/* Room for one finding's sentence (a longer one is cut). */
+#define REPORT_FINDING_LEN 320
+
+/* A finding as one English sentence into buf (cap bytes); returns buf. */
+const char *report_finding_text(const struct nat_finding *f, char *buf, size_t cap);
+
+/* The stable JSON word of a code ("no-stun-server"); "unknown" for none. */
+const char *report_code_word(enum nat_code c);
 
 /* Write s as a JSON string literal, quotes included, escaping everything
  * outside printable ASCII. */

@@ -53,7 +53,14 @@ enum natsim_personality {
 	                               right on the primary */
 	NATSIM_SRV_PRIMARY_ONLY,    /* nothing in or out except on A1:P1 */
 	NATSIM_SRV_GARBAGE,         /* every reply truncated: undecodable */
-	NATSIM_SRV_DOWN             /* no answer at all */
+	NATSIM_SRV_DOWN,            /* no answer at all */
+	NATSIM_SRV_CLOSED,          /* nothing listens: every datagram to it draws an
+	                               ICMP port unreachable (probe_unreachable) */
+	NATSIM_SRV_ECHO,            /* sends every request back as it came */
+	NATSIM_SRV_WRONG_TID,       /* answers, with a transaction ID not ours */
+	NATSIM_SRV_INDICATION,      /* answers with a Binding indication */
+	NATSIM_SRV_FAKE_ALT,        /* OTHER-ADDRESS replaced by fake_alt */
+	NATSIM_SRV_FAKE_MAPPED      /* the mapped address replaced by fake_mapped */
 };
 
 /* One direction of the path between the router and the servers. */
@@ -87,6 +94,8 @@ struct natsim_pkt {
 	int      to_router;             /* 1: arriving at the router from outside
 	                                   (inbound or hairpinned); 0: arriving at
 	                                   a server endpoint */
+	int      icmp;                  /* an ICMP port unreachable about a datagram
+	                                   to `from` (to_router only) */
 	struct stun_addr from, to;
 	size_t   len;
 	uint8_t  buf[PROBE_TXBUF + SERVER_REPLY_SLACK + 64];
@@ -113,6 +122,13 @@ struct natsim {
 	uint32_t (*delay_hook)(void *ctx, int up, const uint8_t *buf, size_t len);
 	void    *hook_ctx;
 
+	/* Hostile servers and a hostile network (NATSIM_SRV_FAKE_*). */
+	struct stun_addr fake_alt, fake_mapped;
+	int      second_server_closed;  /* 203.0.113.7:3478 draws ICMP port unreachable */
+	int      fail_sends_to_set;     /* the client's sends to fail_sends_to's IP fail
+	                                   locally (probe_unreachable, PROBE_UNREACH_SEND) */
+	struct stun_addr fail_sends_to;
+
 	/* Fixed addresses. */
 	struct stun_addr client[PROBE_NSOCK];
 	struct stun_addr nat_ip;        /* 198.51.100.1 */
@@ -134,6 +150,7 @@ struct natsim {
 
 	/* Counters. */
 	unsigned lost, duplicated, reordered, filtered, hairpinned, unroutable, overflow;
+	unsigned icmp_sent;             /* ICMP port unreachables the servers sent */
 };
 
 /* A fresh simulation: a NAT with these behaviours, hairpinning on or off,
