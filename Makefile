@@ -24,8 +24,8 @@ ALL_CFLAGS = $(WARNINGS) $(DEFS) $(CFLAGS)
 LDLIBS   ?=
 
 # The pure core, then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c
-SHELL_SRCS = net.c server.c loop.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c portmap.c
+SHELL_SRCS = net.c server.c loop.c portmap_io.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)

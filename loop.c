@@ -16,6 +16,7 @@
 
 #include "loop.h"
 #include "net.h"
+#include "portmap_io.h"
 
 /* At most this many datagrams are read from one socket per wake-up, so a
  * flood on one socket cannot starve the clock. */
@@ -202,7 +203,10 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 	struct probe_config cfg;
 	struct loop_ctx ctx;
 	struct stun_addr local;
-	struct pollfd pfd[PROBE_NSOCK];
+	struct pollfd pfd[PROBE_NSOCK + PORTMAP_NSOCK];
+	struct portmap pm_off;
+	struct portmap_io pm;
+	int probe_done = 0;
 	int fds[PROBE_NSOCK] = { -1, -1, -1, -1 };
 	unsigned send_errors = 0;
 	char last_send_error[NET_ERRLEN] = "";
@@ -230,17 +234,29 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 	}
 
 	probe_init(p, &cfg, ctx.start_ms);
+	/* The port-mapping probes run beside the STUN tests (portmap_io.h). */
+	portmap_io_start(&pm, o->portmap ? o->portmap : &pm_off, o->portmap && !o->no_portmap,
+	    &cfg.servers[0], &local, o->timeout_ms, o->verbose, ctx.start_ms);
 	for (;;) {
 		struct probe_tx tx;
-		uint32_t wait_ms = 0;
+		uint32_t wait_ms = 0, pm_wait = 0;
 		uint64_t now = net_now_ms();
 		enum probe_step step;
+		int pm_done;
+		nfds_t npfd;
 
 		if (now > ctx.start_ms + o->timeout_ms + LOOP_GRACE_MS)
 			break;
-		step = probe_next(p, now, &tx, &wait_ms);
-		if (step == PROBE_DONE)
-			break;
+		pm_done = portmap_io_step(&pm, now, &pm_wait);
+		step = probe_done ? PROBE_DONE : probe_next(p, now, &tx, &wait_ms);
+		if (step == PROBE_DONE) {
+			probe_done = 1;
+			if (pm_done)
+				break;
+			wait_ms = pm_wait;
+		} else if (!pm_done && pm_wait < wait_ms) {
+			wait_ms = pm_wait;
+		}
 		if (step == PROBE_SEND) {
 			char why[NET_ERRLEN];
 
@@ -253,18 +269,22 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 			}
 			continue;
 		}
-		if (poll(pfd, PROBE_NSOCK, (int)(wait_ms > 60000 ? 60000 : wait_ms)) == -1) {
+		npfd = PROBE_NSOCK + portmap_io_pollfds(&pm, pfd + PROBE_NSOCK);
+		if (poll(pfd, npfd, (int)(wait_ms > 60000 ? 60000 : wait_ms)) == -1) {
 			if (errno == EINTR)
 				continue;
 			errf(err, errlen, "poll: %s", strerror(errno));
 			close_all(fds);
+			portmap_io_end(&pm, net_now_ms());
 			return -1;
 		}
 		for (int i = 0; i < PROBE_NSOCK; i++)
 			if (pfd[i].revents & (POLLIN | POLLERR))
 				drain(p, fds[i], i);
+		portmap_io_ready(&pm, pfd + PROBE_NSOCK, net_now_ms());
 	}
 	close_all(fds);
+	portmap_io_end(&pm, net_now_ms());
 
 	nat_classify(p, v);
 	if (o->bind != NULL && local.port != 0)

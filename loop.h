@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "nat.h"
+#include "portmap.h"
 #include "probe.h"
 
 #define LOOP_MAX_SERVERS PROBE_MAX_SERVERS
@@ -21,6 +22,9 @@ struct loop_opts {
 	uint32_t timeout_ms;
 	int      rfc3489_timing;
 	int      verbose;           /* -v: one stderr line per request and response */
+	struct portmap *portmap;    /* the port-mapping probes' outcome (portmap.h);
+	                               NULL or no_portmap: nothing is asked */
+	int      no_portmap;        /* --no-portmap */
 };
 
 /*

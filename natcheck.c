@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "nat.h"
 #include "net.h"
+#include "portmap.h"
 #include "report.h"
 #include "server.h"
 
@@ -45,7 +46,7 @@ static void
 usage_text(FILE *f)
 {
 	fprintf(f,
-	    "usage: natcheck [-46qv] [--json] [-b address[:port]] [-t seconds]\n"
+	    "usage: natcheck [-46qv] [--json] [--no-portmap] [-b address[:port]] [-t seconds]\n"
 	    "                [--rfc3489-timing] [server[:port] ...]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "       natcheck --help | --version\n");
@@ -66,6 +67,8 @@ help_text(FILE *f)
 	    "  -t seconds         cap the whole run (default 3, 20 with --rfc3489-timing)\n"
 	    "  -v                 log every request and response to stderr\n"
 	    "  --json             print one JSON object\n"
+	    "  --no-portmap       do not ask the gateway about UPnP IGD, NAT-PMP or PCP\n"
+	    "                     (read-only probes; SSDP is multicast on its link)\n"
 	    "  --rfc3489-timing   retransmit on RFC 3489's schedule (9.5 s per negative)\n"
 	    "  --serve primary[,alternate]\n"
 	    "                     run the dual-address STUN server instead\n"
@@ -242,6 +245,8 @@ parse_args(int argc, char **argv, struct opts *o)
 				exit(0);
 			} else if (long_opt(a, "--json", &v) && v == NULL) {
 				o->json = 1;
+			} else if (long_opt(a, "--no-portmap", &v) && v == NULL) {
+				o->lo.no_portmap = 1;
 			} else if (long_opt(a, "--rfc3489-timing", &v) && v == NULL) {
 				o->lo.rfc3489_timing = 1;
 			} else if (long_opt(a, "--serve", &v)) {
@@ -294,7 +299,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (o->serve) {
 		if (o->lo.nservers > 0)
 			usage_error("--serve takes no server operands");
-		if (o->json || o->quiet || o->lo.bind || o->timeout_set ||
+		if (o->json || o->quiet || o->lo.bind || o->timeout_set || o->lo.no_portmap ||
 		    o->lo.rfc3489_timing || o->family4 || o->family6)
 			usage_error("--serve takes only -v, -p and --alt-port");
 		if (o->port == o->alt_port)
@@ -336,19 +341,23 @@ detect(const struct opts *o)
 {
 	static struct probe p;
 	static struct nat_verdict v;
+	static struct portmap pm;
+	struct loop_opts lo = o->lo;
 	char err[NET_ERRLEN];
 
-	if (loop_detect(&o->lo, &p, &v, err, sizeof(err)) == -1) {
+	lo.portmap = &pm;
+	if (loop_detect(&lo, &p, &v, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return NAT_EXIT_ERROR;
 	}
+	portmap_double_nat(&pm, v.has_mapped, &v.mapped, v.has_local, &v.local);
 	report_warnings(stderr, &v);
 	if (o->json)
-		report_json(stdout, &p, &v);
+		report_json(stdout, &p, &v, &pm);
 	else if (o->quiet)
 		report_quiet(stdout, &v);
 	else
-		report_text(stdout, &p, &v);
+		report_text(stdout, &p, &v, &pm);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "%s: writing the result: %s\n", progname, strerror(errno));
 		return NAT_EXIT_ERROR;
