@@ -247,7 +247,7 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 
 		if (now > ctx.start_ms + o->timeout_ms + LOOP_GRACE_MS)
 			break;
-		pm_done = portmap_io_step(&pm, now, &pm_wait);
+		pm_done = portmap_io_step(&pm, now, probe_done, &pm_wait);
 		step = probe_done ? PROBE_DONE : probe_next(p, now, &tx, &wait_ms);
 		if (step == PROBE_DONE) {
 			probe_done = 1;

@@ -937,7 +937,8 @@ enum portmap_step
 portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t *wait_ms)
 {
 	uint64_t udp_end = m->start_ms + PORTMAP_UDP_WAIT_MS;
-	uint64_t http_end = m->start_ms + PORTMAP_HTTP_MS;
+	uint64_t ssdp_end = m->start_ms + PORTMAP_SSDP_MS;
+	uint64_t http_end = m->ssdp_at_ms + PORTMAP_HTTP_MS;
 	uint64_t cap_end = m->start_ms + m->cfg.timeout_ms;
 	uint64_t wake = UINT64_MAX;
 
@@ -973,13 +974,26 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 	if (now_ms >= udp_end) {
 		proto_give_up(&m->natpmp);
 		proto_give_up(&m->pcp);
-		if (m->upnp.state == PORTMAP_ASKING) {
+	} else if (m->natpmp.state == PORTMAP_ASKING || m->pcp.state == PORTMAP_ASKING) {
+		min_wake(&wake, udp_end);
+	}
+	if (m->upnp.state == PORTMAP_ASKING) {
+		/* A gateway that answers NAT-PMP or PCP is up and is given the
+		 * whole MX second; otherwise a hurried run stops at udp_end. */
+		int short_ok = m->hurry && m->natpmp.state != PORTMAP_SPEAKS &&
+		    m->pcp.state != PORTMAP_SPEAKS && m->natpmp.state != PORTMAP_ASKING &&
+		    m->pcp.state != PORTMAP_ASKING;
+
+		if (now_ms >= ssdp_end) {
 			proto_give_up(&m->upnp);
 			m->stage = PORTMAP_UPNP_DONE;
+		} else if (short_ok && now_ms >= udp_end) {
+			m->upnp.state = m->upnp.malformed ? PORTMAP_GARBLED : PORTMAP_CUT_SHORT;
+			m->upnp.error = PORTMAP_E_TIMEOUT;
+			m->stage = PORTMAP_UPNP_DONE;
+		} else {
+			min_wake(&wake, short_ok ? udp_end : ssdp_end);
 		}
-	} else if (m->natpmp.state == PORTMAP_ASKING || m->pcp.state == PORTMAP_ASKING ||
-	    m->upnp.state == PORTMAP_ASKING) {
-		min_wake(&wake, udp_end);
 	}
 
 	if (m->stage == PORTMAP_UPNP_DESC || m->stage == PORTMAP_UPNP_SOAP) {
@@ -1094,6 +1108,7 @@ input_ssdp(struct portmap *m, uint64_t now, const uint8_t *buf, size_t len)
 	m->upnp.state = PORTMAP_SPEAKS;
 	m->upnp.error = PORTMAP_OK;
 	m->upnp.rtt_ms = rtt(m, now);
+	m->ssdp_at_ms = now;
 	m->location = loc;
 	m->stage = PORTMAP_UPNP_DESC;
 	http_start(m);
@@ -1170,6 +1185,12 @@ portmap_unreachable(struct portmap *m, uint64_t now_ms, int sock)
 }
 
 void
+portmap_hurry(struct portmap *m)
+{
+	m->hurry = 1;
+}
+
+void
 portmap_finish(struct portmap *m, uint64_t now_ms)
 {
 	struct portmap_proto *ps[] = { &m->natpmp, &m->pcp, &m->upnp };
@@ -1178,8 +1199,10 @@ portmap_finish(struct portmap *m, uint64_t now_ms)
 		return;
 	for (size_t i = 0; i < 3; i++)
 		if (ps[i]->state == PORTMAP_ASKING) {
-			ps[i]->state = now_ms >= m->start_ms + PORTMAP_UDP_WAIT_MS
-			    ? (ps[i]->malformed ? PORTMAP_GARBLED : PORTMAP_SILENT) : PORTMAP_CUT_SHORT;
+			uint64_t window = ps[i] == &m->upnp ? PORTMAP_SSDP_MS : PORTMAP_UDP_WAIT_MS;
+
+			ps[i]->state = ps[i]->malformed ? PORTMAP_GARBLED
+			    : now_ms >= m->start_ms + window ? PORTMAP_SILENT : PORTMAP_CUT_SHORT;
 			ps[i]->error = PORTMAP_E_TIMEOUT;
 		}
 	if (m->stage == PORTMAP_UPNP_DESC || m->stage == PORTMAP_UPNP_SOAP)

@@ -52,9 +52,17 @@
 
 /* Time (see portmap_next). */
 #define PORTMAP_RESEND_MS    100    /* each UDP request is sent at 0 and 100 ms */
-#define PORTMAP_UDP_WAIT_MS  250    /* no UDP answer by then: the gateway does
-                                       not speak the protocol */
-#define PORTMAP_HTTP_MS      1000   /* the UPnP HTTP exchanges end by then */
+#define PORTMAP_UDP_WAIT_MS  250    /* no NAT-PMP or PCP answer by then: the
+                                       gateway does not speak the protocol */
+#define PORTMAP_SSDP_MS      1100   /* an IGD may wait up to MX = 1 s before it
+                                       answers an M-SEARCH (UDA 1.1 1.3.3, and
+                                       miniupnpd does): no answer by then, no
+                                       UPnP.  Cut short to PORTMAP_UDP_WAIT_MS
+                                       (UPnP then unknown) when the caller is
+                                       otherwise done and the gateway has not
+                                       answered NAT-PMP or PCP */
+#define PORTMAP_HTTP_MS      1000   /* the UPnP HTTP exchanges end this long
+                                       after the SSDP answer */
 
 enum portmap_status {
 	PORTMAP_OK = 0,
@@ -294,6 +302,8 @@ struct portmap {
 	uint64_t start_ms;
 	uint64_t end_ms;
 	int      done;
+	int      hurry;             /* portmap_hurry: the caller waits only for us */
+	uint64_t ssdp_at_ms;        /* when the SSDP answer came */
 	struct portmap_proto natpmp, pcp, upnp;
 	unsigned ssdp_mcast_sent;
 	enum portmap_upnp_stage stage;
@@ -334,9 +344,11 @@ void portmap_init(struct portmap *m, const struct portmap_config *cfg, uint64_t 
  * TCP connection to tx->to on PORTMAP_SOCK_TCP and report with
  * portmap_tcp_event.  PORTMAP_CLOSE: close the TCP connection.
  * PORTMAP_WAIT: wait at most *wait_ms.  PORTMAP_DONE: finished.
- * Every UDP request is sent at 0 and PORTMAP_RESEND_MS; what has not
- * answered by PORTMAP_UDP_WAIT_MS is "silent"; the UPnP HTTP exchanges
- * must end by PORTMAP_HTTP_MS; nothing outlives the run's cap.
+ * Every UDP request is sent at 0 and PORTMAP_RESEND_MS; NAT-PMP and PCP
+ * not answered by PORTMAP_UDP_WAIT_MS are "silent", SSDP by
+ * PORTMAP_SSDP_MS (or cut short, see there); the UPnP HTTP exchanges must
+ * end PORTMAP_HTTP_MS after the SSDP answer; nothing outlives the run's
+ * cap.
  */
 enum portmap_step portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx,
                                uint32_t *wait_ms);
@@ -354,6 +366,10 @@ void portmap_tcp_event(struct portmap *m, uint64_t now_ms, enum portmap_tcp_even
 /* The network said a datagram on UDP socket sock was not delivered
  * (ICMP port unreachable on a connected socket). */
 void portmap_unreachable(struct portmap *m, uint64_t now_ms, int sock);
+
+/* The caller has nothing else to wait for (the STUN tests are done): end
+ * the SSDP wait early where PORTMAP_SSDP_MS allows it. */
+void portmap_hurry(struct portmap *m);
 
 /* End the run now (the caller's cap): whatever is still open is cut short. */
 void portmap_finish(struct portmap *m, uint64_t now_ms);
