@@ -110,11 +110,15 @@ check-lab: natcheck
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
 
-fuzz: $(B)/fuzz_stun
+fuzz: $(B)/fuzz_stun $(B)/fuzz_portmap
 
 $(B)/fuzz_stun: tests/fuzz/fuzz_stun.c stun.c hash.c $(HDRS) | $(B)
 	$(FUZZ_CC) $(WARNINGS) $(DEFS) -O1 -g -I. -fsanitize=fuzzer,address,undefined \
 	  -o $@ tests/fuzz/fuzz_stun.c stun.c hash.c
+
+$(B)/fuzz_portmap: tests/fuzz/fuzz_portmap.c portmap.c portmap_io.c addr.c net.c $(HDRS) | $(B)
+	$(FUZZ_CC) $(WARNINGS) $(DEFS) -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+	  -o $@ tests/fuzz/fuzz_portmap.c portmap.c portmap_io.c addr.c net.c
 
 # ---------------------------------------------------------------- benchmarks
 

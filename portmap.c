@@ -648,18 +648,16 @@ portmap_igd_find(const char *body, size_t len, const struct portmap_url *locatio
                  struct portmap_igd *igd)
 {
 	const char *p = body;
-	size_t left = len;
 
 	memset(igd, 0, sizeof(*igd));
 	for (;;) {
-		const char *s = find(p, left, "<service>"), *e, *t, *c;
+		const char *s = find(p, len - (size_t)(p - body), "<service>"), *e, *t, *c;
 		size_t slen, tlen, clen;
 		enum portmap_status st;
 
 		if (s == NULL)
 			return PORTMAP_E_NO_SERVICE;
-		left -= (size_t)(s - p);
-		e = find(s, left, "</service>");
+		e = find(s, len - (size_t)(s - body), "</service>");
 		if (e == NULL)
 			return PORTMAP_E_NO_SERVICE;
 		slen = (size_t)(e - s);
@@ -825,15 +823,20 @@ upnp_fail(struct portmap *m, enum portmap_status st)
 {
 	m->upnp.error = st;
 	m->stage = PORTMAP_UPNP_DONE;
+	m->reconnect = 0;
 	tcp_close(m);
 }
 
-/* Start the next HTTP exchange (description, then SOAP). */
+/* Start the next HTTP exchange (description, then SOAP), on a fresh
+ * connection once the last one is closed. */
 static void
 http_start(struct portmap *m)
 {
 	m->rx_len = 0;
-	m->tcp = PORTMAP_TCP_WANT;
+	if (m->tcp == PORTMAP_TCP_CLOSING)
+		m->reconnect = 1;
+	else
+		m->tcp = PORTMAP_TCP_WANT;
 }
 
 static void
@@ -951,7 +954,8 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 		return PORTMAP_DONE;
 	}
 	if (m->tcp == PORTMAP_TCP_CLOSING) {
-		m->tcp = PORTMAP_TCP_CLOSED;
+		m->tcp = m->reconnect ? PORTMAP_TCP_WANT : PORTMAP_TCP_CLOSED;
+		m->reconnect = 0;
 		tx->sock = PORTMAP_SOCK_TCP;
 		return PORTMAP_CLOSE;
 	}
@@ -989,7 +993,8 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 			m->stage = PORTMAP_UPNP_DONE;
 		} else if (short_ok && now_ms >= udp_end) {
 			m->upnp.state = m->upnp.malformed ? PORTMAP_GARBLED : PORTMAP_CUT_SHORT;
-			m->upnp.error = PORTMAP_E_TIMEOUT;
+			if (m->upnp.error == PORTMAP_OK)
+				m->upnp.error = PORTMAP_E_TIMEOUT;
 			m->stage = PORTMAP_UPNP_DONE;
 		} else {
 			min_wake(&wake, short_ok ? udp_end : ssdp_end);

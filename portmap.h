@@ -312,6 +312,7 @@ struct portmap {
 	int      upnp_http_status;  /* of the SOAP answer, 0 none */
 	int      upnp_error;        /* UPnP error code of a SOAP fault, -1 none */
 	enum portmap_tcp tcp;
+	int      reconnect;         /* open the next connection after the close */
 	size_t   rx_len;
 	char     rx[PORTMAP_HTTP_CAP];
 	char     body[PORTMAP_HTTP_CAP];   /* a chunked body, joined */
