@@ -9,6 +9,9 @@
 #               natcheck must say the gateway speaks UPnP, NAT-PMP and PCP,
 #               report NAT-PMP's result code, no external address, and
 #               double NAT "unknown", never a guess.
+#   double-nat  miniupnpd on a home router (outside 100.64.0.2) behind a
+#               carrier NAT (100.64.0.1 | 198.51.100.1): the same refusals,
+#               and the STUN server sees the carrier's address.
 #   none        nothing: NAT-PMP and PCP end false within their 250 ms
 #               window, UPnP null (the STUN tests ended before the 1.1 s
 #               an M-SEARCH answer may take), double NAT unknown.
@@ -163,12 +166,11 @@ down() {
 
 # ---------------------------------------------------------------- scenarios
 
-scn_miniupnpd() {
-	local out pmp upnp
-	up miniupnpd || { fail "lab"; return; }
-	out="$LAB_TMP/mini.json"
-	open_router_input && start_miniupnpd || { fail "miniupnpd did not start"; down; return; }
-	run_natcheck "$out" upnp
+# What natcheck, natpmpc and upnpc must say of miniupnpd, whose external
+# address (a documentation range, or 100.64.0.2 behind the carrier NAT) is
+# one it will not report.
+assert_miniupnpd() {
+	local out="$1" pmp upnp
 	expect "$out" gateway "\"$GW\""
 	expect "$out" upnp true
 	expect "$out" natpmp true
@@ -180,17 +182,108 @@ scn_miniupnpd() {
 	# external address is reserved (RFC 6886 section 3.5).
 	expect "$out" natpmp_result 3
 	expect "$out" pcp_result 0
+	expect "$out" upnp_status '"empty-address"'
 	# natpmpc sees the same refusal; upnpc the same empty address.
 	pmp=$(lab_client timeout 5 natpmpc -g "$GW" 2>&1)
-	check "natpmpc also gets no public address (${pmp##*$'\n'})" \
-		grep -qiE 'NETWORKFAILURE|failed|error' <<<"$pmp"
+	check "natpmpc gets no public address either: ${pmp##*$'\n'}" \
+		grep -qE 'readnatpmpresponseorretry returned -5[0-9]' <<<"$pmp"
 	upnp=$(lab_client timeout 5 upnpc -u "http://$GW:$HTTP_PORT/rootDesc.xml" -s 2>&1)
-	check "upnpc -s reports no usable external address either" \
-		grep -qiE 'ExternalIPAddress = *$|GetExternalIPAddress.*(failed|error)|ExternalIPAddress = 0\.0\.0\.0|^ExternalIPAddress' \
-		<<<"$upnp"
-	if grep -qE 'ExternalIPAddress = [0-9]' <<<"$upnp" && ! grep -q 'ExternalIPAddress = 0.0.0.0' <<<"$upnp"; then
-		fail "upnpc got an external address natcheck did not: $(grep ExternalIP <<<"$upnp")"
+	check "upnpc -s: GetExternalIPAddress failed (empty string)" \
+		grep -q 'GetExternalIPAddress failed. (empty string)' <<<"$upnp"
+}
+
+scn_miniupnpd() {
+	local out
+	up miniupnpd || { fail "lab"; return; }
+	out="$LAB_TMP/mini.json"
+	open_router_input && start_miniupnpd || { fail "miniupnpd did not start"; down; return; }
+	run_natcheck "$out" upnp
+	assert_miniupnpd "$out"
+	down
+}
+
+# The home router (miniupnpd, outside 100.64.0.2) behind a carrier NAT
+# (100.64.0.1 inside, 198.51.100.1 outside), built from lib.sh's pieces:
+# the carrier lives in LAB_NS_W, so lab_down deletes it with the rest.
+up_double() {
+	local p ns
+	SCN=double-nat
+	echo "== $SCN"
+	if [ -z "${LAB_TRAP_SET:-}" ]; then
+		trap 'lab_cleanup' EXIT
+		trap 'lab_cleanup; exit 130' INT
+		trap 'lab_cleanup; exit 143' TERM
+		LAB_TRAP_SET=1
 	fi
+	[ -n "$LAB_TMP" ] || LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/natlab.XXXXXX") || return 1
+	lab_set_prefix
+	p=$LAB_PREFIX
+	LAB_NS_C="${p}-c" LAB_NS_R="${p}-r" LAB_NS_S="${p}-s" LAB_NS_W="${p}-n"
+	LAB_IF_RI="${p}ri" LAB_IF_RO="${p}ro"
+	# shellcheck disable=SC2034  # read by lab_down
+	LAB_UP=1
+	for ns in "$LAB_NS_C" "$LAB_NS_R" "$LAB_NS_W" "$LAB_NS_S"; do
+		ip netns add "$ns" || return 1
+		lab_ns_sysctls "$ns"
+	done
+	ip link add "${p}ci" netns "$LAB_NS_C" type veth peer name "$LAB_IF_RI" netns "$LAB_NS_R" &&
+	ip link add "$LAB_IF_RO" netns "$LAB_NS_R" type veth peer name "${p}ni" netns "$LAB_NS_W" &&
+	ip link add "${p}no" netns "$LAB_NS_W" type veth peer name "${p}so" netns "$LAB_NS_S" &&
+	ip -n "$LAB_NS_C" addr add "$LAB_CLIENT/24" dev "${p}ci" &&
+	ip -n "$LAB_NS_R" addr add "$GW/24" dev "$LAB_IF_RI" &&
+	ip -n "$LAB_NS_R" addr add 100.64.0.2/24 dev "$LAB_IF_RO" &&
+	ip -n "$LAB_NS_W" addr add 100.64.0.1/24 dev "${p}ni" &&
+	ip -n "$LAB_NS_W" addr add "$LAB_PUBLIC1/24" dev "${p}no" &&
+	ip -n "$LAB_NS_S" addr add "$LAB_SERVER_LINK/24" dev "${p}so" &&
+	ip -n "$LAB_NS_S" addr add "$LAB_SERVER1/32" dev "${p}so" &&
+	ip -n "$LAB_NS_S" addr add "$LAB_SERVER2/32" dev "${p}so" || return 1
+	for ns in C:"${p}ci" R:"$LAB_IF_RI" R:"$LAB_IF_RO" W:"${p}ni" W:"${p}no" S:"${p}so"; do
+		local var="LAB_NS_${ns%%:*}"
+		ip -n "${!var}" link set "${ns#*:}" up || return 1
+	done
+	ip -n "$LAB_NS_C" route add 198.51.100.0/24 via "$GW" &&
+	ip -n "$LAB_NS_C" route add 203.0.113.0/24 via "$GW" &&
+	ip -n "$LAB_NS_R" route add 203.0.113.0/24 via 100.64.0.1 &&
+	ip -n "$LAB_NS_W" route add 203.0.113.0/24 via "$LAB_SERVER_LINK" &&
+	ip netns exec "$LAB_NS_R" sysctl -qw net.ipv4.ip_forward=1 &&
+	ip netns exec "$LAB_NS_W" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	# Both are port-restricted cones (masquerade), nothing reaches them.
+	nat_rules "$LAB_IF_RI" "$LAB_IF_RO" | lab_router nft -f - &&
+	nat_rules "${p}ni" "${p}no" | ip netns exec "$LAB_NS_W" nft -f - || return 1
+	lab_spawn srv s stund -h "$LAB_SERVER1" -a "$LAB_SERVER2" || return 1
+	lab_wait_udp s "$LAB_SERVER1" 3478
+}
+
+# nat_rules IN OUT: lib.sh's base rules and a masquerading NAT.
+nat_rules() {
+	lab_base_rules
+	cat <<-EOF
+		table inet lab {
+			chain forward {
+				type filter hook forward priority 0; policy drop;
+				iifname "$1" oifname "$2" accept
+				iifname "$2" oifname "$1" ct state established,related accept
+			}
+		}
+		table ip labnat {
+			chain post {
+				type nat hook postrouting priority 100; policy accept;
+				oifname "$2" masquerade
+			}
+		}
+	EOF
+}
+
+scn_double() {
+	local out mapped
+	up_double || { fail "lab"; down; return; }
+	out="$LAB_TMP/double.json"
+	open_router_input && start_miniupnpd || { fail "miniupnpd did not start"; down; return; }
+	run_natcheck "$out" upnp
+	assert_miniupnpd "$out"
+	# The server saw the carrier's address, not the home router's.
+	mapped=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mapped"])' "$out")
+	check "mapped address is the carrier NAT's ($mapped)" test "${mapped%:*}" = "$LAB_PUBLIC1"
 	down
 }
 
@@ -236,9 +329,10 @@ scn_gw() {
 	down
 }
 
-for s in ${PORTMAP_SCENARIOS:-miniupnpd none gw-equal gw-differs gw-cgn}; do
+for s in ${PORTMAP_SCENARIOS:-miniupnpd double-nat none gw-equal gw-differs gw-cgn}; do
 	case $s in
 	miniupnpd) scn_miniupnpd ;;
+	double-nat) scn_double ;;
 	none) scn_none ;;
 	gw-equal) scn_gw 198.51.100.1 false external-equals-mapped ;;
 	gw-differs) scn_gw 198.51.100.77 true external-differs-from-mapped ;;
