@@ -1224,6 +1224,7 @@ const char *
 portmap_dnat_word(enum portmap_dnat_reason r)
 {
 	switch (r) {
+	case PORTMAP_DN_NO_NAT: return "no-nat";
 	case PORTMAP_DN_NO_GATEWAY: return "no-gateway";
 	case PORTMAP_DN_SHARED: return "carrier-grade-nat";
 	case PORTMAP_DN_PRIVATE: return "private-external-address";
@@ -1254,6 +1255,13 @@ portmap_double_nat(struct portmap *m, int has_mapped, const struct stun_addr *ma
 		m->dn_reason = PORTMAP_DN_NONE;
 		return;
 	}
+	/* The server saw our own address: nothing translates it, whatever a
+	 * gateway elsewhere on the link says about itself. */
+	if (has_mapped && has_local && addr_ip_eq(mapped, local)) {
+		m->double_nat = 0;
+		m->dn_reason = PORTMAP_DN_NO_NAT;
+		return;
+	}
 	if (m->has_external) {
 		if (addr_is_shared(&m->external)) {
 			m->double_nat = 1;
@@ -1280,9 +1288,7 @@ portmap_double_nat(struct portmap *m, int has_mapped, const struct stun_addr *ma
 		m->dn_reason = PORTMAP_DN_NO_GATEWAY;
 		return;
 	}
-	/* No protocol: local vs mapped shows whether there is a NAT, never how
+	/* No protocol: local vs mapped shows that there is a NAT, never how
 	 * many; the report says so. */
-	(void)has_local;
-	(void)local;
 	m->dn_reason = PORTMAP_DN_LOCAL_ONLY;
 }

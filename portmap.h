@@ -274,6 +274,8 @@ enum portmap_tcp { PORTMAP_TCP_CLOSED = 0, PORTMAP_TCP_WANT, PORTMAP_TCP_CONNECT
 /* Why the gateway's answers do or do not show a double NAT. */
 enum portmap_dnat_reason {
 	PORTMAP_DN_NONE = 0,        /* nothing to say (portmap off) */
+	PORTMAP_DN_NO_NAT,          /* the mapped address is our own: no NAT at
+	                               all, so no double NAT */
 	PORTMAP_DN_NO_GATEWAY,      /* no gateway on the path: null */
 	PORTMAP_DN_SHARED,          /* external in 100.64/10: double, carrier NAT */
 	PORTMAP_DN_PRIVATE,         /* external is RFC 1918: double NAT */

@@ -52,6 +52,8 @@ text_portmap(FILE *out, const struct portmap *pm, const struct nat_verdict *v)
 	}
 	if (!pm->cfg.has_gateway) {
 		fprintf(out, "%-13s%s\n", "Gateway", "none known on the path to the server");
+		if (pm->dn_reason == PORTMAP_DN_NO_NAT)
+			fprintf(out, "%-13sno: the mapped address is the local address\n", "Double NAT");
 		return;
 	}
 	fprintf(out, "%-13s%s: ", "Gateway", addr_fmt_ip(&pm->cfg.gateway, a, sizeof(a)));
@@ -81,6 +83,9 @@ text_portmap(FILE *out, const struct portmap *pm, const struct nat_verdict *v)
 		break;
 	case PORTMAP_DN_EQUAL:
 		fprintf(out, "no: the gateway's external address is the mapped address\n");
+		break;
+	case PORTMAP_DN_NO_NAT:
+		fprintf(out, "no: the mapped address is the local address, nothing translates it\n");
 		break;
 	case PORTMAP_DN_NO_EXTERNAL:
 		fprintf(out, "unknown: the gateway speaks a port-mapping protocol but reports no "

@@ -988,6 +988,7 @@ Test(double_nat, table)
 		{ "no-mapped", "198.51.100.1", NULL, 1, -1, PORTMAP_DN_NO_MAPPED },
 		{ "no-external", NULL, "198.51.100.1", 1, -1, PORTMAP_DN_NO_EXTERNAL },
 		{ "no-protocol", NULL, "198.51.100.1", 0, -1, PORTMAP_DN_LOCAL_ONLY },
+		{ "no-nat", "100.64.0.9", "192.168.1.5", 1, 0, PORTMAP_DN_NO_NAT },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1028,6 +1029,10 @@ Test(double_nat, off_and_no_gateway)
 	portmap_init(&m, &c, 0);
 	portmap_double_nat(&m, 1, &mapped, 0, NULL);
 	cr_assert_eq(m.dn_reason, PORTMAP_DN_NO_GATEWAY);
+	cr_assert_eq(m.double_nat, -1);
+	portmap_double_nat(&m, 1, &mapped, 1, &mapped);
+	cr_assert_eq(m.dn_reason, PORTMAP_DN_NO_NAT, "no gateway, no NAT: no double NAT");
+	cr_assert_eq(m.double_nat, 0);
 }
 
 Test(status, every_status_has_a_name)

@@ -21,7 +21,7 @@ from stunlib import Checks, Server, run  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 c = Checks()
-NULLS = ("upnp", "natpmp", "pcp", "gateway", "external", "double_nat",
+NULLS = ("upnp", "natpmp", "pcp", "gateway", "external",
          "natpmp_result", "pcp_result", "upnp_external", "upnp_error")
 
 with Server(NATCHECK) as srv:
@@ -32,8 +32,8 @@ with Server(NATCHECK) as srv:
     if isinstance(pm, dict):
         c.check("loopback: probes enabled, nothing known",
                 pm["enabled"] is True and all(pm[k] is None for k in NULLS), repr(pm))
-        c.check("loopback: double NAT reason is no-gateway",
-                pm["double_nat_reason"] == "no-gateway", pm["double_nat_reason"])
+        c.check("loopback: no NAT, so no double NAT",
+                pm["double_nat"] is False and pm["double_nat_reason"] == "no-nat", repr(pm))
         c.check("loopback: statuses null (nothing asked)",
                 all(pm[k + "_status"] is None for k in ("upnp", "natpmp", "pcp")), repr(pm))
 
