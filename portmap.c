@@ -386,7 +386,7 @@ dechunk(const char *buf, size_t len, size_t off, char *out, size_t outcap, size_
 	size_t n = 0;
 
 	for (;;) {
-		size_t ll, next, i, size = 0;
+		size_t ll, next, i, size = 0, digits = 0;
 		int r = next_line(buf, len, off, &ll, &next);
 
 		if (r == -1)
@@ -403,8 +403,9 @@ dechunk(const char *buf, size_t len, size_t off, char *out, size_t outcap, size_
 			if (d < 0 || size > PORTMAP_HTTP_CAP)   /* guards the multiply */
 				return PORTMAP_E_CHUNK;
 			size = size * 16 + (size_t)d;
+			digits++;
 		}
-		if (i == 0)
+		if (digits == 0)
 			return PORTMAP_E_CHUNK;
 		off = next;
 		if (size == 0)

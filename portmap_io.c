@@ -119,7 +119,7 @@ portmap_gateway(const struct stun_addr *dst, struct stun_addr *gw)
 }
 
 static void
-logf_(struct portmap_io *io, uint64_t now, const char *what, int sock,
+pm_log(struct portmap_io *io, uint64_t now, const char *what, int sock,
       const struct stun_addr *peer)
 {
 	char a[ADDR_STRLEN];
@@ -246,7 +246,7 @@ tcp_connect(struct portmap_io *io, uint64_t now, const struct stun_addr *to)
 		return;
 	}
 	io->fds[PORTMAP_SOCK_TCP] = fd;
-	logf_(io, now, "connect", PORTMAP_SOCK_TCP, to);
+	pm_log(io, now, "connect", PORTMAP_SOCK_TCP, to);
 	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
 		portmap_tcp_event(io->m, now, PORTMAP_TCP_CONNECTED);
 	else if (errno != EINPROGRESS)
@@ -278,7 +278,7 @@ portmap_io_step(struct portmap_io *io, uint64_t now_ms, int others_done, uint32_
 		case PORTMAP_SEND:
 			if (io->fds[tx.sock] == -1)
 				break;
-			logf_(io, now_ms, "send", tx.sock, &tx.to);
+			pm_log(io, now_ms, "send", tx.sock, &tx.to);
 			if (tx.sock == PORTMAP_SOCK_TCP) {
 				/* A request of < 1 KiB on a fresh connection: all of it
 				 * fits the send buffer, or the connection is useless. */
@@ -332,7 +332,7 @@ udp_ready(struct portmap_io *io, int sock, uint64_t now)
 
 		if (len < 0) {
 			if (errno == ECONNREFUSED) {
-				logf_(io, now, "port unreachable", sock, NULL);
+				pm_log(io, now, "port unreachable", sock, NULL);
 				portmap_unreachable(io->m, now, sock);
 				continue;
 			}
@@ -340,7 +340,7 @@ udp_ready(struct portmap_io *io, int sock, uint64_t now)
 		}
 		if (net_to_stun((struct sockaddr *)&ss, &from) == -1)
 			continue;
-		logf_(io, now, "answer from", sock, &from);
+		pm_log(io, now, "answer from", sock, &from);
 		portmap_input(io->m, now, sock, &from, buf, (size_t)len);
 	}
 }

@@ -263,6 +263,8 @@ Test(http, body_table)
 		  PORTMAP_E_CHUNK, NULL },
 		{ "chunked-no-size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n;x\r\n", 0,
 		  PORTMAP_E_CHUNK, NULL },
+		{ "chunked-blank-size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n  \r\n", 0,
+		  PORTMAP_E_CHUNK, NULL },
 		{ "chunked-no-crlf", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 		  "2\r\nhixx\r\n0\r\n\r\n", 0, PORTMAP_E_CHUNK, NULL },
 		{ "chunked-over-cap", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
