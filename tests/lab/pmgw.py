@@ -11,8 +11,10 @@ wire formats, read-only like natcheck asks:
                   InternetGatewayDevice gets a 200 with LOCATION
   TCP ADDR:PORT   GET /rootDesc.xml: an IGD description with WANIPConnection:1;
                   POST /ctl/IPConn GetExternalIPAddress: EXTERNAL
-Anything else (other opcodes, other SOAP actions) is answered with an error
-and counted; on SIGTERM it prints one line: "pmgw: requests N refused M".
+Anything else (other opcodes, other SOAP actions) is answered with an error.
+Every request is logged on stdout as "pmgw: KIND" (natpmp-external,
+pcp-announce, m-search, get-description, soap-GetExternalIPAddress) or
+"pmgw: refused ...", so a test can prove what a client asked.
 """
 import select
 import signal
@@ -48,6 +50,10 @@ SOAP = ('<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.or
         '</s:Body></s:Envelope>\r\n')
 
 
+def log(kind):
+    print("pmgw: " + kind, flush=True)
+
+
 def stop(*_):
     print("pmgw: requests %d refused %d" % (counts["requests"], counts["refused"]), flush=True)
     sys.exit(0)
@@ -63,11 +69,14 @@ def epoch():
 def pmp_answer(data):
     counts["requests"] += 1
     if len(data) >= 2 and data[0] == 0 and data[1] == 0:
+        log("natpmp-external")
         return struct.pack("!BBHI", 0, 128, 0, epoch()) + socket.inet_aton(external)
     if len(data) >= 24 and data[0] == 2 and data[1] == 0:
         # PCP ANNOUNCE: the response header, result SUCCESS, no options.
+        log("pcp-announce")
         return struct.pack("!BBBBII", 2, 0x80, 0, 0, 0, epoch()) + bytes(12)
     counts["refused"] += 1
+    log("refused udp %s" % data[:2].hex())
     if len(data) >= 2 and data[0] == 0:     # another NAT-PMP opcode: refused (2)
         return struct.pack("!BBHI", 0, 128 + (data[1] & 0x7f), 2, epoch()) + bytes(4)
     if len(data) >= 2 and data[0] == 2:     # another PCP opcode: UNSUPP_OPCODE
@@ -80,6 +89,7 @@ def ssdp_answer(data):
     if not text.startswith("M-SEARCH") or "InternetGatewayDevice" not in text:
         return None
     counts["requests"] += 1
+    log("m-search")
     return ("HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\n"
             "ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
             "USN: uuid:00000000-0000-0000-0000-000000000001::urn:schemas-upnp-org:device:"
@@ -92,11 +102,14 @@ def http_answer(req):
     head, _, _ = req.partition(b"\r\n\r\n")
     line = head.split(b"\r\n")[0].decode("latin-1")
     if line.startswith("GET /rootDesc.xml "):
+        log("get-description")
         body, status = DESC.encode(), "200 OK"
-    elif line.startswith("POST /ctl/IPConn ") and b"#GetExternalIPAddress" in head:
+    elif line.startswith("POST /ctl/IPConn ") and b"#GetExternalIPAddress\"" in head:
+        log("soap-GetExternalIPAddress")
         body, status = (SOAP % external).encode(), "200 OK"
     else:
         counts["refused"] += 1
+        log("refused http %s" % line)
         body, status = b"", "404 Not Found"
     return ("HTTP/1.1 %s\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n"
             "Connection: close\r\n\r\n" % (status, len(body))).encode() + body

@@ -144,7 +144,11 @@ gateway_state() {
 run_natcheck() {
 	local out="$1" kind="$2"
 	gateway_state "$kind" >"$LAB_TMP/before"
+	GWLOG_BEFORE=$(wc -l <"$LAB_TMP/gwd.log" 2>/dev/null || echo 0)
 	lab_client timeout 10 "$NATCHECK" --json -v "$LAB_SERVER1" >"$out" 2>"$out.err"
+	# The gateways log a request before they answer it, so natcheck's are
+	# all in the log by the time it has finished.
+	tail -n +"$((GWLOG_BEFORE + 1))" "$LAB_TMP/gwd.log" 2>/dev/null >"$out.gw"
 	gateway_state "$kind" >"$LAB_TMP/after"
 	check "natcheck printed JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out"
 	check "the gateway is unchanged by natcheck (ruleset, mapping list): $(
@@ -170,7 +174,12 @@ down() {
 # address (a documentation range, or 100.64.0.2 behind the carrier NAT) is
 # one it will not report.
 assert_miniupnpd() {
-	local out="$1" pmp upnp
+	local out="$1" pmp upnp actions
+	# miniupnpd logs every SOAP action: natcheck's is GetExternalIPAddress only.
+	actions=$(sed -n 's/.*SOAPAction: .*#//p' "$out.gw" | sort -u | tr '\n' ' ')
+	check "natcheck's only SOAP action is GetExternalIPAddress ($actions)" \
+		test "$actions" = "GetExternalIPAddress "
+	check "miniupnpd saw natcheck's NAT-PMP or PCP request" grep -qiE 'NAT-PMP|PCP' "$out.gw"
 	expect "$out" gateway "\"$GW\""
 	expect "$out" upnp true
 	expect "$out" natpmp true
@@ -309,7 +318,7 @@ scn_none() {
 }
 
 scn_gw() {
-	local ext="$1" dn="$2" why="$3" out pmp upnp
+	local ext="$1" dn="$2" why="$3" out pmp upnp other
 	up "gateway-$ext" || { fail "lab"; return; }
 	out="$LAB_TMP/gw.json"
 	open_router_input && start_pmgw "$ext" || { fail "pmgw did not start"; down; return; }
@@ -322,6 +331,11 @@ scn_gw() {
 	expect "$out" upnp_external "\"$ext\""
 	expect "$out" double_nat "$dn"
 	expect "$out" double_nat_reason "\"$why\""
+	# What natcheck asked, as the gateway logged it: only the read-only five.
+	other=$(grep -v -E '^pmgw: (natpmp-external|pcp-announce|m-search|get-description|soap-GetExternalIPAddress)$' \
+		"$out.gw" | tr '\n' ' ')
+	check "natcheck asked only read-only requests (others: $other)" test -z "$other"
+	check "natcheck asked every protocol" test "$(sort -u "$out.gw" | wc -l)" -eq 5
 	pmp=$(lab_client timeout 5 natpmpc -g "$GW" 2>&1)
 	check "natpmpc agrees: $ext" grep -q "Public IP address : $ext" <<<"$pmp"
 	upnp=$(lab_client timeout 5 upnpc -u "http://$GW:$HTTP_PORT/rootDesc.xml" -s 2>&1)
