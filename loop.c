@@ -204,7 +204,7 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
 	struct loop_ctx ctx;
 	struct stun_addr local;
 	struct pollfd pfd[PROBE_NSOCK + PORTMAP_NSOCK];
-	struct portmap pm_off;
+	static struct portmap pm_off;     /* 33 KiB: not on the stack */
 	struct portmap_io pm;
 	int probe_done = 0;
 	int fds[PROBE_NSOCK] = { -1, -1, -1, -1 };
