@@ -45,8 +45,8 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	debhelper dpkg-dev lintian bash-completion systemd
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c
-SHELL_SRCS = net.c serve.c loop.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -77,13 +77,14 @@ TEST_HDRS = $(wildcard tests/support/*.h)
 CRITERION_LIBS = -lcriterion
 
 test_addr_OBJS   = addr
-test_stun_OBJS   = stun hash
+test_stun_OBJS   = stun hash tests/support/edge
+test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
 test_server_OBJS = server serve net addr stun hash
 # The engine against the real server_handle through the in-memory NAT.
 test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim
-test_nat_OBJS    = nat report probe stun hash addr server tests/support/natsim
-test_report_OBJS = report nat probe stun hash addr server tests/support/natsim
+test_nat_OBJS    = nat report portmap probe stun hash addr server tests/support/natsim
+test_report_OBJS = report portmap nat probe stun hash addr server tests/support/natsim
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
@@ -99,6 +100,7 @@ FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz_%)
 FUZZ_DEFAULT_SRCS = $(CORE_SRCS)
 fuzz_stun_SRCS = stun.c hash.c
+fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
 # check-core: no core object may call any of these (the socket layer, name
@@ -264,6 +266,7 @@ check-fuzz:
 
 check-lab: natcheck
 	@bash tests/lab/run.sh ./natcheck
+	@bash tests/lab/portmap.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck

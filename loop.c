@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "portmap_io.h"
 
 /* At most this many datagrams (or error reports) are read from one socket
  * per wake-up, so a flood on one socket cannot starve the clock. */
@@ -323,7 +324,10 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 	struct probe_config cfg;
 	struct loop_ctx ctx;
 	struct stun_addr local;
-	struct pollfd pfd[PROBE_NSOCK];
+	struct pollfd pfd[PROBE_NSOCK + PORTMAP_NSOCK];
+	static struct portmap pm_off;     /* 33 KiB: not on the stack */
+	struct portmap_io pm;
+	int probe_done = 0;
 	int fds[PROBE_NSOCK] = { -1, -1, -1, -1 };
 	int recverr[PROBE_NSOCK] = { 0, 0, 0, 0 };
 	int rc = 0;
@@ -357,28 +361,41 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 		log_sockets(&cfg);
 
 	probe_init(p, &cfg, ctx.start_ms);
+	/* The port-mapping probes run beside the STUN tests (portmap_io.h). */
+	portmap_io_start(&pm, o->portmap ? o->portmap : &pm_off, o->portmap && !o->no_portmap,
+	    &cfg.servers[0], &local, o->timeout_ms, o->verbose, ctx.start_ms);
 	for (;;) {
 		struct probe_tx tx;
-		uint32_t wait_ms = 0;
+		uint32_t wait_ms = 0, pm_wait = 0;
 		uint64_t now = net_now_ms();
 		enum probe_step step;
+		int pm_done;
+		nfds_t npfd;
 
 		if (now > ctx.start_ms + o->timeout_ms + LOOP_GRACE_MS)
 			break;
-		step = probe_next(p, now, &tx, &wait_ms);
+		pm_done = portmap_io_step(&pm, now, probe_done, &pm_wait);
+		step = probe_done ? PROBE_DONE : probe_next(p, now, &tx, &wait_ms);
 		if (ctx.random_failed) {
 			/* Never send a guessable transaction ID. */
 			errf(err, errlen, "cannot read the OS random source");
 			rc = -1;
 			break;
 		}
-		if (step == PROBE_DONE)
-			break;
+		if (step == PROBE_DONE) {
+			probe_done = 1;
+			if (pm_done)
+				break;
+			wait_ms = pm_wait;
+		} else if (!pm_done && pm_wait < wait_ms) {
+			wait_ms = pm_wait;
+		}
 		if (step == PROBE_SEND) {
 			send_tx(p, &ctx, fds, recverr, &tx);
 			continue;
 		}
-		if (poll(pfd, PROBE_NSOCK,
+		npfd = PROBE_NSOCK + portmap_io_pollfds(&pm, pfd + PROBE_NSOCK);
+		if (poll(pfd, npfd,
 		    (int)(wait_ms > LOOP_MAX_WAIT_MS ? LOOP_MAX_WAIT_MS : wait_ms)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -389,7 +406,9 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 		for (int i = 0; i < PROBE_NSOCK; i++)
 			if (pfd[i].revents & (POLLIN | POLLERR))
 				drain(p, &ctx, fds[i], i, recverr[i]);
+		portmap_io_ready(&pm, pfd + PROBE_NSOCK, net_now_ms());
 	}
 	close_all(fds);
+	portmap_io_end(&pm, net_now_ms());
 	return rc;
 }

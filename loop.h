@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "net.h"
+#include "portmap.h"
 #include "probe.h"
 
 #define LOOP_MAX_SERVERS PROBE_MAX_SERVERS
@@ -31,6 +32,9 @@ struct loop_opts {
 	uint32_t timeout_ms;
 	int      rfc3489_timing;
 	int      verbose;           /* -v: one stderr line per request and response */
+	struct portmap *portmap;    /* the port-mapping probes' outcome (portmap.h);
+	                               NULL or no_portmap: nothing is asked */
+	int      no_portmap;        /* --no-portmap */
 };
 
 /* What the loop could not use but worked around: main() reports it. */

@@ -26,6 +26,7 @@
 #include "loop.h"
 #include "nat.h"
 #include "net.h"
+#include "portmap.h"
 #include "report.h"
 #include "serve.h"
 #include "server.h"
@@ -78,7 +79,7 @@ static void
 usage_text(FILE *f)
 {
 	fprintf(f,
-	    "usage: natcheck [-46qv] [--json] [-b address[:port]] [-t seconds]\n"
+	    "usage: natcheck [-46qv] [--json] [--no-portmap] [-b address[:port]] [-t seconds]\n"
 	    "                [--rfc3489-timing] [server[:port] ...]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "       natcheck --help | --version\n");
@@ -104,6 +105,8 @@ help_text(FILE *f)
 	    "  -v, --verbose           log the local sockets and every request and\n"
 	    "                          response to stderr\n"
 	    "  --json                  print one JSON object\n"
+	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
+	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
 	    "  --serve primary[,alternate]\n"
 	    "                          run the dual-address STUN server instead\n"
@@ -291,7 +294,7 @@ struct opts {
 /* The options, short and long; 0 for a long-only one. */
 enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
-	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_RFC3489, OPT_SERVE, OPT_VERSION
+	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION
 };
 
 static const struct optdef {
@@ -310,6 +313,7 @@ static const struct optdef {
 	{ OPT_VERBOSE,  'v', "--verbose",        0 },
 	{ OPT_ALT_PORT, 0,   "--alt-port",       1 },
 	{ OPT_JSON,     0,   "--json",           0 },
+	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
 	{ OPT_VERSION,  0,   "--version",        0 },
@@ -339,6 +343,7 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_QUIET:    o->quiet = 1; break;
 	case OPT_VERBOSE:  o->lo.verbose = 1; break;
 	case OPT_JSON:     o->json = 1; break;
+	case OPT_NO_PORTMAP: o->lo.no_portmap = 1; break;
 	case OPT_RFC3489:  o->lo.rfc3489_timing = 1; break;
 	case OPT_HELP:     o->info = INFO_HELP; break;
 	case OPT_VERSION:  o->info = INFO_VERSION; break;
@@ -483,7 +488,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (o->serve) {
 		if (nwords > 0)
 			usage_error("--serve takes no server operands");
-		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set ||
+		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set || o->lo.no_portmap ||
 		    o->lo.rfc3489_timing || o->family4 || o->family6)
 			usage_error("--serve takes only -v, -p and --alt-port");
 		if (o->port == o->alt_port)
@@ -559,23 +564,27 @@ detect(const struct opts *o)
 {
 	static struct probe p;
 	static struct nat_verdict v;
+	static struct portmap pm;
+	struct loop_opts lo = o->lo;
 	struct loop_notes notes;
 	char err[NET_ERRLEN];
 
-	if (loop_detect(&o->lo, &p, &notes, err, sizeof(err)) == -1) {
+	lo.portmap = &pm;
+	if (loop_detect(&lo, &p, &notes, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return EXIT_ERROR;
 	}
 	nat_classify(&p, &v);
 	for (size_t i = 0; i < notes.nskipped; i++)
 		fprintf(stderr, "%s: warning: %s\n", progname, notes.skipped[i]);
+	portmap_double_nat(&pm, v.has_mapped, &v.mapped, v.has_local, &v.local);
 	report_warnings(stderr, &v);
 	if (o->json)
-		report_json(stdout, &p, &v);
+		report_json(stdout, &p, &v, &pm);
 	else if (o->quiet)
 		report_quiet(stdout, &v);
 	else
-		report_text(stdout, &p, &v);
+		report_text(stdout, &p, &v, &pm);
 	if (flush_stdout("the result") == -1)
 		return EXIT_ERROR;
 	if (v.unreachable) {

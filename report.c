@@ -403,8 +403,83 @@ text_addr(FILE *out, const char *label, int has, const struct stun_addr *a)
 	fprintf(out, "%-13s%s\n", label, has ? addr_fmt(a, buf, sizeof(buf)) : "unknown");
 }
 
+/* "yes (result 3)" / "no" / "unknown" for one port-mapping protocol. */
+static void
+text_proto(FILE *out, const char *name, const struct portmap_proto *pp)
+{
+	const char *j = portmap_state_json(pp->state);
+
+	fprintf(out, "%s %s", name, j[0] == 't' ? "yes" : j[0] == 'f' ? "no" : "unknown");
+	if (pp->state == PORTMAP_SPEAKS && pp->result > 0)
+		fprintf(out, " (result %d)", pp->result);
+}
+
+static void
+text_portmap(FILE *out, const struct portmap *pm, const struct nat_verdict *v)
+{
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	if (!pm->cfg.enabled) {
+		fprintf(out, "%-13s%s\n", "Gateway", "not asked (--no-portmap)");
+		return;
+	}
+	if (!pm->cfg.has_gateway) {
+		fprintf(out, "%-13s%s\n", "Gateway", "none known on the path to the server");
+		if (pm->dn_reason == PORTMAP_DN_NO_NAT)
+			fprintf(out, "%-13sno: the mapped address is the local address\n", "Double NAT");
+		return;
+	}
+	fprintf(out, "%-13s%s: ", "Gateway", addr_fmt_ip(&pm->cfg.gateway, a, sizeof(a)));
+	text_proto(out, "UPnP IGD", &pm->upnp);
+	fputs(", ", out);
+	text_proto(out, "NAT-PMP", &pm->natpmp);
+	fputs(", ", out);
+	text_proto(out, "PCP", &pm->pcp);
+	fputc('\n', out);
+	if (pm->has_external)
+		fprintf(out, "%-13s%s\n", "External", addr_fmt_ip(&pm->external, a, sizeof(a)));
+	else
+		fprintf(out, "%-13sunknown (the gateway gives none)\n", "External");
+	fprintf(out, "%-13s", "Double NAT");
+	switch (pm->dn_reason) {
+	case PORTMAP_DN_SHARED:
+		fprintf(out, "yes: the gateway's external address %s is carrier-grade NAT space "
+		    "(100.64.0.0/10)\n", addr_fmt_ip(&pm->external, a, sizeof(a)));
+		break;
+	case PORTMAP_DN_PRIVATE:
+		fprintf(out, "yes: the gateway's external address %s is private\n",
+		    addr_fmt_ip(&pm->external, a, sizeof(a)));
+		break;
+	case PORTMAP_DN_DIFFERS:
+		fprintf(out, "yes: the gateway's external address %s is not the mapped address %s\n",
+		    addr_fmt_ip(&pm->external, a, sizeof(a)), addr_fmt_ip(&pm->dn_mapped, b, sizeof(b)));
+		break;
+	case PORTMAP_DN_EQUAL:
+		fprintf(out, "no: the gateway's external address is the mapped address\n");
+		break;
+	case PORTMAP_DN_NO_NAT:
+		fprintf(out, "no: the mapped address is the local address, nothing translates it\n");
+		break;
+	case PORTMAP_DN_NO_EXTERNAL:
+		fprintf(out, "unknown: the gateway speaks a port-mapping protocol but reports no "
+		    "external address, as a gateway behind another NAT does\n");
+		break;
+	case PORTMAP_DN_LOCAL_ONLY:
+		fprintf(out, "unknown: no port-mapping protocol answered; local %s against mapped "
+		    "%s shows %s, never how many\n",
+		    v->has_local ? addr_fmt_ip(&v->local, a, sizeof(a)) : "unknown",
+		    v->has_mapped ? addr_fmt_ip(&v->mapped, b, sizeof(b)) : "unknown",
+		    v->nat == 1 ? "a NAT" : v->nat == 0 ? "no NAT" : "nothing");
+		break;
+	default:
+		fprintf(out, "unknown\n");
+		break;
+	}
+}
+
 void
-report_text(FILE *out, const struct probe *p, const struct nat_verdict *v)
+report_text(FILE *out, const struct probe *p, const struct nat_verdict *v,
+            const struct portmap *pm)
 {
 	char buf[ADDR_STRLEN];
 
@@ -426,6 +501,8 @@ report_text(FILE *out, const struct probe *p, const struct nat_verdict *v)
 	else if (v->loss == 0)
 		fprintf(out, ", no loss seen");
 	fputc('\n', out);
+	if (pm != NULL)
+		text_portmap(out, pm, v);
 }
 
 void
@@ -580,8 +657,63 @@ done:
 	fputc('}', out);
 }
 
+static void
+json_int_or_null(FILE *out, const char *key, int has, long n)
+{
+	fprintf(out, ",\"%s\":", key);
+	if (has)
+		fprintf(out, "%ld", n);
+	else
+		fputs("null", out);
+}
+
+static void
+json_ip(FILE *out, const char *key, int has, const struct stun_addr *a)
+{
+	char buf[ADDR_STRLEN];
+
+	fprintf(out, ",\"%s\":", key);
+	if (has)
+		report_json_string(out, addr_fmt_ip(a, buf, sizeof(buf)));
+	else
+		fputs("null", out);
+}
+
+/* The "portmap" object (natcheck.1, OUTPUT). */
+static void
+json_portmap(FILE *out, const struct portmap *pm)
+{
+	const struct portmap_proto *ps[] = { &pm->upnp, &pm->natpmp, &pm->pcp };
+	const char *names[] = { "upnp", "natpmp", "pcp" };
+
+	fprintf(out, ",\"portmap\":{\"enabled\":%s", pm->cfg.enabled ? "true" : "false");
+	for (int i = 0; i < 3; i++)
+		fprintf(out, ",\"%s\":%s", names[i], portmap_state_json(ps[i]->state));
+	json_ip(out, "gateway", pm->cfg.has_gateway, &pm->cfg.gateway);
+	json_ip(out, "external", pm->has_external, &pm->external);
+	fprintf(out, ",\"double_nat\":%s,\"double_nat_reason\":",
+	    pm->double_nat == 1 ? "true" : pm->double_nat == 0 ? "false" : "null");
+	report_json_string(out, portmap_dnat_word(pm->dn_reason));
+	json_int_or_null(out, "natpmp_result", pm->natpmp.result >= 0, pm->natpmp.result);
+	json_ip(out, "natpmp_external", pm->natpmp.has_external, &pm->natpmp.external);
+	json_int_or_null(out, "pcp_result", pm->pcp.result >= 0, pm->pcp.result);
+	json_ip(out, "upnp_external", pm->upnp.has_external, &pm->upnp.external);
+	json_int_or_null(out, "upnp_error", pm->upnp_error >= 0, pm->upnp_error);
+	for (int i = 0; i < 3; i++) {
+		fprintf(out, ",\"%s_status\":", names[i]);
+		if (ps[i]->state == PORTMAP_UNTRIED)
+			fputs("null", out);
+		else
+			report_json_string(out, portmap_status_name(ps[i]->error));
+	}
+	json_int_or_null(out, "elapsed_ms", 1, (long)(pm->end_ms >= pm->start_ms ?
+	    pm->end_ms - pm->start_ms : 0));
+	fputc('}', out);
+}
+
 void
-report_json(FILE *out, const struct probe *p, const struct nat_verdict *v)
+report_json(FILE *out, const struct probe *p, const struct nat_verdict *v,
+            const struct portmap *pm)
 {
 	char text[REPORT_FINDING_LEN];
 
@@ -625,6 +757,8 @@ report_json(FILE *out, const struct probe *p, const struct nat_verdict *v)
 	    "\"wrong_socket\":%u}", p->stats.malformed, p->stats.stray, p->stats.duplicates,
 	    p->stats.late, p->stats.wrong_source, p->stats.echoed, p->stats.unmatched,
 	    p->stats.indications, p->stats.wrong_socket);
+	if (pm != NULL)
+		json_portmap(out, pm);
 	fputs(",\"warnings\":[", out);
 	for (size_t i = 0; i < v->nfindings; i++) {
 		if (i > 0)

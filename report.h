@@ -10,13 +10,18 @@
 #include <stdio.h>
 
 #include "nat.h"
+#include "portmap.h"
 #include "probe.h"
 
-/* The human-readable verdict, one fact per line. */
-void report_text(FILE *out, const struct probe *p, const struct nat_verdict *v);
+/* The human-readable verdict, one fact per line; pm (the port-mapping
+ * probes, or NULL) adds the Gateway, External and Double NAT lines. */
+void report_text(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                 const struct portmap *pm);
 
-/* Exactly one JSON object followed by a newline (keys in natcheck.1, OUTPUT). */
-void report_json(FILE *out, const struct probe *p, const struct nat_verdict *v);
+/* Exactly one JSON object followed by a newline (keys in natcheck.1, OUTPUT);
+ * pm adds the "portmap" object. */
+void report_json(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                 const struct portmap *pm);
 
 /* The verdict word only ("port-restricted-cone"). */
 void report_quiet(FILE *out, const struct nat_verdict *v);

@@ -14,6 +14,7 @@
 #include "nat.h"
 #include "probe.h"
 #include "report.h"
+#include "portmap.h"
 #include "server.h"
 #include "stun.h"
 
@@ -24,7 +25,7 @@ int main(void)
 	static const any_fn core[] = {
 		(any_fn)stun_decode, (any_fn)hash_crc32, (any_fn)addr_fmt,
 		(any_fn)probe_next, (any_fn)nat_classify, (any_fn)report_text,
-		(any_fn)server_handle,
+		(any_fn)server_handle, (any_fn)portmap_double_nat,
 	};
 
 	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)

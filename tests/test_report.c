@@ -282,7 +282,7 @@ static struct jp jp;
 static void
 expect_valid_json(void)
 {
-	RENDER(report_json(f_, &pr, &v));
+	RENDER(report_json(f_, &pr, &v, NULL));
 	if (parse(&jp, out, outlen) == -1)
 		cr_assert_fail("invalid JSON: %s\n%s", jp.err, out);
 	for (size_t i = 0; i < outlen; i++)
@@ -553,7 +553,7 @@ Test(report, text_lines)
 	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 1, 95);
 	natsim_config(&sim, &cfg);
 	run_sim();
-	RENDER(report_text(f_, &pr, &v));
+	RENDER(report_text(f_, &pr, &v, NULL));
 	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		cr_assert_lt(n, sizeof(want) / sizeof(want[0]), "extra line %s", line);
 		cr_expect_eq(strncmp(line, want[n], strlen(want[n])), 0, "line %zu: '%s'", n, line);
@@ -570,7 +570,7 @@ Test(report, text_lines)
 	natsim_config(&sim, &cfg);
 	cfg.timeout_ms = 500;
 	run_sim();
-	RENDER(report_text(f_, &pr, &v));
+	RENDER(report_text(f_, &pr, &v, NULL));
 	cr_expect_not_null(strstr(out, "NAT type     UDP Blocked\n"));
 	cr_expect_not_null(strstr(out, "Mapped       unknown\n"));
 	cr_expect_not_null(strstr(out, "Hairpinning  unknown\n"));
@@ -578,7 +578,7 @@ Test(report, text_lines)
 	sim.mode = NATSIM_OPEN;
 	natsim_config(&sim, &cfg);
 	run_sim();
-	RENDER(report_text(f_, &pr, &v));
+	RENDER(report_text(f_, &pr, &v, NULL));
 	cr_expect_not_null(strstr(out, "Hairpinning  not applicable (no NAT)\n"));
 	cr_expect_not_null(strstr(out, "no loss seen\n"));
 }

@@ -17,50 +17,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "edge.h"
 #include "hash.h"
 #include "stun.h"
 
 /* ------------------------------------------------------------ helpers */
-
-/* A region of data pages followed by one PROT_NONE page (mapped once per
- * test process; Criterion runs each test in its own process). */
-#define EDGE_DATA (80 * 1024)        /* > STUN_MAX_MSG + 1, for the too-long row */
-
-static uint8_t *edge_base;
-
-static uint8_t *edge_end(void)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t data = (EDGE_DATA + page - 1) / page * page;
-
-	if (edge_base == NULL) {
-		void *p = mmap(NULL, data + page, PROT_READ | PROT_WRITE,
-		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		cr_assert(p != MAP_FAILED, "mmap");
-		cr_assert(mprotect((uint8_t *)p + data, page, PROT_NONE) == 0, "mprotect");
-		edge_base = p;
-	}
-	return edge_base + data;
-}
-
-/* Copy len bytes so that the last one sits just before the guard page. */
-static const uint8_t *at_edge(const void *src, size_t len)
-{
-	uint8_t *dst = edge_end() - len;
-
-	cr_assert(len <= EDGE_DATA);
-	if (len > 0)
-		memcpy(dst, src, len);
-	return dst;
-}
-
-/* An output buffer of cap bytes ending at the guard page. */
-static uint8_t *edge_buf(size_t cap)
-{
-	cr_assert(cap <= EDGE_DATA);
-	return edge_end() - cap;
-}
 
 static int hexval(char c)
 {

@@ -278,12 +278,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	f = open_memstream(&out, &outlen);
 	check(f != NULL, "open_memstream");
-	report_json(f, &R.p, &v);
+	report_json(f, &R.p, &v, NULL);
 	fflush(f);
 	check(outlen > 2 && out[0] == '{' && out[outlen - 1] == '\n', "one JSON object");
 	for (size_t i = 0; i + 1 < outlen; i++)
 		check(out[i] >= 0x20 && out[i] < 0x7f, "JSON is printable ASCII");
-	report_text(f, &R.p, &v);
+	report_text(f, &R.p, &v, NULL);
 	report_quiet(f, &v);
 	report_warnings(f, &v);
 	fclose(f);
