@@ -60,7 +60,7 @@ FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 60
 
 .PHONY: all check check-clang check-unit check-asan check-e2e check-peers check-fuzz check-lab \
-        fuzz install uninstall clean bench bench-server lab-loss deb
+        fuzz install uninstall clean bench bench-server lab-loss deb check-package
 
 all: natcheck
 
@@ -87,7 +87,8 @@ $(BA)/tests/%: tests/%.c $(SUPPORT_SRCS) $(ASAN_LIB_OBJS) $(HDRS) $(wildcard tes
 
 # ---------------------------------------------------------------- tests
 
-check: natcheck check-clang check-unit check-asan check-e2e check-peers check-fuzz check-lab
+check: natcheck check-clang check-unit check-asan check-e2e check-peers check-fuzz check-lab \
+       check-package
 	@echo "make check: all test groups passed"
 
 # Both compilers must accept every file without a warning.
@@ -178,6 +179,11 @@ deb:
 	  tar -xf - -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	@ls $(DEB_DIR)/*.deb
+
+# Completions against --help, units through systemd-analyze, make install
+# and uninstall, the .deb through lintian and dpkg (as root).
+check-package: natcheck
+	@bash tests/package/run.sh ./natcheck
 
 clean:
 	rm -rf $(B) natcheck
