@@ -32,6 +32,9 @@ check() { # check NAME COMMAND...: passes when COMMAND succeeds
 	shift
 	if "$@"; then ok "$name"; else fail "$name"; fi
 }
+not() { ! "$@"; }                          # not COMMAND...
+has_line() { grep -qxF -- "$2" "$1"; }     # has_line FILE LINE
+lacks_line() { ! grep -qxE -- "$2" "$1"; } # lacks_line FILE REGEX
 
 for tool in python3 shellcheck systemd-analyze strace; do
 	command -v "$tool" >/dev/null || { echo "package: $tool is missing"; exit 1; }
@@ -52,13 +55,13 @@ trap 'exit 1' INT TERM
 
 # ---------------------------------------------------------- shellcheck
 
-check "shellcheck -S warning: completion and test scripts" \
-	shellcheck -S warning completions/natcheck.bash tests/package/run.sh
+check "shellcheck -S style: completion and test scripts" \
+	shellcheck -x -S style completions/natcheck.bash tests/package/run.sh
 # The shell script inside natcheck-watch.service's ExecStart=.
 python3 tests/package/unitcheck.py argv systemd/natcheck-watch.service |
 	tr '\0' '\n' | sed -n 3p >"$tmp/watch.sh"
-check "shellcheck -S warning: the sh -c script in natcheck-watch.service" \
-	shellcheck -S warning -s sh "$tmp/watch.sh"
+check "shellcheck -S style: the sh -c script in natcheck-watch.service" \
+	shellcheck -S style -s sh "$tmp/watch.sh"
 
 # ---------------------------------------------------------- completions
 
@@ -183,19 +186,19 @@ if command -v zsh >/dev/null; then
 	zexpect "'--' offers exactly the long options" \
 		"$(grep -- '^--' "$tmp/help.opts" | sort | tr '\n' ' ' | sed 's/ $//')" natcheck --
 	zcomplete natcheck -4 - >"$tmp/z4"
-	check "zsh: -4 excludes -6 and --ipv6 (and itself)" \
-		bash -c '[ -s "$1" ] && ! grep -qxE -- "-4|-6|--ipv4|--ipv6" "$1"' bash "$tmp/z4"
+	check "zsh: -4 - offers options" test -s "$tmp/z4"
+	check "zsh: -4 excludes -6 and --ipv6 (and itself)" lacks_line "$tmp/z4" '-4|-6|--ipv4|--ipv6'
 	for o in -t --timeout -p --port --alt-port; do
 		grep -qxF -- "$o" "$tmp/help.opts" || continue
 		zexpect "nothing after $o (a number, no file names)" "" natcheck "$o" ""
 	done
 	zcomplete natcheck -b 127.0.0. >"$tmp/zb"
-	check "zsh: -b offers this host's addresses, no file names" \
-		bash -c 'grep -qxF 127.0.0.1 "$1" && ! grep -qxF 127.0.0.9 "$1"' bash "$tmp/zb"
+	check "zsh: -b offers this host's addresses" has_line "$tmp/zb" 127.0.0.1
+	check "zsh: -b offers no file names" lacks_line "$tmp/zb" '127\.0\.0\.9'
 	zcomplete natcheck --serve 192.0.2.1,127.0.0. >"$tmp/zs"
-	check "zsh: --serve completes the address after the comma" grep -qxF 127.0.0.1 "$tmp/zs"
+	check "zsh: --serve completes the address after the comma" has_line "$tmp/zs" 127.0.0.1
 	zcomplete natcheck --serve 127.0.0.1,127.0.0. >"$tmp/zs"
-	check "zsh: --serve offers no alternate equal to the primary" bash -c '! grep -qxF 127.0.0.1 "$1"' bash "$tmp/zs"
+	check "zsh: --serve offers no alternate equal to the primary" lacks_line "$tmp/zs" '127\.0\.0\.1'
 	zexpect "a server operand is a host name, not a file name" "localhost" natcheck loc
 else
 	echo "skip - zsh: not installed (Debian package zsh); _natcheck checked against --help only"
@@ -220,14 +223,17 @@ check "bash-completion loads the installed completion" loads_from "$prefix/share
 n=$(grep -l "$prefix/bin/natcheck" "$prefix"/lib/systemd/system/natcheck-*.service | wc -l)
 check "make install: both services run \$(BINDIR)/natcheck" test "$n" = 2
 check "make install: no unit still names /usr/bin/natcheck" \
-	bash -c '! grep -qE "[= ]/usr/bin/natcheck" "$@"' bash "$prefix"/lib/systemd/system/natcheck-*
+	not grep -qE "[= ]/usr/bin/natcheck" "$prefix"/lib/systemd/system/natcheck-*
 
 # ---------------------------------------------------------- systemd units
 
 units=$prefix/lib/systemd/system
 # The Documentation= keys must find the installed manual.
-verify() { (cd "$units" && MANPATH="$prefix/share/man" systemd-analyze verify "$@"); }
-if out=$(verify natcheck-server.service natcheck-watch.service natcheck-watch.timer 2>&1); then
+verify_in() { # verify_in DIR UNIT...: systemd-analyze verify, quietly
+	(cd "$1" && shift && MANPATH="$prefix/share/man" systemd-analyze verify "$@") >/dev/null 2>&1
+}
+if out=$(cd "$units" && MANPATH="$prefix/share/man" systemd-analyze verify \
+	natcheck-server.service natcheck-watch.service natcheck-watch.timer 2>&1); then
 	ok "systemd-analyze verify: all three units"
 else
 	fail "systemd-analyze verify: $out"
@@ -236,8 +242,7 @@ fi
 sed "s|$prefix/bin/natcheck|$tmp/no-such-natcheck|" "$units/natcheck-server.service" \
 	>"$tmp/natcheck-server.service"
 check "systemd-analyze verify fails a unit whose binary is missing" \
-	bash -c '! (cd "$1" && MANPATH="$2" systemd-analyze verify natcheck-server.service) >/dev/null 2>&1' \
-	bash "$tmp" "$prefix/share/man"
+	not verify_in "$tmp" natcheck-server.service
 for u in natcheck-server.service natcheck-watch.service; do
 	for key in DynamicUser=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
 		NoNewPrivileges=yes 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
@@ -337,7 +342,7 @@ deb_tests() {
 	# Errors and warnings fail; pedantic and info tags are shown.
 	lint=$(lintian --fail-on error,warning -I --pedantic "$deb" 2>&1 | grep -v 'running with root privileges')
 	rc=${PIPESTATUS[0]}
-	[ -n "$lint" ] && sed 's/^/   lintian: /' <<<"$lint"
+	[ -n "$lint" ] && while IFS= read -r line; do echo "   lintian: $line"; done <<<"$lint"
 	check "lintian: no error or warning on the .deb" \
 		test "$rc" = 0 -a -z "$(grep -E '^[EW]: ' <<<"$lint")"
 
@@ -371,8 +376,8 @@ deb_tests() {
 	check "installed: bash-completion loads it" loads_from /usr/share
 	check "installed: zsh completion in vendor-completions" test -s /usr/share/zsh/vendor-completions/_natcheck
 	for c in /etc/default/natcheck-server /etc/default/natcheck-watch; do
-		check "installed: $c is a configuration file" \
-			bash -c 'dpkg-query -W -f="\${Conffiles}" natcheck | grep -q "^ $1 "' bash "$c"
+		dpkg-query -W -f="\${Conffiles}" natcheck >"$tmp/conffiles"
+		check "installed: $c is a configuration file" grep -q "^ $c " "$tmp/conffiles"
 	done
 	if out=$(cd /lib/systemd/system && systemd-analyze verify natcheck-server.service \
 		natcheck-watch.service natcheck-watch.timer 2>&1); then
@@ -380,8 +385,7 @@ deb_tests() {
 	else
 		fail "installed units: $out"
 	fi
-	check "installed: no unit enabled" \
-		bash -c '! ls /etc/systemd/system/*.wants/natcheck-* >/dev/null 2>&1'
+	check "installed: no unit enabled" not compgen -G '/etc/systemd/system/*.wants/natcheck-*'
 	dpkg --purge natcheck >"$tmp/dpkg.log" 2>&1 || cat "$tmp/dpkg.log"
 	deb_installed=""
 	check "dpkg --purge removes the binary" test ! -e /usr/bin/natcheck
