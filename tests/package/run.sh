@@ -245,7 +245,7 @@ check "systemd-analyze verify fails a unit whose binary is missing" \
 	not verify_in "$tmp" natcheck-server.service
 for u in natcheck-server.service natcheck-watch.service; do
 	for key in DynamicUser=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
-		NoNewPrivileges=yes 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
+		NoNewPrivileges=yes 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK' \
 		CapabilityBoundingSet= SystemCallFilter=@system-service MemoryDenyWriteExecute=yes \
 		LockPersonality=yes RestrictNamespaces=yes; do
 		grep -qxF "$key" "$units/$u" || fail "$u lacks $key"
@@ -297,7 +297,7 @@ if start_server; then
 		STATE_DIRECTORY=$state strace -f -qq -o "$tmp/watch.trace.$((++nwatch))" "${argv[@]}" >/dev/null 2>"$tmp/watch.err"
 	}
 	nwatch=0
-	run_watch -t 3 "127.0.0.1:$port"
+	run_watch -t 3 -b 127.0.0.1 "127.0.0.1:$port"
 	rc=$?
 	check "natcheck-watch.service's ExecStart= succeeds (rc $rc: $(head -c 200 "$tmp/watch.err"))" test $rc = 0
 	check "it writes nat.json with the verdict (open, on loopback)" \
