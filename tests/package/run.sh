@@ -287,6 +287,14 @@ stop_server() { # the natcheck under strace, then strace
 	wait "$server_pid" 2>/dev/null
 	server_pid=""
 }
+# Unconfigured (the shipped /etc/default file sets nothing), the server
+# stops at once with a usage error, which the unit does not restart.
+NATCHECK_SERVE="" NATCHECK_SERVE_OPTS="" unit_argv "$units/natcheck-server.service"
+timeout 10 "${argv[@]}" >/dev/null 2>"$tmp/unset.err"
+rc=$?
+check "unconfigured, the server's ExecStart= is a usage error (rc $rc)" test "$rc" = 2
+check "... that names --serve" grep -q -- --serve "$tmp/unset.err"
+check "... and the unit does not restart on it" grep -qx 'RestartPreventExitStatus=2' "$units/natcheck-server.service"
 port=""
 if start_server; then
 	ok "natcheck-server.service's ExecStart= serves on 127.0.0.1,127.0.0.2:$port"
