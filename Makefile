@@ -5,7 +5,9 @@
 #                        (root; `sudo make deps check` on a fresh Debian machine)
 #   make check           every test: unit, sanitizers, end to end, real peers,
 #                        a bounded fuzz run, and the NAT lab when run as root
-#   make install         PREFIX=/usr/local DESTDIR= (binary and man page)
+#   make install         PREFIX=/usr/local DESTDIR= (binary, man page, shell
+#                        completions, systemd units)
+#   make deb             a Debian package in build/deb/
 #   make fuzz            a libFuzzer binary per tests/fuzz/fuzz_*.c (clang)
 #   make bench           client benchmarks in the NAT lab (root)
 #   make bench-server    server throughput against coturn
@@ -17,6 +19,13 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
+# Shell completions and systemd units (make install).  zsh itself, for any
+# prefix, reads $(PREFIX)/share/zsh/site-functions; Debian's packages use
+# /usr/share/zsh/vendor-completions (debian/rules says so).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+EXAMPLESDIR ?= $(PREFIX)/share/doc/natcheck/examples
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -36,13 +45,15 @@ LDLIBS   ?=
 #                            taskset, sysctl)
 #   stun-client stun-server coturn        the real peers (stun, stund,
 #                            turnserver, turnutils_natdiscovery)
-#   debhelper dpkg-dev lintian bash-completion systemd   the Debian package
-#                            build and its checks (systemd-analyze)
+#   debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db
+#                            the Debian package build and its checks
+#                            (systemd-analyze, units run under strace, both
+#                            shells' completions, man -w)
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
 	iproute2 nftables util-linux procps \
 	stun-client stun-server coturn \
-	debhelper dpkg-dev lintian bash-completion systemd
+	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c
@@ -127,7 +138,7 @@ SHELLCHECK_FLAGS ?= -x -S style
 
 .PHONY: all deps check check-clang check-core check-shell check-unit check-asan \
         check-e2e check-nommsg check-peers check-fuzz check-lab \
-        fuzz install uninstall clean bench bench-server lab-loss
+        fuzz install uninstall clean bench bench-server lab-loss deb check-package
 
 all: natcheck
 
@@ -207,7 +218,7 @@ $(B)/core_link: tests/core_link.c $(CORE_OBJS) $(HDRS)
 # ---------------------------------------------------------------- tests
 
 check: natcheck check-clang check-core check-shell check-unit check-asan check-e2e \
-       check-nommsg check-peers check-fuzz check-lab
+       check-nommsg check-peers check-fuzz check-lab check-package
 	@echo "make check: all test groups passed"
 
 # Both compilers must accept every file without a warning, the server's
@@ -283,13 +294,55 @@ bench-server: natcheck
 
 # ---------------------------------------------------------------- install
 
+UNITS = natcheck-server.service natcheck-watch.service natcheck-watch.timer
+DEFAULTS = natcheck-server.default natcheck-watch.default
+
+# The units name the binary as /usr/bin/natcheck; installed, they name
+# $(BINDIR)/natcheck.  The /etc/default examples go to EXAMPLESDIR: copy
+# them to /etc/default/natcheck-server and natcheck-watch (the Debian
+# package installs them there as configuration files).
 install: natcheck
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 natcheck $(DESTDIR)$(BINDIR)/natcheck
 	install -m 644 man/natcheck.1 $(DESTDIR)$(MANDIR)/man1/natcheck.1
+	install -m 644 completions/natcheck.bash $(DESTDIR)$(BASHCOMPDIR)/natcheck
+	install -m 644 completions/_natcheck $(DESTDIR)$(ZSHCOMPDIR)/_natcheck
+	for u in $(UNITS); do \
+	  sed 's|/usr/bin/natcheck|$(BINDIR)/natcheck|g' systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  mv -f $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	for d in $(DEFAULTS); do install -m 644 systemd/$$d $(DESTDIR)$(EXAMPLESDIR)/$$d || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/natcheck $(DESTDIR)$(MANDIR)/man1/natcheck.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/natcheck $(DESTDIR)$(ZSHCOMPDIR)/_natcheck
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	for d in $(DEFAULTS); do rm -f $(DESTDIR)$(EXAMPLESDIR)/$$d; done
+	rmdir $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(PREFIX)/share/doc/natcheck 2>/dev/null || true
+
+# ---------------------------------------------------------------- packaging
+# (new targets; see debian/ and tests/package/run.sh)
+
+# A Debian package, built by dpkg-buildpackage in a copy of the tree under
+# build/deb/, so nothing is written outside the repository.  The .deb lands
+# in build/deb/.
+DEB_DIR = $(B)/deb
+DEB_SRC = $(DEB_DIR)/natcheck-$(VERSION)
+deb:
+	@v=$$(dpkg-parsechangelog -SVersion) && [ "$$v" = "$(VERSION)" ] || \
+	  { echo "deb: debian/changelog says $$v, the Makefile $(VERSION)"; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./.git --exclude=./natcheck --exclude=./bench/out . | \
+	  tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
+
+# Completions against --help, units through systemd-analyze, make install
+# and uninstall, the .deb through lintian and dpkg (as root).
+check-package: natcheck
+	@bash tests/package/run.sh ./natcheck
 
 clean:
 	rm -rf $(B) natcheck
