@@ -378,8 +378,14 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 			send_tx(p, &ctx, fds, recverr, &tx);
 			continue;
 		}
-		if (poll(pfd, PROBE_NSOCK,
-		    (int)(wait_ms > LOOP_MAX_WAIT_MS ? LOOP_MAX_WAIT_MS : wait_ms)) == -1) {
+		if (wait_ms > LOOP_MAX_WAIT_MS)
+			wait_ms = LOOP_MAX_WAIT_MS;
+		if (o->tick != NULL) {
+			o->tick(o->tick_ctx, now - ctx.start_ms, 0);
+			if (wait_ms > LOOP_TICK_MS)
+				wait_ms = LOOP_TICK_MS;
+		}
+		if (poll(pfd, PROBE_NSOCK, (int)wait_ms) == -1) {
 			if (errno == EINTR)
 				continue;
 			errf(err, errlen, "poll: %s", strerror(errno));
@@ -390,6 +396,8 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 			if (pfd[i].revents & (POLLIN | POLLERR))
 				drain(p, &ctx, fds[i], i, recverr[i]);
 	}
+	if (o->tick != NULL)
+		o->tick(o->tick_ctx, net_now_ms() - ctx.start_ms, 1);
 	close_all(fds);
 	return rc;
 }

@@ -31,7 +31,14 @@ struct loop_opts {
 	uint32_t timeout_ms;
 	int      rfc3489_timing;
 	int      verbose;           /* -v: one stderr line per request and response */
+	/* When set, called on every turn of the loop (at least every
+	 * LOOP_TICK_MS) with the time since the run began, and once more with
+	 * done = 1 before loop_detect returns: the shell's progress line. */
+	void   (*tick)(void *ctx, uint64_t elapsed_ms, int done);
+	void    *tick_ctx;
 };
+
+#define LOOP_TICK_MS 250
 
 /* What the loop could not use but worked around: main() reports it. */
 struct loop_notes {
