@@ -38,11 +38,16 @@ LDLIBS   ?=
 #                            turnserver, turnutils_natdiscovery)
 #   debhelper dpkg-dev lintian bash-completion systemd   the Debian package
 #                            build and its checks (systemd-analyze)
+#   prometheus prometheus-node-exporter monitoring-plugins-basic
+#   python3-jsonschema       the monitoring outputs' judges: promtool,
+#                            node_exporter's textfile collector, check_dummy,
+#                            and doc/natcheck.schema.json checked against real runs
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
 	iproute2 nftables util-linux procps \
 	stun-client stun-server coturn \
-	debhelper dpkg-dev lintian bash-completion systemd
+	debhelper dpkg-dev lintian bash-completion systemd \
+	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c monitor.c
@@ -264,6 +269,7 @@ check-fuzz:
 
 check-lab: natcheck
 	@bash tests/lab/run.sh ./natcheck
+	@bash tests/lab/watch.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck

@@ -535,7 +535,7 @@ output_conflicts(struct opts *o)
 		o->wo.format = WATCH_QUIET;
 	}
 	if (o->wo.nexpect > 0) {
-		if (o->format_set && o->wo.format != WATCH_NAGIOS)
+		if (o->json || o->quiet || (o->format_set && o->wo.format != WATCH_NAGIOS))
 			usage_error("--expect goes only with --format nagios");
 		o->wo.format = WATCH_NAGIOS;
 	} else if (o->wo.format == WATCH_NAGIOS) {
