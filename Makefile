@@ -89,6 +89,9 @@ test_server_OBJS = server net addr stun hash
 # server.o brings net.o (its socket half lives in the same file).
 test_probe_OBJS  = probe nat stun hash addr server net tests/support/natsim
 test_nat_OBJS    = nat probe stun hash addr server net tests/support/natsim
+# The monitoring renderers on verdicts made by hand (nat.o for the words,
+# report.o for JSON strings; report.o brings probe.o and its codec).
+test_monitor_OBJS = monitor report nat probe stun hash addr
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
