@@ -45,7 +45,9 @@ on_stop(int sig)
 
 /* SIGINT and SIGTERM end the watch after the current run; without
  * SA_RESTART, a wait they interrupt returns at once (poll's EINTR is
- * retried by the loop, which then finishes its run). */
+ * retried by the loop, which then finishes its run).  SA_RESETHAND: a
+ * second one, from someone who will not wait for a long run, ends the
+ * program at once, as usual. */
 static void
 catch_stop_signals(void)
 {
@@ -53,6 +55,7 @@ catch_stop_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -212,6 +212,23 @@ if srv.start(c):
             w.wait()
         srv.kill()
 
+# A second SIGINT does not wait for a long run to end.
+w = subprocess.Popen([NATCHECK, "--json", "--watch", "1", "-t", "20", f"127.0.0.1:{silent.getsockname()[1]}"],
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+time.sleep(0.5)
+w.send_signal(signal.SIGINT)
+time.sleep(0.3)
+first_alive = w.poll() is None
+w.send_signal(signal.SIGINT)
+try:
+    w.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    w.kill()
+    w.wait()
+c.check("--watch: one SIGINT lets the run go on, a second ends it at once",
+        first_alive and w.returncode == -signal.SIGINT, (first_alive, w.returncode))
+w.stdout.close()
+
 # The exit status after --count is the last run's.
 rc, out, err, _ = run([NATCHECK, "--count", "2", "-t", "0.2", f"127.0.0.1:{silent.getsockname()[1]}"])
 lines = out.splitlines()
