@@ -102,6 +102,20 @@ LAB_PID[watch]=$WATCH_PID
 check "watch: two lines say full-cone, the second unchanged" wait_line '^full-cone 10 -$' 2
 check "scrape: natcheck_nat_type{type=\"full-cone\"} 1" wait_scrape full-cone
 
+# plugin EXIT TEXT: natcheck --expect full-cone,restricted-cone, the
+# Nagios check beside the watch, exits EXIT with TEXT in its one line.
+plugin() {
+	local out rc
+	out=$(lab_client "$NATCHECK" -t 2 --expect full-cone,restricted-cone "$LAB_SERVER1" 2>/dev/null)
+	rc=$?
+	if [ "$rc" = "$1" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; then
+		case $out in *"$2"*) return 0 ;; esac
+	fi
+	echo "      got status $rc: $out"
+	return 1
+}
+check "nagios: NATCHECK OK for the full cone, exit 0" plugin 0 "NATCHECK OK - full-cone (expected"
+
 # The NAT changes under the running watch.
 scenario_load symmetric
 printf '%s\n%s\n' "$(lab_base_rules)" "$SCN_RULES" >"$LAB_TMP/router-symmetric.nft"
@@ -110,6 +124,7 @@ check "router: the ruleset is now the symmetric NAT's" lab_router nft -f "$LAB_T
 check "watch: a later line says symmetric, with type in changed" \
 	wait_line '^symmetric 13 ([a-z,]*,)?type(,|$)'
 check "scrape: natcheck_nat_type{type=\"symmetric\"} 1" wait_scrape symmetric
+check "nagios: NATCHECK CRITICAL for the symmetric NAT, exit 2" plugin 2 "NATCHECK CRITICAL - symmetric (expected"
 page=$(scrape 2>/dev/null)
 check "scrape: full-cone now 0" grep -q "^natcheck_nat_type{server=\"$LAB_SERVER1:3478\",type=\"full-cone\"} 0\$" <<<"$page"
 check "scrape: the textfile collector had no error" grep -q '^node_textfile_scrape_error 0$' <<<"$page"
