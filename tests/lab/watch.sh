@@ -12,7 +12,8 @@
 # "type" in "changed", a later scrape of node_exporter must show
 # natcheck_nat_type{type="symmetric"} 1 and full-cone 0, every line must be
 # valid against doc/natcheck.schema.json, and SIGTERM must end the watch
-# with status 0.  Root only; skipped with one line otherwise (exit 1 when
+# with status 0.  Beside it, `natcheck --expect full-cone,restricted-cone`
+# must say OK before the swap and CRITICAL after.  Root only; skipped with one line otherwise (exit 1 when
 # $CI is set).
 set -u
 
