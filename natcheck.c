@@ -158,13 +158,20 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
+	char msg[512];
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs(" (see natcheck --help)\n", stderr);
-	if (usage_status != EXIT_USAGE)
-		printf("NATCHECK UNKNOWN - usage error (see natcheck --help)\n");
+	fprintf(stderr, "%s: %s (see natcheck --help)\n", progname, msg);
+	/* A plugin's caller shows only its standard output; a '|' there
+	 * would start the performance data. */
+	if (usage_status != EXIT_USAGE) {
+		for (char *c = msg; *c != '\0'; c++)
+			if (*c == '|')
+				*c = '/';
+		printf("NATCHECK UNKNOWN - usage error: %s (see natcheck --help)\n", msg);
+	}
 	exit(usage_status);
 }
 

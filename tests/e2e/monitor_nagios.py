@@ -93,6 +93,12 @@ for name, args in (("unknown type word", ["--expect", "cone", "127.0.0.1"]),
                    ("--format nagios without --expect", ["--format", "nagios", "127.0.0.1"]),
                    ("a bad -t before --expect", ["-t", "x", "--expect", "open", "127.0.0.1"])):
     plugin(f"usage error, {name}", args, 3, "usage error", perfdata=False)
+# The reason is on the status line, the one thing a plugin's caller shows,
+# and a '|' in it cannot start performance data.
+plugin("usage error names its reason", ["--expect", "cone", "127.0.0.1"], 3,
+       "usage error: --expect: 'cone' is not a type", perfdata=False)
+plugin("usage error with a '|' keeps one status field", ["--expect", "a|b", "127.0.0.1"], 3,
+       "'a/b' is not a type", perfdata=False)
 
 # Without --expect, usage errors keep their status 2.
 for name, args in (("--format bogus", ["--format", "bogus", "127.0.0.1"]),
