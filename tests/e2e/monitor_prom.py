@@ -204,7 +204,7 @@ try:
             srv.stop()
             after = {}
             torn = 0
-            for _ in range(100):
+            for _ in range(300):
                 with open(mfile) as f:
                     text = f.read()
                 if not text.rstrip("\n").split("\n")[-1].startswith("natcheck_last_run_timestamp_seconds{"):
