@@ -49,15 +49,20 @@ LDLIBS   ?=
 #                            the Debian package build and its checks
 #                            (systemd-analyze, units run under strace, both
 #                            shells' completions, man -w)
+#   prometheus prometheus-node-exporter monitoring-plugins-basic
+#   python3-jsonschema       the monitoring outputs' judges: promtool,
+#                            node_exporter's textfile collector, check_dummy,
+#                            and doc/natcheck.schema.json checked against real runs
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
 	iproute2 nftables util-linux procps \
 	stun-client stun-server coturn \
-	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db
+	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db \
+	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -96,6 +101,9 @@ test_server_OBJS = server serve net addr stun hash
 test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim
 test_nat_OBJS    = nat report portmap probe stun hash addr server tests/support/natsim
 test_report_OBJS = report portmap nat probe stun hash addr server tests/support/natsim
+# The monitoring renderers on verdicts made by hand (nat.o for the words,
+# report.o for JSON strings; report.o brings probe.o and its codec).
+test_monitor_OBJS = monitor report portmap nat probe stun hash addr server
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
@@ -278,6 +286,7 @@ check-fuzz:
 check-lab: natcheck
 	@bash tests/lab/run.sh ./natcheck
 	@bash tests/lab/portmap.sh ./natcheck
+	@bash tests/lab/watch.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck

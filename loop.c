@@ -394,9 +394,15 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 			send_tx(p, &ctx, fds, recverr, &tx);
 			continue;
 		}
+		if (wait_ms > LOOP_MAX_WAIT_MS)
+			wait_ms = LOOP_MAX_WAIT_MS;
+		if (o->tick != NULL) {
+			o->tick(o->tick_ctx, now - ctx.start_ms, 0);
+			if (wait_ms > LOOP_TICK_MS)
+				wait_ms = LOOP_TICK_MS;
+		}
 		npfd = PROBE_NSOCK + portmap_io_pollfds(&pm, pfd + PROBE_NSOCK);
-		if (poll(pfd, npfd,
-		    (int)(wait_ms > LOOP_MAX_WAIT_MS ? LOOP_MAX_WAIT_MS : wait_ms)) == -1) {
+		if (poll(pfd, npfd, (int)wait_ms) == -1) {
 			if (errno == EINTR)
 				continue;
 			errf(err, errlen, "poll: %s", strerror(errno));
@@ -408,6 +414,8 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 				drain(p, &ctx, fds[i], i, recverr[i]);
 		portmap_io_ready(&pm, pfd + PROBE_NSOCK, net_now_ms());
 	}
+	if (o->tick != NULL)
+		o->tick(o->tick_ctx, net_now_ms() - ctx.start_ms, 1);
 	close_all(fds);
 	portmap_io_end(&pm, net_now_ms());
 	return rc;

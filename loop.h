@@ -35,7 +35,14 @@ struct loop_opts {
 	struct portmap *portmap;    /* the port-mapping probes' outcome (portmap.h);
 	                               NULL or no_portmap: nothing is asked */
 	int      no_portmap;        /* --no-portmap */
+	/* When set, called on every turn of the loop (at least every
+	 * LOOP_TICK_MS) with the time since the run began, and once more with
+	 * done = 1 before loop_detect returns: the shell's progress line. */
+	void   (*tick)(void *ctx, uint64_t elapsed_ms, int done);
+	void    *tick_ctx;
 };
+
+#define LOOP_TICK_MS 250
 
 /* What the loop could not use but worked around: main() reports it. */
 struct loop_notes {

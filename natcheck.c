@@ -30,6 +30,7 @@
 #include "report.h"
 #include "serve.h"
 #include "server.h"
+#include "watch.h"
 
 #ifndef NATCHECK_VERSION
 #define NATCHECK_VERSION "unknown"
@@ -43,6 +44,9 @@
 #define DEFAULT_RFC_TIMEOUT_MS 20000
 #define MIN_TIMEOUT_MS    50
 #define MAX_TIMEOUT_S     3600
+#define MIN_WATCH_MS      100       /* --watch: at most ten runs a second */
+#define MAX_WATCH_S       86400
+#define MAX_COUNT         1000000000UL
 
 /* Exit statuses (EXIT STATUS in natcheck.1): one per type, then errors. */
 #define EXIT_OPEN            0
@@ -57,6 +61,11 @@
 #define EXIT_USAGE           2
 
 static const char *progname = "natcheck";
+
+/* A usage error's status: 2, or UNKNOWN (3) when natcheck runs as a
+ * monitoring plugin (--expect, --format nagios), whose caller reads any
+ * other status as a state. */
+static int usage_status = EXIT_USAGE;
 
 /* The exit status for a verdict's type. */
 static int
@@ -80,7 +89,9 @@ usage_text(FILE *f)
 {
 	fprintf(f,
 	    "usage: natcheck [-46qv] [--json] [--no-portmap] [-b address[:port]] [-t seconds]\n"
-	    "                [--rfc3489-timing] [server[:port] ...]\n"
+	    "                [--rfc3489-timing] [--format format] [--watch seconds]\n"
+	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
+	    "                [server[:port] ...]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "       natcheck --help | --version\n");
 }
@@ -104,10 +115,20 @@ help_text(FILE *f)
 	    "                          --rfc3489-timing)\n"
 	    "  -v, --verbose           log the local sockets and every request and\n"
 	    "                          response to stderr\n"
-	    "  --json                  print one JSON object\n"
+	    "  --count n               with --watch: stop after n runs; alone: n runs\n"
+	    "                          back to back\n"
+	    "  --expect type[,type ...]\n"
+	    "                          be a Nagios/Icinga plugin: OK when the type is\n"
+	    "                          one of these, CRITICAL when not, UNKNOWN when it\n"
+	    "                          cannot be determined or on errors\n"
+	    "  --format format         text, json, prometheus or nagios (default text)\n"
+	    "  --json                  print one JSON object (--format json)\n"
+	    "  --metrics-file path     also write the Prometheus metrics to path, atomically\n"
 	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
+	    "  --watch seconds         run again every so many seconds, one line per run\n"
+	    "                          (JSON Lines with --json) until SIGINT or SIGTERM\n"
 	    "  --serve primary[,alternate]\n"
 	    "                          run the dual-address STUN server instead\n"
 	    "  -p, --port port         server: primary port (default %d)\n"
@@ -141,21 +162,30 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
+	char msg[512];
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs(" (see natcheck --help)\n", stderr);
-	exit(EXIT_USAGE);
+	fprintf(stderr, "%s: %s (see natcheck --help)\n", progname, msg);
+	/* A plugin's caller shows only its standard output; a '|' there
+	 * would start the performance data. */
+	if (usage_status != EXIT_USAGE) {
+		for (char *c = msg; *c != '\0'; c++)
+			if (*c == '|')
+				*c = '/';
+		printf("NATCHECK UNKNOWN - usage error: %s (see natcheck --help)\n", msg);
+	}
+	exit(usage_status);
 }
 
 /*
- * -t: seconds as a plain decimal number ("3", "0.5", ".5"), 0.05 to
- * MAX_TIMEOUT_S, to milliseconds.  strtod(3) alone would also take signs,
- * leading spaces, hex, exponents, inf and nan.
+ * -t, --watch: seconds as a plain decimal number ("3", "0.5", ".5"),
+ * min_ms to max_s, to milliseconds.  strtod(3) alone would also take
+ * signs, leading spaces, hex, exponents, inf and nan.
  */
 static uint32_t
-parse_timeout(const char *opt, const char *s)
+parse_seconds(const char *opt, const char *s, uint32_t min_ms, uint32_t max_s)
 {
 	size_t span = strspn(s, "0123456789.");
 	const char *dot = strchr(s, '.');
@@ -166,9 +196,65 @@ parse_timeout(const char *opt, const char *s)
 	    strcspn(s, "0123456789") == strlen(s))
 		usage_error("%s: '%s' is not a number of seconds", opt, s);
 	t = strtod(s, NULL);
-	if (t * 1000.0 < MIN_TIMEOUT_MS || t > MAX_TIMEOUT_S)
-		usage_error("%s: %s seconds is out of range (0.05 to %d)", opt, s, MAX_TIMEOUT_S);
+	if (t * 1000.0 < min_ms || t > max_s)
+		usage_error("%s: %s seconds is out of range (%g to %u)", opt, s,
+		    min_ms / 1000.0, (unsigned)max_s);
 	return (uint32_t)(t * 1000.0 + 0.5);
+}
+
+/* --count: a whole number of runs, 1 to MAX_COUNT. */
+static unsigned long
+parse_count(const char *opt, const char *s)
+{
+	unsigned long n;
+
+	if (*s == '\0' || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10 ||
+	    (n = strtoul(s, NULL, 10)) < 1 || n > MAX_COUNT)
+		usage_error("%s: '%s' is not a number of runs (1 to %lu)", opt, s, MAX_COUNT);
+	return n;
+}
+
+/* --format: the renderer. */
+static enum watch_format
+parse_format(const char *opt, const char *s)
+{
+	static const struct { const char *name; enum watch_format f; } formats[] = {
+		{ "text", WATCH_TEXT }, { "json", WATCH_JSON },
+		{ "prometheus", WATCH_PROM }, { "nagios", WATCH_NAGIOS },
+	};
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(s, formats[i].name) == 0)
+			return formats[i].f;
+	usage_error("%s: '%s' is not one of text, json, prometheus, nagios", opt, s);
+}
+
+/* --expect: type words as in the JSON key "type", comma-separated. */
+static void
+parse_expect(const char *opt, const char *s, struct watch_opts *wo)
+{
+	char word[64];
+
+	wo->nexpect = 0;
+	for (const char *p = s;; p++) {
+		size_t n = strcspn(p, ",");
+		enum nat_type t;
+
+		if (n == 0 || n >= sizeof(word))
+			usage_error("%s: '%s' is not a list of types", opt, s);
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (monitor_type_of_word(word, &t) == -1 || t == NAT_UNKNOWN)
+			usage_error("%s: '%s' is not a type (open, full-cone, restricted-cone, "
+			    "port-restricted-cone, symmetric, symmetric-udp-firewall, udp-blocked)",
+			    opt, word);
+		if (wo->nexpect == WATCH_MAX_EXPECT)
+			usage_error("%s: at most %d types", opt, WATCH_MAX_EXPECT);
+		wo->expect[wo->nexpect++] = t;
+		p += n;
+		if (*p == '\0')
+			break;
+	}
 }
 
 static uint16_t
@@ -286,6 +372,8 @@ struct opts {
 	struct loop_opts lo;
 	enum info info;             /* --help or --version: print it, nothing else */
 	int json, quiet, serve, family4, family6, timeout_set;
+	struct watch_opts wo;
+	int format_set, watch_set, count_set;
 	const char *serve_spec;
 	int port_set, alt_port_set;
 	uint16_t port, alt_port;
@@ -294,7 +382,8 @@ struct opts {
 /* The options, short and long; 0 for a long-only one. */
 enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
-	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION
+	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
+	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT
 };
 
 static const struct optdef {
@@ -312,11 +401,16 @@ static const struct optdef {
 	{ OPT_TIMEOUT,  't', "--timeout",        1 },
 	{ OPT_VERBOSE,  'v', "--verbose",        0 },
 	{ OPT_ALT_PORT, 0,   "--alt-port",       1 },
+	{ OPT_COUNT,    0,   "--count",          1 },
+	{ OPT_EXPECT,   0,   "--expect",         1 },
+	{ OPT_FORMAT,   0,   "--format",         1 },
 	{ OPT_JSON,     0,   "--json",           0 },
+	{ OPT_METRICS_FILE, 0, "--metrics-file", 1 },
 	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
 	{ OPT_VERSION,  0,   "--version",        0 },
+	{ OPT_WATCH,    0,   "--watch",          1 },
 };
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
 
@@ -349,7 +443,7 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_VERSION:  o->info = INFO_VERSION; break;
 	case OPT_BIND:     parse_bind(opt, arg, &o->lo); break;
 	case OPT_TIMEOUT:
-		o->lo.timeout_ms = parse_timeout(opt, arg);
+		o->lo.timeout_ms = parse_seconds(opt, arg, MIN_TIMEOUT_MS, MAX_TIMEOUT_S);
 		o->timeout_set = 1;
 		break;
 	case OPT_PORT:
@@ -363,6 +457,26 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_SERVE:
 		o->serve = 1;
 		o->serve_spec = arg;
+		break;
+	case OPT_WATCH:
+		o->wo.interval_ms = parse_seconds(opt, arg, MIN_WATCH_MS, MAX_WATCH_S);
+		o->watch_set = 1;
+		break;
+	case OPT_COUNT:
+		o->wo.count = parse_count(opt, arg);
+		o->count_set = 1;
+		break;
+	case OPT_FORMAT:
+		o->wo.format = parse_format(opt, arg);
+		o->format_set = 1;
+		break;
+	case OPT_METRICS_FILE:
+		if (*arg == '\0')
+			usage_error("%s: empty path", opt);
+		o->wo.metrics_file = arg;
+		break;
+	case OPT_EXPECT:
+		parse_expect(opt, arg, &o->wo);
 		break;
 	}
 }
@@ -418,6 +532,32 @@ parse_servers(char **words, size_t n, struct loop_opts *lo)
 	}
 }
 
+/* The output options: -q, --json and --expect are --format's shorthands. */
+static void
+output_conflicts(struct opts *o)
+{
+	if (o->json) {
+		if (o->format_set && o->wo.format != WATCH_JSON)
+			usage_error("--json goes only with --format json");
+		o->wo.format = WATCH_JSON;
+	}
+	if (o->quiet) {
+		if (o->format_set && o->wo.format != WATCH_TEXT)
+			usage_error("-q goes only with --format text");
+		o->wo.format = WATCH_QUIET;
+	}
+	if (o->wo.nexpect > 0) {
+		if (o->json || o->quiet || (o->format_set && o->wo.format != WATCH_NAGIOS))
+			usage_error("--expect goes only with --format nagios");
+		o->wo.format = WATCH_NAGIOS;
+	} else if (o->wo.format == WATCH_NAGIOS) {
+		usage_error("--format nagios needs --expect");
+	}
+	if (o->wo.format == WATCH_NAGIOS && (o->watch_set || o->count_set))
+		usage_error("--expect is a single check: it does not go with --watch or --count");
+	o->wo.watching = o->watch_set || o->count_set;
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
@@ -428,6 +568,16 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->port = DEFAULT_PORT;
 	o->alt_port = DEFAULT_ALT_PORT;
+	/* As a monitoring plugin, even a usage error must be a plugin state,
+	 * so this is known before any option is read. */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *v;
+
+		if (long_opt(argv[i], "--expect", &v) || strcmp(argv[i], "--format=nagios") == 0 ||
+		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		    strcmp(argv[i + 1], "nagios") == 0))
+			usage_status = MONITOR_UNKNOWN;
+	}
 	for (i = 1; i < argc && o->info == INFO_NONE; i++) {
 		const char *a = argv[i];
 
@@ -489,13 +639,16 @@ parse_args(int argc, char **argv, struct opts *o)
 		if (nwords > 0)
 			usage_error("--serve takes no server operands");
 		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set || o->lo.no_portmap ||
-		    o->lo.rfc3489_timing || o->family4 || o->family6)
+		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set ||
+		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
 			usage_error("--serve takes only -v, -p and --alt-port");
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
 	}
+	if (!o->serve)
+		output_conflicts(o);
 	parse_servers(words, nwords, &o->lo);
 	o->lo.family = o->family4 ? AF_INET : o->family6 ? AF_INET6 : AF_UNSPEC;
 	if (!o->timeout_set)
@@ -506,6 +659,14 @@ parse_args(int argc, char **argv, struct opts *o)
 		s->spec = DEFAULT_SERVER_HOST;
 		snprintf(s->host, sizeof(s->host), "%s", DEFAULT_SERVER_HOST);
 		s->port = DEFAULT_PORT;
+	}
+	if (!o->serve) {
+		static char label[NET_HOSTLEN + 8];
+		const struct loop_server *s = &o->lo.servers[0];
+
+		snprintf(label, sizeof(label), strchr(s->host, ':') ? "[%s]:%u" : "%s:%u",
+		    s->host, s->port);
+		o->wo.server = label;
 	}
 }
 
@@ -540,58 +701,59 @@ serve(const struct opts *o)
  * "UDP blocked" (nothing came back at all).
  */
 static void
-report_unreachable(FILE *f, const struct probe *p)
+unreachable_msg(const struct probe *p, char *buf, size_t len)
 {
+	size_t n = (size_t)snprintf(buf, len, "no STUN server at ");
 	const char *sep = "";
 
-	fprintf(f, "%s: no STUN server at ", progname);
-	for (size_t i = 0; i < p->ntests; i++) {
+	for (size_t i = 0; i < p->ntests && n < len; i++) {
 		const struct probe_test *t = &p->tests[i];
-		char buf[ADDR_STRLEN];
+		char a[ADDR_STRLEN];
 
 		if ((t->kind != PROBE_BINDING && t->kind != PROBE_BINDING_OTHER) ||
 		    t->result != PROBE_UNREACHABLE)
 			continue;
-		fprintf(f, "%s%s (%s unreachable)", sep, addr_fmt(&t->dst, buf, sizeof(buf)),
+		n += (size_t)snprintf(buf + n, len - n, "%s%s (%s unreachable)", sep,
+		    addr_fmt(&t->dst, a, sizeof(a)),
 		    t->unreach_kind == PROBE_UNREACH_PORT ? "port" : "host");
 		sep = ", ";
 	}
-	fputc('\n', f);
 }
 
-static int
-detect(const struct opts *o)
+/*
+ * The whole pipeline once, with fresh sockets (watch.c runs it once, or
+ * again and again): the tests, the verdict, the exit status.  Warnings go
+ * to stderr at once; the result is rendered by watch.c.
+ */
+static void
+run_once(void *ctx, struct monitor_run *r)
 {
+	const struct opts *o = ctx;
 	static struct probe p;
 	static struct nat_verdict v;
 	static struct portmap pm;
 	struct loop_opts lo = o->lo;
 	struct loop_notes notes;
-	char err[NET_ERRLEN];
 
 	lo.portmap = &pm;
-	if (loop_detect(&lo, &p, &notes, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s: %s\n", progname, err);
-		return EXIT_ERROR;
+	if (loop_detect(&lo, &p, &notes, r->error, sizeof(r->error)) == -1) {
+		r->exit = EXIT_ERROR;
+		return;
 	}
 	nat_classify(&p, &v);
 	for (size_t i = 0; i < notes.nskipped; i++)
 		fprintf(stderr, "%s: warning: %s\n", progname, notes.skipped[i]);
 	portmap_double_nat(&pm, v.has_mapped, &v.mapped, v.has_local, &v.local);
 	report_warnings(stderr, &v);
-	if (o->json)
-		report_json(stdout, &p, &v, &pm);
-	else if (o->quiet)
-		report_quiet(stdout, &v);
-	else
-		report_text(stdout, &p, &v, &pm);
-	if (flush_stdout("the result") == -1)
-		return EXIT_ERROR;
+	r->ran = 1;
+	r->p = &p;
+	r->v = &v;
+	r->pm = &pm;
+	r->exit = exit_code(v.type);
 	if (v.unreachable) {
-		report_unreachable(stderr, &p);
-		return EXIT_ERROR;
+		unreachable_msg(&p, r->error, sizeof(r->error));
+		r->exit = EXIT_ERROR;
 	}
-	return exit_code(v.type);
 }
 
 int
@@ -605,5 +767,5 @@ main(int argc, char **argv)
 		return flush_stdout(o.info == INFO_HELP ? "the help" : "the version") == -1 ?
 		    EXIT_ERROR : 0;
 	}
-	return o.serve ? serve(&o) : detect(&o);
+	return o.serve ? serve(&o) : watch_main(&o.wo, &o.lo, run_once, &o);
 }

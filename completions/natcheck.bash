@@ -21,6 +21,11 @@ _natcheck_options='
 -v --verbose                -
 -p --port                   PORT
 --json                      -
+--format                    text|json|prometheus|nagios
+--watch                     SECONDS
+--count                     N
+--metrics-file              FILE
+--expect                    open|full-cone|restricted-cone|port-restricted-cone|symmetric|symmetric-udp-firewall|udp-blocked
 --no-portmap                -
 --rfc3489-timing            -
 --serve                     ADDRESSES
