@@ -105,6 +105,7 @@ check-fuzz:
 
 check-lab: natcheck
 	@bash tests/lab/run.sh ./natcheck
+	@bash tests/lab/cold.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
