@@ -287,6 +287,7 @@ check-lab: natcheck
 	@bash tests/lab/run.sh ./natcheck
 	@bash tests/lab/portmap.sh ./natcheck
 	@bash tests/lab/watch.sh ./natcheck
+	@bash tests/lab/cold.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck

@@ -85,73 +85,22 @@ ignored(struct probe *p, const struct probe_test *t, int sock, const struct stun
 static uint64_t
 wait_w(const struct probe *p)
 {
-	uint32_t half = p->rtt_max_ms / 2;
+	uint32_t half = p->rtt_ms / 2;
 
-	return (uint64_t)p->rtt_max_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
+	return (uint64_t)p->rtt_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
 }
 
 /* The retransmission interval once a round trip is known. */
 static uint64_t
 measured_iv(const struct probe *p)
 {
-	uint32_t iv = p->rtt_max_ms / 4;
+	uint32_t iv = p->rtt_ms / 4;
 
 	if (iv < PROBE_IV_MIN_MS)
 		iv = PROBE_IV_MIN_MS;
 	if (iv > PROBE_IV_CAP_MS)
 		iv = PROBE_IV_CAP_MS;
 	return iv;
-}
-
-/*
- * Sends of answered tests whose outcome is known at now: answered, or
- * unanswered for longer than W ("had their chance").  The hairpin tests are
- * left out: their first sends are often dropped by the NAT's filter by
- * design (the other side has not opened it yet), which is not loss.
- */
-static void
-loss_counts(const struct probe *p, uint64_t now, unsigned *answered, unsigned *lost)
-{
-	uint64_t w = wait_w(p);
-
-	*answered = 0;
-	*lost = 0;
-	for (size_t i = 0; i < p->ntests; i++) {
-		const struct probe_test *t = &p->tests[i];
-
-		if (t->result != PROBE_ANSWERED || is_peer(t->kind))
-			continue;
-		for (size_t j = 0; j < t->nsent; j++) {
-			if (t->sends[j].answered == SEND_ANSWERED)
-				(*answered)++;
-			else if (p->have_rtt && now > t->sends[j].at_ms + w)
-				(*lost)++;
-		}
-	}
-}
-
-/*
- * K, the number of sends before a test may be given up: the smallest K with
- * q^K <= PROBE_EPS, q the Laplace estimate of the chance that one exchange
- * fails, so that a positive lost K times in a row stays unlikely.  Computed
- * by multiplication: no libm.
- */
-static size_t
-sends_needed(const struct probe *p, uint64_t now)
-{
-	unsigned a, l;
-	double q, prod;
-	size_t k = 1;
-
-	loss_counts(p, now, &a, &l);
-	q = ((double)l + 1.0) / ((double)a + (double)l + 2.0);
-	if (q < PROBE_Q_FLOOR)
-		q = PROBE_Q_FLOOR;
-	for (prod = q; prod > PROBE_EPS && k < PROBE_K_MAX; k++)
-		prod *= q;
-	if (k < PROBE_K_MIN)
-		k = PROBE_K_MIN;
-	return k;
 }
 
 /* A provisional filtering answer is held: the test waits for the
@@ -162,9 +111,100 @@ holds_provisional(const struct probe_test *t)
 	return t->result == PROBE_RUNNING && !t->has_expect && t->from.family != 0;
 }
 
+/* How long after a send its outcome is taken as known: a round trip and a
+ * margin.  An answer later than that turns a counted loss back into an
+ * answer when it comes; until then the estimate errs towards loss. */
+static uint64_t
+outcome_after(const struct probe *p)
+{
+	return (uint64_t)p->rtt_ms + PROBE_MARGIN_MS;
+}
+
+/*
+ * The exchanges whose outcome is known at now: the sends of tests that were
+ * answered (provisional answers included) made at least outcome_after()
+ * ago, answered or not - for the schedule an answer must not count before
+ * a loss could have.  For the report (for_report), what was answered
+ * counts at once: the run is over, and a young answered send is known.
+ * The hairpin tests are left out: their first sends are often dropped by
+ * the NAT's filter by design (the other side has not opened it yet),
+ * which is not loss.
+ */
+static void
+loss_counts(const struct probe *p, uint64_t now, int for_report, unsigned *answered,
+            unsigned *lost)
+{
+	uint64_t h = outcome_after(p);
+
+	*answered = 0;
+	*lost = 0;
+	if (!p->have_rtt)
+		return;
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if ((t->result != PROBE_ANSWERED && !holds_provisional(t)) || is_peer(t->kind))
+			continue;
+		for (size_t j = 0; j < t->nsent; j++) {
+			int known = now >= t->sends[j].at_ms + h;
+
+			if (t->sends[j].answered != SEND_OPEN) {
+				if (known || for_report)
+					(*answered)++;
+			} else if (known) {
+				(*lost)++;
+			}
+		}
+	}
+}
+
+/*
+ * K, the number of sends before a test may be given up: the smallest K for
+ * which losing K exchanges in a row is no likelier than eps, given what the
+ * run has seen.  With a exchanges answered and l lost, and a prior worth
+ * PROBE_PRIOR_N exchanges at loss PROBE_Q_PRIOR, that chance is the
+ * beta-binomial predictive
+ *     prod_{i<K} (l + q0 + i) / (a + l + PROBE_PRIOR_N + i),
+ *     q0 = PROBE_PRIOR_N * PROBE_Q_PRIOR,
+ * which shrinks slowly while the outcomes are few; PROBE_Q_FLOOR^K must be
+ * <= eps too (no path is believed to lose less).  Computed by
+ * multiplication: no libm.
+ */
+static size_t
+sends_needed(const struct probe *p, uint64_t now, double eps)
+{
+	const double q0 = PROBE_PRIOR_N * PROBE_Q_PRIOR;
+	double pred = 1.0, least = 1.0;
+	unsigned a, l;
+	size_t k = 0;
+
+	loss_counts(p, now, 0, &a, &l);
+	while ((pred > eps || least > eps) && k < PROBE_K_MAX) {
+		pred *= ((double)l + q0 + (double)k) /
+		    ((double)a + (double)l + PROBE_PRIOR_N + (double)k);
+		least *= PROBE_Q_FLOOR;
+		k++;
+	}
+	if (k < PROBE_K_MIN)
+		k = PROBE_K_MIN;
+	return k;
+}
+
+/*
+ * K for this test, out of k[] as probe_next() computed it: a filtering
+ * test's negative names the filtering by itself (PROBE_EPS_FILTER); any
+ * other negative at most leaves a behaviour unknown, or needs a second one
+ * to agree (the two hairpin tests), so PROBE_EPS will do.
+ */
+static size_t
+k_of(const struct probe_test *t, const size_t k[2])
+{
+	return k[is_filter(t->kind) ? 1 : 0];
+}
+
 /* When this test's next send is due (NEVER when it may not send now). */
 static uint64_t
-send_due(const struct probe *p, const struct probe_test *t, size_t k)
+send_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 {
 	uint64_t last;
 
@@ -174,7 +214,7 @@ send_due(const struct probe *p, const struct probe_test *t, size_t k)
 		return t->nsent < RFC3489_NSENDS ? t->started_ms + rfc3489_at_ms[t->nsent] : NEVER;
 	if (t->nsent == 0)
 		return t->started_ms;
-	if (p->have_rtt && t->nsent >= k)
+	if (p->have_rtt && t->nsent >= k_of(t, k))
 		return NEVER;
 	last = t->sends[t->nsent - 1].at_ms;
 	return last + (p->have_rtt ? measured_iv(p) : t->iv_ms);
@@ -182,14 +222,14 @@ send_due(const struct probe *p, const struct probe_test *t, size_t k)
 
 /* When this test is given up if nothing arrives (NEVER: not yet known). */
 static uint64_t
-giveup_due(const struct probe *p, const struct probe_test *t, size_t k)
+giveup_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 {
 	if (t->result != PROBE_RUNNING || holds_provisional(t))
 		return NEVER;
 	if (p->cfg.rfc3489_timing)
 		return t->started_ms + RFC3489_GIVEUP_MS;
 	/* No round trip measured yet: W is undefined, nothing is given up. */
-	if (!p->have_rtt || t->nsent < k || t->nsent == 0)
+	if (!p->have_rtt || t->nsent < k_of(t, k) || t->nsent == 0)
 		return NEVER;
 	return t->sends[t->nsent - 1].at_ms + wait_w(p);
 }
@@ -672,7 +712,7 @@ update_loss_stats(struct probe *p, uint64_t now)
 {
 	unsigned a, l;
 
-	loss_counts(p, now, &a, &l);
+	loss_counts(p, now, 1, &a, &l);
 	p->stats.answered_sends = a;
 	p->stats.lost_sends = l;
 }
@@ -733,7 +773,7 @@ enum probe_step
 probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx, uint32_t *wait_ms)
 {
 	uint64_t deadline, next = NEVER;
-	size_t k;
+	size_t k[2];
 	int running = 0;
 
 	if (p->done)
@@ -761,7 +801,8 @@ probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx, uint32_t *wait
 
 	/* Give up what has had its sends and its wait; a decision can start
 	 * other tests (a primary server when server 0 has no alternate). */
-	k = sends_needed(p, now_ms);
+	k[0] = sends_needed(p, now_ms, PROBE_EPS);
+	k[1] = sends_needed(p, now_ms, PROBE_EPS_FILTER);
 	for (size_t i = 0; i < p->ntests; i++) {
 		struct probe_test *t = &p->tests[i];
 
@@ -825,13 +866,55 @@ find_send(struct probe *p, const uint8_t tid[STUN_TID_LEN], struct probe_test **
 	return 0;
 }
 
-static void
-note_rtt(struct probe *p, uint32_t rtt)
+/*
+ * Does round trip `later` (a later send) make `earlier` stale?  Yes when
+ * its answer came right behind earlier's (within PROBE_BURST_MS, not
+ * before it): both waited in one queue - a cold path holding the first
+ * datagrams while a radio wakes up or a neighbour is resolved - and only
+ * the later send's time is the path's.  Yes too when it was sent after
+ * earlier's answer arrived: a newer measurement of the path.  An answer
+ * that came after a later send's (reordered) stays: a delay the path can
+ * show.
+ */
+static int
+supersedes(const struct probe_rtt *later, const struct probe_rtt *earlier)
 {
-	if (!p->have_rtt || rtt > p->rtt_max_ms)
-		p->rtt_max_ms = rtt;
-	if (!p->have_rtt || rtt < p->rtt_min_ms)
-		p->rtt_min_ms = rtt;
+	if (later->sent_ms <= earlier->sent_ms)
+		return 0;
+	return later->sent_ms >= earlier->answered_ms ||
+	    (later->answered_ms >= earlier->answered_ms &&
+	     later->answered_ms <= earlier->answered_ms + PROBE_BURST_MS);
+}
+
+/* A send made at `sent` was answered at `now`: the estimate is the largest
+ * round trip among the samples no other sample supersedes. */
+static void
+note_rtt(struct probe *p, uint64_t sent, uint64_t now)
+{
+	struct probe_rtt r = { sent, now };
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nrtt; i++)
+		if (supersedes(&p->rtt[i], &r))
+			return;
+	for (size_t i = 0; i < p->nrtt; i++)
+		if (!supersedes(&r, &p->rtt[i]))
+			p->rtt[n++] = p->rtt[i];
+	if (n == PROBE_RTT_SAMPLES) {
+		/* Full: the oldest send is the oldest news. */
+		size_t old = 0;
+
+		for (size_t i = 1; i < n; i++)
+			if (p->rtt[i].sent_ms < p->rtt[old].sent_ms)
+				old = i;
+		p->rtt[old] = p->rtt[--n];
+	}
+	p->rtt[n++] = r;
+	p->nrtt = n;
+	p->rtt_ms = 0;
+	for (size_t i = 0; i < n; i++)
+		if (p->rtt[i].answered_ms - p->rtt[i].sent_ms > p->rtt_ms)
+			p->rtt_ms = (uint32_t)(p->rtt[i].answered_ms - p->rtt[i].sent_ms);
 	p->have_rtt = 1;
 }
 
@@ -923,7 +1006,7 @@ error_answer(struct probe *p, uint64_t now, struct probe_test *t, size_t j,
 		return;
 	}
 	t->sends[j].answered = SEND_ANSWERED;
-	note_rtt(p, (uint32_t)(now - t->sends[j].at_ms));
+	note_rtt(p, t->sends[j].at_ms, now);
 	if (t->errors++ == 0) {
 		t->error_code = code;
 		t->error_nunknown = 0;
@@ -1020,7 +1103,7 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 	for (size_t i = j + 1; i < t->nsent; i++)
 		if (t->sends[i].answered == SEND_ANSWERED)
 			later_answered = 1;
-	note_rtt(p, rtt);
+	note_rtt(p, t->sends[j].at_ms, now_ms);
 	emit(p, PROBE_EV_ANSWER, t, sock, from, j + 1, rtt, NULL);
 
 	if (t->result == PROBE_RUNNING) {

@@ -148,13 +148,32 @@ enqueue(struct natsim *s, uint64_t at, int to_router, const struct stun_addr *fr
 	memcpy(k->buf, buf, len);
 }
 
-/* Put a datagram on a link: loss, the delay hook, duplication, reordering. */
+/* When a datagram entering the path now may leave it: now, unless the
+ * path is cold (see natsim.h) and still waking up. */
+static uint64_t
+path_ready(struct natsim *s)
+{
+	if (s->cold_hold_ms == 0)
+		return s->now;
+	if (!s->path_used || s->now - s->path_last >= s->cold_idle_ms)
+		s->path_awake = s->now + s->cold_hold_ms;
+	s->path_used = 1;
+	s->path_last = s->now;
+	if (s->path_awake <= s->now)
+		return s->now;
+	s->held++;
+	return s->path_awake;
+}
+
+/* Put a datagram on a link: a cold path's wait, loss, the delay hook,
+ * duplication, reordering. */
 static void
 transmit(struct natsim *s, const struct natsim_link *l, int up, const struct stun_addr *from,
          const struct stun_addr *to, const uint8_t *buf, size_t len)
 {
 	int copies = 1;
 	uint32_t extra = 0;
+	uint64_t ready = path_ready(s);
 
 	if (s->delay_hook != NULL)
 		extra = s->delay_hook(s->hook_ctx, up, buf, len);
@@ -163,7 +182,7 @@ transmit(struct natsim *s, const struct natsim_link *l, int up, const struct stu
 		s->duplicated++;
 	}
 	for (int c = 0; c < copies; c++) {
-		uint64_t at = s->now + l->delay_ms + extra;
+		uint64_t at = ready + l->delay_ms + extra;
 
 		if (chance(s, l->loss_pct)) {
 			s->lost++;

@@ -121,6 +121,14 @@ struct natsim {
 	 * leaving the router (up = 1) or a server (up = 0). */
 	uint32_t (*delay_hook)(void *ctx, int up, const uint8_t *buf, size_t len);
 	void    *hook_ctx;
+	/* A cold path (0: off): once the path between the router and the
+	 * servers has carried nothing for cold_idle_ms, the next datagram, in
+	 * either direction, wakes it up and it carries nothing for
+	 * cold_hold_ms: what is sent meanwhile waits, then all of it goes
+	 * through in order (a radio waking up, a neighbour being resolved).
+	 * The first datagram of a run finds the path cold. */
+	uint32_t cold_idle_ms;
+	uint32_t cold_hold_ms;
 
 	/* Hostile servers and a hostile network (NATSIM_SRV_FAKE_*). */
 	struct stun_addr fake_alt, fake_mapped;
@@ -147,10 +155,14 @@ struct natsim {
 	size_t   nlog;
 	struct natsim_sent log[NATSIM_MAX_LOG];
 	struct probe *probe;            /* the engine being driven */
+	int      path_used;             /* the cold path: anything sent yet */
+	uint64_t path_last;             /* when the last datagram entered it */
+	uint64_t path_awake;            /* it carries nothing before this */
 
 	/* Counters. */
 	unsigned lost, duplicated, reordered, filtered, hairpinned, unroutable, overflow;
 	unsigned icmp_sent;             /* ICMP port unreachables the servers sent */
+	unsigned held;                  /* datagrams the cold path held */
 };
 
 /* A fresh simulation: a NAT with these behaviours, hairpinning on or off,
