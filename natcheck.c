@@ -36,7 +36,8 @@
 #define NATCHECK_VERSION "unknown"
 #endif
 
-/* stuntman's public server answers RFC 5780 tests; tests never contact it. */
+/* stuntman's public server answers RFC 5780 tests; tests never contact it.
+ * It heads the built-in list (builtin_servers below). */
 #define DEFAULT_SERVER_HOST "stunserver.stunprotocol.org"
 #define DEFAULT_PORT      3478
 #define DEFAULT_ALT_PORT  3479
@@ -61,6 +62,35 @@
 #define EXIT_USAGE           2
 
 static const char *progname = "natcheck";
+
+/*
+ * The built-in list, used when no server is given: public servers a public
+ * source listed as answering RFC 5780's tests (OTHER-ADDRESS, honouring
+ * CHANGE-REQUEST), with where and when that was last known.  natcheck
+ * checks every server's answers itself (nat_classify); the list only says
+ * whom to ask first.  natcheck.1, SERVERS, lists the same entries: keep
+ * them in step.  Tests never contact these hosts.
+ */
+static const struct builtin_server {
+	const char *host;
+	uint16_t port;
+	const char *seen;           /* the date the source listed it */
+	const char *source;
+} builtin_servers[] = {
+	{ DEFAULT_SERVER_HOST,      DEFAULT_PORT, "2026-11-27", "stunprotocol.org (stuntman)" },
+	{ "stun.hot-chilli.net",    3478, "2026-11-27", "always-online-stun nat-testing list" },
+	{ "stun.nextcloud.com",     3478, "2026-11-27", "always-online-stun nat-testing list" },
+	{ "stun.stochastix.de",     3478, "2026-11-27", "always-online-stun nat-testing list" },
+	{ "stun.sonetel.com",       3478, "2026-11-27", "always-online-stun nat-testing list" },
+	{ "stun.freeswitch.org",    3478, "2026-11-27", "always-online-stun nat-testing list" },
+	{ "stun.telnyx.com",        3478, "2026-11-27", "always-online-stun nat-testing list" },
+	{ "stun.m-online.net",      3478, "2026-11-27", "always-online-stun nat-testing list" },
+};
+#define NBUILTIN (sizeof(builtin_servers) / sizeof(builtin_servers[0]))
+
+/* --servers FILE: its size cap, and the longest line taken. */
+#define SERVERS_FILE_MAX  65536
+#define SERVERS_LINE_MAX  (NET_HOSTLEN + 8)
 
 /* A usage error's status: 2, or UNKNOWN (3) when natcheck runs as a
  * monitoring plugin (--expect, --format nagios), whose caller reads any
@@ -91,7 +121,7 @@ usage_text(FILE *f)
 	    "usage: natcheck [-46qv] [--json] [--no-portmap] [-b address[:port]] [-t seconds]\n"
 	    "                [--rfc3489-timing] [--format format] [--watch seconds]\n"
 	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
-	    "                [server[:port] ...]\n"
+	    "                [--servers file] [server[:port] ...]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "       natcheck --help | --version\n");
 }
@@ -127,6 +157,8 @@ help_text(FILE *f)
 	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
+	    "  --servers file          ask the servers in file (one host[:port] a line,\n"
+	    "                          # comments) instead of the built-in list\n"
 	    "  --watch seconds         run again every so many seconds, one line per run\n"
 	    "                          (JSON Lines with --json) until SIGINT or SIGTERM\n"
 	    "  --serve primary[,alternate]\n"
@@ -136,7 +168,8 @@ help_text(FILE *f)
 	    "  -h, --help              print this help\n"
 	    "  --version               print the version\n"
 	    "\n"
-	    "Without a server, natcheck asks %s:%d.\n"
+	    "Without a server, natcheck asks a built-in list of public servers, %s:%d\n"
+	    "first (natcheck -v names them all).\n"
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
 	    "determine, 1 error (also: no server reachable), 2 usage error.  See natcheck(1).\n",
@@ -375,6 +408,8 @@ struct opts {
 	struct watch_opts wo;
 	int format_set, watch_set, count_set;
 	const char *serve_spec;
+	const char *servers_file;   /* --servers */
+	int builtin;                /* no server given: the built-in list */
 	int port_set, alt_port_set;
 	uint16_t port, alt_port;
 };
@@ -383,7 +418,7 @@ struct opts {
 enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
 	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
-	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT
+	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_SERVERS
 };
 
 static const struct optdef {
@@ -409,6 +444,7 @@ static const struct optdef {
 	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
+	{ OPT_SERVERS,  0,   "--servers",        1 },
 	{ OPT_VERSION,  0,   "--version",        0 },
 	{ OPT_WATCH,    0,   "--watch",          1 },
 };
@@ -478,6 +514,11 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_EXPECT:
 		parse_expect(opt, arg, &o->wo);
 		break;
+	case OPT_SERVERS:
+		if (*arg == '\0')
+			usage_error("%s: empty path", opt);
+		o->servers_file = arg;
+		break;
 	}
 }
 
@@ -530,6 +571,123 @@ parse_servers(char **words, size_t n, struct loop_opts *lo)
 		port_open = port == 0;
 		s->port = port == 0 ? DEFAULT_PORT : port;
 	}
+}
+
+/* One line of a --servers file (its trailing newline cut): a server, none
+ * (blank or a comment), or a usage error naming the line. */
+static void
+servers_file_line(const char *path, unsigned lineno, char *line, struct loop_opts *lo)
+{
+	static char specs[LOOP_MAX_SERVERS][SERVERS_LINE_MAX + 1];
+	char *word, *end, *hash = strchr(line, '#');
+	struct loop_server *s;
+	char err[NET_ERRLEN];
+	uint16_t port = 0;
+
+	if (hash != NULL)
+		*hash = '\0';
+	for (char *c = line; *c != '\0'; c++)
+		if (*c == '\t' || *c == '\r')
+			*c = ' ';
+		else if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			usage_error("--servers %s: line %u: a control character", path, lineno);
+	for (word = line; *word == ' '; word++)
+		;
+	for (end = word; *end != '\0' && *end != ' '; end++)
+		;
+	if (*word == '\0')
+		return;
+	for (char *c = end; *c != '\0'; c++)
+		if (*c != ' ')
+			usage_error("--servers %s: line %u: one host[:port] a line", path, lineno);
+	*end = '\0';
+	if (lo->nservers == LOOP_MAX_SERVERS)
+		usage_error("--servers %s: line %u: more than %d servers", path, lineno,
+		    LOOP_MAX_SERVERS);
+	s = &lo->servers[lo->nservers];
+	if (net_split_hostport(word, s->host, sizeof(s->host), &port, err) == -1)
+		usage_error("--servers %s: line %u: '%s': %s", path, lineno, word, err);
+	if (net_is_ipv4_shorthand(s->host))
+		usage_error("--servers %s: line %u: '%s' is not an address "
+		    "(IPv4 is written a.b.c.d)", path, lineno, word);
+	snprintf(specs[lo->nservers], sizeof(specs[0]), "%s", word);
+	s->spec = specs[lo->nservers];
+	s->port = port == 0 ? DEFAULT_PORT : port;
+	lo->nservers++;
+}
+
+/*
+ * --servers FILE: one host[:port] a line, '#' starts a comment, blank lines
+ * are skipped.  The file is the user's, but read as hostile all the same:
+ * a NUL or another control character, an overlong line, two words on a
+ * line, a bad address, too many servers or none is a usage error naming
+ * the line.
+ */
+static void
+parse_servers_file(const char *path, struct loop_opts *lo)
+{
+	static char buf[SERVERS_FILE_MAX + 1];
+	char line[SERVERS_LINE_MAX + 1];
+	size_t n, start = 0;
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		usage_error("--servers %s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f)) {
+		int e = errno;
+
+		fclose(f);
+		usage_error("--servers %s: %s", path, strerror(e));
+	}
+	fclose(f);
+	if (n > SERVERS_FILE_MAX)
+		usage_error("--servers %s: larger than %d bytes", path, SERVERS_FILE_MAX);
+	while (start < n) {
+		size_t len = 0;
+
+		lineno++;
+		while (start + len < n && buf[start + len] != '\n') {
+			if (buf[start + len] == '\0')
+				usage_error("--servers %s: line %u: a NUL byte", path, lineno);
+			len++;
+		}
+		if (len > SERVERS_LINE_MAX)
+			usage_error("--servers %s: line %u: longer than %d characters", path, lineno,
+			    SERVERS_LINE_MAX);
+		memcpy(line, buf + start, len);
+		line[len] = '\0';
+		servers_file_line(path, lineno, line, lo);
+		start += len + 1;
+	}
+	if (lo->nservers == 0)
+		usage_error("--servers %s: no server in it", path);
+}
+
+/* No server given: the built-in list, as many as the engine takes. */
+static void
+use_builtin_servers(struct loop_opts *lo)
+{
+	for (size_t i = 0; i < NBUILTIN && lo->nservers < LOOP_MAX_SERVERS; i++) {
+		struct loop_server *s = &lo->servers[lo->nservers++];
+
+		s->spec = builtin_servers[i].host;
+		snprintf(s->host, sizeof(s->host), "%s", builtin_servers[i].host);
+		s->port = builtin_servers[i].port;
+	}
+}
+
+/* -v: which list the run uses, and what is known of each entry. */
+static void
+log_builtin_servers(FILE *f)
+{
+	fprintf(f, "%s: no server given: the built-in list (%zu servers)\n", progname,
+	    NBUILTIN < LOOP_MAX_SERVERS ? NBUILTIN : (size_t)LOOP_MAX_SERVERS);
+	for (size_t i = 0; i < NBUILTIN && i < LOOP_MAX_SERVERS; i++)
+		fprintf(f, "%s:   %s:%u  listed as RFC 5780 capable on %s by %s\n", progname,
+		    builtin_servers[i].host, builtin_servers[i].port, builtin_servers[i].seen,
+		    builtin_servers[i].source);
 }
 
 /* The output options: -q, --json and --expect are --format's shorthands. */
@@ -653,12 +811,16 @@ parse_args(int argc, char **argv, struct opts *o)
 	o->lo.family = o->family4 ? AF_INET : o->family6 ? AF_INET6 : AF_UNSPEC;
 	if (!o->timeout_set)
 		o->lo.timeout_ms = o->lo.rfc3489_timing ? DEFAULT_RFC_TIMEOUT_MS : DEFAULT_TIMEOUT_MS;
+	if (o->servers_file != NULL) {
+		if (o->serve)
+			usage_error("--servers goes only with detection, not with --serve");
+		if (o->lo.nservers > 0)
+			usage_error("--servers and server operands exclude each other");
+		parse_servers_file(o->servers_file, &o->lo);
+	}
 	if (!o->serve && o->lo.nservers == 0) {
-		struct loop_server *s = &o->lo.servers[o->lo.nservers++];
-
-		s->spec = DEFAULT_SERVER_HOST;
-		snprintf(s->host, sizeof(s->host), "%s", DEFAULT_SERVER_HOST);
-		s->port = DEFAULT_PORT;
+		use_builtin_servers(&o->lo);
+		o->builtin = 1;
 	}
 	if (!o->serve) {
 		static char label[NET_HOSTLEN + 8];
@@ -767,5 +929,7 @@ main(int argc, char **argv)
 		return flush_stdout(o.info == INFO_HELP ? "the help" : "the version") == -1 ?
 		    EXIT_ERROR : 0;
 	}
+	if (o.builtin && o.lo.verbose)
+		log_builtin_servers(stderr);
 	return o.serve ? serve(&o) : watch_main(&o.wo, &o.lo, run_once, &o);
 }

@@ -29,6 +29,7 @@ _natcheck_options='
 --no-portmap                -
 --rfc3489-timing            -
 --serve                     ADDRESSES
+--servers                   FILE
 --alt-port                  PORT
 -h --help                   -
 --version                   -
