@@ -189,7 +189,7 @@ classify_mapping_servers(const struct probe *p, int ps, const struct probe_test 
 		const struct probe_test *t = &p->tests[i];
 
 		if ((t->kind != PROBE_BINDING_OTHER && t->kind != PROBE_BINDING) ||
-		    t->server == ps || !mapped(t))
+		    t->server == ps || !mapped(t) || !v->servers[t->server].trusted)
 			continue;
 		if (!addr_eq(&t->mapped, &b->mapped)) {
 			if (differ++ == 0)
@@ -552,16 +552,120 @@ classify_silence(const struct probe *p, struct nat_verdict *v)
 }
 
 /* The server whose results are reported: the one whose alternate the
- * tests used, else the first that answered, else server 0. */
+ * tests used, else the first trusted one that answered, else the first
+ * that answered, else server 0. */
 static int
-reported_server(const struct probe *p)
+reported_server(const struct probe *p, const struct nat_verdict *v)
 {
 	if (p->primary >= 0)
 		return p->primary;
 	for (size_t i = 0; i < p->cfg.nservers; i++)
+		if (mapped(binding_of(p, (int)i)) && v->servers[i].trusted)
+			return (int)i;
+	for (size_t i = 0; i < p->cfg.nservers; i++)
 		if (mapped(binding_of(p, (int)i)))
 			return (int)i;
 	return 0;
+}
+
+/* Does server i honour CHANGE-REQUEST?  1: a change test with a known
+ * expected source was answered from it; 0: an answer came from elsewhere,
+ * or an error said no; -1: unknown. */
+static int
+server_change(const struct probe *p, int server)
+{
+	int verified = -1;
+
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if (!is_change_kind(t->kind) || t->server != server)
+			continue;
+		if (t->wrong_source > 0 || t->result == PROBE_ERROR_RESPONSE)
+			return 0;
+		if (answered(t) && t->has_expect)
+			verified = 1;
+	}
+	return verified;
+}
+
+/* The RFC a server's answer speaks: the binding's, else any answer's. */
+static int
+server_rfc(const struct probe *p, int server)
+{
+	const struct probe_test *t = binding_of(p, server);
+
+	for (size_t i = 0; !mapped(t) && i < p->ntests; i++)
+		if (p->tests[i].server == server && is_plain_kind(p->tests[i].kind))
+			t = &p->tests[i];
+	if (!mapped(t))
+		return 0;
+	if (t->has_other)
+		return t->other_rfc5780 ? 5780 : 3489;
+	return t->mapped_xor ? 5389 : 3489;
+}
+
+/*
+ * Check every server by what its answers say about themselves: the
+ * RESPONSE-ORIGIN of every answer is where it really came from; answers
+ * to requests that reached one endpoint name one OTHER-ADDRESS (RFC 5780
+ * section 7.3 makes it a function of the receiving endpoint); a mapped
+ * address is one a NAT can give.  The hairpin tests are no server's.
+ */
+static void
+check_servers(const struct probe *p, struct nat_verdict *v)
+{
+	v->nservers = p->cfg.nservers;
+	for (size_t i = 0; i < p->cfg.nservers; i++) {
+		struct nat_server *s = &v->servers[i];
+
+		s->address = p->cfg.servers[i];
+		s->rfc = server_rfc(p, (int)i);
+		s->change_request = server_change(p, (int)i);
+	}
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+		enum probe_addr_problem pr;
+		struct nat_server *s;
+
+		if (!answered(t) || t->kind == PROBE_MAP_TO_HAIR || t->kind == PROBE_HAIR_TO_MAP ||
+		    t->server < 0 || (size_t)t->server >= p->cfg.nservers)
+			continue;
+		s = &v->servers[t->server];
+		if (t->has_origin && !addr_eq(&t->origin, &t->from))
+			s->problems |= NAT_SP_ORIGIN_MISMATCH;
+		if (t->has_mapped) {
+			pr = probe_peer_check(p, PROBE_SOCK_MAP, t->server, &t->mapped);
+			if (pr != PROBE_ADDR_OK && pr != PROBE_ADDR_FAMILY)
+				s->problems |= NAT_SP_MAPPED_INVALID;
+		}
+		for (size_t j = 0; j < i && t->has_other; j++) {
+			const struct probe_test *u = &p->tests[j];
+
+			if (answered(u) && u->has_other && u->server == t->server &&
+			    addr_eq(&u->dst, &t->dst) && !addr_eq(&u->other, &t->other))
+				s->problems |= NAT_SP_OTHER_INCONSISTENT;
+		}
+	}
+	for (size_t i = 0; i < v->nservers; i++)
+		v->servers[i].trusted = v->servers[i].problems == 0;
+}
+
+/* A finding for every untrusted server; value 1 for the one the verdict
+ * would rest on. */
+static void
+untrusted_findings(struct nat_verdict *v, int ps)
+{
+	struct nat_finding *f;
+
+	for (size_t i = 0; i < v->nservers; i++) {
+		if (v->servers[i].trusted)
+			continue;
+		if ((f = add2(v, NAT_F_SERVER_UNTRUSTED, &v->servers[i].address, NULL)) != NULL) {
+			f->tests = v->servers[i].problems;
+			f->value = (int)i == ps;
+		}
+	}
 }
 
 /* Alternates the servers advertised that the engine did not use, and
@@ -633,7 +737,8 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 		nat_add(v, NAT_F_NO_SERVER);
 		return;
 	}
-	ps = reported_server(p);
+	check_servers(p, v);
+	ps = reported_server(p, v);
 	v->local = p->cfg.local[PROBE_SOCK_MAP];
 	v->has_local = v->local.family == 4 || v->local.family == 6;
 	v->server = p->cfg.servers[ps];
@@ -658,7 +763,9 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	}
 	v->mapped = b->mapped;
 	v->has_mapped = 1;
-	if (invalid_mapping(p, ps, b, v)) {
+	if (invalid_mapping(p, ps, b, v) || !v->servers[ps].trusted) {
+		/* Nothing a server that lies about addresses said is used. */
+		untrusted_findings(v, ps);
 		run_findings(p, v);
 		setup_findings(p, v);
 		return;
@@ -681,9 +788,16 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 			struct nat_finding *f;
 
 			if ((t->kind == PROBE_BINDING || t->kind == PROBE_BINDING_OTHER) &&
-			    t->server != ps && mapped(t) && !addr_eq(&t->mapped, &b->mapped)) {
+			    t->server != ps && mapped(t) && v->servers[t->server].trusted &&
+			    !addr_eq(&t->mapped, &b->mapped)) {
+				/* One of the two is wrong, and nothing says which:
+				 * neither is believed (a NAT whose mapping truly
+				 * varied would not have passed the primary's tests). */
 				mf.beh = NAT_BEH_UNKNOWN;
-				mf.dest_dependent = 1;
+				v->servers[t->server].problems |= NAT_SP_MAPPED_DISAGREES;
+				v->servers[t->server].trusted = 0;
+				v->servers[ps].problems |= NAT_SP_MAPPED_DISAGREES;
+				v->servers[ps].trusted = 0;
 				f = add2(v, NAT_F_MAPPING_CONTRADICTED, &p->cfg.servers[t->server],
 				    &t->mapped);
 				if (f != NULL)
@@ -693,6 +807,13 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 		}
 	}
 	v->mapping = mf.beh;
+	if (!v->servers[ps].trusted) {
+		v->nat = -1;
+		untrusted_findings(v, ps);
+		run_findings(p, v);
+		setup_findings(p, v);
+		return;
+	}
 
 	/* Filtering (RFC 5780 section 4.4), believed only from a server that
 	 * demonstrably honours CHANGE-REQUEST. */
@@ -705,6 +826,7 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 
 	classify_hairpin(p, &mf, v);
 	classify_type(&mf, v);
+	untrusted_findings(v, ps);
 	run_findings(p, v);
 	setup_findings(p, v);
 }

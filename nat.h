@@ -101,6 +101,10 @@ enum nat_code {
 	                               wrong source */
 	NAT_F_PINNED_PORT,          /* value: the -b port */
 	NAT_F_SEND_ERRORS,          /* count[0]: sends that failed locally */
+	NAT_F_SERVER_UNTRUSTED,     /* addr[0] the server, tests = its problems
+	                               (bitmask of enum nat_server_problem); value 1
+	                               when it is the server the verdict would rest
+	                               on: then nothing it said is used */
 	NAT_F_COUNT
 };
 
@@ -118,6 +122,37 @@ struct nat_finding {
 	int      value;
 };
 
+/*
+ * What the answers show about each server (issue #14: servers in the wild
+ * lie).  A problem with its addresses makes a server untrusted: its
+ * answers decide nothing.  Not honouring CHANGE-REQUEST is no lie about
+ * addresses: change_request says so, and the filtering is unknown.
+ */
+enum nat_server_problem {
+	NAT_SP_ORIGIN_MISMATCH = 1u << 0,   /* RESPONSE-ORIGIN (SOURCE-ADDRESS) is not
+	                                       where the answer came from */
+	NAT_SP_OTHER_INCONSISTENT = 1u << 1,/* answers to requests that reached the
+	                                       same endpoint named different
+	                                       OTHER-ADDRESS (CHANGED-ADDRESS) */
+	NAT_SP_MAPPED_DISAGREES = 1u << 2,  /* its mapped address is not the one an
+	                                       endpoint-independent mapping showed
+	                                       every other endpoint */
+	NAT_SP_MAPPED_INVALID = 1u << 3     /* a mapped address no NAT gives */
+};
+#define NAT_SP_COUNT 4
+
+struct nat_server {
+	struct stun_addr address;
+	int      rfc;               /* 5780 (OTHER-ADDRESS), 3489 (CHANGED-ADDRESS or
+	                               MAPPED-ADDRESS alone), 5389 (XOR-MAPPED-ADDRESS,
+	                               no alternate), 0: never answered */
+	int      change_request;    /* 1 honoured (an answer came from the changed
+	                               endpoint), 0 not (ignored, wrong source, error),
+	                               -1 unknown */
+	int      trusted;
+	unsigned problems;          /* enum nat_server_problem bits */
+};
+
 struct nat_verdict {
 	enum nat_type type;
 	enum nat_behavior mapping;
@@ -133,6 +168,8 @@ struct nat_verdict {
 	                               else the first that answered) */
 	struct stun_addr alternate; /* its alternate address */
 	double   loss;              /* measured exchange loss, -1 unknown */
+	size_t   nservers;          /* = the run's servers, in their order */
+	struct nat_server servers[PROBE_MAX_SERVERS];
 	size_t   nfindings;
 	struct nat_finding findings[NAT_MAX_FINDINGS];
 };

@@ -407,8 +407,11 @@ take_answer(struct probe_test *t, const struct stun_msg *m, const struct stun_ad
 	t->has_other = 0;
 	t->other_rfc5780 = 0;
 	t->has_origin = 0;
+	t->mapped_xor = 0;
 	if (m == NULL)
 		return;
+	t->mapped_xor = m->has_cookie && (stun_find(m, STUN_ATTR_XOR_MAPPED_ADDRESS) >= 0 ||
+	    stun_find(m, STUN_ATTR_XOR_MAPPED_ADDRESS_OLD) >= 0);
 	if (stun_get_addr(m, STUN_ATTR_OTHER_ADDRESS, &t->other) == STUN_OK) {
 		t->has_other = 1;
 		t->other_rfc5780 = 1;
@@ -428,6 +431,7 @@ clear_answer(struct probe_test *t)
 	t->has_other = 0;
 	t->other_rfc5780 = 0;
 	t->has_origin = 0;
+	t->mapped_xor = 0;
 	memset(&t->from, 0, sizeof(t->from));
 }
 

@@ -184,6 +184,7 @@ struct probe_test {
 	uint32_t rtt_ms;
 	int      has_mapped;
 	struct stun_addr mapped;    /* XOR-MAPPED-ADDRESS or MAPPED-ADDRESS */
+	int      mapped_xor;        /* it came as XOR-MAPPED-ADDRESS (RFC 5389) */
 	int      has_other;
 	struct stun_addr other;     /* OTHER-ADDRESS, or CHANGED-ADDRESS */
 	int      other_rfc5780;     /* it came as OTHER-ADDRESS */

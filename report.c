@@ -25,8 +25,10 @@ yes_no_unknown(int v)
 
 /* ------------------------------------------------------------ findings */
 
+static void cat(char *buf, size_t cap, size_t *used, const char *fmt, ...);
+
 /* How a finding's `value` is rendered in JSON. */
-enum val_kind { VAL_NONE, VAL_INT, VAL_STATUS, VAL_PROBLEM, VAL_UNREACH, VAL_FIRST };
+enum val_kind { VAL_NONE, VAL_INT, VAL_STATUS, VAL_PROBLEM, VAL_UNREACH, VAL_FIRST, VAL_BOOL };
 
 /* The JSON shape of each code: its word and the key of every slot it
  * fills (NULL: not rendered).  natcheck.1, FINDINGS, documents the same. */
@@ -37,6 +39,7 @@ struct code_desc {
 	const char *test[2];
 	const char *result[2];
 	const char *tests;
+	const char *problems;       /* `tests` holds enum nat_server_problem bits */
 	const char *value;
 	enum val_kind vkind;
 };
@@ -103,7 +106,33 @@ static const struct code_desc descs[NAT_F_COUNT] = {
 		.count = { "late", "duplicate", "stray", "malformed", "wrong_source" } },
 	[NAT_F_PINNED_PORT] = { .word = "pinned-port", .value = "port", .vkind = VAL_INT },
 	[NAT_F_SEND_ERRORS] = { .word = "send-errors", .count = { "count" } },
+	[NAT_F_SERVER_UNTRUSTED] = { .word = "server-untrusted", .addr = { "server" },
+		.problems = "problems", .value = "primary", .vkind = VAL_BOOL },
 };
+
+/* The stable words of enum nat_server_problem, bit by bit, and phrases. */
+static const char *const server_problem_words[NAT_SP_COUNT] = {
+	"response-origin-mismatch", "other-address-inconsistent", "mapped-address-disagrees",
+	"mapped-address-invalid"
+};
+static const char *const server_problem_phrases[NAT_SP_COUNT] = {
+	"RESPONSE-ORIGIN is not where its answers came from",
+	"its answers name different alternate addresses",
+	"its mapped address contradicts an endpoint-independent mapping",
+	"it reports a mapped address no NAT gives"
+};
+
+/* "p1; p2" for a problem bitmask. */
+static void
+cat_problems(char *buf, size_t cap, size_t *used, unsigned bits)
+{
+	size_t start = *used;
+
+	for (unsigned i = 0; i < NAT_SP_COUNT; i++)
+		if (bits & (1u << i))
+			cat(buf, cap, used, "%s%s", *used > start ? "; " : "",
+			    server_problem_phrases[i]);
+}
 
 const char *
 report_code_word(enum nat_code c)
@@ -284,8 +313,8 @@ report_finding_text(const struct nat_finding *f, char *buf, size_t cap)
 		    "addresses", n[0]);
 		break;
 	case NAT_F_MAPPING_CONTRADICTED:
-		cat(buf, cap, &used, "server %s saw mapping %s, not %s: the mapping varies with the "
-		    "destination", a[0], a[1], a[2]);
+		cat(buf, cap, &used, "server %s saw mapping %s, not the %s the primary server's "
+		    "tests agreed on: one of them is wrong, mapping unknown", a[0], a[1], a[2]);
 		break;
 	case NAT_F_CHANGE_IGNORED:
 		cat(buf, cap, &used, "server ignores CHANGE-REQUEST: %s was answered from %s, the "
@@ -386,6 +415,12 @@ report_finding_text(const struct nat_finding *f, char *buf, size_t cap)
 	case NAT_F_SEND_ERRORS:
 		cat(buf, cap, &used, "%u datagram%s could not be sent (-v shows why)", n[0],
 		    n[0] == 1 ? "" : "s");
+		break;
+	case NAT_F_SERVER_UNTRUSTED:
+		cat(buf, cap, &used, "server %s is not trusted (", a[0]);
+		cat_problems(buf, cap, &used, f->tests);
+		cat(buf, cap, &used, "): %s", f->value ? "nothing it said is used, the verdict "
+		    "stays unknown" : "its answers are left out");
 		break;
 	case NAT_F_COUNT:
 		break;
@@ -501,6 +536,17 @@ report_text(FILE *out, const struct probe *p, const struct nat_verdict *v,
 	else if (v->loss == 0)
 		fprintf(out, ", no loss seen");
 	fputc('\n', out);
+	for (size_t i = 0; i < v->nservers; i++) {
+		char why[REPORT_FINDING_LEN];
+		size_t used = 0;
+
+		if (v->servers[i].trusted)
+			continue;
+		why[0] = '\0';
+		cat_problems(why, sizeof(why), &used, v->servers[i].problems);
+		fprintf(out, "%-13s%s: %s\n", "Untrusted",
+		    addr_fmt(&v->servers[i].address, buf, sizeof(buf)), why);
+	}
 	if (pm != NULL)
 		text_portmap(out, pm, v);
 }
@@ -584,6 +630,36 @@ json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 	fputc('}', out);
 }
 
+static const char *
+kind_word(unsigned k)
+{
+	return probe_kind_name((enum probe_kind)k);
+}
+
+static const char *
+problem_bit_word(unsigned k)
+{
+	return k < NAT_SP_COUNT ? server_problem_words[k] : "unknown";
+}
+
+/* ,"key":[word of each set bit below nbits] */
+static void
+json_bits(FILE *out, const char *key, uint32_t bits, unsigned nbits,
+          const char *(*word)(unsigned))
+{
+	int n = 0;
+
+	fprintf(out, ",\"%s\":[", key);
+	for (unsigned k = 0; k < nbits; k++) {
+		if (!(bits & (1u << k)))
+			continue;
+		if (n++ > 0)
+			fputc(',', out);
+		report_json_string(out, word(k));
+	}
+	fputc(']', out);
+}
+
 /* One finding: {"code":..., "message":..., then its data by name}. */
 static void
 json_finding(FILE *out, const struct nat_finding *f)
@@ -614,19 +690,10 @@ json_finding(FILE *out, const struct nat_finding *f)
 			report_json_string(out, probe_result_name(f->result[i]));
 		}
 	}
-	if (d->tests != NULL) {
-		int n = 0;
-
-		fprintf(out, ",\"%s\":[", d->tests);
-		for (int k = 0; k < PROBE_KIND_COUNT; k++) {
-			if (!(f->tests & (1u << k)))
-				continue;
-			if (n++ > 0)
-				fputc(',', out);
-			report_json_string(out, probe_kind_name((enum probe_kind)k));
-		}
-		fputc(']', out);
-	}
+	if (d->tests != NULL)
+		json_bits(out, d->tests, f->tests, PROBE_KIND_COUNT, kind_word);
+	if (d->problems != NULL)
+		json_bits(out, d->problems, f->tests, NAT_SP_COUNT, problem_bit_word);
 	if (d->value == NULL)
 		goto done;
 	fprintf(out, ",\"%s\":", d->value);
@@ -648,6 +715,9 @@ json_finding(FILE *out, const struct nat_finding *f)
 		break;
 	case VAL_FIRST:
 		report_json_string(out, first_word(f->value));
+		break;
+	case VAL_BOOL:
+		fputs(f->value ? "true" : "false", out);
 		break;
 	case VAL_NONE:
 		fputs("null", out);
@@ -711,6 +781,22 @@ json_portmap(FILE *out, const struct portmap *pm)
 	fputc('}', out);
 }
 
+/* One entry of the "servers" array (natcheck.1, OUTPUT). */
+static void
+json_server(FILE *out, const struct nat_server *s, int comma)
+{
+	if (comma)
+		fputc(',', out);
+	fputc('{', out);
+	json_addr(out, "address", 1, &s->address);
+	json_int_or_null(out, "rfc", s->rfc != 0, s->rfc);
+	fprintf(out, ",\"change_request\":%s,\"trusted\":%s",
+	    s->change_request == 1 ? "true" : s->change_request == 0 ? "false" : "null",
+	    s->trusted ? "true" : "false");
+	json_bits(out, "problems", s->problems, NAT_SP_COUNT, problem_bit_word);
+	fputc('}', out);
+}
+
 void
 report_json(FILE *out, const struct probe *p, const struct nat_verdict *v,
             const struct portmap *pm)
@@ -759,6 +845,10 @@ report_json(FILE *out, const struct probe *p, const struct nat_verdict *v,
 	    p->stats.indications, p->stats.wrong_socket);
 	if (pm != NULL)
 		json_portmap(out, pm);
+	fputs(",\"servers\":[", out);
+	for (size_t i = 0; i < v->nservers; i++)
+		json_server(out, &v->servers[i], i > 0);
+	fputs("]", out);
 	fputs(",\"warnings\":[", out);
 	for (size_t i = 0; i < v->nfindings; i++) {
 		if (i > 0)

@@ -876,3 +876,143 @@ Test(nat, no_servers)
 	cr_expect_eq(v.nfindings, 1);
 	cr_expect_eq(v.findings[0].code, NAT_F_NO_SERVER);
 }
+
+/* ------------------------------------------------ checking the servers (#14) */
+
+/* The server entry for this address in the verdict, or NULL. */
+static const struct nat_server *
+server_of(const struct stun_addr *a)
+{
+	for (size_t i = 0; i < v.nservers; i++)
+		if (memcmp(&v.servers[i].address, a, sizeof(*a)) == 0)
+			return &v.servers[i];
+	return NULL;
+}
+
+Test(nat, honest_servers_are_trusted_and_described)
+{
+	const struct nat_server *s0, *s1;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 140);
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	EXPECT(NAT_PORT_RESTRICTED_CONE, EI, APD, 0);
+	cr_assert_eq(v.nservers, 2);
+	s0 = server_of(&sim.srv.ep[0]);
+	s1 = server_of(&sim.srv2.ep[0]);
+	cr_assert(s0 != NULL && s1 != NULL);
+	cr_expect(s0->trusted && s1->trusted);
+	cr_expect_eq(s0->problems | s1->problems, 0);
+	cr_expect_eq(s0->rfc, 5780);
+	cr_expect_eq(s0->change_request, 1);
+	cr_expect_eq(s1->rfc, 5389, "a server without an alternate: %d", s1->rfc);
+	cr_expect_eq(s1->change_request, -1);
+	cr_expect(!has(NAT_F_SERVER_UNTRUSTED));
+}
+
+Test(nat, rfc3489_server_is_named_so)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 141);
+	sim.personality = NATSIM_SRV_RFC3489;
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.type, NAT_FULL_CONE, "type %s", nat_type_word(v.type));
+	cr_expect_eq(v.servers[0].rfc, 3489);
+	cr_expect(v.servers[0].trusted, "problems %#x", v.servers[0].problems);
+}
+
+Test(nat, ignoring_change_request_is_reported_per_server)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 142);
+	sim.personality = NATSIM_SRV_IGNORE_CHANGE;
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.servers[0].change_request, 0);
+	cr_expect_eq(v.servers[0].rfc, 5780);
+}
+
+Test(nat, lying_response_origin_gives_no_verdict)
+{
+	/* Every NAT behaviour: the liar's answers never make a type. */
+	static const enum natsim_beh beh[][2] = {
+		{ NATSIM_EI, NATSIM_EI }, { NATSIM_EI, NATSIM_AD }, { NATSIM_EI, NATSIM_APD },
+		{ NATSIM_APD, NATSIM_APD },
+	};
+
+	for (size_t i = 0; i < sizeof(beh) / sizeof(beh[0]); i++) {
+		const struct nat_finding *f;
+
+		natsim_init(&sim, beh[i][0], beh[i][1], 0, 143 + (unsigned)i);
+		sim.personality = NATSIM_SRV_FAKE_ORIGIN;
+		sim.fake_origin = natsim_addr("203.0.113.99", 3478);
+		natsim_config(&sim, &cfg);
+		run();
+		cr_expect_eq(v.type, NAT_UNKNOWN, "case %zu: type %s", i, nat_type_word(v.type));
+		cr_expect_eq(v.mapping, UNK);
+		cr_expect_eq(v.filtering, UNK);
+		cr_expect(!v.servers[0].trusted);
+		cr_expect(v.servers[0].problems & NAT_SP_ORIGIN_MISMATCH);
+		f = nat_find(&v, NAT_F_SERVER_UNTRUSTED);
+		cr_assert_not_null(f, "case %zu", i);
+		cr_expect_eq(f->value, 1);
+		cr_expect(f->tests & NAT_SP_ORIGIN_MISMATCH);
+	}
+}
+
+Test(nat, untrusted_second_server_is_left_out)
+{
+	/* The primary has no alternate, so the mapping rests on comparing
+	 * servers; a liar among them must not count. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 150);
+	sim.personality = NATSIM_SRV_FAKE_ORIGIN;
+	sim.fake_origin = natsim_addr("203.0.113.99", 3478);
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = sim.srv2.ep[0];
+	cfg.servers[1] = sim.srv.ep[0];
+	cfg.nservers = 2;
+	sim.srv2.has_alt = 0;
+	run();
+	/* Server 1 (the liar) has the alternate; it becomes the primary. */
+	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
+	cr_expect(!server_of(&sim.srv.ep[0])->trusted);
+	cr_expect(server_of(&sim.srv2.ep[0])->trusted);
+	cr_expect(has_at(NAT_F_SERVER_UNTRUSTED, 0, "203.0.113.1", 3478));
+}
+
+Test(nat, shifting_other_address_is_caught)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 151);
+	sim.personality = NATSIM_SRV_SHIFTING_ALT;
+	sim.fake_alt = natsim_addr("203.0.113.66", 4000);
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
+	cr_expect(v.servers[0].problems & NAT_SP_OTHER_INCONSISTENT, "problems %#x",
+	    v.servers[0].problems);
+	cr_expect(!v.servers[0].trusted);
+	cr_expect_eq(natsim_sent_to(&sim, -1, &sim.fake_alt), 0);
+}
+
+Test(nat, servers_that_disagree_under_eim_are_both_distrusted)
+{
+	/* The primary lies about the mapped address consistently, so its own
+	 * tests look endpoint-independent; the honest second server sees the
+	 * real mapping.  Which one lies cannot be told: no verdict, never
+	 * "symmetric". */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 152);
+	sim.personality = NATSIM_SRV_FAKE_MAPPED;
+	sim.fake_mapped = natsim_addr("198.51.100.77", 40000);
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
+	cr_expect_eq(v.mapping, UNK);
+	cr_expect(has(NAT_F_MAPPING_CONTRADICTED));
+	cr_expect(v.servers[0].problems & NAT_SP_MAPPED_DISAGREES);
+	cr_expect(v.servers[1].problems & NAT_SP_MAPPED_DISAGREES);
+	cr_expect(!v.servers[0].trusted && !v.servers[1].trusted);
+}

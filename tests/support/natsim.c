@@ -477,6 +477,10 @@ rewrite(const struct natsim *s, enum natsim_personality pers, const uint8_t *rep
 
 		if (t == STUN_ATTR_FINGERPRINT)
 			continue;
+		if (pers == NATSIM_SRV_FAKE_ORIGIN && t == STUN_ATTR_RESPONSE_ORIGIN) {
+			stun_enc_addr(&e, STUN_ATTR_RESPONSE_ORIGIN, &s->fake_origin);
+			continue;
+		}
 		if (pers == NATSIM_SRV_FAKE_ALT && t == STUN_ATTR_OTHER_ADDRESS) {
 			stun_enc_addr(&e, STUN_ATTR_OTHER_ADDRESS, &s->fake_alt);
 			continue;
@@ -565,10 +569,16 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 			return;
 		memcpy(out, alt, r.len);
 		break;
+	case NATSIM_SRV_SHIFTING_ALT:
+		if (r.via == (unsigned)at)
+			break;
+		pers = NATSIM_SRV_FAKE_ALT;
+		/* FALLTHROUGH */
 	case NATSIM_SRV_WRONG_TID:
 	case NATSIM_SRV_INDICATION:
 	case NATSIM_SRV_FAKE_ALT:
 	case NATSIM_SRV_FAKE_MAPPED:
+	case NATSIM_SRV_FAKE_ORIGIN:
 		r.len = rewrite(s, pers, out, r.len, alt, sizeof(alt));
 		if (r.len == 0)
 			return;

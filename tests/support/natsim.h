@@ -60,7 +60,11 @@ enum natsim_personality {
 	NATSIM_SRV_WRONG_TID,       /* answers, with a transaction ID not ours */
 	NATSIM_SRV_INDICATION,      /* answers with a Binding indication */
 	NATSIM_SRV_FAKE_ALT,        /* OTHER-ADDRESS replaced by fake_alt */
-	NATSIM_SRV_FAKE_MAPPED      /* the mapped address replaced by fake_mapped */
+	NATSIM_SRV_FAKE_MAPPED,     /* the mapped address replaced by fake_mapped */
+	NATSIM_SRV_FAKE_ORIGIN,     /* RESPONSE-ORIGIN replaced by fake_origin */
+	NATSIM_SRV_SHIFTING_ALT     /* OTHER-ADDRESS replaced by fake_alt in the
+	                               answers to CHANGE-REQUESTs only: answers to
+	                               one endpoint name two alternates */
 };
 
 /* One direction of the path between the router and the servers. */
@@ -131,7 +135,7 @@ struct natsim {
 	uint32_t cold_hold_ms;
 
 	/* Hostile servers and a hostile network (NATSIM_SRV_FAKE_*). */
-	struct stun_addr fake_alt, fake_mapped;
+	struct stun_addr fake_alt, fake_mapped, fake_origin;
 	int      second_server_closed;  /* 203.0.113.7:3478 draws ICMP port unreachable */
 	int      fail_sends_to_set;     /* the client's sends to fail_sends_to's IP fail
 	                                   locally (probe_unreachable, PROBE_UNREACH_SEND) */
