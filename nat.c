@@ -95,6 +95,14 @@ refused(const struct probe_test *t)
 	    (t->unreach_kind != PROBE_UNREACH_SEND || t->unreachable >= t->nsent);
 }
 
+/* A test that asks for another IP, of a single-address primary server:
+ * it can only fail, and says nothing about the server or the NAT. */
+static int
+ip_change_moot(const struct probe *p, const struct probe_test *t)
+{
+	return p->alt_port_only && t->server == p->primary && (t->change & STUN_CHANGE_IP);
+}
+
 static int
 is_change_kind(enum probe_kind k)
 {
@@ -176,6 +184,77 @@ classify_mapping_alt(const struct probe *p, int ps, const struct probe_test *b,
 	}
 }
 
+/*
+ * A single-address server (RFC 5780 section 4.3 with the port alone): a
+ * mapping that changes with the destination port alone is address-and-
+ * port-dependent; one that does not is endpoint-independent or address-
+ * dependent, which only a second IP could tell apart.
+ */
+static void
+classify_mapping_port_only(const struct probe *p, int ps, const struct probe_test *b,
+                           struct nat_verdict *v, struct mapping_facts *mf)
+{
+	const struct probe_test *t = get(p, PROBE_MAP_ALT_PORT, ps);
+
+	add2(v, NAT_F_ALT_PORT_ONLY, &p->cfg.servers[ps], &p->alt);
+	if (!mapped(t)) {
+		add2(v, NAT_F_MAPPING_NO_ALT_ANSWER, &p->alt, NULL);
+	} else if (addr_eq(&t->mapped, &b->mapped)) {
+		size_t agree = 0;
+		struct nat_finding *f;
+
+		/* Another IP is what this server lacks: a trusted server on one
+		 * that saw the same mapping settles it (never one that did not:
+		 * it may be the one that is wrong). */
+		for (size_t i = 0; i < p->cfg.nservers; i++) {
+			const struct probe_test *o = binding_of(p, (int)i);
+
+			if ((int)i != ps && mapped(o) && v->servers[i].trusted &&
+			    !addr_ip_eq(&p->cfg.servers[i], &p->cfg.servers[ps]) &&
+			    addr_eq(&o->mapped, &b->mapped))
+				agree++;
+		}
+		if (agree > 0) {
+			mf->beh = NAT_BEH_ENDPOINT_INDEPENDENT;
+			if ((f = nat_add(v, NAT_F_MAPPING_ACROSS_SERVERS)) != NULL)
+				f->count[0] = (unsigned)(agree + 1);
+		} else {
+			add2(v, NAT_F_MAPPING_NOT_PORT_DEPENDENT, &b->mapped, NULL);
+		}
+	} else {
+		mf->beh = NAT_BEH_ADDRESS_PORT_DEPENDENT;
+	}
+}
+
+/*
+ * Filtering with the port alone (RFC 5780 section 4.4 test III): a reply
+ * from another port of the server's one IP getting through rules out
+ * address-and-port-dependent filtering but cannot tell endpoint-
+ * independent from address-dependent; blocked, from a server shown to
+ * honour the change, it is address-and-port-dependent.
+ */
+static void
+classify_filtering_port_only(const struct probe *p, int ps, const struct mapping_facts *mf,
+                             int support, struct nat_verdict *v)
+{
+	const struct probe_test *f2 = get(p, PROBE_FILTER_PORT, ps);
+
+	if (support < 0)
+		return;
+	if (answered(f2)) {
+		nat_add(v, NAT_F_FILTERING_NOT_PORT_DEPENDENT);
+	} else if (no_answer(f2)) {
+		if (support > 0) {
+			v->filtering = NAT_BEH_ADDRESS_PORT_DEPENDENT;
+		} else if (mf->beh == NAT_BEH_ADDRESS_PORT_DEPENDENT) {
+			v->filtering = NAT_BEH_ADDRESS_PORT_DEPENDENT;
+			nat_add(v, NAT_F_CHANGE_UNVERIFIED);
+		} else {
+			add2(v, NAT_F_FILTERING_UNVERIFIED, &p->alt, NULL);
+		}
+	}
+}
+
 /* Without an alternate: compare the mappings seen by different servers. */
 static void
 classify_mapping_servers(const struct probe *p, int ps, const struct probe_test *b,
@@ -231,7 +310,7 @@ change_support(const struct probe *p, int ps, struct nat_verdict *v)
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i];
 
-		if (!is_change_kind(t->kind) || t->server != ps)
+		if (!is_change_kind(t->kind) || t->server != ps || ip_change_moot(p, t))
 			continue;
 		if (t->wrong_source > 0) {
 			if (addr_eq(&t->wrong_from, &t->dst)) {
@@ -579,7 +658,7 @@ server_change(const struct probe *p, int server)
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i];
 
-		if (!is_change_kind(t->kind) || t->server != server)
+		if (!is_change_kind(t->kind) || t->server != server || ip_change_moot(p, t))
 			continue;
 		if (t->wrong_source > 0 || t->result == PROBE_ERROR_RESPONSE)
 			return 0;
@@ -776,7 +855,9 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	server_findings(p, ps, b, v);
 
 	/* Mapping (RFC 5780 section 4.3). */
-	if (p->have_alt)
+	if (p->have_alt && p->alt_port_only)
+		classify_mapping_port_only(p, ps, b, v, &mf);
+	else if (p->have_alt)
 		classify_mapping_alt(p, ps, b, v, &mf);
 	else
 		classify_mapping_servers(p, ps, b, v, &mf);
@@ -819,7 +900,10 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	 * demonstrably honours CHANGE-REQUEST. */
 	if (p->have_alt) {
 		support = change_support(p, ps, v);
-		classify_filtering(p, ps, &mf, support, v);
+		if (p->alt_port_only)
+			classify_filtering_port_only(p, ps, &mf, support, v);
+		else
+			classify_filtering(p, ps, &mf, support, v);
 	} else if (mf.beh != NAT_BEH_UNKNOWN || mf.dest_dependent) {
 		nat_add(v, NAT_F_FILTERING_UNTESTABLE);
 	}

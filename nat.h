@@ -101,6 +101,13 @@ enum nat_code {
 	                               wrong source */
 	NAT_F_PINNED_PORT,          /* value: the -b port */
 	NAT_F_SEND_ERRORS,          /* count[0]: sends that failed locally */
+	NAT_F_ALT_PORT_ONLY,        /* addr[0] the server, addr[1] its alternate, the
+	                               same IP: only the port-changing tests ran */
+	NAT_F_MAPPING_NOT_PORT_DEPENDENT, /* addr[0] the mapping towards the server and
+	                               towards its alternate port: endpoint-
+	                               independent or address-dependent */
+	NAT_F_FILTERING_NOT_PORT_DEPENDENT, /* a change of port got through:
+	                               endpoint-independent or address-dependent */
 	NAT_F_SERVER_UNTRUSTED,     /* addr[0] the server, tests = its problems
 	                               (bitmask of enum nat_server_problem); value 1
 	                               when it is the server the verdict would rest

@@ -394,6 +394,17 @@ probe_alt_check(const struct probe *p, const struct probe_test *t)
 	return PROBE_ADDR_OK;
 }
 
+int
+probe_alt_port_only(const struct probe *p, const struct probe_test *t)
+{
+	const struct stun_addr *srv;
+
+	if (probe_alt_check(p, t) != PROBE_ADDR_NOT_DISTINCT)
+		return 0;
+	srv = &p->cfg.servers[t->server];
+	return addr_ip_eq(&t->other, srv) && t->other.port != srv->port;
+}
+
 /* Record the first believed answer's contents in the test. */
 static void
 take_answer(struct probe_test *t, const struct stun_msg *m, const struct stun_addr *from,
@@ -443,6 +454,29 @@ count_wrong(struct probe *p, struct probe_test *t, const struct stun_addr *from)
 	p->stats.wrong_source++;
 }
 
+/* A provisional answer that nothing will verify: it stands, unverified. */
+static void
+settle(struct probe *p, struct probe_test *t)
+{
+	for (size_t j = 0; j < t->nsent; j++)
+		if (t->sends[j].answered == SEND_PROVISIONAL)
+			t->sends[j].answered = SEND_ANSWERED;
+	decide(p, t, PROBE_ANSWERED);
+}
+
+/* No alternate address will come for server 0's filtering tests: what
+ * they kept stands, unverifiable (nat_classify knows, p->primary != 0). */
+static void
+settle_provisional(struct probe *p)
+{
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		if (is_filter(t->kind) && t->server == 0 && holds_provisional(t))
+			settle(p, t);
+	}
+}
+
 /*
  * The alternate of the primary server P is known: A:a.  Start the mapping
  * tests and the CHANGE-REQUEST checks on the mapping socket, in this order
@@ -460,9 +494,12 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 		PROBE_CHECK_PORT, PROBE_CHECK_IP_PORT
 	};
 
+	int port_only = addr_ip_eq(alt, pa);
+
 	p->primary = server;
 	p->have_alt = 1;
 	p->alt = *alt;
+	p->alt_port_only = port_only;
 	ap.port = pa->port;             /* A:p */
 	pp.port = alt->port;            /* P's IP, alternate port */
 
@@ -470,6 +507,10 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 		struct probe_test *t = find_kind(p, order[i], 0);
 
 		if (t == NULL || t->result != PROBE_NOT_RUN)
+			continue;
+		/* A single-address server cannot change its IP: the tests that
+		 * need another IP stay not run. */
+		if (port_only && order[i] != PROBE_MAP_ALT_PORT && order[i] != PROBE_CHECK_PORT)
 			continue;
 		t->server = server;
 		switch (order[i]) {
@@ -500,10 +541,12 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 		 * filter open towards server 0 says nothing about this server. */
 		struct probe_test *t;
 
-		t = add_test(p, PROBE_FILTER_IP_PORT, server, PROBE_SOCK_FILTER2, pa,
-		             STUN_CHANGE_IP | STUN_CHANGE_PORT);
-		if (t != NULL)
-			start(t, pa, alt, now);
+		if (!port_only) {
+			t = add_test(p, PROBE_FILTER_IP_PORT, server, PROBE_SOCK_FILTER2, pa,
+			             STUN_CHANGE_IP | STUN_CHANGE_PORT);
+			if (t != NULL)
+				start(t, pa, alt, now);
+		}
 		t = add_test(p, PROBE_FILTER_PORT, server, PROBE_SOCK_FILTER2, pa, STUN_CHANGE_PORT);
 		if (t != NULL)
 			start(t, pa, &pp, now);
@@ -516,6 +559,13 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 
 		if (!is_filter(t->kind) || t->server != 0 || t->has_expect)
 			continue;
+		if (port_only && t->kind == PROBE_FILTER_IP_PORT) {
+			/* What it kept stands, unverifiable: nat_classify leaves
+			 * it out (the server has no other IP to answer from). */
+			if (holds_provisional(t))
+				settle(p, t);
+			continue;
+		}
 		t->has_expect = 1;
 		t->expect = t->kind == PROBE_FILTER_IP_PORT ? *alt : pp;
 		if (t->result == PROBE_ANSWERED && !addr_eq(&t->from, &t->expect)) {
@@ -544,23 +594,6 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 			ignored(p, t, t->sock, &t->from, "answer from an unexpected source");
 			clear_answer(t);        /* and it sends again */
 		}
-	}
-}
-
-/* No alternate address will come for server 0's filtering tests: what
- * they kept stands, unverifiable (nat_classify knows, p->primary != 0). */
-static void
-settle_provisional(struct probe *p)
-{
-	for (size_t i = 0; i < p->ntests; i++) {
-		struct probe_test *t = &p->tests[i];
-
-		if (!is_filter(t->kind) || t->server != 0 || !holds_provisional(t))
-			continue;
-		for (size_t j = 0; j < t->nsent; j++)
-			if (t->sends[j].answered == SEND_PROVISIONAL)
-				t->sends[j].answered = SEND_ANSWERED;
-		decide(p, t, PROBE_ANSWERED);
 	}
 }
 
@@ -636,6 +669,27 @@ advance_hairpin(struct probe *p, uint64_t now)
 	start(hm, &b->mapped, NULL, now);
 }
 
+/* No server with a full alternate so far: once every binding is decided
+ * (none still might have one), the first single-address server. */
+static void
+use_port_only(struct probe *p, uint64_t now)
+{
+	struct probe_test *pick = NULL;
+
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		if (t->kind != PROBE_BINDING && t->kind != PROBE_BINDING_OTHER)
+			continue;
+		if (t->result == PROBE_RUNNING)
+			return;
+		if (pick == NULL && probe_alt_port_only(p, t))
+			pick = t;
+	}
+	if (pick != NULL)
+		use_primary(p, pick->server, &pick->other, now);
+}
+
 /*
  * Start what the answers so far make possible: the tests against the
  * primary server's alternate address, and the hairpin tests.  The primary
@@ -654,7 +708,12 @@ advance(struct probe *p, uint64_t now)
 		if (probe_alt_check(p, b) == PROBE_ADDR_OK) {
 			use_primary(p, 0, &b->other, now);
 		} else if (b->result != PROBE_RUNNING) {
-			settle_provisional(p);
+			/* Server 0 with a port-only alternate may yet be the primary:
+			 * its filtering tests wait to be verified against it. */
+			int hold = probe_alt_port_only(p, b);
+
+			if (!hold)
+				settle_provisional(p);
 			for (size_t i = 0; i < p->ntests && p->primary < 0; i++) {
 				struct probe_test *t = &p->tests[i];
 
@@ -662,6 +721,10 @@ advance(struct probe *p, uint64_t now)
 				    probe_alt_check(p, t) == PROBE_ADDR_OK)
 					use_primary(p, t->server, &t->other, now);
 			}
+			if (p->primary < 0)
+				use_port_only(p, now);
+			if (hold && p->primary > 0)
+				settle_provisional(p);
 		}
 	}
 	advance_hairpin(p, now);

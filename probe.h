@@ -20,6 +20,11 @@
  *   PROBE_SOCK_FILTER2 a second filtering socket, used only when the first
  *                     server turns out to have no alternate address and a
  *                     later one does.
+ * The primary server is the first whose alternate differs in IP and port;
+ * when every binding is decided and none has one, the first whose
+ * alternate differs in the port only (a single-address server): then only
+ * the tests that change the port run (MAP_ALT_PORT, CHECK_PORT,
+ * FILTER_PORT), and nat_classify says what they cannot tell.
  * The caller creates all PROBE_NSOCK sockets before the run, each on a fresh
  * ephemeral port (or the mapping socket on the -b port), bound to the local
  * address the kernel uses towards the first server, and tells the engine
@@ -270,6 +275,9 @@ struct probe {
 	int      primary;           /* server whose alternate the tests use, or -1 */
 	int      have_alt;
 	struct stun_addr alt;       /* that server's alternate IP:port */
+	int      alt_port_only;     /* the alternate differs in port only (a
+	                               single-address server): only the tests that
+	                               change the port run */
 	size_t   ntests;
 	struct probe_test tests[PROBE_MAX_TESTS];
 	struct probe_stats stats;
@@ -349,6 +357,12 @@ enum probe_addr_problem probe_peer_check(const struct probe *p, int sock, int se
  * mapping socket?  PROBE_ADDR_ABSENT when t was not answered or carried
  * none. */
 enum probe_addr_problem probe_alt_check(const struct probe *p, const struct probe_test *t);
+
+/* Does the alternate of binding test t's answer differ from its server in
+ * the port only (same IP), and is it otherwise fine to send to?  Such a
+ * single-address server allows the tests that change the port alone; the
+ * engine uses one when no server with a full alternate answered. */
+int probe_alt_port_only(const struct probe *p, const struct probe_test *t);
 
 /* The first test of this kind (for server N with BINDING_OTHER), or NULL. */
 const struct probe_test *probe_find(const struct probe *p, enum probe_kind kind, int server);

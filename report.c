@@ -106,6 +106,10 @@ static const struct code_desc descs[NAT_F_COUNT] = {
 		.count = { "late", "duplicate", "stray", "malformed", "wrong_source" } },
 	[NAT_F_PINNED_PORT] = { .word = "pinned-port", .value = "port", .vkind = VAL_INT },
 	[NAT_F_SEND_ERRORS] = { .word = "send-errors", .count = { "count" } },
+	[NAT_F_ALT_PORT_ONLY] = { .word = "alternate-port-only", .addr = { "server", "alternate" } },
+	[NAT_F_MAPPING_NOT_PORT_DEPENDENT] = { .word = "mapping-not-port-dependent",
+		.addr = { "mapped" } },
+	[NAT_F_FILTERING_NOT_PORT_DEPENDENT] = { .word = "filtering-not-port-dependent" },
 	[NAT_F_SERVER_UNTRUSTED] = { .word = "server-untrusted", .addr = { "server" },
 		.problems = "problems", .value = "primary", .vkind = VAL_BOOL },
 };
@@ -415,6 +419,20 @@ report_finding_text(const struct nat_finding *f, char *buf, size_t cap)
 	case NAT_F_SEND_ERRORS:
 		cat(buf, cap, &used, "%u datagram%s could not be sent (-v shows why)", n[0],
 		    n[0] == 1 ? "" : "s");
+		break;
+	case NAT_F_ALT_PORT_ONLY:
+		cat(buf, cap, &used, "server %s has one address; its alternate %s differs in the "
+		    "port only: only the tests that change the port ran", a[0], a[1]);
+		break;
+	case NAT_F_MAPPING_NOT_PORT_DEPENDENT:
+		cat(buf, cap, &used, "mapping %s stays the same towards another port: endpoint-"
+		    "independent or address-dependent, which a server with one address cannot "
+		    "tell apart", a[0]);
+		break;
+	case NAT_F_FILTERING_NOT_PORT_DEPENDENT:
+		cat(buf, cap, &used, "a reply from another port got through: filtering is "
+		    "endpoint-independent or address-dependent, which a server with one address "
+		    "cannot tell apart");
 		break;
 	case NAT_F_SERVER_UNTRUSTED:
 		cat(buf, cap, &used, "server %s is not trusted (", a[0]);

@@ -503,7 +503,9 @@ ParameterizedTestParameters(nat, untrusted_alternate_is_never_sent_to)
 		{ "127.0.0.1", 3479, 0, PROBE_ADDR_LOOPBACK },
 		{ "192.0.2.10", 3479, 0, PROBE_ADDR_LOCAL },
 		{ "2001:db8::2", 3479, 1, PROBE_ADDR_FAMILY },
-		{ "203.0.113.1", 3479, 0, PROBE_ADDR_NOT_DISTINCT },
+		/* Another IP but the same port; the same IP and another port is a
+		 * single-address server (single_address_* below). */
+		{ "203.0.113.2", 3478, 0, PROBE_ADDR_NOT_DISTINCT },
 	};
 
 	return cr_make_param_array(struct fake_alt, c, sizeof(c) / sizeof(c[0]));
@@ -1015,4 +1017,113 @@ Test(nat, servers_that_disagree_under_eim_are_both_distrusted)
 	cr_expect(v.servers[0].problems & NAT_SP_MAPPED_DISAGREES);
 	cr_expect(v.servers[1].problems & NAT_SP_MAPPED_DISAGREES);
 	cr_expect(!v.servers[0].trusted && !v.servers[1].trusted);
+}
+
+/* ------------------------------------------------ single-address servers (#14) */
+
+/* The RFC 3489 name of a NAT with these behaviours. */
+static enum nat_type
+truth(enum natsim_beh m, enum natsim_beh f)
+{
+	if (m != NATSIM_EI)
+		return NAT_SYMMETRIC;
+	return f == NATSIM_EI ? NAT_FULL_CONE : f == NATSIM_AD ? NAT_RESTRICTED_CONE :
+	    NAT_PORT_RESTRICTED_CONE;
+}
+
+static enum nat_behavior
+beh_of(enum natsim_beh b)
+{
+	return b == NATSIM_EI ? EI : b == NATSIM_AD ? NAT_BEH_ADDRESS_DEPENDENT : APD;
+}
+
+Test(nat, single_address_server_never_gives_a_wrong_verdict)
+{
+	/* Every mapping x filtering: what one IP cannot tell is unknown, what
+	 * it can (port-dependence) is right, and nothing is sent to another IP. */
+	static const enum natsim_beh all[] = { NATSIM_EI, NATSIM_AD, NATSIM_APD };
+	struct stun_addr other_ip = natsim_addr("203.0.113.2", 0);
+
+	for (size_t m = 0; m < 3; m++)
+		for (size_t f = 0; f < 3; f++) {
+			natsim_init(&sim, all[m], all[f], 0, 160 + (unsigned)(m * 3 + f));
+			sim.personality = NATSIM_SRV_SINGLE_ADDRESS;
+			natsim_config(&sim, &cfg);
+			run();
+			cr_expect(v.type == NAT_UNKNOWN || v.type == truth(all[m], all[f]),
+			    "m%zu f%zu: type %s", m, f, nat_type_word(v.type));
+			cr_expect(v.mapping == UNK || v.mapping == beh_of(all[m]),
+			    "m%zu f%zu: mapping %s", m, f, nat_behavior_word(v.mapping));
+			cr_expect(v.filtering == UNK || v.filtering == beh_of(all[f]),
+			    "m%zu f%zu: filtering %s", m, f, nat_behavior_word(v.filtering));
+			cr_expect(pr.have_alt && pr.alt_port_only, "m%zu f%zu", m, f);
+			cr_expect(has(NAT_F_ALT_PORT_ONLY), "m%zu f%zu", m, f);
+			cr_expect_eq(natsim_sent_to(&sim, -1, &other_ip), 0, "m%zu f%zu", m, f);
+			/* What the port alone does decide, it decides. */
+			if (all[m] == NATSIM_APD) {
+				cr_expect_eq(v.type, NAT_SYMMETRIC, "m%zu f%zu", m, f);
+				cr_expect_eq(v.mapping, APD);
+			} else {
+				cr_expect(has(NAT_F_MAPPING_NOT_PORT_DEPENDENT), "m%zu f%zu", m, f);
+			}
+			if (all[f] == NATSIM_APD)
+				cr_expect_eq(v.filtering, APD, "m%zu f%zu", m, f);
+			else
+				cr_expect(has(NAT_F_FILTERING_NOT_PORT_DEPENDENT), "m%zu f%zu", m, f);
+			cr_expect(v.servers[0].trusted, "m%zu f%zu: problems %#x", m, f,
+			    v.servers[0].problems);
+		}
+}
+
+Test(nat, single_address_server_behind_no_nat)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 170);
+	sim.mode = NATSIM_FIREWALL;
+	sim.personality = NATSIM_SRV_SINGLE_ADDRESS;
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.nat, 0);
+	cr_expect_eq(v.type, NAT_SYMMETRIC_FIREWALL, "type %s", nat_type_word(v.type));
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 171);
+	sim.mode = NATSIM_OPEN;
+	sim.personality = NATSIM_SRV_SINGLE_ADDRESS;
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.nat, 0);
+	/* Open Internet needs a reply from another IP: not shown. */
+	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
+	cr_expect(has(NAT_F_FILTERING_NOT_PORT_DEPENDENT));
+}
+
+Test(nat, single_address_server_waits_for_the_other_bindings)
+{
+	/* A plain second server answers too: the single-address server is the
+	 * primary once both bindings are decided, and the mapping it shows is
+	 * reported with the comparison. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 172);
+	sim.personality = NATSIM_SRV_SINGLE_ADDRESS;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(pr.primary, 0);
+	cr_expect(pr.alt_port_only);
+	cr_expect_eq(v.filtering, APD);
+	/* The second server's other IP saw the same mapping: endpoint-
+	 * independent after all. */
+	cr_expect_eq(v.mapping, EI, "mapping %s", nat_behavior_word(v.mapping));
+	cr_expect(has(NAT_F_MAPPING_ACROSS_SERVERS));
+	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE, "type %s", nat_type_word(v.type));
+
+	/* With an address-dependent mapping the second server sees another
+	 * mapping: left unknown, never taken as proof either way. */
+	natsim_init(&sim, NATSIM_AD, NATSIM_APD, 0, 173);
+	sim.personality = NATSIM_SRV_SINGLE_ADDRESS;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(v.mapping, UNK, "mapping %s", nat_behavior_word(v.mapping));
+	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
 }

@@ -515,6 +515,11 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		memset(&c.ep[2], 0, sizeof(c.ep[2]));
 		memset(&c.ep[3], 0, sizeof(c.ep[3]));
 	}
+	if (pers == NATSIM_SRV_SINGLE_ADDRESS) {
+		/* The "alternate address" endpoints are the primary's own. */
+		c.ep[SERVER_EP_ALT_ADDR] = c.ep[0];
+		c.ep[SERVER_EP_OTHER] = c.ep[SERVER_EP_ALT_PORT];
+	}
 	for (int i = 0; i < 4; i++)
 		if (c.ep[i].family != 0 && addr_eq(&c.ep[i], &k->to))
 			at = i;

@@ -62,9 +62,13 @@ enum natsim_personality {
 	NATSIM_SRV_FAKE_ALT,        /* OTHER-ADDRESS replaced by fake_alt */
 	NATSIM_SRV_FAKE_MAPPED,     /* the mapped address replaced by fake_mapped */
 	NATSIM_SRV_FAKE_ORIGIN,     /* RESPONSE-ORIGIN replaced by fake_origin */
-	NATSIM_SRV_SHIFTING_ALT     /* OTHER-ADDRESS replaced by fake_alt in the
+	NATSIM_SRV_SHIFTING_ALT,    /* OTHER-ADDRESS replaced by fake_alt in the
 	                               answers to CHANGE-REQUESTs only: answers to
 	                               one endpoint name two alternates */
+	NATSIM_SRV_SINGLE_ADDRESS   /* one IP, two ports (203.0.113.1:3478/3479):
+	                               OTHER-ADDRESS is the same IP and the other
+	                               port; a change of IP is not made (the reply
+	                               comes from the same IP) */
 };
 
 /* One direction of the path between the router and the servers. */
