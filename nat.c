@@ -685,11 +685,10 @@ server_rfc(const struct probe *p, int server)
 }
 
 /*
- * Check every server by what its answers say about themselves: the
- * RESPONSE-ORIGIN of every answer is where it really came from; answers
- * to requests that reached one endpoint name one OTHER-ADDRESS (RFC 5780
- * section 7.3 makes it a function of the receiving endpoint); a mapped
- * address is one a NAT can give.  The hairpin tests are no server's.
+ * Check every server by what its answers say about themselves
+ * (probe_server_lies: RESPONSE-ORIGIN, OTHER-ADDRESS) and whether every
+ * mapped address is one a NAT can give.  The hairpin tests are no
+ * server's.
  */
 static void
 check_servers(const struct probe *p, struct nat_verdict *v)
@@ -711,23 +710,21 @@ check_servers(const struct probe *p, struct nat_verdict *v)
 		    t->server < 0 || (size_t)t->server >= p->cfg.nservers)
 			continue;
 		s = &v->servers[t->server];
-		if (t->has_origin && !addr_eq(&t->origin, &t->from))
-			s->problems |= NAT_SP_ORIGIN_MISMATCH;
 		if (t->has_mapped) {
 			pr = probe_peer_check(p, PROBE_SOCK_MAP, t->server, &t->mapped);
 			if (pr != PROBE_ADDR_OK && pr != PROBE_ADDR_FAMILY)
 				s->problems |= NAT_SP_MAPPED_INVALID;
 		}
-		for (size_t j = 0; j < i && t->has_other; j++) {
-			const struct probe_test *u = &p->tests[j];
-
-			if (answered(u) && u->has_other && u->server == t->server &&
-			    addr_eq(&u->dst, &t->dst) && !addr_eq(&u->other, &t->other))
-				s->problems |= NAT_SP_OTHER_INCONSISTENT;
-		}
 	}
-	for (size_t i = 0; i < v->nservers; i++)
+	for (size_t i = 0; i < v->nservers; i++) {
+		unsigned lies = probe_server_lies(p, (int)i);
+
+		if (lies & PROBE_LIE_ORIGIN)
+			v->servers[i].problems |= NAT_SP_ORIGIN_MISMATCH;
+		if (lies & PROBE_LIE_OTHER)
+			v->servers[i].problems |= NAT_SP_OTHER_INCONSISTENT;
 		v->servers[i].trusted = v->servers[i].problems == 0;
+	}
 }
 
 /* A finding for every untrusted server; value 1 for the one the verdict
@@ -758,7 +755,7 @@ server_findings(const struct probe *p, int ps, const struct probe_test *b,
 
 	if (ps != 0 && (f = add2(v, NAT_F_OTHER_SERVER_USED, &p->cfg.servers[0],
 	    &p->cfg.servers[ps])) != NULL)
-		f->value = !answered(b0) ? 0 : b0->has_other ? 2 : 1;
+		f->value = p->abandoned == 0 ? 3 : !answered(b0) ? 0 : b0->has_other ? 2 : 1;
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i];
 		enum probe_addr_problem pr;

@@ -59,7 +59,9 @@ enum nat_code {
 	NAT_F_OTHER_SERVER_USED,    /* addr[0] the first server, addr[1] the one the
 	                               tests used; value 1 when addr[0] answered
 	                               without an alternate, 2 with an unusable one,
-	                               0 when it did not answer */
+	                               0 when it did not answer, 3 when it was given
+	                               up (p->abandoned): CHANGE-REQUEST ignored or
+	                               refused, or its answers contradict themselves */
 	NAT_F_ALT_NOT_DISTINCT,     /* addr[0] advertised alternate, addr[1] server */
 	NAT_F_ALT_REJECTED,         /* addr[0] advertised alternate, addr[1] server,
 	                               value = enum probe_addr_problem */

@@ -506,6 +506,9 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		struct probe_test *t = find_kind(p, order[i], 0);
 
+		/* A second primary (failover) gets tests of its own. */
+		if (t != NULL && t->result != PROBE_NOT_RUN && t->server != server)
+			t = add_test(p, order[i], server, PROBE_SOCK_MAP, NULL, t->change);
 		if (t == NULL || t->result != PROBE_NOT_RUN)
 			continue;
 		/* A single-address server cannot change its IP: the tests that
@@ -669,6 +672,66 @@ advance_hairpin(struct probe *p, uint64_t now)
 	start(hm, &b->mapped, NULL, now);
 }
 
+unsigned
+probe_server_lies(const struct probe *p, int server)
+{
+	unsigned lies = 0;
+
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if (t->result != PROBE_ANSWERED || is_peer(t->kind) || t->server != server)
+			continue;
+		if (t->has_origin && !addr_eq(&t->origin, &t->from))
+			lies |= PROBE_LIE_ORIGIN;
+		for (size_t j = 0; j < i && t->has_other; j++) {
+			const struct probe_test *u = &p->tests[j];
+
+			if (u->result == PROBE_ANSWERED && u->has_other && u->server == server &&
+			    addr_eq(&u->dst, &t->dst) && !addr_eq(&u->other, &t->other))
+				lies |= PROBE_LIE_OTHER;
+		}
+	}
+	return lies;
+}
+
+/* Has the primary shown it cannot be used: a CHANGE-REQUEST check
+ * answered from the wrong place or refused, or answers that contradict
+ * themselves? */
+static int
+primary_failed(const struct probe *p)
+{
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if ((t->kind == PROBE_CHECK_PORT || t->kind == PROBE_CHECK_IP_PORT) &&
+		    t->server == p->primary && (t->wrong_source > 0 ||
+		    (t->result == PROBE_ERROR_RESPONSE && (t->error_code < 500 ||
+		    t->error_code > 599))))
+			return 1;
+	}
+	return probe_server_lies(p, p->primary) != 0;
+}
+
+/* Failover (see probe.h): server 0 failed as the primary; the next server
+ * whose full alternate is usable takes over, once one has answered. */
+static void
+fail_over(struct probe *p, uint64_t now)
+{
+	if (p->primary != 0 || p->abandoned >= 0 || p->alt_port_only || !primary_failed(p))
+		return;
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		if (t->kind == PROBE_BINDING_OTHER && probe_alt_check(p, t) == PROBE_ADDR_OK &&
+		    !probe_server_lies(p, t->server)) {
+			p->abandoned = p->primary;
+			use_primary(p, t->server, &t->other, now);
+			return;
+		}
+	}
+}
+
 /* No server with a full alternate so far: once every binding is decided
  * (none still might have one), the first single-address server. */
 static void
@@ -727,6 +790,8 @@ advance(struct probe *p, uint64_t now)
 				settle_provisional(p);
 		}
 	}
+	if (p->primary >= 0)
+		fail_over(p, now);
 	advance_hairpin(p, now);
 }
 
@@ -744,6 +809,7 @@ probe_init(struct probe *p, const struct probe_config *cfg, uint64_t now_ms)
 		p->cfg.nservers = PROBE_MAX_SERVERS;
 	p->start_ms = now_ms;
 	p->primary = -1;
+	p->abandoned = -1;
 	if (p->cfg.nservers == 0)
 		return;
 	s0 = &p->cfg.servers[0];

@@ -25,6 +25,11 @@
  * alternate differs in the port only (a single-address server): then only
  * the tests that change the port run (MAP_ALT_PORT, CHECK_PORT,
  * FILTER_PORT), and nat_classify says what they cannot tell.
+ * Failover: when the primary is server 0 and a CHANGE-REQUEST check shows
+ * it ignores the change (an answer from elsewhere, or an error), or its
+ * answers contradict themselves (probe_server_lies), the next server whose
+ * full alternate is usable becomes the primary at once, its filtering
+ * tests on PROBE_SOCK_FILTER2 (p->abandoned names the one given up).
  * The caller creates all PROBE_NSOCK sockets before the run, each on a fresh
  * ephemeral port (or the mapping socket on the -b port), bound to the local
  * address the kernel uses towards the first server, and tells the engine
@@ -273,6 +278,9 @@ struct probe {
 	size_t   nrtt;
 	struct probe_rtt rtt[PROBE_RTT_SAMPLES];    /* the current samples */
 	int      primary;           /* server whose alternate the tests use, or -1 */
+	int      abandoned;         /* a primary given up for the next one: it
+	                               ignored CHANGE-REQUEST or its answers
+	                               contradict themselves; -1 none */
 	int      have_alt;
 	struct stun_addr alt;       /* that server's alternate IP:port */
 	int      alt_port_only;     /* the alternate differs in port only (a
@@ -363,6 +371,15 @@ enum probe_addr_problem probe_alt_check(const struct probe *p, const struct prob
  * single-address server allows the tests that change the port alone; the
  * engine uses one when no server with a full alternate answered. */
 int probe_alt_port_only(const struct probe *p, const struct probe_test *t);
+
+/* What server `server`'s answers so far say against themselves (issue
+ * #14): PROBE_LIE_ORIGIN, an answer's RESPONSE-ORIGIN (SOURCE-ADDRESS) is
+ * not where it came from; PROBE_LIE_OTHER, answers to requests that reached
+ * one endpoint name different OTHER-ADDRESS (CHANGED-ADDRESS), which RFC
+ * 5780 section 7.3 makes a function of that endpoint.  0: neither. */
+#define PROBE_LIE_ORIGIN 1u
+#define PROBE_LIE_OTHER  2u
+unsigned probe_server_lies(const struct probe *p, int server);
 
 /* The first test of this kind (for server N with BINDING_OTHER), or NULL. */
 const struct probe_test *probe_find(const struct probe *p, enum probe_kind kind, int server);

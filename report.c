@@ -192,7 +192,8 @@ unreach_word(int k)
 static const char *
 first_word(int state)
 {
-	return state == 1 ? "no-alternate" : state == 2 ? "unusable-alternate" : "no-answer";
+	return state == 1 ? "no-alternate" : state == 2 ? "unusable-alternate" :
+	    state == 3 ? "failed-checks" : "no-answer";
 }
 
 /* Append printf-style to buf[0..cap) at *used; never overflows. */
@@ -276,7 +277,9 @@ report_finding_text(const struct nat_finding *f, char *buf, size_t cap)
 	case NAT_F_OTHER_SERVER_USED:
 		cat(buf, cap, &used, "server %s %s; the tests used %s", a[0],
 		    f->value == 1 ? "has no alternate address" :
-		    f->value == 2 ? "has no usable alternate address" : "did not answer", a[1]);
+		    f->value == 2 ? "has no usable alternate address" :
+		    f->value == 3 ? "failed its checks (CHANGE-REQUEST or its own addresses)" :
+		    "did not answer", a[1]);
 		break;
 	case NAT_F_ALT_NOT_DISTINCT:
 		cat(buf, cap, &used, "server advertises alternate %s, which does not differ from %s "

@@ -1127,3 +1127,79 @@ Test(nat, single_address_server_waits_for_the_other_bindings)
 	cr_expect_eq(v.mapping, UNK, "mapping %s", nat_behavior_word(v.mapping));
 	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
 }
+
+/* ------------------------------------------------ failover (#14) */
+
+/* The first test of this kind run against server `server`, or NULL. */
+static const struct probe_test *
+test_of(enum probe_kind kind, int server)
+{
+	for (size_t i = 0; i < pr.ntests; i++)
+		if (pr.tests[i].kind == kind && pr.tests[i].server == server &&
+		    pr.tests[i].result != PROBE_NOT_RUN)
+			return &pr.tests[i];
+	return NULL;
+}
+
+Test(nat, failover_from_a_server_that_fails_its_checks)
+{
+	/* Server 0 ignores CHANGE-REQUEST (or lies about where it answers
+	 * from, or names shifting alternates); server 1 is honest.  The tests
+	 * move to server 1 about one round trip after the failure shows, and
+	 * the verdict is server 1's, right for every filtering. */
+	static const enum natsim_personality pers[] = {
+		NATSIM_SRV_IGNORE_CHANGE, NATSIM_SRV_FAKE_ORIGIN, NATSIM_SRV_SHIFTING_ALT,
+		NATSIM_SRV_WRONG_CHANGE,
+	};
+	static const enum natsim_beh filt[] = { NATSIM_EI, NATSIM_AD, NATSIM_APD };
+
+	for (size_t i = 0; i < sizeof(pers) / sizeof(pers[0]); i++)
+		for (size_t f = 0; f < 3; f++) {
+			const struct probe_test *t;
+			const struct nat_finding *fd;
+
+			natsim_init(&sim, NATSIM_EI, filt[f], 0, 180 + (unsigned)(i * 3 + f));
+			sim.personality = pers[i];
+			sim.fake_origin = natsim_addr("203.0.113.99", 3478);
+			sim.fake_alt = natsim_addr("203.0.113.66", 4000);
+			natsim_second_alt(&sim);
+			natsim_config(&sim, &cfg);
+			cfg.servers[1] = sim.srv2.ep[0];
+			cfg.nservers = 2;
+			run();
+			cr_expect_eq(pr.primary, 1, "pers %zu f%zu: primary %d", i, f, pr.primary);
+			cr_expect_eq(pr.abandoned, 0, "pers %zu f%zu", i, f);
+			cr_expect_eq(v.type, truth(NATSIM_EI, filt[f]), "pers %zu f%zu: type %s", i, f,
+			    nat_type_word(v.type));
+			cr_expect_eq(v.mapping, EI, "pers %zu f%zu", i, f);
+			cr_expect_eq(v.filtering, beh_of(filt[f]), "pers %zu f%zu: filtering %s", i, f,
+			    nat_behavior_word(v.filtering));
+			fd = nat_find(&v, NAT_F_OTHER_SERVER_USED);
+			cr_assert_not_null(fd, "pers %zu f%zu", i, f);
+			cr_expect_eq(fd->value, 3);
+			/* 50 ms each way: the binding answers at 100 ms, the failed
+			 * check at about 200 ms; server 1 takes over then. */
+			t = test_of(PROBE_MAP_ALT_IP, 1);
+			cr_assert_not_null(t, "pers %zu f%zu", i, f);
+			cr_expect_leq(t->started_ms - pr.start_ms, 2 * 100 + 20,
+			    "pers %zu f%zu: server 1 took over at %llu ms", i, f,
+			    (unsigned long long)(t->started_ms - pr.start_ms));
+			cr_expect(v.servers[1].trusted);
+		}
+}
+
+Test(nat, no_failover_without_a_good_server)
+{
+	/* Server 1 has no alternate: nothing to fail over to; the verdict
+	 * stays as cautious as before. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 195);
+	sim.personality = NATSIM_SRV_IGNORE_CHANGE;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(pr.primary, 0);
+	cr_expect_eq(pr.abandoned, -1);
+	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
+	cr_expect_eq(v.servers[0].change_request, 0);
+}

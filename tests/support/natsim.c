@@ -528,11 +528,12 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		icmp_back(s, k);
 		return;
 	}
-	if (at < 0 && s->second_server_up && addr_eq(&s->srv2.ep[0], &k->to)) {
-		at = 0;
-		use = &s->srv2;
-		pers = NATSIM_SRV_NORMAL;
-	}
+	for (int i = 0; at < 0 && s->second_server_up && i < (s->srv2.has_alt ? 4 : 1); i++)
+		if (addr_eq(&s->srv2.ep[i], &k->to)) {
+			at = i;
+			use = &s->srv2;
+			pers = NATSIM_SRV_NORMAL;
+		}
 	if (at < 0) {
 		s->unroutable++;
 		return;
@@ -657,4 +658,13 @@ natsim_run(struct natsim *s, const struct probe_config *cfg, struct probe *p)
 		s->now = next;
 	}
 	return s->now - start;
+}
+
+void
+natsim_second_alt(struct natsim *s)
+{
+	s->srv2.has_alt = 1;
+	s->srv2.ep[SERVER_EP_ALT_ADDR] = natsim_addr("203.0.113.8", 3478);
+	s->srv2.ep[SERVER_EP_ALT_PORT] = natsim_addr("203.0.113.7", 3479);
+	s->srv2.ep[SERVER_EP_OTHER] = natsim_addr("203.0.113.8", 3479);
 }

@@ -6,7 +6,8 @@
  * or a wall), links with delay, loss, duplication and reordering, and the
  * REAL server request handler (server_handle) on 203.0.113.1/.2 ports
  * 3478/3479, optionally wrapped in a misbehaving "personality", plus a
- * second, independent server on 203.0.113.7:3478 without an alternate.
+ * second, independent server on 203.0.113.7:3478 without an alternate
+ * (natsim_second_alt gives it one: 203.0.113.8, port 3479).
  *
  * Time is virtual (milliseconds) and every random choice comes from one
  * seeded PRNG, so a run is a pure function of its configuration and seed.
@@ -177,6 +178,10 @@ struct natsim {
  * the normal server, perfect links with 50 ms each way, this seed. */
 void natsim_init(struct natsim *s, enum natsim_beh mapping, enum natsim_beh filtering,
                  int hairpin, uint64_t seed);
+
+/* Give the second server an alternate address and port (203.0.113.8,
+ * 3479): an honest RFC 5780 server to fail over to. */
+void natsim_second_alt(struct natsim *s);
 
 /* Set both directions' one-way delay and loss in one go. */
 void natsim_path(struct natsim *s, uint32_t delay_ms, uint32_t loss_pct);
