@@ -478,6 +478,36 @@ settle_provisional(struct probe *p)
 }
 
 /*
+ * A filtering socket for a primary P (server pa, alternate alt, P's IP at
+ * the alternate port pp) other than server 0: one whose earlier sends
+ * cannot have opened the NAT's filter for the replies its tests expect -
+ * never sent to alt's IP, nor to pp.  PROBE_SOCK_FILTER2 first (fresh, or
+ * used by an abandoned primary), then PROBE_SOCK_FILTER; -1: none is.
+ */
+static int
+filter_sock_for(const struct probe *p, const struct stun_addr *pa, const struct stun_addr *alt,
+                const struct stun_addr *pp)
+{
+	static const int socks[] = { PROBE_SOCK_FILTER2, PROBE_SOCK_FILTER };
+
+	for (size_t k = 0; k < sizeof(socks) / sizeof(socks[0]); k++) {
+		int clean = 1;
+
+		for (size_t i = 0; i < p->ntests && clean; i++) {
+			const struct probe_test *t = &p->tests[i];
+
+			if (t->sock != socks[k] || t->nsent == 0 || addr_eq(&t->dst, pa))
+				continue;
+			if (addr_ip_eq(&t->dst, alt) || addr_eq(&t->dst, pp))
+				clean = 0;
+		}
+		if (clean)
+			return socks[k];
+	}
+	return -1;
+}
+
+/*
  * The alternate of the primary server P is known: A:a.  Start the mapping
  * tests and the CHANGE-REQUEST checks on the mapping socket, in this order
  * (the NAT must see the mapping socket send to A:a and P:a before the
@@ -497,6 +527,7 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 	int port_only = addr_ip_eq(alt, pa);
 
 	p->primary = server;
+	p->tried |= 1u << server;
 	p->have_alt = 1;
 	p->alt = *alt;
 	p->alt_port_only = port_only;
@@ -540,17 +571,21 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 	}
 
 	if (server != 0) {
-		/* A fresh socket: the first one has talked to server 0 only, and a
-		 * filter open towards server 0 says nothing about this server. */
+		/* Another socket than the mapping socket, whose filter is open
+		 * towards server 0 only (or an abandoned primary): a filter open
+		 * there says nothing about this server. */
 		struct probe_test *t;
+		int fs = filter_sock_for(p, pa, alt, &pp);
 
+		if (fs < 0)
+			return;         /* none clean: the filtering stays unknown */
 		if (!port_only) {
-			t = add_test(p, PROBE_FILTER_IP_PORT, server, PROBE_SOCK_FILTER2, pa,
+			t = add_test(p, PROBE_FILTER_IP_PORT, server, fs, pa,
 			             STUN_CHANGE_IP | STUN_CHANGE_PORT);
 			if (t != NULL)
 				start(t, pa, alt, now);
 		}
-		t = add_test(p, PROBE_FILTER_PORT, server, PROBE_SOCK_FILTER2, pa, STUN_CHANGE_PORT);
+		t = add_test(p, PROBE_FILTER_PORT, server, fs, pa, STUN_CHANGE_PORT);
 		if (t != NULL)
 			start(t, pa, &pp, now);
 		return;
@@ -713,23 +748,46 @@ primary_failed(const struct probe *p)
 	return probe_server_lies(p, p->primary) != 0;
 }
 
-/* Failover (see probe.h): server 0 failed as the primary; the next server
- * whose full alternate is usable takes over, once one has answered. */
+/* Failover (see probe.h): the primary failed; the next server whose full
+ * alternate is usable and that was never the primary takes over, once one
+ * has answered. */
 static void
 fail_over(struct probe *p, uint64_t now)
 {
-	if (p->primary != 0 || p->abandoned >= 0 || p->alt_port_only || !primary_failed(p))
+	if (p->alt_port_only || !primary_failed(p))
 		return;
 	for (size_t i = 0; i < p->ntests; i++) {
 		struct probe_test *t = &p->tests[i];
 
-		if (t->kind == PROBE_BINDING_OTHER && probe_alt_check(p, t) == PROBE_ADDR_OK &&
+		if (t->kind == PROBE_BINDING_OTHER && t->server != p->primary &&
+		    !(p->tried & (1u << t->server)) && probe_alt_check(p, t) == PROBE_ADDR_OK &&
 		    !probe_server_lies(p, t->server)) {
-			p->abandoned = p->primary;
+			if (p->abandoned < 0)
+				p->abandoned = p->primary;
 			use_primary(p, t->server, &t->other, now);
 			return;
 		}
 	}
+}
+
+/*
+ * Failover from a silent server 0: it has had a round trip and a margin
+ * (W) since its first send without a word, and another server with a
+ * usable alternate has answered: waiting for server 0's binding to be
+ * given up (K sends) would cost several round trips more.  Its answer, if
+ * it comes, still counts for the mapping; the tests no longer wait for it.
+ */
+static int
+silent_past_rtt(const struct probe *p, const struct probe_test *b, uint64_t now)
+{
+	if (!p->have_rtt || b->nsent == 0 || b->from.family != 0 || b->wrong_source > 0 ||
+	    b->errors > 0 || now < b->sends[0].at_ms + wait_w(p))
+		return 0;
+	for (size_t i = 0; i < p->ntests; i++)
+		if (p->tests[i].kind == PROBE_BINDING_OTHER &&
+		    probe_alt_check(p, &p->tests[i]) == PROBE_ADDR_OK)
+			return 1;
+	return 0;
 }
 
 /* No server with a full alternate so far: once every binding is decided
@@ -770,7 +828,7 @@ advance(struct probe *p, uint64_t now)
 	if (p->primary < 0) {
 		if (probe_alt_check(p, b) == PROBE_ADDR_OK) {
 			use_primary(p, 0, &b->other, now);
-		} else if (b->result != PROBE_RUNNING) {
+		} else if (b->result != PROBE_RUNNING || silent_past_rtt(p, b, now)) {
 			/* Server 0 with a port-only alternate may yet be the primary:
 			 * its filtering tests wait to be verified against it. */
 			int hold = probe_alt_port_only(p, b);

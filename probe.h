@@ -25,11 +25,13 @@
  * alternate differs in the port only (a single-address server): then only
  * the tests that change the port run (MAP_ALT_PORT, CHECK_PORT,
  * FILTER_PORT), and nat_classify says what they cannot tell.
- * Failover: when the primary is server 0 and a CHANGE-REQUEST check shows
- * it ignores the change (an answer from elsewhere, or an error), or its
- * answers contradict themselves (probe_server_lies), the next server whose
- * full alternate is usable becomes the primary at once, its filtering
- * tests on PROBE_SOCK_FILTER2 (p->abandoned names the one given up).
+ * Failover: when a CHANGE-REQUEST check shows the primary ignores the
+ * change (an answer from elsewhere, or an error), or its answers
+ * contradict themselves (probe_server_lies), the next server whose full
+ * alternate is usable and that was never the primary becomes the primary
+ * at once (p->abandoned names the first given up).  Its filtering tests
+ * run on a socket that never sent where their replies come from
+ * (PROBE_SOCK_FILTER2, else PROBE_SOCK_FILTER), or not at all.
  * The caller creates all PROBE_NSOCK sockets before the run, each on a fresh
  * ephemeral port (or the mapping socket on the -b port), bound to the local
  * address the kernel uses towards the first server, and tells the engine
@@ -278,9 +280,10 @@ struct probe {
 	size_t   nrtt;
 	struct probe_rtt rtt[PROBE_RTT_SAMPLES];    /* the current samples */
 	int      primary;           /* server whose alternate the tests use, or -1 */
-	int      abandoned;         /* a primary given up for the next one: it
-	                               ignored CHANGE-REQUEST or its answers
+	int      abandoned;         /* the first primary given up for the next:
+	                               it ignored CHANGE-REQUEST or its answers
 	                               contradict themselves; -1 none */
+	uint32_t tried;             /* bit i: server i has been the primary */
 	int      have_alt;
 	struct stun_addr alt;       /* that server's alternate IP:port */
 	int      alt_port_only;     /* the alternate differs in port only (a

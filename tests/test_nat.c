@@ -1203,3 +1203,32 @@ Test(nat, no_failover_without_a_good_server)
 	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
 	cr_expect_eq(v.servers[0].change_request, 0);
 }
+
+Test(nat, failover_from_a_silent_or_closed_first_server)
+{
+	/* Server 0 never answers (or its port is closed); server 1 is a good
+	 * RFC 5780 server.  The tests move to it about a round trip after
+	 * server 0 should have answered, not after server 0 is given up. */
+	static const enum natsim_personality pers[] = { NATSIM_SRV_DOWN, NATSIM_SRV_CLOSED };
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct probe_test *t;
+
+		natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 196 + (unsigned)i);
+		sim.personality = pers[i];
+		natsim_second_alt(&sim);
+		natsim_config(&sim, &cfg);
+		cfg.servers[1] = sim.srv2.ep[0];
+		cfg.nservers = 2;
+		run();
+		cr_expect_eq(pr.primary, 1, "case %zu", i);
+		cr_expect_eq(v.type, NAT_RESTRICTED_CONE, "case %zu: type %s", i,
+		    nat_type_word(v.type));
+		t = test_of(PROBE_MAP_ALT_IP, 1);
+		cr_assert_not_null(t);
+		/* 100 ms round trip: server 1 answers at 100 ms; server 0 is
+		 * overdue at W = 150 ms after its first send. */
+		cr_expect_leq(t->started_ms - pr.start_ms, 2 * 100 + 20, "case %zu: at %llu ms", i,
+		    (unsigned long long)(t->started_ms - pr.start_ms));
+	}
+}
