@@ -537,9 +537,12 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		struct probe_test *t = find_kind(p, order[i], 0);
 
-		/* A second primary (failover) gets tests of its own. */
-		if (t != NULL && t->result != PROBE_NOT_RUN && t->server != server)
-			t = add_test(p, order[i], server, PROBE_SOCK_MAP, NULL, t->change);
+		/* A second primary (failover) gets tests of its own: the first
+		 * primary took the ones made at the start. */
+		if (t == NULL || (t->result != PROBE_NOT_RUN && t->server != server))
+			t = add_test(p, order[i], server, PROBE_SOCK_MAP, NULL,
+			             order[i] == PROBE_CHECK_PORT ? STUN_CHANGE_PORT :
+			             order[i] == PROBE_CHECK_IP_PORT ? STUN_CHANGE_IP | STUN_CHANGE_PORT : 0);
 		if (t == NULL || t->result != PROBE_NOT_RUN)
 			continue;
 		/* A single-address server cannot change its IP: the tests that

@@ -1232,3 +1232,28 @@ Test(nat, failover_from_a_silent_or_closed_first_server)
 		    (unsigned long long)(t->started_ms - pr.start_ms));
 	}
 }
+
+Test(nat, failover_twice)
+{
+	/* Server 0 is silent (nothing there), server 1 ignores CHANGE-REQUEST,
+	 * server 2 is good: two failovers, the second with tests of its own. */
+	const struct probe_test *t;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 198);
+	sim.personality = NATSIM_SRV_IGNORE_CHANGE;
+	natsim_second_alt(&sim);
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = natsim_addr("203.0.113.50", 3478);
+	cfg.servers[1] = sim.srv.ep[0];
+	cfg.servers[2] = sim.srv2.ep[0];
+	cfg.nservers = 3;
+	run();
+	cr_expect_eq(pr.primary, 2, "primary %d", pr.primary);
+	cr_expect_eq(pr.abandoned, 1);
+	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE, "type %s", nat_type_word(v.type));
+	t = test_of(PROBE_MAP_ALT_IP, 2);
+	cr_assert_not_null(t);
+	cr_expect_eq(t->result, PROBE_ANSWERED);
+	cr_expect_eq(v.servers[1].change_request, 0);
+	cr_expect_eq(v.servers[2].change_request, 1);
+}

@@ -28,17 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$here/lib.sh"
 
-reason=$(lab_unavailable)
-if [ -n "$reason" ]; then
-	echo "lab: skipped: $reason"
-	[ -n "${CI:-}" ] && exit 1
-	exit 0
-fi
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
-	exit 2
-fi
-NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+lab_script_init "$@"
 RUNS=${RUNS:-2} DELAY=${DELAY:-10} IDLE_MS=${IDLE_MS:-2000} HOLD_MS=${HOLD_MS:-1500}
 case "$RUNS$DELAY$IDLE_MS$HOLD_MS" in
 *[!0-9]*) echo "RUNS, DELAY, IDLE_MS and HOLD_MS are integers" >&2; exit 2 ;;

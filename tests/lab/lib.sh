@@ -10,6 +10,7 @@
 #                                            log in $LAB_TMP/NAME.log
 #   lab_stop NAME                            stop it (TERM, then KILL, bounded)
 #   lab_down                                 stop everything, delete the namespaces
+#   lab_script_init "$@"                     a lab script's start: skip, usage, NATCHECK
 # lab_up installs an EXIT/INT/TERM trap that calls lab_cleanup; a caller
 # that needs its own EXIT trap calls lab_cleanup from it.
 #
@@ -339,6 +340,25 @@ lab_stop() {
 	wait "$pid" 2>/dev/null
 	unset "LAB_PID[$name]"
 	return 0
+}
+
+# lab_script_init "$@": the start of a lab script taking one argument,
+# NATCHECK: skip with one line when the lab cannot run here (exit 1 under
+# $CI), refuse anything but an executable, set NATCHECK to its full path.
+lab_script_init() {
+	local reason
+	reason=$(lab_unavailable)
+	if [ -n "$reason" ]; then
+		echo "lab: skipped: $reason"
+		[ -n "${CI:-}" ] && exit 1
+		exit 0
+	fi
+	if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+		echo "usage: $0 NATCHECK (an executable natcheck)" >&2
+		exit 2
+	fi
+	# shellcheck disable=SC2034 # for the script that sourced this file
+	NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 }
 
 # lab_wait_udp NS ADDR PORT: bounded wait until something listens there.

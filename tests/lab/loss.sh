@@ -18,17 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/peers.sh
 . "$here/peers.sh"
 
-reason=$(lab_unavailable)
-if [ -n "$reason" ]; then
-	echo "lab: skipped: $reason"
-	[ -n "${CI:-}" ] && exit 1
-	exit 0
-fi
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
-	exit 2
-fi
-NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+lab_script_init "$@"
 RUNS=${RUNS:-20} DELAY=${DELAY:-50} LOSS=${LOSS:-10} SERVER=${SERVER:-natcheck}
 case "$RUNS$DELAY$LOSS" in *[!0-9]*) echo "RUNS, DELAY and LOSS are integers" >&2; exit 2 ;; esac
 [ "$RUNS" -le 500 ] || { echo "RUNS at most 500" >&2; exit 2; }
