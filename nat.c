@@ -83,7 +83,7 @@ mapped(const struct probe_test *t)
 static int
 no_answer(const struct probe_test *t)
 {
-	return t != NULL && t->result == PROBE_NO_ANSWER;
+	return t != NULL && (t->result == PROBE_NO_ANSWER || t->result == PROBE_ABANDONED);
 }
 
 /* The network said t's destination cannot be reached: an ICMP error, or
@@ -525,7 +525,7 @@ destination_findings(const struct probe *p, struct nat_verdict *v, int silent)
 					why = u;
 			} else if (u->result == PROBE_TIMEOUT) {
 				timed = 1;
-			} else if (u->result != PROBE_NO_ANSWER) {
+			} else if (!no_answer(u)) {
 				quiet = 0;
 			}
 		}

@@ -138,8 +138,8 @@ struct nat_finding {
  * addresses: change_request says so, and the filtering is unknown.
  */
 enum nat_server_problem {
-	NAT_SP_ORIGIN_MISMATCH = 1u << 0,   /* RESPONSE-ORIGIN (SOURCE-ADDRESS) is not
-	                                       where the answer came from */
+	NAT_SP_ORIGIN_MISMATCH = 1u << 0,   /* RESPONSE-ORIGIN is not where the
+	                                       answer came from */
 	NAT_SP_OTHER_INCONSISTENT = 1u << 1,/* answers to requests that reached the
 	                                       same endpoint named different
 	                                       OTHER-ADDRESS (CHANGED-ADDRESS) */

@@ -418,6 +418,7 @@ take_answer(struct probe_test *t, const struct stun_msg *m, const struct stun_ad
 	t->has_other = 0;
 	t->other_rfc5780 = 0;
 	t->has_origin = 0;
+	t->origin_rfc5780 = 0;
 	t->mapped_xor = 0;
 	if (m == NULL)
 		return;
@@ -429,9 +430,12 @@ take_answer(struct probe_test *t, const struct stun_msg *m, const struct stun_ad
 	} else if (stun_get_addr(m, STUN_ATTR_CHANGED_ADDRESS, &t->other) == STUN_OK) {
 		t->has_other = 1;
 	}
-	if (stun_get_addr(m, STUN_ATTR_RESPONSE_ORIGIN, &t->origin) == STUN_OK ||
-	    stun_get_addr(m, STUN_ATTR_SOURCE_ADDRESS, &t->origin) == STUN_OK)
+	if (stun_get_addr(m, STUN_ATTR_RESPONSE_ORIGIN, &t->origin) == STUN_OK) {
 		t->has_origin = 1;
+		t->origin_rfc5780 = 1;
+	} else if (stun_get_addr(m, STUN_ATTR_SOURCE_ADDRESS, &t->origin) == STUN_OK) {
+		t->has_origin = 1;
+	}
 }
 
 static void
@@ -442,6 +446,7 @@ clear_answer(struct probe_test *t)
 	t->has_other = 0;
 	t->other_rfc5780 = 0;
 	t->has_origin = 0;
+	t->origin_rfc5780 = 0;
 	t->mapped_xor = 0;
 	memset(&t->from, 0, sizeof(t->from));
 }
@@ -720,7 +725,7 @@ probe_server_lies(const struct probe *p, int server)
 
 		if (t->result != PROBE_ANSWERED || is_peer(t->kind) || t->server != server)
 			continue;
-		if (t->has_origin && !addr_eq(&t->origin, &t->from))
+		if (t->has_origin && t->origin_rfc5780 && !addr_eq(&t->origin, &t->from))
 			lies |= PROBE_LIE_ORIGIN;
 		for (size_t j = 0; j < i && t->has_other; j++) {
 			const struct probe_test *u = &p->tests[j];
@@ -793,6 +798,22 @@ silent_past_rtt(const struct probe *p, const struct probe_test *b, uint64_t now)
 	return 0;
 }
 
+/* Failover from a silent server 0: its tests that have had no word stop
+ * (their late answers are still taken while the run lasts, as any late
+ * answer), so the run does not wait for them. */
+static void
+abandon_server0(struct probe *p)
+{
+	for (size_t i = 0; i < p->ntests; i++) {
+		struct probe_test *t = &p->tests[i];
+
+		if (t->server == 0 && t->result == PROBE_RUNNING && !is_peer(t->kind) &&
+		    t->from.family == 0 && t->wrong_source == 0 && t->errors == 0 &&
+		    (t->kind == PROBE_BINDING || t->kind == PROBE_HAIR_BINDING || is_filter(t->kind)))
+			decide(p, t, PROBE_ABANDONED);
+	}
+}
+
 /* No server with a full alternate so far: once every binding is decided
  * (none still might have one), the first single-address server. */
 static void
@@ -832,6 +853,8 @@ advance(struct probe *p, uint64_t now)
 		if (probe_alt_check(p, b) == PROBE_ADDR_OK) {
 			use_primary(p, 0, &b->other, now);
 		} else if (b->result != PROBE_RUNNING || silent_past_rtt(p, b, now)) {
+			if (b->result == PROBE_RUNNING)
+				abandon_server0(p);
 			/* Server 0 with a port-only alternate may yet be the primary:
 			 * its filtering tests wait to be verified against it. */
 			int hold = probe_alt_port_only(p, b);
@@ -1400,6 +1423,7 @@ probe_result_name(enum probe_result r)
 	case PROBE_ERROR_RESPONSE: return "error-response";
 	case PROBE_TIMEOUT:        return "timeout";
 	case PROBE_UNREACHABLE:    return "unreachable";
+	case PROBE_ABANDONED:      return "abandoned";
 	}
 	return "unknown";
 }

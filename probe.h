@@ -155,8 +155,11 @@ enum probe_result {
 	PROBE_WRONG_SOURCE,     /* answered only from an unexpected source */
 	PROBE_ERROR_RESPONSE,   /* answered only with an error response */
 	PROBE_TIMEOUT,          /* still open when the run's time ran out */
-	PROBE_UNREACHABLE       /* the network said the destination cannot be
+	PROBE_UNREACHABLE,      /* the network said the destination cannot be
 	                           reached (see probe_unreachable) */
+	PROBE_ABANDONED         /* unanswered when the tests moved on: a silent
+	                           first server overdue while another answered
+	                           (failover); the same as no answer, sooner */
 };
 
 /* What the network said about a datagram that was not delivered. */
@@ -202,6 +205,7 @@ struct probe_test {
 	int      other_rfc5780;     /* it came as OTHER-ADDRESS */
 	int      has_origin;
 	struct stun_addr origin;    /* RESPONSE-ORIGIN or SOURCE-ADDRESS */
+	int      origin_rfc5780;    /* it came as RESPONSE-ORIGIN */
 	struct stun_addr from;      /* where the answer came from */
 
 	/* What was counted and not believed. */
@@ -376,8 +380,9 @@ enum probe_addr_problem probe_alt_check(const struct probe *p, const struct prob
 int probe_alt_port_only(const struct probe *p, const struct probe_test *t);
 
 /* What server `server`'s answers so far say against themselves (issue
- * #14): PROBE_LIE_ORIGIN, an answer's RESPONSE-ORIGIN (SOURCE-ADDRESS) is
- * not where it came from; PROBE_LIE_OTHER, answers to requests that reached
+ * #14): PROBE_LIE_ORIGIN, an answer's RESPONSE-ORIGIN is not where it
+ * came from (RFC 3489's SOURCE-ADDRESS is not held to it: stund, the
+ * classic server, names a wrong one in some answers); PROBE_LIE_OTHER, answers to requests that reached
  * one endpoint name different OTHER-ADDRESS (CHANGED-ADDRESS), which RFC
  * 5780 section 7.3 makes a function of that endpoint.  0: neither. */
 #define PROBE_LIE_ORIGIN 1u

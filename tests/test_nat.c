@@ -1257,3 +1257,32 @@ Test(nat, failover_twice)
 	cr_expect_eq(v.servers[1].change_request, 0);
 	cr_expect_eq(v.servers[2].change_request, 1);
 }
+
+Test(nat, silent_first_server_costs_about_a_round_trip)
+{
+	/* The whole run, not only the switch: a silent server 0's tests are
+	 * abandoned when the tests move on, so the run ends about when the
+	 * good server's tests do, not after server 0 is given up. */
+	uint64_t alone, with_dead;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 199);
+	natsim_second_alt(&sim);
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = sim.srv2.ep[0];
+	alone = run();
+	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE);
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 199);
+	sim.personality = NATSIM_SRV_DOWN;
+	natsim_second_alt(&sim);
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	with_dead = run();
+	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE, "type %s", nat_type_word(v.type));
+	cr_expect_eq(test_of(PROBE_BINDING, 0)->result, PROBE_ABANDONED);
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.1", 3478));
+	/* 100 ms round trip: at most two more. */
+	cr_expect_leq(with_dead, alone + 2 * 100, "alone %llu ms, after a dead server %llu ms",
+	    (unsigned long long)alone, (unsigned long long)with_dead);
+}
