@@ -296,7 +296,7 @@ static const char *const top_keys[] = {
 	"mapped", "server", "alternate", "tests", "elapsed_ms", "datagrams_sent",
 	"datagrams_received", "loss", "ignored", "ignored.malformed", "ignored.stray",
 	"ignored.duplicate", "ignored.late", "ignored.wrong_source", "ignored.echoed",
-	"ignored.unmatched", "ignored.indications", "ignored.wrong_socket", "warnings",
+	"ignored.unmatched", "ignored.indications", "ignored.wrong_socket", "servers", "warnings",
 	"findings",
 };
 static const char *const test_keys[] = {
@@ -603,4 +603,29 @@ Test(report, warnings_one_line_per_finding)
 	cr_expect_not_null(strstr(out, "natcheck: warning: local port 40001 pinned with -b"));
 	free(out);
 	out = NULL;
+}
+
+Test(report, untrusted_servers_in_text_and_json)
+{
+	/* A server that names a false RESPONSE-ORIGIN: one "Untrusted" line in
+	 * the text, and its entry in the JSON "servers" array says why. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 140);
+	sim.personality = NATSIM_SRV_FAKE_ORIGIN;
+	sim.fake_origin = natsim_addr("203.0.113.99", 3478);
+	natsim_config(&sim, &cfg);
+	run_sim();
+	RENDER(report_text(f_, &pr, &v, NULL));
+	cr_expect_not_null(strstr(out, "\nUntrusted    203.0.113.1:3478: RESPONSE-ORIGIN is not "
+	    "where its answers came from\n"), "%s", out);
+	expect_valid_json();
+	cr_expect_not_null(strstr(out, "\"servers\":[{\"address\":\"203.0.113.1:3478\",\"rfc\":5780,"
+	    "\"change_request\":true,\"trusted\":false,\"problems\":[\"response-origin-mismatch\"]}]"),
+	    "%s", out);
+
+	/* An honest one: no such line. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 141);
+	natsim_config(&sim, &cfg);
+	run_sim();
+	RENDER(report_text(f_, &pr, &v, NULL));
+	cr_expect_null(strstr(out, "Untrusted"), "%s", out);
 }
