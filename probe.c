@@ -606,10 +606,13 @@ use_primary(struct probe *p, int server, const struct stun_addr *alt, uint64_t n
 		if (!is_filter(t->kind) || t->server != 0 || t->has_expect)
 			continue;
 		if (port_only && t->kind == PROBE_FILTER_IP_PORT) {
-			/* What it kept stands, unverifiable: nat_classify leaves
-			 * it out (the server has no other IP to answer from). */
+			/* The server has no other IP to answer from: what it kept
+			 * stands, unverifiable, and it sends no more; nat_classify
+			 * leaves it out. */
 			if (holds_provisional(t))
 				settle(p, t);
+			else if (t->result == PROBE_RUNNING)
+				give_up(p, t, PROBE_ABANDONED);
 			continue;
 		}
 		t->has_expect = 1;

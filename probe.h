@@ -159,7 +159,9 @@ enum probe_result {
 	                           reached (see probe_unreachable) */
 	PROBE_ABANDONED         /* unanswered when the tests moved on: a silent
 	                           first server overdue while another answered
-	                           (failover); the same as no answer, sooner */
+	                           (failover), or a change of IP asked of what
+	                           turned out a single-address server; the same
+	                           as no answer, sooner */
 };
 
 /* What the network said about a datagram that was not delivered. */

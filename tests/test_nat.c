@@ -1072,6 +1072,11 @@ Test(nat, single_address_server_never_gives_a_wrong_verdict)
 				cr_expect(has(NAT_F_FILTERING_NOT_PORT_DEPENDENT), "m%zu f%zu", m, f);
 			cr_expect(v.servers[0].trusted, "m%zu f%zu: problems %#x", m, f,
 			    v.servers[0].problems);
+			/* The change of IP it cannot make stops being asked once
+			 * that is known (the binding answers at 100 ms). */
+			cr_expect_leq(probe_find(&pr, PROBE_FILTER_IP_PORT, 0)->nsent, 3,
+			    "m%zu f%zu: %zu sends", m, f,
+			    probe_find(&pr, PROBE_FILTER_IP_PORT, 0)->nsent);
 		}
 }
 
