@@ -97,7 +97,11 @@
 #include "stun.h"
 
 #define PROBE_MAX_SERVERS 8
-#define PROBE_MAX_TESTS   32
+/* Tests a run can hold: 4 at the start, a binding per other server (7),
+ * 7 waiting for the primary, a hairpin binding to another anchor, and 7
+ * more for every server that becomes the primary after a failover (each
+ * at most once): 4 + 7 + 7 + 1 + 7 * 7 = 68. */
+#define PROBE_MAX_TESTS   68
 #define PROBE_MAX_SENDS   32        /* sends one test may make */
 #define PROBE_TXBUF       128       /* largest request the engine builds */
 
