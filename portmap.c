@@ -1041,7 +1041,8 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 		return PORTMAP_DONE;
 	}
 	min_wake(&wake, cap_end);
-	*wait_ms = wake <= now_ms ? 0 : (uint32_t)(wake - now_ms > 60000 ? 60000 : wake - now_ms);
+	*wait_ms = wake <= now_ms ? 0 :
+	    (uint32_t)(wake - now_ms > PORTMAP_MAX_WAIT_MS ? PORTMAP_MAX_WAIT_MS : wake - now_ms);
 	return PORTMAP_WAIT;
 }
 

@@ -47,6 +47,7 @@
 #define PORTMAP_LINE_MAX     1024   /* one status or header line */
 #define PORTMAP_MAX_HEADERS  32
 #define PORTMAP_PATH_MAX     256    /* a URL path we will request */
+#define PORTMAP_MAX_WAIT_MS  60000  /* longest wait portmap_next asks for */
 #define PORTMAP_ST_MAX       96     /* a serviceType we will echo in SOAPACTION */
 #define PORTMAP_TXBUF        1024   /* largest request the engine builds */
 

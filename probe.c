@@ -238,7 +238,6 @@ static void
 decide(struct probe *p, struct probe_test *t, enum probe_result r)
 {
 	t->result = r;
-	t->next_ms = 0;
 	emit(p, PROBE_EV_DECIDED, t, t->sock, &t->dst, t->nsent, t->rtt_ms, NULL);
 }
 
@@ -287,7 +286,6 @@ start(struct probe_test *t, const struct stun_addr *dst, const struct stun_addr 
 		t->expect = *expect;
 	t->result = PROBE_RUNNING;
 	t->started_ms = now;
-	t->next_ms = now;
 	t->iv_ms = PROBE_IV0_MS;
 }
 
@@ -821,15 +819,12 @@ probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx, uint32_t *wait
 		running = 1;
 		due = send_due(p, t, k);
 		if (due <= now_ms) {
-			if (build(p, t, now_ms, tx) == 0) {
-				t->next_ms = send_due(p, t, k);
+			if (build(p, t, now_ms, tx) == 0)
 				return PROBE_SEND;
-			}
 			/* Cannot happen with PROBE_TXBUF; never loop on it. */
 			give_up(p, t, PROBE_NO_ANSWER);
 			continue;
 		}
-		t->next_ms = due == NEVER ? 0 : due;
 		gu = giveup_due(p, t, k);
 		if (due < next)
 			next = due;

@@ -175,7 +175,6 @@ struct probe_test {
 	                               alternate address; answers that came before are
 	                               checked then) */
 	uint64_t started_ms;
-	uint64_t next_ms;           /* when the next send is due */
 	uint32_t iv_ms;             /* current interval (before an RTT is known) */
 	size_t   nsent;
 	struct probe_send sends[PROBE_MAX_SENDS];
