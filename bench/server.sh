@@ -103,8 +103,10 @@ stop_pid() { # TERM, up to 5 s grace, then KILL; only our own children
 	if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
 	wait "$p" 2>/dev/null || true
 }
+LOADGEN_PID=
 cleanup() {
 	local p
+	if [ -n "$LOADGEN_PID" ]; then stop_pid "$LOADGEN_PID"; fi
 	for p in "${PIDS[@]}"; do stop_pid "$p"; done
 	rm -rf "$TMP"
 }
@@ -243,25 +245,44 @@ start_server() {
 # softirq time per answer, in microseconds: what one answer costs the
 # server's core, which other jobs sharing the core change much less than
 # they change the rate.
+#
+# The CPU figures are sampled inside the run, leaving out its first and
+# last fifth (at most 1 s each): starting the generator, filling the
+# window and the tail are not the steady state, and an idle share taken
+# over them would say the server had room to spare when it had none.
+# The answers in that middle span are taken as rate x span.
 measure() {
-	local name=$1 pid=${PID_OF[$1]} s0 s1 b0 b1 is0 is1 ig0 ig1 q0 q1 out
-	s0=$(cpu_ticks_of "$pid"); read -r b0 is0 ig0 q0 < <(core_ticks)
+	local name=$1 pid=${PID_OF[$1]} lead mid t0 t1 s0 s1 g0 g1 b0 b1 is0 is1 ig0 ig1 q0 q1 out
+	lead=$(awk -v s="$SECONDS_PER_RUN" 'BEGIN { l = s / 5; if (l > 1) l = 1; print l }')
+	mid=$(awk -v s="$SECONDS_PER_RUN" -v l="$lead" 'BEGIN { print s - 2 * l }')
 	# shellcheck disable=SC2086 # FLAGS_OF: zero or one loadgen option
-	out=$("${NICE[@]}" taskset -c "$GEN_CPU" "$LOADGEN" -q ${FLAGS_OF[$name]} \
-		-d "$SECONDS_PER_RUN" -w "$WINDOW" -s "$SOCKETS" "127.0.0.1:${PORT_OF[$name]}") || {
-		echo "bench/server.sh: load generator failed against $name: $out" >&2; return 1; }
-	s1=$(cpu_ticks_of "$pid"); read -r b1 is1 ig1 q1 < <(core_ticks)
+	"${NICE[@]}" taskset -c "$GEN_CPU" "$LOADGEN" -q ${FLAGS_OF[$name]} \
+		-d "$SECONDS_PER_RUN" -w "$WINDOW" -s "$SOCKETS" "127.0.0.1:${PORT_OF[$name]}" \
+		>"$TMP/loadgen.out" 2>&1 &
+	LOADGEN_PID=$!
+	sleep "$lead"
+	t0=$EPOCHREALTIME; s0=$(cpu_ticks_of "$pid"); g0=$(cpu_ticks_of "$LOADGEN_PID")
+	read -r b0 is0 ig0 q0 < <(core_ticks)
+	sleep "$mid"
+	t1=$EPOCHREALTIME; s1=$(cpu_ticks_of "$pid"); g1=$(cpu_ticks_of "$LOADGEN_PID")
+	read -r b1 is1 ig1 q1 < <(core_ticks)
+	if ! wait "$LOADGEN_PID"; then
+		LOADGEN_PID=
+		echo "bench/server.sh: load generator failed against $name: $(cat "$TMP/loadgen.out")" >&2
+		return 1
+	fi
+	LOADGEN_PID=
+	out=$(cat "$TMP/loadgen.out")
 	kill -0 "$pid" 2>/dev/null || { echo "bench/server.sh: $name died" >&2; return 1; }
-	# The busy and idle ticks also cover the generator's 200 ms tail after
-	# the measured seconds; the idle shares are of the whole span.
-	awk -v r="$(field rate "$out")" -v s="$(field seconds "$out")" -v g="$(field cpu "$out")" \
-	    -v ds=$((s1 - s0)) -v db=$((b1 - b0)) -v dis=$((is1 - is0)) -v dig=$((ig1 - ig0)) \
-	    -v dq=$((q1 - q0)) -v n="$(field received "$out")" \
+	awk -v r="$(field rate "$out")" -v t0="$t0" -v t1="$t1" \
+	    -v ds=$((s1 - s0)) -v dg=$((g1 - g0)) -v db=$((b1 - b0)) \
+	    -v dis=$((is1 - is0)) -v dig=$((ig1 - ig0)) -v dq=$((q1 - q0)) \
 	    -v hz="$HZ" -v l="$(field lost "$out")" -v bad="$(field bad "$out")" 'BEGIN {
-		scpu = ds / hz; busy = db / hz; span = s + 0.2
-		f = (busy - scpu - g) / s * 100; if (f < 0) f = 0
-		printf "%d %.0f %.0f %d %d %.0f %.0f %.0f %.2f\n", r, scpu / s * 100, f, l, bad,
-		       g / s * 100, dis / hz / span * 100, dig / hz / span * 100,
+		span = t1 - t0; if (span <= 0) span = 1e-9
+		f = (db - ds - dg) / hz / span * 100; if (f < 0) f = 0
+		n = r * span
+		printf "%d %.0f %.0f %d %d %.0f %.0f %.0f %.2f\n", r, ds / hz / span * 100, f, l, bad,
+		       dg / hz / span * 100, dis / hz / span * 100, dig / hz / span * 100,
 		       (n > 0 ? (ds + dq) / hz / n * 1e6 : 0) }'
 }
 
