@@ -5,9 +5,10 @@
 #             responder: the cost of the system calls alone;
 #   natcheck  natcheck --serve (RFC 5780 mode, two addresses, two ports);
 #   coturn    coturn's turnserver --stun-only, the same RFC 5780 set-up;
-# and, given a second natcheck binary, "baseline" (say, a build of the
-# previous commit) for an A/B comparison.  Targets: natcheck >= 0.85 x
-# floor and natcheck >= 2 x coturn.
+# and, given a second natcheck binary, "baseline" (say, a build before a
+# new feature) for an A/B comparison.  Targets: natcheck >= 0.85 x floor,
+# natcheck >= 2 x coturn and, with a baseline, (baseline - natcheck) <=
+# 0.05 x floor: a new feature costs at most 5% of the floor's rate.
 #
 #   make bench-server            (runs: bash bench/server.sh ./natcheck)
 #
@@ -75,6 +76,7 @@ RETRIES=2
 RESULTS=${BENCH_OUT:-bench/server-results.md}
 FLOOR_TARGET=0.85
 COTURN_TARGET=2
+FEATURE_MAX=0.05    # what natcheck may lose against the baseline, in floor rates
 
 [ "$(uname -s)" = Linux ] || die "Linux only (bench/floor.c and the CPU accounting need it)"
 command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin the processes"
@@ -365,6 +367,15 @@ ratios() {
 			printf "%d %.3f\n", r, c == 4 ? x[r] / y[r] : y[r] / x[r] }' \
 		"$TMP/runs" | sort -n
 }
+# Per-repetition cost of natcheck against the baseline build, as a share
+# of the floor's rate: (baseline - natcheck) / floor, lines "rep share".
+# The project's rule: a new server feature may cost at most 5% of the
+# floor's rate.
+feature_costs() {
+	awk '$1 == "natcheck" { n[$2] = $4 } $1 == "baseline" { b[$2] = $4 } $1 == "floor" { f[$2] = $4 }
+		END { for (r in n) if (r in b && r in f && f[r] > 0)
+			printf "%d %.3f\n", r, (b[r] - n[r]) / f[r] }' "$TMP/runs" | sort -n
+}
 has() { [ -n "${PID_OF[$1]:-}" ]; }
 verdict() { # verdict MEDIAN TARGET
 	awk -v r="$1" -v t="$2" 'BEGIN { if (r == "n/a") print "no comparison";
@@ -415,6 +426,14 @@ ratio_table() {
 	ratio_row "natcheck / floor, from us/answer" natcheck floor "" 12
 	ratio_row "natcheck / coturn, from us/answer" natcheck coturn "" 12
 	ratio_row "natcheck / baseline, from us/answer" natcheck baseline "" 12
+	if has natcheck && has baseline && has floor; then
+		local med lo hi all
+		read -r med lo hi < <(feature_costs | cut -d' ' -f2 | stats %.3f)
+		all=$(feature_costs | awk '{ printf "%s%.3f", (NR > 1 ? ", " : ""), $2 }')
+		printf '| (baseline - natcheck) / floor, req/s | %s | %s - %s | %s | <= %s | %s |\n' \
+			"$med" "$lo" "$hi" "$all" "$FEATURE_MAX" \
+			"$(awk -v m="$med" -v t="$FEATURE_MAX" 'BEGIN { print (m + 0 <= t + 0) ? "met" : "NOT met" }')"
+	fi
 }
 caveats() {
 	[ "$NOISY" -eq 0 ] ||
