@@ -47,7 +47,6 @@ struct loop_ctx {
 struct fam_run {
 	int      active;            /* sockets open, the engine runs */
 	int      done;              /* the engine said PROBE_DONE */
-	int      dropped;           /* given up at its first send: no route */
 	struct probe *p;
 	struct probe_config cfg;
 	struct stun_addr local;
@@ -295,19 +294,17 @@ drain(struct probe *p, struct loop_ctx *ctx, int fd, int sock, int recverr)
 /*
  * Send what the engine asked for.  A failure tells the engine: the
  * destination cannot be reached from here (no route, unusable address), or
- * the datagram is merely lost (EAGAIN, ENOBUFS, a local firewall).  With
- * may_drop set (another family runs, and this one has heard nothing yet),
- * "network unreachable" is not told to the engine: it means this host has
- * no route of the family at all, and the caller drops the family (returns 1).
+ * the datagram is merely lost (EAGAIN, ENOBUFS, a local firewall).
  */
-static int
+static void
 send_tx(struct probe *p, struct loop_ctx *ctx, const int *fds, const int *recverr,
-        const struct probe_tx *tx, int may_drop, char *why)
+        const struct probe_tx *tx)
 {
+	char why[NET_ERRLEN];
 	int fd = fds[tx->sock], e;
 
 	if (net_send(fd, &tx->to, tx->buf, tx->len, why) == 0)
-		return 0;
+		return;
 	e = errno;
 	if (recverr[tx->sock] && (e == ECONNREFUSED || net_send_errno_unreachable(e))) {
 		/* Linux reports a pending ICMP error for an earlier datagram,
@@ -315,17 +312,14 @@ send_tx(struct probe *p, struct loop_ctx *ctx, const int *fds, const int *recver
 		 * queue, which names the real destination, and try once more. */
 		drain_errors(p, ctx, fd, tx->sock);
 		if (net_send(fd, &tx->to, tx->buf, tx->len, why) == 0)
-			return 0;
+			return;
 		e = errno;
 	}
 	if (ctx->verbose)
 		fprintf(stderr, "natcheck: %5lu ms  %ssend failed: %s\n", since_start(ctx),
 		    ctx->tag, why);
-	if (may_drop && (e == ENETUNREACH || e == ENETDOWN))
-		return 1;
 	probe_unreachable(p, net_now_ms(), tx->sock, &tx->to,
 	    net_send_errno_unreachable(e) ? PROBE_UNREACH_HOST : PROBE_UNREACH_SEND, why);
-	return 0;
 }
 
 /* -v: the local address of every socket, before anything is sent. */
@@ -529,11 +523,9 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 			break;
 		for (int k = 0; k < LOOP_NFAM; k++) {
 			struct fam_run *f = &fr[k];
-			struct fam_run *other = &fr[1 - k];
 			struct probe_tx tx;
 			enum probe_step step;
 			uint32_t w = 0;
-			char why[NET_ERRLEN];
 
 			if (!f->active || f->done)
 				continue;
@@ -551,19 +543,7 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 				continue;
 			}
 			sent = 1;
-			if (send_tx(f->p, &f->ctx, f->fds, f->recverr, &tx,
-			    other->active && !other->dropped && f->p->stats.received == 0,
-			    why) == 1) {
-				/* No route of this family: drop it now rather
-				 * than wait for -t; the other goes on. */
-				f->dropped = 1;
-				f->done = 1;
-				f->active = 0;
-				close_all(f->fds);
-				for (int i = 0; i < PROBE_NSOCK; i++)
-					pfd[k * PROBE_NSOCK + i].fd = -1;
-				not_tested(&notes->fam[k], LOOP_NO_ROUTE, "no route: %s", why);
-			}
+			send_tx(f->p, &f->ctx, f->fds, f->recverr, &tx);
 		}
 		if (fr[0].ctx.random_failed || fr[1].ctx.random_failed) {
 			/* Never send a guessable transaction ID. */
@@ -604,7 +584,5 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 	for (int k = 0; k < LOOP_NFAM; k++)
 		close_all(fr[k].fds);
 	portmap_io_end(&pm, net_now_ms());
-	if (!fr[LOOP_FAM_IPV4].active)     /* never opened, or dropped */
-		notes->primary = LOOP_FAM_IPV6;
 	return rc;
 }

@@ -81,9 +81,8 @@ const char *loop_why_word(enum loop_why w);
  * -4, -6 or -b restrict it) and reachable from here, open fresh sockets on
  * the local address the kernel uses towards that family's first server;
  * then drive the engines, one per family, in one poll() to the end.  A
- * family that cannot be tested (no address, no route, or, while the other
- * runs, a first send refused with "network unreachable") is noted in
- * notes->fam at once and the other goes on.  Returns 0 with each finished
+ * family that cannot be tested (no address, no route, no socket) is noted
+ * in notes->fam before anything is sent, and the other goes on.  Returns 0 with each finished
  * run in *p[family] (LOOP_FAM_IPV4, LOOP_FAM_IPV6) and what was skipped in
  * *notes, or -1 with a one-line reason in err (errlen bytes) when no family
  * could start or the run could not go on (no server resolves, no socket,
