@@ -42,6 +42,7 @@ RUNS = {
     "both-literals": f"--json -t 3 127.0.0.1:{P1} [::1]:{P1}",
     "both-name": f"--json -t 3 dual.test:{P1}",
     "both-text": f"-t 3 dual.test:{P1}",
+    "both-verbose": f"-v -q -t 3 dual.test:{P1}",
     "only4": f"--json -4 -t 3 dual.test:{P1}",
     "only6": f"--json -6 -t 3 dual.test:{P1}",
     "v4-literal": f"--json -t 3 127.0.0.1:{P1}",
@@ -137,6 +138,27 @@ rc, doc, out, err = result("both-text")
 c.check("text: a block per family, IPv4 first, exit 0",
         rc == 0 and out.startswith("IPv4\nNAT type     Open Internet\n")
         and "\n\nIPv6\nNAT type     Open Internet\n" in out and "Local        [::1]:" in out, (rc, out, err))
+
+# In parallel, not one after the other: -v shows each family's first send
+# before the other family's last decision (an order, not a timing).
+rc, doc, out, err = result("both-verbose")
+lines = err.splitlines()
+
+
+def first(fam, word):
+    return next((i for i, ln in enumerate(lines) if f" {fam} {word} " in ln), None)
+
+
+def last(fam, word):
+    return max((i for i, ln in enumerate(lines) if f" {fam} {word} " in ln), default=None)
+
+
+order = [first("IPv4", "send"), first("IPv6", "send"), last("IPv4", "decided"), last("IPv6", "decided")]
+c.check("-v: both families' engines run interleaved in one loop",
+        rc == 0 and None not in order and order[0] < order[3] and order[1] < order[2],
+        (order, err[:600]))
+c.check("-v: the local sockets are listed per family",
+        "natcheck: IPv4 local   map " in err and "natcheck: IPv6 local   map " in err, err[:400])
 
 # -4 and -6 restrict the run; the other family says it was not asked.
 rc, doc, out, err = result("only4")
