@@ -15,6 +15,7 @@
 
 #include "nat.h"
 #include "probe.h"
+#include "report.h"
 
 /* The "schema" key of every JSON object: bumped only when a key changes
  * meaning (keys are only ever added, which does not bump it). */
@@ -37,6 +38,9 @@ struct monitor_run {
 	uint32_t start_ms;          /* and milliseconds within that second */
 	double   elapsed_s;         /* how long the whole run took */
 	const char *server;         /* the first server as host:port (a label) */
+	int      has_fam;           /* fam and primary are set (the tests ran) */
+	int      primary;           /* the family p and v describe (0 IPv4, 1 IPv6) */
+	struct report_family fam[REPORT_NFAM]; /* each family: its run, or why not */
 };
 
 /* What a --watch run is compared by: the verdict and the mapped address. */

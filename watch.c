@@ -91,31 +91,22 @@ progress_tick(void *vctx, uint64_t elapsed_ms, int done)
 
 /* ---------------------------------------------------------------- output */
 
-/* The run's JSON: the head (schema, time, exit, ...) spliced in front of
- * report_json()'s keys, so the object stays one object. */
+/* The run's JSON: the head (schema, time, exit, ...), the top-level
+ * verdict's keys, then the families' objects, as one object. */
 static int
 json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-
 	if (!r->ran) {
 		monitor_json_error(out, r, watching, changed);
 		return 0;
 	}
-	if ((m = open_memstream(&buf, &len)) == NULL)
-		return -1;
-	report_json(m, r->p, r->v, r->pm);
-	if (fclose(m) == EOF || len < 2 || buf[0] != '{') {
-		free(buf);
-		return -1;
-	}
 	fputc('{', out);
 	monitor_json_head(out, r, watching, changed);
 	fputc(',', out);
-	fwrite(buf + 1, 1, len - 1, out);
-	free(buf);
+	report_json_members(out, r->p, r->v, r->pm);
+	if (r->has_fam)
+		report_json_families(out, r->fam);
+	fputs("}\n", out);
 	return 0;
 }
 
@@ -182,6 +173,8 @@ render(const struct watch_opts *wo, const struct monitor_run *r, unsigned change
 	case WATCH_TEXT:
 		if (wo->watching)
 			monitor_text_line(stdout, r, changed);
+		else if (r->ran && r->has_fam)
+			report_text_families(stdout, r->fam, r->primary, r->pm);
 		else if (r->ran)
 			report_text(stdout, r->p, r->v, r->pm);
 		break;
