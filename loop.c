@@ -17,6 +17,7 @@
 
 #include "loop.h"
 #include "portmap_io.h"
+#include "tcpprobe_io.h"
 
 /* At most this many datagrams (or error reports) are read from one socket
  * per wake-up, so a flood on one socket cannot starve the clock. */
@@ -324,8 +325,10 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 	struct probe_config cfg;
 	struct loop_ctx ctx;
 	struct stun_addr local;
-	struct pollfd pfd[PROBE_NSOCK + PORTMAP_NSOCK];
+	struct pollfd pfd[PROBE_NSOCK + PORTMAP_NSOCK + TCPPROBE_IO_NFDS];
 	static struct portmap pm_off;     /* 33 KiB: not on the stack */
+	static struct tcpprobe tc_off;
+	static struct tcpprobe_io tc;
 	struct portmap_io pm;
 	int probe_done = 0;
 	int fds[PROBE_NSOCK] = { -1, -1, -1, -1 };
@@ -364,18 +367,23 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 	/* The port-mapping probes run beside the STUN tests (portmap_io.h). */
 	portmap_io_start(&pm, o->portmap ? o->portmap : &pm_off, o->portmap && !o->no_portmap,
 	    &cfg.servers[0], &local, o->timeout_ms, o->verbose, ctx.start_ms);
+	/* So do the TCP tests (--tcp, tcpprobe_io.h). */
+	tcpprobe_io_start(&tc, o->tcp ? o->tcp : &tc_off, o->tcp != NULL, &cfg.servers[0],
+	    &local, o->timeout_ms, o->verbose, ctx.start_ms);
 	for (;;) {
 		struct probe_tx tx;
-		uint32_t wait_ms = 0, pm_wait = 0;
+		uint32_t wait_ms = 0, pm_wait = 0, tc_wait = 0;
 		uint64_t now = net_now_ms();
 		enum probe_step step;
-		int pm_done;
-		nfds_t npfd;
+		int pm_done, tc_done;
+		nfds_t npfd, pm_n;
 
 		if (now > ctx.start_ms + o->timeout_ms + LOOP_GRACE_MS)
 			break;
 		pm_done = portmap_io_step(&pm, now, probe_done, &pm_wait);
 		step = probe_done ? PROBE_DONE : probe_next(p, now, &tx, &wait_ms);
+		tc_done = tcpprobe_io_step(&tc, now, step == PROBE_DONE,
+		    p->have_rtt ? p->rtt_ms : 0, &tc_wait);
 		if (ctx.random_failed) {
 			/* Never send a guessable transaction ID. */
 			errf(err, errlen, "cannot read the OS random source");
@@ -384,12 +392,14 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 		}
 		if (step == PROBE_DONE) {
 			probe_done = 1;
-			if (pm_done)
+			if (pm_done && tc_done)
 				break;
-			wait_ms = pm_wait;
-		} else if (!pm_done && pm_wait < wait_ms) {
-			wait_ms = pm_wait;
+			wait_ms = LOOP_MAX_WAIT_MS;
 		}
+		if (!pm_done && pm_wait < wait_ms)
+			wait_ms = pm_wait;
+		if (!tc_done && tc_wait < wait_ms)
+			wait_ms = tc_wait;
 		if (step == PROBE_SEND) {
 			send_tx(p, &ctx, fds, recverr, &tx);
 			continue;
@@ -401,7 +411,8 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 			if (wait_ms > LOOP_TICK_MS)
 				wait_ms = LOOP_TICK_MS;
 		}
-		npfd = PROBE_NSOCK + portmap_io_pollfds(&pm, pfd + PROBE_NSOCK);
+		pm_n = portmap_io_pollfds(&pm, pfd + PROBE_NSOCK);
+		npfd = PROBE_NSOCK + pm_n + tcpprobe_io_pollfds(&tc, pfd + PROBE_NSOCK + pm_n);
 		if (poll(pfd, npfd, (int)wait_ms) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -413,10 +424,12 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 			if (pfd[i].revents & (POLLIN | POLLERR))
 				drain(p, &ctx, fds[i], i, recverr[i]);
 		portmap_io_ready(&pm, pfd + PROBE_NSOCK, net_now_ms());
+		tcpprobe_io_ready(&tc, pfd + PROBE_NSOCK + pm_n, net_now_ms());
 	}
 	if (o->tick != NULL)
 		o->tick(o->tick_ctx, net_now_ms() - ctx.start_ms, 1);
 	close_all(fds);
 	portmap_io_end(&pm, net_now_ms());
+	tcpprobe_io_end(&tc, net_now_ms());
 	return rc;
 }

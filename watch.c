@@ -25,6 +25,7 @@
 
 #include "net.h"
 #include "report.h"
+#include "tcpreport.h"
 #include "watch.h"
 
 /* The progress line appears only on a terminal, and only for runs longer
@@ -114,7 +115,16 @@ json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 	fputc('{', out);
 	monitor_json_head(out, r, watching, changed);
 	fputc(',', out);
-	fwrite(buf + 1, 1, len - 1, out);
+	/* report_json's keys without the closing "}\n", then "tcp" (null
+	 * without --tcp), so the TCP verdict stays one member of one object. */
+	if (len < 3 || buf[len - 1] != '\n' || buf[len - 2] != '}') {
+		free(buf);
+		return -1;
+	}
+	fwrite(buf + 1, 1, len - 3, out);
+	fputs(",\"tcp\":", out);
+	tcpreport_json(out, r->tcp, r->tcpv);
+	fputs("}\n", out);
 	free(buf);
 	return 0;
 }
@@ -182,8 +192,11 @@ render(const struct watch_opts *wo, const struct monitor_run *r, unsigned change
 	case WATCH_TEXT:
 		if (wo->watching)
 			monitor_text_line(stdout, r, changed);
-		else if (r->ran)
+		else if (r->ran) {
 			report_text(stdout, r->p, r->v, r->pm);
+			if (r->tcp != NULL && r->tcpv != NULL)
+				tcpreport_text(stdout, r->tcp, r->tcpv);
+		}
 		break;
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || rc == -1) {
