@@ -107,7 +107,8 @@ test_report_OBJS = report portmap nat probe stun hash addr server tests/support/
 test_monitor_OBJS = monitor report portmap nat probe stun hash addr server
 # The TCP engine against the real server_handle through a simulated NAT,
 # in virtual time, and its renderer.
-test_tcpprobe_OBJS = tcpprobe tcpreport report portmap nat probe stun hash addr server
+test_tcpprobe_OBJS = tcpprobe tcpreport report portmap nat probe stun hash addr server \
+	tests/support/edge
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))

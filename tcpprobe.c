@@ -157,21 +157,29 @@ request(struct tcpprobe *t, struct tcpprobe_conn *c, struct tcpprobe_tx *tx)
 	return TCPPROBE_SEND;
 }
 
-/* When conn's time is up: the run's cap, or after the hurry. */
+/*
+ * When conn's time is up: the run's cap; once hurried, the hurry's end,
+ * but never before a connect had its SYN grace, an answer a round trip
+ * (twice, and a margin) after its request, or a hairpin connection that
+ * connected the grace to reach the listener (TCP's own retransmission).
+ */
 static uint64_t
 conn_deadline(const struct tcpprobe *t, const struct tcpprobe_conn *c)
 {
-	uint64_t d = t->deadline_ms;
+	uint64_t d = t->deadline_ms, h, own = 0;
 
-	if (t->hurried) {
-		uint64_t h = t->hurry_ms;
-
-		if (c->state == TCPPROBE_S_CONNECTING && c->started_ms + TCPPROBE_SYN_GRACE_MS > h)
-			h = c->started_ms + TCPPROBE_SYN_GRACE_MS;
-		if (h < d)
-			d = h;
-	}
-	return d;
+	if (!t->hurried)
+		return d;
+	h = t->hurry_ms;
+	if (c->state == TCPPROBE_S_CONNECTING)
+		own = c->started_ms + TCPPROBE_SYN_GRACE_MS;
+	else if (c->kind == TCPPROBE_HAIR)
+		own = c->connected_ms + TCPPROBE_SYN_GRACE_MS;
+	else
+		own = c->connected_ms + 2 * (uint64_t)t->hurry_rtt + TCPPROBE_MARGIN_MS;
+	if (own > h)
+		h = own;
+	return h < d ? h : d;
 }
 
 /* Conn's time is up at now: decide what the wait showed. */
@@ -258,7 +266,7 @@ tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx, uint3
 				open = 1;
 				continue;
 			}
-			if (now_ms >= t->deadline_ms || (t->hurried && now_ms >= t->hurry_ms)) {
+			if (now_ms >= t->deadline_ms) {
 				decide(t, c, TCPPROBE_TIMEOUT, now_ms);
 				continue;
 			}
@@ -305,6 +313,7 @@ tcpprobe_hurry(struct tcpprobe *t, uint64_t now_ms, uint32_t rtt_ms)
 	if (rtt_ms == 0)
 		rtt_ms = TCPPROBE_DEFAULT_RTT_MS;
 	t->hurried = 1;
+	t->hurry_rtt = rtt_ms;
 	t->hurry_ms = now_ms + rtt_ms + TCPPROBE_MARGIN_MS;
 }
 

@@ -146,7 +146,9 @@ struct tcpprobe {
 	uint64_t start_ms, end_ms;
 	uint64_t deadline_ms;       /* start + timeout */
 	int      hurried;           /* the UDP tests are done */
-	uint64_t hurry_ms;          /* then: open connections get until here */
+	uint64_t hurry_ms;          /* then: open connections get until here, */
+	uint32_t hurry_rtt;         /* or this round trip (twice) after they
+	                               connected, or the SYN grace to connect */
 	int      done;
 	enum tcpprobe_addr alt_problem;     /* of map's OTHER-ADDRESS */
 	enum tcpprobe_addr hair_problem;    /* of hairpin-binding's mapped address */
