@@ -294,6 +294,7 @@ check-lab: natcheck
 	@bash tests/lab/portmap.sh ./natcheck
 	@bash tests/lab/watch.sh ./natcheck
 	@bash tests/lab/cold.sh ./natcheck
+	@bash tests/lab/tcp.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
