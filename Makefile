@@ -109,6 +109,8 @@ test_monitor_OBJS = monitor report portmap nat probe stun hash addr server
 # in virtual time, and its renderer.
 test_tcpprobe_OBJS = tcpprobe tcpreport report portmap nat probe stun hash addr server \
 	tests/support/edge
+# Its sockets, on loopback.
+test_tcpprobe_io_OBJS = tcpprobe_io tcpprobe net addr stun hash
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))

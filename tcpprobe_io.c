@@ -335,9 +335,15 @@ listener_ready(struct tcpprobe_io *io, uint64_t now)
 			return;
 		for (k = 0; k < TCPPROBE_NACCEPT && io->afd[k] != -1; k++)
 			;
-		if (k == TCPPROBE_NACCEPT || (fl = fcntl(fd, F_GETFL)) == -1 ||
-		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
-			close(fd);      /* full: a stranger's flood is not ours to hold */
+		if (k == TCPPROBE_NACCEPT) {
+			/* Full: strangers holding the slots silent must not keep
+			 * our own hairpinned connection out, so one of them goes,
+			 * each in turn. */
+			k = (int)(io->evict++ % TCPPROBE_NACCEPT);
+			close_fd(&io->afd[k]);
+		}
+		if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+			close(fd);
 			continue;
 		}
 		io->afd[k] = fd;

@@ -26,6 +26,7 @@ struct tcpprobe_io {
 	int      afd[TCPPROBE_NACCEPT];
 	size_t   alen[TCPPROBE_NACCEPT];
 	uint8_t  abuf[TCPPROBE_NACCEPT][TCPPROBE_RXCAP];
+	unsigned evict;             /* the accepted slot to give up next */
 	int      slot[TCPPROBE_IO_NFDS];  /* pollfd index of each fd, or -1 */
 	int      verbose;
 	int      random_failed;
