@@ -25,6 +25,7 @@
 
 #include "net.h"
 #include "report.h"
+#include "tcpreport.h"
 #include "watch.h"
 
 /* The progress line appears only on a terminal, and only for runs longer
@@ -106,6 +107,9 @@ json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 	report_json_members(out, r->p, r->v, r->pm);
 	if (r->has_fam)
 		report_json_families(out, r->fam);
+	/* "tcp" (null without --tcp): the TCP verdict is one member more. */
+	fputs(",\"tcp\":", out);
+	tcpreport_json(out, r->tcp, r->tcpv);
 	fputs("}\n", out);
 	return 0;
 }
@@ -173,10 +177,14 @@ render(const struct watch_opts *wo, const struct monitor_run *r, unsigned change
 	case WATCH_TEXT:
 		if (wo->watching)
 			monitor_text_line(stdout, r, changed);
-		else if (r->ran && r->has_fam)
-			report_text_families(stdout, r->fam, r->primary, r->pm);
-		else if (r->ran)
-			report_text(stdout, r->p, r->v, r->pm);
+		else if (r->ran) {
+			if (r->has_fam)
+				report_text_families(stdout, r->fam, r->primary, r->pm);
+			else
+				report_text(stdout, r->p, r->v, r->pm);
+			if (r->tcp != NULL && r->tcpv != NULL)
+				tcpreport_text(stdout, r->tcp, r->tcpv);
+		}
 		break;
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || rc == -1) {

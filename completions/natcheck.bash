@@ -28,6 +28,7 @@ _natcheck_options='
 --expect                    open|full-cone|restricted-cone|port-restricted-cone|symmetric|symmetric-udp-firewall|udp-blocked
 --no-portmap                -
 --rfc3489-timing            -
+--tcp                       -
 --serve                     ADDRESSES
 --alt-port                  PORT
 -h --help                   -
