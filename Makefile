@@ -61,8 +61,9 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
+	ratelimit.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c outfile.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -96,7 +97,8 @@ test_addr_OBJS   = addr
 test_stun_OBJS   = stun hash tests/support/edge
 test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
-test_server_OBJS = server serve net addr stun hash
+test_server_OBJS = server serve net addr stun hash ratelimit outfile
+test_ratelimit_OBJS = ratelimit
 # The engine against the real server_handle through the in-memory NAT.
 test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim
 test_nat_OBJS    = nat report portmap probe stun hash addr server tests/support/natsim

@@ -80,6 +80,18 @@ server_ep_present(const struct server_cfg *cfg, unsigned i)
 	return cfg->ep[i].family == 4 || cfg->ep[i].family == 6;
 }
 
+void
+server_ep_public(const struct server_cfg *cfg, unsigned i, struct stun_addr *out)
+{
+	*out = cfg->ep[i];
+	if (cfg->has_adv) {
+		uint16_t port = out->port;
+
+		*out = cfg->adv[i & SERVER_EP_ALT_ADDR];
+		out->port = port;
+	}
+}
+
 static enum step
 drop(struct req_ctx *c, const char *why)
 {
@@ -321,22 +333,26 @@ static int
 reply_success(struct req_ctx *c)
 {
 	const struct server_cfg *cfg = c->cfg;
-	const struct stun_addr *src = &cfg->ep[c->reply->via];
-	const struct stun_addr *other = &cfg->ep[c->at ^ SERVER_EP_OTHER];
+	struct stun_addr src, other;
 	struct stun_enc e;
 
+	server_ep_public(cfg, c->reply->via, &src);
+	/* Ca:Cp; with one address, the other port (server.h says why). */
+	server_ep_public(cfg, c->at ^ (cfg->has_alt ? SERVER_EP_OTHER : SERVER_EP_ALT_PORT),
+	                 &other);
 	stun_enc_init(&e, c->out, c->cap, STUN_BINDING_SUCCESS, c->head.tid);
 	if (c->head.has_cookie) {
 		stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, c->from);
 		stun_enc_addr(&e, STUN_ATTR_MAPPED_ADDRESS, c->from);
-		stun_enc_addr(&e, STUN_ATTR_RESPONSE_ORIGIN, src);
-		if (cfg->has_alt)
-			stun_enc_addr(&e, STUN_ATTR_OTHER_ADDRESS, other);
+		stun_enc_addr(&e, STUN_ATTR_RESPONSE_ORIGIN, &src);
+		if (cfg->has_alt || (cfg->other_port_only &&
+		    server_ep_present(cfg, c->at ^ SERVER_EP_ALT_PORT)))
+			stun_enc_addr(&e, STUN_ATTR_OTHER_ADDRESS, &other);
 	} else {
 		stun_enc_addr(&e, STUN_ATTR_MAPPED_ADDRESS, c->from);
-		stun_enc_addr(&e, STUN_ATTR_SOURCE_ADDRESS, src);
+		stun_enc_addr(&e, STUN_ATTR_SOURCE_ADDRESS, &src);
 		if (cfg->has_alt)
-			stun_enc_addr(&e, STUN_ATTR_CHANGED_ADDRESS, other);
+			stun_enc_addr(&e, STUN_ATTR_CHANGED_ADDRESS, &other);
 	}
 	if (c->reflect)     /* RFC 3489 section 8.1: traceability */
 		stun_enc_addr(&e, STUN_ATTR_REFLECTED_FROM, c->from);
