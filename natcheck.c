@@ -27,6 +27,7 @@
 #include "nat.h"
 #include "net.h"
 #include "portmap.h"
+#include "ratelimit.h"
 #include "report.h"
 #include "serve.h"
 #include "server.h"
@@ -93,6 +94,8 @@ usage_text(FILE *f)
 	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
 	    "                [server[:port] ...]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
+	    "                [--advertise public[,public]] [--rate n] [--user user]\n"
+	    "                [--metrics-file path]\n"
 	    "       natcheck --help | --version\n");
 }
 
@@ -124,6 +127,7 @@ help_text(FILE *f)
 	    "  --format format         text, json, prometheus or nagios (default text)\n"
 	    "  --json                  print one JSON object (--format json)\n"
 	    "  --metrics-file path     also write the Prometheus metrics to path, atomically\n"
+	    "                          (server: its counters, every 10 s and at exit)\n"
 	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
@@ -132,7 +136,14 @@ help_text(FILE *f)
 	    "  --serve primary[,alternate]\n"
 	    "                          run the dual-address STUN server instead\n"
 	    "  -p, --port port         server: primary port (default %d)\n"
+	    "  --advertise public[,public]\n"
+	    "                          server: behind a 1:1 NAT, report these addresses\n"
+	    "                          as its own (one per --serve address)\n"
 	    "  --alt-port port         server: alternate port (default %d)\n"
+	    "  --rate n                server: answer at most n requests a second per\n"
+	    "                          source address, bursts of 2n (default %u; 0: off)\n"
+	    "  --user user             server: run as this user once the ports are bound\n"
+	    "                          (as root only)\n"
 	    "  -h, --help              print this help\n"
 	    "  --version               print the version\n"
 	    "\n"
@@ -140,7 +151,7 @@ help_text(FILE *f)
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
 	    "determine, 1 error (also: no server reachable), 2 usage error.  See natcheck(1).\n",
-	    DEFAULT_PORT, DEFAULT_ALT_PORT, DEFAULT_SERVER_HOST, DEFAULT_PORT);
+	    DEFAULT_PORT, DEFAULT_ALT_PORT, RL_DEFAULT_RATE, DEFAULT_SERVER_HOST, DEFAULT_PORT);
 }
 
 static void
@@ -302,6 +313,44 @@ is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
 }
 
+/* --advertise "P1" or "P1,P2": one public address per --serve address, of
+ * its family, each a unicast literal; exits on error. */
+static void
+advertise_config(const char *spec, struct server_cfg *cfg)
+{
+	char word[256], err[NET_ERRLEN];
+	const char *p = spec;
+	unsigned k, want = cfg->has_alt ? 2 : 1;
+
+	for (k = 0; k < 2; k++) {
+		size_t n = strcspn(p, ",");
+		struct stun_addr a;
+
+		if (n == 0 || n >= sizeof(word))
+			usage_error("--advertise: expected public[,public], got '%s'", spec);
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (!is_ip_literal(word) || net_resolve(word, 0, AF_UNSPEC, &a, err) == -1)
+			usage_error("--advertise: '%s' is not an IP address", word);
+		if (net_check_unicast(&a, err, sizeof(err)) == -1)
+			usage_error("--advertise: %s", err);
+		if (a.family != cfg->ep[k].family)
+			usage_error("--advertise: %s is not of the family of the address it stands for",
+			    word);
+		cfg->adv[k] = a;
+		p += n;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	if (*p != '\0' || k + 1 != want)
+		usage_error("--advertise: give exactly %u address%s, one per --serve address",
+		    want, want == 1 ? "" : "es");
+	if (want == 2 && addr_ip_eq(&cfg->adv[0], &cfg->adv[1]))
+		usage_error("--advertise: the two public addresses must differ");
+	cfg->has_adv = 1;
+}
+
 /* "A1" or "A1,A2" into the server's endpoints; exits on error. */
 static void
 serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_cfg *cfg)
@@ -329,6 +378,8 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 	cfg->ep[0] = a1;
 	cfg->ep[2] = a1;
 	cfg->ep[2].port = alt_port;
+	/* One address: still offer change port, and say so (server.h). */
+	cfg->other_port_only = 1;
 	if (comma) {
 		if (!is_ip_literal(comma + 1) ||
 		    net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1)
@@ -375,7 +426,9 @@ struct opts {
 	struct watch_opts wo;
 	int format_set, watch_set, count_set;
 	const char *serve_spec;
-	int port_set, alt_port_set;
+	const char *advertise, *user;
+	uint32_t rate;
+	int port_set, alt_port_set, rate_set;
 	uint16_t port, alt_port;
 };
 
@@ -383,7 +436,8 @@ struct opts {
 enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
 	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
-	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT
+	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_ADVERTISE, OPT_RATE,
+	OPT_USER
 };
 
 static const struct optdef {
@@ -400,6 +454,7 @@ static const struct optdef {
 	{ OPT_QUIET,    'q', "--quiet",          0 },
 	{ OPT_TIMEOUT,  't', "--timeout",        1 },
 	{ OPT_VERBOSE,  'v', "--verbose",        0 },
+	{ OPT_ADVERTISE, 0,  "--advertise",      1 },
 	{ OPT_ALT_PORT, 0,   "--alt-port",       1 },
 	{ OPT_COUNT,    0,   "--count",          1 },
 	{ OPT_EXPECT,   0,   "--expect",         1 },
@@ -407,8 +462,10 @@ static const struct optdef {
 	{ OPT_JSON,     0,   "--json",           0 },
 	{ OPT_METRICS_FILE, 0, "--metrics-file", 1 },
 	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
+	{ OPT_RATE,     0,   "--rate",           1 },
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
+	{ OPT_USER,     0,   "--user",           1 },
 	{ OPT_VERSION,  0,   "--version",        0 },
 	{ OPT_WATCH,    0,   "--watch",          1 },
 };
@@ -477,6 +534,22 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 		break;
 	case OPT_EXPECT:
 		parse_expect(opt, arg, &o->wo);
+		break;
+	case OPT_ADVERTISE:
+		o->advertise = arg;
+		break;
+	case OPT_RATE:
+		if (*arg == '\0' || strspn(arg, "0123456789") != strlen(arg) || strlen(arg) > 7 ||
+		    strtoul(arg, NULL, 10) > RL_MAX_RATE)
+			usage_error("%s: '%s' is not a number of requests a second (0 to %u)", opt,
+			    arg, RL_MAX_RATE);
+		o->rate = (uint32_t)strtoul(arg, NULL, 10);
+		o->rate_set = 1;
+		break;
+	case OPT_USER:
+		if (*arg == '\0')
+			usage_error("%s: empty user name", opt);
+		o->user = arg;
 		break;
 	}
 }
@@ -568,6 +641,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->port = DEFAULT_PORT;
 	o->alt_port = DEFAULT_ALT_PORT;
+	o->rate = RL_DEFAULT_RATE;
 	/* As a monitoring plugin, even a usage error must be a plugin state,
 	 * so this is known before any option is read. */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -640,12 +714,15 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage_error("--serve takes no server operands");
 		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set || o->lo.no_portmap ||
 		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set ||
-		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
-			usage_error("--serve takes only -v, -p and --alt-port");
+		    o->watch_set || o->count_set || o->wo.nexpect > 0)
+			usage_error("--serve takes only -v, -p, --alt-port, --advertise, --rate, "
+			    "--user and --metrics-file");
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
+	} else if (o->advertise != NULL || o->rate_set || o->user != NULL) {
+		usage_error("--advertise, --rate and --user go with --serve");
 	}
 	if (!o->serve)
 		output_conflicts(o);
@@ -685,10 +762,17 @@ static int
 serve(const struct opts *o)
 {
 	struct server_cfg cfg;
-	char err[NET_ERRLEN];
+	struct serve_opts so;
+	char err[NET_ERRLEN * 2];
 
 	serve_config(o->serve_spec, o->port, o->alt_port, &cfg);
-	if (server_run(&cfg, o->lo.verbose, err, sizeof(err)) == -1) {
+	if (o->advertise != NULL)
+		advertise_config(o->advertise, &cfg);
+	so.verbose = o->lo.verbose;
+	so.rate = o->rate;
+	so.user = o->user;
+	so.metrics_file = o->wo.metrics_file;
+	if (server_run(&cfg, &so, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return EXIT_ERROR;
 	}

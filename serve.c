@@ -1,6 +1,7 @@
 /*
  * serve.c - the shell around server_handle(): bind the four endpoints,
- * answer in one single-threaded poll() loop, log, stop on a signal.
+ * drop privileges, answer in one single-threaded poll() loop, limit each
+ * source's rate, count, log, write the metrics, stop on a signal.
  *
  * Linux reads and writes batches (recvmmsg/sendmmsg); elsewhere, or with
  * SERVER_NO_MMSG, one datagram per system call.  Both paths share one
@@ -9,12 +10,17 @@
 #if defined(__linux__) && !defined(SERVER_NO_MMSG)
 #define _GNU_SOURCE                 /* recvmmsg(2), sendmmsg(2) */
 #define SERVER_MMSG 1
+#else
+#define _DEFAULT_SOURCE             /* setgroups(2) is not POSIX */
 #endif
 
 #include "serve.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stddef.h>
@@ -28,6 +34,8 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "outfile.h"
+#include "ratelimit.h"
 #include "server.h"
 
 /* --------------------------------------------------------------- shell */
@@ -35,6 +43,7 @@
 /* Set by the signal handler; the self-pipe wakes poll() without a race
  * between testing the flag and going to sleep. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t counters_requested;    /* SIGUSR1 */
 static int wake_pipe[2] = { -1, -1 };
 
 static void
@@ -43,8 +52,10 @@ on_signal(int sig)
 	int saved = errno;
 	ssize_t r;
 
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGUSR1)
+		counters_requested = 1;
+	else
+		stop_requested = 1;
 	if (wake_pipe[1] != -1) {
 		r = write(wake_pipe[1], "", 1);
 		(void)r;            /* a full pipe already wakes poll() */
@@ -59,11 +70,29 @@ static const unsigned ep_order[SERVER_NEP] = { 0, 2, 1, 3 };
 #define SERVER_DGRAM_MAX 65536      /* largest UDP payload, and then some */
 #define SERVER_TIMELEN   32         /* "2026-11-27T09:44:18.123Z" and a NUL */
 
+/* What happened to the datagrams that arrived on one endpoint; a send
+ * failure counts on the endpoint the reply was to leave from. */
+struct ep_count {
+	uint64_t requests;          /* datagrams received */
+	uint64_t answers;           /* Binding success responses */
+	uint64_t errors;            /* error responses (400, 420) */
+	uint64_t discards;          /* dropped unanswered: not STUN, not ours, ... */
+	uint64_t ratelimited;       /* dropped: over the source's --rate */
+	uint64_t send_failures;     /* replies the kernel would not send */
+};
+
 struct srv {
 	const struct server_cfg *cfg;
 	int      fd[SERVER_NEP];
 	int      verbose;
+	struct ratelimit *rl;       /* NULL: no rate limit */
+	uint64_t now_ms;            /* the clock, read once per batch for rl */
+	const char *metrics_file;   /* --metrics-file, or NULL */
+	struct ep_count cnt[SERVER_NEP];
 };
+
+/* 96 KB of buckets: static, never on the stack, never per packet. */
+static struct ratelimit rate_table;
 
 /*
  * -v lines start with the wall-clock time as RFC 3339 in UTC with
@@ -113,10 +142,11 @@ log_request(const struct srv *s, unsigned at, const struct stun_addr *from, int 
 }
 
 static void
-log_send_error(const struct srv *s, const struct stun_addr *to, int e)
+log_send_error(struct srv *s, unsigned via, const struct stun_addr *to, int e)
 {
 	char t[ADDR_STRLEN];
 
+	s->cnt[via].send_failures++;
 	if (s->verbose)
 		vlog("send to %s: %s", addr_fmt(to, t, sizeof(t)), strerror(e));
 }
@@ -135,20 +165,36 @@ log_recv_error(const struct srv *s, int e)
  * rep holds a reply in out.
  */
 static int
-handle_datagram(const struct srv *s, unsigned at, const struct sockaddr *sa, int truncated,
+handle_datagram(struct srv *s, unsigned at, const struct sockaddr *sa, int truncated,
                 const uint8_t *buf, size_t len, uint8_t *out, size_t cap,
                 struct server_reply *rep)
 {
+	struct ep_count *n = &s->cnt[at];
 	struct stun_addr from;
 	int answered = 0;
 
-	if (net_to_stun(sa, &from) == -1)
+	n->requests++;
+	if (net_to_stun(sa, &from) == -1) {
+		n->discards++;
 		return 0;
-	if (truncated) {
+	}
+	/* Before any parsing: a flood costs one table look-up per datagram. */
+	if (s->rl != NULL && !rl_allow(s->rl, &from, s->now_ms)) {
+		n->ratelimited++;
+		memset(rep, 0, sizeof(*rep));
+		rep->why = "over the source's rate limit";
+	} else if (truncated) {
+		n->discards++;
 		memset(rep, 0, sizeof(*rep));
 		rep->why = "datagram truncated";
 	} else {
 		answered = server_handle(s->cfg, at, &from, buf, len, out, cap, rep);
+		if (!answered)
+			n->discards++;
+		else if (rep->code == 0)
+			n->answers++;
+		else
+			n->errors++;
 	}
 	if (s->verbose)
 		log_request(s, at, &from, answered, rep);
@@ -199,7 +245,7 @@ send_batch(struct srv *s, unsigned via, int n, const unsigned char *answered,
 	while (sent < k) {
 		r = sendmmsg(s->fd[via], tx + sent, (unsigned)(k - sent), 0);
 		if (r <= 0) {
-			log_send_error(s, &rep[idx[sent]].to, errno);
+			log_send_error(s, via, &rep[idx[sent]].to, errno);
 			sent++;
 		} else {
 			sent += r;
@@ -219,6 +265,8 @@ serve_socket(struct srv *s, unsigned at)
 	unsigned via;
 
 	for (round = 0; round < SERVER_MMSG_ROUNDS; round++) {
+		if (s->rl != NULL)
+			s->now_ms = net_now_ms();
 		for (i = 0; i < SERVER_BATCH; i++) {
 			rx_iov[i].iov_base = rx_buf[i];
 			rx_iov[i].iov_len = sizeof(rx_buf[i]);
@@ -265,6 +313,8 @@ serve_socket(struct srv *s, unsigned at)
 	ssize_t n;
 	int i;
 
+	if (s->rl != NULL)
+		s->now_ms = net_now_ms();   /* once per burst, not per datagram */
 	for (i = 0; i < SERVER_BURST; i++) {
 		/* recvmsg(2), not recvfrom(2): MSG_TRUNC tells a datagram cut
 		 * to the buffer from a whole one, as recvmmsg does. */
@@ -287,7 +337,7 @@ serve_socket(struct srv *s, unsigned at)
 			continue;
 		net_from_stun(&rep.to, &sa, &salen);
 		if (sendto(s->fd[rep.via], tx_buf, rep.len, 0, (struct sockaddr *)&sa, salen) == -1)
-			log_send_error(s, &rep.to, errno);
+			log_send_error(s, rep.via, &rep.to, errno);
 	}
 }
 #endif
@@ -374,36 +424,143 @@ bind_endpoints(struct server_cfg *c, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
-/* SIGINT and SIGTERM ask for a clean stop; the old actions go to old[2]. */
+/* SIGINT and SIGTERM ask for a clean stop, SIGUSR1 for the counters; the
+ * old actions go to old[3]. */
+static const int caught[3] = { SIGINT, SIGTERM, SIGUSR1 };
+
+static void
+restore_signals(const struct sigaction old[3], int n)
+{
+	while (n-- > 0)
+		sigaction(caught[n], &old[n], NULL);
+}
+
 static int
-catch_signals(struct sigaction old[2], char *err, size_t errlen)
+catch_signals(struct sigaction old[3], char *err, size_t errlen)
 {
 	struct sigaction sa;
+	int k;
 
 	stop_requested = 0;
+	counters_requested = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;                /* no SA_RESTART: poll() must return */
-	if (sigaction(SIGINT, &sa, &old[0]) == -1) {
-		snprintf(err, errlen, "sigaction: %s", strerror(errno));
-		return -1;
-	}
-	if (sigaction(SIGTERM, &sa, &old[1]) == -1) {
-		snprintf(err, errlen, "sigaction: %s", strerror(errno));
-		sigaction(SIGINT, &old[0], NULL);
-		return -1;
+	for (k = 0; k < 3; k++) {
+		if (sigaction(caught[k], &sa, &old[k]) == -1) {
+			snprintf(err, errlen, "sigaction: %s", strerror(errno));
+			restore_signals(old, k);
+			return -1;
+		}
 	}
 	return 0;
 }
 
+/* ------------------------------------------------------------ counters */
+
+static const struct {
+	const char *name, *help;
+	size_t   off;
+} counter_defs[] = {
+	{ "requests", "Datagrams received", offsetof(struct ep_count, requests) },
+	{ "answers", "Binding success responses sent", offsetof(struct ep_count, answers) },
+	{ "errors", "Error responses sent (400, 420)", offsetof(struct ep_count, errors) },
+	{ "discards", "Datagrams dropped without an answer (not a STUN request, "
+	  "not ours, malformed header)", offsetof(struct ep_count, discards) },
+	{ "ratelimited", "Datagrams dropped over their source's --rate",
+	  offsetof(struct ep_count, ratelimited) },
+	{ "send_failures", "Replies the kernel refused to send",
+	  offsetof(struct ep_count, send_failures) },
+};
+#define NCOUNTERS (sizeof(counter_defs) / sizeof(counter_defs[0]))
+
+static uint64_t
+counter(const struct ep_count *c, size_t k)
+{
+	return *(const uint64_t *)(const void *)((const char *)c + counter_defs[k].off);
+}
+
+/* One timestamped line per endpoint: "counters A1:P1 requests=... ...". */
+static void
+print_counters(const struct srv *s)
+{
+	char a[ADDR_STRLEN], line[512];
+	unsigned k, i;
+	size_t j, off;
+
+	for (k = 0; k < SERVER_NEP; k++) {
+		i = ep_order[k];
+		if (s->fd[i] == -1)
+			continue;
+		off = 0;
+		for (j = 0; j < NCOUNTERS && off < sizeof(line); j++)
+			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%" PRIu64,
+			                        counter_defs[j].name, counter(&s->cnt[i], j));
+		vlog("counters %s%s", addr_fmt(&s->cfg->ep[i], a, sizeof(a)), line);
+	}
+	fflush(stderr);
+}
+
+/* The Prometheus text exposition of the counters, one series per endpoint
+ * (outfile_fn). */
+static void
+prom_counters(FILE *f, const void *ctx)
+{
+	const struct srv *s = ctx;
+	char a[ADDR_STRLEN];
+	unsigned k, i;
+	size_t j;
+
+	for (j = 0; j < NCOUNTERS; j++) {
+		fprintf(f, "# HELP natcheck_server_%s_total %s.\n", counter_defs[j].name,
+		        counter_defs[j].help);
+		fprintf(f, "# TYPE natcheck_server_%s_total counter\n", counter_defs[j].name);
+		for (k = 0; k < SERVER_NEP; k++) {
+			i = ep_order[k];
+			if (s->fd[i] == -1)
+				continue;
+			fprintf(f, "natcheck_server_%s_total{endpoint=\"%s\"} %" PRIu64 "\n",
+			        counter_defs[j].name, addr_fmt(&s->cfg->ep[i], a, sizeof(a)),
+			        counter(&s->cnt[i], j));
+		}
+	}
+}
+
+/* Write --metrics-file; a failure is logged, never fatal: the server
+ * keeps serving and tries again next time. */
+static void
+write_metrics(const struct srv *s)
+{
+	char err[NET_ERRLEN * 2];
+
+	if (s->metrics_file != NULL &&
+	    outfile_write(s->metrics_file, prom_counters, s, err, sizeof(err)) == -1)
+		vlog("%s", err);
+}
+
+/* ------------------------------------------------------------ the loop */
+
+/* Empty the wake pipe (it is non-blocking): a signal wrote a byte. */
+static void
+drain_wake_pipe(void)
+{
+	char junk[64];
+
+	while (read(wake_pipe[0], junk, sizeof(junk)) > 0)
+		;
+}
+
 /* Poll the endpoints' sockets (listed in ep[0..n)) and the wake pipe (the
- * last slot) until a signal asks for a stop. */
+ * last slot) until a signal asks for a stop; rewrite the metrics file
+ * every SERVE_METRICS_MS. */
 static int
 poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errlen)
 {
 	struct pollfd pfd[SERVER_NEP + 1];
+	uint64_t next = 0, now;
 	unsigned k;
+	int timeout = -1;
 
 	for (k = 0; k < n; k++) {
 		pfd[k].fd = s->fd[ep[k]];
@@ -411,12 +568,28 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 	}
 	pfd[n].fd = wake_pipe[0];
 	pfd[n].events = POLLIN;
+	if (s->metrics_file != NULL)
+		next = net_now_ms() + SERVE_METRICS_MS;
 	while (!stop_requested) {
-		if (poll(pfd, n + 1, -1) == -1) {
+		if (s->metrics_file != NULL) {
+			now = net_now_ms();
+			if (now >= next) {
+				write_metrics(s);
+				next = now + SERVE_METRICS_MS;
+			}
+			timeout = (int)(next - now);
+		}
+		if (poll(pfd, n + 1, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			return -1;
+		}
+		if (pfd[n].revents & POLLIN)
+			drain_wake_pipe();
+		if (counters_requested) {
+			counters_requested = 0;
+			print_counters(s);
 		}
 		for (k = 0; k < n; k++)
 			if (pfd[k].revents & (POLLIN | POLLERR))
@@ -425,24 +598,84 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 	return 0;
 }
 
+/* ------------------------------------------------------------ privileges */
+
+/*
+ * --user: after the sockets are bound (a port below 1024 needs root), become
+ * that user and its primary group, with no supplementary groups, for good.
+ * Only root can do that, so anyone else asking for it is an error rather
+ * than a silent no-op.  Afterwards root must be out of reach: if setuid(0)
+ * still works, the drop failed and the server refuses to run.
+ */
+static int
+drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	gid_t gid;
+	uid_t uid;
+
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "--user %s: only root can change its user "
+		         "(run without --user, or start as root)", user);
+		return -1;
+	}
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "--user %s: %s", user,
+		         errno != 0 ? strerror(errno) : "no such user");
+		return -1;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (uid == 0) {
+		snprintf(err, errlen, "--user %s: that is root", user);
+		return -1;
+	}
+	/* Groups first: after setuid() there is no right to change them. */
+	if (setgroups(0, NULL) == -1 || setgid(gid) == -1 || setuid(uid) == -1) {
+		snprintf(err, errlen, "--user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) != -1 || geteuid() != uid || getegid() != gid) {
+		snprintf(err, errlen, "--user %s: privileges could not be dropped for good", user);
+		return -1;
+	}
+	return 0;
+}
+
 int
-server_run(const struct server_cfg *cfg, int verbose, char *err, size_t errlen)
+server_run(const struct server_cfg *cfg, const struct serve_opts *o, char *err, size_t errlen)
 {
 	struct server_cfg c = *cfg;
-	struct srv s;
-	struct sigaction old[2];
+	static struct srv s;        /* the counters: zeroed once per run below */
+	struct sigaction old[3];
 	unsigned ep[SERVER_NEP], i, k, n = 0;
 	char line[SERVER_NEP * ADDR_STRLEN], a[ADDR_STRLEN];
 	size_t off = 0;
+	uint64_t seed = 0;
 	int rc = -1;
 
+	memset(&s, 0, sizeof(s));
 	s.cfg = &c;
-	s.verbose = verbose;
+	s.verbose = o->verbose;
+	s.metrics_file = o->metrics_file;
 	for (i = 0; i < SERVER_NEP; i++)
 		s.fd[i] = -1;
 	if (check_grid(&c, err, errlen) == -1)
 		return -1;
+	if (o->rate > 0) {
+		/* The hash seed keeps a sender from choosing addresses that
+		 * share one set of buckets. */
+		if (net_random(&seed, sizeof(seed)) == -1) {
+			snprintf(err, errlen, "the OS random source failed: %s", strerror(errno));
+			return -1;
+		}
+		rl_init(&rate_table, o->rate, seed);
+		s.rl = &rate_table;
+	}
 	if (bind_endpoints(&c, s.fd, err, errlen) == -1)
+		goto out;
+	if (o->user != NULL && drop_privileges(o->user, err, errlen) == -1)
 		goto out;
 	if (open_wake_pipe() == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -463,8 +696,9 @@ server_run(const struct server_cfg *cfg, int verbose, char *err, size_t errlen)
 	fflush(stderr);
 
 	rc = poll_loop(&s, ep, n, err, errlen);
-	sigaction(SIGINT, &old[0], NULL);
-	sigaction(SIGTERM, &old[1], NULL);
+	restore_signals(old, 3);
+	print_counters(&s);
+	write_metrics(&s);
 out:
 	for (i = 0; i < SERVER_NEP; i++)
 		if (s.fd[i] != -1)

@@ -9,6 +9,7 @@
 #   ADDRESS    a local address (completed from this host's interfaces)
 #   ADDRESSES  local addresses, comma-separated
 #   FILE       a file name
+#   USER       a user name
 #   a|b|c      one of these words
 #   other      a number or name natcheck cannot guess: nothing is offered
 # tests/package/run.sh checks this list against `natcheck --help`.
@@ -30,6 +31,9 @@ _natcheck_options='
 --rfc3489-timing            -
 --serve                     ADDRESSES
 --alt-port                  PORT
+--advertise                 PUBLIC
+--rate                      N
+--user                      USER
 -h --help                   -
 --version                   -
 '
@@ -71,6 +75,9 @@ _natcheck()
                 ;;
             FILE)
                 _filedir
+                ;;
+            USER)
+                mapfile -t COMPREPLY < <(compgen -u -- "$cur")
                 ;;
             *'|'*)
                 mapfile -t COMPREPLY < <(compgen -W "${kind//|/ }" -- "$cur")

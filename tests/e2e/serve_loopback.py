@@ -391,11 +391,16 @@ def main():
                     got = exchange(s, (host, P), req, tid)
                     if c.check(f"single {host} {form} change port: answered", got is not None):
                         _, _, attrs, _ = parse(got[0])
-                        c.check(f"single {host} {form} change port: from port {Q}, no "
-                                "alternate advertised",
+                        # One address: OTHER-ADDRESS is this IP, the other
+                        # port (RFC 5389 form only; natcheck(1) says why).
+                        other = get(attrs, "OTHER-ADDRESS")
+                        want = (host, Q) if cookie else None
+                        c.check(f"single {host} {form} change port: from port {Q}, "
+                                f"OTHER-ADDRESS {want}, no CHANGED-ADDRESS",
                                 got[1] == (host, Q) and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
-                                and get(attrs, "OTHER-ADDRESS") is None
-                                and get(attrs, "CHANGED-ADDRESS") is None, f"{got[1]}")
+                                and (addr_of(other) if other is not None else None) == want
+                                and get(attrs, "CHANGED-ADDRESS") is None,
+                                f"{got[1]} {addr_of(other) if other is not None else None}")
                     req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
                                                     struct.pack("!I", CHANGE_IP)))
                     got = exchange(s, (host, Q), req, tid)

@@ -248,15 +248,18 @@ def wait_ready(addr, seconds=5.0, alive=lambda: True):
 # ----------------------------------------------------------------- server
 
 class Server:
-    """`natcheck --serve SPEC -p P --alt-port Q EXTRA...` on free ports P, Q,
-    as a child process ended by its PID only.  SPEC is one or two addresses
-    (default 127.0.0.1,127.0.0.2).  Its stderr goes to a temporary file, not
+    """`natcheck --serve SPEC -p P --alt-port Q --rate RATE EXTRA...` on free
+    ports P, Q, as a child process ended by its PID only.  SPEC is one or two
+    addresses (default 127.0.0.1,127.0.0.2).  RATE is 0 (no limit) unless a
+    test asks for one: the tests are many clients on one address, and only
+    the rate limit's own checks are about the limit.  Its stderr goes to a temporary file, not
     a pipe: nobody reads a pipe while the test runs, and under -v a full
     one would block the server.  A context manager (raises when it does not
     start), or start()/stop()/kill() by hand."""
 
-    def __init__(self, natcheck, spec=f"{A1},{A2}", extra=()):
-        self.natcheck, self.spec, self.extra = natcheck, spec, tuple(extra)
+    def __init__(self, natcheck, spec=f"{A1},{A2}", extra=(), rate=0):
+        self.natcheck, self.spec = natcheck, spec
+        self.extra = ("--rate", str(rate)) + tuple(extra)
         self.hosts = spec.split(",")
         self.proc = None
         self.log = tempfile.TemporaryFile(mode="w+")
