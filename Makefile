@@ -290,6 +290,7 @@ check-lab: natcheck
 	@bash tests/lab/portmap.sh ./natcheck
 	@bash tests/lab/watch.sh ./natcheck
 	@bash tests/lab/cold.sh ./natcheck
+	@bash tests/lab/advertise.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
