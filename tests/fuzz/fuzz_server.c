@@ -77,6 +77,18 @@ make_cfg(uint8_t sel, struct server_cfg *c)
 		}
 		c->ep[i].port = (i & SERVER_EP_ALT_PORT) ? 3479 : 3478;
 	}
+	/* One address: name the other port as OTHER-ADDRESS (server.h). */
+	c->other_port_only = (sel & 64) != 0;
+	/* --advertise: public addresses of the same family, 203.0.113.x or
+	 * 2001:db8::1:x. */
+	if (sel & 128) {
+		c->has_adv = 1;
+		for (i = 0; i < 2; i++) {
+			c->adv[i] = c->ep[0];
+			c->adv[i].addr[c->adv[i].family == 6 ? 13 : 0] = 203;
+			c->adv[i].addr[c->adv[i].family == 6 ? 15 : 3] = (uint8_t)(10 + i);
+		}
+	}
 }
 
 static void
@@ -193,7 +205,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(rep.code >= 400 && rep.code < 500 && rep.via == at);
 		CHECK(addr_eq(&rep.to, &from));
 	} else {
+		struct stun_addr origin, want;
+
 		CHECK(m.cls == STUN_CLASS_SUCCESS && rep.code == 0);
+		/* The reported origin is the endpoint sent from, as advertised. */
+		if (stun_get_addr(&m, STUN_ATTR_RESPONSE_ORIGIN, &origin) == STUN_OK ||
+		    stun_get_addr(&m, STUN_ATTR_SOURCE_ADDRESS, &origin) == STUN_OK) {
+			server_ep_public(&cfg, rep.via, &want);
+			CHECK(addr_eq(&origin, &want));
+		}
 	}
 	check_room(&cfg, &m, rep.len, len);
 	return 0;
