@@ -134,11 +134,13 @@ help_text(FILE *f)
 	    "  --watch seconds         run again every so many seconds, one line per run\n"
 	    "                          (JSON Lines with --json) until SIGINT or SIGTERM\n"
 	    "  --serve primary[,alternate]\n"
-	    "                          run the dual-address STUN server instead\n"
+	    "                          run the dual-address STUN server instead; give it\n"
+	    "                          twice to serve an IPv4 and an IPv6 pair at once\n"
 	    "  -p, --port port         server: primary port (default %d)\n"
 	    "  --advertise public[,public]\n"
 	    "                          server: behind a 1:1 NAT, report these addresses\n"
-	    "                          as its own (one per --serve address)\n"
+	    "                          as its own (one per --serve address; one\n"
+	    "                          --advertise per family)\n"
 	    "  --alt-port port         server: alternate port (default %d)\n"
 	    "  --rate n                server: answer at most n requests a second per\n"
 	    "                          source address, bursts of 2n (default %u; 0: off)\n"
@@ -313,14 +315,33 @@ is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
 }
 
-/* --advertise "P1" or "P1,P2": one public address per --serve address, of
- * its family, each a unicast literal; exits on error. */
+/* --advertise "P1" or "P1,P2": one public address per address of the
+ * --serve of its family, each a unicast literal; exits on error. */
 static void
-advertise_config(const char *spec, struct server_cfg *cfg)
+advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
 {
 	char word[256], err[NET_ERRLEN];
 	const char *p = spec;
-	unsigned k, want = cfg->has_alt ? 2 : 1;
+	struct server_cfg *cfg = NULL;
+	struct stun_addr first;
+	unsigned k, want;
+	size_t g, n = strcspn(spec, ",");
+
+	/* The --serve it stands for: the one of its family. */
+	if (n == 0 || n >= sizeof(word))
+		usage_error("--advertise: expected public[,public], got '%s'", spec);
+	memcpy(word, spec, n);
+	word[n] = '\0';
+	if (!is_ip_literal(word) || net_resolve(word, 0, AF_UNSPEC, &first, err) == -1)
+		usage_error("--advertise: '%s' is not an IP address", word);
+	for (g = 0; g < ncfg; g++)
+		if (cfgs[g].ep[0].family == first.family)
+			cfg = &cfgs[g];
+	if (cfg == NULL)
+		usage_error("--advertise: %s is not of the family of any --serve address", word);
+	if (cfg->has_adv)
+		usage_error("--advertise: one per address family");
+	want = cfg->has_alt ? 2 : 1;
 
 	for (k = 0; k < 2; k++) {
 		size_t n = strcspn(p, ",");
@@ -425,8 +446,11 @@ struct opts {
 	int json, quiet, serve, family4, family6, timeout_set;
 	struct watch_opts wo;
 	int format_set, watch_set, count_set;
-	const char *serve_spec;
-	const char *advertise, *user;
+	const char *serve_spec[SERVE_MAX_GRIDS];
+	size_t nserve;
+	const char *advertise[SERVE_MAX_GRIDS];
+	size_t nadvertise;
+	const char *user;
 	uint32_t rate;
 	int port_set, alt_port_set, rate_set;
 	uint16_t port, alt_port;
@@ -512,8 +536,11 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 		o->alt_port_set = 1;
 		break;
 	case OPT_SERVE:
+		/* One address pair per family: --serve A1,A2 --serve B1,B2. */
+		if (o->nserve == SERVE_MAX_GRIDS)
+			usage_error("%s: at most %d, one per address family", opt, SERVE_MAX_GRIDS);
 		o->serve = 1;
-		o->serve_spec = arg;
+		o->serve_spec[o->nserve++] = arg;
 		break;
 	case OPT_WATCH:
 		o->wo.interval_ms = parse_seconds(opt, arg, MIN_WATCH_MS, MAX_WATCH_S);
@@ -536,7 +563,9 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 		parse_expect(opt, arg, &o->wo);
 		break;
 	case OPT_ADVERTISE:
-		o->advertise = arg;
+		if (o->nadvertise == SERVE_MAX_GRIDS)
+			usage_error("%s: at most %d, one per address family", opt, SERVE_MAX_GRIDS);
+		o->advertise[o->nadvertise++] = arg;
 		break;
 	case OPT_RATE:
 		if (*arg == '\0' || strspn(arg, "0123456789") != strlen(arg) || strlen(arg) > 7 ||
@@ -721,7 +750,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
-	} else if (o->advertise != NULL || o->rate_set || o->user != NULL) {
+	} else if (o->nadvertise > 0 || o->rate_set || o->user != NULL) {
 		usage_error("--advertise, --rate and --user go with --serve");
 	}
 	if (!o->serve)
@@ -761,18 +790,23 @@ flush_stdout(const char *what)
 static int
 serve(const struct opts *o)
 {
-	struct server_cfg cfg;
+	struct server_cfg cfg[SERVE_MAX_GRIDS];
 	struct serve_opts so;
 	char err[NET_ERRLEN * 2];
+	size_t g;
 
-	serve_config(o->serve_spec, o->port, o->alt_port, &cfg);
-	if (o->advertise != NULL)
-		advertise_config(o->advertise, &cfg);
+	for (g = 0; g < o->nserve; g++)
+		serve_config(o->serve_spec[g], o->port, o->alt_port, &cfg[g]);
+	if (o->nserve == 2 && cfg[0].ep[0].family == cfg[1].ep[0].family)
+		usage_error("--serve: give one address pair per family (%s and %s are both IPv%d)",
+		    o->serve_spec[0], o->serve_spec[1], cfg[0].ep[0].family);
+	for (g = 0; g < o->nadvertise; g++)
+		advertise_config(o->advertise[g], cfg, o->nserve);
 	so.verbose = o->lo.verbose;
 	so.rate = o->rate;
 	so.user = o->user;
 	so.metrics_file = o->wo.metrics_file;
-	if (server_run(&cfg, &so, err, sizeof(err)) == -1) {
+	if (server_run(cfg, o->nserve, &so, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return EXIT_ERROR;
 	}

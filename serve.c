@@ -81,15 +81,30 @@ struct ep_count {
 	uint64_t send_failures;     /* replies the kernel would not send */
 };
 
+/*
+ * A socket is named by k = grid x SERVER_NEP + endpoint: one grid (two
+ * addresses x two ports, server.h) per address family served.
+ */
+#define SERVE_NSOCK (SERVE_MAX_GRIDS * SERVER_NEP)
+#define GRID_OF(k)  ((k) / SERVER_NEP)
+#define EP_OF(k)    ((k) % SERVER_NEP)
+
 struct srv {
-	const struct server_cfg *cfg;
-	int      fd[SERVER_NEP];
+	struct server_cfg cfg[SERVE_MAX_GRIDS];
+	int      fd[SERVE_NSOCK];
 	int      verbose;
 	struct ratelimit *rl;       /* NULL: no rate limit */
 	uint64_t now_ms;            /* the clock, read once per batch for rl */
 	const char *metrics_file;   /* --metrics-file, or NULL */
-	struct ep_count cnt[SERVER_NEP];
+	struct ep_count cnt[SERVE_NSOCK];
 };
+
+/* The address of socket k. */
+static const struct stun_addr *
+sock_addr(const struct srv *s, unsigned k)
+{
+	return &s->cfg[GRID_OF(k)].ep[EP_OF(k)];
+}
 
 /* 96 KB of buckets: static, never on the stack, never per packet. */
 static struct ratelimit rate_table;
@@ -121,19 +136,19 @@ vlog(const char *fmt, ...)
 }
 
 static void
-log_request(const struct srv *s, unsigned at, const struct stun_addr *from, int answered,
+log_request(const struct srv *s, unsigned k, const struct stun_addr *from, int answered,
             const struct server_reply *r)
 {
 	char f[ADDR_STRLEN], a[ADDR_STRLEN], v[ADDR_STRLEN], t[ADDR_STRLEN];
 	const char *why = r->why != NULL ? r->why : "?";
 
 	addr_fmt(from, f, sizeof(f));
-	addr_fmt(&s->cfg->ep[at], a, sizeof(a));
+	addr_fmt(sock_addr(s, k), a, sizeof(a));
 	if (!answered) {
 		vlog("%s -> %s: dropped (%s)", f, a, why);
 		return;
 	}
-	addr_fmt(&s->cfg->ep[r->via], v, sizeof(v));
+	addr_fmt(&s->cfg[GRID_OF(k)].ep[r->via], v, sizeof(v));
 	addr_fmt(&r->to, t, sizeof(t));
 	if (r->code == 0)
 		vlog("%s -> %s: binding response from %s to %s", f, a, v, t);
@@ -142,11 +157,11 @@ log_request(const struct srv *s, unsigned at, const struct stun_addr *from, int 
 }
 
 static void
-log_send_error(struct srv *s, unsigned via, const struct stun_addr *to, int e)
+log_send_error(struct srv *s, unsigned k, const struct stun_addr *to, int e)
 {
 	char t[ADDR_STRLEN];
 
-	s->cnt[via].send_failures++;
+	s->cnt[k].send_failures++;
 	if (s->verbose)
 		vlog("send to %s: %s", addr_fmt(to, t, sizeof(t)), strerror(e));
 }
@@ -165,11 +180,11 @@ log_recv_error(const struct srv *s, int e)
  * rep holds a reply in out.
  */
 static int
-handle_datagram(struct srv *s, unsigned at, const struct sockaddr *sa, int truncated,
+handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int truncated,
                 const uint8_t *buf, size_t len, uint8_t *out, size_t cap,
                 struct server_reply *rep)
 {
-	struct ep_count *n = &s->cnt[at];
+	struct ep_count *n = &s->cnt[k];
 	struct stun_addr from;
 	int answered = 0;
 
@@ -188,7 +203,8 @@ handle_datagram(struct srv *s, unsigned at, const struct sockaddr *sa, int trunc
 		memset(rep, 0, sizeof(*rep));
 		rep->why = "datagram truncated";
 	} else {
-		answered = server_handle(s->cfg, at, &from, buf, len, out, cap, rep);
+		answered = server_handle(&s->cfg[GRID_OF(k)], EP_OF(k), &from, buf, len, out, cap,
+		                         rep);
 		if (!answered)
 			n->discards++;
 		else if (rep->code == 0)
@@ -197,7 +213,7 @@ handle_datagram(struct srv *s, unsigned at, const struct sockaddr *sa, int trunc
 			n->errors++;
 	}
 	if (s->verbose)
-		log_request(s, at, &from, answered, rep);
+		log_request(s, k, &from, answered, rep);
 	return answered;
 }
 
@@ -214,9 +230,10 @@ handle_datagram(struct srv *s, unsigned at, const struct sockaddr *sa, int trunc
 static uint8_t rx_buf[SERVER_BATCH][SERVER_DGRAM_MAX];
 static uint8_t tx_buf[SERVER_BATCH][SERVER_DGRAM_MAX];
 
-/* Send every reply that leaves from endpoint via. */
+/* Send every reply that leaves from endpoint via of the grid whose first
+ * socket is base. */
 static void
-send_batch(struct srv *s, unsigned via, int n, const unsigned char *answered,
+send_batch(struct srv *s, unsigned base, unsigned via, int n, const unsigned char *answered,
            const struct server_reply *rep)
 {
 	struct mmsghdr tx[SERVER_BATCH];
@@ -243,9 +260,9 @@ send_batch(struct srv *s, unsigned via, int n, const unsigned char *answered,
 	/* Each pass sends at least one message or skips the one that failed,
 	 * so this ends after at most k passes. */
 	while (sent < k) {
-		r = sendmmsg(s->fd[via], tx + sent, (unsigned)(k - sent), 0);
+		r = sendmmsg(s->fd[base + via], tx + sent, (unsigned)(k - sent), 0);
 		if (r <= 0) {
-			log_send_error(s, via, &rep[idx[sent]].to, errno);
+			log_send_error(s, base + via, &rep[idx[sent]].to, errno);
 			sent++;
 		} else {
 			sent += r;
@@ -256,6 +273,7 @@ send_batch(struct srv *s, unsigned via, int n, const unsigned char *answered,
 static void
 serve_socket(struct srv *s, unsigned at)
 {
+	unsigned base = at - EP_OF(at);
 	struct mmsghdr rx[SERVER_BATCH];
 	struct iovec rx_iov[SERVER_BATCH];
 	struct sockaddr_storage rx_sa[SERVER_BATCH];
@@ -288,7 +306,7 @@ serve_socket(struct srv *s, unsigned at)
 			    (rx[i].msg_hdr.msg_flags & MSG_TRUNC) != 0, rx_buf[i], rx[i].msg_len,
 			    tx_buf[i], sizeof(tx_buf[i]), &rep[i]);
 		for (via = 0; via < SERVER_NEP; via++)
-			send_batch(s, via, n, answered, rep);
+			send_batch(s, base, via, n, answered, rep);
 		if (n < SERVER_BATCH)
 			return;
 	}
@@ -336,8 +354,9 @@ serve_socket(struct srv *s, unsigned at)
 		                     rx_buf, (size_t)n, tx_buf, sizeof(tx_buf), &rep))
 			continue;
 		net_from_stun(&rep.to, &sa, &salen);
-		if (sendto(s->fd[rep.via], tx_buf, rep.len, 0, (struct sockaddr *)&sa, salen) == -1)
-			log_send_error(s, rep.via, &rep.to, errno);
+		if (sendto(s->fd[at - EP_OF(at) + rep.via], tx_buf, rep.len, 0,
+		           (struct sockaddr *)&sa, salen) == -1)
+			log_send_error(s, at - EP_OF(at) + rep.via, &rep.to, errno);
 	}
 }
 #endif
@@ -489,15 +508,15 @@ print_counters(const struct srv *s)
 	unsigned k, i;
 	size_t j, off;
 
-	for (k = 0; k < SERVER_NEP; k++) {
-		i = ep_order[k];
+	for (k = 0; k < SERVE_NSOCK; k++) {
+		i = GRID_OF(k) * SERVER_NEP + ep_order[EP_OF(k)];
 		if (s->fd[i] == -1)
 			continue;
 		off = 0;
 		for (j = 0; j < NCOUNTERS && off < sizeof(line); j++)
 			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%" PRIu64,
 			                        counter_defs[j].name, counter(&s->cnt[i], j));
-		vlog("counters %s%s", addr_fmt(&s->cfg->ep[i], a, sizeof(a)), line);
+		vlog("counters %s%s", addr_fmt(sock_addr(s, i), a, sizeof(a)), line);
 	}
 	fflush(stderr);
 }
@@ -516,12 +535,12 @@ prom_counters(FILE *f, const void *ctx)
 		fprintf(f, "# HELP natcheck_server_%s_total %s.\n", counter_defs[j].name,
 		        counter_defs[j].help);
 		fprintf(f, "# TYPE natcheck_server_%s_total counter\n", counter_defs[j].name);
-		for (k = 0; k < SERVER_NEP; k++) {
-			i = ep_order[k];
+		for (k = 0; k < SERVE_NSOCK; k++) {
+			i = GRID_OF(k) * SERVER_NEP + ep_order[EP_OF(k)];
 			if (s->fd[i] == -1)
 				continue;
 			fprintf(f, "natcheck_server_%s_total{endpoint=\"%s\"} %" PRIu64 "\n",
-			        counter_defs[j].name, addr_fmt(&s->cfg->ep[i], a, sizeof(a)),
+			        counter_defs[j].name, addr_fmt(sock_addr(s, i), a, sizeof(a)),
 			        counter(&s->cnt[i], j));
 		}
 	}
@@ -557,7 +576,7 @@ drain_wake_pipe(void)
 static int
 poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errlen)
 {
-	struct pollfd pfd[SERVER_NEP + 1];
+	struct pollfd pfd[SERVE_NSOCK + 1];
 	uint64_t next = 0, now;
 	unsigned k;
 	int timeout = -1;
@@ -643,26 +662,47 @@ drop_privileges(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
-int
-server_run(const struct server_cfg *cfg, const struct serve_opts *o, char *err, size_t errlen)
+/* Two grids must not overlap: one family each. */
+static int
+check_grids(const struct server_cfg *cfg, size_t n, char *err, size_t errlen)
 {
-	struct server_cfg c = *cfg;
+	size_t g;
+
+	if (n < 1 || n > SERVE_MAX_GRIDS) {
+		snprintf(err, errlen, "one or two address pairs, one per family");
+		return -1;
+	}
+	for (g = 0; g < n; g++)
+		if (check_grid(&cfg[g], err, errlen) == -1)
+			return -1;
+	if (n == 2 && cfg[0].ep[0].family == cfg[1].ep[0].family) {
+		snprintf(err, errlen, "the two --serve address pairs must be of different families");
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o, char *err,
+           size_t errlen)
+{
 	static struct srv s;        /* the counters: zeroed once per run below */
 	struct sigaction old[3];
-	unsigned ep[SERVER_NEP], i, k, n = 0;
-	char line[SERVER_NEP * ADDR_STRLEN], a[ADDR_STRLEN];
-	size_t off = 0;
+	unsigned ep[SERVE_NSOCK], i, k, n = 0;
+	char line[SERVE_NSOCK * ADDR_STRLEN], a[ADDR_STRLEN];
+	size_t off = 0, g;
 	uint64_t seed = 0;
 	int rc = -1;
 
 	memset(&s, 0, sizeof(s));
-	s.cfg = &c;
 	s.verbose = o->verbose;
 	s.metrics_file = o->metrics_file;
-	for (i = 0; i < SERVER_NEP; i++)
+	for (i = 0; i < SERVE_NSOCK; i++)
 		s.fd[i] = -1;
-	if (check_grid(&c, err, errlen) == -1)
+	if (check_grids(cfg, ncfg, err, errlen) == -1)
 		return -1;
+	for (g = 0; g < ncfg; g++)
+		s.cfg[g] = cfg[g];
 	if (o->rate > 0) {
 		/* The hash seed keeps a sender from choosing addresses that
 		 * share one set of buckets. */
@@ -673,8 +713,9 @@ server_run(const struct server_cfg *cfg, const struct serve_opts *o, char *err, 
 		rl_init(&rate_table, o->rate, seed);
 		s.rl = &rate_table;
 	}
-	if (bind_endpoints(&c, s.fd, err, errlen) == -1)
-		goto out;
+	for (g = 0; g < ncfg; g++)
+		if (bind_endpoints(&s.cfg[g], s.fd + g * SERVER_NEP, err, errlen) == -1)
+			goto out;
 	if (o->user != NULL && drop_privileges(o->user, err, errlen) == -1)
 		goto out;
 	if (open_wake_pipe() == -1) {
@@ -684,13 +725,13 @@ server_run(const struct server_cfg *cfg, const struct serve_opts *o, char *err, 
 	if (catch_signals(old, err, errlen) == -1)
 		goto out;
 
-	for (k = 0; k < SERVER_NEP; k++) {
-		i = ep_order[k];
+	for (k = 0; k < SERVE_NSOCK; k++) {
+		i = GRID_OF(k) * SERVER_NEP + ep_order[EP_OF(k)];
 		if (s.fd[i] == -1)
 			continue;
 		ep[n++] = i;
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", off ? " " : "",
-		                        addr_fmt(&c.ep[i], a, sizeof(a)));
+		                        addr_fmt(sock_addr(&s, i), a, sizeof(a)));
 	}
 	fprintf(stderr, "natcheck: serving on %s\n", line);
 	fflush(stderr);
@@ -700,7 +741,7 @@ server_run(const struct server_cfg *cfg, const struct serve_opts *o, char *err, 
 	print_counters(&s);
 	write_metrics(&s);
 out:
-	for (i = 0; i < SERVER_NEP; i++)
+	for (i = 0; i < SERVE_NSOCK; i++)
 		if (s.fd[i] != -1)
 			close(s.fd[i]);
 	for (i = 0; i < 2; i++) {

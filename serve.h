@@ -9,6 +9,9 @@
 
 #include "server.h"
 
+/* Address pairs served at once: one per family (IPv4, IPv6). */
+#define SERVE_MAX_GRIDS 2
+
 /* How often --metrics-file is rewritten. */
 #define SERVE_METRICS_MS 10000
 
@@ -21,14 +24,15 @@ struct serve_opts {
 };
 
 /*
- * server_run: check the endpoints (every address must pass
+ * server_run: check the endpoints of cfg[0..ncfg) (one grid per address
+ * family, at most SERVE_MAX_GRIDS; every address must pass
  * net_check_unicast), bind them, drop privileges to o->user, and answer
  * until SIGINT or SIGTERM.  SIGUSR1 prints the counters to stderr; they
  * are printed at exit as well.  Returns 0 after a clean stop, -1 with err
  * set when the endpoints are refused, the sockets could not be set up or
  * the privileges could not be dropped.
  */
-int server_run(const struct server_cfg *cfg, const struct serve_opts *o, char *err,
-               size_t errlen);
+int server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o,
+               char *err, size_t errlen);
 
 #endif /* NATCHECK_SERVE_H */
