@@ -36,8 +36,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stunlib import (A1, A2, ATTR, CHANGE_IP, CHANGE_PORT, Checks, Server,  # noqa: E402
-                     addr_of, addr_value, attr, error_of, exchange, free_udp_ports, get,
-                     parse, request, run, udp)
+                     addr_of, addr_value, attr, change_matrix, error_of, exchange,
+                     free_udp_ports, get, parse, request, run, udp)
 
 NATCHECK = sys.argv[1] if len(sys.argv) > 1 else "./natcheck"
 PUB1, PUB2 = "203.0.113.1", "203.0.113.2"
@@ -74,31 +74,7 @@ with Server(NATCHECK, extra=("--advertise", f"{PUB1},{PUB2}")) as srv:
     pub = {0: (PUB1, P), 1: (PUB2, P), 2: (PUB1, Q), 3: (PUB2, Q)}
     s = udp(A1)
     me = s.getsockname()[:2]
-    bad = []
-    for cookie in (True, False):
-        for at in range(4):
-            for flags, flip in ((None, 0), (CHANGE_PORT, 2), (CHANGE_IP, 1),
-                                (CHANGE_IP | CHANGE_PORT, 3)):
-                extra = b"" if flags is None else attr(ATTR["CHANGE-REQUEST"],
-                                                       struct.pack("!I", flags))
-                req, tid = request(cookie, extra)
-                got = exchange(s, eps[at], req, tid)
-                via = at ^ flip
-                name = f"{'5389' if cookie else '3489'} at {eps[at]} flags {flags}"
-                if got is None:
-                    bad.append(f"{name}: no answer")
-                    continue
-                _, _, attrs, _ = parse(got[0])
-                origin = get(attrs, "RESPONSE-ORIGIN" if cookie else "SOURCE-ADDRESS")
-                other = get(attrs, "OTHER-ADDRESS" if cookie else "CHANGED-ADDRESS")
-                if got[1] != eps[via]:
-                    bad.append(f"{name}: came from {got[1]}")
-                if addr_of(get(attrs, "MAPPED-ADDRESS")) != me:
-                    bad.append(f"{name}: mapped {addr_of(get(attrs, 'MAPPED-ADDRESS'))}")
-                if addr_of(origin) != pub[via]:
-                    bad.append(f"{name}: origin {addr_of(origin)}, want {pub[via]}")
-                if addr_of(other) != pub[at ^ 3]:
-                    bad.append(f"{name}: other {addr_of(other)}, want {pub[at ^ 3]}")
+    bad = change_matrix(s, eps, pub)
     c.check("--advertise: 32 answers carry the public addresses with the endpoint ports, "
             "the real mapped address", not bad, "; ".join(bad[:4]))
     # The reflection rule is about the real source: the public address is

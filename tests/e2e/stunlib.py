@@ -245,6 +245,44 @@ def wait_ready(addr, seconds=5.0, alive=lambda: True):
         s.close()
 
 
+def change_matrix(sock, eps, named=None, label=""):
+    """Every CHANGE-REQUEST (none, port, IP, both) to each of the four
+    endpoints eps[0..3] = (host, port) (index: bit 0 address, bit 1 port),
+    in both header forms, from sock.  Each answer must come from the
+    endpoint asked for, report sock's address as mapped, and name
+    named[via] as its origin and named[at ^ 3] as the other address
+    (named defaults to eps: what the server binds is what it reports).
+    Returns the problems, one string each (empty: all 32 right)."""
+    named = named or eps
+    me = sock.getsockname()[:2]
+    bad = []
+    for cookie in (True, False):
+        for at in range(4):
+            for flags, flip in ((None, 0), (CHANGE_PORT, 2), (CHANGE_IP, 1),
+                                (CHANGE_IP | CHANGE_PORT, 3)):
+                extra = b"" if flags is None else attr(ATTR["CHANGE-REQUEST"],
+                                                       struct.pack("!I", flags))
+                req, tid = request(cookie, extra)
+                got = exchange(sock, eps[at], req, tid)
+                via = at ^ flip
+                name = f"{label}{'5389' if cookie else '3489'} at {eps[at]} flags {flags}"
+                if got is None:
+                    bad.append(f"{name}: no answer")
+                    continue
+                _, _, attrs, _ = parse(got[0])
+                origin = get(attrs, "RESPONSE-ORIGIN" if cookie else "SOURCE-ADDRESS")
+                other = get(attrs, "OTHER-ADDRESS" if cookie else "CHANGED-ADDRESS")
+                if got[1] != eps[via]:
+                    bad.append(f"{name}: came from {got[1]}")
+                if addr_of(get(attrs, "MAPPED-ADDRESS")) != me:
+                    bad.append(f"{name}: mapped {addr_of(get(attrs, 'MAPPED-ADDRESS'))}")
+                if addr_of(origin) != named[via]:
+                    bad.append(f"{name}: origin {addr_of(origin)}, want {named[via]}")
+                if addr_of(other) != named[at ^ 3]:
+                    bad.append(f"{name}: other {addr_of(other)}, want {named[at ^ 3]}")
+    return bad
+
+
 # ----------------------------------------------------------------- server
 
 class Server:
