@@ -61,6 +61,7 @@ struct req_ctx {
 	struct server_reply *reply; /* via, to, code, why */
 	struct stun_header head;
 	struct stun_msg m;          /* valid once the attributes decoded */
+	int      stream;            /* over TCP: no other destination, no other source */
 	uint32_t flags;             /* CHANGE-REQUEST */
 	int      reflect;           /* RESPONSE-ADDRESS honoured: REFLECTED-FROM */
 	int      pad_idx;           /* the request's PADDING in m.attrs, or -1 */
@@ -144,6 +145,8 @@ parse_request(struct req_ctx *c)
 		return drop(c, stun_strerror(st));
 	if (!c->head.has_cookie && c->head.type != STUN_BINDING_REQUEST)
 		return drop(c, "not STUN");
+	if (c->stream && !c->head.has_cookie)
+		return drop(c, "no magic cookie over TCP");
 	if (c->head.cls != STUN_CLASS_REQUEST)
 		return drop(c, "not a request");
 	if (c->head.method != STUN_METHOD_BINDING)
@@ -218,6 +221,21 @@ read_attributes(struct req_ctx *c)
 	if (st != STUN_OK && st != STUN_ERR_NOT_FOUND)
 		return refuse_bad(c, "CHANGE-REQUEST", st);
 	c->pad_idx = stun_find(&c->m, STUN_ATTR_PADDING);
+	if (c->stream) {
+		/* A server never opens a TCP connection to a client (RFC 5780
+		 * section 4), so over TCP the answer can only go back on the
+		 * connection the request came in on: a change of address or
+		 * port, or another destination, is a request it cannot honour. */
+		if (c->flags & (STUN_CHANGE_IP | STUN_CHANGE_PORT))
+			return refuse(c, 400, "Bad Request: CHANGE-REQUEST over TCP",
+			              "CHANGE-REQUEST over TCP");
+		if (stun_find(&c->m, STUN_ATTR_RESPONSE_PORT) >= 0)
+			return refuse(c, 400, "Bad Request: RESPONSE-PORT over TCP",
+			              "RESPONSE-PORT over TCP");
+		if (stun_find(&c->m, STUN_ATTR_RESPONSE_ADDRESS) >= 0)
+			return refuse(c, 400, "Bad Request: RESPONSE-ADDRESS over TCP",
+			              "RESPONSE-ADDRESS over TCP");
+	}
 	s = read_response_address(c);
 	if (s == GO_ON)
 		s = read_response_port(c);
@@ -363,10 +381,11 @@ reply_success(struct req_ctx *c)
 	return 1;
 }
 
-int
-server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
-              const uint8_t *req, size_t len, uint8_t *out, size_t cap,
-              struct server_reply *reply)
+/* server_handle and server_handle_stream: the same pipeline, over UDP
+ * (stream 0) or TCP (stream 1). */
+static int
+handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from, int stream,
+       const uint8_t *req, size_t len, uint8_t *out, size_t cap, struct server_reply *reply)
 {
 	struct req_ctx c;
 	enum step s;
@@ -384,6 +403,7 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 	c.out = out;
 	c.cap = cap;
 	c.reply = reply;
+	c.stream = stream;
 	c.flags = 0;
 	c.reflect = 0;
 	c.pad_idx = -1;
@@ -403,3 +423,18 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 	return 0;
 }
 
+int
+server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
+              const uint8_t *req, size_t len, uint8_t *out, size_t cap,
+              struct server_reply *reply)
+{
+	return handle(cfg, at, from, 0, req, len, out, cap, reply);
+}
+
+int
+server_handle_stream(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
+                     const uint8_t *req, size_t len, uint8_t *out, size_t cap,
+                     struct server_reply *reply)
+{
+	return handle(cfg, at, from, 1, req, len, out, cap, reply);
+}

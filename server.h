@@ -95,6 +95,18 @@ int server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_a
                   const uint8_t *req, size_t len, uint8_t *out, size_t cap,
                   struct server_reply *reply);
 
+/*
+ * server_handle_stream: the same for one message that arrived over a TCP
+ * connection to endpoint `at`, whose answer can only go back on that
+ * connection: a request that asks for a change of address or port
+ * (CHANGE-REQUEST), or another destination (RESPONSE-PORT,
+ * RESPONSE-ADDRESS), gets a 400; reply->via is always `at` and reply->to
+ * always `from`.  Only RFC 5389 messages exist over TCP.
+ */
+int server_handle_stream(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
+                         const uint8_t *req, size_t len, uint8_t *out, size_t cap,
+                         struct server_reply *reply);
+
 /* Endpoint i as the server reports it: ep[i], with the advertised IP in
  * place of its own when cfg->has_adv is set. */
 void server_ep_public(const struct server_cfg *cfg, unsigned i, struct stun_addr *out);

@@ -170,14 +170,17 @@ check_room(const struct server_cfg *c, const struct result *res, size_t len, int
 		cr_assert_gt(required + fp + attr_size(swlen), room, "SOFTWARE left out with room");
 }
 
+/* One request through server_handle (UDP), or server_handle_stream (TCP). */
 static void
-run(const struct server_cfg *c, unsigned at, const struct stun_addr *from,
-    const uint8_t *req, size_t len, struct result *res)
+run_on(int stream, const struct server_cfg *c, unsigned at, const struct stun_addr *from,
+       const uint8_t *req, size_t len, struct result *res)
 {
 	enum stun_status st;
 
 	memset(res, 0, sizeof(*res));
-	res->answered = server_handle(c, at, from, req, len, res->out, sizeof(res->out), &res->rep);
+	res->answered = (stream ? server_handle_stream : server_handle)(c, at, from, req, len,
+	                                                             res->out, sizeof(res->out),
+	                                                             &res->rep);
 	cr_assert(res->rep.why != NULL, "a reason is always given");
 	/* The amplification bound holds for every answer in every test. */
 	if (res->answered) {
@@ -191,6 +194,13 @@ run(const struct server_cfg *c, unsigned at, const struct stun_addr *from,
 	} else {
 		cr_assert_eq(res->rep.len, 0);
 	}
+}
+
+static void
+run(const struct server_cfg *c, unsigned at, const struct stun_addr *from,
+    const uint8_t *req, size_t len, struct result *res)
+{
+	run_on(0, c, at, from, req, len, res);
 }
 
 static void
@@ -1073,4 +1083,62 @@ Test(server, single_address_other_port)
 	req_finish(&r);
 	run(&c, 0, &from, r.buf, r.len, &res);
 	expect_error(&res, 1, 420, "no alternate address", 0, &from, "change IP");
+}
+
+/* ------------------------------------------------------------------ TCP */
+
+/* Over TCP the answer goes back on the connection: a Binding request is
+ * answered from where it arrived, with RESPONSE-ORIGIN and OTHER-ADDRESS;
+ * whatever asks for another source or destination is a 400. */
+Test(server, stream_requests)
+{
+	struct server_cfg c = cfg_v4(1);
+	struct stun_addr from = mk("198.51.100.7", 40001), got;
+	struct req r;
+	static struct result res;
+	static const int changes[3] = { STUN_CHANGE_IP, STUN_CHANGE_PORT,
+	                                STUN_CHANGE_IP | STUN_CHANGE_PORT };
+	uint8_t rp[4] = { 0x9c, 0x41, 0, 0 };
+	unsigned at, k;
+
+	for (at = 0; at < SERVER_NEP; at++) {
+		req_binding(&r, 1, -1);
+		req_finish(&r);
+		run_on(1, &c, at, &from, r.buf, r.len, &res);
+		cr_assert(res.answered, "at %u: %s", at, res.rep.why);
+		cr_assert_eq(res.rep.code, 0);
+		cr_assert_eq(res.rep.via, at);
+		cr_assert(addr_eq(&res.rep.to, &from));
+		expect_addr(&res.msg, STUN_ATTR_XOR_MAPPED_ADDRESS, &from, "stream");
+		cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_RESPONSE_ORIGIN, &got), STUN_OK);
+		cr_expect(addr_eq(&got, &c.ep[at]));
+		cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_OTHER_ADDRESS, &got), STUN_OK);
+		cr_expect(addr_eq(&got, &c.ep[at ^ SERVER_EP_OTHER]));
+		/* No flags set: nothing to change, answered. */
+		req_binding(&r, 1, 0);
+		req_finish(&r);
+		run_on(1, &c, at, &from, r.buf, r.len, &res);
+		cr_assert(res.answered && res.rep.code == 0);
+		for (k = 0; k < 3; k++) {
+			req_binding(&r, 1, changes[k]);
+			req_finish(&r);
+			run_on(1, &c, at, &from, r.buf, r.len, &res);
+			expect_error(&res, 1, 400, "CHANGE-REQUEST over TCP", at, &from, "change");
+		}
+		req_binding(&r, 1, -1);
+		stun_enc_bytes(&r.e, STUN_ATTR_RESPONSE_PORT, rp, 4);
+		req_finish(&r);
+		run_on(1, &c, at, &from, r.buf, r.len, &res);
+		expect_error(&res, 1, 400, "RESPONSE-PORT over TCP", at, &from, "response port");
+	}
+	/* RFC 3489 form: not over TCP. */
+	req_binding(&r, 0, -1);
+	req_finish(&r);
+	run_on(1, &c, 0, &from, r.buf, r.len, &res);
+	cr_assert_eq(res.answered, 0, "RFC 3489 over TCP");
+	/* The same requests over UDP are honoured: the refusals are TCP's. */
+	req_binding(&r, 1, STUN_CHANGE_IP);
+	req_finish(&r);
+	run(&c, 0, &from, r.buf, r.len, &res);
+	expect_success(&c, &res, 1, 0, 1, &from, "UDP change IP");
 }
