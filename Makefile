@@ -97,7 +97,7 @@ test_addr_OBJS   = addr
 test_stun_OBJS   = stun hash tests/support/edge
 test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
-test_server_OBJS = server serve net addr stun hash ratelimit outfile
+test_server_OBJS = server serve net addr stun hash ratelimit outfile tcpframe
 test_ratelimit_OBJS = ratelimit
 test_tcpframe_OBJS = tcpframe tests/support/edge
 # The engine against the real server_handle through the in-memory NAT.

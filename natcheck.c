@@ -95,7 +95,7 @@ usage_text(FILE *f)
 	    "                [server[:port] ...]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "                [--advertise public[,public]] [--rate n] [--user user]\n"
-	    "                [--metrics-file path]\n"
+	    "                [--metrics-file path] [--no-tcp]\n"
 	    "       natcheck --help | --version\n");
 }
 
@@ -128,6 +128,8 @@ help_text(FILE *f)
 	    "  --json                  print one JSON object (--format json)\n"
 	    "  --metrics-file path     also write the Prometheus metrics to path, atomically\n"
 	    "                          (server: its counters, every 10 s and at exit)\n"
+	    "  --no-tcp                server: answer over UDP only (default: UDP and TCP\n"
+	    "                          on every endpoint)\n"
 	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
@@ -452,7 +454,7 @@ struct opts {
 	size_t nadvertise;
 	const char *user;
 	uint32_t rate;
-	int port_set, alt_port_set, rate_set;
+	int port_set, alt_port_set, rate_set, no_tcp;
 	uint16_t port, alt_port;
 };
 
@@ -461,7 +463,7 @@ enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
 	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
 	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_ADVERTISE, OPT_RATE,
-	OPT_USER
+	OPT_USER, OPT_NO_TCP
 };
 
 static const struct optdef {
@@ -486,6 +488,7 @@ static const struct optdef {
 	{ OPT_JSON,     0,   "--json",           0 },
 	{ OPT_METRICS_FILE, 0, "--metrics-file", 1 },
 	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
+	{ OPT_NO_TCP,   0,   "--no-tcp",         0 },
 	{ OPT_RATE,     0,   "--rate",           1 },
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
@@ -519,6 +522,7 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_VERBOSE:  o->lo.verbose = 1; break;
 	case OPT_JSON:     o->json = 1; break;
 	case OPT_NO_PORTMAP: o->lo.no_portmap = 1; break;
+	case OPT_NO_TCP:   o->no_tcp = 1; break;
 	case OPT_RFC3489:  o->lo.rfc3489_timing = 1; break;
 	case OPT_HELP:     o->info = INFO_HELP; break;
 	case OPT_VERSION:  o->info = INFO_VERSION; break;
@@ -745,13 +749,13 @@ parse_args(int argc, char **argv, struct opts *o)
 		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set ||
 		    o->watch_set || o->count_set || o->wo.nexpect > 0)
 			usage_error("--serve takes only -v, -p, --alt-port, --advertise, --rate, "
-			    "--user and --metrics-file");
+			    "--user, --metrics-file and --no-tcp");
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
-	} else if (o->nadvertise > 0 || o->rate_set || o->user != NULL) {
-		usage_error("--advertise, --rate and --user go with --serve");
+	} else if (o->nadvertise > 0 || o->rate_set || o->user != NULL || o->no_tcp) {
+		usage_error("--advertise, --rate, --user and --no-tcp go with --serve");
 	}
 	if (!o->serve)
 		output_conflicts(o);
@@ -804,6 +808,7 @@ serve(const struct opts *o)
 		advertise_config(o->advertise[g], cfg, o->nserve);
 	so.verbose = o->lo.verbose;
 	so.rate = o->rate;
+	so.tcp = !o->no_tcp;
 	so.user = o->user;
 	so.metrics_file = o->wo.metrics_file;
 	if (server_run(cfg, o->nserve, &so, err, sizeof(err)) == -1) {

@@ -37,6 +37,7 @@
 #include "outfile.h"
 #include "ratelimit.h"
 #include "server.h"
+#include "tcpframe.h"
 
 /* --------------------------------------------------------------- shell */
 
@@ -79,6 +80,9 @@ struct ep_count {
 	uint64_t discards;          /* dropped unanswered: not STUN, not ours, ... */
 	uint64_t ratelimited;       /* dropped: over the source's --rate */
 	uint64_t send_failures;     /* replies the kernel would not send */
+	uint64_t tcp_accepted;      /* TCP connections taken */
+	uint64_t tcp_cut;           /* TCP connections the server ended: limits,
+	                               time-outs, a stream that is not STUN */
 };
 
 /*
@@ -92,6 +96,7 @@ struct ep_count {
 struct srv {
 	struct server_cfg cfg[SERVE_MAX_GRIDS];
 	int      fd[SERVE_NSOCK];
+	int      lfd[SERVE_NSOCK];  /* TCP listeners, -1 with --no-tcp */
 	int      verbose;
 	struct ratelimit *rl;       /* NULL: no rate limit */
 	uint64_t now_ms;            /* the clock, read once per batch for rl */
@@ -491,6 +496,9 @@ static const struct {
 	  offsetof(struct ep_count, ratelimited) },
 	{ "send_failures", "Replies the kernel refused to send",
 	  offsetof(struct ep_count, send_failures) },
+	{ "tcp_accepted", "TCP connections accepted", offsetof(struct ep_count, tcp_accepted) },
+	{ "tcp_cut", "TCP connections the server ended (limits, time-outs, not STUN)",
+	  offsetof(struct ep_count, tcp_cut) },
 };
 #define NCOUNTERS (sizeof(counter_defs) / sizeof(counter_defs[0]))
 
@@ -558,6 +566,265 @@ write_metrics(const struct srv *s)
 		vlog("%s", err);
 }
 
+/* ---------------------------------------------------------------- TCP */
+
+/*
+ * STUN over TCP (RFC 5389 section 7.2.2): messages back to back on the
+ * stream, cut by tcpframe_parse().  A hostile stream costs the server a
+ * bounded amount and then the connection, never the server:
+ *  - SERVE_TCP_CONNS connections at once, SERVE_TCP_PER_SOURCE of them from
+ *    one IP address; past that a new connection is accepted and closed;
+ *  - a request is at most SERVE_TCP_MSG bytes, the input buffer's size
+ *    (Redis's client-query-buffer-limit); a length field beyond it, or
+ *    bytes that cannot be STUN, end the connection at once;
+ *  - a request must be complete SERVE_TCP_PARTIAL_MS after its first byte
+ *    (slowloris), and a connection with nothing to do for SERVE_TCP_IDLE_MS
+ *    is closed;
+ *  - replies wait in a fixed output buffer; while it holds any, the
+ *    connection is not read (a peer that does not read stops being
+ *    served, and then times out).
+ * The tables are static: no allocation per connection or per request.
+ */
+#define SERVE_TCP_CONNS      256
+#define SERVE_TCP_PER_SOURCE 8
+#define SERVE_TCP_MSG        2048
+#define SERVE_TCP_OUT        (SERVE_TCP_MSG + SERVER_REPLY_SLACK)
+#define SERVE_TCP_PARTIAL_MS 3000
+#define SERVE_TCP_IDLE_MS    10000
+#define SERVE_TCP_BACKLOG    64
+#define SERVE_TCP_ACCEPTS    16     /* per wake-up: listeners cannot starve UDP */
+
+struct conn {
+	int      fd;                /* -1: free */
+	unsigned k;                 /* the listener's socket index */
+	struct stun_addr peer;
+	uint64_t idle_since;        /* last progress: accepted, answered, sent */
+	uint64_t partial_since;     /* the first byte of the request in in[] */
+	size_t   inlen;
+	size_t   outoff, outlen;    /* out[outoff..outlen) still to send */
+	uint8_t  in[SERVE_TCP_MSG];
+	uint8_t  out[SERVE_TCP_OUT];
+};
+
+static struct conn conns[SERVE_TCP_CONNS];
+
+static void
+tcp_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < SERVE_TCP_CONNS; i++)
+		conns[i].fd = -1;
+}
+
+/* End connection c; cut: the server's decision (counted), why: for -v. */
+static void
+conn_close(struct srv *s, struct conn *c, int cut, const char *why)
+{
+	char f[ADDR_STRLEN], a[ADDR_STRLEN];
+
+	if (s->verbose)
+		vlog("tcp %s -> %s: closed (%s)", addr_fmt(&c->peer, f, sizeof(f)),
+		     addr_fmt(sock_addr(s, c->k), a, sizeof(a)), why);
+	if (cut)
+		s->cnt[c->k].tcp_cut++;
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Send what waits in c->out; 0, or -1 when c was closed. */
+static int
+conn_flush(struct srv *s, struct conn *c, uint64_t now)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
+			s->cnt[c->k].send_failures++;
+			conn_close(s, c, 0, n < 0 ? strerror(errno) : "send returned 0");
+			return -1;
+		}
+		c->outoff += (size_t)n;
+		c->idle_since = now;
+	}
+	c->outoff = c->outlen = 0;
+	return 0;
+}
+
+/* Answer the complete requests in c->in while the output buffer has room
+ * for the largest reply; 0, or -1 when c was closed. */
+static int
+conn_process(struct srv *s, struct conn *c, uint64_t now)
+{
+	const struct server_cfg *cfg = &s->cfg[GRID_OF(c->k)];
+	struct ep_count *n = &s->cnt[c->k];
+	struct server_reply rep;
+	const char *why = NULL;
+	long len;
+	int answered;
+
+	while (c->inlen > 0 && c->outlen == 0) {
+		len = tcpframe_parse(c->in, c->inlen, sizeof(c->in), &why);
+		if (len == TCPFRAME_INCOMPLETE)
+			return 0;
+		n->requests++;
+		if (len == TCPFRAME_BAD) {
+			n->discards++;
+			conn_close(s, c, 1, why);
+			return -1;
+		}
+		if (s->rl != NULL && !rl_allow(s->rl, &c->peer, now)) {
+			n->ratelimited++;
+			memset(&rep, 0, sizeof(rep));
+			rep.why = "over the source's rate limit";
+			answered = 0;
+		} else {
+			answered = server_handle_stream(cfg, EP_OF(c->k), &c->peer, c->in, (size_t)len,
+			                                c->out, sizeof(c->out), &rep);
+			if (!answered)
+				n->discards++;
+			else if (rep.code == 0)
+				n->answers++;
+			else
+				n->errors++;
+		}
+		if (s->verbose)
+			log_request(s, c->k, &c->peer, answered, &rep);
+		if (answered)
+			c->outlen = rep.len;
+		c->inlen -= (size_t)len;
+		memmove(c->in, c->in + len, c->inlen);
+		c->idle_since = c->partial_since = now;
+		if (conn_flush(s, c, now) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Read what c's peer sent, then answer it. */
+static void
+conn_read(struct srv *s, struct conn *c, uint64_t now)
+{
+	ssize_t n;
+
+	if (c->outlen > 0)          /* replies first: no reading meanwhile */
+		return;
+	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(s, c, 0, n == 0 ? "closed by the peer" : strerror(errno));
+		return;
+	}
+	if (c->inlen == 0)
+		c->partial_since = now;
+	c->inlen += (size_t)n;
+	conn_process(s, c, now);
+}
+
+/* The replies waiting for c may go now; then the requests behind them. */
+static void
+conn_write(struct srv *s, struct conn *c, uint64_t now)
+{
+	if (conn_flush(s, c, now) == 0)
+		conn_process(s, c, now);
+}
+
+/* Take the connections waiting on listener k, up to SERVE_TCP_ACCEPTS. */
+static void
+tcp_accept(struct srv *s, unsigned k, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct stun_addr peer;
+	struct conn *c;
+	char f[ADDR_STRLEN], to[ADDR_STRLEN];
+	const char *refused;
+	size_t i, same;
+	int fd, fl, round;
+
+	for (round = 0; round < SERVE_TCP_ACCEPTS; round++) {
+		sslen = sizeof(ss);
+		fd = accept(s->lfd[k], (struct sockaddr *)&ss, &sslen);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_recv_error(s, errno);
+			return;
+		}
+		c = NULL;
+		same = 0;
+		refused = NULL;
+		fl = fcntl(fd, F_GETFL);
+		if (net_to_stun((struct sockaddr *)&ss, &peer) == -1 || fl == -1 ||
+		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+			memset(&peer, 0, sizeof(peer));
+			refused = "cannot set the socket up";
+		}
+		for (i = 0; i < SERVE_TCP_CONNS && refused == NULL; i++) {
+			if (conns[i].fd == -1) {
+				if (c == NULL)
+					c = &conns[i];
+			} else if (addr_ip_eq(&conns[i].peer, &peer)) {
+				same++;
+			}
+		}
+		if (refused == NULL && same >= SERVE_TCP_PER_SOURCE)
+			refused = "too many connections from this address";
+		else if (refused == NULL && c == NULL)
+			refused = "too many connections";
+		s->cnt[k].tcp_accepted++;
+		if (refused != NULL) {
+			s->cnt[k].tcp_cut++;
+			if (s->verbose)
+				vlog("tcp %s: refused (%s)", addr_fmt(&peer, f, sizeof(f)), refused);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->k = k;
+		c->peer = peer;
+		c->idle_since = c->partial_since = now;
+		c->inlen = c->outoff = c->outlen = 0;
+		if (s->verbose)
+			vlog("tcp %s -> %s: accepted", addr_fmt(&peer, f, sizeof(f)),
+			     addr_fmt(sock_addr(s, k), to, sizeof(to)));
+	}
+}
+
+/* Close the connections whose time is up; the time the next one's is
+ * (UINT64_MAX: none). */
+static uint64_t
+tcp_expire(struct srv *s, uint64_t now)
+{
+	uint64_t next = UINT64_MAX, d;
+	size_t i;
+
+	for (i = 0; i < SERVE_TCP_CONNS; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->fd == -1)
+			continue;
+		d = c->idle_since + SERVE_TCP_IDLE_MS;
+		if (c->inlen > 0 && c->partial_since + SERVE_TCP_PARTIAL_MS < d)
+			d = c->partial_since + SERVE_TCP_PARTIAL_MS;
+		if (now >= d) {
+			conn_close(s, c, 1, c->inlen > 0 ? "request not complete in time" :
+			           "idle");
+			continue;
+		}
+		if (d < next)
+			next = d;
+	}
+	return next;
+}
+
 /* ------------------------------------------------------------ the loop */
 
 /* Empty the wake pipe (it is non-blocking): a signal wrote a byte. */
@@ -570,35 +837,69 @@ drain_wake_pipe(void)
 		;
 }
 
-/* Poll the endpoints' sockets (listed in ep[0..n)) and the wake pipe (the
- * last slot) until a signal asks for a stop; rewrite the metrics file
- * every SERVE_METRICS_MS. */
+/* The poll timeout for a deadline: -1 for none, else the milliseconds to
+ * it, at least 0. */
+static int
+timeout_to(uint64_t deadline, uint64_t now)
+{
+	if (deadline == UINT64_MAX)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	return deadline - now > INT32_MAX ? INT32_MAX : (int)(deadline - now);
+}
+
+/* Poll the endpoints' sockets (listed in ep[0..n)), the wake pipe, the TCP
+ * listeners and connections until a signal asks for a stop; rewrite the
+ * metrics file every SERVE_METRICS_MS.  The UDP sockets and the pipe keep
+ * their slots; the TCP part is laid out again on every turn. */
 static int
 poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errlen)
 {
-	struct pollfd pfd[SERVE_NSOCK + 1];
-	uint64_t next = 0, now;
-	unsigned k;
-	int timeout = -1;
+	static struct pollfd pfd[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS];
+	static int what[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS]; /* listener k, or conn */
+	uint64_t next = UINT64_MAX, now = 0, deadline;
+	unsigned k, m;
+	size_t i;
+	int tcp = 0;
 
 	for (k = 0; k < n; k++) {
 		pfd[k].fd = s->fd[ep[k]];
 		pfd[k].events = POLLIN;
+		tcp |= s->lfd[ep[k]] != -1;
 	}
 	pfd[n].fd = wake_pipe[0];
 	pfd[n].events = POLLIN;
 	if (s->metrics_file != NULL)
 		next = net_now_ms() + SERVE_METRICS_MS;
 	while (!stop_requested) {
-		if (s->metrics_file != NULL) {
+		deadline = next;
+		m = n + 1;
+		if (s->metrics_file != NULL || tcp)
 			now = net_now_ms();
-			if (now >= next) {
-				write_metrics(s);
-				next = now + SERVE_METRICS_MS;
-			}
-			timeout = (int)(next - now);
+		if (s->metrics_file != NULL && now >= next) {
+			write_metrics(s);
+			deadline = next = now + SERVE_METRICS_MS;
 		}
-		if (poll(pfd, n + 1, timeout) == -1) {
+		if (tcp) {
+			uint64_t t = tcp_expire(s, now);
+
+			if (t < deadline)
+				deadline = t;
+			for (k = 0; k < n; k++) {
+				pfd[m].fd = s->lfd[ep[k]];
+				pfd[m].events = POLLIN;
+				what[m++] = (int)ep[k];
+			}
+			for (i = 0; i < SERVE_TCP_CONNS; i++) {
+				if (conns[i].fd == -1)
+					continue;
+				pfd[m].fd = conns[i].fd;
+				pfd[m].events = conns[i].outlen > 0 ? POLLOUT : POLLIN;
+				what[m++] = -1 - (int)i;
+			}
+		}
+		if (poll(pfd, m, timeout_to(deadline, now)) == -1) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
@@ -613,6 +914,25 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 		for (k = 0; k < n; k++)
 			if (pfd[k].revents & (POLLIN | POLLERR))
 				serve_socket(s, ep[k]);
+		if (tcp)
+			now = net_now_ms();
+		for (k = n + 1; k < m; k++) {
+			struct conn *c;
+
+			if (pfd[k].revents == 0)
+				continue;
+			if (what[k] >= 0) {
+				tcp_accept(s, (unsigned)what[k], now);
+				continue;
+			}
+			c = &conns[-1 - what[k]];
+			if (c->fd != pfd[k].fd)
+				continue;       /* closed meanwhile */
+			if (pfd[k].revents & POLLOUT)
+				conn_write(s, c, now);
+			else
+				conn_read(s, c, now);
+		}
 	}
 	return 0;
 }
@@ -698,7 +1018,8 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 	s.verbose = o->verbose;
 	s.metrics_file = o->metrics_file;
 	for (i = 0; i < SERVE_NSOCK; i++)
-		s.fd[i] = -1;
+		s.fd[i] = s.lfd[i] = -1;
+	tcp_init();
 	if (check_grids(cfg, ncfg, err, errlen) == -1)
 		return -1;
 	for (g = 0; g < ncfg; g++)
@@ -716,6 +1037,18 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 	for (g = 0; g < ncfg; g++)
 		if (bind_endpoints(&s.cfg[g], s.fd + g * SERVER_NEP, err, errlen) == -1)
 			goto out;
+	/* TCP on every endpoint, on the port UDP got. */
+	for (i = 0; i < SERVE_NSOCK && o->tcp; i++) {
+		char nerr[NET_ERRLEN];
+
+		if (s.fd[i] == -1)
+			continue;
+		s.lfd[i] = net_tcp_listen(sock_addr(&s, i), SERVE_TCP_BACKLOG, nerr);
+		if (s.lfd[i] == -1) {
+			snprintf(err, errlen, "%s", nerr);
+			goto out;
+		}
+	}
 	if (o->user != NULL && drop_privileges(o->user, err, errlen) == -1)
 		goto out;
 	if (open_wake_pipe() == -1) {
@@ -741,9 +1074,15 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 	print_counters(&s);
 	write_metrics(&s);
 out:
-	for (i = 0; i < SERVE_NSOCK; i++)
+	for (i = 0; i < SERVE_NSOCK; i++) {
 		if (s.fd[i] != -1)
 			close(s.fd[i]);
+		if (s.lfd[i] != -1)
+			close(s.lfd[i]);
+	}
+	for (i = 0; i < SERVE_TCP_CONNS; i++)
+		if (conns[i].fd != -1)
+			conn_close(&s, &conns[i], 0, "server stops");
 	for (i = 0; i < 2; i++) {
 		if (wake_pipe[i] != -1)
 			close(wake_pipe[i]);

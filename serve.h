@@ -19,6 +19,7 @@
 struct serve_opts {
 	int      verbose;           /* one timestamped line per datagram */
 	uint32_t rate;              /* requests per second per source (ratelimit.h); 0: off */
+	int      tcp;               /* also listen on TCP on every endpoint */
 	const char *user;           /* drop to this user after binding, or NULL */
 	const char *metrics_file;   /* Prometheus text, every SERVE_METRICS_MS and at exit */
 };

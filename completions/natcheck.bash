@@ -28,6 +28,7 @@ _natcheck_options='
 --metrics-file              FILE
 --expect                    open|full-cone|restricted-cone|port-restricted-cone|symmetric|symmetric-udp-firewall|udp-blocked
 --no-portmap                -
+--no-tcp                    -
 --rfc3489-timing            -
 --serve                     ADDRESSES
 --alt-port                  PORT

@@ -980,7 +980,7 @@ Test(server, addresses_a_reply_cannot_come_from)
 
 		c.ep[1] = mk("224.0.0.1", 3478);
 		c.ep[3] = mk("224.0.0.1", 3479);
-		struct serve_opts so = { 0, 0, NULL, NULL };
+		struct serve_opts so = { .verbose = 0, .rate = 0, .tcp = 1, .user = NULL };
 
 		cr_expect_eq(server_run(&c, 1, &so, err, sizeof(err)), -1);
 		cr_expect(strstr(err, "multicast") != NULL, "%s", err);

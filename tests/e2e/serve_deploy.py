@@ -175,7 +175,7 @@ try:
         want = {f'natcheck_server_{k}_total{{endpoint="{e}"}}': str(v)
                 for e, vals in final.items() for k, v in vals.items()}
         c.check("--metrics-file at exit: the same counters as printed at exit",
-                len(want) == 24 and series == want, f"{len(series)} series, {len(want)} printed")
+                len(want) == 32 and series == want, f"{len(series)} series, {len(want)} printed")
     srv.kill()
     srv.log.close()
 finally:
