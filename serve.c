@@ -607,6 +607,7 @@ struct conn {
 };
 
 static struct conn conns[SERVE_TCP_CONNS];
+static size_t nconns;           /* in use: no table walk while 0 */
 
 static void
 tcp_init(void)
@@ -615,6 +616,7 @@ tcp_init(void)
 
 	for (i = 0; i < SERVE_TCP_CONNS; i++)
 		conns[i].fd = -1;
+	nconns = 0;
 }
 
 /* End connection c; cut: the server's decision (counted), why: for -v. */
@@ -630,6 +632,7 @@ conn_close(struct srv *s, struct conn *c, int cut, const char *why)
 		s->cnt[c->k].tcp_cut++;
 	close(c->fd);
 	c->fd = -1;
+	nconns--;
 }
 
 /* Send what waits in c->out; 0, or -1 when c was closed. */
@@ -788,6 +791,7 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 			continue;
 		}
 		c->fd = fd;
+		nconns++;
 		c->k = k;
 		c->peer = peer;
 		c->idle_since = c->partial_since = now;
@@ -806,7 +810,7 @@ tcp_expire(struct srv *s, uint64_t now)
 	uint64_t next = UINT64_MAX, d;
 	size_t i;
 
-	for (i = 0; i < SERVE_TCP_CONNS; i++) {
+	for (i = 0; i < SERVE_TCP_CONNS && nconns > 0; i++) {
 		struct conn *c = &conns[i];
 
 		if (c->fd == -1)
@@ -891,7 +895,7 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 				pfd[m].events = POLLIN;
 				what[m++] = (int)ep[k];
 			}
-			for (i = 0; i < SERVE_TCP_CONNS; i++) {
+			for (i = 0; i < SERVE_TCP_CONNS && nconns > 0; i++) {
 				if (conns[i].fd == -1)
 					continue;
 				pfd[m].fd = conns[i].fd;
