@@ -608,6 +608,10 @@ struct conn {
 
 static struct conn conns[SERVE_TCP_CONNS];
 static size_t nconns;           /* in use: no table walk while 0 */
+/* Out of file descriptors: a waiting connection would keep its listener
+ * readable and poll() spinning, so the listeners rest until then. */
+static uint64_t accept_pause_until;
+#define SERVE_TCP_PAUSE_MS 1000
 
 static void
 tcp_init(void)
@@ -617,6 +621,7 @@ tcp_init(void)
 	for (i = 0; i < SERVE_TCP_CONNS; i++)
 		conns[i].fd = -1;
 	nconns = 0;
+	accept_pause_until = 0;
 }
 
 /* End connection c; cut: the server's decision (counted), why: for -v. */
@@ -755,6 +760,8 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 		sslen = sizeof(ss);
 		fd = accept(s->lfd[k], (struct sockaddr *)&ss, &sslen);
 		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE)
+				accept_pause_until = now + SERVE_TCP_PAUSE_MS;
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_recv_error(s, errno);
@@ -890,7 +897,9 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 
 			if (t < deadline)
 				deadline = t;
-			for (k = 0; k < n; k++) {
+			if (now < accept_pause_until && accept_pause_until < deadline)
+				deadline = accept_pause_until;
+			for (k = 0; k < n && now >= accept_pause_until; k++) {
 				pfd[m].fd = s->lfd[ep[k]];
 				pfd[m].events = POLLIN;
 				what[m++] = (int)ep[k];

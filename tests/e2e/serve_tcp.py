@@ -236,6 +236,54 @@ if srv.start(c):
     c.check("SIGTERM: exit 0", srv.stop() == 0)
 srv.kill()
 
+# ------------------------------------------- out of file descriptors
+# With RLIMIT_NOFILE at 40 the server runs out of descriptors long before
+# its table is full: accept() fails with EMFILE while the connection
+# waits, so a listener that stayed in the poll set would spin.  Check it
+# does not (CPU time over a pause, a generous bound), keeps answering UDP,
+# and takes TCP again once descriptors are free.
+
+
+def cpu_ticks(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])      # utime + stime
+
+
+def low_nofile():
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+
+
+srv = Server(NATCHECK, preexec_fn=low_nofile)
+if srv.start(c):
+    P = srv.port
+    held = []
+    for a in range(6):
+        for _ in range(8):
+            try:
+                held.append(tcp((A1, P), f"127.0.3.{a + 1}", timeout=2.0))
+            except OSError:
+                pass
+    time.sleep(0.5)
+    t0 = cpu_ticks(srv.proc.pid)
+    time.sleep(2.0)
+    spent = cpu_ticks(srv.proc.pid) - t0
+    c.check("EMFILE: the server does not spin on a listener it cannot accept from",
+            spent < 100, f"{spent} ticks in 2 s")
+    u = udp(A1)
+    req, tid = request(True)
+    c.check("EMFILE: UDP still answered", exchange(u, (A1, P), req, tid) is not None)
+    u.close()
+    for s in held:
+        s.close()
+    s = tcp((A1, P), "127.0.3.99")
+    req, tid = request(True)
+    s.sendall(req)
+    c.check("EMFILE: TCP answered again once descriptors are free", len(read_msgs(s, 1)) == 1)
+    s.close()
+    c.check("EMFILE: SIGTERM, exit 0", srv.stop() == 0)
+srv.kill()
+
 # ------------------------------------------------------------- --no-tcp
 with Server(NATCHECK, extra=("--no-tcp",)) as srv:
     try:

@@ -295,8 +295,8 @@ class Server:
     one would block the server.  A context manager (raises when it does not
     start), or start()/stop()/kill() by hand."""
 
-    def __init__(self, natcheck, spec=f"{A1},{A2}", extra=(), rate=0):
-        self.natcheck, self.spec = natcheck, spec
+    def __init__(self, natcheck, spec=f"{A1},{A2}", extra=(), rate=0, preexec_fn=None):
+        self.natcheck, self.spec, self.preexec_fn = natcheck, spec, preexec_fn
         self.extra = ("--rate", str(rate)) + tuple(extra)
         self.hosts = spec.split(",")
         self.proc = None
@@ -314,7 +314,8 @@ class Server:
             self.log.seek(0)
             self.log.truncate()
             self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=self.log)
+                                         stdout=subprocess.DEVNULL, stderr=self.log,
+                                         preexec_fn=self.preexec_fn)
             if wait_ready((self.hosts[0], self.port), 5.0,
                           alive=lambda: self.proc.poll() is None):
                 return True
