@@ -5,7 +5,8 @@
  * Input: FUZZ_PREFIX bytes that choose the situation, then the datagram.
  *   byte 0: bits 0-1 the arrival endpoint, bit 2 IPv6, bit 3 a second
  *           address, bits 4-5 the SOFTWARE value (none, natcheck's, a long
- *           version string, one over the RFC's 763-byte cap)
+ *           version string, one over the RFC's 763-byte cap), bit 6 a
+ *           one-address OTHER-ADDRESS (other_port_only), bit 7 --advertise
  *   byte 1-2: the source port
  *   byte 3: the last byte of the source address (203.0.113.x or
  *           2001:db8:ffff::x), so a RESPONSE-ADDRESS can match it
@@ -13,6 +14,9 @@
  *           datagram, whose header length is then made to match: a knob
  *           for the request's size that random mutation rarely finds,
  *           since the length field and the attributes must agree
+ * The same bytes also go through server_handle_stream() (TCP), whose
+ * answer must go back to the source from the endpoint it arrived on, and
+ * only to an RFC 5389 request.
  * Every broken promise is a __builtin_trap(), which libFuzzer reports as a
  * crash with the input saved.  The promises (server.h, man page SERVER):
  *  - never a crash, never a read or write out of bounds;
@@ -183,6 +187,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		grown[2] = (uint8_t)((len - STUN_HEADER_LEN) >> 8);
 		grown[3] = (uint8_t)(len - STUN_HEADER_LEN);
 		req = grown;
+	}
+
+	/* Over TCP: the answer only ever goes back where the request came
+	 * from, and only to an RFC 5389 request. */
+	answered = server_handle_stream(&cfg, at, &from, req, len, out, sizeof(out), &rep);
+	CHECK(rep.why != NULL);
+	if (answered) {
+		CHECK(rep.via == at && addr_eq(&rep.to, &from));
+		CHECK(len >= 8 && req[4] == 0x21 && req[5] == 0x12 && req[6] == 0xA4 &&
+		      req[7] == 0x42);
+		CHECK(stun_decode(out, rep.len, &m) == STUN_OK);
+		CHECK(memcmp(m.tid, req + 4, STUN_TID_LEN) == 0);
+	} else {
+		CHECK(rep.len == 0);
 	}
 
 	answered = server_handle(&cfg, at, &from, req, len, out, sizeof(out), &rep);
