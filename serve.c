@@ -1079,7 +1079,7 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", off ? " " : "",
 		                        addr_fmt(sock_addr(&s, i), a, sizeof(a)));
 	}
-	fprintf(stderr, "natcheck: serving on %s\n", line);
+	vlog("serving on %s", line);    /* timestamped like every log line */
 	fflush(stderr);
 
 	rc = poll_loop(&s, ep, n, err, errlen);

@@ -19,7 +19,6 @@ and, where they can, IPv6; that SIGUSR1 prints eight counters lines; and
 that two pairs of one family are refused.
 """
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -112,7 +111,7 @@ def inside():
     if srv.start(c):
         line = srv.stderr().splitlines()[0] if srv.stderr() else ""
         c.check("one process serves eight endpoints",
-                len(re.findall(r" \S+:\d+", line)) == 8, line)
+                len(line.split(" serving on ", 1)[-1].split()) == 8, line)
         matrix(c, srv)
         clients(c, srv)
         os.kill(srv.proc.pid, signal.SIGUSR1)
