@@ -44,6 +44,13 @@ set_of(const struct ratelimit *rl, uint64_t key, uint8_t family)
 }
 
 int
+rl_same_source(const struct stun_addr *a, const struct stun_addr *b)
+{
+	return a->family == b->family && (a->family == 4 || a->family == 6) &&
+	    key_of(a) == key_of(b);
+}
+
+int
 rl_allow(struct ratelimit *rl, const struct stun_addr *from, uint64_t now_ms)
 {
 	struct rl_bucket *set, *b = NULL, *lru;

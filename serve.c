@@ -573,7 +573,8 @@ write_metrics(const struct srv *s)
  * stream, cut by tcpframe_parse().  A hostile stream costs the server a
  * bounded amount and then the connection, never the server:
  *  - SERVE_TCP_CONNS connections at once, SERVE_TCP_PER_SOURCE of them from
- *    one IP address; past that a new connection is accepted and closed;
+ *    one source (an IPv4 address, an IPv6 /64, as for --rate); past that
+ *    a new connection is accepted and closed;
  *  - a request is at most SERVE_TCP_MSG bytes, the input buffer's size
  *    (Redis's client-query-buffer-limit); a length field beyond it, or
  *    bytes that cannot be STUN, end the connection at once;
@@ -781,7 +782,7 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 			if (conns[i].fd == -1) {
 				if (c == NULL)
 					c = &conns[i];
-			} else if (addr_ip_eq(&conns[i].peer, &peer)) {
+			} else if (rl_same_source(&conns[i].peer, &peer)) {
 				same++;
 			}
 		}

@@ -108,6 +108,16 @@ Test(ratelimit, ipv6_per_64)
 	cr_assert_eq(allowed(&a, 6, 0), 6);
 	cr_assert_eq(allowed(&b, 10, 0), 4, "same /64, same bucket");
 	cr_assert_eq(allowed(&c, 20, 0), 10, "another /64, its own bucket");
+	cr_assert(rl_same_source(&a, &b), "one /64, one source");
+	cr_assert(!rl_same_source(&a, &c), "another /64");
+	c = v4(0x20010db8);         /* IPv4 bytes equal to a's first four */
+	cr_assert(!rl_same_source(&a, &c), "IPv4 is never an IPv6 source");
+	b = v4(0x20010db8);
+	cr_assert(rl_same_source(&b, &c));
+	b.port = 1;
+	cr_assert(rl_same_source(&b, &c), "ports do not matter");
+	b.addr[3] ^= 1;
+	cr_assert(!rl_same_source(&b, &c));
 }
 
 Test(ratelimit, rate_zero_is_off)
