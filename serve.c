@@ -704,11 +704,15 @@ conn_process(struct srv *s, struct conn *c, uint64_t now)
 		}
 		if (s->verbose)
 			log_request(s, c->k, &c->peer, answered, &rep);
-		if (answered)
+		/* Only an answer is progress: a peer sending what is dropped
+		 * (rate-limited, not a request) still runs into the idle limit. */
+		if (answered) {
 			c->outlen = rep.len;
+			c->idle_since = now;
+		}
 		c->inlen -= (size_t)len;
 		memmove(c->in, c->in + len, c->inlen);
-		c->idle_since = c->partial_since = now;
+		c->partial_since = now;
 		if (conn_flush(s, c, now) == -1)
 			return -1;
 	}
