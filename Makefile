@@ -62,8 +62,8 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
-	tcpprobe.c tcpreport.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c
+	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -97,7 +97,9 @@ test_addr_OBJS   = addr
 test_stun_OBJS   = stun hash tests/support/edge
 test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
-test_server_OBJS = server serve net addr stun hash
+test_server_OBJS = server serve net addr stun hash ratelimit outfile tcpframe
+test_ratelimit_OBJS = ratelimit
+test_tcpframe_OBJS = tcpframe tests/support/edge
 # The engine against the real server_handle through the in-memory NAT.
 test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim
 test_nat_OBJS    = nat report portmap probe stun hash addr server tests/support/natsim
@@ -126,6 +128,7 @@ FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz_%)
 FUZZ_DEFAULT_SRCS = $(CORE_SRCS)
 fuzz_stun_SRCS = stun.c hash.c
+fuzz_tcpframe_SRCS = tcpframe.c
 fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
 fuzz_tcpprobe_SRCS = tcpprobe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
@@ -298,6 +301,7 @@ check-lab: natcheck
 	@bash tests/lab/cold.sh ./natcheck
 	@bash tests/lab/ipv6.sh ./natcheck
 	@bash tests/lab/tcp.sh ./natcheck
+	@bash tests/lab/advertise.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck

@@ -27,6 +27,7 @@
 #include "nat.h"
 #include "net.h"
 #include "portmap.h"
+#include "ratelimit.h"
 #include "report.h"
 #include "serve.h"
 #include "server.h"
@@ -94,6 +95,8 @@ usage_text(FILE *f)
 	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
 	    "                [server[:port] ...]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
+	    "                [--advertise public[,public]] [--rate n] [--user user]\n"
+	    "                [--metrics-file path] [--no-tcp]\n"
 	    "       natcheck --help | --version\n");
 }
 
@@ -125,6 +128,9 @@ help_text(FILE *f)
 	    "  --format format         text, json, prometheus or nagios (default text)\n"
 	    "  --json                  print one JSON object (--format json)\n"
 	    "  --metrics-file path     also write the Prometheus metrics to path, atomically\n"
+	    "                          (server: its counters, every 10 s and at exit)\n"
+	    "  --no-tcp                server: answer over UDP only (default: UDP and TCP\n"
+	    "                          on every endpoint)\n"
 	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
@@ -133,9 +139,18 @@ help_text(FILE *f)
 	    "  --watch seconds         run again every so many seconds, one line per run\n"
 	    "                          (JSON Lines with --json) until SIGINT or SIGTERM\n"
 	    "  --serve primary[,alternate]\n"
-	    "                          run the dual-address STUN server instead\n"
+	    "                          run the dual-address STUN server instead; give it\n"
+	    "                          twice to serve an IPv4 and an IPv6 pair at once\n"
 	    "  -p, --port port         server: primary port (default %d)\n"
+	    "  --advertise public[,public]\n"
+	    "                          server: behind a 1:1 NAT, report these addresses\n"
+	    "                          as its own (one per --serve address; one\n"
+	    "                          --advertise per family)\n"
 	    "  --alt-port port         server: alternate port (default %d)\n"
+	    "  --rate n                server: answer at most n requests a second per\n"
+	    "                          source address, bursts of 2n (default %u; 0: off)\n"
+	    "  --user user             server: run as this user once the ports are bound\n"
+	    "                          (as root only)\n"
 	    "  -h, --help              print this help\n"
 	    "  --version               print the version\n"
 	    "\n"
@@ -143,7 +158,7 @@ help_text(FILE *f)
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
 	    "determine, 1 error (also: no server reachable), 2 usage error.  See natcheck(1).\n",
-	    DEFAULT_PORT, DEFAULT_ALT_PORT, DEFAULT_SERVER_HOST, DEFAULT_PORT);
+	    DEFAULT_PORT, DEFAULT_ALT_PORT, RL_DEFAULT_RATE, DEFAULT_SERVER_HOST, DEFAULT_PORT);
 }
 
 static void
@@ -305,6 +320,63 @@ is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
 }
 
+/* --advertise "P1" or "P1,P2": one public address per address of the
+ * --serve of its family, each a unicast literal; exits on error. */
+static void
+advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
+{
+	char word[256], err[NET_ERRLEN];
+	const char *p = spec;
+	struct server_cfg *cfg = NULL;
+	struct stun_addr first;
+	unsigned k, want;
+	size_t g, n = strcspn(spec, ",");
+
+	/* The --serve it stands for: the one of its family. */
+	if (n == 0 || n >= sizeof(word))
+		usage_error("--advertise: expected public[,public], got '%s'", spec);
+	memcpy(word, spec, n);
+	word[n] = '\0';
+	if (!is_ip_literal(word) || net_resolve(word, 0, AF_UNSPEC, &first, err) == -1)
+		usage_error("--advertise: '%s' is not an IP address", word);
+	for (g = 0; g < ncfg; g++)
+		if (cfgs[g].ep[0].family == first.family)
+			cfg = &cfgs[g];
+	if (cfg == NULL)
+		usage_error("--advertise: %s is not of the family of any --serve address", word);
+	if (cfg->has_adv)
+		usage_error("--advertise: one per address family");
+	want = cfg->has_alt ? 2 : 1;
+
+	for (k = 0; k < 2; k++) {
+		size_t n = strcspn(p, ",");
+		struct stun_addr a;
+
+		if (n == 0 || n >= sizeof(word))
+			usage_error("--advertise: expected public[,public], got '%s'", spec);
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (!is_ip_literal(word) || net_resolve(word, 0, AF_UNSPEC, &a, err) == -1)
+			usage_error("--advertise: '%s' is not an IP address", word);
+		if (net_check_unicast(&a, err, sizeof(err)) == -1)
+			usage_error("--advertise: %s", err);
+		if (a.family != cfg->ep[k].family)
+			usage_error("--advertise: %s is not of the family of the address it stands for",
+			    word);
+		cfg->adv[k] = a;
+		p += n;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	if (*p != '\0' || k + 1 != want)
+		usage_error("--advertise: give exactly %u address%s, one per --serve address",
+		    want, want == 1 ? "" : "es");
+	if (want == 2 && addr_ip_eq(&cfg->adv[0], &cfg->adv[1]))
+		usage_error("--advertise: the two public addresses must differ");
+	cfg->has_adv = 1;
+}
+
 /* "A1" or "A1,A2" into the server's endpoints; exits on error. */
 static void
 serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_cfg *cfg)
@@ -332,6 +404,8 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 	cfg->ep[0] = a1;
 	cfg->ep[2] = a1;
 	cfg->ep[2].port = alt_port;
+	/* One address: still offer change port, and say so (server.h). */
+	cfg->other_port_only = 1;
 	if (comma) {
 		if (!is_ip_literal(comma + 1) ||
 		    net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1)
@@ -377,8 +451,13 @@ struct opts {
 	int json, quiet, serve, family4, family6, timeout_set, tcp;
 	struct watch_opts wo;
 	int format_set, watch_set, count_set;
-	const char *serve_spec;
-	int port_set, alt_port_set;
+	const char *serve_spec[SERVE_MAX_GRIDS];
+	size_t nserve;
+	const char *advertise[SERVE_MAX_GRIDS];
+	size_t nadvertise;
+	const char *user;
+	uint32_t rate;
+	int port_set, alt_port_set, rate_set, no_tcp;
 	uint16_t port, alt_port;
 };
 
@@ -386,7 +465,8 @@ struct opts {
 enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
 	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
-	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_TCP
+	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_TCP, OPT_ADVERTISE,
+	OPT_RATE, OPT_USER, OPT_NO_TCP
 };
 
 static const struct optdef {
@@ -403,6 +483,7 @@ static const struct optdef {
 	{ OPT_QUIET,    'q', "--quiet",          0 },
 	{ OPT_TIMEOUT,  't', "--timeout",        1 },
 	{ OPT_VERBOSE,  'v', "--verbose",        0 },
+	{ OPT_ADVERTISE, 0,  "--advertise",      1 },
 	{ OPT_ALT_PORT, 0,   "--alt-port",       1 },
 	{ OPT_COUNT,    0,   "--count",          1 },
 	{ OPT_EXPECT,   0,   "--expect",         1 },
@@ -410,9 +491,12 @@ static const struct optdef {
 	{ OPT_JSON,     0,   "--json",           0 },
 	{ OPT_METRICS_FILE, 0, "--metrics-file", 1 },
 	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
+	{ OPT_NO_TCP,   0,   "--no-tcp",         0 },
+	{ OPT_RATE,     0,   "--rate",           1 },
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
 	{ OPT_TCP,      0,   "--tcp",            0 },
+	{ OPT_USER,     0,   "--user",           1 },
 	{ OPT_VERSION,  0,   "--version",        0 },
 	{ OPT_WATCH,    0,   "--watch",          1 },
 };
@@ -442,6 +526,7 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_VERBOSE:  o->lo.verbose = 1; break;
 	case OPT_JSON:     o->json = 1; break;
 	case OPT_NO_PORTMAP: o->lo.no_portmap = 1; break;
+	case OPT_NO_TCP:   o->no_tcp = 1; break;
 	case OPT_RFC3489:  o->lo.rfc3489_timing = 1; break;
 	case OPT_TCP:      o->tcp = 1; break;
 	case OPT_HELP:     o->info = INFO_HELP; break;
@@ -460,8 +545,11 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 		o->alt_port_set = 1;
 		break;
 	case OPT_SERVE:
+		/* One address pair per family: --serve A1,A2 --serve B1,B2. */
+		if (o->nserve == SERVE_MAX_GRIDS)
+			usage_error("%s: at most %d, one per address family", opt, SERVE_MAX_GRIDS);
 		o->serve = 1;
-		o->serve_spec = arg;
+		o->serve_spec[o->nserve++] = arg;
 		break;
 	case OPT_WATCH:
 		o->wo.interval_ms = parse_seconds(opt, arg, MIN_WATCH_MS, MAX_WATCH_S);
@@ -482,6 +570,24 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 		break;
 	case OPT_EXPECT:
 		parse_expect(opt, arg, &o->wo);
+		break;
+	case OPT_ADVERTISE:
+		if (o->nadvertise == SERVE_MAX_GRIDS)
+			usage_error("%s: at most %d, one per address family", opt, SERVE_MAX_GRIDS);
+		o->advertise[o->nadvertise++] = arg;
+		break;
+	case OPT_RATE:
+		if (*arg == '\0' || strspn(arg, "0123456789") != strlen(arg) || strlen(arg) > 7 ||
+		    strtoul(arg, NULL, 10) > RL_MAX_RATE)
+			usage_error("%s: '%s' is not a number of requests a second (0 to %u)", opt,
+			    arg, RL_MAX_RATE);
+		o->rate = (uint32_t)strtoul(arg, NULL, 10);
+		o->rate_set = 1;
+		break;
+	case OPT_USER:
+		if (*arg == '\0')
+			usage_error("%s: empty user name", opt);
+		o->user = arg;
 		break;
 	}
 }
@@ -573,6 +679,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->port = DEFAULT_PORT;
 	o->alt_port = DEFAULT_ALT_PORT;
+	o->rate = RL_DEFAULT_RATE;
 	/* As a monitoring plugin, even a usage error must be a plugin state,
 	 * so this is known before any option is read. */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -645,12 +752,15 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage_error("--serve takes no server operands");
 		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set || o->lo.no_portmap ||
 		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set || o->tcp ||
-		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
-			usage_error("--serve takes only -v, -p and --alt-port");
+		    o->watch_set || o->count_set || o->wo.nexpect > 0)
+			usage_error("--serve takes only -v, -p, --alt-port, --advertise, --rate, "
+			    "--user, --metrics-file and --no-tcp");
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
+	} else if (o->nadvertise > 0 || o->rate_set || o->user != NULL || o->no_tcp) {
+		usage_error("--advertise, --rate, --user and --no-tcp go with --serve");
 	}
 	if (!o->serve)
 		output_conflicts(o);
@@ -689,11 +799,24 @@ flush_stdout(const char *what)
 static int
 serve(const struct opts *o)
 {
-	struct server_cfg cfg;
-	char err[NET_ERRLEN];
+	struct server_cfg cfg[SERVE_MAX_GRIDS];
+	struct serve_opts so;
+	char err[NET_ERRLEN * 2];
+	size_t g;
 
-	serve_config(o->serve_spec, o->port, o->alt_port, &cfg);
-	if (server_run(&cfg, o->lo.verbose, err, sizeof(err)) == -1) {
+	for (g = 0; g < o->nserve; g++)
+		serve_config(o->serve_spec[g], o->port, o->alt_port, &cfg[g]);
+	if (o->nserve == 2 && cfg[0].ep[0].family == cfg[1].ep[0].family)
+		usage_error("--serve: give one address pair per family (%s and %s are both IPv%d)",
+		    o->serve_spec[0], o->serve_spec[1], cfg[0].ep[0].family);
+	for (g = 0; g < o->nadvertise; g++)
+		advertise_config(o->advertise[g], cfg, o->nserve);
+	so.verbose = o->lo.verbose;
+	so.rate = o->rate;
+	so.tcp = !o->no_tcp;
+	so.user = o->user;
+	so.metrics_file = o->wo.metrics_file;
+	if (server_run(cfg, o->nserve, &so, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return EXIT_ERROR;
 	}

@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "net.h"
+#include "outfile.h"
 #include "report.h"
 #include "tcpreport.h"
 #include "watch.h"
@@ -114,41 +114,11 @@ json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 	return 0;
 }
 
-/* Write the exposition to path through a temporary file beside it. */
-static int
-write_metrics(const char *path, const struct monitor_run *r, char *err, size_t errlen)
+/* The exposition of one run, for outfile_write(). */
+static void
+prom_to(FILE *f, const void *r)
 {
-	char tmp[4096];
-	FILE *f;
-	int fd, ok;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
-		snprintf(err, errlen, "--metrics-file %.300s: name too long", path);
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		snprintf(err, errlen, "--metrics-file %.300s: cannot create a file beside it: %s",
-		    path, strerror(errno));
-		return -1;
-	}
-	/* mkstemp's 0600 would hide the file from a collector running as
-	 * another user; the metrics are no secret. */
-	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "--metrics-file %.300s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
 	monitor_prom(f, r);
-	ok = fflush(f) != EOF && !ferror(f);
-	if (fclose(f) == EOF)
-		ok = 0;
-	if (!ok || rename(tmp, path) == -1) {
-		snprintf(err, errlen, "--metrics-file %.300s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
 }
 
 /* Render one run to stdout as wo says; -1 when stdout cannot be written. */
@@ -256,7 +226,7 @@ watch_main(const struct watch_opts *wo, struct loop_opts *lo, watch_run_fn run, 
 		if (r.error[0] != '\0')
 			fprintf(stderr, "natcheck: %s\n", r.error);
 		if (wo->metrics_file != NULL &&
-		    write_metrics(wo->metrics_file, &r, merr, sizeof(merr)) == -1) {
+		    outfile_write(wo->metrics_file, prom_to, &r, merr, sizeof(merr)) == -1) {
 			fprintf(stderr, "natcheck: %s\n", merr);
 			if (!wo->watching)
 				return wo->format == WATCH_NAGIOS ? MONITOR_UNKNOWN : 1;

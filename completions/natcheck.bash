@@ -9,6 +9,7 @@
 #   ADDRESS    a local address (completed from this host's interfaces)
 #   ADDRESSES  local addresses, comma-separated
 #   FILE       a file name
+#   USER       a user name
 #   a|b|c      one of these words
 #   other      a number or name natcheck cannot guess: nothing is offered
 # tests/package/run.sh checks this list against `natcheck --help`.
@@ -27,10 +28,14 @@ _natcheck_options='
 --metrics-file              FILE
 --expect                    open|full-cone|restricted-cone|port-restricted-cone|symmetric|symmetric-udp-firewall|udp-blocked
 --no-portmap                -
+--no-tcp                    -
 --rfc3489-timing            -
 --tcp                       -
 --serve                     ADDRESSES
 --alt-port                  PORT
+--advertise                 PUBLIC
+--rate                      N
+--user                      USER
 -h --help                   -
 --version                   -
 '
@@ -72,6 +77,9 @@ _natcheck()
                 ;;
             FILE)
                 _filedir
+                ;;
+            USER)
+                mapfile -t COMPREPLY < <(compgen -u -- "$cur")
                 ;;
             *'|'*)
                 mapfile -t COMPREPLY < <(compgen -W "${kind//|/ }" -- "$cur")
