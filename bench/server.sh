@@ -28,7 +28,11 @@
 # at 256 the floor's and natcheck's single socket with its default
 # 208 KiB receive buffer starts dropping; see bench/README),
 # BENCH_SOCKETS (2), BENCH_MAX_FOREIGN (15), BENCH_OUT
-# (bench/server-results.md), CC (cc).
+# (bench/server-results.md), CC (cc), BENCH_NATCHECK_ARGS (extra options
+# for natcheck --serve, not for the baseline: "--rate 1000000" by default,
+# so the per-source rate limiter does all its work on every request but
+# never drops one - the load comes from one address; "--rate 0" measures
+# without it).
 #
 # The machine may be shared, so every run also measures how much CPU other
 # processes took on the two benchmark cores (in percent of one core,
@@ -345,7 +349,9 @@ run_one() {
 start_server floor -e "$ROOT/$FLOOR" 127.0.0.1:@P@
 FLOOR_REPLY="20 bytes (the request, type flipped)"
 
-start_server natcheck "" "$NATCHECK" --serve 127.0.0.1,127.0.0.2 -p @P@ --alt-port @Q@
+# shellcheck disable=SC2086  # BENCH_NATCHECK_ARGS is a list of words
+start_server natcheck "" "$NATCHECK" --serve 127.0.0.1,127.0.0.2 -p @P@ --alt-port @Q@ \
+	${BENCH_NATCHECK_ARGS---rate 1000000}
 [ -z "$BASELINE" ] ||
 	start_server baseline "" "$BASELINE" --serve 127.0.0.1,127.0.0.2 -p @P@ --alt-port @Q@
 
