@@ -45,7 +45,7 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	debhelper dpkg-dev lintian bash-completion systemd
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c ports.c
 SHELL_SRCS = net.c server.c loop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
@@ -84,6 +84,7 @@ test_server_OBJS = server net addr stun hash
 # server.o brings net.o (its socket half lives in the same file).
 test_probe_OBJS  = probe nat stun hash addr server net tests/support/natsim
 test_nat_OBJS    = nat probe stun hash addr server net tests/support/natsim
+test_ports_OBJS  = ports probe nat stun hash addr server net tests/support/natsim
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))

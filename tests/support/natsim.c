@@ -178,6 +178,27 @@ transmit(struct natsim *s, const struct natsim_link *l, int up, const struct stu
 
 /* ---------------------------------------------------------------- router */
 
+/* A new mapping's public port (s->alloc). */
+static uint16_t
+alloc_port(struct natsim *s, int sock)
+{
+	uint16_t port;
+
+	switch (s->alloc) {
+	case NATSIM_ALLOC_PRESERVE:
+		return s->client[sock].port;
+	case NATSIM_ALLOC_RANDOM:
+		return (uint16_t)(1024 + rnd(s) % (65536 - 1024));
+	case NATSIM_ALLOC_STEP:
+		port = s->next_port;
+		s->next_port = (uint16_t)(s->next_port + s->alloc_step);
+		return port;
+	case NATSIM_ALLOC_SEQ:
+		break;
+	}
+	return s->next_port++;
+}
+
 /* The mapping for client socket `sock` sending to `to`, made on first use.
  * Its key is the internal endpoint, plus the destination IP (ADM) or IP
  * and port (APDM): RFC 4787 section 4.1.  A firewall keys by the internal
@@ -205,7 +226,7 @@ mapping_for(struct natsim *s, int sock, const struct stun_addr *to)
 	memset(mp, 0, sizeof(*mp));
 	mp->sock = sock;
 	mp->key_dst = key;
-	mp->pub_port = s->mode == NATSIM_NAT ? s->next_port++ : s->client[sock].port;
+	mp->pub_port = s->mode == NATSIM_NAT ? alloc_port(s, sock) : s->client[sock].port;
 	return mp;
 }
 

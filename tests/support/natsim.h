@@ -38,6 +38,14 @@ enum natsim_beh {
 	NATSIM_APD              /* address-and-port-dependent */
 };
 
+/* How the NAT picks a new mapping's public port. */
+enum natsim_alloc {
+	NATSIM_ALLOC_SEQ = 0,       /* 50000, 50001, ... in order of creation */
+	NATSIM_ALLOC_PRESERVE,      /* the client socket's own port */
+	NATSIM_ALLOC_RANDOM,        /* uniformly random in 1024..65535 */
+	NATSIM_ALLOC_STEP           /* like SEQ, but by alloc_step each time */
+};
+
 /* How the main server (203.0.113.1) behaves around server_handle(). */
 enum natsim_personality {
 	NATSIM_SRV_NORMAL,          /* server_handle() as is */
@@ -112,6 +120,8 @@ struct natsim {
 	 * leaving the router (up = 1) or a server (up = 0). */
 	uint32_t (*delay_hook)(void *ctx, int up, const uint8_t *buf, size_t len);
 	void    *hook_ctx;
+	enum natsim_alloc alloc;        /* NATSIM_ALLOC_SEQ unless set */
+	uint16_t alloc_step;            /* for NATSIM_ALLOC_STEP */
 
 	/* Fixed addresses. */
 	struct stun_addr client[PROBE_NSOCK];
