@@ -45,7 +45,7 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	debhelper dpkg-dev lintian bash-completion systemd
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c ports.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c ports.c forecast.c
 SHELL_SRCS = net.c server.c loop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
@@ -85,6 +85,7 @@ test_server_OBJS = server net addr stun hash
 test_probe_OBJS  = probe nat stun hash addr server net tests/support/natsim
 test_nat_OBJS    = nat probe stun hash addr server net tests/support/natsim
 test_ports_OBJS  = ports probe nat stun hash addr server net tests/support/natsim
+test_forecast_OBJS = forecast ports nat probe stun hash addr
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
@@ -100,6 +101,7 @@ FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz_%)
 FUZZ_DEFAULT_SRCS = $(CORE_SRCS) net.c server.c
 fuzz_stun_SRCS = stun.c hash.c
+fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
 # check-core: no core object may call any of these (the socket layer, name
