@@ -45,7 +45,7 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	debhelper dpkg-dev lintian bash-completion systemd
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c ports.c forecast.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c ports.c forecast.c lifetime.c
 SHELL_SRCS = net.c server.c loop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
@@ -86,6 +86,7 @@ test_probe_OBJS  = probe nat stun hash addr server net tests/support/natsim
 test_nat_OBJS    = nat probe stun hash addr server net tests/support/natsim
 test_ports_OBJS  = ports probe nat stun hash addr server net tests/support/natsim
 test_forecast_OBJS = forecast ports nat probe stun hash addr
+test_lifetime_OBJS = lifetime stun hash addr server net tests/support/natsim probe
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
