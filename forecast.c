@@ -94,9 +94,10 @@ one_sided(const struct forecast_host *x, enum reach ax, const char *xn, const ch
 	}
 }
 
-void
-forecast_pair(const struct forecast_host *a, const struct forecast_host *b,
-              struct forecast_pair *o)
+/* forecast_pair with the hosts' names for the reason ("A", "this host"). */
+static void
+pair_named(const struct forecast_host *a, const struct forecast_host *b, const char *an,
+           const char *bn, struct forecast_pair *o)
 {
 	enum reach aa, ab;
 
@@ -104,7 +105,7 @@ forecast_pair(const struct forecast_host *a, const struct forecast_host *b,
 	if (a->type == NAT_UDP_BLOCKED || b->type == NAT_UDP_BLOCKED) {
 		o->path = FORECAST_RELAY;
 		why(o, "UDP is blocked for %s: only a relay over TCP or TLS",
-		    a->type == NAT_UDP_BLOCKED ? (b->type == NAT_UDP_BLOCKED ? "both" : "A") : "B");
+		    a->type == NAT_UDP_BLOCKED ? (b->type == NAT_UDP_BLOCKED ? "both" : an) : bn);
 		return;
 	}
 	if (a->nat == 1 && b->nat == 1 && a->public_ip[0] != '\0' &&
@@ -118,7 +119,7 @@ forecast_pair(const struct forecast_host *a, const struct forecast_host *b,
 	ab = addressable(b);
 	if (aa == REACH_UNKNOWN || ab == REACH_UNKNOWN) {
 		why(o, "the mapping or port allocation of %s is unknown",
-		    aa == REACH_UNKNOWN ? (ab == REACH_UNKNOWN ? "both" : "A") : "B");
+		    aa == REACH_UNKNOWN ? (ab == REACH_UNKNOWN ? "both" : an) : bn);
 		return;
 	}
 	if (aa == REACH_NO && ab == REACH_NO) {
@@ -128,11 +129,11 @@ forecast_pair(const struct forecast_host *a, const struct forecast_host *b,
 		return;
 	}
 	if (ab == REACH_NO) {
-		one_sided(a, aa, "A", "B", 1, o);
+		one_sided(a, aa, an, bn, 1, o);
 		return;
 	}
 	if (aa == REACH_NO) {
-		one_sided(b, ab, "B", "A", 0, o);
+		one_sided(b, ab, bn, an, 0, o);
 		return;
 	}
 	o->first = FORECAST_FIRST_BOTH;
@@ -140,14 +141,21 @@ forecast_pair(const struct forecast_host *a, const struct forecast_host *b,
 	o->predict_b = ab == REACH_PREDICT;
 	if (o->predict_a || o->predict_b) {
 		o->path = FORECAST_DIRECT_PREDICT;
-		why(o, "both send at once; %s next port must be predicted from the sequential "
-		    "allocation, which other traffic through the NAT can spoil",
-		    o->predict_a && o->predict_b ? "each one's" : o->predict_a ? "A's" : "B's");
+		why(o, "both send at once; the next port of %s must be predicted from the "
+		    "sequential allocation, which other traffic through the NAT can spoil",
+		    o->predict_a && o->predict_b ? "each" : o->predict_a ? an : bn);
 	} else {
 		o->path = FORECAST_DIRECT;
 		why(o, "both can be addressed at the endpoint the server saw: both send at "
 		    "once, and each one's first datagram opens its own filter");
 	}
+}
+
+void
+forecast_pair(const struct forecast_host *a, const struct forecast_host *b,
+              struct forecast_pair *o)
+{
+	pair_named(a, b, "A", "B", o);
 }
 
 /* Typical peers: RFC 3489's names, symmetric split by allocation. */
@@ -178,7 +186,7 @@ forecast_classes(const struct forecast_host *self, struct forecast_class out[FOR
 {
 	for (size_t i = 0; i < FORECAST_NCLASSES; i++) {
 		out[i].name = classes[i].name;
-		forecast_pair(self, &classes[i].h, &out[i].pair);
+		pair_named(self, &classes[i].h, "this host", "the peer", &out[i].pair);
 	}
 }
 

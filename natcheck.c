@@ -21,11 +21,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "forecast.h"
+#include "lifeloop.h"
 #include "loop.h"
 #include "nat.h"
 #include "net.h"
 #include "report.h"
 #include "server.h"
+#include "traversal.h"
 
 #ifndef NATCHECK_VERSION
 #define NATCHECK_VERSION "unknown"
@@ -38,6 +41,8 @@
 #define DEFAULT_TIMEOUT_MS      3000
 #define DEFAULT_RFC_TIMEOUT_MS 20000
 #define MAX_TIMEOUT_S     3600
+#define MIN_LIFETIME_S    5
+#define MAX_LIFETIME_S    3600
 
 static const char *progname = "natcheck";
 
@@ -46,7 +51,8 @@ usage_text(FILE *f)
 {
 	fprintf(f,
 	    "usage: natcheck [-46qv] [--json] [-b address[:port]] [-t seconds]\n"
-	    "                [--rfc3489-timing] [server[:port] ...]\n"
+	    "                [--lifetime[=max]] [--rfc3489-timing] [server[:port] ...]\n"
+	    "       natcheck --pair a.json b.json [-v] [--json]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "       natcheck --help | --version\n");
 }
@@ -66,6 +72,12 @@ help_text(FILE *f)
 	    "  -t seconds         cap the whole run (default 3, 20 with --rfc3489-timing)\n"
 	    "  -v                 log every request and response to stderr\n"
 	    "  --json             print one JSON object\n"
+	    "  --lifetime[=max]   also measure how long an idle binding lives, up to\n"
+	    "                     max seconds (default 300; takes about 1.25 x the\n"
+	    "                     lifetime + 5 s; the server must honour RESPONSE-PORT)\n"
+	    "  --pair a.json b.json\n"
+	    "                     read two saved --json results: can the two hosts\n"
+	    "                     connect directly over UDP, and how\n"
 	    "  --rfc3489-timing   retransmit on RFC 3489's schedule (9.5 s per negative)\n"
 	    "  --serve primary[,alternate]\n"
 	    "                     run the dual-address STUN server instead\n"
@@ -76,7 +88,8 @@ help_text(FILE *f)
 	    "Without a server, natcheck asks %s.\n"
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
-	    "determine, 1 error, 2 usage error.  See natcheck(1).\n",
+	    "determine, 1 error, 2 usage error.  With --pair: 0 direct, 20 direct only\n"
+	    "with port prediction, 21 relay needed, 22 cannot tell.  See natcheck(1).\n",
 	    DEFAULT_SERVER);
 }
 
@@ -108,6 +121,23 @@ parse_timeout(const char *s)
 	if (t < 0.05 || t > MAX_TIMEOUT_S)
 		usage_error("-t: %s seconds is out of range (0.05 to %d)", s, MAX_TIMEOUT_S);
 	return (uint32_t)(t * 1000.0 + 0.5);
+}
+
+/* --lifetime=MAX: whole seconds, MIN_LIFETIME_S..MAX_LIFETIME_S, to ms. */
+static uint32_t
+parse_lifetime(const char *s)
+{
+	char *end;
+	long t;
+
+	errno = 0;
+	t = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0)
+		usage_error("--lifetime: '%s' is not a whole number of seconds", s);
+	if (t < MIN_LIFETIME_S || t > MAX_LIFETIME_S)
+		usage_error("--lifetime: %s seconds is out of range (%d to %d)", s,
+		    MIN_LIFETIME_S, MAX_LIFETIME_S);
+	return (uint32_t)t * 1000u;
 }
 
 static uint16_t
@@ -196,6 +226,9 @@ struct opts {
 	const char *serve_spec;
 	int port_set, alt_port_set;
 	uint16_t port, alt_port;
+	int lifetime;               /* --lifetime */
+	uint32_t lifetime_max_ms;
+	const char *pair[2];        /* --pair a.json b.json */
 };
 
 /* The argument of an option: attached, "=value", or the next word. */
@@ -244,6 +277,14 @@ parse_args(int argc, char **argv, struct opts *o)
 				o->json = 1;
 			} else if (long_opt(a, "--rfc3489-timing", &v) && v == NULL) {
 				o->lo.rfc3489_timing = 1;
+			} else if (long_opt(a, "--lifetime", &v)) {
+				o->lifetime = 1;
+				o->lifetime_max_ms = v == NULL ? LT_DEFAULT_MAX_MS : parse_lifetime(v);
+			} else if (long_opt(a, "--pair", &v)) {
+				o->pair[0] = opt_arg("--pair", v, &i, argc, argv);
+				if (i + 1 >= argc)
+					usage_error("--pair needs two files");
+				o->pair[1] = argv[++i];
 			} else if (long_opt(a, "--serve", &v)) {
 				o->serve = 1;
 				o->serve_spec = opt_arg("--serve", v, &i, argc, argv);
@@ -291,11 +332,18 @@ parse_args(int argc, char **argv, struct opts *o)
 		usage_error("-4 and -6 exclude each other");
 	if (o->json && o->quiet)
 		usage_error("--json and -q exclude each other");
+	if (o->pair[0] != NULL) {
+		if (o->serve || o->lo.nservers > 0 || o->quiet || o->lo.bind || o->timeout_set ||
+		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->lifetime ||
+		    o->port_set || o->alt_port_set)
+			usage_error("--pair takes only -v and --json");
+		return;
+	}
 	if (o->serve) {
 		if (o->lo.nservers > 0)
 			usage_error("--serve takes no server operands");
 		if (o->json || o->quiet || o->lo.bind || o->timeout_set ||
-		    o->lo.rfc3489_timing || o->family4 || o->family6)
+		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->lifetime)
 			usage_error("--serve takes only -v, -p and --alt-port");
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
@@ -331,29 +379,113 @@ serve(const struct opts *o)
 	return 0;
 }
 
+/* --lifetime after the detection, against the primary server; what it
+ * could not do becomes a warning. */
+static int
+lifetime(const struct opts *o, const struct probe *p, struct nat_verdict *v,
+         struct lifetime_result *r)
+{
+	char err[NET_ERRLEN];
+	const struct stun_addr *server = v->has_server ? &v->server : &p->cfg.servers[0];
+
+	if (v->type == NAT_UDP_BLOCKED) {
+		nat_warn(v, "lifetime not measured: UDP is blocked");
+		return 0;
+	}
+	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, r, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", progname, err);
+		return -1;
+	}
+	if (r->unsupported)
+		nat_warn(v, "lifetime not measured: the server does not honour RESPONSE-PORT "
+		    "(RFC 5780 section 7.5)");
+	else if (!r->measured)
+		nat_warn(v, "lifetime not measured: no binding could be made or checked");
+	else if (r->conflicts > 0)
+		nat_warn(v, "lifetime: %u checks contradicted others (loss, or a NAT whose "
+		    "timeout varies); the bracket keeps the answers that arrived", r->conflicts);
+	return 0;
+}
+
 static int
 detect(const struct opts *o)
 {
 	static struct probe p;
 	static struct nat_verdict v;
+	static struct traversal t;
+	struct lifetime_result lr;
 	char err[NET_ERRLEN];
 
 	if (loop_detect(&o->lo, &p, &v, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return NAT_EXIT_ERROR;
 	}
+	memset(&lr, 0, sizeof(lr));
+	if (o->lifetime && lifetime(o, &p, &v, &lr) == -1)
+		return NAT_EXIT_ERROR;
+	traversal_build(&p, &v, o->lifetime ? &lr : NULL, &t);
 	report_warnings(stderr, &v);
-	if (o->json)
-		report_json(stdout, &p, &v);
-	else if (o->quiet)
+	if (o->json) {
+		report_json_ext(stdout, &p, &v, traversal_json, &t);
+	} else if (o->quiet) {
 		report_quiet(stdout, &v);
-	else
+	} else {
 		report_text(stdout, &p, &v);
+		traversal_text(stdout, &t);
+	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "%s: writing the result: %s\n", progname, strerror(errno));
 		return NAT_EXIT_ERROR;
 	}
 	return nat_exit_code(v.type);
+}
+
+/* Read a saved result (at most FORECAST_JSON_MAX bytes) and parse it. */
+static int
+read_result(const char *path, struct forecast_host *h)
+{
+	static char buf[FORECAST_JSON_MAX + 1];
+	char err[160];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	/* One byte past the cap is read so that forecast_parse can refuse it. */
+	if (forecast_parse(buf, n, h, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pair(const struct opts *o)
+{
+	struct forecast_host a, b;
+	struct forecast_pair r;
+
+	if (read_result(o->pair[0], &a) == -1 || read_result(o->pair[1], &b) == -1)
+		return NAT_EXIT_ERROR;
+	forecast_pair(&a, &b, &r);
+	if (o->json)
+		traversal_pair_json(stdout, &a, &b, &r);
+	else
+		traversal_pair_text(stdout, &a, &b, &r);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "%s: writing the result: %s\n", progname, strerror(errno));
+		return NAT_EXIT_ERROR;
+	}
+	return forecast_exit_code(r.path);
 }
 
 int
@@ -362,5 +494,7 @@ main(int argc, char **argv)
 	struct opts o;
 
 	parse_args(argc, argv, &o);
+	if (o.pair[0] != NULL)
+		return pair(&o);
 	return o.serve ? serve(&o) : detect(&o);
 }

@@ -134,6 +134,13 @@ json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 void
 report_json(FILE *out, const struct probe *p, const struct nat_verdict *v)
 {
+	report_json_ext(out, p, v, NULL, NULL);
+}
+
+void
+report_json_ext(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                void (*extra)(FILE *out, const void *ctx), const void *ctx)
+{
 	fputs("{\"type\":", out);
 	report_json_string(out, nat_type_word(v->type));
 	fputs(",\"name\":", out);
@@ -176,5 +183,8 @@ report_json(FILE *out, const struct probe *p, const struct nat_verdict *v)
 			fputc(',', out);
 		report_json_string(out, v->warnings[i]);
 	}
-	fputs("]}\n", out);
+	fputc(']', out);
+	if (extra != NULL)
+		extra(out, ctx);
+	fputs("}\n", out);
 }

@@ -18,6 +18,11 @@ void report_text(FILE *out, const struct probe *p, const struct nat_verdict *v);
 /* Exactly one JSON object followed by a newline (keys in natcheck.1, OUTPUT). */
 void report_json(FILE *out, const struct probe *p, const struct nat_verdict *v);
 
+/* The same object with more keys: extra (may be NULL) writes them, each
+ * preceded by a comma, just before the closing brace. */
+void report_json_ext(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                     void (*extra)(FILE *out, const void *ctx), const void *ctx);
+
 /* The verdict word only ("port-restricted-cone"). */
 void report_quiet(FILE *out, const struct nat_verdict *v);
 
