@@ -268,6 +268,7 @@ check-fuzz:
 
 check-lab: natcheck
 	@bash tests/lab/run.sh ./natcheck
+	@bash tests/lab/traversal.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
@@ -278,6 +279,7 @@ fuzz: $(FUZZ_BINS)
 
 bench: natcheck
 	@bash bench/client.sh ./natcheck
+	@bash bench/traversal.sh ./natcheck
 
 bench-server: natcheck
 	@bash bench/server.sh ./natcheck

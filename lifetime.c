@@ -188,6 +188,15 @@ expired(struct lifetime *l, int i)
 		l->hi = (uint32_t)e;
 }
 
+static int
+any_mapping(const struct lifetime *l)
+{
+	for (int i = 0; i < LT_NMAP; i++)
+		if (!l->s[i].dead)
+			return 1;
+	return 0;
+}
+
 static void
 finish(struct lifetime *l)
 {
@@ -195,6 +204,7 @@ finish(struct lifetime *l)
 
 	l->done = 1;
 	r->measured = r->checks > 0;
+	r->no_server = !any_mapping(l);
 	r->alive_ms = l->lo;
 	r->expired = l->hi != LT_NONE;
 	r->expired_ms = r->expired ? l->hi : 0;
@@ -319,14 +329,6 @@ checks_in_flight(const struct lifetime *l)
 	return 0;
 }
 
-static int
-any_mapping(const struct lifetime *l)
-{
-	for (int i = 0; i < LT_NMAP; i++)
-		if (!l->s[i].dead)
-			return 1;
-	return 0;
-}
 
 /* Is the run over? */
 static int

@@ -332,6 +332,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		usage_error("-4 and -6 exclude each other");
 	if (o->json && o->quiet)
 		usage_error("--json and -q exclude each other");
+	if (o->lifetime && o->quiet)
+		usage_error("--lifetime and -q exclude each other (-q prints only the type)");
 	if (o->pair[0] != NULL) {
 		if (o->serve || o->lo.nservers > 0 || o->quiet || o->lo.bind || o->timeout_set ||
 		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->lifetime ||

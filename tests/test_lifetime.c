@@ -198,6 +198,7 @@ Test(lifetime, blocked_udp_ends_quickly_with_nothing)
 	sim.mode = NATSIM_BLOCKED;
 	wall = run(10000, 1, 300000);
 	cr_expect_eq(lt.r.measured, 0);
+	cr_expect_eq(lt.r.no_server, 1, "no binding could be made");
 	cr_expect_eq(lt.r.expired, 0);
 	cr_expect_leq(wall, 10000, "took %llu ms", (unsigned long long)wall);
 }

@@ -108,7 +108,7 @@ rc, out, err, _ = run([NATCHECK, "--pair", prc, os.path.join(tmp, "missing.json"
 c.check("--pair with a missing file: exit 1", rc == 1 and "missing.json" in err, err)
 for args in (["--pair", prc], ["--pair", prc, rnd, "-q"], ["--pair", prc, rnd, "--lifetime"],
              ["--pair", prc, rnd, "127.0.0.1"], ["--lifetime=4", "127.0.0.1"],
-             ["--lifetime=x", "127.0.0.1"], ["--serve", "127.0.0.1", "--lifetime"]):
+             ["--lifetime=x", "127.0.0.1"], ["-q", "--lifetime", "127.0.0.1"], ["--serve", "127.0.0.1", "--lifetime"]):
     rc, out, err, _ = run([NATCHECK, *args])
     c.check(f"usage error: {' '.join(a if a not in (prc, rnd) else 'F' for a in args)}",
             rc == 2 and len(err.strip().splitlines()) == 1, f"rc {rc}: {err}")
