@@ -37,6 +37,21 @@ giveup_wait(const struct lifetime *l)
 	return rto(l) + l->rtt_max + (half > 50 ? half : 50);
 }
 
+/* Unanswered sends that make a check "expired": enough that losing them
+ * all stays below LT_EPS at the exchange loss the arms measured.  By
+ * multiplication, as probe.c does: no libm. */
+static size_t
+check_sends(const struct lifetime *l)
+{
+	double q = (double)(l->arm_sends - l->arm_answers + 1) / (double)(l->arm_sends + 2);
+	double prod = q;
+	size_t k = 1;
+
+	for (; prod > LT_EPS && k < LT_MAX_SENDS; k++)
+		prod *= q;
+	return k < LT_CHECK_SENDS ? LT_CHECK_SENDS : k;
+}
+
 static uint64_t
 age(const struct lifetime_sock *s, uint64_t now)
 {
@@ -367,7 +382,7 @@ lifetime_next(struct lifetime *l, uint64_t now, struct lifetime_tx *tx, uint32_t
 	/* Operations in flight: retransmit, or decide. */
 	for (int i = 0; i < LT_NSOCK; i++) {
 		struct lifetime_sock *s = &l->s[i];
-		size_t cap = s->op == LT_OP_ARM ? LT_ARM_SENDS : LT_CHECK_SENDS;
+		size_t cap = s->op == LT_OP_ARM ? LT_ARM_SENDS : check_sends(l);
 		uint64_t last, iv;
 
 		if (s->op == LT_OP_NONE)
@@ -492,6 +507,8 @@ lifetime_input(struct lifetime *l, uint64_t now, int sock, const struct stun_add
 	if (now - s->sent_at[j] > l->rtt_max || !l->have_rtt)
 		l->rtt_max = (uint32_t)min64(now - s->sent_at[j], 60000);
 	l->have_rtt = 1;
+	l->arm_sends += (unsigned)s->nsent;
+	l->arm_answers++;
 	s->op = LT_OP_NONE;
 	s->armed = 1;
 	s->mapped_port = mapped.port;

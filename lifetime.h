@@ -38,8 +38,10 @@
  * bracket at the same moment: each one is checked as its age reaches the
  * bracket's middle, until the bracket is narrow enough (LT_WIDTH_MS, or a
  * tenth of the lifetime) or the time budget (1.25 x lifetime + 5 s) is
- * spent.  A check is called "expired" after LT_CHECK_SENDS unanswered
- * sends; the bracket is conservative on both sides by the measured round
+ * spent.  A check is called "expired" after K unanswered sends, K grown
+ * with the loss the arms measured so that a lost answer stays unlikely
+ * (as in probe.h: K = ceil(ln(LT_EPS) / ln(q)), q the Laplace estimate of
+ * one exchange failing, LT_CHECK_SENDS <= K <= LT_MAX_SENDS); the bracket is conservative on both sides by the measured round
  * trip.  A check that contradicts earlier ones (alive beyond an expiry) is
  * counted in `conflicts`: loss, or a NAT whose timeout is not fixed.
  */
@@ -61,7 +63,9 @@
 #define LT_FIRST_MS       2000      /* the first age checked */
 #define LT_RATIO          1.2       /* coarse series */
 #define LT_WIDTH_MS       2000      /* enough: max(this, lifetime / 10) */
-#define LT_CHECK_SENDS    3         /* unanswered sends that make "expired" */
+#define LT_CHECK_SENDS    3         /* fewest unanswered sends for "expired" */
+#define LT_MAX_SENDS      12        /* most */
+#define LT_EPS            0.0005    /* accepted chance of a false "expired" */
 #define LT_ARM_SENDS      7         /* sends before a socket is given up */
 #define LT_TXBUF          64
 
@@ -106,8 +110,8 @@ struct lifetime_sock {
 	enum lt_op op;              /* on this socket's behalf */
 	int      want_arm;          /* to be (re-)armed when the pacer allows */
 	size_t   nsent;
-	uint8_t  tids[LT_ARM_SENDS][STUN_TID_LEN];
-	uint64_t sent_at[LT_ARM_SENDS];
+	uint8_t  tids[LT_MAX_SENDS][STUN_TID_LEN];
+	uint64_t sent_at[LT_MAX_SENDS];
 };
 
 struct lifetime {
@@ -118,6 +122,7 @@ struct lifetime {
 	int      have_new;
 	uint32_t rtt_max;
 	int      have_rtt;
+	unsigned arm_sends, arm_answers;/* of answered arms: the loss estimate */
 	double   next_age;          /* coarse series: next age to check */
 	int      coarse_done;       /* max_ms was checked */
 	uint32_t lo, hi;            /* bracket; hi == UINT32_MAX: no expiry yet */

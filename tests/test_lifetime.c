@@ -167,6 +167,22 @@ Test(lifetime, sweep_of_timeouts_and_paths)
 	}
 }
 
+Test(lifetime, loss_does_not_fake_an_expiry)
+{
+	/* 10 % loss each way: about one exchange in five fails, so a check
+	 * needs more than three silent sends before it may say "expired". */
+	for (uint64_t seed = 600; seed < 612; seed++) {
+		natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, seed);
+		natsim_path(&sim, 20, 10);
+		run(30000, 1, LT_DEFAULT_MAX_MS);
+		cr_expect(lt.r.expired, "seed %llu: no expiry", (unsigned long long)seed);
+		cr_expect_leq(lt.r.alive_ms, 30000, "seed %llu: alive at %u", (unsigned long long)seed,
+		    lt.r.alive_ms);
+		cr_expect_geq(lt.r.expired_ms, 30000, "seed %llu: expired by %u",
+		    (unsigned long long)seed, lt.r.expired_ms);
+	}
+}
+
 Test(lifetime, nothing_expires_within_max)
 {
 	uint64_t wall;
@@ -213,5 +229,5 @@ Test(lifetime, the_checks_never_refresh_the_mapping_under_test)
 	cr_expect(natsim_sent_to(&sim, LT_SOCK_PROBER, NULL) > 0);
 	cr_expect_eq(lt.r.refresh, LT_REFRESH_OUTBOUND_ONLY);
 	/* pacing: no more than ten new transactions a second overall */
-	cr_expect_leq(sim.nlog, (size_t)((10000 * 1.25 + 5000) / 1000 * 10 * LT_CHECK_SENDS));
+	cr_expect_leq(sim.nlog, (size_t)((10000 * 1.25 + 5000) / 1000 * 10 * LT_MAX_SENDS));
 }
