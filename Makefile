@@ -46,7 +46,7 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c ports.c forecast.c lifetime.c traversal.c
-SHELL_SRCS = net.c server.c loop.c lifeloop.c
+SHELL_SRCS = net.c server.c loop.c engloop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)

@@ -22,7 +22,7 @@
 #include <netinet/in.h>
 
 #include "forecast.h"
-#include "lifeloop.h"
+#include "engloop.h"
 #include "loop.h"
 #include "nat.h"
 #include "net.h"
@@ -416,16 +416,26 @@ detect(const struct opts *o)
 	static struct nat_verdict v;
 	static struct traversal t;
 	struct lifetime_result lr;
+	struct ports_sample samples[PORTS_MAX_SAMPLES];
+	struct stun_addr dst;
+	size_t ns;
 	char err[NET_ERRLEN];
 
 	if (loop_detect(&o->lo, &p, &v, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return NAT_EXIT_ERROR;
 	}
+	/* Port allocation: the run's own mappings, and when they cannot tell,
+	 * a few more in one round trip. */
+	ns = ports_samples(&p, samples, PORTS_MAX_SAMPLES);
+	if (traversal_more_ports(&p, &v, samples, ns, &dst) &&
+	    portsloop_run(&dst, p.have_rtt ? p.rtt_max_ms : 0, o->lo.verbose, samples, &ns,
+	    PORTS_MAX_SAMPLES, err, sizeof(err)) == -1)
+		nat_warn(&v, "no extra port samples: %s", err);
 	memset(&lr, 0, sizeof(lr));
 	if (o->lifetime && lifetime(o, &p, &v, &lr) == -1)
 		return NAT_EXIT_ERROR;
-	traversal_build(&p, &v, o->lifetime ? &lr : NULL, &t);
+	traversal_build(&v, samples, ns, o->lifetime ? &lr : NULL, &t);
 	report_warnings(stderr, &v);
 	if (o->json) {
 		report_json_ext(stdout, &p, &v, traversal_json, &t);

@@ -155,6 +155,121 @@ ports_analyze(struct ports_sample *s, size_t n, struct ports_result *r)
 	allocation(s, n, r);
 }
 
+/* ---------------------------------------------------------------- extra */
+
+void
+ports_extra_init(struct ports_extra *x, const struct stun_addr local[PORTS_EXTRA_NSOCK],
+                 const struct stun_addr *dst, uint32_t rtt_ms,
+                 void (*random)(void *ctx, uint8_t *buf, size_t len), void *random_ctx,
+                 uint64_t now_ms)
+{
+	memset(x, 0, sizeof(*x));
+	x->dst = *dst;
+	/* A round trip and half again (at least 50 ms) after the last send,
+	 * or half a second when the run measured none. */
+	x->wait_ms = rtt_ms == 0 ? 500 : rtt_ms + (rtt_ms / 2 > 50 ? rtt_ms / 2 : 50);
+	x->random = random;
+	x->random_ctx = random_ctx;
+	x->start = now_ms;
+	for (int i = 0; i < PORTS_EXTRA_NSOCK; i++)
+		x->local[i] = local[i].port;
+}
+
+enum ports_extra_step
+ports_extra_next(struct ports_extra *x, uint64_t now, struct ports_extra_tx *tx, uint32_t *wait_ms)
+{
+	uint64_t wake = UINT64_MAX;
+	int open = 0;
+
+	if (x->done)
+		return PORTS_EXTRA_DONE;
+	for (int i = 0; i < PORTS_EXTRA_NSOCK; i++) {
+		size_t k = x->nsent[i];
+		uint64_t due;
+
+		if (x->got[i])
+			continue;
+		due = k == 0 ? now : x->sent_at[i][k - 1] + (k < PORTS_EXTRA_SENDS ?
+		    PORTS_EXTRA_IV_MS : x->wait_ms);
+		if (k == PORTS_EXTRA_SENDS && now >= due)
+			continue;       /* given up */
+		open = 1;
+		if (k < PORTS_EXTRA_SENDS && now >= due) {
+			struct stun_enc e;
+			uint8_t *tid = x->tids[i][k];
+
+			tid[0] = (uint8_t)(STUN_MAGIC_COOKIE >> 24);
+			tid[1] = (uint8_t)(STUN_MAGIC_COOKIE >> 16);
+			tid[2] = (uint8_t)(STUN_MAGIC_COOKIE >> 8);
+			tid[3] = (uint8_t)STUN_MAGIC_COOKIE;
+			memset(tid + 4, 0, STUN_TID_LEN - 4);
+			if (x->random != NULL)
+				x->random(x->random_ctx, tid + 4, STUN_TID_LEN - 4);
+			stun_enc_init(&e, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, tid);
+			if (stun_enc_finish(&e, &tx->len) != STUN_OK) {
+				x->done = 1;
+				return PORTS_EXTRA_DONE;
+			}
+			tx->sock = i;
+			tx->to = x->dst;
+			x->sent_at[i][k] = now;
+			x->nsent[i] = k + 1;
+			return PORTS_EXTRA_SEND;
+		}
+		if (due < wake)
+			wake = due;
+	}
+	if (!open) {
+		x->done = 1;
+		return PORTS_EXTRA_DONE;
+	}
+	*wait_ms = wake <= now ? 1 : (uint32_t)(wake - now);
+	return PORTS_EXTRA_WAIT;
+}
+
+void
+ports_extra_input(struct ports_extra *x, uint64_t now, int sock, const struct stun_addr *from,
+                  const uint8_t *buf, size_t len)
+{
+	struct stun_msg m;
+	struct stun_addr mapped;
+
+	(void)now;
+	if (sock < 0 || sock >= PORTS_EXTRA_NSOCK || x->got[sock] || !addr_eq(from, &x->dst) ||
+	    stun_decode(buf, len, &m) != STUN_OK || m.cls != STUN_CLASS_SUCCESS ||
+	    m.method != STUN_METHOD_BINDING || stun_get_mapped(&m, &mapped) != STUN_OK)
+		return;         /* not ours, or not believable: dropped */
+	for (size_t k = 0; k < x->nsent[sock]; k++)
+		if (memcmp(x->tids[sock][k], m.tid, STUN_TID_LEN) == 0) {
+			x->got[sock] = 1;
+			x->mapped[sock] = mapped.port;
+			return;
+		}
+}
+
+void
+ports_extra_samples(const struct ports_extra *x, struct ports_sample *s, size_t *n, size_t cap)
+{
+	uint64_t base = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		if (s[i].order >= base)
+			base = s[i].order + 1;
+	for (int i = 0; i < PORTS_EXTRA_NSOCK; i++) {
+		struct ports_sample e;
+
+		if (!x->got[i])
+			continue;
+		/* Sockets the run never used: indices past the engine's. */
+		e.sock = PROBE_NSOCK + i;
+		e.local_port = x->local[i];
+		e.mapped_port = x->mapped[i];
+		/* All sent at once, in socket order: that is creation order. */
+		e.order = base + (uint64_t)i;
+		ports_add(s, n, cap, &e);
+	}
+}
+
 const char *
 ports_alloc_word(enum ports_alloc a)
 {

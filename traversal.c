@@ -3,17 +3,16 @@
  * traversal.h).  The JSON keys are a stable interface (natcheck.1, OUTPUT).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
 #include "traversal.h"
 
 void
-traversal_build(const struct probe *p, const struct nat_verdict *v,
+traversal_build(const struct nat_verdict *v, struct ports_sample *s, size_t n,
                 const struct lifetime_result *lt, struct traversal *t)
 {
-	struct ports_sample s[PORTS_MAX_SAMPLES];
 	struct forecast_host self;
-	size_t n = ports_samples(p, s, PORTS_MAX_SAMPLES);
 
 	ports_analyze(s, n, &t->ports);
 	forecast_host_from(v, &t->ports, &self);
@@ -21,6 +20,28 @@ traversal_build(const struct probe *p, const struct nat_verdict *v,
 	t->has_lifetime = lt != NULL && lt->measured;
 	if (t->has_lifetime)
 		t->lifetime = *lt;
+}
+
+int
+traversal_more_ports(const struct probe *p, const struct nat_verdict *v,
+                     const struct ports_sample *s, size_t n, struct stun_addr *dst)
+{
+	struct ports_sample copy[PORTS_MAX_SAMPLES];
+	struct ports_result r;
+
+	if (v->nat != 1 || n == 0 || n > PORTS_MAX_SAMPLES)
+		return 0;
+	memcpy(copy, s, n * sizeof(*s));
+	ports_analyze(copy, n, &r);
+	if (r.allocation != PORTS_UNKNOWN)
+		return 0;
+	if (v->has_alternate)
+		*dst = v->alternate;
+	else if (v->has_server)
+		*dst = v->server;
+	else
+		*dst = p->cfg.servers[0];
+	return 1;
 }
 
 static const char *

@@ -23,10 +23,17 @@ struct traversal {
 	struct lifetime_result lifetime;
 };
 
-/* From a finished run, its verdict, and the lifetime run (NULL if none or
- * nothing measured). */
-void traversal_build(const struct probe *p, const struct nat_verdict *v,
+/* From a finished run's verdict, the port samples (ports_samples() and
+ * any extra ones; sorted in place), and the lifetime run (NULL if none). */
+void traversal_build(const struct nat_verdict *v, struct ports_sample *s, size_t n,
                      const struct lifetime_result *lt, struct traversal *t);
+
+/* Are a few more mappings worth one more round trip?  Only behind a NAT
+ * whose allocation the run's own samples s[0..n) could not tell; then 1,
+ * with *dst the server endpoint to ask (the alternate address, which the
+ * tests' filtering sockets never contacted, else the primary). */
+int traversal_more_ports(const struct probe *p, const struct nat_verdict *v,
+                         const struct ports_sample *s, size_t n, struct stun_addr *dst);
 
 /* Lines for the text report, in its "%-13s" layout. */
 void traversal_text(FILE *out, const struct traversal *t);

@@ -241,3 +241,101 @@ Test(ports, engine_blocked_has_no_samples)
 	natsim_run(&sim, &cfg, &pr);
 	cr_expect_eq(ports_samples(&pr, s, PORTS_MAX_SAMPLES), 0);
 }
+
+/* ------------------------------------------------ the extra samples engine */
+
+static struct ports_extra px;
+
+static void
+px_deliver(void *ctx, uint64_t now, int sock, const struct stun_addr *from, const uint8_t *buf,
+           size_t len)
+{
+	/* natsim numbers the client's sockets from 0; ours follow the probe's */
+	ports_extra_input(ctx, now, sock - PROBE_NSOCK, from, buf, len);
+}
+
+static void
+px_random(void *ctx, uint8_t *buf, size_t len)
+{
+	uint64_t *st = ctx;
+
+	for (size_t i = 0; i < len; i++) {
+		*st = *st * 6364136223846793005ull + 1442695040888963407ull;
+		buf[i] = (uint8_t)(*st >> 56);
+	}
+}
+
+/* A default run, then the extra engine on client sockets PROBE_NSOCK.. of
+ * the same simulated host; the analysis of all samples lands in r.
+ * Returns the virtual time the extra engine took. */
+static uint64_t
+with_extra(enum natsim_beh m, enum natsim_alloc alloc, uint32_t loss, uint64_t seed,
+           size_t *before)
+{
+	struct ports_sample s[PORTS_MAX_SAMPLES];
+	struct stun_addr local[PORTS_EXTRA_NSOCK];
+	uint64_t rng = seed, start;
+	size_t n;
+
+	natsim_init(&sim, m, NATSIM_APD, 0, seed);
+	sim.alloc = alloc;
+	natsim_config(&sim, &cfg);
+	natsim_run(&sim, &cfg, &pr);
+	n = ports_samples(&pr, s, PORTS_MAX_SAMPLES);
+	*before = n;
+	natsim_path(&sim, 50, loss);
+	sim.deliver = px_deliver;
+	sim.deliver_ctx = &px;
+	for (int i = 0; i < PORTS_EXTRA_NSOCK; i++)
+		local[i] = sim.client[PROBE_NSOCK + i];
+	start = sim.now;
+	ports_extra_init(&px, local, &sim.srv.ep[3], pr.rtt_max_ms, px_random, &rng, sim.now);
+	for (unsigned iter = 0; iter < 100000; iter++) {
+		struct ports_extra_tx tx;
+		uint32_t wait = 0;
+		enum ports_extra_step st;
+
+		natsim_deliver(&sim);
+		st = ports_extra_next(&px, sim.now, &tx, &wait);
+		if (st == PORTS_EXTRA_DONE)
+			break;
+		if (st == PORTS_EXTRA_SEND) {
+			natsim_send(&sim, PROBE_NSOCK + tx.sock, &tx.to, tx.buf, tx.len);
+			continue;
+		}
+		natsim_advance(&sim, wait);
+	}
+	cr_assert(px.done);
+	ports_extra_samples(&px, s, &n, PORTS_MAX_SAMPLES);
+	ports_analyze(s, n, &r);
+	return sim.now - start;
+}
+
+Test(ports, extra_samples_tell_a_cone_with_sequential_ports)
+{
+	size_t before;
+	uint64_t ms = with_extra(NATSIM_EI, NATSIM_ALLOC_SEQ, 0, 21, &before);
+
+	cr_expect_eq(before, 2, "map and hairpin sockets only (the filter tests go unanswered)");
+	cr_expect_eq(r.samples, before + PORTS_EXTRA_NSOCK);
+	cr_expect_eq(r.allocation, PORTS_SEQUENTIAL, "%s", ports_alloc_word(r.allocation));
+	cr_expect_eq(r.delta, 1);
+	cr_expect_leq(ms, 100 + 75 + 1, "one round trip: %llu ms", (unsigned long long)ms);
+}
+
+Test(ports, extra_samples_tell_a_cone_with_random_ports)
+{
+	size_t before;
+
+	with_extra(NATSIM_EI, NATSIM_ALLOC_RANDOM, 0, 22, &before);
+	cr_expect_eq(r.allocation, PORTS_RANDOM, "%s", ports_alloc_word(r.allocation));
+}
+
+Test(ports, extra_samples_survive_loss)
+{
+	size_t before;
+
+	with_extra(NATSIM_EI, NATSIM_ALLOC_SEQ, 20, 23, &before);
+	cr_expect_geq(r.samples, before + 2, "samples %zu", r.samples);
+	cr_expect_eq(r.allocation, PORTS_SEQUENTIAL);
+}
