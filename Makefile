@@ -87,6 +87,7 @@ test_nat_OBJS    = nat probe stun hash addr server net tests/support/natsim
 test_ports_OBJS  = ports probe nat stun hash addr server net tests/support/natsim
 test_forecast_OBJS = forecast ports nat probe stun hash addr
 test_lifetime_OBJS = lifetime stun hash addr server net tests/support/natsim probe
+test_traversal_OBJS = traversal report forecast ports lifetime nat probe stun hash addr server net tests/support/natsim
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
