@@ -231,3 +231,58 @@ Test(lifetime, the_checks_never_refresh_the_mapping_under_test)
 	/* pacing: no more than ten new transactions a second overall */
 	cr_expect_leq(sim.nlog, (size_t)((10000 * 1.25 + 5000) / 1000 * 10 * LT_MAX_SENDS));
 }
+
+/* A server that refuses RESPONSE-PORT (a plain RFC 3489 one answers 420,
+ * RFC 5780 section 7.5 makes it mandatory for a behaviour-discovery
+ * server): the run stops at the first check and says so. */
+Test(lifetime, a_server_without_response_port_stops_the_run)
+{
+	struct lifetime_config c;
+	struct server_cfg srv;
+	uint64_t now = 5000, rng = 7;
+	unsigned arms = 0, checks = 0;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.ep[0] = natsim_addr("203.0.113.1", 3478);
+	memset(&c, 0, sizeof(c));
+	c.server = srv.ep[0];
+	c.max_ms = 60000;
+	c.random = sim_random;
+	sim.rng = rng;
+	c.random_ctx = &sim;
+	lifetime_init(&lt, &c, now);
+	for (unsigned iter = 0; iter < 100000 && !lt.done; iter++) {
+		struct lifetime_tx tx;
+		struct stun_addr from = natsim_addr("198.51.100.1", (uint16_t)(50000 + iter % 64));
+		uint32_t wait = 0;
+		uint8_t out[256];
+		size_t len = 0;
+
+		if (lifetime_next(&lt, now, &tx, &wait) != LT_SEND) {
+			now += wait ? wait : 1;
+			continue;
+		}
+		from.port = (uint16_t)(50000 + tx.sock);
+		if (tx.sock != LT_SOCK_PROBER) {
+			struct server_reply rep;
+
+			arms++;
+			cr_assert(server_handle(&srv, 0, &from, tx.buf, tx.len, out, sizeof(out), &rep));
+			lifetime_input(&lt, now + 1, tx.sock, &srv.ep[0], out, rep.len);
+		} else {
+			struct stun_enc e;
+
+			checks++;
+			stun_enc_init(&e, out, sizeof(out), STUN_BINDING_ERROR, tx.buf + 4);
+			stun_enc_error(&e, 420, "Unknown Attribute");
+			cr_assert_eq(stun_enc_finish(&e, &len), STUN_OK);
+			lifetime_input(&lt, now + 1, LT_SOCK_PROBER, &srv.ep[0], out, len);
+		}
+	}
+	cr_expect(lt.done);
+	cr_expect_eq(lt.r.unsupported, 1);
+	cr_expect_eq(lt.r.measured, 0);
+	cr_expect_eq(checks, 1, "one refused check is enough");
+	cr_expect_leq(arms, LT_NMAP + 1);
+	cr_expect_lt(now - 5000, 10000, "stopped after %llu ms", (unsigned long long)(now - 5000));
+}
