@@ -5,7 +5,9 @@
 #                        (root; `sudo make deps check` on a fresh Debian machine)
 #   make check           every test: unit, sanitizers, end to end, real peers,
 #                        a bounded fuzz run, and the NAT lab when run as root
-#   make install         PREFIX=/usr/local DESTDIR= (binary and man page)
+#   make install         PREFIX=/usr/local DESTDIR= (binary, man page, shell
+#                        completions, systemd units)
+#   make deb             a Debian package in build/deb/
 #   make fuzz            a libFuzzer binary per tests/fuzz/fuzz_*.c (clang)
 #   make bench           client benchmarks in the NAT lab (root)
 #   make bench-server    server throughput against coturn
@@ -17,6 +19,13 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
+# Shell completions and systemd units (make install).  zsh itself, for any
+# prefix, reads $(PREFIX)/share/zsh/site-functions; Debian's packages use
+# /usr/share/zsh/vendor-completions (debian/rules says so).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+EXAMPLESDIR ?= $(PREFIX)/share/doc/natcheck/examples
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -36,17 +45,25 @@ LDLIBS   ?=
 #                            taskset, sysctl)
 #   stun-client stun-server coturn        the real peers (stun, stund,
 #                            turnserver, turnutils_natdiscovery)
-#   debhelper dpkg-dev lintian bash-completion systemd   the Debian package
-#                            build and its checks (systemd-analyze)
+#   debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db
+#                            the Debian package build and its checks
+#                            (systemd-analyze, units run under strace, both
+#                            shells' completions, man -w)
+#   prometheus prometheus-node-exporter monitoring-plugins-basic
+#   python3-jsonschema       the monitoring outputs' judges: promtool,
+#                            node_exporter's textfile collector, check_dummy,
+#                            and doc/natcheck.schema.json checked against real runs
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
 	iproute2 nftables util-linux procps \
 	stun-client stun-server coturn \
-	debhelper dpkg-dev lintian bash-completion systemd
+	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db \
+	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c ports.c forecast.c lifetime.c traversal.c
-SHELL_SRCS = net.c server.c loop.c engloop.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
+	ports.c forecast.c lifetime.c traversal.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c engloop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -77,23 +94,27 @@ TEST_HDRS = $(wildcard tests/support/*.h)
 CRITERION_LIBS = -lcriterion
 
 test_addr_OBJS   = addr
-test_stun_OBJS   = stun hash
+test_stun_OBJS   = stun hash tests/support/edge
+test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
-test_server_OBJS = server net addr stun hash
-# The engine against the real server_handle through the in-memory NAT;
-# server.o brings net.o (its socket half lives in the same file).
-test_probe_OBJS  = probe nat stun hash addr server net tests/support/natsim
-test_nat_OBJS    = nat probe stun hash addr server net tests/support/natsim
-test_ports_OBJS  = ports probe nat stun hash addr server net tests/support/natsim
+test_server_OBJS = server serve net addr stun hash
+# The engine against the real server_handle through the in-memory NAT.
+test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim
+test_nat_OBJS    = nat report portmap probe stun hash addr server tests/support/natsim
+test_report_OBJS = report portmap nat probe stun hash addr server tests/support/natsim
+# The monitoring renderers on verdicts made by hand (nat.o for the words,
+# report.o for JSON strings; report.o brings probe.o and its codec).
+test_monitor_OBJS = monitor report portmap nat probe stun hash addr server
+test_ports_OBJS  = ports probe nat stun hash addr server tests/support/natsim
 test_forecast_OBJS = forecast ports nat probe stun hash addr
-test_lifetime_OBJS = lifetime stun hash addr server net tests/support/natsim probe
-test_traversal_OBJS = traversal report forecast ports lifetime nat probe stun hash addr server net tests/support/natsim
+test_lifetime_OBJS = lifetime stun hash addr server tests/support/natsim probe
+test_traversal_OBJS = traversal report portmap forecast ports lifetime nat probe stun hash addr server tests/support/natsim
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
 
 # libFuzzer targets: one binary build/fuzz_NAME per tests/fuzz/fuzz_NAME.c,
-# linked with fuzz_NAME_SRCS (default: the core, net.c and server.c), all
+# linked with fuzz_NAME_SRCS (default: the core, server.c included), all
 # built with the fuzzer's instrumentation in $(BF).
 FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 60
@@ -101,8 +122,9 @@ FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 BF        = build/fuzz-obj
 FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz_%)
-FUZZ_DEFAULT_SRCS = $(CORE_SRCS) net.c server.c
+FUZZ_DEFAULT_SRCS = $(CORE_SRCS)
 fuzz_stun_SRCS = stun.c hash.c
+fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
 fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
@@ -130,7 +152,7 @@ SHELLCHECK_FLAGS ?= -x -S style
 
 .PHONY: all deps check check-clang check-core check-shell check-unit check-asan \
         check-e2e check-nommsg check-peers check-fuzz check-lab \
-        fuzz install uninstall clean bench bench-server lab-loss
+        fuzz install uninstall clean bench bench-server lab-loss deb check-package
 
 all: natcheck
 
@@ -210,7 +232,7 @@ $(B)/core_link: tests/core_link.c $(CORE_OBJS) $(HDRS)
 # ---------------------------------------------------------------- tests
 
 check: natcheck check-clang check-core check-shell check-unit check-asan check-e2e \
-       check-nommsg check-peers check-fuzz check-lab
+       check-nommsg check-peers check-fuzz check-lab check-package
 	@echo "make check: all test groups passed"
 
 # Both compilers must accept every file without a warning, the server's
@@ -218,10 +240,10 @@ check: natcheck check-clang check-core check-shell check-unit check-asan check-e
 check-clang:
 	@command -v clang >/dev/null || { echo "check-clang: clang is missing"; exit 1; }
 	@for f in $(SRCS); do clang $(WARNINGS) $(DEFS) -O2 -fsyntax-only $$f || exit 1; done
-	@clang $(WARNINGS) $(DEFS) -DSERVER_NO_MMSG -O2 -fsyntax-only server.c
+	@clang $(WARNINGS) $(DEFS) -DSERVER_NO_MMSG -O2 -fsyntax-only serve.c
 	@echo "clang: $(words $(SRCS)) files compile clean"
 
-# The core links without the shell (a call into net, server, loop or main
+# The core links without the shell (a call into net, serve, loop or main
 # fails the link) and calls nothing in $(CORE_FORBIDDEN).
 check-core: $(B)/core_link
 	@$(B)/core_link
@@ -257,8 +279,8 @@ check-e2e: natcheck
 # The server's end-to-end tests against the build without recvmmsg and
 # sendmmsg (which must really be without them).
 check-nommsg: $(BN)/natcheck
-	@if nm -u $(BN)/server.o | grep -Eq ' (recv|send)mmsg$$'; then \
-	  echo "check-nommsg: $(BN)/server.o still calls recvmmsg/sendmmsg"; exit 1; fi
+	@if nm -u $(BN)/serve.o | grep -Eq ' (recv|send)mmsg$$'; then \
+	  echo "check-nommsg: $(BN)/serve.o still calls recvmmsg/sendmmsg"; exit 1; fi
 	@bash tests/e2e/run.sh $(BN)/natcheck tests/e2e/serve_*.py
 
 check-peers: natcheck
@@ -269,6 +291,9 @@ check-fuzz:
 
 check-lab: natcheck
 	@bash tests/lab/run.sh ./natcheck
+	@bash tests/lab/portmap.sh ./natcheck
+	@bash tests/lab/watch.sh ./natcheck
+	@bash tests/lab/cold.sh ./natcheck
 	@bash tests/lab/traversal.sh ./natcheck
 
 lab-loss: natcheck
@@ -287,13 +312,55 @@ bench-server: natcheck
 
 # ---------------------------------------------------------------- install
 
+UNITS = natcheck-server.service natcheck-watch.service natcheck-watch.timer
+DEFAULTS = natcheck-server.default natcheck-watch.default
+
+# The units name the binary as /usr/bin/natcheck; installed, they name
+# $(BINDIR)/natcheck.  The /etc/default examples go to EXAMPLESDIR: copy
+# them to /etc/default/natcheck-server and natcheck-watch (the Debian
+# package installs them there as configuration files).
 install: natcheck
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 natcheck $(DESTDIR)$(BINDIR)/natcheck
 	install -m 644 man/natcheck.1 $(DESTDIR)$(MANDIR)/man1/natcheck.1
+	install -m 644 completions/natcheck.bash $(DESTDIR)$(BASHCOMPDIR)/natcheck
+	install -m 644 completions/_natcheck $(DESTDIR)$(ZSHCOMPDIR)/_natcheck
+	for u in $(UNITS); do \
+	  sed 's|/usr/bin/natcheck|$(BINDIR)/natcheck|g' systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  mv -f $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	for d in $(DEFAULTS); do install -m 644 systemd/$$d $(DESTDIR)$(EXAMPLESDIR)/$$d || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/natcheck $(DESTDIR)$(MANDIR)/man1/natcheck.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/natcheck $(DESTDIR)$(ZSHCOMPDIR)/_natcheck
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	for d in $(DEFAULTS); do rm -f $(DESTDIR)$(EXAMPLESDIR)/$$d; done
+	rmdir $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(PREFIX)/share/doc/natcheck 2>/dev/null || true
+
+# ---------------------------------------------------------------- packaging
+# (new targets; see debian/ and tests/package/run.sh)
+
+# A Debian package, built by dpkg-buildpackage in a copy of the tree under
+# build/deb/, so nothing is written outside the repository.  The .deb lands
+# in build/deb/.
+DEB_DIR = $(B)/deb
+DEB_SRC = $(DEB_DIR)/natcheck-$(VERSION)
+deb:
+	@v=$$(dpkg-parsechangelog -SVersion) && [ "$$v" = "$(VERSION)" ] || \
+	  { echo "deb: debian/changelog says $$v, the Makefile $(VERSION)"; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./.git --exclude=./natcheck --exclude=./bench/out . | \
+	  tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
+
+# Completions against --help, units through systemd-analyze, make install
+# and uninstall, the .deb through lintian and dpkg (as root).
+check-package: natcheck
+	@bash tests/package/run.sh ./natcheck
 
 clean:
 	rm -rf $(B) natcheck

@@ -1,14 +1,14 @@
 /*
  * hash.h - the digests STUN needs, written here so natcheck links only libc:
  * SHA-1 (FIPS 180-4) and HMAC-SHA1 (RFC 2104) for MESSAGE-INTEGRITY,
- * MD5 (RFC 1321) for the long-term credential key, CRC-32 (IEEE 802.3,
- * reflected polynomial 0xEDB88320) for FINGERPRINT.
+ * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) for FINGERPRINT.
+ * (No MD5: only long-term credentials need it, and natcheck uses none.)
  *
  * Pure functions over caller-owned memory: no allocation, no global
  * mutable state.  Each digest has an incremental form (init / update /
  * final) so a message can be hashed in pieces without copying it, and a
  * one-call form.  These are for protocol checks, not for secrets at rest:
- * MD5 and SHA-1 are what the RFCs prescribe, not a choice.
+ * SHA-1 is what the RFCs prescribe, not a choice.
  */
 #ifndef NATCHECK_HASH_H
 #define NATCHECK_HASH_H
@@ -17,21 +17,13 @@
 #include <stdint.h>
 
 #define HASH_SHA1_LEN  20
-#define HASH_MD5_LEN   16
-#define HASH_BLOCK_LEN 64           /* both SHA-1 and MD5 work on 64-byte blocks */
+#define HASH_BLOCK_LEN 64           /* SHA-1 works on 64-byte blocks */
 
 struct hash_sha1 {
 	uint32_t h[5];
 	uint64_t total;             /* bytes hashed so far */
 	uint8_t  block[HASH_BLOCK_LEN];
 	size_t   fill;              /* bytes waiting in block */
-};
-
-struct hash_md5 {
-	uint32_t h[4];
-	uint64_t total;
-	uint8_t  block[HASH_BLOCK_LEN];
-	size_t   fill;
 };
 
 struct hash_hmac_sha1 {
@@ -57,15 +49,6 @@ void hash_hmac_sha1_final(struct hash_hmac_sha1 *c, uint8_t out[HASH_SHA1_LEN]);
 /* HMAC-SHA1 of data[0..len) under key in one call. */
 void hash_hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
                     uint8_t out[HASH_SHA1_LEN]);
-
-/* Start an MD5 computation. */
-void hash_md5_init(struct hash_md5 *c);
-/* Feed len bytes. */
-void hash_md5_update(struct hash_md5 *c, const void *data, size_t len);
-/* Finish and write the 16-byte digest. */
-void hash_md5_final(struct hash_md5 *c, uint8_t out[HASH_MD5_LEN]);
-/* MD5 of data[0..len) in one call. */
-void hash_md5(const void *data, size_t len, uint8_t out[HASH_MD5_LEN]);
 
 /* Continue a CRC-32: pass 0 to start, then the previous result. */
 uint32_t hash_crc32_update(uint32_t crc, const void *data, size_t len);

@@ -3,8 +3,9 @@
  *
  * Everything here is plumbing: name resolution, choosing the local address,
  * one fresh socket per engine socket, and a poll() loop that hands the
- * engine the time and every datagram.  The engine decides what to send and
- * when; nat_classify decides what it means.
+ * engine the time, every datagram, and every report that a datagram was not
+ * delivered.  The engine decides what to send and when; nat_classify(),
+ * called by main(), decides what it means.
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,32 +16,49 @@
 #include <unistd.h>
 
 #include "loop.h"
-#include "net.h"
+#include "portmap_io.h"
 
-/* At most this many datagrams are read from one socket per wake-up, so a
- * flood on one socket cannot starve the clock. */
+/* At most this many datagrams (or error reports) are read from one socket
+ * per wake-up, so a flood on one socket cannot starve the clock. */
 #define LOOP_RECV_BURST 64
 
 /* The engine ends the run at its timeout; this guards against the loop
  * itself outliving it (it never should). */
 #define LOOP_GRACE_MS 1000
 
+/* The longest single poll(); the engine's waits are far shorter, and a
+ * bounded wait keeps the grace check above alive whatever it asks. */
+#define LOOP_MAX_WAIT_MS 60000
+
+/* Large enough for any STUN answer we accept; longer ones are truncated
+ * and then rejected by the decoder's length check. */
+#define LOOP_RXBUF 2048
+
 static const char *sock_names[PROBE_NSOCK] = { "map", "filter", "hairpin", "filter2" };
 
 struct loop_ctx {
 	uint64_t start_ms;
 	int      verbose;
+	int      random_failed;     /* the OS random source failed: send nothing */
 };
 
+/* Transaction IDs: the OS random source or nothing.  A failure is recorded
+ * and the loop stops before the datagram holding the ID is sent. */
 static void
-loop_random(void *ctx, uint8_t *buf, size_t len)
+loop_random(void *vctx, uint8_t *buf, size_t len)
 {
-	(void)ctx;
+	struct loop_ctx *ctx = vctx;
+
 	if (net_random(buf, len) == -1) {
-		/* No OS random source at all: we must not send guessable IDs. */
-		fprintf(stderr, "natcheck: cannot read the OS random source\n");
-		_exit(NAT_EXIT_ERROR);
+		ctx->random_failed = 1;
+		memset(buf, 0, len);
 	}
+}
+
+static unsigned long
+since_start(const struct loop_ctx *ctx)
+{
+	return (unsigned long)(net_now_ms() - ctx->start_ms);
 }
 
 /* -v: one line per send, answer, ignored datagram and decision. */
@@ -49,7 +67,7 @@ loop_event(void *vctx, const struct probe_event *ev)
 {
 	struct loop_ctx *ctx = vctx;
 	char peer[ADDR_STRLEN];
-	unsigned long t = (unsigned long)(net_now_ms() - ctx->start_ms);
+	unsigned long t = since_start(ctx);
 	const char *name = ev->test ? probe_kind_name(ev->test->kind) : "-";
 	const char *sock = ev->sock >= 0 && ev->sock < PROBE_NSOCK ? sock_names[ev->sock] : "?";
 
@@ -77,6 +95,9 @@ loop_event(void *vctx, const struct probe_event *ev)
 	}
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
 static void
 errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -87,32 +108,46 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Resolve the servers: the first decides the family unless -4/-6 did. */
+/*
+ * Resolve every server.  One that does not resolve is skipped and noted, so
+ * a dead first name does not stop the fallback to the next; the first that
+ * resolves decides the family unless -4, -6 or -b did.
+ */
 static int
-resolve_servers(const struct loop_opts *o, struct probe_config *cfg, char *err, size_t errlen)
+resolve_servers(const struct loop_opts *o, struct probe_config *cfg,
+                struct loop_notes *notes, char *err, size_t errlen)
 {
 	int family = o->family;
+	char last[NET_ERRLEN] = "";
 
+	if (family == AF_UNSPEC && o->has_bind)
+		family = o->bind.family == 4 ? AF_INET : AF_INET6;
+	cfg->nservers = 0;
 	for (size_t i = 0; i < o->nservers; i++) {
-		char host[256], why[NET_ERRLEN];
-		uint16_t port = 3478;
+		const struct loop_server *s = &o->servers[i];
+		struct stun_addr *a = &cfg->servers[cfg->nservers];
+		char why[NET_ERRLEN];
 
-		if (net_split_hostport(o->servers[i], host, sizeof(host), &port, why) == -1) {
-			errf(err, errlen, "server '%s': %s", o->servers[i], why);
-			return -1;
+		if (net_resolve(s->host, s->port, family, a, why) == -1) {
+			errf(last, sizeof(last), "cannot resolve %s", why);
+			errf(notes->skipped[notes->nskipped++], NET_ERRLEN, "%s; server skipped", last);
+			continue;
 		}
-		if (net_resolve(host, port, family, &cfg->servers[i], why) == -1) {
-			errf(err, errlen, "cannot resolve '%s': %s", host, why);
-			return -1;
-		}
-		family = cfg->servers[i].family == 4 ? AF_INET : AF_INET6;
-		for (size_t j = 0; j < i; j++)
-			if (addr_eq(&cfg->servers[j], &cfg->servers[i])) {
-				errf(err, errlen, "server '%s' is given twice", o->servers[i]);
+		for (size_t j = 0; j < cfg->nservers; j++)
+			if (addr_eq(&cfg->servers[j], a)) {
+				errf(err, errlen, "server '%s' is given twice", s->spec);
 				return -1;
 			}
+		family = a->family == 4 ? AF_INET : AF_INET6;
+		cfg->nservers++;
 	}
-	cfg->nservers = o->nservers;
+	if (cfg->nservers == 0) {
+		if (o->nservers == 1)
+			errf(err, errlen, "%s", last);
+		else
+			errf(err, errlen, "no server resolves (the last: %s)", last);
+		return -1;
+	}
 	return 0;
 }
 
@@ -121,25 +156,20 @@ static int
 local_address(const struct loop_opts *o, const struct stun_addr *server,
               struct stun_addr *local, char *err, size_t errlen)
 {
-	char why[NET_ERRLEN], sbuf[ADDR_STRLEN];
+	char why[NET_ERRLEN], sbuf[ADDR_STRLEN], bbuf[ADDR_STRLEN];
 
-	if (o->bind != NULL) {
-		char host[256];
-		uint16_t port = 0;
-		int family = server->family == 4 ? AF_INET : AF_INET6;
-
-		if (net_split_hostport(o->bind, host, sizeof(host), &port, why) == -1) {
-			errf(err, errlen, "-b '%s': %s", o->bind, why);
+	if (o->has_bind) {
+		if (o->bind.family != server->family) {
+			errf(err, errlen, "-b %s and server %s are of different address families",
+			    addr_fmt_ip(&o->bind, bbuf, sizeof(bbuf)),
+			    addr_fmt(server, sbuf, sizeof(sbuf)));
 			return -1;
 		}
-		if (net_resolve(host, port, family, local, why) == -1) {
-			errf(err, errlen, "-b '%s': %s", o->bind, why);
-			return -1;
-		}
+		*local = o->bind;
 		return 0;
 	}
 	if (net_local_for(server, local, why) == -1) {
-		errf(err, errlen, "no route to %s: %s", addr_fmt(server, sbuf, sizeof(sbuf)), why);
+		errf(err, errlen, "%s", why);       /* names the server already */
 		return -1;
 	}
 	return 0;
@@ -155,10 +185,14 @@ close_all(int *fds)
 		}
 }
 
-/* One fresh socket per engine socket; only the mapping socket takes -b's port. */
+/*
+ * One fresh socket per engine socket; only the mapping socket takes -b's
+ * port.  Each asks for ICMP errors where the system reports them
+ * (recverr[i] says whether it does).
+ */
 static int
-open_sockets(const struct stun_addr *local, int *fds, struct probe_config *cfg,
-             char *err, size_t errlen)
+open_sockets(const struct stun_addr *local, int *fds, int *recverr,
+             struct probe_config *cfg, char *err, size_t errlen)
 {
 	char why[NET_ERRLEN], lbuf[ADDR_STRLEN];
 
@@ -168,7 +202,8 @@ open_sockets(const struct stun_addr *local, int *fds, struct probe_config *cfg,
 		if (i != PROBE_SOCK_MAP)
 			a.port = 0;
 		fds[i] = net_udp_bind(&a, why);
-		if (fds[i] == -1 || net_sock_name(fds[i], &cfg->local[i], why) == -1) {
+		if (fds[i] == -1 || net_sock_name(fds[i], &cfg->local[i], why) == -1 ||
+		    (recverr[i] = net_recverr_on(fds[i], a.family, why)) == -1) {
 			errf(err, errlen, "cannot open a UDP socket on %s: %s",
 			    addr_fmt(&a, lbuf, sizeof(lbuf)), why);
 			close_all(fds);
@@ -178,99 +213,210 @@ open_sockets(const struct stun_addr *local, int *fds, struct probe_config *cfg,
 	return 0;
 }
 
+static enum probe_unreach
+unreach_kind(enum net_unreach_kind k)
+{
+	return k == NET_UNREACH_PORT ? PROBE_UNREACH_PORT : PROBE_UNREACH_HOST;
+}
+
+/* Hand the engine every report waiting in fd's error queue (bounded). */
+static void
+drain_errors(struct probe *p, struct loop_ctx *ctx, int fd, int sock)
+{
+	for (int n = 0; n < LOOP_RECV_BURST; n++) {
+		struct net_unreach u;
+		char why[NET_ERRLEN], dst[ADDR_STRLEN], off[ADDR_STRLEN];
+
+		if (net_recv_error(fd, &u, why) != 1)
+			return;
+		addr_fmt(&u.dst, dst, sizeof(dst));
+		if (u.has_offender)
+			addr_fmt_ip(&u.offender, off, sizeof(off));
+		else
+			snprintf(off, sizeof(off), "?");
+		if (u.kind == NET_UNREACH_NONE) {
+			if (ctx->verbose)
+				fprintf(stderr, "natcheck: %5lu ms  icmp    type %d code %d for %s "
+				    "from %s on %s socket: not an unreachable, ignored\n",
+				    since_start(ctx), u.icmp_type, u.icmp_code, dst, off,
+				    sock_names[sock]);
+			continue;
+		}
+		errf(why, sizeof(why), "ICMP %s unreachable from %s",
+		    u.kind == NET_UNREACH_PORT ? "port" : "host", off);
+		probe_unreachable(p, net_now_ms(), sock, &u.dst, unreach_kind(u.kind), why);
+	}
+}
+
 /* Read what is waiting on fd (a bounded burst) and hand it to the engine. */
 static void
-drain(struct probe *p, int fd, int sock)
+drain(struct probe *p, struct loop_ctx *ctx, int fd, int sock, int recverr)
 {
-	uint8_t buf[2048];
+	uint8_t buf[LOOP_RXBUF];
 	char why[NET_ERRLEN];
 
+	if (recverr)
+		drain_errors(p, ctx, fd, sock);
 	for (int n = 0; n < LOOP_RECV_BURST; n++) {
 		struct stun_addr from;
 		long len = net_recv(fd, buf, sizeof(buf), &from, why);
 
-		if (len <= 0)
-			return;     /* nothing more, or an error (e.g. ICMP) we may ignore */
+		if (len == 0)
+			return;
+		if (len < 0) {
+			/* With IP_RECVERR a pending ICMP error makes recv fail
+			 * once; its report is in the error queue.  Without it,
+			 * there is nothing to learn from the error. */
+			if (!recverr)
+				return;
+			drain_errors(p, ctx, fd, sock);
+			continue;
+		}
 		probe_input(p, net_now_ms(), sock, &from, buf, (size_t)len);
 	}
 }
 
+/*
+ * Send what the engine asked for.  A failure tells the engine: the
+ * destination cannot be reached from here (no route, unusable address), or
+ * the datagram is merely lost (EAGAIN, ENOBUFS, a local firewall).
+ */
+static void
+send_tx(struct probe *p, struct loop_ctx *ctx, const int *fds, const int *recverr,
+        const struct probe_tx *tx)
+{
+	char why[NET_ERRLEN];
+	int fd = fds[tx->sock], e;
+
+	if (net_send(fd, &tx->to, tx->buf, tx->len, why) == 0)
+		return;
+	e = errno;
+	if (recverr[tx->sock] && (e == ECONNREFUSED || net_send_errno_unreachable(e))) {
+		/* Linux reports a pending ICMP error for an earlier datagram,
+		 * maybe to another destination, on the next send: read the
+		 * queue, which names the real destination, and try once more. */
+		drain_errors(p, ctx, fd, tx->sock);
+		if (net_send(fd, &tx->to, tx->buf, tx->len, why) == 0)
+			return;
+		e = errno;
+	}
+	if (ctx->verbose)
+		fprintf(stderr, "natcheck: %5lu ms  send failed: %s\n", since_start(ctx), why);
+	probe_unreachable(p, net_now_ms(), tx->sock, &tx->to,
+	    net_send_errno_unreachable(e) ? PROBE_UNREACH_HOST : PROBE_UNREACH_SEND, why);
+}
+
+/* -v: the local address of every socket, before anything is sent. */
+static void
+log_sockets(const struct probe_config *cfg)
+{
+	char buf[ADDR_STRLEN];
+
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		fprintf(stderr, "natcheck: local   %-7s socket %s\n", sock_names[i],
+		    addr_fmt(&cfg->local[i], buf, sizeof(buf)));
+}
+
 int
-loop_detect(const struct loop_opts *o, struct probe *p, struct nat_verdict *v,
+loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes,
             char *err, size_t errlen)
 {
 	struct probe_config cfg;
 	struct loop_ctx ctx;
 	struct stun_addr local;
-	struct pollfd pfd[PROBE_NSOCK];
+	struct pollfd pfd[PROBE_NSOCK + PORTMAP_NSOCK];
+	static struct portmap pm_off;     /* 33 KiB: not on the stack */
+	struct portmap_io pm;
+	int probe_done = 0;
 	int fds[PROBE_NSOCK] = { -1, -1, -1, -1 };
-	unsigned send_errors = 0;
-	char last_send_error[NET_ERRLEN] = "";
+	int recverr[PROBE_NSOCK] = { 0, 0, 0, 0 };
+	int rc = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(notes, 0, sizeof(*notes));
 	if (o->nservers == 0 || o->nservers > PROBE_MAX_SERVERS) {
 		errf(err, errlen, "between 1 and %d servers", PROBE_MAX_SERVERS);
 		return -1;
 	}
-	if (resolve_servers(o, &cfg, err, errlen) == -1 ||
+	if (resolve_servers(o, &cfg, notes, err, errlen) == -1 ||
 	    local_address(o, &cfg.servers[0], &local, err, errlen) == -1 ||
-	    open_sockets(&local, fds, &cfg, err, errlen) == -1)
+	    open_sockets(&local, fds, recverr, &cfg, err, errlen) == -1)
 		return -1;
 
+	memset(&ctx, 0, sizeof(ctx));
 	ctx.start_ms = net_now_ms();
 	ctx.verbose = o->verbose;
 	cfg.rfc3489_timing = o->rfc3489_timing;
 	cfg.timeout_ms = o->timeout_ms;
+	cfg.pinned_port = o->has_bind && o->bind.port != 0;
 	cfg.random = loop_random;
+	cfg.random_ctx = &ctx;
 	cfg.event = loop_event;
 	cfg.event_ctx = &ctx;
 	for (int i = 0; i < PROBE_NSOCK; i++) {
 		pfd[i].fd = fds[i];
 		pfd[i].events = POLLIN;
 	}
+	if (o->verbose)
+		log_sockets(&cfg);
 
 	probe_init(p, &cfg, ctx.start_ms);
+	/* The port-mapping probes run beside the STUN tests (portmap_io.h). */
+	portmap_io_start(&pm, o->portmap ? o->portmap : &pm_off, o->portmap && !o->no_portmap,
+	    &cfg.servers[0], &local, o->timeout_ms, o->verbose, ctx.start_ms);
 	for (;;) {
 		struct probe_tx tx;
-		uint32_t wait_ms = 0;
+		uint32_t wait_ms = 0, pm_wait = 0;
 		uint64_t now = net_now_ms();
 		enum probe_step step;
+		int pm_done;
+		nfds_t npfd;
 
 		if (now > ctx.start_ms + o->timeout_ms + LOOP_GRACE_MS)
 			break;
-		step = probe_next(p, now, &tx, &wait_ms);
-		if (step == PROBE_DONE)
+		pm_done = portmap_io_step(&pm, now, probe_done, &pm_wait);
+		step = probe_done ? PROBE_DONE : probe_next(p, now, &tx, &wait_ms);
+		if (ctx.random_failed) {
+			/* Never send a guessable transaction ID. */
+			errf(err, errlen, "cannot read the OS random source");
+			rc = -1;
 			break;
+		}
+		if (step == PROBE_DONE) {
+			probe_done = 1;
+			if (pm_done)
+				break;
+			wait_ms = pm_wait;
+		} else if (!pm_done && pm_wait < wait_ms) {
+			wait_ms = pm_wait;
+		}
 		if (step == PROBE_SEND) {
-			char why[NET_ERRLEN];
-
-			/* A failed send is a lost datagram to the engine; keep the reason. */
-			if (net_send(fds[tx.sock], &tx.to, tx.buf, tx.len, why) == -1) {
-				send_errors++;
-				snprintf(last_send_error, sizeof(last_send_error), "%s", why);
-				if (o->verbose)
-					fprintf(stderr, "natcheck: send failed: %s\n", why);
-			}
+			send_tx(p, &ctx, fds, recverr, &tx);
 			continue;
 		}
-		if (poll(pfd, PROBE_NSOCK, (int)(wait_ms > 60000 ? 60000 : wait_ms)) == -1) {
+		if (wait_ms > LOOP_MAX_WAIT_MS)
+			wait_ms = LOOP_MAX_WAIT_MS;
+		if (o->tick != NULL) {
+			o->tick(o->tick_ctx, now - ctx.start_ms, 0);
+			if (wait_ms > LOOP_TICK_MS)
+				wait_ms = LOOP_TICK_MS;
+		}
+		npfd = PROBE_NSOCK + portmap_io_pollfds(&pm, pfd + PROBE_NSOCK);
+		if (poll(pfd, npfd, (int)wait_ms) == -1) {
 			if (errno == EINTR)
 				continue;
 			errf(err, errlen, "poll: %s", strerror(errno));
-			close_all(fds);
-			return -1;
+			rc = -1;
+			break;
 		}
 		for (int i = 0; i < PROBE_NSOCK; i++)
 			if (pfd[i].revents & (POLLIN | POLLERR))
-				drain(p, fds[i], i);
+				drain(p, &ctx, fds[i], i, recverr[i]);
+		portmap_io_ready(&pm, pfd + PROBE_NSOCK, net_now_ms());
 	}
+	if (o->tick != NULL)
+		o->tick(o->tick_ctx, net_now_ms() - ctx.start_ms, 1);
 	close_all(fds);
-
-	nat_classify(p, v);
-	if (o->bind != NULL && local.port != 0)
-		nat_warn(v, "local port %u pinned with -b: NAT state left by earlier traffic "
-		    "from this port can change the result", (unsigned)local.port);
-	if (send_errors > 0)
-		nat_warn(v, "%u datagrams could not be sent (%s)", send_errors, last_send_error);
-	return 0;
+	portmap_io_end(&pm, net_now_ms());
+	return rc;
 }

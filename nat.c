@@ -5,31 +5,50 @@
  * are RFC 5780 section 4.3 (mapping), 4.4 (filtering) and 4.5
  * (hairpinning), named in RFC 3489 section 10.1's vocabulary.  A behaviour
  * is reported only when the tests established it; otherwise it is
- * "unknown" and a warning says why.  A positive observation (an answer
- * that arrived) is proof; a negative one rests on the engine's
- * retransmissions, so negatives are used only when nothing contradicts them.
+ * "unknown" and a finding says why: a code and its data, never prose
+ * (report.c words it).  A positive observation (an answer that arrived)
+ * is proof; a negative one rests on the engine's retransmissions, so
+ * negatives are used only when nothing contradicts them.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "nat.h"
 #include "addr.h"
 
-/* Room left for the caller's own warnings (pinned port, send errors). */
-#define NAT_RESERVED_WARNINGS 2
-
-void
-nat_warn(struct nat_verdict *v, const char *fmt, ...)
+struct nat_finding *
+nat_add(struct nat_verdict *v, enum nat_code code)
 {
-	va_list ap;
+	struct nat_finding *f;
 
-	if (v->nwarnings >= NAT_MAX_WARNINGS)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(v->warnings[v->nwarnings], NAT_WARNING_LEN, fmt, ap);
-	va_end(ap);
-	v->nwarnings++;
+	if (v->nfindings >= NAT_MAX_FINDINGS)
+		return NULL;
+	f = &v->findings[v->nfindings++];
+	memset(f, 0, sizeof(*f));
+	f->code = code;
+	return f;
+}
+
+const struct nat_finding *
+nat_find(const struct nat_verdict *v, enum nat_code code)
+{
+	for (size_t i = 0; i < v->nfindings; i++)
+		if (v->findings[i].code == code)
+			return &v->findings[i];
+	return NULL;
+}
+
+/* A finding with up to two addresses (NULL: none); NULL when dropped. */
+static struct nat_finding *
+add2(struct nat_verdict *v, enum nat_code code, const struct stun_addr *a0,
+     const struct stun_addr *a1)
+{
+	struct nat_finding *f = nat_add(v, code);
+
+	if (f != NULL && a0 != NULL)
+		f->addr[0] = *a0;
+	if (f != NULL && a1 != NULL)
+		f->addr[1] = *a1;
+	return f;
 }
 
 /* A test of this kind that ran against this server, or NULL. */
@@ -40,6 +59,13 @@ get(const struct probe *p, enum probe_kind kind, int server)
 		if (p->tests[i].kind == kind && p->tests[i].server == server)
 			return &p->tests[i];
 	return NULL;
+}
+
+/* The binding test of the mapping socket towards server i. */
+static const struct probe_test *
+binding_of(const struct probe *p, int server)
+{
+	return get(p, server == 0 ? PROBE_BINDING : PROBE_BINDING_OTHER, server);
 }
 
 static int
@@ -58,6 +84,15 @@ static int
 no_answer(const struct probe_test *t)
 {
 	return t != NULL && t->result == PROBE_NO_ANSWER;
+}
+
+/* The network said t's destination cannot be reached: an ICMP error, or
+ * every send failed locally. */
+static int
+refused(const struct probe_test *t)
+{
+	return t != NULL && !answered(t) && t->unreachable > 0 &&
+	    (t->unreach_kind != PROBE_UNREACH_SEND || t->unreachable >= t->nsent);
 }
 
 static int
@@ -108,14 +143,12 @@ classify_mapping_alt(const struct probe *p, int ps, const struct probe_test *b,
 	const struct probe_test *t2 = get(p, PROBE_MAP_ALT_IP, ps);
 	const struct probe_test *t3 = get(p, PROBE_MAP_ALT_IP_PORT, ps);
 	const struct stun_addr *m1 = &b->mapped;
-	char a1[ADDR_STRLEN], a2[ADDR_STRLEN], a3[ADDR_STRLEN];
+	struct nat_finding *f;
 
 	if (mapped(t2)) {
 		if (addr_eq(&t2->mapped, m1)) {
 			if (mapped(t3) && !addr_eq(&t3->mapped, m1)) {
-				nat_warn(v, "inconsistent mappings: %s towards the primary and the "
-				    "alternate address, %s towards the alternate port: mapping unknown",
-				    addr_fmt(m1, a1, sizeof(a1)), addr_fmt(&t3->mapped, a3, sizeof(a3)));
+				add2(v, NAT_F_MAPPING_INCONSISTENT, m1, &t3->mapped);
 				return;
 			}
 			mf->beh = NAT_BEH_ENDPOINT_INDEPENDENT;
@@ -124,10 +157,9 @@ classify_mapping_alt(const struct probe *p, int ps, const struct probe_test *b,
 			    NAT_BEH_ADDRESS_DEPENDENT : NAT_BEH_ADDRESS_PORT_DEPENDENT;
 		} else {
 			mf->dest_dependent = 1;
-			nat_warn(v, "mapping varies with the destination (%s, then %s); no answer "
-			    "from %s, so address-dependent and address-and-port-dependent "
-			    "cannot be told apart", addr_fmt(m1, a1, sizeof(a1)),
-			    addr_fmt(&t2->mapped, a2, sizeof(a2)), addr_fmt(&p->alt, a3, sizeof(a3)));
+			f = add2(v, NAT_F_MAPPING_UNDECIDED, m1, &t2->mapped);
+			if (f != NULL)
+				f->addr[2] = p->alt;
 		}
 	} else if (mapped(t3)) {
 		/* RFC 3489 section 10.1: Test I to the changed address alone. */
@@ -135,13 +167,12 @@ classify_mapping_alt(const struct probe *p, int ps, const struct probe_test *b,
 			mf->beh = NAT_BEH_ENDPOINT_INDEPENDENT;
 		} else {
 			mf->dest_dependent = 1;
-			nat_warn(v, "mapping varies with the destination; the server did not answer "
-			    "on its alternate address with the primary port, so address-dependent "
-			    "and address-and-port-dependent cannot be told apart");
+			f = add2(v, NAT_F_MAPPING_UNDECIDED, m1, &t3->mapped);
+			if (f != NULL && t2 != NULL)
+				f->addr[2] = t2->dst;
 		}
 	} else {
-		nat_warn(v, "mapping unknown: no answer from the alternate address %s",
-		    addr_fmt(&p->alt, a1, sizeof(a1)));
+		add2(v, NAT_F_MAPPING_NO_ALT_ANSWER, &p->alt, NULL);
 	}
 }
 
@@ -152,7 +183,7 @@ classify_mapping_servers(const struct probe *p, int ps, const struct probe_test 
 {
 	size_t other_ip = 0, differ = 0;
 	const struct probe_test *d = NULL;
-	char a1[ADDR_STRLEN], a2[ADDR_STRLEN], a3[ADDR_STRLEN], a4[ADDR_STRLEN];
+	struct nat_finding *f;
 
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i];
@@ -169,19 +200,19 @@ classify_mapping_servers(const struct probe *p, int ps, const struct probe_test 
 	}
 	if (differ > 0) {
 		mf->dest_dependent = 1;
-		nat_warn(v, "mapping varies with the destination (%s at %s, %s at %s); without an "
-		    "alternate address, address-dependent and address-and-port-dependent "
-		    "cannot be told apart", addr_fmt(&b->mapped, a1, sizeof(a1)),
-		    addr_fmt(&p->cfg.servers[ps], a2, sizeof(a2)), addr_fmt(&d->mapped, a3, sizeof(a3)),
-		    addr_fmt(&p->cfg.servers[d->server], a4, sizeof(a4)));
+		f = add2(v, NAT_F_MAPPING_VARIES_SERVERS, &b->mapped, &p->cfg.servers[ps]);
+		if (f != NULL) {
+			f->addr[2] = d->mapped;
+			f->addr[3] = p->cfg.servers[d->server];
+		}
 	} else if (other_ip > 0) {
 		mf->beh = NAT_BEH_ENDPOINT_INDEPENDENT;
-		nat_warn(v, "mapping compared across %zu servers, not one server's two addresses",
-		    other_ip + 1);
+		f = nat_add(v, NAT_F_MAPPING_ACROSS_SERVERS);
+		if (f != NULL)
+			f->count[0] = (unsigned)(other_ip + 1);
 	} else {
-		nat_warn(v, "server %s has no alternate address (no OTHER-ADDRESS/CHANGED-ADDRESS): "
-		    "mapping and filtering cannot be tested; give a second server",
-		    addr_fmt(&p->cfg.servers[ps], a1, sizeof(a1)));
+		add2(v, b->has_other ? NAT_F_NO_USABLE_ALTERNATE : NAT_F_NO_ALTERNATE,
+		    &p->cfg.servers[ps], NULL);
 	}
 }
 
@@ -189,13 +220,13 @@ classify_mapping_servers(const struct probe *p, int ps, const struct probe_test 
  * Does the primary server honour CHANGE-REQUEST?  verified: a change test
  * was answered from exactly the changed endpoint.  refuted: an answer came
  * from any other address, or an error said no.  Returns -1 refuted (with a
- * warning), 1 verified, 0 neither.
+ * finding), 1 verified, 0 neither.
  */
 static int
 change_support(const struct probe *p, int ps, struct nat_verdict *v)
 {
 	int verified = 0;
-	char a1[ADDR_STRLEN], a2[ADDR_STRLEN];
+	struct nat_finding *f;
 
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i];
@@ -203,28 +234,22 @@ change_support(const struct probe *p, int ps, struct nat_verdict *v)
 		if (!is_change_kind(t->kind) || t->server != ps)
 			continue;
 		if (t->wrong_source > 0) {
-			if (addr_eq(&t->wrong_from, &t->dst))
-				nat_warn(v, "server ignores CHANGE-REQUEST: %s was answered from %s, "
-				    "the address it was sent to", probe_kind_name(t->kind),
-				    addr_fmt(&t->wrong_from, a1, sizeof(a1)));
-			else if (t->has_expect)
-				nat_warn(v, "server answered CHANGE-REQUEST from %s, expected %s",
-				    addr_fmt(&t->wrong_from, a1, sizeof(a1)),
-				    addr_fmt(&t->expect, a2, sizeof(a2)));
-			else
-				nat_warn(v, "server answered CHANGE-REQUEST from %s, which cannot be "
-				    "the changed address", addr_fmt(&t->wrong_from, a1, sizeof(a1)));
-			nat_warn(v, "filtering unknown: the server's CHANGE-REQUEST answers cannot "
-			    "be trusted");
+			if (addr_eq(&t->wrong_from, &t->dst)) {
+				f = add2(v, NAT_F_CHANGE_IGNORED, &t->wrong_from, NULL);
+				if (f != NULL)
+					f->test[0] = t->kind;
+			} else if (t->has_expect) {
+				add2(v, NAT_F_CHANGE_WRONG_SOURCE, &t->wrong_from, &t->expect);
+			} else {
+				add2(v, NAT_F_CHANGE_IMPOSSIBLE_SOURCE, &t->wrong_from, NULL);
+			}
+			nat_add(v, NAT_F_FILTERING_UNTRUSTED);
 			return -1;
 		}
 		if (t->result == PROBE_ERROR_RESPONSE) {
-			if (t->error_code == 420)
-				nat_warn(v, "server does not support CHANGE-REQUEST (error 420): "
-				    "filtering unknown");
-			else
-				nat_warn(v, "server answered CHANGE-REQUEST with error %d: filtering "
-				    "unknown", t->error_code);
+			f = nat_add(v, NAT_F_CHANGE_ERROR);
+			if (f != NULL)
+				f->value = t->error_code;
 			return -1;
 		}
 		if (answered(t))
@@ -239,18 +264,19 @@ classify_filtering(const struct probe *p, int ps, const struct mapping_facts *mf
 {
 	const struct probe_test *f1 = get(p, PROBE_FILTER_IP_PORT, ps);
 	const struct probe_test *f2 = get(p, PROBE_FILTER_PORT, ps);
-	char a1[ADDR_STRLEN];
+	struct nat_finding *f;
 	int dd = mf->dest_dependent || mf->beh == NAT_BEH_ADDRESS_DEPENDENT ||
 	    mf->beh == NAT_BEH_ADDRESS_PORT_DEPENDENT;
 
 	if (support < 0)
-		return;                 /* refuted: warned already */
+		return;                 /* refuted: said already */
 	if (answered(f1)) {
 		/* The filter socket never sent to A:a, yet A:a got through. */
 		v->filtering = NAT_BEH_ENDPOINT_INDEPENDENT;
-		if (no_answer(f2))
-			nat_warn(v, "%s went unanswered although %s was answered; taken as loss",
-			    probe_kind_name(f2->kind), probe_kind_name(f1->kind));
+		if (no_answer(f2) && (f = nat_add(v, NAT_F_FILTER_TEST_LOST)) != NULL) {
+			f->test[0] = f2->kind;
+			f->test[1] = f1->kind;
+		}
 	} else if (answered(f2) && no_answer(f1)) {
 		v->filtering = NAT_BEH_ADDRESS_DEPENDENT;
 	} else if (no_answer(f1) && no_answer(f2)) {
@@ -260,19 +286,63 @@ classify_filtering(const struct probe *p, int ps, const struct mapping_facts *mf
 			/* With address-and-port-dependent mapping no check can pass the
 			 * NAT's filter; RFC 5780's own test does not verify either. */
 			v->filtering = NAT_BEH_ADDRESS_PORT_DEPENDENT;
-			nat_warn(v, "the server's CHANGE-REQUEST support could not be verified "
-			    "through this NAT");
+			nat_add(v, NAT_F_CHANGE_UNVERIFIED);
 		} else {
-			nat_warn(v, "filtering unknown: could not verify that the server honours "
-			    "CHANGE-REQUEST (no changed answer from %s)",
-			    addr_fmt(&p->alt, a1, sizeof(a1)));
+			add2(v, NAT_F_FILTERING_UNVERIFIED, &p->alt, NULL);
 		}
 	} else if (f1 != NULL && f2 != NULL && f1->result != PROBE_TIMEOUT &&
 	           f2->result != PROBE_TIMEOUT) {
-		nat_warn(v, "filtering unknown: %s %s, %s %s", probe_kind_name(f1->kind),
-		    probe_result_name(f1->result), probe_kind_name(f2->kind),
-		    probe_result_name(f2->result));
+		if ((f = nat_add(v, NAT_F_FILTERING_INCONCLUSIVE)) != NULL) {
+			f->test[0] = f1->kind;
+			f->result[0] = f1->result;
+			f->test[1] = f2->kind;
+			f->result[1] = f2->result;
+		}
 	}
+}
+
+/* The hairpin tests never ran, or their sends never got out: why. */
+static int
+hairpin_blocked(const struct probe *p, const struct probe_test *mh,
+                const struct probe_test *hm, struct nat_verdict *v)
+{
+	struct nat_finding *f;
+
+	for (size_t i = 0; mh->result == PROBE_NOT_RUN && i < p->ntests; i++) {
+		const struct probe_test *h = &p->tests[i], *b;
+		enum probe_addr_problem pr;
+
+		if (h->kind != PROBE_HAIR_BINDING || !mapped(h) || !mapped(b = binding_of(p, h->server)))
+			continue;
+		pr = probe_peer_check(p, PROBE_SOCK_MAP, h->server, &h->mapped);
+		f = NULL;
+		if (pr != PROBE_ADDR_OK)
+			f = add2(v, NAT_F_HAIRPIN_UNSENDABLE, &h->mapped, NULL);
+		else if ((pr = probe_peer_check(p, PROBE_SOCK_HAIR, h->server, &b->mapped)) !=
+		    PROBE_ADDR_OK)
+			f = add2(v, NAT_F_HAIRPIN_UNSENDABLE, &b->mapped, NULL);
+		if (pr == PROBE_ADDR_OK)
+			return 0;
+		if (f != NULL)
+			f->value = (int)pr;
+		return 1;
+	}
+	/* A datagram that never left the host, or never reached the NAT,
+	 * says nothing about hairpinning; an ICMP port unreachable from the
+	 * NAT itself is what a NAT that does not hairpin may answer. */
+	for (int k = 0; k < 2; k++) {
+		const struct probe_test *t = k == 0 ? mh : hm;
+
+		if (t->unreachable == 0 || t->unreach_kind == PROBE_UNREACH_PORT || answered(t))
+			continue;
+		if ((f = add2(v, NAT_F_HAIRPIN_SEND_FAILED, &t->dst, NULL)) != NULL) {
+			f->test[0] = t->kind;
+			f->count[0] = t->unreachable;
+			f->value = (int)t->unreach_kind;
+		}
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -283,20 +353,21 @@ classify_hairpin(const struct probe *p, const struct mapping_facts *mf,
 	const struct probe_test *hm = get(p, PROBE_HAIR_TO_MAP, 0);
 
 	v->hairpinning = -1;
-	if (v->nat != 1)
+	if (v->nat != 1 || mh == NULL || hm == NULL)
 		return;                 /* not applicable, or unknown */
 	if (answered(mh) || answered(hm)) {
 		v->hairpinning = 1;     /* our own request came back through the NAT */
+	} else if (hairpin_blocked(p, mh, hm, v)) {
+		return;
 	} else if (no_answer(mh) && no_answer(hm)) {
 		if (mf->beh == NAT_BEH_ENDPOINT_INDEPENDENT)
 			v->hairpinning = 0;
 		else if (mf->beh == NAT_BEH_UNKNOWN && !mf->dest_dependent)
-			nat_warn(v, "hairpinning unknown: the mapping behaviour is unknown");
+			nat_add(v, NAT_F_HAIRPIN_MAPPING_UNKNOWN);
 		else
-			nat_warn(v, "hairpinning unknown: it cannot be observed through "
-			    "destination-dependent mapping unless the filter lets it in");
-	} else if (mh == NULL || mh->result == PROBE_NOT_RUN) {
-		nat_warn(v, "hairpinning not tested: the hairpin socket learned no mapping");
+			nat_add(v, NAT_F_HAIRPIN_UNOBSERVABLE);
+	} else if (mh->result == PROBE_NOT_RUN) {
+		nat_add(v, NAT_F_HAIRPIN_NOT_TESTED);
 	}
 }
 
@@ -310,8 +381,7 @@ classify_type(const struct mapping_facts *mf, struct nat_verdict *v)
 	if (v->nat == 0) {
 		/* RFC 3489 10.1: no NAT; Test II decides open vs firewall. */
 		if (dd) {
-			nat_warn(v, "mapped address equals the local one, yet the mapping varies "
-			    "with the destination: type unknown");
+			nat_add(v, NAT_F_OPEN_BUT_VARYING);
 			return;
 		}
 		if (v->filtering == NAT_BEH_ENDPOINT_INDEPENDENT)
@@ -343,89 +413,206 @@ classify_type(const struct mapping_facts *mf, struct nat_verdict *v)
 	}
 }
 
-/* Append ", N what" to list when n > 0. */
+/*
+ * Destinations that never answered a plain request: those the network
+ * refused, and silent ones when `silent` is set (2: a test still open at
+ * -t counts as silent too).  Each destination is named once, by its
+ * first test.
+ */
 static void
-count_item(char *list, size_t cap, size_t *used, unsigned n, const char *what)
+destination_findings(const struct probe *p, struct nat_verdict *v, int silent)
 {
-	int k;
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i], *why = NULL;
+		int quiet = 1, seen = 0, timed = 0;
+		struct nat_finding *f;
 
-	if (n == 0 || *used >= cap)
-		return;
-	k = snprintf(list + *used, cap - *used, "%s%u %s", *used ? ", " : "", n, what);
-	if (k > 0)
-		*used += (size_t)k;
-}
-
-/* Warnings about the run rather than the verdict. */
-static void
-run_warnings(const struct probe *p, struct nat_verdict *v)
-{
-	char list[NAT_WARNING_LEN] = "", a1[ADDR_STRLEN];
-	size_t used = 0, min_sends = 0;
-	const size_t cap = NAT_MAX_WARNINGS - NAT_RESERVED_WARNINGS;
-	unsigned total = p->stats.answered_sends + p->stats.lost_sends;
-	const struct probe_stats *s = &p->stats;
-
-	/* Destinations that never answered a plain request while others did. */
-	for (size_t i = 0; i < p->ntests && v->nwarnings < cap; i++) {
-		const struct probe_test *t = &p->tests[i];
-		int silent = 1, seen = 0;
-
-		if (!is_plain_kind(t->kind))
+		if (!is_plain_kind(t->kind) || t->result == PROBE_NOT_RUN)
 			continue;
 		for (size_t j = 0; j < i; j++)
 			if (is_plain_kind(p->tests[j].kind) &&
 			    addr_eq(&p->tests[j].dst, &t->dst) && p->tests[j].result != PROBE_NOT_RUN)
 				seen = 1;
-		if (seen || t->result == PROBE_NOT_RUN)
+		if (seen)
 			continue;
 		for (size_t j = i; j < p->ntests; j++) {
 			const struct probe_test *u = &p->tests[j];
 
-			if (is_plain_kind(u->kind) && addr_eq(&u->dst, &t->dst) &&
-			    u->result != PROBE_NO_ANSWER)
-				silent = 0;
+			if (!is_plain_kind(u->kind) || !addr_eq(&u->dst, &t->dst) ||
+			    u->result == PROBE_NOT_RUN)
+				continue;
+			if (refused(u)) {
+				if (why == NULL)
+					why = u;
+			} else if (u->result == PROBE_TIMEOUT) {
+				timed = 1;
+			} else if (u->result != PROBE_NO_ANSWER) {
+				quiet = 0;
+			}
 		}
-		if (silent)
-			nat_warn(v, "no answer from %s", addr_fmt(&t->dst, a1, sizeof(a1)));
+		if (!quiet)
+			continue;
+		if (why != NULL) {
+			f = add2(v, why->unreach_kind == PROBE_UNREACH_PORT ? NAT_F_NO_STUN_SERVER :
+			    NAT_F_UNREACHABLE, &t->dst, NULL);
+			if (f != NULL)
+				f->value = (int)why->unreach_kind;
+		} else if (silent == 2 || (silent == 1 && !timed)) {
+			add2(v, NAT_F_NO_ANSWER_FROM, &t->dst, NULL);
+		}
 	}
+}
+
+/* Findings about the run rather than the verdict. */
+static void
+run_findings(const struct probe *p, struct nat_verdict *v)
+{
+	const struct probe_stats *s = &p->stats;
+	struct nat_finding *f;
+	uint32_t open = 0;
+	size_t min_sends = 0;
+
+	destination_findings(p, v, 1);
 
 	for (size_t i = 0; i < p->ntests; i++) {
 		const struct probe_test *t = &p->tests[i];
-		int n;
 
 		if (t->result == PROBE_NO_ANSWER && (min_sends == 0 || t->nsent < min_sends))
 			min_sends = t->nsent;
-		if (t->result != PROBE_TIMEOUT || used >= sizeof(list))
+		if (t->result == PROBE_TIMEOUT)
+			open |= 1u << t->kind;
+	}
+	if (open != 0 && (f = nat_add(v, NAT_F_TIMEOUT)) != NULL)
+		f->tests = open;
+
+	if (s->lost_sends > 0 && (f = nat_add(v, NAT_F_LOSS)) != NULL) {
+		f->count[0] = s->lost_sends;
+		f->count[1] = s->answered_sends + s->lost_sends;
+		f->count[2] = (unsigned)min_sends;
+	}
+
+	if ((s->late || s->duplicates || s->stray || s->malformed || s->wrong_source) &&
+	    (f = nat_add(v, NAT_F_UNEXPECTED_DATAGRAMS)) != NULL) {
+		f->count[0] = s->late;
+		f->count[1] = s->duplicates;
+		f->count[2] = s->stray;
+		f->count[3] = s->malformed;
+		f->count[4] = s->wrong_source;
+	}
+}
+
+/* What lowers confidence in any run: a pinned port, sends that failed. */
+static void
+setup_findings(const struct probe *p, struct nat_verdict *v)
+{
+	struct nat_finding *f;
+
+	if (p->cfg.pinned_port && (f = nat_add(v, NAT_F_PINNED_PORT)) != NULL)
+		f->value = p->cfg.local[PROBE_SOCK_MAP].port;
+	if (p->stats.send_errors > 0 && (f = nat_add(v, NAT_F_SEND_ERRORS)) != NULL)
+		f->count[0] = p->stats.send_errors;
+}
+
+/*
+ * No server said anything valid.  UDP Blocked only when nothing at all
+ * came back: invalid datagrams are a server that is there, and an ICMP
+ * error is the network saying where the datagrams went.
+ */
+static void
+classify_silence(const struct probe *p, struct nat_verdict *v)
+{
+	const struct probe_stats *s = &p->stats;
+	struct nat_finding *f;
+	size_t nrefused = 0;
+
+	for (size_t i = 0; i < p->cfg.nservers; i++)
+		if (refused(binding_of(p, (int)i)))
+			nrefused++;
+	/* Some servers refused, the others were silent: name them all. */
+	destination_findings(p, v, s->received == 0 && nrefused > 0 &&
+	    nrefused < p->cfg.nservers ? 2 : 0);
+	if (s->received > 0) {
+		if ((f = nat_add(v, NAT_F_NO_VALID_ANSWER)) != NULL) {
+			f->count[0] = s->received;
+			f->count[1] = s->echoed;
+			f->count[2] = s->unmatched;
+			f->count[3] = s->indications;
+			f->count[4] = s->malformed;
+			f->count[5] = s->wrong_socket;
+			f->value = (int)s->last_malformed;
+		}
+	} else if (nrefused == p->cfg.nservers) {
+		v->unreachable = 1;
+	} else if (nrefused == 0 && s->unreachable == 0) {
+		v->type = NAT_UDP_BLOCKED;
+		nat_add(v, NAT_F_NO_RESPONSE);
+	}
+	/* Otherwise some servers refused and the others were silent: not
+	 * "nothing came back", and not "no server could be reached". */
+}
+
+/* The server whose results are reported: the one whose alternate the
+ * tests used, else the first that answered, else server 0. */
+static int
+reported_server(const struct probe *p)
+{
+	if (p->primary >= 0)
+		return p->primary;
+	for (size_t i = 0; i < p->cfg.nservers; i++)
+		if (mapped(binding_of(p, (int)i)))
+			return (int)i;
+	return 0;
+}
+
+/* Alternates the servers advertised that the engine did not use, and
+ * whether the tests moved away from server 0. */
+static void
+server_findings(const struct probe *p, int ps, const struct probe_test *b,
+                struct nat_verdict *v)
+{
+	const struct probe_test *b0 = binding_of(p, 0);
+	struct nat_finding *f;
+
+	if (ps != 0 && (f = add2(v, NAT_F_OTHER_SERVER_USED, &p->cfg.servers[0],
+	    &p->cfg.servers[ps])) != NULL)
+		f->value = !answered(b0) ? 0 : b0->has_other ? 2 : 1;
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+		enum probe_addr_problem pr;
+
+		if (t->kind != PROBE_BINDING && t->kind != PROBE_BINDING_OTHER)
 			continue;
-		n = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "",
-		    probe_kind_name(t->kind));
-		if (n > 0)
-			used += (size_t)n;
+		pr = probe_alt_check(p, t);
+		if (pr == PROBE_ADDR_OK || pr == PROBE_ADDR_ABSENT)
+			continue;
+		if (pr == PROBE_ADDR_NOT_DISTINCT) {
+			if (t == b && !p->have_alt)
+				add2(v, NAT_F_ALT_NOT_DISTINCT, &t->other, &p->cfg.servers[t->server]);
+		} else if ((f = add2(v, NAT_F_ALT_REJECTED, &t->other,
+		    &p->cfg.servers[t->server])) != NULL) {
+			f->value = (int)pr;
+		}
 	}
-	if (used > 0 && v->nwarnings < cap)
-		nat_warn(v, "-t reached before these tests were decided: %s", list);
+}
 
-	if (s->lost_sends > 0 && v->nwarnings < cap) {
-		if (min_sends > 0)
-			nat_warn(v, "%u of %u exchanges lost (%.0f%%): negative results rest on %zu "
-			    "sends or more each", s->lost_sends, total,
-			    100.0 * s->lost_sends / total, min_sends);
-		else
-			nat_warn(v, "%u of %u exchanges lost (%.0f%%)", s->lost_sends, total,
-			    100.0 * s->lost_sends / total);
-	}
+/*
+ * A mapped address that no NAT hands out (unspecified, port 0, multicast,
+ * broadcast, or loopback from a server that is not on this host) proves
+ * the server wrong; nothing it said is used.  Another family is fine
+ * (NAT64).
+ */
+static int
+invalid_mapping(const struct probe *p, int ps, const struct probe_test *b,
+                struct nat_verdict *v)
+{
+	enum probe_addr_problem pr = probe_peer_check(p, PROBE_SOCK_MAP, ps, &b->mapped);
+	struct nat_finding *f;
 
-	/* One line for the datagrams that were set apart, non-zero counts only. */
-	used = 0;
-	list[0] = '\0';
-	count_item(list, sizeof(list), &used, s->late, "late");
-	count_item(list, sizeof(list), &used, s->duplicates, "duplicate");
-	count_item(list, sizeof(list), &used, s->stray, "stray");
-	count_item(list, sizeof(list), &used, s->malformed, "malformed");
-	count_item(list, sizeof(list), &used, s->wrong_source, "from an unexpected source");
-	if (used > 0 && v->nwarnings < cap)
-		nat_warn(v, "unexpected datagrams: %s", list);
+	if (pr == PROBE_ADDR_OK || pr == PROBE_ADDR_FAMILY)
+		return 0;
+	if ((f = add2(v, NAT_F_MAPPED_INVALID, &b->mapped, &p->cfg.servers[ps])) != NULL)
+		f->value = (int)pr;
+	return 1;
 }
 
 void
@@ -434,7 +621,6 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	struct mapping_facts mf = { NAT_BEH_UNKNOWN, 0 };
 	const struct probe_test *b;
 	int ps, support = 0;
-	char a1[ADDR_STRLEN], a2[ADDR_STRLEN], a3[ADDR_STRLEN];
 
 	memset(v, 0, sizeof(*v));
 	v->type = NAT_UNKNOWN;
@@ -444,10 +630,10 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	v->nat = -1;
 	v->loss = probe_loss(p);
 	if (p->cfg.nservers == 0) {
-		nat_warn(v, "no server was given");
+		nat_add(v, NAT_F_NO_SERVER);
 		return;
 	}
-	ps = p->primary >= 0 ? p->primary : 0;
+	ps = reported_server(p);
 	v->local = p->cfg.local[PROBE_SOCK_MAP];
 	v->has_local = v->local.family == 4 || v->local.family == 6;
 	v->server = p->cfg.servers[ps];
@@ -458,38 +644,29 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	}
 
 	if (!heard_server(p)) {
-		if (p->stats.malformed > 0) {
-			nat_warn(v, "server answered only with malformed datagrams (%s)",
-			    stun_strerror(p->stats.last_malformed));
-		} else {
-			v->type = NAT_UDP_BLOCKED;
-			nat_warn(v, "no answer from any server: UDP is blocked on this path, or "
-			    "the server is down");
-		}
+		classify_silence(p, v);
+		setup_findings(p, v);
 		return;
 	}
 
-	b = get(p, ps == 0 ? PROBE_BINDING : PROBE_BINDING_OTHER, ps);
+	b = binding_of(p, ps);
 	if (!mapped(b)) {
-		nat_warn(v, "no usable answer to the binding request to %s",
-		    addr_fmt(&p->cfg.servers[ps], a1, sizeof(a1)));
-		run_warnings(p, v);
+		add2(v, NAT_F_NO_BINDING_ANSWER, &p->cfg.servers[ps], NULL);
+		run_findings(p, v);
+		setup_findings(p, v);
 		return;
 	}
 	v->mapped = b->mapped;
 	v->has_mapped = 1;
+	if (invalid_mapping(p, ps, b, v)) {
+		run_findings(p, v);
+		setup_findings(p, v);
+		return;
+	}
 	if (v->has_local)
 		v->nat = !addr_eq(&b->mapped, &v->local);
 
-	/* Which server the tests used, and why. */
-	if (ps != 0)
-		nat_warn(v, "server %s has no alternate address; the tests used %s",
-		    addr_fmt(&p->cfg.servers[0], a1, sizeof(a1)),
-		    addr_fmt(&p->cfg.servers[ps], a2, sizeof(a2)));
-	else if (!p->have_alt && b->has_other)
-		nat_warn(v, "server advertises alternate %s, which does not differ from %s in both "
-		    "address and port: not used", addr_fmt(&b->other, a1, sizeof(a1)),
-		    addr_fmt(&p->cfg.servers[0], a2, sizeof(a2)));
+	server_findings(p, ps, b, v);
 
 	/* Mapping (RFC 5780 section 4.3). */
 	if (p->have_alt)
@@ -501,15 +678,16 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 		 * another server that saw a different one contradicts it. */
 		for (size_t i = 0; i < p->ntests; i++) {
 			const struct probe_test *t = &p->tests[i];
+			struct nat_finding *f;
 
 			if ((t->kind == PROBE_BINDING || t->kind == PROBE_BINDING_OTHER) &&
 			    t->server != ps && mapped(t) && !addr_eq(&t->mapped, &b->mapped)) {
 				mf.beh = NAT_BEH_UNKNOWN;
 				mf.dest_dependent = 1;
-				nat_warn(v, "server %s saw mapping %s, not %s: the mapping varies with "
-				    "the destination", addr_fmt(&p->cfg.servers[t->server], a1, sizeof(a1)),
-				    addr_fmt(&t->mapped, a2, sizeof(a2)),
-				    addr_fmt(&b->mapped, a3, sizeof(a3)));
+				f = add2(v, NAT_F_MAPPING_CONTRADICTED, &p->cfg.servers[t->server],
+				    &t->mapped);
+				if (f != NULL)
+					f->addr[2] = b->mapped;
 				break;
 			}
 		}
@@ -522,12 +700,13 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 		support = change_support(p, ps, v);
 		classify_filtering(p, ps, &mf, support, v);
 	} else if (mf.beh != NAT_BEH_UNKNOWN || mf.dest_dependent) {
-		nat_warn(v, "filtering cannot be tested: no server with an alternate address");
+		nat_add(v, NAT_F_FILTERING_UNTESTABLE);
 	}
 
 	classify_hairpin(p, &mf, v);
 	classify_type(&mf, v);
-	run_warnings(p, v);
+	run_findings(p, v);
+	setup_findings(p, v);
 }
 
 const char *
@@ -572,20 +751,4 @@ nat_behavior_word(enum nat_behavior b)
 	case NAT_BEH_UNKNOWN:                 break;
 	}
 	return "unknown";
-}
-
-int
-nat_exit_code(enum nat_type t)
-{
-	switch (t) {
-	case NAT_OPEN:                 return NAT_EXIT_OPEN;
-	case NAT_FULL_CONE:            return NAT_EXIT_FULL_CONE;
-	case NAT_RESTRICTED_CONE:      return NAT_EXIT_RESTRICTED;
-	case NAT_PORT_RESTRICTED_CONE: return NAT_EXIT_PORT_RESTRICTED;
-	case NAT_SYMMETRIC:            return NAT_EXIT_SYMMETRIC;
-	case NAT_SYMMETRIC_FIREWALL:   return NAT_EXIT_FIREWALL;
-	case NAT_UDP_BLOCKED:          return NAT_EXIT_BLOCKED;
-	case NAT_UNKNOWN:              break;
-	}
-	return NAT_EXIT_UNKNOWN;
 }

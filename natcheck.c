@@ -8,11 +8,13 @@
  * Options are parsed by hand rather than with getopt_long(3), which is not
  * POSIX: short options may be bundled ("-4qv") and take their argument
  * attached or as the next word; long options take "--opt=value" or
- * "--opt value".
+ * "--opt value".  Every short option has a long form.
+ *
+ * The exit status is decided here and nowhere else: the verdict's type, or
+ * an error (1), or a usage error (2).
  */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,37 +23,81 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "forecast.h"
 #include "engloop.h"
+#include "forecast.h"
 #include "loop.h"
 #include "nat.h"
 #include "net.h"
+#include "portmap.h"
 #include "report.h"
+#include "serve.h"
 #include "server.h"
 #include "traversal.h"
+#include "watch.h"
 
 #ifndef NATCHECK_VERSION
 #define NATCHECK_VERSION "unknown"
 #endif
 
 /* stuntman's public server answers RFC 5780 tests; tests never contact it. */
-#define DEFAULT_SERVER    "stunserver.stunprotocol.org:3478"
+#define DEFAULT_SERVER_HOST "stunserver.stunprotocol.org"
 #define DEFAULT_PORT      3478
 #define DEFAULT_ALT_PORT  3479
 #define DEFAULT_TIMEOUT_MS      3000
 #define DEFAULT_RFC_TIMEOUT_MS 20000
+#define MIN_TIMEOUT_MS    50
 #define MAX_TIMEOUT_S     3600
+#define MIN_WATCH_MS      100       /* --watch: at most ten runs a second */
+#define MAX_WATCH_S       86400
+#define MAX_COUNT         1000000000UL
 #define MIN_LIFETIME_S    5
 #define MAX_LIFETIME_S    3600
 
+/* Exit statuses (EXIT STATUS in natcheck.1): one per type, then errors;
+ * --pair's are FORECAST_EXIT_* (forecast.h). */
+#define EXIT_OPEN            0
+#define EXIT_FULL_CONE       10
+#define EXIT_RESTRICTED      11
+#define EXIT_PORT_RESTRICTED 12
+#define EXIT_SYMMETRIC       13
+#define EXIT_FIREWALL        14
+#define EXIT_BLOCKED         15
+#define EXIT_UNKNOWN         16
+#define EXIT_ERROR           1      /* could not run: resolution, sockets, output */
+#define EXIT_USAGE           2
+
 static const char *progname = "natcheck";
+
+/* A usage error's status: 2, or UNKNOWN (3) when natcheck runs as a
+ * monitoring plugin (--expect, --format nagios), whose caller reads any
+ * other status as a state. */
+static int usage_status = EXIT_USAGE;
+
+/* The exit status for a verdict's type. */
+static int
+exit_code(enum nat_type t)
+{
+	switch (t) {
+	case NAT_OPEN:                 return EXIT_OPEN;
+	case NAT_FULL_CONE:            return EXIT_FULL_CONE;
+	case NAT_RESTRICTED_CONE:      return EXIT_RESTRICTED;
+	case NAT_PORT_RESTRICTED_CONE: return EXIT_PORT_RESTRICTED;
+	case NAT_SYMMETRIC:            return EXIT_SYMMETRIC;
+	case NAT_SYMMETRIC_FIREWALL:   return EXIT_FIREWALL;
+	case NAT_UDP_BLOCKED:          return EXIT_BLOCKED;
+	case NAT_UNKNOWN:              break;
+	}
+	return EXIT_UNKNOWN;
+}
 
 static void
 usage_text(FILE *f)
 {
 	fprintf(f,
-	    "usage: natcheck [-46qv] [--json] [-b address[:port]] [-t seconds]\n"
-	    "                [--lifetime[=max]] [--rfc3489-timing] [server[:port] ...]\n"
+	    "usage: natcheck [-46qv] [--json] [--no-portmap] [-b address[:port]] [-t seconds]\n"
+	    "                [--rfc3489-timing] [--format format] [--watch seconds]\n"
+	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
+	    "                [--lifetime[=max]] [server[:port] ...]\n"
 	    "       natcheck --pair a.json b.json [-v] [--json]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "       natcheck --help | --version\n");
@@ -64,80 +110,177 @@ help_text(FILE *f)
 	fprintf(f,
 	    "\n"
 	    "Detect what the NAT between this host and a STUN server does to UDP.\n"
+	    "A server's port may also follow it as its own word: natcheck host 3478.\n"
 	    "\n"
-	    "  -4, -6             use IPv4 or IPv6 only\n"
-	    "  -b address[:port]  send from this local address (and port; a pinned\n"
-	    "                     port may carry NAT state from earlier traffic)\n"
-	    "  -q                 print only the verdict word\n"
-	    "  -t seconds         cap the whole run (default 3, 20 with --rfc3489-timing)\n"
-	    "  -v                 log every request and response to stderr\n"
-	    "  --json             print one JSON object\n"
-	    "  --lifetime[=max]   also measure how long an idle binding lives, up to\n"
-	    "                     max seconds (default 300; takes about 1.25 x the\n"
-	    "                     lifetime + 5 s; the server must honour RESPONSE-PORT)\n"
-	    "  --pair a.json b.json\n"
-	    "                     read two saved --json results: can the two hosts\n"
-	    "                     connect directly over UDP, and how\n"
-	    "  --rfc3489-timing   retransmit on RFC 3489's schedule (9.5 s per negative)\n"
+	    "  -4, --ipv4              use IPv4 only\n"
+	    "  -6, --ipv6              use IPv6 only\n"
+	    "  -b, --bind address[:port]\n"
+	    "                          send from this unicast address of this host (and\n"
+	    "                          port; a pinned port may carry earlier NAT state)\n"
+	    "  -q, --quiet             print only the verdict word\n"
+	    "  -t, --timeout seconds   cap the whole run (default 3, 20 with\n"
+	    "                          --rfc3489-timing)\n"
+	    "  -v, --verbose           log the local sockets and every request and\n"
+	    "                          response to stderr\n"
+	    "  --count n               with --watch: stop after n runs; alone: n runs\n"
+	    "                          back to back\n"
+	    "  --expect type[,type ...]\n"
+	    "                          be a Nagios/Icinga plugin: OK when the type is\n"
+	    "                          one of these, CRITICAL when not, UNKNOWN when it\n"
+	    "                          cannot be determined or on errors\n"
+	    "  --format format         text, json, prometheus or nagios (default text)\n"
+	    "  --json                  print one JSON object (--format json)\n"
+	    "  --lifetime[=max]        also measure how long an idle binding lives, up to\n"
+	    "                          max seconds (default 300; takes about 1.25 x the\n"
+	    "                          lifetime + 5 s; the server must honour RESPONSE-PORT)\n"
+	    "  --metrics-file path     also write the Prometheus metrics to path, atomically\n"
+	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
+	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
+	    "  --pair a.json b.json    read two saved --json results: can the two hosts\n"
+	    "                          connect directly over UDP, and how\n"
+	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
+	    "  --watch seconds         run again every so many seconds, one line per run\n"
+	    "                          (JSON Lines with --json) until SIGINT or SIGTERM\n"
 	    "  --serve primary[,alternate]\n"
-	    "                     run the dual-address STUN server instead\n"
-	    "  -p port            server: primary port (default 3478)\n"
-	    "  --alt-port port    server: alternate port (default 3479)\n"
-	    "  --help, --version  print this help or the version\n"
+	    "                          run the dual-address STUN server instead\n"
+	    "  -p, --port port         server: primary port (default %d)\n"
+	    "  --alt-port port         server: alternate port (default %d)\n"
+	    "  -h, --help              print this help\n"
+	    "  --version               print the version\n"
 	    "\n"
-	    "Without a server, natcheck asks %s.\n"
+	    "Without a server, natcheck asks %s:%d.\n"
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
-	    "determine, 1 error, 2 usage error.  With --pair: 0 direct, 20 direct only\n"
-	    "with port prediction, 21 relay needed, 22 cannot tell.  See natcheck(1).\n",
-	    DEFAULT_SERVER);
+	    "determine, 1 error (also: no server reachable), 2 usage error.  With --pair:\n"
+	    "0 direct, 20 direct only with port prediction, 21 relay needed, 22 cannot\n"
+	    "tell.  See natcheck(1).\n",
+	    DEFAULT_PORT, DEFAULT_ALT_PORT, DEFAULT_SERVER_HOST, DEFAULT_PORT);
+}
+
+static void
+version_text(FILE *f)
+{
+	fprintf(f, "natcheck %s\n", NATCHECK_VERSION);
 }
 
 /* A usage error: exactly one line naming it, exit 2. */
 _Noreturn static void
 usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+
+_Noreturn static void
+usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
+	char msg[512];
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs(" (see natcheck --help)\n", stderr);
-	exit(NAT_EXIT_USAGE);
+	fprintf(stderr, "%s: %s (see natcheck --help)\n", progname, msg);
+	/* A plugin's caller shows only its standard output; a '|' there
+	 * would start the performance data. */
+	if (usage_status != EXIT_USAGE) {
+		for (char *c = msg; *c != '\0'; c++)
+			if (*c == '|')
+				*c = '/';
+		printf("NATCHECK UNKNOWN - usage error: %s (see natcheck --help)\n", msg);
+	}
+	exit(usage_status);
 }
 
-/* -t: seconds as a decimal number, 0 < t <= MAX_TIMEOUT_S, to milliseconds. */
+/*
+ * -t, --watch: seconds as a plain decimal number ("3", "0.5", ".5"),
+ * min_ms to max_s, to milliseconds.  strtod(3) alone would also take
+ * signs, leading spaces, hex, exponents, inf and nan.
+ */
 static uint32_t
-parse_timeout(const char *s)
+parse_seconds(const char *opt, const char *s, uint32_t min_ms, uint32_t max_s)
 {
-	char *end;
+	size_t span = strspn(s, "0123456789.");
+	const char *dot = strchr(s, '.');
 	double t;
 
-	errno = 0;
-	t = strtod(s, &end);
-	if (end == s || *end != '\0' || errno != 0 || !isfinite(t))
-		usage_error("-t: '%s' is not a number of seconds", s);
-	if (t < 0.05 || t > MAX_TIMEOUT_S)
-		usage_error("-t: %s seconds is out of range (0.05 to %d)", s, MAX_TIMEOUT_S);
+	/* Digits and at most one point, nothing else, and some digit. */
+	if (s[span] != '\0' || (dot != NULL && strchr(dot + 1, '.') != NULL) ||
+	    strcspn(s, "0123456789") == strlen(s))
+		usage_error("%s: '%s' is not a number of seconds", opt, s);
+	t = strtod(s, NULL);
+	if (t * 1000.0 < min_ms || t > max_s)
+		usage_error("%s: %s seconds is out of range (%g to %u)", opt, s,
+		    min_ms / 1000.0, (unsigned)max_s);
 	return (uint32_t)(t * 1000.0 + 0.5);
 }
 
 /* --lifetime=MAX: whole seconds, MIN_LIFETIME_S..MAX_LIFETIME_S, to ms. */
 static uint32_t
-parse_lifetime(const char *s)
+parse_lifetime(const char *opt, const char *s)
 {
-	char *end;
-	long t;
-
-	errno = 0;
-	t = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno != 0)
-		usage_error("--lifetime: '%s' is not a whole number of seconds", s);
-	if (t < MIN_LIFETIME_S || t > MAX_LIFETIME_S)
-		usage_error("--lifetime: %s seconds is out of range (%d to %d)", s,
+	if (*s == '\0' || strspn(s, "0123456789") != strlen(s) || strlen(s) > 5)
+		usage_error("%s: '%s' is not a whole number of seconds", opt, s);
+	if (atoi(s) < MIN_LIFETIME_S || atoi(s) > MAX_LIFETIME_S)
+		usage_error("%s: %s seconds is out of range (%d to %d)", opt, s,
 		    MIN_LIFETIME_S, MAX_LIFETIME_S);
-	return (uint32_t)t * 1000u;
+	return (uint32_t)atoi(s) * 1000u;
+}
+
+/* --count: a whole number of runs, 1 to MAX_COUNT. */
+static unsigned long
+parse_count(const char *opt, const char *s)
+{
+	unsigned long n;
+
+	if (*s == '\0' || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10 ||
+	    (n = strtoul(s, NULL, 10)) < 1 || n > MAX_COUNT)
+		usage_error("%s: '%s' is not a number of runs (1 to %lu)", opt, s, MAX_COUNT);
+	return n;
+}
+
+/* --format: the renderer. */
+static enum watch_format
+parse_format(const char *opt, const char *s)
+{
+	static const struct { const char *name; enum watch_format f; } formats[] = {
+		{ "text", WATCH_TEXT }, { "json", WATCH_JSON },
+		{ "prometheus", WATCH_PROM }, { "nagios", WATCH_NAGIOS },
+	};
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(s, formats[i].name) == 0)
+			return formats[i].f;
+	usage_error("%s: '%s' is not one of text, json, prometheus, nagios", opt, s);
+}
+
+/* --expect: type words as in the JSON key "type", comma-separated. */
+static void
+parse_expect(const char *opt, const char *s, struct watch_opts *wo)
+{
+	char word[64];
+
+	wo->nexpect = 0;
+	for (const char *p = s;; p++) {
+		size_t n = strcspn(p, ",");
+		enum nat_type t;
+
+		if (n == 0 || n >= sizeof(word))
+			usage_error("%s: '%s' is not a list of types", opt, s);
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (monitor_type_of_word(word, &t) == -1 || t == NAT_UNKNOWN)
+			usage_error("%s: '%s' is not a type (open, full-cone, restricted-cone, "
+			    "port-restricted-cone, symmetric, symmetric-udp-firewall, udp-blocked)",
+			    opt, word);
+		if (wo->nexpect == WATCH_MAX_EXPECT)
+			usage_error("%s: at most %d types", opt, WATCH_MAX_EXPECT);
+		wo->expect[wo->nexpect++] = t;
+		p += n;
+		if (*p == '\0')
+			break;
+	}
 }
 
 static uint16_t
@@ -149,6 +292,30 @@ parse_port_opt(const char *opt, const char *s)
 	if (net_parse_port(s, 0, &port, err) == -1)
 		usage_error("%s: %s", opt, err);
 	return port;
+}
+
+/*
+ * -b: a concrete unicast address of this host, and a port if one is given.
+ * A wildcard would leave the source address to the kernel, so "no NAT"
+ * could not be decided; multicast and broadcast addresses are not sources;
+ * port 0 written out is a contradiction (leave the port off for a fresh one).
+ */
+static void
+parse_bind(const char *opt, const char *s, struct loop_opts *lo)
+{
+	char host[NET_HOSTLEN], err[NET_ERRLEN];
+	uint16_t port = 0;
+	struct stun_addr a;
+
+	if (net_split_hostport(s, host, sizeof(host), &port, err) == -1)
+		usage_error("%s '%s': %s", opt, s, err);
+	if (net_parse_ip(host, &a) == -1)
+		usage_error("%s '%s': not an IP address (a.b.c.d or an IPv6 address)", opt, s);
+	if (net_check_unicast(&a, err, sizeof(err)) == -1)
+		usage_error("%s '%s': %s; give a unicast address of this host", opt, s, err);
+	a.port = port;
+	lo->has_bind = 1;
+	lo->bind = a;
 }
 
 /* An IPv4 or IPv6 literal, not a name. */
@@ -180,6 +347,9 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 	/* Only literals: a server must know exactly which addresses it owns. */
 	if (!is_ip_literal(first) || net_resolve(first, port, AF_UNSPEC, &a1, err) == -1)
 		usage_error("--serve: '%s' is not an IP address", first);
+	/* No wildcard, multicast or broadcast: answers would look forged. */
+	if (net_check_unicast(&a1, err, sizeof(err)) == -1)
+		usage_error("--serve: %s", err);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->software = "natcheck " NATCHECK_VERSION;
 	cfg->ep[0] = a1;
@@ -189,6 +359,8 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 		if (!is_ip_literal(comma + 1) ||
 		    net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1)
 			usage_error("--serve: '%s' is not an IP address", comma + 1);
+		if (net_check_unicast(&a2, err, sizeof(err)) == -1)
+			usage_error("--serve: %s", err);
 		if (a2.family != a1.family)
 			usage_error("--serve: %s and %s are of different address families",
 			    first, comma + 1);
@@ -220,9 +392,14 @@ long_opt(const char *arg, const char *name, const char **value)
 	return 0;
 }
 
+enum info { INFO_NONE, INFO_HELP, INFO_VERSION };
+
 struct opts {
 	struct loop_opts lo;
+	enum info info;             /* --help or --version: print it, nothing else */
 	int json, quiet, serve, family4, family6, timeout_set;
+	struct watch_opts wo;
+	int format_set, watch_set, count_set;
 	const char *serve_spec;
 	int port_set, alt_port_set;
 	uint16_t port, alt_port;
@@ -230,6 +407,47 @@ struct opts {
 	uint32_t lifetime_max_ms;
 	const char *pair[2];        /* --pair a.json b.json */
 };
+
+/* The options, short and long; 0 for a long-only one. */
+enum opt_id {
+	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
+	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
+	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_LIFETIME, OPT_PAIR
+};
+
+/* has_arg: ARG_NONE, ARG_ONE (attached or the next word), or ARG_ATTACHED
+ * (optional, only as --opt=value). */
+enum { ARG_NONE, ARG_ONE, ARG_ATTACHED };
+
+static const struct optdef {
+	enum opt_id id;
+	char     short_name;
+	const char *long_name;
+	int      has_arg;
+} optdefs[] = {
+	{ OPT_IPV4,     '4', "--ipv4",           0 },
+	{ OPT_IPV6,     '6', "--ipv6",           0 },
+	{ OPT_BIND,     'b', "--bind",           1 },
+	{ OPT_HELP,     'h', "--help",           0 },
+	{ OPT_PORT,     'p', "--port",           1 },
+	{ OPT_QUIET,    'q', "--quiet",          0 },
+	{ OPT_TIMEOUT,  't', "--timeout",        1 },
+	{ OPT_VERBOSE,  'v', "--verbose",        0 },
+	{ OPT_ALT_PORT, 0,   "--alt-port",       1 },
+	{ OPT_COUNT,    0,   "--count",          1 },
+	{ OPT_EXPECT,   0,   "--expect",         1 },
+	{ OPT_FORMAT,   0,   "--format",         1 },
+	{ OPT_JSON,     0,   "--json",           0 },
+	{ OPT_LIFETIME, 0,   "--lifetime",       ARG_ATTACHED },
+	{ OPT_METRICS_FILE, 0, "--metrics-file", 1 },
+	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
+	{ OPT_PAIR,     0,   "--pair",           1 },    /* and the next word */
+	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
+	{ OPT_SERVE,    0,   "--serve",          1 },
+	{ OPT_VERSION,  0,   "--version",        0 },
+	{ OPT_WATCH,    0,   "--watch",          1 },
+};
+#define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
 
 /* The argument of an option: attached, "=value", or the next word. */
 static const char *
@@ -244,22 +462,171 @@ opt_arg(const char *opt, const char *attached, int *i, int argc, char **argv)
 	return argv[++*i];
 }
 
+/* Apply one option; `opt` is its name as written, for messages. */
+static void
+apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
+{
+	switch (id) {
+	case OPT_IPV4:     o->family4 = 1; break;
+	case OPT_IPV6:     o->family6 = 1; break;
+	case OPT_QUIET:    o->quiet = 1; break;
+	case OPT_VERBOSE:  o->lo.verbose = 1; break;
+	case OPT_JSON:     o->json = 1; break;
+	case OPT_NO_PORTMAP: o->lo.no_portmap = 1; break;
+	case OPT_RFC3489:  o->lo.rfc3489_timing = 1; break;
+	case OPT_HELP:     o->info = INFO_HELP; break;
+	case OPT_VERSION:  o->info = INFO_VERSION; break;
+	case OPT_BIND:     parse_bind(opt, arg, &o->lo); break;
+	case OPT_TIMEOUT:
+		o->lo.timeout_ms = parse_seconds(opt, arg, MIN_TIMEOUT_MS, MAX_TIMEOUT_S);
+		o->timeout_set = 1;
+		break;
+	case OPT_PORT:
+		o->port = parse_port_opt(opt, arg);
+		o->port_set = 1;
+		break;
+	case OPT_ALT_PORT:
+		o->alt_port = parse_port_opt(opt, arg);
+		o->alt_port_set = 1;
+		break;
+	case OPT_SERVE:
+		o->serve = 1;
+		o->serve_spec = arg;
+		break;
+	case OPT_WATCH:
+		o->wo.interval_ms = parse_seconds(opt, arg, MIN_WATCH_MS, MAX_WATCH_S);
+		o->watch_set = 1;
+		break;
+	case OPT_COUNT:
+		o->wo.count = parse_count(opt, arg);
+		o->count_set = 1;
+		break;
+	case OPT_FORMAT:
+		o->wo.format = parse_format(opt, arg);
+		o->format_set = 1;
+		break;
+	case OPT_METRICS_FILE:
+		if (*arg == '\0')
+			usage_error("%s: empty path", opt);
+		o->wo.metrics_file = arg;
+		break;
+	case OPT_EXPECT:
+		parse_expect(opt, arg, &o->wo);
+		break;
+	case OPT_LIFETIME:
+		o->lifetime = 1;
+		o->lifetime_max_ms = arg == NULL ? LT_DEFAULT_MAX_MS : parse_lifetime(opt, arg);
+		break;
+	case OPT_PAIR:
+		o->pair[0] = arg;
+		break;
+	}
+}
+
+/* A word of digits alone: a port, never an address. */
+static int
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * The server operands: "host", "host:port", "[v6]:port", and, as nc(1)
+ * takes it, "host port" (a word of digits right after a server without a
+ * port is that server's port).  Only well-formedness is checked here;
+ * resolving comes later.
+ */
+static void
+parse_servers(char **words, size_t n, struct loop_opts *lo)
+{
+	int port_open = 0;          /* the last server may still take a port word */
+
+	for (size_t k = 0; k < n; k++) {
+		struct loop_server *s;
+		char err[NET_ERRLEN];
+		uint16_t port = 0;      /* 0: none given (split refuses port 0) */
+
+		if (all_digits(words[k])) {
+			if (!port_open)
+				usage_error("'%s' is not an address (a port goes after its server: "
+				    "host port, or host:port)", words[k]);
+			s = &lo->servers[lo->nservers - 1];
+			if (net_parse_port(words[k], 0, &s->port, err) == -1)
+				usage_error("server '%s' port '%s': %s", s->spec, words[k], err);
+			port_open = 0;
+			continue;
+		}
+		if (lo->nservers == LOOP_MAX_SERVERS)
+			usage_error("at most %d servers", LOOP_MAX_SERVERS);
+		s = &lo->servers[lo->nservers++];
+		s->spec = words[k];
+		if (net_split_hostport(words[k], s->host, sizeof(s->host), &port, err) == -1)
+			usage_error("server '%s': %s", words[k], err);
+		if (net_is_ipv4_shorthand(s->host))
+			usage_error("server '%s': not an address (IPv4 is written a.b.c.d)", words[k]);
+		port_open = port == 0;
+		s->port = port == 0 ? DEFAULT_PORT : port;
+	}
+}
+
+/* The output options: -q, --json and --expect are --format's shorthands. */
+static void
+output_conflicts(struct opts *o)
+{
+	if (o->json) {
+		if (o->format_set && o->wo.format != WATCH_JSON)
+			usage_error("--json goes only with --format json");
+		o->wo.format = WATCH_JSON;
+	}
+	if (o->quiet) {
+		if (o->format_set && o->wo.format != WATCH_TEXT)
+			usage_error("-q goes only with --format text");
+		o->wo.format = WATCH_QUIET;
+	}
+	if (o->wo.nexpect > 0) {
+		if (o->json || o->quiet || (o->format_set && o->wo.format != WATCH_NAGIOS))
+			usage_error("--expect goes only with --format nagios");
+		o->wo.format = WATCH_NAGIOS;
+	} else if (o->wo.format == WATCH_NAGIOS) {
+		usage_error("--format nagios needs --expect");
+	}
+	if (o->wo.format == WATCH_NAGIOS && (o->watch_set || o->count_set))
+		usage_error("--expect is a single check: it does not go with --watch or --count");
+	o->wo.watching = o->watch_set || o->count_set;
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
+	static char *words[LOOP_MAX_SERVERS * 2];
+	size_t nwords = 0;
 	int i, only_operands = 0;
-	const char *v;
 
 	memset(o, 0, sizeof(*o));
 	o->port = DEFAULT_PORT;
 	o->alt_port = DEFAULT_ALT_PORT;
-	for (i = 1; i < argc; i++) {
+	/* As a monitoring plugin, even a usage error must be a plugin state,
+	 * so this is known before any option is read. */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *v;
+
+		if (long_opt(argv[i], "--expect", &v) || strcmp(argv[i], "--format=nagios") == 0 ||
+		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		    strcmp(argv[i + 1], "nagios") == 0))
+			usage_status = MONITOR_UNKNOWN;
+	}
+	for (i = 1; i < argc && o->info == INFO_NONE; i++) {
 		const char *a = argv[i];
 
 		if (only_operands || a[0] != '-' || a[1] == '\0') {
-			if (o->lo.nservers == LOOP_MAX_SERVERS)
+			if (nwords == sizeof(words) / sizeof(words[0]))
 				usage_error("at most %d servers", LOOP_MAX_SERVERS);
-			o->lo.servers[o->lo.nservers++] = a;
+			words[nwords++] = argv[i];
 			continue;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -267,104 +634,111 @@ parse_args(int argc, char **argv, struct opts *o)
 			continue;
 		}
 		if (a[1] == '-') {
-			if (long_opt(a, "--help", &v) && v == NULL) {
-				help_text(stdout);
-				exit(0);
-			} else if (long_opt(a, "--version", &v) && v == NULL) {
-				printf("natcheck %s\n", NATCHECK_VERSION);
-				exit(0);
-			} else if (long_opt(a, "--json", &v) && v == NULL) {
-				o->json = 1;
-			} else if (long_opt(a, "--rfc3489-timing", &v) && v == NULL) {
-				o->lo.rfc3489_timing = 1;
-			} else if (long_opt(a, "--lifetime", &v)) {
-				o->lifetime = 1;
-				o->lifetime_max_ms = v == NULL ? LT_DEFAULT_MAX_MS : parse_lifetime(v);
-			} else if (long_opt(a, "--pair", &v)) {
-				o->pair[0] = opt_arg("--pair", v, &i, argc, argv);
+			const struct optdef *d = NULL;
+			const char *v = NULL;
+
+			for (size_t k = 0; k < NOPTDEFS && d == NULL; k++)
+				if (long_opt(a, optdefs[k].long_name, &v))
+					d = &optdefs[k];
+			if (d == NULL)
+				usage_error("unknown option %s", a);
+			if (d->has_arg == ARG_NONE && v != NULL)
+				usage_error("%s takes no argument", d->long_name);
+			apply_opt(o, d->id, d->long_name, d->has_arg == ARG_ONE ?
+			    opt_arg(d->long_name, v, &i, argc, argv) : v);
+			if (d->id == OPT_PAIR) {
 				if (i + 1 >= argc)
 					usage_error("--pair needs two files");
 				o->pair[1] = argv[++i];
-			} else if (long_opt(a, "--serve", &v)) {
-				o->serve = 1;
-				o->serve_spec = opt_arg("--serve", v, &i, argc, argv);
-			} else if (long_opt(a, "--alt-port", &v)) {
-				o->alt_port = parse_port_opt("--alt-port",
-				    opt_arg("--alt-port", v, &i, argc, argv));
-				o->alt_port_set = 1;
-			} else {
-				usage_error("unknown option %s", a);
 			}
 			continue;
 		}
 		/* Bundled short options; one taking an argument ends the word. */
-		for (const char *c = a + 1; *c != '\0'; c++) {
-			const char *rest = c + 1;
+		for (const char *c = a + 1; *c != '\0' && o->info == INFO_NONE; c++) {
+			const struct optdef *d = NULL;
+			char name[3] = { '-', *c, '\0' };
 
-			switch (*c) {
-			case '4': o->family4 = 1; continue;
-			case '6': o->family6 = 1; continue;
-			case 'q': o->quiet = 1; continue;
-			case 'v': o->lo.verbose = 1; continue;
-			case 'h':
-				help_text(stdout);
-				exit(0);
-			case 'b':
-				o->lo.bind = opt_arg("-b", rest, &i, argc, argv);
-				break;
-			case 't':
-				o->lo.timeout_ms = parse_timeout(opt_arg("-t", rest, &i, argc, argv));
-				o->timeout_set = 1;
-				break;
-			case 'p':
-				o->port = parse_port_opt("-p", opt_arg("-p", rest, &i, argc, argv));
-				o->port_set = 1;
-				break;
-			default:
+			for (size_t k = 0; k < NOPTDEFS && d == NULL; k++)
+				if (optdefs[k].short_name == *c)
+					d = &optdefs[k];
+			if (d == NULL)
 				usage_error("unknown option -%c", *c);
+			if (!d->has_arg) {
+				apply_opt(o, d->id, name, NULL);
+				continue;
 			}
+			apply_opt(o, d->id, name, opt_arg(name, c + 1, &i, argc, argv));
 			break;
 		}
 	}
+	if (o->info != INFO_NONE)
+		return;
 
 	/* Conflicts, one rule per line. */
 	if (o->family4 && o->family6)
 		usage_error("-4 and -6 exclude each other");
 	if (o->json && o->quiet)
 		usage_error("--json and -q exclude each other");
-	if (o->lifetime && o->quiet)
-		usage_error("--lifetime and -q exclude each other (-q prints only the type)");
+	if (o->lo.has_bind && ((o->family4 && o->lo.bind.family != 4) ||
+	    (o->family6 && o->lo.bind.family != 6)))
+		usage_error("-b's address is not of the family -%c asks for", o->family4 ? '4' : '6');
 	if (o->pair[0] != NULL) {
-		if (o->serve || o->lo.nservers > 0 || o->quiet || o->lo.bind || o->timeout_set ||
-		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->lifetime ||
-		    o->port_set || o->alt_port_set)
+		if (o->serve || nwords > 0 || o->quiet || o->lo.has_bind || o->timeout_set ||
+		    o->lo.no_portmap || o->lo.rfc3489_timing || o->family4 || o->family6 ||
+		    o->lifetime || o->port_set || o->alt_port_set || o->format_set ||
+		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
 			usage_error("--pair takes only -v and --json");
 		return;
 	}
+	if (o->lifetime && (o->serve || o->quiet || o->watch_set || o->count_set ||
+	    o->wo.nexpect > 0 || (o->format_set && o->wo.format != WATCH_TEXT &&
+	    o->wo.format != WATCH_JSON)))
+		usage_error("--lifetime is a single run's, in text or JSON: not with --serve, -q, "
+		    "--watch, --count, --format prometheus or nagios, or --expect");
 	if (o->serve) {
-		if (o->lo.nservers > 0)
+		if (nwords > 0)
 			usage_error("--serve takes no server operands");
-		if (o->json || o->quiet || o->lo.bind || o->timeout_set ||
-		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->lifetime)
+		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set || o->lo.no_portmap ||
+		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set ||
+		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
 			usage_error("--serve takes only -v, -p and --alt-port");
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
 	}
-	/* Server operands must at least be well formed; resolving comes later. */
-	for (size_t k = 0; k < o->lo.nservers; k++) {
-		char host[256], err[NET_ERRLEN];
-		uint16_t port = DEFAULT_PORT;
-
-		if (net_split_hostport(o->lo.servers[k], host, sizeof(host), &port, err) == -1)
-			usage_error("server '%s': %s", o->lo.servers[k], err);
-	}
+	if (!o->serve)
+		output_conflicts(o);
+	parse_servers(words, nwords, &o->lo);
 	o->lo.family = o->family4 ? AF_INET : o->family6 ? AF_INET6 : AF_UNSPEC;
 	if (!o->timeout_set)
 		o->lo.timeout_ms = o->lo.rfc3489_timing ? DEFAULT_RFC_TIMEOUT_MS : DEFAULT_TIMEOUT_MS;
-	if (!o->serve && o->lo.nservers == 0)
-		o->lo.servers[o->lo.nservers++] = DEFAULT_SERVER;
+	if (!o->serve && o->lo.nservers == 0) {
+		struct loop_server *s = &o->lo.servers[o->lo.nservers++];
+
+		s->spec = DEFAULT_SERVER_HOST;
+		snprintf(s->host, sizeof(s->host), "%s", DEFAULT_SERVER_HOST);
+		s->port = DEFAULT_PORT;
+	}
+	if (!o->serve) {
+		static char label[NET_HOSTLEN + 8];
+		const struct loop_server *s = &o->lo.servers[0];
+
+		snprintf(label, sizeof(label), strchr(s->host, ':') ? "[%s]:%u" : "%s:%u",
+		    s->host, s->port);
+		o->wo.server = label;
+	}
+}
+
+/* Flush standard output; a failure (a full disk, a closed pipe) is an error. */
+static int
+flush_stdout(const char *what)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "%s: writing %s: %s\n", progname, what, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -376,80 +750,142 @@ serve(const struct opts *o)
 	serve_config(o->serve_spec, o->port, o->alt_port, &cfg);
 	if (server_run(&cfg, o->lo.verbose, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
-		return NAT_EXIT_ERROR;
+		return EXIT_ERROR;
 	}
 	return 0;
 }
 
-/* --lifetime after the detection, against the primary server; what it
- * could not do becomes a warning. */
+/*
+ * When no server could be reached at all, the run says so in one line
+ * naming each refused address, so "server down" reads differently from
+ * "UDP blocked" (nothing came back at all).
+ */
+static void
+unreachable_msg(const struct probe *p, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "no STUN server at ");
+	const char *sep = "";
+
+	for (size_t i = 0; i < p->ntests && n < len; i++) {
+		const struct probe_test *t = &p->tests[i];
+		char a[ADDR_STRLEN];
+
+		if ((t->kind != PROBE_BINDING && t->kind != PROBE_BINDING_OTHER) ||
+		    t->result != PROBE_UNREACHABLE)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s (%s unreachable)", sep,
+		    addr_fmt(&t->dst, a, sizeof(a)),
+		    t->unreach_kind == PROBE_UNREACH_PORT ? "port" : "host");
+		sep = ", ";
+	}
+}
+
+/*
+ * --lifetime after the detection, against the primary server; what it
+ * could not do becomes a finding.  -1 with err set when it could not
+ * even start.
+ */
 static int
 lifetime(const struct opts *o, const struct probe *p, struct nat_verdict *v,
-         struct lifetime_result *r)
+         struct lifetime_result *r, char *err, size_t errlen)
 {
-	char err[NET_ERRLEN];
 	const struct stun_addr *server = v->has_server ? &v->server : &p->cfg.servers[0];
+	struct nat_finding *f;
 
-	if (v->type == NAT_UDP_BLOCKED) {
-		nat_warn(v, "lifetime not measured: UDP is blocked");
+	if (v->type == NAT_UDP_BLOCKED || v->unreachable) {
+		nat_add(v, NAT_F_LIFETIME_NO_ANSWER);
 		return 0;
 	}
-	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, r, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s: %s\n", progname, err);
+	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, r, err, errlen) == -1)
 		return -1;
+	if (r->unsupported) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_UNSUPPORTED)) != NULL)
+			f->addr[0] = *server;
+	} else if (!r->measured) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_UNMEASURED)) != NULL)
+			f->addr[0] = *server;
+	} else if (r->conflicts > 0) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_CONFLICTS)) != NULL)
+			f->count[0] = r->conflicts;
 	}
-	if (r->unsupported)
-		nat_warn(v, "lifetime not measured: the server does not honour RESPONSE-PORT "
-		    "(RFC 5780 section 7.5)");
-	else if (!r->measured)
-		nat_warn(v, "lifetime not measured: no binding could be made or checked");
-	else if (r->conflicts > 0)
-		nat_warn(v, "lifetime: %u checks contradicted others (loss, or a NAT whose "
-		    "timeout varies); the bracket keeps the answers that arrived", r->conflicts);
 	return 0;
 }
 
-static int
-detect(const struct opts *o)
+/*
+ * The traversal facts (issue #10) after the verdict: port allocation from
+ * the run's own mappings, and when they cannot tell, a few more in one
+ * round trip; the binding lifetime with --lifetime; then the forecast
+ * classes.  A lifetime run that cannot start is the run's error.
+ */
+static void
+run_traversal(const struct opts *o, const struct probe *p, struct nat_verdict *v,
+          struct traversal *t, struct monitor_run *r)
 {
+	static struct ports_sample samples[PORTS_MAX_SAMPLES];
+	struct lifetime_result lr;
+	struct stun_addr dst;
+	char err[NET_ERRLEN];
+	size_t ns;
+
+	ns = ports_samples(p, samples, PORTS_MAX_SAMPLES);
+	if (traversal_more_ports(p, v, samples, ns, &dst) &&
+	    portsloop_run(&dst, p->have_rtt ? p->rtt_ms : 0, o->lo.verbose, samples, &ns,
+	    PORTS_MAX_SAMPLES, err, sizeof(err)) == -1) {
+		struct nat_finding *f = nat_add(v, NAT_F_NO_EXTRA_PORTS);
+
+		if (f != NULL)
+			f->addr[0] = dst;
+		if (o->lo.verbose)
+			fprintf(stderr, "%s: %s\n", progname, err);
+	}
+	memset(&lr, 0, sizeof(lr));
+	if (o->lifetime && lifetime(o, p, v, &lr, err, sizeof(err)) == -1) {
+		snprintf(r->error, sizeof(r->error), "%s", err);
+		r->exit = EXIT_ERROR;
+	}
+	traversal_build(v, samples, ns, o->lifetime ? &lr : NULL, t);
+}
+
+/*
+ * The whole pipeline once, with fresh sockets (watch.c runs it once, or
+ * again and again): the tests, the verdict, the exit status.  Warnings go
+ * to stderr at once; the result is rendered by watch.c.
+ */
+static void
+run_once(void *ctx, struct monitor_run *r)
+{
+	const struct opts *o = ctx;
 	static struct probe p;
 	static struct nat_verdict v;
+	static struct portmap pm;
 	static struct traversal t;
-	struct lifetime_result lr;
-	struct ports_sample samples[PORTS_MAX_SAMPLES];
-	struct stun_addr dst;
-	size_t ns;
-	char err[NET_ERRLEN];
+	struct loop_opts lo = o->lo;
+	struct loop_notes notes;
 
-	if (loop_detect(&o->lo, &p, &v, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s: %s\n", progname, err);
-		return NAT_EXIT_ERROR;
+	lo.portmap = &pm;
+	if (loop_detect(&lo, &p, &notes, r->error, sizeof(r->error)) == -1) {
+		r->exit = EXIT_ERROR;
+		return;
 	}
-	/* Port allocation: the run's own mappings, and when they cannot tell,
-	 * a few more in one round trip. */
-	ns = ports_samples(&p, samples, PORTS_MAX_SAMPLES);
-	if (traversal_more_ports(&p, &v, samples, ns, &dst) &&
-	    portsloop_run(&dst, p.have_rtt ? p.rtt_max_ms : 0, o->lo.verbose, samples, &ns,
-	    PORTS_MAX_SAMPLES, err, sizeof(err)) == -1)
-		nat_warn(&v, "no extra port samples: %s", err);
-	memset(&lr, 0, sizeof(lr));
-	if (o->lifetime && lifetime(o, &p, &v, &lr) == -1)
-		return NAT_EXIT_ERROR;
-	traversal_build(&v, samples, ns, o->lifetime ? &lr : NULL, &t);
+	nat_classify(&p, &v);
+	for (size_t i = 0; i < notes.nskipped; i++)
+		fprintf(stderr, "%s: warning: %s\n", progname, notes.skipped[i]);
+	portmap_double_nat(&pm, v.has_mapped, &v.mapped, v.has_local, &v.local);
+	run_traversal(o, &p, &v, &t, r);
 	report_warnings(stderr, &v);
-	if (o->json) {
-		report_json_ext(stdout, &p, &v, traversal_json, &t);
-	} else if (o->quiet) {
-		report_quiet(stdout, &v);
-	} else {
-		report_text(stdout, &p, &v);
-		traversal_text(stdout, &t);
+	r->ran = 1;
+	r->p = &p;
+	r->v = &v;
+	r->pm = &pm;
+	r->json_extra = traversal_json;
+	r->text_extra = traversal_text;
+	r->extra = &t;
+	if (r->exit != EXIT_ERROR)
+		r->exit = exit_code(v.type);
+	if (v.unreachable) {
+		unreachable_msg(&p, r->error, sizeof(r->error));
+		r->exit = EXIT_ERROR;
 	}
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, "%s: writing the result: %s\n", progname, strerror(errno));
-		return NAT_EXIT_ERROR;
-	}
-	return nat_exit_code(v.type);
 }
 
 /* Read a saved result (at most FORECAST_JSON_MAX bytes) and parse it. */
@@ -480,6 +916,7 @@ read_result(const char *path, struct forecast_host *h)
 	return 0;
 }
 
+/* --pair: two saved results, one forecast; no network at all. */
 static int
 pair(const struct opts *o)
 {
@@ -487,16 +924,14 @@ pair(const struct opts *o)
 	struct forecast_pair r;
 
 	if (read_result(o->pair[0], &a) == -1 || read_result(o->pair[1], &b) == -1)
-		return NAT_EXIT_ERROR;
+		return EXIT_ERROR;
 	forecast_pair(&a, &b, &r);
 	if (o->json)
 		traversal_pair_json(stdout, &a, &b, &r);
 	else
 		traversal_pair_text(stdout, &a, &b, &r);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, "%s: writing the result: %s\n", progname, strerror(errno));
-		return NAT_EXIT_ERROR;
-	}
+	if (flush_stdout("the result") == -1)
+		return EXIT_ERROR;
 	return forecast_exit_code(r.path);
 }
 
@@ -506,7 +941,12 @@ main(int argc, char **argv)
 	struct opts o;
 
 	parse_args(argc, argv, &o);
+	if (o.info != INFO_NONE) {
+		(o.info == INFO_HELP ? help_text : version_text)(stdout);
+		return flush_stdout(o.info == INFO_HELP ? "the help" : "the version") == -1 ?
+		    EXIT_ERROR : 0;
+	}
 	if (o.pair[0] != NULL)
 		return pair(&o);
-	return o.serve ? serve(&o) : detect(&o);
+	return o.serve ? serve(&o) : watch_main(&o.wo, &o.lo, run_once, &o);
 }

@@ -11,11 +11,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__) || \
+    defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
+#define NET_HAVE_GETIFADDRS 1
+#include <ifaddrs.h>
+#endif
+#if defined(__linux__)
+#include <linux/errqueue.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
+#endif
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -181,6 +192,30 @@ net_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, ch
 	return 0;
 }
 
+/* getaddrinfo(3) takes inet_aton(3)'s shorthand, and so would read a port
+ * written as its own word as an address: refuse it. */
+int
+net_is_ipv4_shorthand(const char *host)
+{
+	struct addrinfo hints, *res = NULL;
+	struct in_addr a4;
+	const char *c;
+
+	for (c = host; *c >= '0' && *c <= '9'; c++)
+		;
+	if (*c == '\0')
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return 0;
+	freeaddrinfo(res);
+	return 1;
+}
+
 int
 net_resolve(const char *host, uint16_t port, int family, struct stun_addr *out, char *err)
 {
@@ -189,6 +224,10 @@ net_resolve(const char *host, uint16_t port, int family, struct stun_addr *out, 
 
 	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6) {
 		seterr(err, "unsupported address family %d", family);
+		return -1;
+	}
+	if (net_is_ipv4_shorthand(host)) {
+		seterr(err, "%s: not an address (IPv4 is written a.b.c.d)", host);
 		return -1;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -213,6 +252,113 @@ net_resolve(const char *host, uint16_t port, int family, struct stun_addr *out, 
 	seterr(err, "%s: no %s address", host,
 	       family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "IPv4 or IPv6");
 	return -1;
+}
+
+int
+net_parse_ip(const char *s, struct stun_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, out->addr) == 1) {
+		out->family = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out->addr) == 1) {
+		out->family = 6;
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+#ifdef NET_HAVE_GETIFADDRS
+/* Leading one bits of an IPv4 netmask.  The BSDs may cut a netmask after
+ * its last non-zero byte (sa_len says where), so only bytes that are
+ * there are read. */
+static unsigned
+mask_prefix(const struct sockaddr *mask)
+{
+	const uint8_t *p = (const uint8_t *)mask;
+	size_t at = offsetof(struct sockaddr_in, sin_addr), have = sizeof(struct sockaddr_in);
+	uint8_t m[4] = { 0 };
+	unsigned bits = 0, k;
+
+#ifndef __linux__
+	have = mask->sa_len;
+#endif
+	for (k = 0; k < 4 && at + k < have; k++)
+		m[k] = p[at + k];
+	while (bits < 32 && (m[bits / 8] & (0x80u >> (bits % 8))))
+		bits++;
+	return bits;
+}
+#endif
+
+/*
+ * Is a the directed broadcast address of a local IPv4 subnet?  Computed
+ * from each interface's address and netmask (read whatever its sa_family
+ * says: some BSDs leave it 0), not from ifa_broadaddr: lo has no broadcast
+ * flag, and without a configured broadcast glibc puts the interface's own
+ * address there, which would refuse the one address -b is for.
+ */
+static int
+local_broadcast(const struct stun_addr *a, char *err, size_t errlen)
+{
+#ifdef NET_HAVE_GETIFADDRS
+	struct ifaddrs *list, *i;
+	struct stun_addr net;
+	char ip[ADDR_STRLEN], n[ADDR_STRLEN];
+	unsigned prefix;
+	int found = 0;
+
+	if (a->family != 4 || getifaddrs(&list) == -1)
+		return 0;       /* without the list only the other checks apply */
+	for (i = list; i != NULL && !found; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_netmask == NULL ||
+		    i->ifa_addr->sa_family != AF_INET || net_to_stun(i->ifa_addr, &net) == -1)
+			continue;
+		prefix = mask_prefix(i->ifa_netmask);
+		if (!addr_is_subnet_broadcast(a, &net, prefix))
+			continue;
+		for (unsigned b = prefix; b < 32; b++)  /* the network, for the message */
+			net.addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+		snprintf(err, errlen, "%s is the broadcast address of %s/%u on %s",
+		         addr_fmt_ip(a, ip, sizeof(ip)), addr_fmt_ip(&net, n, sizeof(n)), prefix,
+		         i->ifa_name != NULL ? i->ifa_name : "?");
+		found = 1;
+	}
+	freeifaddrs(list);
+	return found;
+#else
+	(void)a;
+	(void)err;
+	(void)errlen;
+	return 0;
+#endif
+}
+
+int
+net_check_unicast(const struct stun_addr *a, char *err, size_t errlen)
+{
+	char ip[ADDR_STRLEN];
+
+	if (!addr_valid(a)) {
+		snprintf(err, errlen, "not an IPv4 or IPv6 address");
+		return -1;
+	}
+	addr_fmt_ip(a, ip, sizeof(ip));
+	if (addr_is_unspecified(a)) {
+		snprintf(err, errlen, "%s is a wildcard address", ip);
+		return -1;
+	}
+	if (addr_is_multicast(a)) {
+		snprintf(err, errlen, "%s is a multicast address", ip);
+		return -1;
+	}
+	if (addr_is_limited_broadcast(a)) {
+		snprintf(err, errlen, "%s is the broadcast address", ip);
+		return -1;
+	}
+	return local_broadcast(a, err, errlen) ? -1 : 0;
 }
 
 int
@@ -321,7 +467,10 @@ net_send(int fd, const struct stun_addr *to, const void *buf, size_t len, char *
 			break;
 	}
 	if (n < 0) {
-		seterr(err, "send to %s: %s", addr_fmt(to, a, sizeof(a)), strerror(errno));
+		int e = errno;
+
+		seterr(err, "send to %s: %s", addr_fmt(to, a, sizeof(a)), strerror(e));
+		errno = e;
 		return -1;
 	}
 	if ((size_t)n != len) {
@@ -359,6 +508,140 @@ net_recv(int fd, void *buf, size_t cap, struct stun_addr *from, char *err)
 		return -1;
 	}
 	return (long)n;
+}
+
+int
+net_send_errno_unreachable(int e)
+{
+	switch (e) {
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+#ifdef EHOSTDOWN
+	case EHOSTDOWN:
+#endif
+	case EADDRNOTAVAIL:
+	case EAFNOSUPPORT:
+	case EINVAL:
+	case EACCES:                /* a "prohibit" route, or a broadcast */
+		return 1;
+	default:
+		/* EAGAIN, ENOBUFS, ENOMEM: the datagram is lost this once.
+		 * EPERM: a local firewall drops it, which is what UDP being
+		 * blocked looks like from here. */
+		return 0;
+	}
+}
+
+int
+net_recverr_on(int fd, int family, char *err)
+{
+#if defined(__linux__) && defined(IP_RECVERR) && defined(IPV6_RECVERR)
+	int on = 1;
+	int rc = family == 6 ?
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on)) :
+	    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+
+	if (rc == -1) {
+		seterr(err, "%s: %s", family == 6 ? "IPV6_RECVERR" : "IP_RECVERR", strerror(errno));
+		return -1;
+	}
+	return 1;
+#else
+	(void)fd;
+	(void)family;
+	(void)err;
+	return 0;
+#endif
+}
+
+#if defined(__linux__) && defined(IP_RECVERR) && defined(IPV6_RECVERR)
+/* What an ICMP or ICMPv6 error says about the destination. */
+static enum net_unreach_kind
+icmp_kind(const struct sock_extended_err *ee)
+{
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP) {
+		if (ee->ee_type == ICMP_DEST_UNREACH && ee->ee_code == ICMP_PORT_UNREACH)
+			return NET_UNREACH_PORT;
+		if (ee->ee_type == ICMP_DEST_UNREACH && ee->ee_code != ICMP_FRAG_NEEDED)
+			return NET_UNREACH_HOST;
+		if (ee->ee_type == ICMP_TIME_EXCEEDED)
+			return NET_UNREACH_HOST;
+	} else if (ee->ee_origin == SO_EE_ORIGIN_ICMP6) {
+		if (ee->ee_type == ICMP6_DST_UNREACH && ee->ee_code == ICMP6_DST_UNREACH_NOPORT)
+			return NET_UNREACH_PORT;
+		if (ee->ee_type == ICMP6_DST_UNREACH || ee->ee_type == ICMP6_TIME_EXCEEDED)
+			return NET_UNREACH_HOST;
+	}
+	return NET_UNREACH_NONE;
+}
+#endif
+
+int
+net_recv_error(int fd, struct net_unreach *u, char *err)
+{
+	memset(u, 0, sizeof(*u));
+#if defined(__linux__) && defined(IP_RECVERR) && defined(IPV6_RECVERR)
+	struct sockaddr_storage ss;
+	union {
+		struct cmsghdr align;
+		char buf[512];
+	} ctl;
+	uint8_t data[64];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr msg;
+	struct cmsghdr *c;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&ss, 0, sizeof(ss));
+	msg.msg_name = &ss;
+	msg.msg_namelen = sizeof(ss);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		seterr(err, "recvmsg(MSG_ERRQUEUE): %s", strerror(errno));
+		return -1;
+	}
+	/* The kernel names the refused datagram's destination in msg_name. */
+	if (net_to_stun((struct sockaddr *)&ss, &u->dst) == -1) {
+		seterr(err, "error queue: destination is not IPv4 or IPv6");
+		return -1;
+	}
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		struct sock_extended_err ee;
+		struct sockaddr_storage os;
+		size_t avail;
+
+		if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+		      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+			continue;
+		if (c->cmsg_len < CMSG_LEN(sizeof(ee)))
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		u->kind = icmp_kind(&ee);
+		u->icmp_type = ee.ee_type;
+		u->icmp_code = ee.ee_code;
+		/* The offender's address follows the structure (SO_EE_OFFENDER). */
+		avail = c->cmsg_len - CMSG_LEN(sizeof(ee));
+		memset(&os, 0, sizeof(os));
+		memcpy(&os, CMSG_DATA(c) + sizeof(ee), avail < sizeof(os) ? avail : sizeof(os));
+		if ((os.ss_family == AF_INET && avail >= sizeof(struct sockaddr_in)) ||
+		    (os.ss_family == AF_INET6 && avail >= sizeof(struct sockaddr_in6)))
+			u->has_offender = net_to_stun((struct sockaddr *)&os, &u->offender) == 0;
+		if (u->has_offender)
+			u->offender.port = 0;
+		break;
+	}
+	return 1;
+#else
+	(void)fd;
+	(void)err;
+	return 0;
+#endif
 }
 
 /* The rest of len bytes from /dev/urandom; for systems without getentropy. */

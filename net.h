@@ -17,6 +17,7 @@
 #include "stun.h"
 
 #define NET_ERRLEN   256
+#define NET_HOSTLEN  256            /* a host name or literal, NUL included */
 
 /* Convert between sockaddr (AF_INET/AF_INET6) and stun_addr. */
 int  net_to_stun(const struct sockaddr *sa, struct stun_addr *out);
@@ -34,9 +35,29 @@ int net_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port
 
 /*
  * Resolve host (name or literal) to the first address of the wanted family
- * (AF_UNSPEC, AF_INET, AF_INET6), with the port set.
+ * (AF_UNSPEC, AF_INET, AF_INET6), with the port set.  IPv4 is taken only as
+ * a full dotted quad: inet_aton(3) shorthand ("51000", "127.1", "0x7f.1"),
+ * which getaddrinfo(3) would turn into an address, is refused.
  */
 int net_resolve(const char *host, uint16_t port, int family, struct stun_addr *out, char *err);
+
+/* Is host an IPv4 address in inet_aton(3)'s shorthand ("51000", "127.1",
+ * "0x7f.0.0.1") rather than a dotted quad, or digits alone? */
+int net_is_ipv4_shorthand(const char *host);
+
+/* An IPv4 dotted quad or an IPv6 literal (no name, no shorthand) into *out
+ * with port 0; -1 if s is neither. */
+int net_parse_ip(const char *s, struct stun_addr *out);
+
+/*
+ * net_check_unicast: 0 when `a` is an address a datagram may honestly come
+ * from, else -1 with the reason in err.  Refused: the unspecified address
+ * (the kernel would pick the source), multicast (IPv4 and IPv6), the
+ * limited broadcast 255.255.255.255 and the directed broadcast of any local
+ * IPv4 subnet, computed from the interfaces' netmasks (getifaddrs(3), where
+ * the system has it; elsewhere only the other checks apply).
+ */
+int net_check_unicast(const struct stun_addr *a, char *err, size_t errlen);
 
 /*
  * The local address the kernel would use to reach dst (a connected UDP
@@ -50,8 +71,46 @@ int net_udp_bind(const struct stun_addr *addr, char *err);
 /* The address a socket is bound to. */
 int net_sock_name(int fd, struct stun_addr *out, char *err);
 
-/* Send one datagram; 0, or -1 with err (EAGAIN counts as failure). */
+/* Send one datagram; 0, or -1 with err and errno kept from sendto(2)
+ * (EAGAIN counts as failure). */
 int net_send(int fd, const struct stun_addr *to, const void *buf, size_t len, char *err);
+
+/*
+ * ICMP errors for an unconnected UDP socket.  Only Linux reports them, with
+ * IP_RECVERR / IPV6_RECVERR; elsewhere nothing comes back for a datagram
+ * that was refused, exactly as if it were lost.
+ *
+ * net_recverr_on: ask for them on fd (of family 4 or 6).  1 when enabled,
+ * 0 when this system cannot, -1 with err on failure.
+ */
+int net_recverr_on(int fd, int family, char *err);
+
+enum net_unreach_kind {
+	NET_UNREACH_NONE = 0,       /* an ICMP error that is not unreachability
+	                               (e.g. "fragmentation needed") */
+	NET_UNREACH_PORT,           /* port unreachable: nothing listens there */
+	NET_UNREACH_HOST            /* host, network or administratively
+	                               unreachable, or time exceeded */
+};
+
+/* One report from a socket's error queue. */
+struct net_unreach {
+	enum net_unreach_kind kind;
+	struct stun_addr dst;       /* the refused datagram's destination */
+	int      has_offender;
+	struct stun_addr offender;  /* who sent the ICMP error (port 0) */
+	int      icmp_type, icmp_code;
+};
+
+/* net_recv_error: take one report from fd's error queue.  1 with *u filled,
+ * 0 when the queue is empty (or the system has none), -1 with err. */
+int net_recv_error(int fd, struct net_unreach *u, char *err);
+
+/* A short name for an errno of a failed send that means the destination
+ * cannot be reached from here (no route, family or address unusable):
+ * 1 for those (EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, EACCES, ...), 0
+ * for a merely lost datagram (EAGAIN, ENOBUFS, a local firewall's EPERM). */
+int net_send_errno_unreachable(int e);
 
 /* Receive one datagram: its length, 0 if none is waiting, -1 on error. */
 long net_recv(int fd, void *buf, size_t cap, struct stun_addr *from, char *err);

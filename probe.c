@@ -85,73 +85,22 @@ ignored(struct probe *p, const struct probe_test *t, int sock, const struct stun
 static uint64_t
 wait_w(const struct probe *p)
 {
-	uint32_t half = p->rtt_max_ms / 2;
+	uint32_t half = p->rtt_ms / 2;
 
-	return (uint64_t)p->rtt_max_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
+	return (uint64_t)p->rtt_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
 }
 
 /* The retransmission interval once a round trip is known. */
 static uint64_t
 measured_iv(const struct probe *p)
 {
-	uint32_t iv = p->rtt_max_ms / 4;
+	uint32_t iv = p->rtt_ms / 4;
 
 	if (iv < PROBE_IV_MIN_MS)
 		iv = PROBE_IV_MIN_MS;
 	if (iv > PROBE_IV_CAP_MS)
 		iv = PROBE_IV_CAP_MS;
 	return iv;
-}
-
-/*
- * Sends of answered tests whose outcome is known at now: answered, or
- * unanswered for longer than W ("had their chance").  The hairpin tests are
- * left out: their first sends are often dropped by the NAT's filter by
- * design (the other side has not opened it yet), which is not loss.
- */
-static void
-loss_counts(const struct probe *p, uint64_t now, unsigned *answered, unsigned *lost)
-{
-	uint64_t w = wait_w(p);
-
-	*answered = 0;
-	*lost = 0;
-	for (size_t i = 0; i < p->ntests; i++) {
-		const struct probe_test *t = &p->tests[i];
-
-		if (t->result != PROBE_ANSWERED || is_peer(t->kind))
-			continue;
-		for (size_t j = 0; j < t->nsent; j++) {
-			if (t->sends[j].answered == SEND_ANSWERED)
-				(*answered)++;
-			else if (p->have_rtt && now > t->sends[j].at_ms + w)
-				(*lost)++;
-		}
-	}
-}
-
-/*
- * K, the number of sends before a test may be given up: the smallest K with
- * q^K <= PROBE_EPS, q the Laplace estimate of the chance that one exchange
- * fails, so that a positive lost K times in a row stays unlikely.  Computed
- * by multiplication: no libm.
- */
-static size_t
-sends_needed(const struct probe *p, uint64_t now)
-{
-	unsigned a, l;
-	double q, prod;
-	size_t k = 1;
-
-	loss_counts(p, now, &a, &l);
-	q = ((double)l + 1.0) / ((double)a + (double)l + 2.0);
-	if (q < PROBE_Q_FLOOR)
-		q = PROBE_Q_FLOOR;
-	for (prod = q; prod > PROBE_EPS && k < PROBE_K_MAX; k++)
-		prod *= q;
-	if (k < PROBE_K_MIN)
-		k = PROBE_K_MIN;
-	return k;
 }
 
 /* A provisional filtering answer is held: the test waits for the
@@ -162,9 +111,100 @@ holds_provisional(const struct probe_test *t)
 	return t->result == PROBE_RUNNING && !t->has_expect && t->from.family != 0;
 }
 
+/* How long after a send its outcome is taken as known: a round trip and a
+ * margin.  An answer later than that turns a counted loss back into an
+ * answer when it comes; until then the estimate errs towards loss. */
+static uint64_t
+outcome_after(const struct probe *p)
+{
+	return (uint64_t)p->rtt_ms + PROBE_MARGIN_MS;
+}
+
+/*
+ * The exchanges whose outcome is known at now: the sends of tests that were
+ * answered (provisional answers included) made at least outcome_after()
+ * ago, answered or not - for the schedule an answer must not count before
+ * a loss could have.  For the report (for_report), what was answered
+ * counts at once: the run is over, and a young answered send is known.
+ * The hairpin tests are left out: their first sends are often dropped by
+ * the NAT's filter by design (the other side has not opened it yet),
+ * which is not loss.
+ */
+static void
+loss_counts(const struct probe *p, uint64_t now, int for_report, unsigned *answered,
+            unsigned *lost)
+{
+	uint64_t h = outcome_after(p);
+
+	*answered = 0;
+	*lost = 0;
+	if (!p->have_rtt)
+		return;
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if ((t->result != PROBE_ANSWERED && !holds_provisional(t)) || is_peer(t->kind))
+			continue;
+		for (size_t j = 0; j < t->nsent; j++) {
+			int known = now >= t->sends[j].at_ms + h;
+
+			if (t->sends[j].answered != SEND_OPEN) {
+				if (known || for_report)
+					(*answered)++;
+			} else if (known) {
+				(*lost)++;
+			}
+		}
+	}
+}
+
+/*
+ * K, the number of sends before a test may be given up: the smallest K for
+ * which losing K exchanges in a row is no likelier than eps, given what the
+ * run has seen.  With a exchanges answered and l lost, and a prior worth
+ * PROBE_PRIOR_N exchanges at loss PROBE_Q_PRIOR, that chance is the
+ * beta-binomial predictive
+ *     prod_{i<K} (l + q0 + i) / (a + l + PROBE_PRIOR_N + i),
+ *     q0 = PROBE_PRIOR_N * PROBE_Q_PRIOR,
+ * which shrinks slowly while the outcomes are few; PROBE_Q_FLOOR^K must be
+ * <= eps too (no path is believed to lose less).  Computed by
+ * multiplication: no libm.
+ */
+static size_t
+sends_needed(const struct probe *p, uint64_t now, double eps)
+{
+	const double q0 = PROBE_PRIOR_N * PROBE_Q_PRIOR;
+	double pred = 1.0, least = 1.0;
+	unsigned a, l;
+	size_t k = 0;
+
+	loss_counts(p, now, 0, &a, &l);
+	while ((pred > eps || least > eps) && k < PROBE_K_MAX) {
+		pred *= ((double)l + q0 + (double)k) /
+		    ((double)a + (double)l + PROBE_PRIOR_N + (double)k);
+		least *= PROBE_Q_FLOOR;
+		k++;
+	}
+	if (k < PROBE_K_MIN)
+		k = PROBE_K_MIN;
+	return k;
+}
+
+/*
+ * K for this test, out of k[] as probe_next() computed it: a filtering
+ * test's negative names the filtering by itself (PROBE_EPS_FILTER); any
+ * other negative at most leaves a behaviour unknown, or needs a second one
+ * to agree (the two hairpin tests), so PROBE_EPS will do.
+ */
+static size_t
+k_of(const struct probe_test *t, const size_t k[2])
+{
+	return k[is_filter(t->kind) ? 1 : 0];
+}
+
 /* When this test's next send is due (NEVER when it may not send now). */
 static uint64_t
-send_due(const struct probe *p, const struct probe_test *t, size_t k)
+send_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 {
 	uint64_t last;
 
@@ -174,7 +214,7 @@ send_due(const struct probe *p, const struct probe_test *t, size_t k)
 		return t->nsent < RFC3489_NSENDS ? t->started_ms + rfc3489_at_ms[t->nsent] : NEVER;
 	if (t->nsent == 0)
 		return t->started_ms;
-	if (p->have_rtt && t->nsent >= k)
+	if (p->have_rtt && t->nsent >= k_of(t, k))
 		return NEVER;
 	last = t->sends[t->nsent - 1].at_ms;
 	return last + (p->have_rtt ? measured_iv(p) : t->iv_ms);
@@ -182,14 +222,14 @@ send_due(const struct probe *p, const struct probe_test *t, size_t k)
 
 /* When this test is given up if nothing arrives (NEVER: not yet known). */
 static uint64_t
-giveup_due(const struct probe *p, const struct probe_test *t, size_t k)
+giveup_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 {
 	if (t->result != PROBE_RUNNING || holds_provisional(t))
 		return NEVER;
 	if (p->cfg.rfc3489_timing)
 		return t->started_ms + RFC3489_GIVEUP_MS;
 	/* No round trip measured yet: W is undefined, nothing is given up. */
-	if (!p->have_rtt || t->nsent < k || t->nsent == 0)
+	if (!p->have_rtt || t->nsent < k_of(t, k) || t->nsent == 0)
 		return NEVER;
 	return t->sends[t->nsent - 1].at_ms + wait_w(p);
 }
@@ -198,7 +238,6 @@ static void
 decide(struct probe *p, struct probe_test *t, enum probe_result r)
 {
 	t->result = r;
-	t->next_ms = 0;
 	emit(p, PROBE_EV_DECIDED, t, t->sock, &t->dst, t->nsent, t->rtt_ms, NULL);
 }
 
@@ -247,7 +286,6 @@ start(struct probe_test *t, const struct stun_addr *dst, const struct stun_addr 
 		t->expect = *expect;
 	t->result = PROBE_RUNNING;
 	t->started_ms = now;
-	t->next_ms = now;
 	t->iv_ms = PROBE_IV0_MS;
 }
 
@@ -280,16 +318,78 @@ probe_find(const struct probe *p, enum probe_kind kind, int server)
 	return kind == PROBE_BINDING_OTHER ? NULL : first;
 }
 
-/* The alternate a binding answer advertises, if it is usable: RFC 5780
- * section 7.4 / RFC 3489 section 11.2.3 mean a different IP AND port. */
+/* Is a the IP of one of our own sockets? */
 static int
-usable_alt(const struct probe_test *t, const struct stun_addr *primary)
+is_local_ip(const struct probe *p, const struct stun_addr *a)
 {
-	const struct stun_addr *o = &t->other;
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		if (addr_valid(&p->cfg.local[i]) && addr_ip_eq(&p->cfg.local[i], a))
+			return 1;
+	return 0;
+}
 
-	return t->result == PROBE_ANSWERED && t->has_other && o->family == primary->family &&
-	    o->port != 0 && !addr_is_unspecified(o) &&
-	    !addr_ip_eq(o, primary) && o->port != primary->port;
+/* probe_addr_check, with own = 1 for an address that is ours by
+ * definition (a mapped address): only the local-address rule is off. */
+static enum probe_addr_problem
+addr_problem(const struct probe *p, int sock, int server, const struct stun_addr *a, int own)
+{
+	const struct stun_addr *s, *l;
+	int server_here;
+
+	if (!addr_valid(a) || server < 0 || (size_t)server >= p->cfg.nservers ||
+	    sock < 0 || sock >= PROBE_NSOCK)
+		return PROBE_ADDR_ABSENT;
+	s = &p->cfg.servers[server];
+	l = &p->cfg.local[sock];
+	if (a->family != (addr_valid(l) ? l->family : s->family))
+		return PROBE_ADDR_FAMILY;
+	if (addr_is_unspecified(a))
+		return PROBE_ADDR_UNSPECIFIED;
+	if (a->port == 0)
+		return PROBE_ADDR_PORT_ZERO;
+	if (addr_is_multicast(a))
+		return PROBE_ADDR_MULTICAST;
+	if (addr_is_limited_broadcast(a))
+		return PROBE_ADDR_BROADCAST;
+	/* A server on this very host may well name this host's addresses. */
+	server_here = addr_is_loopback(s) || is_local_ip(p, s);
+	if (addr_is_loopback(a) && !server_here)
+		return PROBE_ADDR_LOOPBACK;
+	if (!own && !server_here && is_local_ip(p, a))
+		return PROBE_ADDR_LOCAL;
+	return PROBE_ADDR_OK;
+}
+
+enum probe_addr_problem
+probe_addr_check(const struct probe *p, int sock, int server, const struct stun_addr *a)
+{
+	return addr_problem(p, sock, server, a, 0);
+}
+
+enum probe_addr_problem
+probe_peer_check(const struct probe *p, int sock, int server, const struct stun_addr *a)
+{
+	return addr_problem(p, sock, server, a, 1);
+}
+
+/* RFC 5780 section 7.4 / RFC 3489 section 11.2.3: the alternate differs
+ * from the server in IP AND port; and it must be safe to send to. */
+enum probe_addr_problem
+probe_alt_check(const struct probe *p, const struct probe_test *t)
+{
+	const struct stun_addr *o, *srv;
+	enum probe_addr_problem pr;
+
+	if (t == NULL || t->result != PROBE_ANSWERED || !t->has_other)
+		return PROBE_ADDR_ABSENT;
+	o = &t->other;
+	pr = probe_addr_check(p, PROBE_SOCK_MAP, t->server, o);
+	if (pr != PROBE_ADDR_OK)
+		return pr;
+	srv = &p->cfg.servers[t->server];
+	if (addr_ip_eq(o, srv) || o->port == srv->port)
+		return PROBE_ADDR_NOT_DISTINCT;
+	return PROBE_ADDR_OK;
 }
 
 /* Record the first believed answer's contents in the test. */
@@ -458,45 +558,107 @@ settle_provisional(struct probe *p)
 	}
 }
 
+/* The binding test that learned the mapping socket's mapping at server i. */
+static struct probe_test *
+binding_of(struct probe *p, int server)
+{
+	return find_kind(p, server == 0 ? PROBE_BINDING : PROBE_BINDING_OTHER, server);
+}
+
+/*
+ * The server the hairpin tests learn their mappings from: server 0, or,
+ * once server 0's binding has failed, the first other server that
+ * answered.  -1: none (yet).
+ */
+static int
+hairpin_anchor(struct probe *p)
+{
+	struct probe_test *b = binding_of(p, 0);
+
+	if (b == NULL)
+		return -1;
+	if (b->result == PROBE_ANSWERED)
+		return b->has_mapped ? 0 : -1;
+	if (b->result == PROBE_RUNNING)
+		return -1;
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if (t->kind == PROBE_BINDING_OTHER && t->result == PROBE_ANSWERED && t->has_mapped)
+			return t->server;
+	}
+	return -1;
+}
+
+/* Hairpinning (RFC 5780 section 4.5): only behind a NAT, once both sockets
+ * know their mapped address at the anchor server, and only to mapped
+ * addresses that can be sent to (a server names them: untrusted). */
+static void
+advance_hairpin(struct probe *p, uint64_t now)
+{
+	struct probe_test *mh = find_kind(p, PROBE_MAP_TO_HAIR, 0);
+	struct probe_test *hm = find_kind(p, PROBE_HAIR_TO_MAP, 0);
+	struct probe_test *b, *h;
+	int a = hairpin_anchor(p);
+
+	if (mh == NULL || hm == NULL || mh->result != PROBE_NOT_RUN || a < 0)
+		return;
+	b = binding_of(p, a);
+	h = find_kind(p, PROBE_HAIR_BINDING, a);
+	if (h == NULL && a != 0) {
+		/* Server 0 never gave the hairpin socket its mapping: ask the
+		 * server that answered instead. */
+		struct probe_test *h0 = find_kind(p, PROBE_HAIR_BINDING, 0);
+
+		if (h0 == NULL || h0->result == PROBE_RUNNING ||
+		    (h0->result == PROBE_ANSWERED && h0->has_mapped))
+			return;
+		h = add_test(p, PROBE_HAIR_BINDING, a, PROBE_SOCK_HAIR, &p->cfg.servers[a], 0);
+		if (h != NULL)
+			start(h, &p->cfg.servers[a], &p->cfg.servers[a], now);
+		return;
+	}
+	if (b == NULL || h == NULL || b->result != PROBE_ANSWERED || !b->has_mapped ||
+	    h->result != PROBE_ANSWERED || !h->has_mapped ||
+	    addr_eq(&b->mapped, &p->cfg.local[PROBE_SOCK_MAP]))
+		return;
+	/* nat_classify names an address that is not sent to. */
+	if (probe_peer_check(p, PROBE_SOCK_MAP, a, &h->mapped) != PROBE_ADDR_OK ||
+	    probe_peer_check(p, PROBE_SOCK_HAIR, a, &b->mapped) != PROBE_ADDR_OK)
+		return;
+	start(mh, &h->mapped, NULL, now);
+	start(hm, &b->mapped, NULL, now);
+}
+
 /*
  * Start what the answers so far make possible: the tests against the
- * primary server's alternate address, and the hairpin tests.
+ * primary server's alternate address, and the hairpin tests.  The primary
+ * is server 0 when its alternate is usable; otherwise, once server 0's
+ * binding is decided (answered without one, refused, silent), the first
+ * other server whose alternate is.
  */
 static void
 advance(struct probe *p, uint64_t now)
 {
 	struct probe_test *b = find_kind(p, PROBE_BINDING, 0);
-	struct probe_test *h = find_kind(p, PROBE_HAIR_BINDING, 0);
-	struct probe_test *mh = find_kind(p, PROBE_MAP_TO_HAIR, 0);
-	struct probe_test *hm = find_kind(p, PROBE_HAIR_TO_MAP, 0);
 
 	if (b == NULL)
 		return;
 	if (p->primary < 0) {
-		if (usable_alt(b, &p->cfg.servers[0])) {
+		if (probe_alt_check(p, b) == PROBE_ADDR_OK) {
 			use_primary(p, 0, &b->other, now);
 		} else if (b->result != PROBE_RUNNING) {
-			/* Server 0 has no usable alternate: the first other server
-			 * that has one becomes the primary. */
 			settle_provisional(p);
 			for (size_t i = 0; i < p->ntests && p->primary < 0; i++) {
 				struct probe_test *t = &p->tests[i];
 
 				if (t->kind == PROBE_BINDING_OTHER &&
-				    usable_alt(t, &p->cfg.servers[t->server]))
+				    probe_alt_check(p, t) == PROBE_ADDR_OK)
 					use_primary(p, t->server, &t->other, now);
 			}
 		}
 	}
-
-	/* Hairpinning (RFC 5780 section 4.5): only behind a NAT, once both
-	 * sockets know their mapped address at server 0. */
-	if (mh != NULL && hm != NULL && h != NULL && mh->result == PROBE_NOT_RUN &&
-	    b->result == PROBE_ANSWERED && b->has_mapped && h->result == PROBE_ANSWERED &&
-	    h->has_mapped && !addr_eq(&b->mapped, &p->cfg.local[PROBE_SOCK_MAP])) {
-		start(mh, &h->mapped, NULL, now);
-		start(hm, &b->mapped, NULL, now);
-	}
+	advance_hairpin(p, now);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -548,7 +710,7 @@ update_loss_stats(struct probe *p, uint64_t now)
 {
 	unsigned a, l;
 
-	loss_counts(p, now, &a, &l);
+	loss_counts(p, now, 1, &a, &l);
 	p->stats.answered_sends = a;
 	p->stats.lost_sends = l;
 }
@@ -609,7 +771,7 @@ enum probe_step
 probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx, uint32_t *wait_ms)
 {
 	uint64_t deadline, next = NEVER;
-	size_t k;
+	size_t k[2];
 	int running = 0;
 
 	if (p->done)
@@ -637,7 +799,8 @@ probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx, uint32_t *wait
 
 	/* Give up what has had its sends and its wait; a decision can start
 	 * other tests (a primary server when server 0 has no alternate). */
-	k = sends_needed(p, now_ms);
+	k[0] = sends_needed(p, now_ms, PROBE_EPS);
+	k[1] = sends_needed(p, now_ms, PROBE_EPS_FILTER);
 	for (size_t i = 0; i < p->ntests; i++) {
 		struct probe_test *t = &p->tests[i];
 
@@ -656,15 +819,12 @@ probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx, uint32_t *wait
 		running = 1;
 		due = send_due(p, t, k);
 		if (due <= now_ms) {
-			if (build(p, t, now_ms, tx) == 0) {
-				t->next_ms = send_due(p, t, k);
+			if (build(p, t, now_ms, tx) == 0)
 				return PROBE_SEND;
-			}
 			/* Cannot happen with PROBE_TXBUF; never loop on it. */
 			give_up(p, t, PROBE_NO_ANSWER);
 			continue;
 		}
-		t->next_ms = due == NEVER ? 0 : due;
 		gu = giveup_due(p, t, k);
 		if (due < next)
 			next = due;
@@ -701,13 +861,55 @@ find_send(struct probe *p, const uint8_t tid[STUN_TID_LEN], struct probe_test **
 	return 0;
 }
 
-static void
-note_rtt(struct probe *p, uint32_t rtt)
+/*
+ * Does round trip `later` (a later send) make `earlier` stale?  Yes when
+ * its answer came right behind earlier's (within PROBE_BURST_MS, not
+ * before it): both waited in one queue - a cold path holding the first
+ * datagrams while a radio wakes up or a neighbour is resolved - and only
+ * the later send's time is the path's.  Yes too when it was sent after
+ * earlier's answer arrived: a newer measurement of the path.  An answer
+ * that came after a later send's (reordered) stays: a delay the path can
+ * show.
+ */
+static int
+supersedes(const struct probe_rtt *later, const struct probe_rtt *earlier)
 {
-	if (!p->have_rtt || rtt > p->rtt_max_ms)
-		p->rtt_max_ms = rtt;
-	if (!p->have_rtt || rtt < p->rtt_min_ms)
-		p->rtt_min_ms = rtt;
+	if (later->sent_ms <= earlier->sent_ms)
+		return 0;
+	return later->sent_ms >= earlier->answered_ms ||
+	    (later->answered_ms >= earlier->answered_ms &&
+	     later->answered_ms <= earlier->answered_ms + PROBE_BURST_MS);
+}
+
+/* A send made at `sent` was answered at `now`: the estimate is the largest
+ * round trip among the samples no other sample supersedes. */
+static void
+note_rtt(struct probe *p, uint64_t sent, uint64_t now)
+{
+	struct probe_rtt r = { sent, now };
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nrtt; i++)
+		if (supersedes(&p->rtt[i], &r))
+			return;
+	for (size_t i = 0; i < p->nrtt; i++)
+		if (!supersedes(&r, &p->rtt[i]))
+			p->rtt[n++] = p->rtt[i];
+	if (n == PROBE_RTT_SAMPLES) {
+		/* Full: the oldest send is the oldest news. */
+		size_t old = 0;
+
+		for (size_t i = 1; i < n; i++)
+			if (p->rtt[i].sent_ms < p->rtt[old].sent_ms)
+				old = i;
+		p->rtt[old] = p->rtt[--n];
+	}
+	p->rtt[n++] = r;
+	p->nrtt = n;
+	p->rtt_ms = 0;
+	for (size_t i = 0; i < n; i++)
+		if (p->rtt[i].answered_ms - p->rtt[i].sent_ms > p->rtt_ms)
+			p->rtt_ms = (uint32_t)(p->rtt[i].answered_ms - p->rtt[i].sent_ms);
 	p->have_rtt = 1;
 }
 
@@ -753,6 +955,7 @@ hairpin_arrival(struct probe *p, uint64_t now, struct probe_test *t, size_t j, i
 
 	if (sock != want) {
 		p->stats.stray++;
+		p->stats.wrong_socket++;
 		ignored(p, t, sock, from, "own request arrived on the wrong socket");
 		return;
 	}
@@ -798,7 +1001,7 @@ error_answer(struct probe *p, uint64_t now, struct probe_test *t, size_t j,
 		return;
 	}
 	t->sends[j].answered = SEND_ANSWERED;
-	note_rtt(p, (uint32_t)(now - t->sends[j].at_ms));
+	note_rtt(p, t->sends[j].at_ms, now);
 	if (t->errors++ == 0) {
 		t->error_code = code;
 		t->error_nunknown = 0;
@@ -833,9 +1036,17 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 		ignored(p, NULL, sock, from, stun_strerror(st));
 		return;
 	}
-	if (m.method != STUN_METHOD_BINDING || m.cls == STUN_CLASS_INDICATION ||
-	    !find_send(p, m.tid, &t, &j)) {
+	/* Set apart, each kind counted: a server that only ever sends these
+	 * is not silent, and nat_classify says what it sent. */
+	if (m.cls == STUN_CLASS_INDICATION) {
 		p->stats.stray++;
+		p->stats.indications++;
+		ignored(p, NULL, sock, from, "an indication");
+		return;
+	}
+	if (m.method != STUN_METHOD_BINDING || !find_send(p, m.tid, &t, &j)) {
+		p->stats.stray++;
+		p->stats.unmatched++;
 		ignored(p, NULL, sock, from, "not a transaction of ours");
 		return;
 	}
@@ -844,12 +1055,21 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 			hairpin_arrival(p, now_ms, t, j, sock, from);
 		} else {
 			p->stats.stray++;
+			p->stats.echoed++;
 			ignored(p, t, sock, from, "our own request came back");
 		}
 		return;
 	}
-	if (is_peer(t->kind) || sock != t->sock) {
+	if (is_peer(t->kind)) {
+		/* A response to a hairpin request: nobody answers those. */
 		p->stats.stray++;
+		p->stats.unmatched++;
+		ignored(p, t, sock, from, "a response to a hairpin request");
+		return;
+	}
+	if (sock != t->sock) {
+		p->stats.stray++;
+		p->stats.wrong_socket++;
 		ignored(p, t, sock, from, "answer on the wrong socket");
 		return;
 	}
@@ -878,7 +1098,7 @@ probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *
 	for (size_t i = j + 1; i < t->nsent; i++)
 		if (t->sends[i].answered == SEND_ANSWERED)
 			later_answered = 1;
-	note_rtt(p, rtt);
+	note_rtt(p, t->sends[j].at_ms, now_ms);
 	emit(p, PROBE_EV_ANSWER, t, sock, from, j + 1, rtt, NULL);
 
 	if (t->result == PROBE_RUNNING) {
@@ -935,7 +1155,9 @@ probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct stun_
 		if (t->unreachable++ == 0)
 			t->unreach_kind = kind;
 		ignored(p, t, sock, to, why);
-		if (t->result == PROBE_RUNNING && kind != PROBE_UNREACH_SEND)
+		/* A hairpin test goes on: its first sends may meet a filter the
+		 * other side has not opened yet (nat_classify weighs the reports). */
+		if (t->result == PROBE_RUNNING && kind != PROBE_UNREACH_SEND && !is_peer(t->kind))
 			decide(p, t, PROBE_UNREACHABLE);
 	}
 	if (!p->done)

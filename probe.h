@@ -2,7 +2,7 @@
  * probe.h - the NAT test engine, a state machine without I/O.
  *
  * The engine owns no socket and no clock.  The caller (the loop in
- * natcheck.c, or a unit test with a simulated network and virtual time)
+ * loop.c, or a unit test with a simulated network and virtual time)
  * asks probe_next() what to do at time `now` and hands every datagram that
  * arrives to probe_input().  When probe_next() says PROBE_DONE, the tests'
  * outcomes are in p->tests[] for nat_classify() to read.
@@ -32,16 +32,44 @@
  * Fast schedule (the default):
  *   - a test sends at once, then every `iv` until answered: before any
  *     round trip is measured iv starts at PROBE_IV0_MS and doubles up to
- *     PROBE_IV_MAX_MS; afterwards iv = clamp(rtt_max / 4, PROBE_IV_MIN_MS,
+ *     PROBE_IV_MAX_MS; afterwards iv = clamp(rtt / 4, PROBE_IV_MIN_MS,
  *     PROBE_IV_CAP_MS).
+ *   - rtt, the path's round trip, is estimated from the answers to the
+ *     latest sends, not from the worst ever seen: it is the largest round
+ *     trip among the current samples, one per answered send (at most
+ *     PROBE_RTT_SAMPLES; the oldest send's goes first).  A sample stops
+ *     being current when
+ *       . a later send's answer arrives within PROBE_BURST_MS after it
+ *         (not before it): both waited in one queue - a cold path holding
+ *         the first datagrams while a radio wakes up or a neighbour is
+ *         resolved, then releasing them together - and the path's time is
+ *         the later send's;
+ *       . or a send made after it was answered has been answered: a newer
+ *         measurement.
+ *     An answer that arrives after a later send's (reordered) stays
+ *     current: a delay the path can show.  Hairpin arrivals are one-way
+ *     trips and no samples.
  *   - a test is given up ("no answer") once it has sent K times and has
- *     waited W since its last send, where W = rtt_max + max(rtt_max / 2,
- *     PROBE_MARGIN_MS) and K grows with the loss measured on the tests that
- *     were answered, so that a lost positive stays unlikely:
- *     K = clamp(ceil(ln(PROBE_EPS) / ln(q)), PROBE_K_MIN, PROBE_K_MAX) with
- *     q the estimated chance that one request/response exchange fails
- *     (Laplace estimate, never below PROBE_Q_FLOOR).  No test is given up
- *     before a round trip has been measured.
+ *     waited W since its last send, W = rtt + max(rtt / 2, PROBE_MARGIN_MS).
+ *     K is the smallest number of sends for which losing all of them is
+ *     no likelier than eps, given the exchanges seen so far: a send of a
+ *     test that was answered (provisionally or not, hairpin tests left
+ *     out) counts once rtt + PROBE_MARGIN_MS has passed since it, as
+ *     answered or lost - never an answer before a loss could have counted.
+ *     With a answered and l lost, and a prior worth PROBE_PRIOR_N
+ *     exchanges at loss PROBE_Q_PRIOR (q0 = PROBE_PRIOR_N * PROBE_Q_PRIOR),
+ *     the chance that K exchanges in a row fail is the beta-binomial
+ *         prod_{i<K} (l + q0 + i) / (a + l + PROBE_PRIOR_N + i),
+ *     which stays high while the outcomes are few (two lucky answers on a
+ *     path that loses half do not end a test after a few sends);
+ *     PROBE_Q_FLOOR^K must be <= eps as well, and PROBE_K_MIN <= K <=
+ *     PROBE_K_MAX.  eps is PROBE_EPS_FILTER for the filtering tests, whose
+ *     negative alone names the filtering behaviour, and PROBE_EPS for the
+ *     others, whose negatives at most leave something unknown or need a
+ *     second negative to agree (the two hairpin tests).  K is recomputed
+ *     whenever the engine runs: a test that stopped sending sends again
+ *     if new outcomes raise it.  No test is given up before a round trip
+ *     has been measured.
  *   - the whole run ends at the config's timeout; tests still open are
  *     marked PROBE_TIMEOUT.
  * RFC 3489 schedule (config.rfc3489_timing): sends at 0, 100, 300, 700,
@@ -76,7 +104,12 @@ enum probe_sock {
 #define PROBE_IV_CAP_MS   100
 #define PROBE_MARGIN_MS   20
 #define PROBE_EPS         0.0005
+#define PROBE_EPS_FILTER  0.00002
 #define PROBE_Q_FLOOR     0.1
+#define PROBE_Q_PRIOR     0.2
+#define PROBE_PRIOR_N     2.0
+#define PROBE_BURST_MS    10
+#define PROBE_RTT_SAMPLES 32
 #define PROBE_K_MIN       4
 #define PROBE_K_MAX       24
 
@@ -142,7 +175,6 @@ struct probe_test {
 	                               alternate address; answers that came before are
 	                               checked then) */
 	uint64_t started_ms;
-	uint64_t next_ms;           /* when the next send is due */
 	uint32_t iv_ms;             /* current interval (before an RTT is known) */
 	size_t   nsent;
 	struct probe_send sends[PROBE_MAX_SENDS];
@@ -203,7 +235,12 @@ struct probe_stats {
 	unsigned received;          /* datagrams handed in */
 	unsigned malformed;         /* failed stun_decode */
 	enum stun_status last_malformed;
-	unsigned stray;             /* valid STUN, but no transaction of ours */
+	unsigned stray;             /* valid STUN, but not an answer to us: the sum
+	                               of the four below */
+	unsigned echoed;            /*   our own request came back to us */
+	unsigned unmatched;         /*   no transaction of ours, or not Binding */
+	unsigned indications;       /*   an indication */
+	unsigned wrong_socket;      /*   ours, but on another socket */
 	unsigned duplicates;
 	unsigned late;
 	unsigned wrong_source;
@@ -213,14 +250,21 @@ struct probe_stats {
 	unsigned lost_sends;        /* sends of answered tests that never did */
 };
 
+/* One measured round trip: a send and its answer (see the top of this file). */
+struct probe_rtt {
+	uint64_t sent_ms;
+	uint64_t answered_ms;
+};
+
 struct probe {
 	struct probe_config cfg;
 	uint64_t start_ms;
 	uint64_t end_ms;            /* when PROBE_DONE was first returned */
 	int      done;
-	uint32_t rtt_max_ms;
-	uint32_t rtt_min_ms;
+	uint32_t rtt_ms;            /* the path's round trip as estimated now */
 	int      have_rtt;
+	size_t   nrtt;
+	struct probe_rtt rtt[PROBE_RTT_SAMPLES];    /* the current samples */
 	int      primary;           /* server whose alternate the tests use, or -1 */
 	int      have_alt;
 	struct stun_addr alt;       /* that server's alternate IP:port */
@@ -261,10 +305,48 @@ void probe_input(struct probe *p, uint64_t now_ms, int sock, const struct stun_a
  * ECONNREFUSED, or IP_RECVERR's queue), or a send that failed at once.
  * Every test on that socket with that destination records it; a running
  * test is decided PROBE_UNREACHABLE, except for PROBE_UNREACH_SEND, which
- * counts as a lost datagram.  why is a short reason for -v.
+ * counts as a lost datagram, and for the hairpin tests, which go on (the
+ * report is theirs to weigh in nat_classify).  why is a short reason for -v.
  */
 void probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct stun_addr *to,
                        enum probe_unreach kind, const char *why);
+
+/*
+ * Why the engine will not send to an address a server told it about (an
+ * alternate address, or a mapped address for the hairpin tests).  The wire
+ * is hostile: a server must not be able to make the client send to a
+ * multicast group, a broadcast address, itself, or this host's loopback.
+ */
+enum probe_addr_problem {
+	PROBE_ADDR_OK = 0,
+	PROBE_ADDR_ABSENT,          /* no address (no answer, no OTHER-ADDRESS) */
+	PROBE_ADDR_FAMILY,          /* not the family of the socket */
+	PROBE_ADDR_UNSPECIFIED,     /* 0.0.0.0 or :: */
+	PROBE_ADDR_PORT_ZERO,
+	PROBE_ADDR_MULTICAST,
+	PROBE_ADDR_BROADCAST,       /* 255.255.255.255 */
+	PROBE_ADDR_LOOPBACK,        /* loopback, told by a server that is not */
+	PROBE_ADDR_LOCAL,           /* this host's own address, told by a server
+	                               that is not on this host */
+	PROBE_ADDR_NOT_DISTINCT     /* an alternate that does not differ from its
+	                               server in both IP and port (RFC 5780 7.4) */
+};
+
+/* May the engine send to a, which server `server` told it about, from
+ * socket sock?  PROBE_ADDR_OK or the first problem found. */
+enum probe_addr_problem probe_addr_check(const struct probe *p, int sock, int server,
+                                         const struct stun_addr *a);
+
+/* The same for a mapped address the hairpin tests would send to from
+ * sock: it is this host's own (public) address, so only the local-address
+ * rule is left out. */
+enum probe_addr_problem probe_peer_check(const struct probe *p, int sock, int server,
+                                         const struct stun_addr *a);
+
+/* Is the alternate that binding test t's answer advertises usable, for the
+ * mapping socket?  PROBE_ADDR_ABSENT when t was not answered or carried
+ * none. */
+enum probe_addr_problem probe_alt_check(const struct probe *p, const struct probe_test *t);
 
 /* The first test of this kind (for server N with BINDING_OTHER), or NULL. */
 const struct probe_test *probe_find(const struct probe *p, enum probe_kind kind, int server);
@@ -274,7 +356,8 @@ const char *probe_kind_name(enum probe_kind kind);
 const char *probe_result_name(enum probe_result r);
 
 /* Measured fraction of lost exchanges among answered tests (0..1), or -1
- * when nothing was answered. */
+ * when nothing was answered.  A send counts as lost once a round trip and
+ * PROBE_MARGIN_MS have passed without its answer. */
 double probe_loss(const struct probe *p);
 
 #endif /* NATCHECK_PROBE_H */

@@ -12,7 +12,8 @@
  * 8.1, RFC 5780 Table 1).
  *
  * server_handle() is the whole protocol and does no I/O, so the client's
- * unit tests can answer their requests with the real server logic.
+ * unit tests can answer their requests with the real server logic; the
+ * socket loop around it is in serve.h.
  */
 #ifndef NATCHECK_SERVER_H
 #define NATCHECK_SERVER_H
@@ -22,15 +23,30 @@
 
 #include "stun.h"
 
+#define SERVER_NEP         4u   /* endpoints: 2 addresses x 2 ports */
 #define SERVER_EP_ALT_ADDR 1u
 #define SERVER_EP_ALT_PORT 2u
+/* XOR mask from an endpoint to the one on the other address and other port:
+ * RFC 5780's OTHER-ADDRESS, RFC 3489's CHANGED-ADDRESS (Ca:Cp). */
+#define SERVER_EP_OTHER    (SERVER_EP_ALT_ADDR | SERVER_EP_ALT_PORT)
 
-/* A reply is never larger than the request plus this many bytes, so the
- * server cannot be used as an amplifier (see the man page). */
-#define SERVER_REPLY_SLACK 128
+/*
+ * Amplification.  A reply carries first what the RFCs require (RFC 5389 +
+ * RFC 5780 form: XOR-MAPPED-ADDRESS, MAPPED-ADDRESS, RESPONSE-ORIGIN and
+ * OTHER-ADDRESS; RFC 3489 form: MAPPED-, SOURCE- and CHANGED-ADDRESS, and
+ * REFLECTED-FROM for an honoured RESPONSE-ADDRESS; an error: ERROR-CODE and
+ * UNKNOWN-ATTRIBUTES).  The optional attributes (FINGERPRINT, SOFTWARE,
+ * PADDING) only go into the room the request itself paid for: they never
+ * make a reply longer than its request, and PADDING never makes it longer
+ * than the request at all.  So no reply is longer than its request by more
+ * than the required part's excess, at most four IPv6 address attributes
+ * (4 x 24 bytes, a bare 20-byte request to a dual-address IPv6 server).
+ * emit() enforces that bound once more for every reply.
+ */
+#define SERVER_REPLY_SLACK 96
 
 struct server_cfg {
-	struct stun_addr ep[4];     /* the four endpoints, indexed as above */
+	struct stun_addr ep[SERVER_NEP]; /* the endpoints, indexed as above */
 	int      has_alt;           /* 0: one address (ep[1], ep[3] unused) */
 	const char *software;       /* SOFTWARE value, or NULL for none */
 };
@@ -56,11 +72,7 @@ int server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_a
                   const uint8_t *req, size_t len, uint8_t *out, size_t cap,
                   struct server_reply *reply);
 
-/*
- * server_run: bind the endpoints and answer until SIGINT or SIGTERM.
- * verbose logs one line per request to stderr.  Returns 0 after a clean
- * stop, -1 with err set when the sockets could not be set up.
- */
-int server_run(const struct server_cfg *cfg, int verbose, char *err, size_t errlen);
+/* True when the configuration has endpoint i (0..SERVER_NEP-1). */
+int server_ep_present(const struct server_cfg *cfg, unsigned i);
 
 #endif /* NATCHECK_SERVER_H */

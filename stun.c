@@ -213,15 +213,11 @@ static enum stun_status check_value(uint16_t type, const uint8_t *v, size_t len)
 
 /* ------------------------------------------------------------ decoder */
 
-enum stun_status stun_decode(const uint8_t *buf, size_t len, struct stun_msg *msg)
+enum stun_status stun_peek_header(const uint8_t *buf, size_t len, struct stun_header *h)
 {
-	struct stun_msg m;
-	size_t off;
-	int fp = -1;
-
 	if (len < STUN_HEADER_LEN)
 		return STUN_ERR_SHORT;
-	if (buf == NULL || msg == NULL)
+	if (buf == NULL || h == NULL)
 		return STUN_ERR_ARG;
 	if (len > STUN_MAX_MSG)
 		return STUN_ERR_TOO_LONG;
@@ -233,15 +229,37 @@ enum stun_status stun_decode(const uint8_t *buf, size_t len, struct stun_msg *ms
 		return STUN_ERR_LENGTH_UNALIGNED;
 	if ((size_t)STUN_HEADER_LEN + get16(buf + 2) != len)
 		return STUN_ERR_LENGTH_MISMATCH;
+	h->type = get16(buf);
+	h->method = type_method(h->type);
+	h->cls = type_class(h->type);
+	h->has_cookie = get32(buf + 4) == STUN_MAGIC_COOKIE;
+	h->length = get16(buf + 2);
+	memcpy(h->tid, buf + 4, STUN_TID_LEN);
+	return STUN_OK;
+}
+
+enum stun_status stun_decode(const uint8_t *buf, size_t len, struct stun_msg *msg)
+{
+	struct stun_header h;
+	struct stun_msg m;
+	enum stun_status hst;
+	size_t off;
+	int fp = -1;
+
+	if (len >= STUN_HEADER_LEN && msg == NULL)
+		return STUN_ERR_ARG;
+	hst = stun_peek_header(buf, len, &h);
+	if (hst != STUN_OK)
+		return hst;
 
 	memset(&m, 0, sizeof m);
 	m.buf = buf;
 	m.len = len;
-	m.type = get16(buf);
-	m.method = type_method(m.type);
-	m.cls = type_class(m.type);
-	m.has_cookie = get32(buf + 4) == STUN_MAGIC_COOKIE;
-	memcpy(m.tid, buf + 4, STUN_TID_LEN);
+	m.type = h.type;
+	m.method = h.method;
+	m.cls = h.cls;
+	m.has_cookie = h.has_cookie;
+	memcpy(m.tid, h.tid, STUN_TID_LEN);
 	m.integrity_idx = -1;
 	m.fingerprint_idx = -1;
 
@@ -535,21 +553,6 @@ enum stun_status stun_check_integrity(const struct stun_msg *msg,
 	hash_hmac_sha1_update(&h, msg->buf + 4, (size_t)a->off - 4 - 4);
 	hash_hmac_sha1_final(&h, mac);
 	return hash_ct_diff(mac, msg->buf + a->off, MI_LEN) ? STUN_ERR_INTEGRITY : STUN_OK;
-}
-
-void stun_long_term_key(const char *username, size_t ulen, const char *realm, size_t rlen,
-                        const char *password, size_t plen, uint8_t key[16])
-{
-	struct hash_md5 c;
-
-	/* RFC 5389 15.4: key = MD5(username ":" realm ":" SASLprep(password)). */
-	hash_md5_init(&c);
-	hash_md5_update(&c, username, ulen);
-	hash_md5_update(&c, ":", 1);
-	hash_md5_update(&c, realm, rlen);
-	hash_md5_update(&c, ":", 1);
-	hash_md5_update(&c, password, plen);
-	hash_md5_final(&c, key);
 }
 
 /* ------------------------------------------------------------ encoder */

@@ -138,8 +138,30 @@ struct stun_msg {
 	int      fingerprint_idx;   /* index into attrs of FINGERPRINT (verified), or -1 */
 };
 
+/* The fixed 20-byte header, as stun_peek_header() reads it. */
+struct stun_header {
+	uint16_t type;              /* raw 14-bit message type */
+	uint16_t method;            /* 12-bit method */
+	uint8_t  cls;               /* enum stun_class */
+	uint8_t  has_cookie;        /* bytes 4..7 are the magic cookie */
+	uint16_t length;            /* the length field: bytes after the header */
+	uint8_t  tid[STUN_TID_LEN];
+};
+
 /* A short constant text naming a status ("attribute truncated", ...). */
 const char *stun_strerror(int status);
+
+/*
+ * stun_peek_header: the header-level checks alone, without reading one
+ * attribute: at least 20 bytes (STUN_ERR_SHORT), at most STUN_MAX_MSG
+ * (STUN_ERR_TOO_LONG), the top two bits zero (STUN_ERR_NOT_STUN), a length
+ * that is a multiple of four (STUN_ERR_LENGTH_UNALIGNED) and that matches
+ * the datagram (STUN_ERR_LENGTH_MISMATCH).  RFC 5389 section 7.3 discards a
+ * message that fails one of these silently; stun_decode() starts with them.
+ * The method and class are split out but not judged: which ones are
+ * supported is the caller's business.
+ */
+enum stun_status stun_peek_header(const uint8_t *buf, size_t len, struct stun_header *h);
 
 /*
  * stun_decode: parse and validate buf[0..len) into *msg.  Checks the header
@@ -200,17 +222,15 @@ enum stun_status stun_get_bytes(const struct stun_msg *msg, uint16_t type,
  * MESSAGE-INTEGRITY (RFC 5389 section 15.4): HMAC-SHA1 over the message up
  * to the attribute, with the header length counting up to and including
  * MESSAGE-INTEGRITY.  For short-term credentials the key is the password;
- * for long-term credentials it is stun_long_term_key().  Returns STUN_OK,
+ * for long-term ones the caller derives it (natcheck never does: that is
+ * TURN's business, so it carries no MD5).  Returns STUN_OK,
  * STUN_ERR_NO_INTEGRITY or STUN_ERR_INTEGRITY (STUN_ERR_ARG for a NULL key
  * with keylen > 0).
+ * No caller in natcheck, which sends no credentials; it stays, tested, as
+ * the proof of the RFC 5769 vectors, which all carry MESSAGE-INTEGRITY.
  */
 enum stun_status stun_check_integrity(const struct stun_msg *msg,
                                       const uint8_t *key, size_t keylen);
-
-/* key = MD5(username ":" realm ":" password); the strings must already be
- * SASLprep'ed by the caller (natcheck does not implement SASLprep). */
-void stun_long_term_key(const char *username, size_t ulen, const char *realm, size_t rlen,
-                        const char *password, size_t plen, uint8_t key[16]);
 
 /* FINGERPRINT value for data[0..len): CRC-32 xor 0x5354554e. */
 uint32_t stun_fingerprint(const uint8_t *data, size_t len);
@@ -240,6 +260,8 @@ void stun_enc_init(struct stun_enc *e, uint8_t *buf, size_t cap, uint16_t type,
 void stun_enc_addr(struct stun_enc *e, uint16_t type, const struct stun_addr *a);
 /* flags may hold only STUN_CHANGE_IP | STUN_CHANGE_PORT (else STUN_ERR_ARG). */
 void stun_enc_change_request(struct stun_enc *e, uint32_t flags);
+/* RESPONSE-PORT (RFC 5780 section 7.5).  No caller in natcheck yet: the
+ * server's tests build requests with it, and the lifetime test will. */
 void stun_enc_response_port(struct stun_enc *e, uint16_t port);
 /* Any attribute from raw bytes, zero-padded to a multiple of four.  The
  * value must pass the decoder's rule for its type, and MESSAGE-INTEGRITY /
@@ -250,7 +272,9 @@ void stun_enc_error(struct stun_enc *e, int code, const char *reason);
 /* UNKNOWN-ATTRIBUTES; in the RFC 3489 form (no cookie) an odd list repeats
  * its last type (RFC 3489 11.2.10), in the RFC 5389 form it is padded. */
 void stun_enc_unknown_attrs(struct stun_enc *e, const uint16_t *types, size_t n);
-/* MESSAGE-INTEGRITY over what is encoded so far, with this key. */
+/* MESSAGE-INTEGRITY over what is encoded so far, with this key (no caller
+ * in natcheck: it stays so the tests reproduce RFC 5769's samples byte for
+ * byte, MESSAGE-INTEGRITY then FINGERPRINT). */
 void stun_enc_integrity(struct stun_enc *e, const uint8_t *key, size_t keylen);
 /* FINGERPRINT over what is encoded so far; must be the last attribute. */
 void stun_enc_fingerprint(struct stun_enc *e);

@@ -77,8 +77,9 @@ text_forecast_line(FILE *out, const char *label, const struct traversal *t,
 }
 
 void
-traversal_text(FILE *out, const struct traversal *t)
+traversal_text(FILE *out, const void *ctx)
 {
+	const struct traversal *t = ctx;
 	const struct ports_result *r = &t->ports;
 
 	fprintf(out, "%-13s%s", "Ports", ports_alloc_word(r->allocation));

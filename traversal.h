@@ -35,8 +35,9 @@ void traversal_build(const struct nat_verdict *v, struct ports_sample *s, size_t
 int traversal_more_ports(const struct probe *p, const struct nat_verdict *v,
                          const struct ports_sample *s, size_t n, struct stun_addr *dst);
 
-/* Lines for the text report, in its "%-13s" layout. */
-void traversal_text(FILE *out, const struct traversal *t);
+/* Lines for the text report, in its "%-13s" layout; ctx is a const
+ * struct traversal * (the shape of monitor_run's text_extra). */
+void traversal_text(FILE *out, const void *ctx);
 
 /* The keys "lifetime", "ports" and "forecast", each preceded by a comma,
  * for report_json_ext(); ctx is a const struct traversal *. */

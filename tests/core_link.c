@@ -2,7 +2,7 @@
  * core_link.c - the pure core links on its own (make check-core).
  *
  * Linked with the core objects only (stun, hash, addr, probe, nat,
- * report) and none of the I/O shell (net, server, loop, natcheck): a core
+ * report, server) and none of the I/O shell (net, serve, loop, natcheck): a core
  * module that starts calling into the shell breaks this link, and so the
  * build.  It takes the address of one function of each module rather than
  * calling it, so that it does not depend on their signatures.
@@ -14,6 +14,8 @@
 #include "nat.h"
 #include "probe.h"
 #include "report.h"
+#include "portmap.h"
+#include "server.h"
 #include "stun.h"
 
 typedef void (*any_fn)(void);
@@ -23,6 +25,7 @@ int main(void)
 	static const any_fn core[] = {
 		(any_fn)stun_decode, (any_fn)hash_crc32, (any_fn)addr_fmt,
 		(any_fn)probe_next, (any_fn)nat_classify, (any_fn)report_text,
+		(any_fn)server_handle, (any_fn)portmap_double_nat,
 	};
 
 	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)

@@ -8,12 +8,14 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "nat.h"
 #include "natsim.h"
 #include "probe.h"
+#include "report.h"
 
 static struct natsim sim;
 static struct probe pr;
@@ -31,10 +33,19 @@ run(void)
 }
 
 static int
-has_warning(const char *needle)
+has(enum nat_code code)
 {
-	for (size_t i = 0; i < v.nwarnings; i++)
-		if (strstr(v.warnings[i], needle) != NULL)
+	return nat_find(&v, code) != NULL;
+}
+
+/* A finding with this code whose address slot `slot` is `ip:port`. */
+static int
+has_at(enum nat_code code, int slot, const char *ip, uint16_t port)
+{
+	struct stun_addr a = natsim_addr(ip, port);
+
+	for (size_t i = 0; i < v.nfindings; i++)
+		if (v.findings[i].code == code && memcmp(&v.findings[i].addr[slot], &a, sizeof(a)) == 0)
 			return 1;
 	return 0;
 }
@@ -49,8 +60,12 @@ dump(void)
 		fprintf(stderr, "  %-24s %-14s sent %zu wrong %u err %d\n",
 		    probe_kind_name(pr.tests[i].kind), probe_result_name(pr.tests[i].result),
 		    pr.tests[i].nsent, pr.tests[i].wrong_source, pr.tests[i].error_code);
-	for (size_t i = 0; i < v.nwarnings; i++)
-		fprintf(stderr, "  warning: %s\n", v.warnings[i]);
+	for (size_t i = 0; i < v.nfindings; i++) {
+		char text[REPORT_FINDING_LEN];
+
+		fprintf(stderr, "  %s: %s\n", report_code_word(v.findings[i].code),
+		    report_finding_text(&v.findings[i], text, sizeof(text)));
+	}
 }
 
 #define EXPECT(t, m, f, h) do { \
@@ -182,7 +197,8 @@ Test(nat, udp_blocked_ends_at_timeout)
 	cr_expect_eq(v.nat, -1);
 	cr_expect_eq(ms, 3000);
 	cr_expect_eq(pr.tests[0].result, PROBE_TIMEOUT);
-	cr_expect_eq(nat_exit_code(v.type), NAT_EXIT_BLOCKED);
+	cr_expect(has(NAT_F_NO_RESPONSE));
+	cr_expect_eq(v.unreachable, 0);
 }
 
 /* ------------------------------------------------ servers without an alternate */
@@ -195,8 +211,7 @@ Test(nat, no_alternate_single_server)
 	run();
 	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
 	cr_expect_eq(v.nat, 1);
-	cr_expect(has_warning("no alternate address"));
-	cr_expect(has_warning("give a second server"));
+	cr_expect(has_at(NAT_F_NO_ALTERNATE, 0, "203.0.113.1", 3478));
 	cr_expect_eq(pr.have_alt, 0);
 	cr_expect_eq(pr.primary, -1);
 	cr_expect_eq(probe_find(&pr, PROBE_FILTER_IP_PORT, 0)->result, PROBE_ERROR_RESPONSE);
@@ -212,8 +227,9 @@ Test(nat, no_alternate_two_servers_same_mapping)
 	cfg.nservers = 2;
 	run();
 	EXPECT(NAT_UNKNOWN, EI, UNK, 0);
-	cr_expect(has_warning("compared across 2 servers"));
-	cr_expect(has_warning("filtering cannot be tested"));
+	cr_assert(has(NAT_F_MAPPING_ACROSS_SERVERS));
+	cr_expect_eq(nat_find(&v, NAT_F_MAPPING_ACROSS_SERVERS)->count[0], 2);
+	cr_expect(has(NAT_F_FILTERING_UNTESTABLE));
 }
 
 Test(nat, no_alternate_two_servers_different_mapping)
@@ -225,8 +241,9 @@ Test(nat, no_alternate_two_servers_different_mapping)
 	cfg.nservers = 2;
 	run();
 	EXPECT(NAT_SYMMETRIC, UNK, UNK, -1);
-	cr_expect(has_warning("varies with the destination"));
-	cr_expect(has_warning("filtering cannot be tested"));
+	cr_expect(has_at(NAT_F_MAPPING_VARIES_SERVERS, 1, "203.0.113.1", 3478));
+	cr_expect(has_at(NAT_F_MAPPING_VARIES_SERVERS, 3, "203.0.113.7", 3478));
+	cr_expect(has(NAT_F_FILTERING_UNTESTABLE));
 }
 
 Test(nat, first_server_without_alternate_second_with)
@@ -241,7 +258,8 @@ Test(nat, first_server_without_alternate_second_with)
 	run();
 	EXPECT(NAT_RESTRICTED_CONE, EI, AD, 1);
 	cr_expect_eq(pr.primary, 1);
-	cr_expect(has_warning("the tests used 203.0.113.1:3478"));
+	cr_expect(has_at(NAT_F_OTHER_SERVER_USED, 1, "203.0.113.1", 3478));
+	cr_expect_eq(nat_find(&v, NAT_F_OTHER_SERVER_USED)->value, 1, "server 0 answered");
 	cr_expect_gt(natsim_sent_to(&sim, PROBE_SOCK_FILTER2, &sim.srv.ep[0]), 0);
 	cr_expect_eq(natsim_sent_to(&sim, PROBE_SOCK_FILTER2, NULL),
 	    natsim_sent_to(&sim, PROBE_SOCK_FILTER2, &sim.srv.ep[0]),
@@ -275,7 +293,7 @@ struct liar {
 	enum natsim_personality pers;
 	enum nat_type type;
 	enum nat_behavior mapping;
-	char     warning[40];
+	enum nat_code code;
 };
 
 ParameterizedTestParameters(nat, lying_server)
@@ -288,27 +306,27 @@ ParameterizedTestParameters(nat, lying_server)
 	 */
 	static struct liar c[] = {
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_NAT, NATSIM_APD, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_SYMMETRIC, APD,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_OPEN, NATSIM_EI, NATSIM_EI, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_FIREWALL, NATSIM_EI, NATSIM_APD, NATSIM_SRV_IGNORE_CHANGE, NAT_UNKNOWN, EI,
-		  "ignores CHANGE-REQUEST" },
+		  NAT_F_CHANGE_IGNORED },
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_EI, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_AD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_NAT, NATSIM_EI, NATSIM_APD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_NAT, NATSIM_AD, NATSIM_APD, NATSIM_SRV_WRONG_CHANGE, NAT_SYMMETRIC, AD,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_OPEN, NATSIM_EI, NATSIM_EI, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 		{ NATSIM_FIREWALL, NATSIM_EI, NATSIM_AD, NATSIM_SRV_WRONG_CHANGE, NAT_UNKNOWN, EI,
-		  "answered CHANGE-REQUEST from" },
+		  NAT_F_CHANGE_WRONG_SOURCE },
 	};
 
 	return cr_make_param_array(struct liar, c, sizeof(c) / sizeof(c[0]));
@@ -321,12 +339,13 @@ ParameterizedTest(struct liar *c, nat, lying_server)
 	sim.personality = c->pers;
 	natsim_config(&sim, &cfg);
 	run();
-	if (v.type != c->type || v.filtering != UNK || !has_warning(c->warning))
+	if (v.type != c->type || v.filtering != UNK || !has(c->code))
 		dump();
 	cr_expect_eq(v.type, c->type, "type %s", nat_type_word(v.type));
 	cr_expect_eq(v.mapping, c->mapping, "mapping %s", nat_behavior_word(v.mapping));
 	cr_expect_eq(v.filtering, UNK, "filtering %s", nat_behavior_word(v.filtering));
-	cr_expect(has_warning(c->warning), "warning '%s'", c->warning);
+	cr_expect(has(c->code), "finding %s", report_code_word(c->code));
+	cr_expect(has(NAT_F_FILTERING_UNTRUSTED));
 	never_cone_or_firewall();
 }
 
@@ -351,8 +370,8 @@ Test(nat, server_wrong_only_on_its_alternate_address)
 		    nat_type_word(v.type));
 		cr_expect_eq(v.filtering, (enum nat_behavior)(c[i].f == NATSIM_EI ? EI :
 		    c[i].f == NATSIM_AD ? AD : APD), "filtering %s", nat_behavior_word(v.filtering));
-		cr_expect_eq(v.nwarnings, 0, "%zu warnings, first: %s", v.nwarnings,
-		    v.nwarnings ? v.warnings[0] : "");
+		cr_expect_eq(v.nfindings, 0, "%zu findings, first: %s", v.nfindings,
+		    v.nfindings ? report_code_word(v.findings[0].code) : "");
 	}
 }
 
@@ -361,13 +380,13 @@ Test(nat, wrong_change_hidden_behind_apdm_apdf)
 	/* Address-and-port-dependent mapping and filtering hide every wrong
 	 * answer: nothing refutes the server, nothing verifies it.  The type
 	 * is still right (symmetric, from the mapping tests) and the
-	 * filtering comes with the warning that it was not verified. */
+	 * filtering comes with the finding that it was not verified. */
 	natsim_init(&sim, NATSIM_APD, NATSIM_APD, 0, 14);
 	sim.personality = NATSIM_SRV_WRONG_CHANGE;
 	natsim_config(&sim, &cfg);
 	run();
 	EXPECT(NAT_SYMMETRIC, APD, APD, -1);
-	cr_expect(has_warning("could not be verified through this NAT"));
+	cr_expect(has(NAT_F_CHANGE_UNVERIFIED));
 }
 
 Test(nat, garbage_server_is_not_udp_blocked)
@@ -379,8 +398,11 @@ Test(nat, garbage_server_is_not_udp_blocked)
 	run();
 	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
 	cr_expect_gt(pr.stats.malformed, 0);
-	cr_expect(has_warning("only with malformed datagrams"));
-	cr_expect_eq(nat_exit_code(v.type), NAT_EXIT_UNKNOWN);
+	cr_assert(has(NAT_F_NO_VALID_ANSWER));
+	cr_expect_eq(nat_find(&v, NAT_F_NO_VALID_ANSWER)->count[4], pr.stats.malformed);
+	cr_expect_eq(nat_find(&v, NAT_F_NO_VALID_ANSWER)->count[0], pr.stats.received);
+	cr_expect_neq(nat_find(&v, NAT_F_NO_VALID_ANSWER)->value, STUN_OK, "the decoder's reason");
+	cr_expect(!has(NAT_F_NO_RESPONSE));
 }
 
 Test(nat, primary_endpoint_only)
@@ -393,10 +415,10 @@ Test(nat, primary_endpoint_only)
 	EXPECT(NAT_UNKNOWN, UNK, UNK, 1);
 	cr_expect_eq(v.nat, 1);
 	cr_expect(v.has_mapped);
-	cr_expect(has_warning("no answer from 203.0.113.2:3478"));
-	cr_expect(has_warning("no answer from 203.0.113.2:3479"));
-	cr_expect(has_warning("mapping unknown"));
-	cr_expect(has_warning("filtering unknown"));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.2", 3478));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.2", 3479));
+	cr_expect(has(NAT_F_MAPPING_NO_ALT_ANSWER));
+	cr_expect(has(NAT_F_FILTERING_UNVERIFIED));
 }
 
 Test(nat, second_server_down)
@@ -408,7 +430,7 @@ Test(nat, second_server_down)
 	cfg.nservers = 2;
 	run();
 	EXPECT(NAT_RESTRICTED_CONE, EI, AD, 0);
-	cr_expect(has_warning("no answer from 203.0.113.7:3478"));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.7", 3478));
 }
 
 Test(nat, server_down_is_blocked)
@@ -419,57 +441,430 @@ Test(nat, server_down_is_blocked)
 	cfg.timeout_ms = 1500;
 	run();
 	EXPECT(NAT_UDP_BLOCKED, UNK, UNK, -1);
-	cr_expect(has_warning("or the server is down"));
+	cr_expect(has(NAT_F_NO_RESPONSE));
+	cr_expect_eq(v.nfindings, 1);
 }
 
-/* ------------------------------------------------ names, codes, warnings */
+/* ------------------------------------------------ answers that are not answers */
 
-Test(nat, words_and_exit_codes)
+ParameterizedTestParameters(nat, invalid_answers_are_not_udp_blocked)
+{
+	static enum natsim_personality c[] = {
+		NATSIM_SRV_ECHO, NATSIM_SRV_WRONG_TID, NATSIM_SRV_INDICATION, NATSIM_SRV_GARBAGE,
+	};
+
+	return cr_make_param_array(enum natsim_personality, c, sizeof(c) / sizeof(c[0]));
+}
+
+ParameterizedTest(enum natsim_personality *pers, nat, invalid_answers_are_not_udp_blocked)
+{
+	/* Twenty-odd datagrams come back, none an answer: the server is there,
+	 * so the path does not block UDP; what it sent is named. */
+	const struct nat_finding *f;
+	int slot = *pers == NATSIM_SRV_ECHO ? 1 : *pers == NATSIM_SRV_WRONG_TID ? 2 :
+	    *pers == NATSIM_SRV_INDICATION ? 3 : 4;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 60);
+	sim.personality = *pers;
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 2000;
+	run();
+	if (v.type != NAT_UNKNOWN || !has(NAT_F_NO_VALID_ANSWER))
+		dump();
+	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
+	cr_expect_eq(v.unreachable, 0);
+	cr_expect(!has(NAT_F_NO_RESPONSE));
+	cr_assert_gt(pr.stats.received, 10);
+	f = nat_find(&v, NAT_F_NO_VALID_ANSWER);
+	cr_assert_not_null(f);
+	cr_expect_eq(f->count[0], pr.stats.received);
+	cr_expect_eq(f->count[slot], pr.stats.received, "every datagram in slot %d", slot);
+	cr_expect_eq(f->count[1] + f->count[2] + f->count[3] + f->count[4] + f->count[5],
+	    pr.stats.received);
+}
+
+/* ------------------------------------------------ untrusted alternates */
+
+struct fake_alt {
+	char     ip[40];
+	uint16_t port;
+	int      family6;
+	enum probe_addr_problem why;
+};
+
+ParameterizedTestParameters(nat, untrusted_alternate_is_never_sent_to)
+{
+	static struct fake_alt c[] = {
+		{ "224.0.0.251", 5353, 0, PROBE_ADDR_MULTICAST },
+		{ "239.255.255.250", 1900, 0, PROBE_ADDR_MULTICAST },
+		{ "255.255.255.255", 3479, 0, PROBE_ADDR_BROADCAST },
+		{ "0.0.0.0", 3479, 0, PROBE_ADDR_UNSPECIFIED },
+		{ "203.0.113.2", 0, 0, PROBE_ADDR_PORT_ZERO },
+		{ "127.0.0.1", 3479, 0, PROBE_ADDR_LOOPBACK },
+		{ "192.0.2.10", 3479, 0, PROBE_ADDR_LOCAL },
+		{ "2001:db8::2", 3479, 1, PROBE_ADDR_FAMILY },
+		{ "203.0.113.1", 3479, 0, PROBE_ADDR_NOT_DISTINCT },
+	};
+
+	return cr_make_param_array(struct fake_alt, c, sizeof(c) / sizeof(c[0]));
+}
+
+static struct stun_addr
+addr6(const char *ip, uint16_t port)
+{
+	struct stun_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = 6;
+	cr_assert_eq(inet_pton(AF_INET6, ip, a.addr), 1);
+	a.port = port;
+	return a;
+}
+
+ParameterizedTest(struct fake_alt *c, nat, untrusted_alternate_is_never_sent_to)
+{
+	struct stun_addr fake = c->family6 ? addr6(c->ip, c->port) : natsim_addr(c->ip, c->port);
+	const struct nat_finding *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 61);
+	sim.personality = NATSIM_SRV_FAKE_ALT;
+	sim.fake_alt = fake;
+	natsim_config(&sim, &cfg);
+	run();
+	if (v.type != NAT_UNKNOWN)
+		dump();
+	cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
+	cr_expect_eq(pr.have_alt, 0);
+	cr_expect_eq(natsim_sent_to(&sim, -1, &fake), 0, "sent to %s", c->ip);
+	cr_expect_eq(probe_alt_check(&pr, &pr.tests[0]), c->why);
+	if (c->why == PROBE_ADDR_NOT_DISTINCT) {
+		cr_expect(has(NAT_F_ALT_NOT_DISTINCT));
+	} else {
+		f = nat_find(&v, NAT_F_ALT_REJECTED);
+		cr_assert_not_null(f);
+		cr_expect_eq(f->value, (int)c->why);
+		cr_expect(memcmp(&f->addr[0], &fake, sizeof(fake)) == 0);
+	}
+	cr_expect(has(NAT_F_NO_USABLE_ALTERNATE));
+	/* The mapping socket's own mapping is still reported. */
+	cr_expect(v.has_mapped);
+	cr_expect_eq(v.nat, 1);
+}
+
+Test(nat, untrusted_alternate_with_a_plain_second_server)
+{
+	/* Server 0 lies about its alternate; server 1 has none: the mapping
+	 * is compared across the two, filtering stays unknown. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 62);
+	sim.personality = NATSIM_SRV_FAKE_ALT;
+	sim.fake_alt = natsim_addr("224.0.0.251", 5353);
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = sim.srv.ep[0];
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(pr.have_alt, 0);
+	cr_expect_eq(natsim_sent_to(&sim, -1, &sim.fake_alt), 0);
+	cr_expect(has(NAT_F_ALT_REJECTED));
+	EXPECT(NAT_UNKNOWN, EI, UNK, 0);
+	cr_expect(has(NAT_F_MAPPING_ACROSS_SERVERS));
+	cr_expect(has(NAT_F_FILTERING_UNTESTABLE));
+}
+
+Test(nat, address_checks_allow_a_server_on_this_host)
+{
+	struct probe_test t;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 63);
+	natsim_config(&sim, &cfg);
+	/* A server on loopback may name loopback alternates... */
+	cfg.servers[0] = natsim_addr("127.0.0.1", 3478);
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		cfg.local[i] = natsim_addr("127.0.0.1", (uint16_t)(40001 + i));
+	probe_init(&pr, &cfg, 0);
+	memset(&t, 0, sizeof(t));
+	t.result = PROBE_ANSWERED;
+	t.has_other = 1;
+	t.other = natsim_addr("127.0.0.2", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_OK);
+	t.other = natsim_addr("127.0.0.1", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_NOT_DISTINCT);
+	/* ... a server at our own address may name another of ours ... */
+	cfg.servers[0] = natsim_addr("192.0.2.10", 3478);
+	for (int i = 0; i < PROBE_NSOCK; i++)
+		cfg.local[i] = natsim_addr("192.0.2.10", (uint16_t)(40001 + i));
+	probe_init(&pr, &cfg, 0);
+	t.other = natsim_addr("192.0.2.11", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_OK);
+	/* ... but a remote one may not name either. */
+	cfg.servers[0] = natsim_addr("203.0.113.1", 3478);
+	probe_init(&pr, &cfg, 0);
+	t.other = natsim_addr("192.0.2.10", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_LOCAL);
+	t.other = natsim_addr("127.0.0.2", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_LOOPBACK);
+	t.other = natsim_addr("203.0.113.2", 3479);
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_OK);
+	t.has_other = 0;
+	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_ABSENT);
+	/* A mapped address is ours by definition: only the local rule is off. */
+	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 0, &cfg.local[1]), PROBE_ADDR_OK);
+	cr_expect_eq(probe_addr_check(&pr, PROBE_SOCK_MAP, 0, &cfg.local[1]), PROBE_ADDR_LOCAL);
+	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 0, &t.other), PROBE_ADDR_OK);
+	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 5, &t.other), PROBE_ADDR_ABSENT);
+}
+
+/* ------------------------------------------------ unsendable mapped addresses */
+
+Test(nat, mapped_address_of_the_other_family_is_not_sent_to)
+{
+	struct stun_addr fake = addr6("2001:db8::1", 50000);
+	const struct nat_finding *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 64);
+	sim.personality = NATSIM_SRV_FAKE_MAPPED;
+	sim.fake_mapped = fake;
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(v.hairpinning, -1, "hairpinning %d", v.hairpinning);
+	f = nat_find(&v, NAT_F_HAIRPIN_UNSENDABLE);
+	cr_assert_not_null(f);
+	cr_expect_eq(f->value, PROBE_ADDR_FAMILY);
+	cr_expect(memcmp(&f->addr[0], &fake, sizeof(fake)) == 0);
+	cr_expect_eq(natsim_sent_to(&sim, -1, &fake), 0);
+	cr_expect_eq(probe_find(&pr, PROBE_MAP_TO_HAIR, 0)->result, PROBE_NOT_RUN);
+}
+
+Test(nat, impossible_mapped_address_discredits_the_server)
+{
+	/* Every answer says the same multicast "mapping": endpoint-independent
+	 * on its face, a full cone with the filtering tests.  No NAT maps to
+	 * a multicast address, so none of it is believed or sent to. */
+	static const char *const ip[] = { "224.0.0.251", "0.0.0.0", "255.255.255.255",
+	                                   "127.0.0.1" };
+
+	for (size_t i = 0; i < sizeof(ip) / sizeof(ip[0]); i++) {
+		natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 65);
+		sim.personality = NATSIM_SRV_FAKE_MAPPED;
+		sim.fake_mapped = natsim_addr(ip[i], 5353);
+		natsim_config(&sim, &cfg);
+		run();
+		cr_expect_eq(v.type, NAT_UNKNOWN, "%s: type %s", ip[i], nat_type_word(v.type));
+		cr_expect_eq(v.mapping, UNK);
+		cr_expect_eq(v.hairpinning, -1);
+		cr_expect_eq(v.nat, -1);
+		cr_expect(has(NAT_F_MAPPED_INVALID), "%s", ip[i]);
+		cr_expect_eq(natsim_sent_to(&sim, -1, &sim.fake_mapped), 0);
+	}
+}
+
+Test(nat, hairpin_sends_that_never_left_prove_nothing)
+{
+	/* Without hairpinning the silence would read "no"; but every send to
+	 * the mapped addresses failed on this host, so it is unknown. */
+	static const int hairpin[] = { 0, 1 };
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct nat_finding *f;
+
+		natsim_init(&sim, NATSIM_EI, NATSIM_APD, hairpin[i], 66 + (unsigned)i);
+		sim.fail_sends_to_set = 1;
+		sim.fail_sends_to = sim.nat_ip;
+		natsim_config(&sim, &cfg);
+		run();
+		cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE);
+		cr_expect_eq(v.hairpinning, -1, "hairpin %d: hairpinning %d", hairpin[i],
+		    v.hairpinning);
+		f = nat_find(&v, NAT_F_HAIRPIN_SEND_FAILED);
+		cr_assert_not_null(f);
+		cr_expect_eq(f->value, PROBE_UNREACH_SEND);
+		cr_expect_gt(f->count[0], 0);
+		cr_expect(has(NAT_F_SEND_ERRORS));
+		cr_expect_eq(nat_find(&v, NAT_F_SEND_ERRORS)->count[0], pr.stats.send_errors);
+	}
+}
+
+/* ------------------------------------------------ refused servers */
+
+Test(nat, refused_server_is_unreachable_not_blocked)
+{
+	uint64_t ms;
+	const struct nat_finding *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 70);
+	sim.personality = NATSIM_SRV_CLOSED;
+	natsim_config(&sim, &cfg);
+	ms = run();
+	EXPECT(NAT_UNKNOWN, UNK, UNK, -1);
+	cr_expect_eq(v.unreachable, 1);
+	cr_expect(!has(NAT_F_NO_RESPONSE));
+	f = nat_find(&v, NAT_F_NO_STUN_SERVER);
+	cr_assert_not_null(f);
+	cr_expect(memcmp(&f->addr[0], &sim.srv.ep[0], sizeof(f->addr[0])) == 0);
+	cr_expect_eq(probe_find(&pr, PROBE_BINDING, 0)->result, PROBE_UNREACHABLE);
+	cr_expect_gt(sim.icmp_sent, 0);
+	cr_expect_leq(ms, 200, "decided by the ICMP errors, one round trip: %llu ms",
+	    (unsigned long long)ms);
+}
+
+Test(nat, refused_first_server_the_next_takes_over)
+{
+	/* Server 0 refuses; server 1 (with an alternate) runs every test, and
+	 * the verdict is as complete as with server 1 alone. */
+	uint64_t alone, both;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 1, 71);
+	natsim_config(&sim, &cfg);
+	alone = run();
+	cr_assert_eq(v.type, NAT_RESTRICTED_CONE);
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 1, 71);
+	sim.second_server_closed = 1;
+	natsim_config(&sim, &cfg);
+	cfg.servers[0] = sim.srv2.ep[0];
+	cfg.servers[1] = sim.srv.ep[0];
+	cfg.nservers = 2;
+	both = run();
+	EXPECT(NAT_RESTRICTED_CONE, EI, AD, 1);
+	cr_expect_eq(pr.primary, 1);
+	cr_expect_eq(v.unreachable, 0);
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.7", 3478));
+	cr_expect(has_at(NAT_F_OTHER_SERVER_USED, 1, "203.0.113.1", 3478));
+	cr_expect_eq(nat_find(&v, NAT_F_OTHER_SERVER_USED)->value, 0);
+	cr_expect_leq(both, alone + 100, "%llu ms with the refused server first, %llu alone",
+	    (unsigned long long)both, (unsigned long long)alone);
+}
+
+Test(nat, refused_first_server_next_without_alternate_still_reports)
+{
+	/* The server that answered has no alternate: its mapping is still the
+	 * reported one, and the hairpin tests move to it. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 1, 72);
+	sim.personality = NATSIM_SRV_CLOSED;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	EXPECT(NAT_UNKNOWN, UNK, UNK, 1);
+	cr_expect(v.has_mapped);
+	cr_expect_eq(v.nat, 1);
+	cr_expect(memcmp(&v.server, &sim.srv2.ep[0], sizeof(v.server)) == 0);
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.1", 3478));
+	cr_expect(has_at(NAT_F_NO_ALTERNATE, 0, "203.0.113.7", 3478));
+	cr_expect(has(NAT_F_OTHER_SERVER_USED));
+	cr_expect_eq(probe_find(&pr, PROBE_HAIR_BINDING, 1)->result, PROBE_ANSWERED);
+}
+
+Test(nat, every_server_refused_or_unsendable)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 73);
+	sim.personality = NATSIM_SRV_CLOSED;
+	sim.second_server_closed = 1;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.unreachable, 1);
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.1", 3478));
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.7", 3478));
+
+	/* No datagram could leave at all (a local firewall, no route). */
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 74);
+	sim.fail_sends_to_set = 1;
+	sim.fail_sends_to = sim.srv.ep[0];
+	natsim_config(&sim, &cfg);
+	cfg.timeout_ms = 1000;
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.unreachable, 1);
+	cr_assert(has(NAT_F_UNREACHABLE));
+	cr_expect_eq(nat_find(&v, NAT_F_UNREACHABLE)->value, PROBE_UNREACH_SEND);
+	cr_expect_eq(nat_find(&v, NAT_F_SEND_ERRORS)->count[0], pr.stats.sent);
+}
+
+Test(nat, refused_and_silent_is_neither_blocked_nor_unreachable)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_AD, 0, 75);
+	sim.personality = NATSIM_SRV_CLOSED;
+	sim.second_server_up = 0;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	cfg.timeout_ms = 1000;
+	run();
+	cr_expect_eq(v.type, NAT_UNKNOWN);
+	cr_expect_eq(v.unreachable, 0);
+	cr_expect(has_at(NAT_F_NO_STUN_SERVER, 0, "203.0.113.1", 3478));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.7", 3478));
+	cr_expect(!has(NAT_F_NO_RESPONSE));
+}
+
+Test(nat, pinned_port_is_a_finding)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 76);
+	natsim_config(&sim, &cfg);
+	cfg.pinned_port = 1;
+	run();
+	cr_assert(has(NAT_F_PINNED_PORT));
+	cr_expect_eq(nat_find(&v, NAT_F_PINNED_PORT)->value, 40001);
+	cr_expect_eq(v.findings[v.nfindings - 1].code, NAT_F_PINNED_PORT);
+	/* Even when nothing came back. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 77);
+	sim.mode = NATSIM_BLOCKED;
+	natsim_config(&sim, &cfg);
+	cfg.pinned_port = 1;
+	cfg.timeout_ms = 500;
+	run();
+	cr_expect_eq(v.type, NAT_UDP_BLOCKED);
+	cr_expect(has(NAT_F_PINNED_PORT));
+}
+
+/* ------------------------------------------------ names and findings */
+
+Test(nat, words)
 {
 	static const struct {
 		enum nat_type t;
 		const char *word, *name;
-		int code;
 	} c[] = {
-		{ NAT_UNKNOWN, "unknown", "Unknown", NAT_EXIT_UNKNOWN },
-		{ NAT_OPEN, "open", "Open Internet", NAT_EXIT_OPEN },
-		{ NAT_FULL_CONE, "full-cone", "Full Cone", NAT_EXIT_FULL_CONE },
-		{ NAT_RESTRICTED_CONE, "restricted-cone", "Restricted Cone", NAT_EXIT_RESTRICTED },
-		{ NAT_PORT_RESTRICTED_CONE, "port-restricted-cone", "Port Restricted Cone",
-		  NAT_EXIT_PORT_RESTRICTED },
-		{ NAT_SYMMETRIC, "symmetric", "Symmetric", NAT_EXIT_SYMMETRIC },
-		{ NAT_SYMMETRIC_FIREWALL, "symmetric-udp-firewall", "Symmetric UDP Firewall",
-		  NAT_EXIT_FIREWALL },
-		{ NAT_UDP_BLOCKED, "udp-blocked", "UDP Blocked", NAT_EXIT_BLOCKED },
+		{ NAT_UNKNOWN, "unknown", "Unknown" },
+		{ NAT_OPEN, "open", "Open Internet" },
+		{ NAT_FULL_CONE, "full-cone", "Full Cone" },
+		{ NAT_RESTRICTED_CONE, "restricted-cone", "Restricted Cone" },
+		{ NAT_PORT_RESTRICTED_CONE, "port-restricted-cone", "Port Restricted Cone" },
+		{ NAT_SYMMETRIC, "symmetric", "Symmetric" },
+		{ NAT_SYMMETRIC_FIREWALL, "symmetric-udp-firewall", "Symmetric UDP Firewall" },
+		{ NAT_UDP_BLOCKED, "udp-blocked", "UDP Blocked" },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		cr_expect_str_eq(nat_type_word(c[i].t), c[i].word);
 		cr_expect_str_eq(nat_type_name(c[i].t), c[i].name);
-		cr_expect_eq(nat_exit_code(c[i].t), c[i].code);
 	}
 	cr_expect_str_eq(nat_type_word((enum nat_type)99), "unknown");
-	cr_expect_eq(nat_exit_code((enum nat_type)99), NAT_EXIT_UNKNOWN);
 	cr_expect_str_eq(nat_behavior_word(NAT_BEH_UNKNOWN), "unknown");
 	cr_expect_str_eq(nat_behavior_word(EI), "endpoint-independent");
 	cr_expect_str_eq(nat_behavior_word(AD), "address-dependent");
 	cr_expect_str_eq(nat_behavior_word(APD), "address-and-port-dependent");
 }
 
-Test(nat, warn_truncates_and_caps)
+Test(nat, findings_cap)
 {
-	char big[3 * NAT_WARNING_LEN];
-
 	memset(&v, 0, sizeof(v));
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	nat_warn(&v, "%s", big);
-	cr_expect_eq(v.nwarnings, 1);
-	cr_expect_eq(strlen(v.warnings[0]), NAT_WARNING_LEN - 1);
-	for (int i = 0; i < 2 * NAT_MAX_WARNINGS; i++)
-		nat_warn(&v, "w%d", i);
-	cr_expect_eq(v.nwarnings, NAT_MAX_WARNINGS);
-	cr_expect_str_eq(v.warnings[NAT_MAX_WARNINGS - 1], "w10");
+	for (int i = 0; i < 2 * NAT_MAX_FINDINGS; i++) {
+		struct nat_finding *f = nat_add(&v, NAT_F_NO_ANSWER_FROM);
+
+		if (i < NAT_MAX_FINDINGS) {
+			cr_assert_not_null(f);
+			f->count[0] = (unsigned)i;
+		} else {
+			cr_expect_null(f);
+		}
+	}
+	cr_expect_eq(v.nfindings, NAT_MAX_FINDINGS);
+	cr_expect_eq(v.findings[NAT_MAX_FINDINGS - 1].count[0], NAT_MAX_FINDINGS - 1);
+	cr_expect_null(nat_find(&v, NAT_F_LOSS));
 }
 
 Test(nat, no_servers)
@@ -478,5 +873,6 @@ Test(nat, no_servers)
 	pr.primary = -1;
 	nat_classify(&pr, &v);
 	cr_expect_eq(v.type, NAT_UNKNOWN);
-	cr_expect_eq(v.nwarnings, 1);
+	cr_expect_eq(v.nfindings, 1);
+	cr_expect_eq(v.findings[0].code, NAT_F_NO_SERVER);
 }

@@ -243,7 +243,111 @@ Test(net, resolve_literals)
 	cr_expect_eq(net_resolve("127.0.0.1", 1, 12345, &a, err), -1, "bad family");
 }
 
+/* inet_aton shorthand is never an address: "natcheck 127.0.0.1 51000" once
+ * read 51000 as 0.0.199.56. */
+Test(net, resolve_refuses_ipv4_shorthand)
+{
+	static const char *const bad[] = { "51000", "0", "99999999999", "127.1", "127.0.1",
+	                                   "0x7f.0.0.1", "0x7f000001", "017.0.0.1" };
+	char err[NET_ERRLEN];
+	struct stun_addr a;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect(net_is_ipv4_shorthand(bad[i]), "%s is shorthand", bad[i]);
+		cr_expect_eq(net_resolve(bad[i], 3478, AF_UNSPEC, &a, err), -1, "%s", bad[i]);
+		cr_expect(strstr(err, "not an address") != NULL, "%s: %s", bad[i], err);
+	}
+	cr_expect(!net_is_ipv4_shorthand("127.0.0.1"));
+	cr_expect(!net_is_ipv4_shorthand("::1"));
+	cr_expect(!net_is_ipv4_shorthand("stun.example.org"));
+	cr_expect(!net_is_ipv4_shorthand("3com.example"));
+}
+
+Test(net, parse_ip_literals_only)
+{
+	struct stun_addr a, want4 = v4("192.0.2.1", 0), want6 = v6("2001:db8::1", 0);
+
+	cr_assert_eq(net_parse_ip("192.0.2.1", &a), 0);
+	cr_expect(addr_eq(&a, &want4));
+	cr_assert_eq(net_parse_ip("2001:db8::1", &a), 0);
+	cr_expect(addr_eq(&a, &want6));
+	cr_expect_eq(net_parse_ip("localhost", &a), -1);
+	cr_expect_eq(net_parse_ip("127.1", &a), -1);
+	cr_expect_eq(net_parse_ip("51000", &a), -1);
+	cr_expect_eq(net_parse_ip("[::1]", &a), -1);
+	cr_expect_eq(net_parse_ip("", &a), -1);
+}
+
+/* 127.255.255.255 is the broadcast of lo's 127.0.0.0/8 on every Linux. */
+Test(net, local_broadcast)
+{
+	struct stun_addr brd = v4("127.255.255.255", 0), one = v4("127.0.0.1", 0),
+	                 six = v6("::1", 0);
+
+	char err[NET_ERRLEN] = "";
+
+#if defined(__linux__)
+	cr_expect_eq(net_check_unicast(&brd, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "broadcast address of 127.0.0.0/8") != NULL, "%s", err);
+#else
+	(void)brd;
+#endif
+	cr_expect_eq(net_check_unicast(&one, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(net_check_unicast(&six, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(net, send_errno_unreachable)
+{
+	cr_expect(net_send_errno_unreachable(EHOSTUNREACH));
+	cr_expect(net_send_errno_unreachable(ENETUNREACH));
+	cr_expect(net_send_errno_unreachable(EADDRNOTAVAIL));
+	cr_expect(net_send_errno_unreachable(EAFNOSUPPORT));
+	cr_expect(net_send_errno_unreachable(EACCES), "a prohibit route");
+	cr_expect(!net_send_errno_unreachable(EAGAIN));
+	cr_expect(!net_send_errno_unreachable(ENOBUFS));
+	cr_expect(!net_send_errno_unreachable(EPERM), "a local firewall: lost, not unreachable");
+}
+
 /* ----------------------------------------------- sockets on loopback */
+
+/* A datagram to a closed port comes back as ICMP port unreachable, naming
+ * the refused destination (Linux; elsewhere the queue stays empty). */
+Test(net, error_queue_port_unreachable)
+{
+	char err[NET_ERRLEN];
+	struct stun_addr lo = v4("127.0.0.1", 0), closed;
+	struct net_unreach u;
+	int fd, gone, on, rc = 0;
+
+	/* A port that was free a moment ago: bind, learn it, close. */
+	gone = net_udp_bind(&lo, err);
+	cr_assert_geq(gone, 0, "%s", err);
+	cr_assert_eq(net_sock_name(gone, &closed, err), 0);
+	close(gone);
+
+	fd = net_udp_bind(&lo, err);
+	cr_assert_geq(fd, 0, "%s", err);
+	on = net_recverr_on(fd, 4, err);
+	cr_assert_neq(on, -1, "%s", err);
+	cr_expect_eq(net_recv_error(fd, &u, err), 0, "empty queue");
+	cr_assert_eq(net_send(fd, &closed, "x", 1, err), 0, "%s", err);
+	for (int i = 0; i < 200 && rc == 0; i++) {      /* bounded: 2 s */
+		rc = net_recv_error(fd, &u, err);
+		if (rc == 0)
+			sleep_ms(10);
+	}
+	if (on == 0) {
+		cr_expect_eq(rc, 0, "no error queue on this system");
+	} else {
+		cr_assert_eq(rc, 1, "%s", err);
+		cr_expect_eq(u.kind, NET_UNREACH_PORT);
+		cr_expect(addr_eq(&u.dst, &closed), "the refused destination is named");
+		cr_expect(u.has_offender && addr_ip_eq(&u.offender, &lo));
+		cr_expect_eq(net_recv_error(fd, &u, err), 0, "one report only");
+	}
+	close(fd);
+}
+
 
 Test(net, bind_send_recv_loopback)
 {

@@ -289,7 +289,7 @@ with_extra(enum natsim_beh m, enum natsim_alloc alloc, uint32_t loss, uint64_t s
 	for (int i = 0; i < PORTS_EXTRA_NSOCK; i++)
 		local[i] = sim.client[PROBE_NSOCK + i];
 	start = sim.now;
-	ports_extra_init(&px, local, &sim.srv.ep[3], pr.rtt_max_ms, px_random, &rng, sim.now);
+	ports_extra_init(&px, local, &sim.srv.ep[3], pr.rtt_ms, px_random, &rng, sim.now);
 	for (unsigned iter = 0; iter < 100000; iter++) {
 		struct ports_extra_tx tx;
 		uint32_t wait = 0;

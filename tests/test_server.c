@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "serve.h"
 #include "server.h"
 #include "net.h"
 #include "stun.h"
@@ -120,6 +121,55 @@ struct result {
 	struct stun_msg msg;        /* decoded reply when answered */
 };
 
+/* An attribute of n value bytes on the wire. */
+static size_t
+attr_size(size_t n)
+{
+	return 4 + ((n + 3) & ~(size_t)3);
+}
+
+/*
+ * The amplification rule of server.h, exactly: the attributes the RFCs
+ * require may make a reply longer than its request (by SERVER_REPLY_SLACK
+ * at most), the optional ones (SOFTWARE, FINGERPRINT, PADDING) only fill
+ * the room the request paid for; PADDING never makes a reply longer than
+ * the request; and an optional attribute is left out only when it would
+ * not fit, SOFTWARE before FINGERPRINT.  The RFC 3489 form has neither.
+ */
+static void
+check_room(const struct server_cfg *c, const struct result *res, size_t len, int cookie)
+{
+	size_t required = STUN_HEADER_LEN, room, i, sw = 0, fp = 0, pad = 0;
+	size_t swlen = c->software != NULL ? strlen(c->software) : 0;
+
+	for (i = 0; i < res->msg.nattrs; i++) {
+		size_t n = attr_size(res->msg.attrs[i].len);
+
+		switch (res->msg.attrs[i].type) {
+		case STUN_ATTR_SOFTWARE:    sw = n; break;
+		case STUN_ATTR_FINGERPRINT: fp = n; break;
+		case STUN_ATTR_PADDING:     pad = n; break;
+		default:                    required += n; break;
+		}
+	}
+	room = len > required ? len : required;
+	cr_assert_eq(res->rep.len, required + sw + fp + pad);
+	cr_assert_leq(res->rep.len, room, "reply %zu > max(request %zu, required %zu)",
+	              res->rep.len, len, required);
+	cr_assert_leq(res->rep.len, len + SERVER_REPLY_SLACK, "reply %zu, request %zu",
+	              res->rep.len, len);
+	if (pad > 0)
+		cr_assert_leq(res->rep.len, len, "padded reply %zu > request %zu", res->rep.len, len);
+	if (!cookie) {
+		cr_assert_eq(sw + fp, 0, "SOFTWARE or FINGERPRINT in the RFC 3489 form");
+		return;
+	}
+	if (fp == 0)
+		cr_assert_gt(required + attr_size(4), room, "FINGERPRINT left out with room");
+	if (sw == 0 && swlen > 0 && swlen <= STUN_MAX_TEXT)
+		cr_assert_gt(required + fp + attr_size(swlen), room, "SOFTWARE left out with room");
+}
+
 static void
 run(const struct server_cfg *c, unsigned at, const struct stun_addr *from,
     const uint8_t *req, size_t len, struct result *res)
@@ -137,6 +187,7 @@ run(const struct server_cfg *c, unsigned at, const struct stun_addr *from,
 		cr_assert_eq(st, STUN_OK, "reply does not decode: %s", stun_strerror(st));
 		/* The transaction ID is echoed, cookie and all. */
 		cr_assert_eq(memcmp(res->msg.tid, req + 4, STUN_TID_LEN), 0);
+		check_room(c, res, len, res->msg.has_cookie);
 	} else {
 		cr_assert_eq(res->rep.len, 0);
 	}
@@ -159,6 +210,25 @@ static void
 expect_absent(const struct stun_msg *m, uint16_t type, const char *ctx)
 {
 	cr_assert_lt(stun_find(m, type), 0, "%s: attribute 0x%04x present", ctx, type);
+}
+
+/* SOFTWARE and FINGERPRINT, when there was room for them (check_room), are
+ * right: our SOFTWARE, FINGERPRINT verified by stun_decode and last. */
+static void
+expect_optional(const struct result *res, int cookie, const char *ctx)
+{
+	const uint8_t *v;
+	size_t n;
+
+	if (!cookie) {
+		expect_absent(&res->msg, STUN_ATTR_FINGERPRINT, ctx);
+		expect_absent(&res->msg, STUN_ATTR_SOFTWARE, ctx);
+		return;
+	}
+	if (stun_get_bytes(&res->msg, STUN_ATTR_SOFTWARE, &v, &n) == STUN_OK)
+		cr_assert(n == strlen(SOFTWARE) && memcmp(v, SOFTWARE, n) == 0, "%s: SOFTWARE", ctx);
+	if (res->msg.fingerprint_idx >= 0)
+		cr_assert_eq((size_t)res->msg.fingerprint_idx, res->msg.nattrs - 1, "%s", ctx);
 }
 
 static void
@@ -184,14 +254,7 @@ expect_error(const struct result *res, int cookie, int code, const char *reason_
 	/* Errors go back to the request's source from where it arrived. */
 	cr_assert_eq(res->rep.via, via, "%s: error sent via %u", ctx, res->rep.via);
 	cr_assert(addr_eq(&res->rep.to, to), "%s: error sent elsewhere", ctx);
-	if (cookie) {
-		cr_assert_geq(res->msg.fingerprint_idx, 0, "%s: no FINGERPRINT", ctx);
-		cr_assert_eq((size_t)res->msg.fingerprint_idx, res->msg.nattrs - 1);
-		cr_assert_geq(stun_find(&res->msg, STUN_ATTR_SOFTWARE), 0, "%s: no SOFTWARE", ctx);
-	} else {
-		expect_absent(&res->msg, STUN_ATTR_FINGERPRINT, ctx);
-		expect_absent(&res->msg, STUN_ATTR_SOFTWARE, ctx);
-	}
+	expect_optional(res, cookie, ctx);
 }
 
 /* Check a success response to a Binding request that arrived on `at`. */
@@ -205,35 +268,26 @@ expect_success(const struct server_cfg *c, const struct result *res, int cookie,
 	cr_assert_eq(res->rep.via, via, "%s: sent via %u, want %u", ctx, res->rep.via, via);
 	expect_addr(&res->msg, STUN_ATTR_MAPPED_ADDRESS, from, ctx);
 	if (cookie) {
-		const uint8_t *v;
-		size_t n;
-
 		expect_addr(&res->msg, STUN_ATTR_XOR_MAPPED_ADDRESS, from, ctx);
 		expect_addr(&res->msg, STUN_ATTR_RESPONSE_ORIGIN, &c->ep[via], ctx);
 		if (c->has_alt)
-			expect_addr(&res->msg, STUN_ATTR_OTHER_ADDRESS, &c->ep[at ^ 3u], ctx);
+			expect_addr(&res->msg, STUN_ATTR_OTHER_ADDRESS, &c->ep[at ^ SERVER_EP_OTHER], ctx);
 		else
 			expect_absent(&res->msg, STUN_ATTR_OTHER_ADDRESS, ctx);
 		expect_absent(&res->msg, STUN_ATTR_SOURCE_ADDRESS, ctx);
 		expect_absent(&res->msg, STUN_ATTR_CHANGED_ADDRESS, ctx);
-		cr_assert_eq(stun_get_bytes(&res->msg, STUN_ATTR_SOFTWARE, &v, &n), STUN_OK, "%s", ctx);
-		cr_assert(n == strlen(SOFTWARE) && memcmp(v, SOFTWARE, n) == 0, "%s: SOFTWARE", ctx);
-		/* FINGERPRINT present, verified by stun_decode, and last. */
-		cr_assert_geq(res->msg.fingerprint_idx, 0, "%s: no FINGERPRINT", ctx);
-		cr_assert_eq((size_t)res->msg.fingerprint_idx, res->msg.nattrs - 1, "%s", ctx);
 	} else {
 		expect_addr(&res->msg, STUN_ATTR_SOURCE_ADDRESS, &c->ep[via], ctx);
 		if (c->has_alt)
-			expect_addr(&res->msg, STUN_ATTR_CHANGED_ADDRESS, &c->ep[at ^ 3u], ctx);
+			expect_addr(&res->msg, STUN_ATTR_CHANGED_ADDRESS, &c->ep[at ^ SERVER_EP_OTHER], ctx);
 		else
 			expect_absent(&res->msg, STUN_ATTR_CHANGED_ADDRESS, ctx);
 		/* Nothing an RFC 3489 client does not know. */
 		expect_absent(&res->msg, STUN_ATTR_XOR_MAPPED_ADDRESS, ctx);
 		expect_absent(&res->msg, STUN_ATTR_RESPONSE_ORIGIN, ctx);
 		expect_absent(&res->msg, STUN_ATTR_OTHER_ADDRESS, ctx);
-		expect_absent(&res->msg, STUN_ATTR_SOFTWARE, ctx);
-		expect_absent(&res->msg, STUN_ATTR_FINGERPRINT, ctx);
 	}
+	expect_optional(res, cookie, ctx);
 }
 
 /* ---------------------------------------------- CHANGE-REQUEST matrix */
@@ -492,7 +546,7 @@ raw(uint8_t *buf, uint16_t type, uint16_t hlen, int cookie, const uint8_t *body,
 	return 20 + n;
 }
 
-Test(server, malformed_requests_get_400)
+Test(server, malformed_attributes_get_400)
 {
 	struct server_cfg c = cfg_v4(1);
 	struct stun_addr from = mk("203.0.113.9", 40001);
@@ -507,6 +561,7 @@ Test(server, malformed_requests_get_400)
 	size_t len;
 	int cookie;
 
+	/* The header is right, so the request is plainly ours: 400. */
 	for (cookie = 0; cookie <= 1; cookie++) {
 		len = raw(buf, 0x0001, sizeof(trunc), cookie, trunc, sizeof(trunc));
 		run(&c, 3, &from, buf, len, &res);
@@ -523,46 +578,57 @@ Test(server, malformed_requests_get_400)
 		run(&c, 0, &from, buf, len, &res);
 		expect_error(&res, cookie, 400, stun_strerror(STUN_ERR_ADDR_FAMILY), 0, &from,
 		             "address family");
-
-		/* Header length 4 more than the datagram holds. */
-		len = raw(buf, 0x0001, 12, cookie, badlen, sizeof(badlen));
-		run(&c, 1, &from, buf, len, &res);
-		expect_error(&res, cookie, 400, stun_strerror(STUN_ERR_LENGTH_MISMATCH), 1, &from,
-		             "length mismatch");
-
-		/* Header length not a multiple of 4. */
-		len = raw(buf, 0x0001, 3, cookie, badlen, 3);
-		run(&c, 0, &from, buf, len, &res);
-		expect_error(&res, cookie, 400, NULL, 0, &from, "unaligned");
 	}
 }
 
-Test(server, unsupported_method_gets_400)
+/*
+ * RFC 5389 section 7.3: a header-level failure is discarded silently.
+ * (Answering a 20-byte datagram whose length field lies with a 400 sent a
+ * 112-byte reply: 5.6 times the bytes, for free.)
+ */
+Test(server, header_failures_are_dropped)
 {
-	struct server_cfg c = cfg_v4(1);
-	struct stun_addr from = mk("203.0.113.9", 40001);
-	struct req r;
+	struct server_cfg c = cfg_v6();
+	struct stun_addr from = mk("2001:db8:ffff::9", 40002);
 	static struct result res;
+	uint8_t buf[128];
+	const uint8_t cr[] = { 0x00, 0x03, 0x00, 0x04, 0, 0, 0, 0 };
+	static const struct {
+		const char *name;
+		uint16_t type;
+		uint16_t hlen;          /* the header's length field */
+		size_t   body;          /* bytes really after the header */
+		const char *why;
+	} cases[] = {
+		{ "20 bytes, length 4", 0x0001, 4, 0, "message length does not match the datagram" },
+		{ "20 bytes, length 8", 0x0001, 8, 0, "message length does not match the datagram" },
+		{ "length 4 more than there is", 0x0001, 12, 8,
+		  "message length does not match the datagram" },
+		{ "length 4 less than there is", 0x0001, 4, 8,
+		  "message length does not match the datagram" },
+		{ "length not a multiple of 4", 0x0001, 3, 3, "message length not a multiple of 4" },
+		{ "unknown method (Allocate)", 0x0003, 8, 8, "unsupported method" },
+		{ "unknown method 0xFFF", 0x3EEF, 8, 8, "unsupported method" },
+		{ "binding indication", 0x0011, 8, 8, "not a request" },
+		{ "binding success", STUN_BINDING_SUCCESS, 8, 8, "not a request" },
+		{ "binding error", STUN_BINDING_ERROR, 8, 8, "not a request" },
+		{ "Allocate success", 0x0103, 8, 8, "not a request" },
+	};
+	size_t i, len;
+	int cookie;
 
-	/* An Allocate request (method 0x003, RFC 5766) with the cookie. */
-	req_start(&r, 1, stun_msg_type(0x003, STUN_CLASS_REQUEST));
-	req_finish(&r);
-	run(&c, 0, &from, r.buf, r.len, &res);
-	expect_error(&res, 1, 400, "unsupported method", 0, &from, "Allocate");
-	cr_assert_eq(res.msg.type, stun_msg_type(0x003, STUN_CLASS_ERROR));
-	cr_assert_eq(res.msg.method, 0x003);
-
-	/* Malformed and not Binding: still a request, still 400, same method. */
-	{
-		uint8_t buf[64];
-		const uint8_t trunc[] = { 0x00, 0x03, 0x00, 0x08, 0, 0, 0, 0 };
-		size_t len = raw(buf, stun_msg_type(0x003, STUN_CLASS_REQUEST), sizeof(trunc), 1,
-		                 trunc, sizeof(trunc));
-
-		run(&c, 0, &from, buf, len, &res);
-		expect_error(&res, 1, 400, NULL, 0, &from, "malformed Allocate");
-		cr_assert_eq(res.msg.method, 0x003);
-	}
+	for (cookie = 0; cookie <= 1; cookie++)
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			len = raw(buf, cases[i].type, cases[i].hlen, cookie, cr, cases[i].body);
+			run(&c, 0, &from, buf, len, &res);
+			cr_assert_eq(res.answered, 0, "%s, cookie %d: answered", cases[i].name, cookie);
+			/* Without the cookie, RFC 3489 knows only type 0x0001. */
+			if (cookie || cases[i].type == 0x0001)
+				cr_assert_str_eq(res.rep.why, cases[i].why, "%s, cookie %d",
+				                 cases[i].name, cookie);
+			else
+				cr_assert_str_eq(res.rep.why, "not STUN", "%s", cases[i].name);
+		}
 }
 
 Test(server, unknown_attributes_get_420)
@@ -668,6 +734,17 @@ Test(server, non_requests_are_dropped)
 	run(&c, 0, &from, buf, 19, &res);
 	cr_assert_eq(res.answered, 0, "19 bytes");
 
+	/* From port 0 (RFC 768: no reply wanted), nothing can go back. */
+	{
+		struct stun_addr port0 = mk("203.0.113.9", 0);
+
+		req_binding(&r, 1, -1);
+		req_finish(&r);
+		run(&c, 0, &port0, r.buf, r.len, &res);
+		cr_assert_eq(res.answered, 0, "answered port 0");
+		cr_assert_str_eq(res.rep.why, "source port 0");
+	}
+
 	/* A request whose FINGERPRINT is wrong is not STUN (RFC 5389 7.3). */
 	req_binding(&r, 1, -1);
 	stun_enc_fingerprint(&r.e);
@@ -682,86 +759,163 @@ Test(server, non_requests_are_dropped)
 
 /* ------------------------------------------------------ amplification */
 
+/*
+ * PADDING over every request size: present only when it fits, and then the
+ * reply is never longer than the request (check_room in run() holds the
+ * rule); a big pad fills the reply to the request's size.
+ */
 Test(server, padding_never_beyond_request)
 {
-	struct server_cfg c = cfg_v4(1);
-	struct stun_addr from = mk("203.0.113.9", 40001);
+	struct server_cfg c4 = cfg_v4(1), c6 = cfg_v6(), c1 = cfg_v4(0);
+	const struct server_cfg *cfgs[3] = { &c4, &c6, &c1 };
+	struct stun_addr from4 = mk("203.0.113.9", 40001), from6 = mk("2001:db8:ffff::9", 40002);
 	struct req r;
 	static struct result res;
 	static uint8_t pad[1500];
 	const uint8_t *v;
-	size_t n, sizes[] = { 0, 4, 5, 64, 100, 1500 };
-	size_t i;
-	int cookie;
+	size_t n, size, k, padded = 0;
+	int cookie, flags;
 
 	memset(pad, 'p', sizeof(pad));
-	for (cookie = 0; cookie <= 1; cookie++)
-		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-			req_binding(&r, cookie, STUN_CHANGE_PORT);
-			stun_enc_bytes(&r.e, STUN_ATTR_PADDING, pad, sizes[i]);
-			req_finish(&r);
-			run(&c, 0, &from, r.buf, r.len, &res);
-			expect_success(&c, &res, cookie, 0, 2, &from, "PADDING");
-			/* PADDING is in the reply ... */
-			cr_assert_eq(stun_get_bytes(&res.msg, STUN_ATTR_PADDING, &v, &n), STUN_OK,
-			             "PADDING %zu missing", sizes[i]);
-			/* ... at most as long as the request's, and the padded reply
-			 * is no longer than the request itself, unless the reply
-			 * carries no padding at all. */
-			cr_assert_leq(n, sizes[i]);
-			if (n > 0)
-				cr_assert_leq(res.rep.len, r.len, "padded reply %zu > request %zu",
-				              res.rep.len, r.len);
-			if (sizes[i] >= 1000) {
-				/* A big pad fills the reply to the request's size. */
-				cr_assert_eq(res.rep.len, r.len);
-				cr_assert_gt(n, 1000);
-			}
-		}
+	for (k = 0; k < 3; k++)
+		for (cookie = 0; cookie <= 1; cookie++)
+			for (flags = -1; flags <= (int)STUN_CHANGE_PORT; flags += 1 + STUN_CHANGE_PORT)
+				for (size = 0; size <= sizeof(pad); size++) {
+					const struct stun_addr *from = k == 1 ? &from6 : &from4;
+
+					req_binding(&r, cookie, flags);
+					stun_enc_bytes(&r.e, STUN_ATTR_PADDING, pad, size);
+					req_finish(&r);
+					run(cfgs[k], 0, from, r.buf, r.len, &res);
+					expect_success(cfgs[k], &res, cookie, 0,
+					               flags > 0 ? 2 : 0, from, "PADDING");
+					if (stun_get_bytes(&res.msg, STUN_ATTR_PADDING, &v, &n) != STUN_OK)
+						continue;
+					padded++;
+					cr_assert_leq(n, size);
+					cr_assert_leq(res.rep.len, r.len);
+					cr_assert(n == 0 || memcmp(v, pad, n) == 0);
+					if (size >= 200)
+						cr_assert_eq(res.rep.len, r.len, "%zu-byte pad", size);
+				}
+	cr_assert_gt(padded, 1000, "PADDING was hardly ever sent");
 }
 
-Test(server, reply_never_exceeds_bound)
+/*
+ * Every request length, header form, family and configuration: the
+ * amplification rule holds exactly (check_room in run()).  The smallest
+ * requests get only what the RFCs require.
+ */
+Test(server, reply_bound_over_all_request_sizes)
 {
-	/* A SOFTWARE value long enough that the smallest request's reply
-	 * would break the bound: the reply is dropped, not sent. */
-	static char longsw[301];
+	struct server_cfg c4 = cfg_v4(1), c6 = cfg_v6(), c1 = cfg_v4(0);
+	const struct server_cfg *cfgs[3] = { &c4, &c6, &c1 };
+	struct stun_addr from4 = mk("203.0.113.9", 40001), from6 = mk("2001:db8:ffff::9", 40002);
+	struct req r;
+	static struct result res;
+	static uint8_t junk[400];
+	size_t size, k;
+	int cookie;
+
+	memset(junk, 'j', sizeof(junk));
+	for (k = 0; k < 3; k++)
+		for (cookie = 0; cookie <= 1; cookie++)
+			for (size = 0; size <= sizeof(junk); size++) {
+				const struct stun_addr *from = k == 1 ? &from6 : &from4;
+
+				req_binding(&r, cookie, -1);
+				if (size > 0)       /* an optional type, ignored */
+					stun_enc_bytes(&r.e, 0x8077, junk, size - 1);
+				req_finish(&r);
+				run(cfgs[k], 0, from, r.buf, r.len, &res);
+				expect_success(cfgs[k], &res, cookie, 0, 0, from, "sizes");
+				if (r.len == STUN_HEADER_LEN) {
+					/* Nothing optional fits beside a bare request. */
+					expect_absent(&res.msg, STUN_ATTR_SOFTWARE, "bare");
+					expect_absent(&res.msg, STUN_ATTR_FINGERPRINT, "bare");
+				}
+				if (cookie && r.len >= 200)
+					cr_assert_geq(stun_find(&res.msg, STUN_ATTR_SOFTWARE), 0);
+			}
+}
+
+/* The largest replies the RFCs require, to a bare 20-byte request: these
+ * are the numbers the man page and README state. */
+Test(server, bare_request_reply_sizes)
+{
+	struct server_cfg c4 = cfg_v4(1), c6 = cfg_v6(), c41 = cfg_v4(0), c61 = cfg_v6();
+	struct stun_addr from4 = mk("203.0.113.9", 40001), from6 = mk("2001:db8:ffff::9", 40002);
+	static const struct {
+		int k, cookie;
+		size_t want;
+	} cases[] = {
+		{ 0, 1, 68 }, { 0, 0, 56 }, { 1, 1, 116 }, { 1, 0, 92 },
+		{ 2, 1, 56 }, { 2, 0, 44 }, { 3, 1, 92 }, { 3, 0, 68 },
+	};
+	const struct server_cfg *cfgs[4] = { &c4, &c6, &c41, &c61 };
+	struct req r;
+	static struct result res;
+	size_t i;
+
+	c61.has_alt = 0;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct stun_addr *from = cases[i].k & 1 ? &from6 : &from4;
+
+		req_binding(&r, cases[i].cookie, -1);
+		req_finish(&r);
+		cr_assert_eq(r.len, 20);
+		run(cfgs[cases[i].k], 0, from, r.buf, r.len, &res);
+		cr_assert(res.answered);
+		cr_assert_eq(res.rep.len, cases[i].want, "case %zu: %zu bytes", i, res.rep.len);
+	}
+	/* The largest of them is the bound. */
+	cr_assert_eq(SERVER_REPLY_SLACK, 116 - 20);
+}
+
+/*
+ * A long SOFTWARE (a version string such as 0.1.0-rc1+g827864e) costs the
+ * SOFTWARE attribute, never the answer: the dual-address IPv6 server used
+ * to drop every bare Binding request.
+ */
+Test(server, long_software_never_costs_the_answer)
+{
+	static char huge[STUN_MAX_TEXT + 2];
+	const char *sw[] = { "natcheck 0.1.0-rc1+g827864e", "natcheck 0.1.0", huge };
 	struct server_cfg c = cfg_v6();
 	struct stun_addr from = mk("2001:db8:ffff::9", 40002);
 	struct req r;
 	static struct result res;
-	static uint8_t pad[400];
+	static uint8_t junk[900];
+	const uint8_t *v;
+	size_t i, n;
+	unsigned at;
+	int flags;
 
-	memset(longsw, 's', sizeof(longsw) - 1);
-	c.software = longsw;
-	req_binding(&r, 1, -1);
-	req_finish(&r);
-	run(&c, 0, &from, r.buf, r.len, &res);
-	cr_assert_eq(res.answered, 0, "a %zu-byte reply to a 20-byte request", res.rep.len);
-	cr_assert_str_eq(res.rep.why, "reply would exceed amplification bound");
-
-	/* The error path goes through the same check. */
-	req_start(&r, 1, stun_msg_type(0x003, STUN_CLASS_REQUEST));
-	req_finish(&r);
-	run(&c, 0, &from, r.buf, r.len, &res);
-	cr_assert_eq(res.answered, 0);
-	cr_assert_str_eq(res.rep.why, "reply would exceed amplification bound");
-
-	/* A larger request earns the same reply: the bound is relative. */
-	req_binding(&r, 1, -1);
-	stun_enc_bytes(&r.e, 0x8077, pad, 300);        /* optional, ignored */
-	req_finish(&r);
-	run(&c, 0, &from, r.buf, r.len, &res);
-	cr_assert_eq(res.answered, 1, "%s", res.rep.why);
-
-	/* With the default-sized SOFTWARE the smallest IPv6 request (20 bytes,
-	 * the largest reply: four IPv6 addresses) fits. */
-	c.software = SOFTWARE;
-	req_binding(&r, 1, -1);
-	req_finish(&r);
-	run(&c, 3, &from, r.buf, r.len, &res);
-	expect_success(&c, &res, 1, 3, 3, &from, "smallest v6 request");
-	/* natcheck's own SOFTWARE ("natcheck 0.1.0") is as long as SOFTWARE +1. */
-	cr_assert_leq(res.rep.len + 4, r.len + SERVER_REPLY_SLACK);
+	memset(huge, 's', sizeof(huge) - 1);
+	for (i = 0; i < sizeof(sw) / sizeof(sw[0]); i++) {
+		c.software = sw[i];
+		for (at = 0; at < SERVER_NEP; at++)
+			for (flags = 0; flags <= (int)(STUN_CHANGE_IP | STUN_CHANGE_PORT); flags += 2) {
+				req_binding(&r, 1, flags == 0 ? -1 : flags);
+				req_finish(&r);
+				run(&c, at, &from, r.buf, r.len, &res);
+				cr_assert(res.answered, "SOFTWARE %zu bytes, ep %u, flags %d: %s",
+				          strlen(sw[i]), at, flags, res.rep.why);
+				expect_absent(&res.msg, STUN_ATTR_SOFTWARE, "long SOFTWARE");
+			}
+		/* A request with room for it gets it, unless it is over the cap. */
+		req_binding(&r, 1, -1);
+		stun_enc_bytes(&r.e, 0x8077, junk, sizeof(junk));
+		req_finish(&r);
+		run(&c, 0, &from, r.buf, r.len, &res);
+		cr_assert(res.answered);
+		if (strlen(sw[i]) <= STUN_MAX_TEXT) {
+			cr_assert_eq(stun_get_bytes(&res.msg, STUN_ATTR_SOFTWARE, &v, &n), STUN_OK);
+			cr_assert(n == strlen(sw[i]) && memcmp(v, sw[i], n) == 0);
+		} else {
+			expect_absent(&res.msg, STUN_ATTR_SOFTWARE, "over the cap");
+		}
+	}
 }
 
 Test(server, small_output_buffer_drops)
@@ -777,4 +931,43 @@ Test(server, small_output_buffer_drops)
 	cr_assert_eq(server_handle(&c, 0, &from, r.buf, r.len, out, sizeof(out), &rep), 0);
 	cr_assert_eq(rep.len, 0);
 	cr_assert(rep.why != NULL);
+}
+
+/* ---------------------------------------------------- server addresses */
+
+/* A request to one of these reaches the server, but the answer would leave
+ * from a unicast address: it would look forged.  Refused up front. */
+Test(server, addresses_a_reply_cannot_come_from)
+{
+	static const char *refused[] = {
+		"0.0.0.0", "::", "224.0.0.1", "239.255.255.250", "ff02::1", "ff05::1:3",
+		"255.255.255.255",
+#ifdef __linux__
+		"127.255.255.255",  /* lo's 127.0.0.0/8: no broadcast flag, computed */
+#endif
+	};
+	static const char *fine[] = { "127.0.0.1", "127.0.0.2", "::1", "2001:db8::1", "192.0.2.1" };
+	struct stun_addr a;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		a = mk(refused[i], 3478);
+		err[0] = '\0';
+		cr_expect_eq(net_check_unicast(&a, err, sizeof(err)), -1, "%s accepted", refused[i]);
+		cr_expect(strstr(err, refused[i]) != NULL, "%s: \"%s\"", refused[i], err);
+	}
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		a = mk(fine[i], 3478);
+		cr_expect_eq(net_check_unicast(&a, err, sizeof(err)), 0, "%s: %s", fine[i], err);
+	}
+	/* server_run checks the same before binding anything. */
+	{
+		struct server_cfg c = cfg_v4(1);
+
+		c.ep[1] = mk("224.0.0.1", 3478);
+		c.ep[3] = mk("224.0.0.1", 3479);
+		cr_expect_eq(server_run(&c, 0, err, sizeof(err)), -1);
+		cr_expect(strstr(err, "multicast") != NULL, "%s", err);
+	}
 }

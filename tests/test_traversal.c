@@ -46,7 +46,7 @@ render(int json, size_t *len)
 
 	cr_assert(f != NULL);
 	if (json)
-		report_json_ext(f, &pr, &v, traversal_json, &t);
+		report_json_ext(f, &pr, &v, NULL, traversal_json, &t);
 	else
 		traversal_text(f, &t);
 	cr_assert_eq(fclose(f), 0);

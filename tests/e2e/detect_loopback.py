@@ -34,6 +34,16 @@ def jrun(args, timeout=30):
     return rc, doc, err, secs
 
 
+def ns_json(script):
+    """Run a sh script in a fresh network namespace ($0 is natcheck);
+    (rc, its JSON or None, stdout, stderr)."""
+    rc, out, err, _ = run(["unshare", "-n", "sh", "-c", script, NATCHECK])
+    try:
+        return rc, json.loads(out), out, err
+    except ValueError:
+        return rc, None, out, err
+
+
 def one_line(err):
     return len(err.strip().splitlines()) == 1 and err.startswith("natcheck: ")
 
@@ -135,14 +145,43 @@ with Server(NATCHECK) as srv:
             d1 and d2 and d1["type"] == d2["type"] == "open" and d1["local"] != d2["local"],
             (d1 and d1["local"], d2 and d2["local"]))
 
-    # -b pins the mapping socket's port and warns, run after run.
+    # -b pins the mapping socket's port, run after run, and the result says
+    # so (the classifier turns cfg.pinned_port into a finding: on stderr,
+    # and in the JSON's findings or warnings).
     pin = free_udp_ports(1)[0]
     for i in (1, 2):
         rc, doc, err, _ = jrun(["-b", f"127.0.0.1:{pin}", target])
-        c.check(f"-b run {i}: pinned port used, warning on stderr and in JSON",
-                doc is not None and doc["local"] == f"127.0.0.1:{pin}" and "pinned with -b" in err
-                and any("pinned with -b" in w for w in doc["warnings"]) and doc["type"] == "open",
+        notes = json.dumps((doc or {}).get("findings", [])) + json.dumps((doc or {}).get("warnings", []))
+        c.check(f"-b run {i}: pinned port used, said on stderr and in JSON",
+                doc is not None and doc["local"] == f"127.0.0.1:{pin}" and "pinned" in err
+                and "pinned" in notes and doc["type"] == "open",
                 f"rc={rc} err={err!r}")
+
+    # nc's form: the port as its own word after the server.
+    rc, out, err, _ = run([NATCHECK, "-q", "127.0.0.1", str(srv.port)])
+    c.check("'natcheck 127.0.0.1 PORT': the word is the port, open, exit 0",
+            rc == 0 and out == "open\n", f"rc={rc} out={out!r} err={err!r}")
+
+    # A closed first server, then a working one: the second gives the verdict.
+    closed = free_udp_ports(1)[0]
+    rc, doc, err, _ = jrun([f"127.0.0.1:{closed}", target])
+    c.check("closed first server + working second: verdict from the second",
+            rc == 0 and doc is not None and doc["type"] == "open" and doc["server"] == target,
+            f"rc={rc} err={err!r} doc={doc}")
+    if doc is not None:
+        first = [t for t in doc["tests"] if t["name"] == "binding"]
+        c.check("closed first server: its binding is 'unreachable', not a timeout",
+                first and first[0]["destination"] == f"127.0.0.1:{closed}"
+                and first[0]["result"] == "unreachable", first)
+
+    # -v names every local socket before the first send.
+    rc, out, err, _ = run([NATCHECK, "-q", "-v", target])
+    names = re.findall(r"^natcheck: local +(\w+) +socket 127\.0\.0\.1:(\d+)$", err, re.M)
+    first_send = err.find(" send ")
+    c.check("-v: the four local sockets and their ports, before the first send",
+            [n for n, _ in names] == ["map", "filter", "hairpin", "filter2"]
+            and all(int(p) > 0 for _, p in names) and len({p for _, p in names}) == 4
+            and 0 <= err.find("local") < first_send, err[:400])
 
     rc, doc, err, _ = jrun(["--rfc3489-timing", target])
     c.check("--rfc3489-timing: same verdict", doc is not None and doc["type"] == "open", err)
@@ -193,11 +232,31 @@ if have_ipv6_loopback():
 else:
     print("skip  IPv6 (no ::1 on this host)")
 
-# Nothing answers: UDP blocked, decided at -t and not later.
-port = free_udp_ports(1)[0]
-rc, doc, err, secs = jrun(["-t", "1", f"127.0.0.1:{port}"])
+# Nothing answers: UDP blocked, decided at -t and not later.  The port is
+# held open by a socket that never answers, so no ICMP error comes back.
+silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+silent.bind(("127.0.0.1", 0))
+rc, doc, err, secs = jrun(["-t", "1", f"127.0.0.1:{silent.getsockname()[1]}"])
+silent.close()
 c.check("silent server: udp-blocked, exit 15", rc == 15 and doc and doc["type"] == "udp-blocked", f"rc={rc}")
 c.check("silent server: no hang past -t", secs < 1 + 1.0, f"{secs:.2f} s")
+
+# A closed port: the kernel says "port unreachable" at once.  That is a
+# server that is down, not UDP blocked: exit 1 with a line naming the
+# address, the JSON still printed, and the run did not wait for -t.
+closed = free_udp_ports(1)[0]
+rc, doc, err, _ = jrun(["-t", "3", f"127.0.0.1:{closed}"])
+c.check("closed port: exit 1, not udp-blocked's 15", rc == 1, f"rc={rc} err={err!r}")
+c.check("closed port: a line names the address and the refusal",
+        f"no STUN server at 127.0.0.1:{closed} (port unreachable)" in err, err)
+c.check("closed port: the JSON is still printed, binding 'unreachable'",
+        doc is not None and any(t["name"] == "binding" and t["result"] == "unreachable"
+                                for t in doc["tests"]), doc)
+c.check("closed port: ended by the ICMP error, not by -t (elapsed_ms < 3000)",
+        doc is not None and doc["elapsed_ms"] < 3000, doc and doc["elapsed_ms"])
+rc, out, err, _ = run([NATCHECK, "-q", "-t", "3", "127.0.0.1", str(closed)])
+c.check("closed port as 'HOST PORT', -q: exit 1, the word still printed",
+        rc == 1 and out.strip() != "" and f"127.0.0.1:{closed}" in err, f"rc={rc} out={out!r} err={err!r}")
 
 with FakeServer("garbage") as fake:
     rc, doc, err, secs = jrun(["-t", "1", f"127.0.0.1:{fake.port}"])
@@ -226,6 +285,9 @@ for name, args in [
     ("port 0", ["127.0.0.1:0"]),
     ("port 99999", ["127.0.0.1:99999"]),
     ("port not a number", ["127.0.0.1:abc"]),
+    ("a bare number is not an address", ["-q", "51000"]),
+    ("a port word after a server with a port", ["127.0.0.1:3478", "3479"]),
+    ("inet_aton shorthand", ["127.1"]),
     ("unclosed bracket", ["[::1:3478"]),
     ("-p without --serve", ["-p", "3478", "127.0.0.1"]),
     ("--serve with an operand", ["--serve", "127.0.0.1", "127.0.0.1"]),
@@ -237,14 +299,42 @@ for name, args in [
             f"rc={rc} err={err!r}")
 
 # Name resolution and a missing address family, with no network at all.
-if os.geteuid() == 0 and shutil.which("unshare"):
+# Inside `unshare -n` only lo exists (brought up for the fallback case), so
+# a name lookup cannot leave the machine.
+if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
     rc, out, err, secs = run(["unshare", "-n", NATCHECK, "-t", "1", "no-such-host.invalid"])
     c.check("unresolvable name: exit 1, one line", rc == 1 and one_line(err) and "cannot resolve" in err,
             f"rc={rc} err={err!r}")
     rc, out, err, secs = run(["unshare", "-n", NATCHECK, "-6", "-t", "1", "[2001:db8::1]:3478"])
     c.check("no IPv6 route: exit 1, one line", rc == 1 and one_line(err), f"rc={rc} err={err!r}")
+    p1, p2 = free_udp_ports(2)
+    script = (f'ip link set lo up || exit 99; '
+              f'"$0" --serve 127.0.0.1,127.0.0.2 -p {p1} --alt-port {p2} 2>/dev/null & s=$!; '
+              f'for i in 1 2 3 4 5 6 7 8 9 10; do '
+              f'"$0" -q -t 1 127.0.0.1:{p1} >/dev/null 2>&1; [ $? = 0 ] && break; sleep 0.2; done; '
+              f'"$0" --json no-such-host.invalid 127.0.0.1:{p1}; rc=$?; kill $s; exit $rc')
+    rc, doc, out, err = ns_json(script)
+    c.check("unresolvable first name + working second: verdict from the second",
+            rc == 0 and doc is not None and doc["type"] == "open" and doc["server"] == f"127.0.0.1:{p1}",
+            f"rc={rc} out={out[:200]!r} err={err!r}")
+    c.check("unresolvable first name: a warning says it was skipped",
+            "warning: cannot resolve no-such-host.invalid" in err and "skipped" in err, err)
+    # A send that fails at once ("unreachable" / "prohibit" routes, lab
+    # prefixes only): the destination cannot be reached, so the test ends
+    # "unreachable" at once, the run exits 1 naming it, and never waits for -t.
+    for route, net, dst in [("unreachable", "198.51.100.0/24", "198.51.100.1"),
+                            ("prohibit", "203.0.113.0/24", "203.0.113.1")]:
+        script = (f'ip link set lo up && ip route add {route} {net} || exit 99; '
+                  f'exec "$0" --json -t 3 -b 127.0.0.1 {dst}')
+        rc, doc, out, err = ns_json(script)
+        c.check(f"{route} route: binding 'unreachable', ended before -t",
+                doc is not None and doc["elapsed_ms"] < 3000
+                and any(t["name"] == "binding" and t["result"] == "unreachable" for t in doc["tests"]),
+                f"rc={rc} out={out[:300]!r} err={err!r}")
+        c.check(f"{route} route: exit 1 naming {dst}:3478 (host unreachable)",
+                rc == 1 and f"no STUN server at {dst}:3478 (host unreachable)" in err, f"rc={rc} err={err!r}")
 else:
-    print("skip  unresolvable name / missing family (needs root and unshare)")
+    print("skip  unresolvable name / missing family / unreachable routes (needs root, unshare and ip)")
 rc, out, err, _ = run([NATCHECK, "-6", "-t", "1", "127.0.0.1"])
 c.check("-6 with an IPv4 literal: exit 1, one line", rc == 1 and one_line(err), f"rc={rc} err={err!r}")
 
@@ -260,7 +350,9 @@ if shutil.which("mandoc"):
     man_text = man_rendered()
     opts_section = man_text.split("\nOPTIONS\n", 1)[1].split("\nSERVER\n", 1)[0]
     help_opts = set(re.findall(r"(?<![\w-])(--?[a-z0-9][a-z0-9-]*)", out.split("\n\n", 1)[1].split("Without a server")[0]))
-    man_opts = set(re.findall(r"^ {5}(--?[a-z0-9][a-z0-9-]*)", opts_section, re.M))
+    # Each tag line of OPTIONS: "-b, --bind address[:port]" names both forms.
+    man_opts = {o for line in re.findall(r"^ {5}(-.*)$", opts_section, re.M)
+                for o in re.findall(r"(?<![\w-])(--?[a-z0-9][a-z0-9-]*)", line.split("  ")[0])}
     c.check("every --help option is in the manual's OPTIONS and back", help_opts == man_opts,
             f"help only: {sorted(help_opts - man_opts)}, man only: {sorted(man_opts - help_opts)}")
     output_section = man_text.split("\nOUTPUT\n", 1)[1].split("\nEXIT STATUS\n", 1)[0]

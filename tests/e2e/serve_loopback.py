@@ -7,33 +7,39 @@ Starts `natcheck --serve 127.0.0.1,127.0.0.2 -p P --alt-port Q -v` on free
 ports and checks, for both header forms, every CHANGE-REQUEST combination
 sent to each of the four endpoints: the reply's real source address and
 port (as recvfrom() reports it) and every address attribute in it.  Then
-RESPONSE-PORT, RESPONSE-ADDRESS, garbage, a malformed request (400), an
-unknown attribute (420), a burst, and a clean stop on SIGTERM.  A second
+RESPONSE-PORT, RESPONSE-ADDRESS, garbage, a malformed attribute (400),
+header-level failures (no answer), an unknown attribute (420), the
+amplification rule and PADDING, a burst, timestamped -v lines, and a clean
+stop on SIGTERM.  A second
 server on one address (::1, or 127.0.0.1 without IPv6) checks the 420 for
-"change IP" and a clean stop on SIGINT.
+"change IP" and a clean stop on SIGINT.  Last, multicast, broadcast and
+wildcard addresses are refused as usage errors.
 
 Talks to 127.0.0.0/8 and ::1 only.  Ends only the servers it started, by
 PID.  Prints one line per check and "N passed, M failed" last.
 """
 import os
+import re
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import (A1, A2, ATTR, CHANGE_IP, CHANGE_PORT, Checks, Server,  # noqa: E402
-                     addr_of, addr_value, attr, error_of, exchange, get, parse,
-                     recv_match, request, udp)
+from stunlib import (A1, A2, ATTR, CHANGE_IP, CHANGE_PORT, COOKIE, Checks,  # noqa: E402
+                     Server, addr_of, addr_value, attr, error_of, exchange,
+                     free_udp_ports, get, parse, recv_match, request, udp)
 
 THIRD = "127.0.0.3"             # a "third party" that must never hear from us
 
 
 # ------------------------------------------------------------------ checks
 
-def check_reply(c, name, got, tid, cookie, want_src, client, ep_other, ep_src):
-    """A Binding success from want_src that reports client as mapped."""
+def check_reply(c, name, got, tid, cookie, want_src, client, ep_other, ep_src, req_len=None):
+    """A Binding success from want_src that reports client as mapped; with
+    req_len, the reply also keeps the amplification rule."""
     if not c.check(f"{name}: answered", got is not None, "no reply within 3 s"):
         return
     data, src = got
@@ -58,20 +64,57 @@ def check_reply(c, name, got, tid, cookie, want_src, client, ep_other, ep_src):
             problems.append(f"RESPONSE-ORIGIN {addr_of(get(attrs, 'RESPONSE-ORIGIN'))}")
         if addr_of(get(attrs, "OTHER-ADDRESS")) != ep_other:
             problems.append(f"OTHER-ADDRESS {addr_of(get(attrs, 'OTHER-ADDRESS'))}")
+        # SOFTWARE and FINGERPRINT are optional: sent only in the room the
+        # request paid for (bound_problems checks that rule).
         sw = get(attrs, "SOFTWARE")
-        if sw is None or not sw.startswith(b"natcheck"):
+        if sw is not None and sw != SOFTWARE:
             problems.append(f"SOFTWARE {sw!r}")
-        if fp is not True:
-            problems.append("FINGERPRINT missing, wrong or not last")
+        if fp is False:
+            problems.append("FINGERPRINT wrong or not last")
     else:
         if addr_of(get(attrs, "SOURCE-ADDRESS")) != ep_src:
             problems.append(f"SOURCE-ADDRESS {addr_of(get(attrs, 'SOURCE-ADDRESS'))}")
         if addr_of(get(attrs, "CHANGED-ADDRESS")) != ep_other:
             problems.append(f"CHANGED-ADDRESS {addr_of(get(attrs, 'CHANGED-ADDRESS'))}")
-        for n in ("XOR-MAPPED-ADDRESS", "FINGERPRINT", "RESPONSE-ORIGIN"):
+        for n in ("XOR-MAPPED-ADDRESS", "FINGERPRINT", "RESPONSE-ORIGIN", "SOFTWARE"):
             if get(attrs, n) is not None:
                 problems.append(f"{n} in an RFC 3489 reply")
+    if req_len is not None:
+        problems += bound_problems(data, attrs, req_len)
     c.check(f"{name}: attributes", not problems, "; ".join(problems))
+
+
+OPTIONAL = ("SOFTWARE", "FINGERPRINT", "PADDING")
+SOFTWARE = b"natcheck"          # main() sets it to what --version prints
+
+
+def wire_size(value):
+    return 4 + ((len(value) + 3) & ~3)
+
+
+def bound_problems(data, attrs, req_len):
+    """The amplification rule (man page, SERVER): what the RFCs require may
+    exceed the request, by 96 bytes at most; SOFTWARE, FINGERPRINT and
+    PADDING only fill the room the request paid for, PADDING never beyond
+    the request, and each is left out only for want of room."""
+    opt = {ATTR[n] for n in OPTIONAL}
+    required = 20 + sum(wire_size(v) for t, v in attrs if t not in opt)
+    room = max(req_len, required)
+    out = []
+    if len(data) > room:
+        out.append(f"reply {len(data)} > max(request {req_len}, required {required})")
+    if len(data) > req_len + 96:
+        out.append(f"reply {len(data)} more than 96 bytes over the request {req_len}")
+    if get(attrs, "PADDING") is not None and len(data) > req_len:
+        out.append(f"padded reply {len(data)} > request {req_len}")
+    if data[4:8] == struct.pack("!I", COOKIE):
+        fp = 8 if get(attrs, "FINGERPRINT") is not None else 0
+        if not fp and required + 8 <= room:
+            out.append("FINGERPRINT left out though it fitted")
+        sw = get(attrs, "SOFTWARE")
+        if sw is None and required + fp + wire_size(SOFTWARE) <= room:
+            out.append("SOFTWARE left out though it fitted")
+    return out
 
 
 def check_error(c, name, got, code, reason_part, want_src):
@@ -109,7 +152,7 @@ def grid_tests(c, srv):
                     got = exchange(cl, ep[at], req, tid)
                     name = f"{form} to {ep[at][0]}:{ep[at][1]} {fname}"
                     check_reply(c, name, got, tid, cookie, ep[via], client, ep[at ^ 3],
-                                ep[via])
+                                ep[via], len(req))
     finally:
         cl.close()
 
@@ -168,13 +211,44 @@ def other_tests(c, srv):
         s1.sendto(resp, (A1, P))
         c.check("a response is not answered", recv_match(s1, rtid, 0.3) is None)
 
-        # A malformed Binding request: 400 naming the problem.
+        # A Binding request with a malformed attribute: 400 naming the problem.
         body = struct.pack("!HH", ATTR["CHANGE-REQUEST"], 8) + b"\0\0\0\0"   # 8 claimed, 4 there
         for cookie in (False, True):
             req, tid = request(cookie, body)
             got = exchange(s1, (A2, P), req, tid)
             check_error(c, f"malformed ({'RFC 5389' if cookie else 'RFC 3489'})", got, 400,
                         "truncated", (A2, P))
+
+        # Header-level failures are discarded silently (RFC 5389 section
+        # 7.3): a length that does not match, a misaligned one, an unknown
+        # method, a class that is not a request.
+        for what, (req, tid) in (
+                ("20 bytes, length field 4", request(True, length=4)),
+                ("length field 4 short", request(True, b"\0" * 8, length=4)),
+                ("misaligned length", request(True, b"\0" * 3)),
+                ("unknown method (Allocate)", request(True, b"\0" * 8, mtype=0x0003)),
+                ("Binding indication", request(True, mtype=0x0011))):
+            s1.sendto(req, (A1, P))
+            c.check(f"header-level failure, {what}: no answer", recv_match(s1, tid, 0.3) is None)
+
+        # A bare 20-byte request gets only what the RFCs require; one with
+        # room for them also SOFTWARE and FINGERPRINT.
+        for cookie, want in ((True, 68), (False, 56)):
+            req, tid = request(cookie)
+            got = exchange(s1, (A1, P), req, tid)
+            form = "RFC 5389" if cookie else "RFC 3489"
+            check_reply(c, f"bare {form} request", got, tid, cookie, (A1, P), c1, (A2, Q),
+                        (A1, P), len(req))
+            c.check(f"bare {form} request: {want}-byte reply", got is not None and
+                    len(got[0]) == want, f"{len(got[0]) if got else None} bytes")
+        req, tid = request(True, attr(0x8077, b"r" * 100))
+        got = exchange(s1, (A1, P), req, tid)
+        check_reply(c, "request with room", got, tid, True, (A1, P), c1, (A2, Q), (A1, P),
+                    len(req))
+        if got:
+            a = parse(got[0])
+            c.check("request with room: SOFTWARE and a good FINGERPRINT",
+                    get(a[2], "SOFTWARE") is not None and a[3] is True)
 
         # Unknown comprehension-required attribute: 420 + UNKNOWN-ATTRIBUTES.
         for cookie in (False, True):
@@ -188,7 +262,8 @@ def other_tests(c, srv):
                         len(ua) >= 2 and set(struct.unpack(f"!{len(ua) // 2}H", ua)) == {0x0042},
                         f"{ua!r}")
 
-        # PADDING: the reply is padded, but never beyond the request's size.
+        # PADDING: the reply is padded, but never beyond the request's size;
+        # a small request has no room, and gets no PADDING at all.
         req, tid = request(True, attr(ATTR["PADDING"], b"p" * 1200))
         got = exchange(s1, (A1, P), req, tid)
         if c.check("PADDING: answered", got is not None):
@@ -196,6 +271,16 @@ def other_tests(c, srv):
             c.check("PADDING: padded, reply no longer than the request",
                     pad is not None and len(pad) > 1000 and len(got[0]) <= len(req),
                     f"reply {len(got[0])} bytes, request {len(req)}")
+        bad = []
+        for n in range(0, 100):
+            req, tid = request(n % 2 == 0, attr(ATTR["PADDING"], b"p" * n))
+            got = exchange(s1, (A1, P), req, tid)
+            if got is None:
+                bad.append(f"{n}: no answer")
+                continue
+            attrs = parse(got[0])[2]
+            bad += [f"{n}: {p}" for p in bound_problems(got[0], attrs, len(req))]
+        c.check("PADDING 0..99 bytes: every reply keeps the rule", not bad, "; ".join(bad[:5]))
 
         # Three bursts of 100 requests, each sent before any reply is read:
         # every one answered (the batched receive path).  100 stays well
@@ -225,12 +310,47 @@ def other_tests(c, srv):
             third.close()
 
 
+def refused_addresses(c, natcheck):
+    """Addresses a reply could not honestly come from are usage errors: exit
+    2, one line.  127.255.255.255 is the directed broadcast of lo's
+    127.0.0.0/8 (lo has no broadcast flag: it is computed from the mask)."""
+    cases = ["127.0.0.1,127.255.255.255", "127.255.255.255", "255.255.255.255",
+             "224.0.0.1", "127.0.0.1,239.1.2.3", "0.0.0.0", "ff02::1", "::1,ff05::2", "::"]
+    port, alt = free_udp_ports(2, (A1,))
+    for spec in cases:
+        try:
+            p = subprocess.run([natcheck, "--serve", spec, "-p", str(port), "--alt-port", str(alt)],
+                               capture_output=True, text=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            c.check(f"--serve {spec}: refused", False, "it started serving")
+            continue
+        lines = p.stderr.splitlines()
+        c.check(f"--serve {spec}: usage error, one line",
+                p.returncode == 2 and len(lines) == 1 and
+                lines[0].endswith(" (see natcheck --help)") and "serving" not in p.stderr,
+                f"status {p.returncode}, stderr {p.stderr!r}")
+
+
+TIMESTAMP = re.compile(r"^natcheck: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
+
+
+def check_log_times(c, log):
+    """Every -v line after the start-up line opens with an RFC 3339 UTC time."""
+    lines = [ln for ln in log.splitlines() if not ln.startswith("natcheck: serving on")]
+    bad = [ln for ln in lines if not TIMESTAMP.match(ln)]
+    c.check("-v lines carry an RFC 3339 UTC timestamp", lines and not bad,
+            f"{len(bad)} of {len(lines)} without, e.g. {bad[:2]}")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: serve_loopback.py NATCHECK", file=sys.stderr)
         return 2
     natcheck = sys.argv[1]
     c = Checks()
+    global SOFTWARE
+    SOFTWARE = subprocess.run([natcheck, "--version"], capture_output=True,
+                              timeout=10).stdout.strip()
 
     srv = Server(natcheck, f"{A1},{A2}", extra=("-v",))
     try:
@@ -247,6 +367,7 @@ def main():
             c.check("-v logs answers", "binding response" in log)
             c.check("-v logs drops", "dropped" in log)
             c.check("-v logs errors", "error 420" in log and "error 400" in log)
+            check_log_times(c, log)
     finally:
         srv.kill()
 
@@ -285,6 +406,8 @@ def main():
             c.check("SIGINT: exit status 0 within 5 s", rc == 0, f"status {rc}")
     finally:
         one.kill()
+
+    refused_addresses(c, natcheck)
 
     return c.summary()
 

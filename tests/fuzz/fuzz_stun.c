@@ -3,9 +3,9 @@
  *
  * For every input: decode; if it decodes, check the structural promises
  * stun.h makes about the result, call every getter, check MESSAGE-INTEGRITY
- * with a fixed key and with a long-term key, then re-encode what was
- * decoded and require the encoder's output to decode to the same
- * attributes.  Any broken promise is a __builtin_trap(), which libFuzzer
+ * with a fixed key and with a 16-byte (long-term sized) key, then
+ * re-encode what was decoded and require the encoder's output to decode
+ * to the same attributes.  Any broken promise is a __builtin_trap(), which libFuzzer
  * reports as a crash with the input saved.
  */
 #include <stddef.h>
@@ -171,16 +171,13 @@ static void check_getters(const struct stun_msg *m)
 
 static void check_integrity(const struct stun_msg *m)
 {
-	const uint8_t *user = NULL, *realm = NULL;
-	size_t ulen = 0, rlen = 0;
-	uint8_t lt[16];
+	/* A 16-byte key, the size of a long-term one (RFC 5389 15.4). */
+	static const uint8_t lt[16] = { 0xe8, 0xca, 0x7a, 0xd5, 0x9d, 0x5e, 0xb0, 0x51,
+	                                0x8e, 0x31, 0x29, 0x11, 0xd2, 0xda, 0xb2, 0xa9 };
 	enum stun_status st, want = m->integrity_idx >= 0 ? STUN_ERR_INTEGRITY : STUN_ERR_NO_INTEGRITY;
 
 	st = stun_check_integrity(m, fuzz_key, sizeof fuzz_key - 1);
 	CHECK(st == want || (st == STUN_OK && m->integrity_idx >= 0));
-	(void)stun_get_bytes(m, STUN_ATTR_USERNAME, &user, &ulen);
-	(void)stun_get_bytes(m, STUN_ATTR_REALM, &realm, &rlen);
-	stun_long_term_key((const char *)user, ulen, (const char *)realm, rlen, "pw", 2, lt);
 	st = stun_check_integrity(m, lt, sizeof lt);
 	CHECK(st == want || (st == STUN_OK && m->integrity_idx >= 0));
 }

@@ -1,13 +1,23 @@
 /*
  * delayer.c - a delay line for the NAT lab (test-only; not part of natcheck).
  *
- *   delayer -d MS [-l SECONDS] [-q FRAMES] IF_A IF_B
+ *   delayer -d MS [-i IDLE_MS -H HOLD_MS] [-l SECONDS] [-q FRAMES] IF_A IF_B
  *
  * Forwards every Ethernet frame that arrives on IF_A out of IF_B and every
  * frame from IF_B out of IF_A, each MS milliseconds after it arrived, in
  * arrival order.  Run between two veth ends in a namespace of their own,
  * it is the wire between the lab's client and router: a round trip through
  * it takes 2 * MS longer.
+ *
+ * A cold path (-i and -H together): once no frame has arrived, in either
+ * direction, for IDLE_MS, the next frame wakes the wire up and it passes
+ * nothing for HOLD_MS: that frame and every frame that arrives meanwhile
+ * wait until HOLD_MS after it, then go on in order (each MS later as
+ * always).  So does a cellular radio waking up, or a neighbour being
+ * resolved on a fresh link: the first exchange takes a second or two, the
+ * next a few milliseconds.  Each wake-up that holds a frame is logged on
+ * stderr as it happens ("delayer: wire idle N ms: holding frames for H
+ * ms"), the first LOG_WAKEUPS of them.
  *
  * Why a wire and not NFQUEUE: the lab kernel has no nft `queue` expression,
  * and a packet held in the router before conntrack confirms it lets a
@@ -46,6 +56,7 @@
 
 #define FRAME_MAX 2048          /* larger than the veth MTU plus headers */
 #define DRAIN_MAX 64            /* frames read per socket per wake-up */
+#define LOG_WAKEUPS 1000        /* cold-path wake-ups logged, at most */
 
 struct frame {
 	uint64_t due_ms;
@@ -61,6 +72,15 @@ struct line {
 	struct frame *ring;
 	size_t   cap, head, count;
 	unsigned long passed, dropped_full, dropped_big, send_errors, checksums;
+};
+
+/* The cold path, shared by both directions (see the top). */
+struct cold {
+	long     idle_ms, hold_ms;     /* 0: no cold path */
+	int      seen;                 /* a frame has arrived before */
+	uint64_t last_ms;              /* when the last frame arrived */
+	uint64_t awake_ms;             /* the wire passes nothing before this */
+	unsigned long wakeups, held;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -156,8 +176,29 @@ static int fix_udp4_checksum(uint8_t *f, size_t len)
 	return 1;
 }
 
-/* Read what is waiting on l->in_fd (at most DRAIN_MAX frames) into the ring. */
-static void take(struct line *l, uint64_t due)
+/* When a frame that arrives at now may go on its way (before the delay):
+ * now, unless the wire is cold and still waking up. */
+static uint64_t cold_ready(struct cold *c, uint64_t now)
+{
+	if (c->hold_ms == 0)
+		return now;
+	if (!c->seen || now - c->last_ms >= (uint64_t)c->idle_ms) {
+		c->awake_ms = now + (uint64_t)c->hold_ms;
+		if (c->wakeups++ < LOG_WAKEUPS)
+			fprintf(stderr, "delayer: wire idle %llu ms: holding frames for %ld ms\n",
+			        c->seen ? (unsigned long long)(now - c->last_ms) : 0ull, c->hold_ms);
+	}
+	c->seen = 1;
+	c->last_ms = now;
+	if (c->awake_ms <= now)
+		return now;
+	c->held++;
+	return c->awake_ms;
+}
+
+/* Read what is waiting on l->in_fd (at most DRAIN_MAX frames) into the
+ * ring, each due `delay` ms after it may go (see cold_ready). */
+static void take(struct line *l, uint64_t now, long delay, struct cold *cold)
 {
 	for (int n = 0; n < DRAIN_MAX; n++) {
 		uint8_t buf[FRAME_MAX];
@@ -200,7 +241,7 @@ static void take(struct line *l, uint64_t due)
 		if (partial && fix_udp4_checksum(buf, (size_t)got))
 			l->checksums++;
 		struct frame *f = &l->ring[(l->head + l->count) % l->cap];
-		f->due_ms = due;
+		f->due_ms = cold_ready(cold, now) + (uint64_t)delay;
 		f->len = (uint16_t)got;
 		memcpy(f->data, buf, (size_t)got);
 		l->count++;
@@ -226,7 +267,13 @@ static long give(struct line *l, uint64_t now)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: delayer -d MS [-l SECONDS] [-q FRAMES] IF_A IF_B\n");
+	fprintf(stderr, "usage: delayer -d MS [-i IDLE_MS -H HOLD_MS] [-l SECONDS] [-q FRAMES] "
+	        "IF_A IF_B\n"
+	        "  -d MS       hold every frame MS ms (0..10000)\n"
+	        "  -i IDLE_MS  after IDLE_MS (1..600000) without a frame either way ...\n"
+	        "  -H HOLD_MS  ... pass nothing for HOLD_MS (1..10000), then all in order\n"
+	        "  -l SECONDS  exit after SECONDS (1..86400, default 600)\n"
+	        "  -q FRAMES   at most FRAMES waiting per direction (1..65536, default 1024)\n");
 	exit(2);
 }
 
@@ -243,17 +290,21 @@ static long number(const char *s, long lo, long hi)
 int main(int argc, char **argv)
 {
 	long delay = -1, life = 600, qmax = 1024;
+	struct cold cold;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:l:q:")) != -1) {
+	memset(&cold, 0, sizeof cold);
+	while ((opt = getopt(argc, argv, "d:i:H:l:q:")) != -1) {
 		switch (opt) {
 		case 'd': delay = number(optarg, 0, 10000); break;
+		case 'i': cold.idle_ms = number(optarg, 1, 600000); break;
+		case 'H': cold.hold_ms = number(optarg, 1, 10000); break;
 		case 'l': life = number(optarg, 1, 86400); break;
 		case 'q': qmax = number(optarg, 1, 65536); break;
 		default: usage();
 		}
 	}
-	if (delay < 0 || argc - optind != 2)
+	if (delay < 0 || argc - optind != 2 || (cold.idle_ms == 0) != (cold.hold_ms == 0))
 		usage();
 
 	struct sigaction sa;
@@ -300,7 +351,7 @@ int main(int argc, char **argv)
 		now = now_ms();
 		for (int i = 0; i < 2; i++) {
 			if (pfd[i].revents & (POLLIN | POLLERR))
-				take(&lines[i], now + (uint64_t)delay);
+				take(&lines[i], now, delay, &cold);
 		}
 	}
 
@@ -312,6 +363,9 @@ int main(int argc, char **argv)
 		        l->checksums, l->count);
 		free(l->ring);
 	}
+	if (cold.hold_ms > 0)
+		fprintf(stderr, "delayer cold path: %lu wake-ups, %lu frames held\n", cold.wakeups,
+		        cold.held);
 	close(fa);
 	close(fb);
 	return 0;

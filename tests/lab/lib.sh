@@ -88,6 +88,23 @@ lab_unavailable() {
 	ip netns del "$probe" 2>/dev/null
 }
 
+# lab_preflight LABEL TOOL:PACKAGE...: exit at once, with one line, when the
+# lab or one of the tools is missing (status 1 under $CI, else 0).
+lab_preflight() {
+	local label="$1" reason tool
+	shift
+	reason=$(lab_unavailable)
+	for tool in "$@"; do
+		[ -n "$reason" ] && break
+		command -v "${tool%%:*}" >/dev/null 2>&1 ||
+			reason="${tool%%:*} not found (Debian package ${tool#*:})"
+	done
+	[ -z "$reason" ] && return 0
+	echo "$label: skipped: $reason"
+	[ -n "${CI:-}" ] && exit 1
+	exit 0
+}
+
 lab_ns() {
 	case "$1" in
 	c) printf '%s' "$LAB_NS_C" ;;

@@ -25,19 +25,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/peers.sh
 . "$here/peers.sh"
 
-skip() {
-	echo "lab: skipped: $*"
-	[ -n "${CI:-}" ] && exit 1
-	exit 0
-}
-
-reason=$(lab_unavailable)
-[ -z "$reason" ] || skip "$reason"
-for tool in stund:stun-server stun:stun-client turnserver:coturn \
-	turnutils_natdiscovery:coturn ss:iproute2 timeout:coreutils; do
-	command -v "${tool%%:*}" >/dev/null 2>&1 ||
-		skip "${tool%%:*} not found (Debian package ${tool#*:})"
-done
+lab_preflight lab stund:stun-server stun:stun-client turnserver:coturn \
+	turnutils_natdiscovery:coturn ss:iproute2 timeout:coreutils
 
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 	echo "usage: $0 NATCHECK (an executable natcheck)" >&2

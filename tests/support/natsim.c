@@ -141,19 +141,39 @@ enqueue(struct natsim *s, uint64_t at, int to_router, const struct stun_addr *fr
 	k->at = at;
 	k->seq = s->seq++;
 	k->to_router = to_router;
+	k->icmp = 0;
 	k->from = *from;
 	k->to = *to;
 	k->len = len;
 	memcpy(k->buf, buf, len);
 }
 
-/* Put a datagram on a link: loss, the delay hook, duplication, reordering. */
+/* When a datagram entering the path now may leave it: now, unless the
+ * path is cold (see natsim.h) and still waking up. */
+static uint64_t
+path_ready(struct natsim *s)
+{
+	if (s->cold_hold_ms == 0)
+		return s->now;
+	if (!s->path_used || s->now - s->path_last >= s->cold_idle_ms)
+		s->path_awake = s->now + s->cold_hold_ms;
+	s->path_used = 1;
+	s->path_last = s->now;
+	if (s->path_awake <= s->now)
+		return s->now;
+	s->held++;
+	return s->path_awake;
+}
+
+/* Put a datagram on a link: a cold path's wait, loss, the delay hook,
+ * duplication, reordering. */
 static void
 transmit(struct natsim *s, const struct natsim_link *l, int up, const struct stun_addr *from,
          const struct stun_addr *to, const uint8_t *buf, size_t len)
 {
 	int copies = 1;
 	uint32_t extra = 0;
+	uint64_t ready = path_ready(s);
 
 	if (s->delay_hook != NULL)
 		extra = s->delay_hook(s->hook_ctx, up, buf, len);
@@ -162,7 +182,7 @@ transmit(struct natsim *s, const struct natsim_link *l, int up, const struct stu
 		s->duplicated++;
 	}
 	for (int c = 0; c < copies; c++) {
-		uint64_t at = s->now + l->delay_ms + extra;
+		uint64_t at = ready + l->delay_ms + extra;
 
 		if (chance(s, l->loss_pct)) {
 			s->lost++;
@@ -288,6 +308,11 @@ client_send(struct natsim *s, int sock, const struct stun_addr *to, const uint8_
 		if (len >= STUN_HEADER_LEN)
 			memcpy(e->tid, buf + 4, STUN_TID_LEN);
 	}
+	if (s->fail_sends_to_set && addr_ip_eq(to, &s->fail_sends_to)) {
+		probe_unreachable(s->probe, s->now, sock, to, PROBE_UNREACH_SEND,
+		    "simulated send failure");
+		return;
+	}
 	switch (s->mode) {
 	case NATSIM_BLOCKED:
 		s->filtered++;
@@ -353,7 +378,7 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 			for (size_t i = 0; i < s->nmaps; i++)
 				if (s->maps[i].sock == sock)
 					mp = &s->maps[i];
-			if (mp == NULL || !filter_pass(s, mp, &k->from)) {
+			if (mp == NULL || (!k->icmp && !filter_pass(s, mp, &k->from))) {
 				s->filtered++;
 				return;
 			}
@@ -367,7 +392,9 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 		for (size_t i = 0; i < s->nmaps; i++) {
 			if (s->maps[i].pub_port != k->to.port || map_gone(s, &s->maps[i]))
 				continue;
-			if (!filter_pass(s, &s->maps[i], &k->from)) {
+			/* An ICMP error about a datagram the mapping sent is
+			 * "related" state: it passes any filter. */
+			if (!k->icmp && !filter_pass(s, &s->maps[i], &k->from)) {
 				s->filtered++;
 				return;
 			}
@@ -380,8 +407,13 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 		}
 		break;
 	}
-	if (s->deliver != NULL)
-		s->deliver(s->deliver_ctx, s->now, sock, &k->from, k->buf, k->len);
+	if (s->deliver != NULL) {
+		/* The hook takes datagrams only: an ICMP error is dropped. */
+		if (!k->icmp)
+			s->deliver(s->deliver_ctx, s->now, sock, &k->from, k->buf, k->len);
+	} else if (k->icmp)
+		probe_unreachable(s->probe, s->now, sock, &k->from, PROBE_UNREACH_PORT,
+		    "port unreachable");
 	else
 		probe_input(s->probe, s->now, sock, &k->from, k->buf, k->len);
 }
@@ -455,6 +487,55 @@ as_rfc3489(const struct server_cfg *c, unsigned via, const uint8_t *rep, size_t 
 	return stun_enc_finish(&e, &n) == STUN_OK ? n : 0;
 }
 
+/* Nothing listens at k->to: the server host says so to the sender. */
+static void
+icmp_back(struct natsim *s, const struct natsim_pkt *k)
+{
+	enqueue(s, s->now + s->down.delay_ms, 1, &k->to, &k->from, k->buf, k->len);
+	if (s->nq > 0 && s->q[s->nq - 1].seq == s->seq - 1)
+		s->q[s->nq - 1].icmp = 1;
+	s->icmp_sent++;
+}
+
+/* A reply re-encoded by a hostile personality: as an indication, with a
+ * transaction ID not ours, or with OTHER-ADDRESS / the mapped address
+ * replaced by the configured fake. */
+static size_t
+rewrite(const struct natsim *s, enum natsim_personality pers, const uint8_t *rep, size_t len,
+        uint8_t *out, size_t cap)
+{
+	struct stun_msg m;
+	struct stun_enc e;
+	size_t n = 0;
+
+	if (stun_decode(rep, len, &m) != STUN_OK)
+		return 0;
+	if (pers == NATSIM_SRV_WRONG_TID)
+		m.tid[STUN_TID_LEN - 1] ^= 0x5a;        /* no transaction of ours */
+	stun_enc_init(&e, out, cap, pers == NATSIM_SRV_INDICATION ?
+	    stun_msg_type(STUN_METHOD_BINDING, STUN_CLASS_INDICATION) : m.type, m.tid);
+	for (size_t i = 0; i < m.nattrs; i++) {
+		uint16_t t = m.attrs[i].type;
+
+		if (t == STUN_ATTR_FINGERPRINT)
+			continue;
+		if (pers == NATSIM_SRV_FAKE_ALT && t == STUN_ATTR_OTHER_ADDRESS) {
+			stun_enc_addr(&e, STUN_ATTR_OTHER_ADDRESS, &s->fake_alt);
+			continue;
+		}
+		if (pers == NATSIM_SRV_FAKE_MAPPED && t == STUN_ATTR_XOR_MAPPED_ADDRESS) {
+			stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, &s->fake_mapped);
+			continue;
+		}
+		if (pers == NATSIM_SRV_FAKE_MAPPED && t == STUN_ATTR_MAPPED_ADDRESS) {
+			stun_enc_addr(&e, STUN_ATTR_MAPPED_ADDRESS, &s->fake_mapped);
+			continue;
+		}
+		stun_enc_bytes(&e, t, rep + m.attrs[i].off, m.attrs[i].len);
+	}
+	return stun_enc_finish(&e, &n) == STUN_OK ? n : 0;
+}
+
 static void
 server_in(struct natsim *s, const struct natsim_pkt *k)
 {
@@ -475,6 +556,11 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 	for (int i = 0; i < 4; i++)
 		if (c.ep[i].family != 0 && addr_eq(&c.ep[i], &k->to))
 			at = i;
+	if ((pers == NATSIM_SRV_CLOSED && at >= 0) ||
+	    (s->second_server_closed && addr_eq(&s->srv2.ep[0], &k->to))) {
+		icmp_back(s, k);
+		return;
+	}
 	if (at < 0 && s->second_server_up && addr_eq(&s->srv2.ep[0], &k->to)) {
 		at = 0;
 		use = &s->srv2;
@@ -486,6 +572,10 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 	}
 	if (pers == NATSIM_SRV_DOWN || (pers == NATSIM_SRV_PRIMARY_ONLY && at != 0))
 		return;
+	if (pers == NATSIM_SRV_ECHO) {
+		transmit(s, &s->down, 0, &k->to, &k->from, k->buf, k->len);
+		return;
+	}
 
 	memcpy(req, k->buf, k->len);
 	if (pers == NATSIM_SRV_IGNORE_CHANGE) {
@@ -513,6 +603,15 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		break;
 	case NATSIM_SRV_RFC3489:
 		r.len = as_rfc3489(use, r.via, out, r.len, alt, sizeof(alt));
+		if (r.len == 0)
+			return;
+		memcpy(out, alt, r.len);
+		break;
+	case NATSIM_SRV_WRONG_TID:
+	case NATSIM_SRV_INDICATION:
+	case NATSIM_SRV_FAKE_ALT:
+	case NATSIM_SRV_FAKE_MAPPED:
+		r.len = rewrite(s, pers, out, r.len, alt, sizeof(alt));
 		if (r.len == 0)
 			return;
 		memcpy(out, alt, r.len);

@@ -61,7 +61,14 @@ enum natsim_personality {
 	                               right on the primary */
 	NATSIM_SRV_PRIMARY_ONLY,    /* nothing in or out except on A1:P1 */
 	NATSIM_SRV_GARBAGE,         /* every reply truncated: undecodable */
-	NATSIM_SRV_DOWN             /* no answer at all */
+	NATSIM_SRV_DOWN,            /* no answer at all */
+	NATSIM_SRV_CLOSED,          /* nothing listens: every datagram to it draws an
+	                               ICMP port unreachable (probe_unreachable) */
+	NATSIM_SRV_ECHO,            /* sends every request back as it came */
+	NATSIM_SRV_WRONG_TID,       /* answers, with a transaction ID not ours */
+	NATSIM_SRV_INDICATION,      /* answers with a Binding indication */
+	NATSIM_SRV_FAKE_ALT,        /* OTHER-ADDRESS replaced by fake_alt */
+	NATSIM_SRV_FAKE_MAPPED      /* the mapped address replaced by fake_mapped */
 };
 
 /* One direction of the path between the router and the servers. */
@@ -99,6 +106,8 @@ struct natsim_pkt {
 	int      to_router;             /* 1: arriving at the router from outside
 	                                   (inbound or hairpinned); 0: arriving at
 	                                   a server endpoint */
+	int      icmp;                  /* an ICMP port unreachable about a datagram
+	                                   to `from` (to_router only) */
 	struct stun_addr from, to;
 	size_t   len;
 	uint8_t  buf[PROBE_TXBUF + SERVER_REPLY_SLACK + 64];
@@ -136,6 +145,22 @@ struct natsim {
 	                  const uint8_t *buf, size_t len);
 	void    *deliver_ctx;
 
+	/* A cold path (0: off): once the path between the router and the
+	 * servers has carried nothing for cold_idle_ms, the next datagram, in
+	 * either direction, wakes it up and it carries nothing for
+	 * cold_hold_ms: what is sent meanwhile waits, then all of it goes
+	 * through in order (a radio waking up, a neighbour being resolved).
+	 * The first datagram of a run finds the path cold. */
+	uint32_t cold_idle_ms;
+	uint32_t cold_hold_ms;
+
+	/* Hostile servers and a hostile network (NATSIM_SRV_FAKE_*). */
+	struct stun_addr fake_alt, fake_mapped;
+	int      second_server_closed;  /* 203.0.113.7:3478 draws ICMP port unreachable */
+	int      fail_sends_to_set;     /* the client's sends to fail_sends_to's IP fail
+	                                   locally (probe_unreachable, PROBE_UNREACH_SEND) */
+	struct stun_addr fail_sends_to;
+
 	/* Fixed addresses. */
 	struct stun_addr client[NATSIM_MAX_SOCKS];
 	struct stun_addr nat_ip;        /* 198.51.100.1 */
@@ -154,9 +179,14 @@ struct natsim {
 	size_t   nlog;
 	struct natsim_sent log[NATSIM_MAX_LOG];
 	struct probe *probe;            /* the engine being driven */
+	int      path_used;             /* the cold path: anything sent yet */
+	uint64_t path_last;             /* when the last datagram entered it */
+	uint64_t path_awake;            /* it carries nothing before this */
 
 	/* Counters. */
 	unsigned lost, duplicated, reordered, filtered, hairpinned, unroutable, overflow;
+	unsigned icmp_sent;             /* ICMP port unreachables the servers sent */
+	unsigned held;                  /* datagrams the cold path held */
 };
 
 /* A fresh simulation: a NAT with these behaviours, hairpinning on or off,

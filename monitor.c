@@ -1,0 +1,328 @@
+/*
+ * monitor.c - render a run for monitoring systems: the JSON envelope and
+ * the --watch line, the Prometheus text exposition, and the Monitoring
+ * Plugins status line.
+ *
+ * Nothing here decides anything about the NAT: the verdict is
+ * nat_classify()'s and the exit status main()'s.  The only judgement made
+ * here is the plugin state, which is a pure function of the verdict and
+ * the types the user said to expect.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "monitor.h"
+#include "report.h"
+
+const char *const monitor_key_names[MONITOR_NKEYS + 1] = {
+	"type", "mapping", "filtering", "hairpinning", "mapped", NULL
+};
+
+/* Every type and behaviour, in the order the one-hot gauges list them. */
+static const enum nat_type all_types[] = {
+	NAT_OPEN, NAT_FULL_CONE, NAT_RESTRICTED_CONE, NAT_PORT_RESTRICTED_CONE,
+	NAT_SYMMETRIC, NAT_SYMMETRIC_FIREWALL, NAT_UDP_BLOCKED, NAT_UNKNOWN
+};
+#define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
+
+static const enum nat_behavior all_behaviors[] = {
+	NAT_BEH_ENDPOINT_INDEPENDENT, NAT_BEH_ADDRESS_DEPENDENT,
+	NAT_BEH_ADDRESS_PORT_DEPENDENT, NAT_BEH_UNKNOWN
+};
+#define NBEHAVIORS (sizeof(all_behaviors) / sizeof(all_behaviors[0]))
+
+static const char *
+hairpin_word(int h)
+{
+	return h == 1 ? "true" : h == 0 ? "false" : "null";
+}
+
+void
+monitor_state_of(const struct monitor_run *r, struct monitor_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->valid = 1;
+	if (!r->ran)
+		return;
+	s->val[0] = nat_type_word(r->v->type);
+	s->val[1] = nat_behavior_word(r->v->mapping);
+	s->val[2] = nat_behavior_word(r->v->filtering);
+	s->val[3] = hairpin_word(r->v->hairpinning);
+	/* The IP only: every run has fresh ports, so the mapped port differs
+	 * each time on almost every NAT; a new public address is news. */
+	if (r->v->has_mapped)
+		addr_fmt_ip(&r->v->mapped, s->mapped, sizeof(s->mapped));
+}
+
+/* Two words, either of which may be NULL (no verdict). */
+static int
+word_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+unsigned
+monitor_changes(const struct monitor_state *prev, const struct monitor_state *cur)
+{
+	unsigned m = 0;
+
+	if (!prev->valid || !cur->valid)
+		return 0;
+	for (int i = 0; i < MONITOR_NKEYS - 1; i++)
+		if (word_differs(prev->val[i], cur->val[i]))
+			m |= 1u << i;
+	if (strcmp(prev->mapped, cur->mapped) != 0)
+		m |= 1u << (MONITOR_NKEYS - 1);
+	return m;
+}
+
+void
+monitor_time(int64_t s, uint32_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)s;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+}
+
+/* The changed keys' names, comma-separated, each within quote. */
+static void
+changed_list(FILE *out, unsigned changed, const char *quote)
+{
+	const char *sep = "";
+
+	for (int i = 0; i < MONITOR_NKEYS; i++)
+		if (changed & (1u << i)) {
+			fprintf(out, "%s%s%s%s", sep, quote, monitor_key_names[i], quote);
+			sep = ",";
+		}
+}
+
+void
+monitor_json_head(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
+{
+	char t[MONITOR_TIMELEN];
+
+	monitor_time(r->start_s, r->start_ms, t, sizeof(t));
+	fprintf(out, "\"schema\":%d,\"time\":\"%s\",\"exit\":%d", MONITOR_SCHEMA, t, r->exit);
+	if (watching) {
+		fputs(",\"changed\":[", out);
+		changed_list(out, changed, "\"");
+		fputc(']', out);
+	}
+	if (r->error[0] != '\0') {
+		fputs(",\"error\":", out);
+		report_json_string(out, r->error);
+	}
+}
+
+void
+monitor_json_error(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
+{
+	fputc('{', out);
+	monitor_json_head(out, r, watching, changed);
+	fputs("}\n", out);
+}
+
+void
+monitor_text_line(FILE *out, const struct monitor_run *r, unsigned changed)
+{
+	char t[MONITOR_TIMELEN], buf[ADDR_STRLEN];
+
+	monitor_time(r->start_s, r->start_ms, t, sizeof(t));
+	fputs(t, out);
+	if (r->ran) {
+		const struct nat_verdict *v = r->v;
+
+		fprintf(out, " %s mapping=%s filtering=%s hairpinning=%s mapped=%s",
+		    nat_type_word(v->type), nat_behavior_word(v->mapping),
+		    nat_behavior_word(v->filtering),
+		    v->hairpinning == 1 ? "yes" : v->hairpinning == 0 ? "no" : "unknown",
+		    v->has_mapped ? addr_fmt(&v->mapped, buf, sizeof(buf)) : "unknown");
+	} else {
+		fputs(" error", out);
+	}
+	fprintf(out, " elapsed=%.3fs exit=%d", r->elapsed_s, r->exit);
+	if (changed != 0) {
+		fputs(" changed=", out);
+		changed_list(out, changed, "");
+	}
+	if (r->error[0] != '\0')
+		fprintf(out, " error: %s", r->error);
+	fputc('\n', out);
+}
+
+/* ---------------------------------------------------------------- Prometheus */
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+prom_label(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void
+prom_head(FILE *out, const char *name, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* name{server="...",label="value"} or name{server="..."}. */
+static void
+prom_sample(FILE *out, const struct monitor_run *r, const char *name, const char *label,
+            const char *value)
+{
+	fprintf(out, "%s{server=", name);
+	prom_label(out, r->server);
+	if (label != NULL) {
+		fprintf(out, ",%s=", label);
+		prom_label(out, value);
+	}
+	fputs("} ", out);
+}
+
+/* A plain gauge with `decimals` decimals; only its HELP and TYPE when
+ * the value is not known (absent, rather than a number that lies). */
+static void
+prom_value(FILE *out, const struct monitor_run *r, const char *name, const char *help,
+           int present, double value, int decimals)
+{
+	prom_head(out, name, help);
+	if (!present)
+		return;
+	prom_sample(out, r, name, NULL, NULL);
+	fprintf(out, "%.*f\n", decimals, value);
+}
+
+/* A behaviour as a one-hot gauge; all 0 when the run has no verdict. */
+static void
+prom_behavior(FILE *out, const struct monitor_run *r, const char *name, const char *help,
+              int have, enum nat_behavior b)
+{
+	prom_head(out, name, help);
+	for (size_t i = 0; i < NBEHAVIORS; i++) {
+		prom_sample(out, r, name, "behaviour", nat_behavior_word(all_behaviors[i]));
+		fprintf(out, "%d\n", have && b == all_behaviors[i]);
+	}
+}
+
+void
+monitor_prom(FILE *out, const struct monitor_run *r)
+{
+	/* A run that could not test (exit status 1: it could not start, or no
+	 * server was there to answer) has no type: every state gauge is 0, and
+	 * natcheck_server_up says why. */
+	const struct nat_verdict *v = r->ran && r->exit != 1 ? r->v : NULL;
+
+	prom_head(out, "natcheck_nat_type",
+	    "NAT type of the last run (RFC 3489 name), one-hot; all 0 when the run failed.");
+	for (size_t i = 0; i < NTYPES; i++) {
+		prom_sample(out, r, "natcheck_nat_type", "type", nat_type_word(all_types[i]));
+		fprintf(out, "%d\n", v != NULL && v->type == all_types[i]);
+	}
+	prom_behavior(out, r, "natcheck_mapping",
+	    "NAT mapping behaviour of the last run (RFC 5780 4.3), one-hot.",
+	    v != NULL, v != NULL ? v->mapping : NAT_BEH_UNKNOWN);
+	prom_behavior(out, r, "natcheck_filtering",
+	    "NAT filtering behaviour of the last run (RFC 5780 4.4), one-hot.",
+	    v != NULL, v != NULL ? v->filtering : NAT_BEH_UNKNOWN);
+	prom_value(out, r, "natcheck_hairpinning",
+	    "1 when the NAT hairpins, 0 when it does not; absent when unknown or not applicable.",
+	    v != NULL && v->hairpinning >= 0, v != NULL ? v->hairpinning : 0, 0);
+	prom_value(out, r, "natcheck_server_up",
+	    "1 when the last run tested (a verdict), 0 when it failed (exit status 1).",
+	    1, r->ran && r->exit != 1, 0);
+	prom_value(out, r, "natcheck_elapsed_seconds", "How long the last run took.",
+	    1, r->elapsed_s, 3);
+	prom_value(out, r, "natcheck_loss_ratio",
+	    "Fraction of request/response exchanges lost in the last run; absent when unknown.",
+	    v != NULL && v->loss >= 0, v != NULL ? v->loss : 0, 3);
+	prom_value(out, r, "natcheck_last_run_timestamp_seconds",
+	    "When the last run started, in Unix seconds.",
+	    1, (double)r->start_s + (double)(r->start_ms % 1000) / 1000.0, 3);
+}
+
+/* ---------------------------------------------------------------- Nagios */
+
+int
+monitor_type_of_word(const char *word, enum nat_type *t)
+{
+	for (size_t i = 0; i < NTYPES; i++)
+		if (strcmp(word, nat_type_word(all_types[i])) == 0) {
+			*t = all_types[i];
+			return 0;
+		}
+	return -1;
+}
+
+enum monitor_state_code
+monitor_nagios_state(const struct monitor_run *r, const enum nat_type *expect, size_t nexpect)
+{
+	if (!r->ran || r->exit == 1 || r->v->type == NAT_UNKNOWN)
+		return MONITOR_UNKNOWN;
+	for (size_t i = 0; i < nexpect; i++)
+		if (expect[i] == r->v->type)
+			return MONITOR_OK;
+	return MONITOR_CRITICAL;
+}
+
+/* Plugin text: a '|' would start the performance data, a newline end the
+ * status line. */
+static void
+nagios_text(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc(*s == '|' ? '/' : *s == '\n' ? ' ' : *s, out);
+}
+
+void
+monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code st,
+               const enum nat_type *expect, size_t nexpect)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	const struct nat_verdict *v = r->ran ? r->v : NULL;
+
+	fprintf(out, "NATCHECK %s - ", names[st]);
+	if (r->error[0] != '\0')
+		nagios_text(out, r->error);
+	else if (v == NULL)
+		fputs("no result", out);
+	else if (v->type == NAT_UNKNOWN)
+		fputs("the NAT type could not be determined", out);
+	else
+		fputs(nat_type_word(v->type), out);
+	if (v != NULL && v->nfindings > 0 && r->error[0] == '\0' && v->type == NAT_UNKNOWN) {
+		char why[REPORT_FINDING_LEN];
+
+		fputs(": ", out);
+		nagios_text(out, report_finding_text(&v->findings[0], why, sizeof(why)));
+	}
+	fputs(" (expected ", out);
+	for (size_t i = 0; i < nexpect; i++)
+		fprintf(out, "%s%s", i ? "," : "", nat_type_word(expect[i]));
+	fputs(", server ", out);
+	nagios_text(out, r->server);
+	fprintf(out, ") | elapsed=%.3fs;;;0; loss=", r->elapsed_s);
+	if (v != NULL && v->loss >= 0)
+		fprintf(out, "%.3f;;;0;1\n", v->loss);
+	else
+		fputs("U;;;0;1\n", out);
+}

@@ -1,0 +1,163 @@
+"""End to end: natcheck against servers that answer, but not with answers.
+
+Usage: python3 tests/e2e/hostile_servers.py ./natcheck
+
+Each "server" is a small UDP socket on 127.0.0.1 run by this script: one
+sends every request back as it came, one answers with a transaction ID
+that is not the client's, one answers with Binding indications, one
+advertises an alternate address nobody may be sent to, one reports a
+mapped address of the other family.  None of them may read as "UDP
+Blocked" (datagrams came back), none may make natcheck send where the
+server says, and each must be named in a finding.  Only 127.0.0.0/8 is
+contacted.
+"""
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stunlib import Checks, free_udp_ports, parse_attrs, run, xor_mapped  # noqa: E402
+
+NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
+c = Checks()
+
+
+def addr_attr(atype, ip, port):
+    """A MAPPED-ADDRESS-style attribute, not XORed (RFC 5389 section 15.1)."""
+    fam = 2 if ":" in ip else 1
+    raw = socket.inet_pton(socket.AF_INET6 if fam == 2 else socket.AF_INET, ip)
+    value = struct.pack("!BBH", 0, fam, port) + raw
+    return struct.pack("!HH", atype, len(value)) + value
+
+
+class Hostile:
+    """One misbehaving server on 127.0.0.1, in a thread, until closed."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", free_udp_ports(1)[0]))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.requests = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def reply(self, data, peer):
+        tid = data[4:20]
+        if self.mode == "echo":
+            return data
+        if self.mode == "wrong-tid":
+            body = xor_mapped(peer[0], peer[1])
+            other = tid[:4] + bytes(b ^ 0x5A for b in tid[4:])
+            return struct.pack("!HH", 0x0101, len(body)) + other + body
+        if self.mode == "indication":
+            body = xor_mapped(peer[0], peer[1])
+            return struct.pack("!HH", 0x0011, len(body)) + tid + body
+        if self.mode == "unspecified-alternate":
+            # An honest mapping, but OTHER-ADDRESS 0.0.0.0: never to be used.
+            if any(t == 0x0003 for t, _ in parse_attrs(data)):
+                return None
+            body = xor_mapped(peer[0], peer[1]) + addr_attr(0x802C, "0.0.0.0", self.port + 1)
+            return struct.pack("!HH", 0x0101, len(body)) + tid + body
+        if self.mode == "mapped-v6":
+            # MAPPED-ADDRESS of the other family (a plain attribute, no XOR).
+            if any(t == 0x0003 for t, _ in parse_attrs(data)):
+                return None
+            body = addr_attr(0x0001, "2001:db8::1", 40000)
+            return struct.pack("!HH", 0x0101, len(body)) + tid + body
+        return None
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if len(data) < 20:
+                continue
+            self.requests += 1
+            out = self.reply(data, peer)
+            if out is not None:
+                self.sock.sendto(out, peer)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def jrun(args):
+    rc, out, err, secs = run([NATCHECK, "--json", *args])
+    try:
+        return rc, json.loads(out), err
+    except ValueError:
+        print(f"      (stdout was not one JSON object: {out!r})")
+        return rc, None, err
+
+
+def codes(doc):
+    return [f["code"] for f in (doc or {}).get("findings", [])]
+
+
+def finding(doc, code):
+    for f in (doc or {}).get("findings", []):
+        if f["code"] == code:
+            return f
+    return None
+
+
+for mode, key in [("echo", "echoed"), ("wrong-tid", "unmatched"), ("indication", "indications")]:
+    with Hostile(mode) as h:
+        rc, doc, err = jrun(["-t", "1", f"127.0.0.1:{h.port}"])
+    f = finding(doc, "no-valid-answer")
+    c.check(f"{mode}: unknown, exit 16, not udp-blocked",
+            rc == 16 and doc is not None and doc["type"] == "unknown", f"rc={rc} doc={doc}")
+    c.check(f"{mode}: datagrams were received", doc is not None and doc["datagrams_received"] > 0,
+            doc and doc["datagrams_received"])
+    c.check(f"{mode}: finding no-valid-answer names them ({key})",
+            f is not None and f[key] == f["received"] == doc["datagrams_received"] and f[key] > 0, f)
+    c.check(f"{mode}: warning on stderr says none was a valid answer",
+            "none a valid answer" in err, err)
+    c.check(f"{mode}: ignored.{key} counts them",
+            doc is not None and doc["ignored"][key] == doc["datagrams_received"], doc and doc["ignored"])
+    c.check(f"{mode}: findings and warnings carry the same messages",
+            doc is not None and [x["message"] for x in doc["findings"]] == doc["warnings"],
+            doc and (doc["findings"], doc["warnings"]))
+
+with Hostile("unspecified-alternate") as h:
+    rc, doc, err = jrun(["-t", "2", f"127.0.0.1:{h.port}"])
+    requests = h.requests
+f = finding(doc, "alternate-rejected")
+c.check("unspecified alternate: unknown, exit 16", rc == 16 and doc and doc["type"] == "unknown",
+        f"rc={rc} doc={doc}")
+c.check("unspecified alternate: finding alternate-rejected, reason unspecified",
+        f is not None and f["reason"] == "unspecified" and f["alternate"].startswith("0.0.0.0:")
+        and f["server"] == f"127.0.0.1:{h.port}", f)
+c.check("unspecified alternate: no test sent to it",
+        doc is not None and doc["alternate"] is None
+        and all(t["destination"] is None or not t["destination"].startswith("0.0.0.0")
+                for t in doc["tests"]), doc and doc["tests"])
+c.check("unspecified alternate: the mapping is still reported",
+        doc is not None and doc["mapped"] is not None and requests > 0, doc)
+
+with Hostile("mapped-v6") as h:
+    rc, doc, err = jrun(["-t", "2", f"127.0.0.1:{h.port}"])
+f = finding(doc, "hairpinning-unsendable")
+c.check("IPv6 mapped address for an IPv4 socket: hairpinning null",
+        doc is not None and doc["hairpinning"] is None, doc)
+c.check("IPv6 mapped address: finding hairpinning-unsendable, reason other-family",
+        f is not None and f["reason"] == "other-family" and f["address"] == "[2001:db8::1]:40000", f)
+c.check("IPv6 mapped address: the hairpin tests did not run",
+        doc is not None and all(t["result"] == "not-run" for t in doc["tests"]
+                                if t["name"] in ("mapping-to-hairpin", "hairpin-to-mapping")),
+        doc and doc["tests"])
+
+c.finish()

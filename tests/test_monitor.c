@@ -1,0 +1,306 @@
+/*
+ * test_monitor.c - the monitoring renderers (monitor.c) on verdicts made
+ * by hand: what --watch compares, the plugin state, the Prometheus text
+ * and its escaping, the JSON head and its time.  The real tools judge the
+ * real output end to end (tests/e2e/monitor_*.py); these pin the edges
+ * that a real run rarely reaches (a '|' in an error, a quote in a label,
+ * an error after a verdict).
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor.h"
+
+static struct probe pr;
+static struct nat_verdict v;
+static struct monitor_run run;
+
+static void
+ip4(struct stun_addr *a, uint8_t last, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = 4;
+	a->addr[0] = 198;
+	a->addr[1] = 51;
+	a->addr[2] = 100;
+	a->addr[3] = last;
+	a->port = port;
+}
+
+/* A run that tested: a port restricted cone, mapped to 198.51.100.1. */
+static void
+verdict(enum nat_type t)
+{
+	memset(&v, 0, sizeof(v));
+	memset(&run, 0, sizeof(run));
+	v.type = t;
+	v.mapping = NAT_BEH_ENDPOINT_INDEPENDENT;
+	v.filtering = NAT_BEH_ADDRESS_PORT_DEPENDENT;
+	v.hairpinning = 0;
+	v.nat = 1;
+	v.has_mapped = 1;
+	ip4(&v.mapped, 1, 40000);
+	v.loss = 0.25;
+	run.ran = 1;
+	run.p = &pr;
+	run.v = &v;
+	run.exit = 12;
+	run.start_s = 1795774227;
+	run.start_ms = 275;
+	run.elapsed_s = 0.118;
+	run.server = "203.0.113.1:3478";
+}
+
+/* A run that could not test. */
+static void
+failed(const char *why)
+{
+	memset(&run, 0, sizeof(run));
+	run.exit = 1;
+	snprintf(run.error, sizeof(run.error), "%s", why);
+	run.server = "203.0.113.1:3478";
+}
+
+/* What a renderer printed, as a string (free it). */
+static char *buf;
+static size_t buflen;
+
+static FILE *
+capture(void)
+{
+	FILE *f = open_memstream(&buf, &buflen);
+
+	cr_assert_not_null(f);
+	return f;
+}
+
+static char *
+captured(FILE *f)
+{
+	cr_assert_eq(fclose(f), 0);
+	return buf;
+}
+
+Test(monitor, time_is_rfc3339_utc_with_milliseconds)
+{
+	char t[MONITOR_TIMELEN];
+
+	monitor_time(0, 0, t, sizeof(t));
+	cr_assert_str_eq(t, "1970-01-01T00:00:00.000Z");
+	monitor_time(1795774227, 275, t, sizeof(t));
+	cr_assert_str_eq(t, "2026-11-27T10:10:27.275Z");
+}
+
+Test(monitor, nothing_changes_on_the_first_run)
+{
+	struct monitor_state prev, cur;
+
+	memset(&prev, 0, sizeof(prev));
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	monitor_state_of(&run, &cur);
+	cr_assert_eq(monitor_changes(&prev, &cur), 0u);
+}
+
+Test(monitor, a_new_port_alone_is_no_change)
+{
+	struct monitor_state prev, cur;
+
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	monitor_state_of(&run, &prev);
+	v.mapped.port = 40001;          /* every run has fresh ports */
+	monitor_state_of(&run, &cur);
+	cr_assert_eq(monitor_changes(&prev, &cur), 0u);
+}
+
+Test(monitor, a_new_public_address_is_a_change_of_mapped)
+{
+	struct monitor_state prev, cur;
+
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	monitor_state_of(&run, &prev);
+	ip4(&v.mapped, 2, 40000);
+	monitor_state_of(&run, &cur);
+	cr_assert_eq(monitor_changes(&prev, &cur), 1u << 4);
+	cr_assert_str_eq(monitor_key_names[4], "mapped");
+}
+
+Test(monitor, each_verdict_key_is_compared)
+{
+	struct monitor_state prev, cur;
+
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	monitor_state_of(&run, &prev);
+	v.type = NAT_SYMMETRIC;
+	v.mapping = NAT_BEH_ADDRESS_PORT_DEPENDENT;
+	v.hairpinning = -1;
+	monitor_state_of(&run, &cur);
+	cr_assert_eq(monitor_changes(&prev, &cur), (1u << 0) | (1u << 1) | (1u << 3));
+}
+
+Test(monitor, an_error_after_a_verdict_changes_everything_then_nothing)
+{
+	struct monitor_state prev, cur, again;
+
+	verdict(NAT_FULL_CONE);
+	monitor_state_of(&run, &prev);
+	failed("no server");
+	monitor_state_of(&run, &cur);
+	cr_assert_eq(monitor_changes(&prev, &cur), 0x1fu);
+	monitor_state_of(&run, &again);
+	cr_assert_eq(monitor_changes(&cur, &again), 0u);
+}
+
+Test(monitor, plugin_states)
+{
+	enum nat_type want[] = { NAT_FULL_CONE, NAT_PORT_RESTRICTED_CONE };
+
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	cr_assert_eq(monitor_nagios_state(&run, want, 2), MONITOR_OK);
+	v.type = NAT_SYMMETRIC;
+	cr_assert_eq(monitor_nagios_state(&run, want, 2), MONITOR_CRITICAL);
+	v.type = NAT_UNKNOWN;
+	cr_assert_eq(monitor_nagios_state(&run, want, 2), MONITOR_UNKNOWN);
+	/* Tested, but no server could be reached: exit 1, not a state of the NAT. */
+	v.type = NAT_UDP_BLOCKED;
+	run.exit = 1;
+	cr_assert_eq(monitor_nagios_state(&run, want, 2), MONITOR_UNKNOWN);
+	failed("cannot resolve x");
+	cr_assert_eq(monitor_nagios_state(&run, want, 2), MONITOR_UNKNOWN);
+}
+
+Test(monitor, plugin_line_keeps_its_shape_whatever_the_error_says)
+{
+	enum nat_type want[] = { NAT_OPEN };
+	FILE *f = capture();
+	char *s;
+
+	failed("a | b\nc");
+	monitor_nagios(f, &run, MONITOR_UNKNOWN, want, 1);
+	s = captured(f);
+	cr_assert_str_eq(s, "NATCHECK UNKNOWN - a / b c (expected open, server 203.0.113.1:3478)"
+	    " | elapsed=0.000s;;;0; loss=U;;;0;1\n");
+	free(s);
+}
+
+Test(monitor, plugin_line_with_a_verdict)
+{
+	enum nat_type want[] = { NAT_FULL_CONE, NAT_PORT_RESTRICTED_CONE };
+	FILE *f = capture();
+	char *s;
+
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	monitor_nagios(f, &run, MONITOR_OK, want, 2);
+	s = captured(f);
+	cr_assert_str_eq(s, "NATCHECK OK - port-restricted-cone (expected full-cone,"
+	    "port-restricted-cone, server 203.0.113.1:3478) | elapsed=0.118s;;;0; loss=0.250;;;0;1\n");
+	free(s);
+}
+
+/* How many lines of s start with prefix. */
+static int
+count_lines(const char *s, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *p = s; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			n++;
+	return n;
+}
+
+Test(monitor, prometheus_one_hot_and_absent_unknowns)
+{
+	FILE *f = capture();
+	char *s;
+
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	v.loss = -1;
+	monitor_prom(f, &run);
+	s = captured(f);
+	cr_assert_eq(count_lines(s, "natcheck_nat_type{"), 8);
+	cr_assert_eq(count_lines(s, "natcheck_nat_type{server=\"203.0.113.1:3478\","
+	    "type=\"port-restricted-cone\"} 1"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_mapping{server=\"203.0.113.1:3478\","
+	    "behaviour=\"endpoint-independent\"} 1"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_hairpinning{server=\"203.0.113.1:3478\"} 0"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_loss_ratio{"), 0, "unknown loss must be absent");
+	cr_assert_eq(count_lines(s, "# TYPE natcheck_loss_ratio gauge"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_server_up{server=\"203.0.113.1:3478\"} 1"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_last_run_timestamp_seconds{server=\"203.0.113.1:3478\"}"
+	    " 1795774227.275"), 1);
+	cr_assert_eq(count_lines(s, "# HELP "), 8);
+	cr_assert_eq(count_lines(s, "# TYPE "), 8);
+	free(s);
+}
+
+Test(monitor, prometheus_error_is_never_a_type)
+{
+	FILE *f = capture();
+	char *s;
+
+	failed("cannot resolve x");
+	run.server = "a\"b\\c\nd";
+	monitor_prom(f, &run);
+	s = captured(f);
+	cr_assert_eq(count_lines(s, "natcheck_nat_type{"), 8);
+	cr_assert_null(strstr(s, "} 1\n"), "no gauge may be 1 after an error: %s", s);
+	cr_assert_eq(count_lines(s, "natcheck_server_up{server=\"a\\\"b\\\\c\\nd\"} 0"), 1, "%s", s);
+	cr_assert_eq(count_lines(s, "natcheck_hairpinning{"), 0);
+	free(s);
+}
+
+Test(monitor, json_head_and_error_object)
+{
+	FILE *f = capture();
+	char *s;
+
+	failed("no \"server\"");
+	run.start_s = 1795774227;
+	monitor_json_error(f, &run, 1, (1u << 0) | (1u << 4));
+	s = captured(f);
+	cr_assert_str_eq(s, "{\"schema\":1,\"time\":\"2026-11-27T10:10:27.000Z\",\"exit\":1,"
+	    "\"changed\":[\"type\",\"mapped\"],\"error\":\"no \\\"server\\\"\"}\n");
+	free(s);
+}
+
+Test(monitor, json_head_without_watch_has_no_changed)
+{
+	FILE *f = capture();
+	char *s;
+
+	verdict(NAT_FULL_CONE);
+	run.exit = 10;
+	monitor_json_head(f, &run, 0, 0);
+	s = captured(f);
+	cr_assert_str_eq(s, "\"schema\":1,\"time\":\"2026-11-27T10:10:27.275Z\",\"exit\":10");
+	free(s);
+}
+
+Test(monitor, watch_text_line_marks_a_change)
+{
+	FILE *f = capture();
+	char *s;
+
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	monitor_text_line(f, &run, 1u << 0);
+	s = captured(f);
+	cr_assert_str_eq(s, "2026-11-27T10:10:27.275Z port-restricted-cone mapping=endpoint-independent"
+	    " filtering=address-and-port-dependent hairpinning=no mapped=198.51.100.1:40000"
+	    " elapsed=0.118s exit=12 changed=type\n");
+	free(s);
+}
+
+Test(monitor, type_words)
+{
+	enum nat_type t;
+
+	cr_assert_eq(monitor_type_of_word("symmetric-udp-firewall", &t), 0);
+	cr_assert_eq(t, NAT_SYMMETRIC_FIREWALL);
+	cr_assert_eq(monitor_type_of_word("open", &t), 0);
+	cr_assert_eq(t, NAT_OPEN);
+	cr_assert_eq(monitor_type_of_word("cone", &t), -1);
+	cr_assert_eq(monitor_type_of_word("", &t), -1);
+}

@@ -1,0 +1,277 @@
+/*
+ * watch.c - whole runs, once or again and again, and where they go.
+ *
+ * Repetition is this shell running the whole pipeline again (main's run
+ * function: fresh sockets, the engine, the classification), never the
+ * engine keeping state: an earlier run's NAT state must not change the
+ * next answer.  Runs never overlap: the next one starts --watch seconds
+ * after the previous one started, or right after it ended when it took
+ * longer.  Each run's record is written and flushed whole, so a reader
+ * of a pipe (jq) sees it at once, and a SIGINT or SIGTERM lets the
+ * current run finish and its line out before the program ends.
+ *
+ * The metrics file is written beside its destination and renamed into
+ * place (rename(2) is atomic within a file system), so node_exporter's
+ * textfile collector never reads half a file.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "report.h"
+#include "watch.h"
+
+/* The progress line appears only on a terminal, and only for runs longer
+ * than this (a normal run ends well before). */
+#define PROGRESS_AFTER_MS 2000
+
+/* Between runs, the flag set by a signal is looked at this often. */
+#define WATCH_NAP_MS 100
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* SIGINT and SIGTERM end the watch after the current run; without
+ * SA_RESTART, a wait they interrupt returns at once (poll's EINTR is
+ * retried by the loop, which then finishes its run).  SA_RESETHAND: a
+ * second one, from someone who will not wait for a long run, ends the
+ * program at once, as usual. */
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---------------------------------------------------------------- progress */
+
+struct progress {
+	uint32_t timeout_ms;
+	unsigned long shown_s;      /* the second last drawn; 0: nothing drawn */
+};
+
+/* The loop's tick: "natcheck: testing, 3 s (at most 20 s)" on one line of
+ * the terminal, rewritten each second, erased when the run ends. */
+static void
+progress_tick(void *vctx, uint64_t elapsed_ms, int done)
+{
+	struct progress *pr = vctx;
+	unsigned long s = (unsigned long)(elapsed_ms / 1000);
+
+	if (done) {
+		if (pr->shown_s != 0)
+			fputs("\r\033[K", stderr);
+		pr->shown_s = 0;
+		return;
+	}
+	if (elapsed_ms < PROGRESS_AFTER_MS || s == pr->shown_s)
+		return;
+	fprintf(stderr, "\rnatcheck: testing, %lu s (at most %lu s)\033[K", s,
+	    (unsigned long)((pr->timeout_ms + 999) / 1000));
+	pr->shown_s = s;
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* The run's JSON: the head (schema, time, exit, ...) spliced in front of
+ * report_json_ext()'s keys, so the object stays one object. */
+static int
+json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (!r->ran) {
+		monitor_json_error(out, r, watching, changed);
+		return 0;
+	}
+	if ((m = open_memstream(&buf, &len)) == NULL)
+		return -1;
+	report_json_ext(m, r->p, r->v, r->pm, r->json_extra, r->extra);
+	if (fclose(m) == EOF || len < 2 || buf[0] != '{') {
+		free(buf);
+		return -1;
+	}
+	fputc('{', out);
+	monitor_json_head(out, r, watching, changed);
+	fputc(',', out);
+	fwrite(buf + 1, 1, len - 1, out);
+	free(buf);
+	return 0;
+}
+
+/* Write the exposition to path through a temporary file beside it. */
+static int
+write_metrics(const char *path, const struct monitor_run *r, char *err, size_t errlen)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, ok;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
+		snprintf(err, errlen, "--metrics-file %.300s: name too long", path);
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		snprintf(err, errlen, "--metrics-file %.300s: cannot create a file beside it: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	/* mkstemp's 0600 would hide the file from a collector running as
+	 * another user; the metrics are no secret. */
+	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		snprintf(err, errlen, "--metrics-file %.300s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	monitor_prom(f, r);
+	ok = fflush(f) != EOF && !ferror(f);
+	if (fclose(f) == EOF)
+		ok = 0;
+	if (!ok || rename(tmp, path) == -1) {
+		snprintf(err, errlen, "--metrics-file %.300s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Render one run to stdout as wo says; -1 when stdout cannot be written. */
+static int
+render(const struct watch_opts *wo, const struct monitor_run *r, unsigned changed)
+{
+	int rc = 0;
+
+	switch (wo->format) {
+	case WATCH_JSON:
+		rc = json_run(stdout, r, wo->watching, changed);
+		break;
+	case WATCH_PROM:
+		monitor_prom(stdout, r);
+		break;
+	case WATCH_NAGIOS:
+		monitor_nagios(stdout, r, monitor_nagios_state(r, wo->expect, wo->nexpect),
+		    wo->expect, wo->nexpect);
+		break;
+	case WATCH_QUIET:
+		if (wo->watching && !r->ran)
+			fputs("error\n", stdout);
+		else if (r->ran)
+			report_quiet(stdout, r->v);
+		break;
+	case WATCH_TEXT:
+		if (wo->watching)
+			monitor_text_line(stdout, r, changed);
+		else if (r->ran) {
+			report_text(stdout, r->p, r->v, r->pm);
+			if (r->text_extra != NULL)
+				r->text_extra(stdout, r->extra);
+		}
+		break;
+	}
+	if (fflush(stdout) == EOF || ferror(stdout) || rc == -1) {
+		fprintf(stderr, "natcheck: writing the result: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* One run with its wall-clock start and duration. */
+static void
+one_run(watch_run_fn run, void *ctx, const struct watch_opts *wo, struct monitor_run *r)
+{
+	struct timespec ts;
+	uint64_t t0;
+
+	memset(r, 0, sizeof(*r));
+	r->server = wo->server;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->start_s = (int64_t)ts.tv_sec;
+	r->start_ms = (uint32_t)(ts.tv_nsec / 1000000);
+	t0 = net_now_ms();
+	run(ctx, r);
+	r->elapsed_s = (double)(net_now_ms() - t0) / 1000.0;
+}
+
+/* Sleep until the monotonic time `until`, or a stop signal. */
+static void
+nap_until(uint64_t until)
+{
+	for (uint64_t now = net_now_ms(); now < until && !stop_requested; now = net_now_ms()) {
+		uint64_t ms = until - now < WATCH_NAP_MS ? until - now : WATCH_NAP_MS;
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+int
+watch_main(const struct watch_opts *wo, struct loop_opts *lo, watch_run_fn run, void *ctx)
+{
+	static struct monitor_run r;
+	struct monitor_state prev, cur;
+	static struct progress pr;
+	int status = 0;
+
+	memset(&prev, 0, sizeof(prev));
+	memset(&pr, 0, sizeof(pr));
+	pr.timeout_ms = lo->timeout_ms;
+	if (isatty(STDERR_FILENO) && !lo->verbose) {
+		lo->tick = progress_tick;
+		lo->tick_ctx = &pr;
+	}
+	if (wo->watching)
+		catch_stop_signals();
+	for (unsigned long n = 0; wo->count == 0 || n < wo->count; n++) {
+		uint64_t started = net_now_ms();
+		unsigned changed;
+		char merr[MONITOR_ERRLEN];
+
+		one_run(run, ctx, wo, &r);
+		monitor_state_of(&r, &cur);
+		changed = monitor_changes(&prev, &cur);
+		prev = cur;
+		status = wo->format == WATCH_NAGIOS ?
+		    (int)monitor_nagios_state(&r, wo->expect, wo->nexpect) : r.exit;
+		if (render(wo, &r, changed) == -1)
+			return 1;
+		if (r.error[0] != '\0')
+			fprintf(stderr, "natcheck: %s\n", r.error);
+		if (wo->metrics_file != NULL &&
+		    write_metrics(wo->metrics_file, &r, merr, sizeof(merr)) == -1) {
+			fprintf(stderr, "natcheck: %s\n", merr);
+			if (!wo->watching)
+				return wo->format == WATCH_NAGIOS ? MONITOR_UNKNOWN : 1;
+		}
+		if (!wo->watching)
+			break;
+		if (stop_requested)
+			return 0;
+		if (wo->count != 0 && n + 1 >= wo->count)
+			break;
+		nap_until(started + wo->interval_ms);
+		if (stop_requested)
+			return 0;
+	}
+	return status;
+}
