@@ -374,7 +374,6 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 
 		if (now > ctx.start_ms + o->timeout_ms + LOOP_GRACE_MS)
 			break;
-		pm_done = portmap_io_step(&pm, now, probe_done, &pm_wait);
 		step = probe_done ? PROBE_DONE : probe_next(p, now, &tx, &wait_ms);
 		if (ctx.random_failed) {
 			/* Never send a guessable transaction ID. */
@@ -382,8 +381,13 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 			rc = -1;
 			break;
 		}
-		if (step == PROBE_DONE) {
+		if (step == PROBE_DONE)
 			probe_done = 1;
+		/* After the STUN tests: the port-mapping engine is told they are
+		 * done before it says how long to wait, so that it can cut its
+		 * SSDP wait short at once (portmap.h, PORTMAP_SSDP_MS). */
+		pm_done = portmap_io_step(&pm, now, probe_done, &pm_wait);
+		if (probe_done) {
 			if (pm_done)
 				break;
 			wait_ms = pm_wait;
