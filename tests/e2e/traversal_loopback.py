@@ -6,15 +6,21 @@ natcheck --json against its own server on 127.0.0.1/127.0.0.2 carries the
 `ports`, `forecast` and `lifetime` keys; --lifetime against it finds no
 expiry (loopback has no NAT) within its cap and its time budget; --pair
 over saved results gives each documented exit status, and refuses broken
-or hostile files with one line and status 1.
+or hostile files with one line and status 1.  What --lifetime cannot
+measure is a finding: against a server that ignores RESPONSE-PORT (a
+plain Binding responder run by this script, as an RFC 5389 server
+without RFC 5780 is), and when no server answers at all.
 """
 import json
 import os
+import socket
+import struct
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, Server, run  # noqa: E402
+from stunlib import Checks, Server, free_udp_ports, run, xor_mapped  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 c = Checks()
@@ -35,6 +41,50 @@ def result(type_, mapping, filtering, alloc, mapped, nat=True, hairpin=None, del
 
 
 EI, AD, APD = "endpoint-independent", "address-dependent", "address-and-port-dependent"
+
+
+def plain_binding_server(stop):
+    """Answer every Binding request to where it came from, whatever it
+    carries (RESPONSE-PORT included): a server without RFC 5780."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", free_udp_ports(1)[0]))
+    sock.settimeout(0.05)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                data, peer = sock.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if len(data) < 20 or data[0:2] != b"\x00\x01":
+                continue
+            body = xor_mapped(peer[0], peer[1])
+            sock.sendto(struct.pack("!HH", 0x0101, len(body)) + data[4:20] + body, peer)
+        sock.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock.getsockname()[1]
+
+
+def findings(out):
+    try:
+        return [f.get("code") for f in json.loads(out).get("findings", [])]
+    except ValueError:
+        return []
+
+
+stop = threading.Event()
+plain = plain_binding_server(stop)
+rc, out, err, _ = run([NATCHECK, "--json", "--lifetime=5", f"127.0.0.1:{plain}"], timeout=60)
+c.check("--lifetime against a server that ignores RESPONSE-PORT: lifetime-unsupported, "
+        "lifetime null", "lifetime-unsupported" in findings(out) and
+        json.loads(out).get("lifetime", 1) is None and "RESPONSE-PORT" in err,
+        f"rc {rc}: {out[-300:]} {err}")
+stop.set()
+closed = free_udp_ports(1)[0]
+rc, out, err, _ = run([NATCHECK, "--json", "--lifetime=5", f"127.0.0.1:{closed}"], timeout=60)
+c.check("--lifetime with no server answering: lifetime-no-answer, exit 1",
+        rc == 1 and "lifetime-no-answer" in findings(out), f"rc {rc}: {out[-300:]} {err}")
 
 with Server(NATCHECK) as srv:
     target = f"127.0.0.1:{srv.port}"
@@ -108,10 +158,15 @@ rc, out, err, _ = run([NATCHECK, "--pair", prc, os.path.join(tmp, "missing.json"
 c.check("--pair with a missing file: exit 1", rc == 1 and "missing.json" in err, err)
 for args in (["--pair", prc], ["--pair", prc, rnd, "-q"], ["--pair", prc, rnd, "--lifetime"],
              ["--pair", prc, rnd, "127.0.0.1"], ["--lifetime=4", "127.0.0.1"],
-             ["--lifetime=x", "127.0.0.1"], ["-q", "--lifetime", "127.0.0.1"], ["--serve", "127.0.0.1", "--lifetime"]):
+             ["--lifetime=x", "127.0.0.1"], ["-q", "--lifetime", "127.0.0.1"], ["--serve", "127.0.0.1", "--lifetime"],
+             ["--lifetime", "--watch", "5", "127.0.0.1"], ["--lifetime", "--count", "2", "127.0.0.1"],
+             ["--lifetime", "--format", "prometheus", "127.0.0.1"],
+             ["--lifetime", "--expect", "open", "127.0.0.1"], ["--pair", prc, rnd, "--watch", "5"]):
     rc, out, err, _ = run([NATCHECK, *args])
+    # (a plugin's usage error is its UNKNOWN state, 3)
     c.check(f"usage error: {' '.join(a if a not in (prc, rnd) else 'F' for a in args)}",
-            rc == 2 and len(err.strip().splitlines()) == 1, f"rc {rc}: {err}")
+            rc == (3 if "--expect" in args else 2) and len(err.strip().splitlines()) == 1,
+            f"rc {rc}: {err}")
 
 for f in os.listdir(tmp):
     os.unlink(os.path.join(tmp, f))
