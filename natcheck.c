@@ -1,9 +1,11 @@
 /*
  * natcheck - tell what a NAT does to UDP, or serve the STUN tests for it.
  *
- * main() parses the options, picks detect or serve, and turns the outcome
- * into an exit status.  The protocol lives in stun.c and server.c, the
- * tests in probe.c, the decision in nat.c, the output in report.c.
+ * main() parses the options, picks detect, serve or --pair, and turns the
+ * outcome into an exit status.  The protocol lives in stun.c and server.c,
+ * the tests in probe.c, the decision in nat.c, the output in report.c; the
+ * traversal facts (ports, lifetime, forecast) in ports.c, lifetime.c,
+ * forecast.c and traversal.c.
  *
  * Options are parsed by hand rather than with getopt_long(3), which is not
  * POSIX: short options may be bundled ("-4qv") and take their argument
@@ -441,7 +443,7 @@ static const struct optdef {
 	{ OPT_LIFETIME, 0,   "--lifetime",       ARG_ATTACHED },
 	{ OPT_METRICS_FILE, 0, "--metrics-file", 1 },
 	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
-	{ OPT_PAIR,     0,   "--pair",           1 },    /* and the next word */
+	{ OPT_PAIR,     0,   "--pair",           ARG_ONE },  /* and the next word */
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
 	{ OPT_VERSION,  0,   "--version",        0 },
@@ -819,7 +821,7 @@ lifetime(const struct opts *o, const struct probe *p, struct nat_verdict *v,
  */
 static void
 run_traversal(const struct opts *o, const struct probe *p, struct nat_verdict *v,
-          struct traversal *t, struct monitor_run *r)
+              struct traversal *t, struct monitor_run *r)
 {
 	static struct ports_sample samples[PORTS_MAX_SAMPLES];
 	struct lifetime_result lr;
