@@ -94,7 +94,7 @@ wait_w(const struct probe *p)
 static uint64_t
 measured_iv(const struct probe *p)
 {
-	uint32_t iv = p->rtt_ms / 4;
+	uint32_t iv = p->rtt_ms / PROBE_IV_DIV;
 
 	if (iv < PROBE_IV_MIN_MS)
 		iv = PROBE_IV_MIN_MS;

@@ -32,8 +32,10 @@
  * Fast schedule (the default):
  *   - a test sends at once, then every `iv` until answered: before any
  *     round trip is measured iv starts at PROBE_IV0_MS and doubles up to
- *     PROBE_IV_MAX_MS; afterwards iv = clamp(rtt / 4, PROBE_IV_MIN_MS,
- *     PROBE_IV_CAP_MS).
+ *     PROBE_IV_MAX_MS; afterwards iv = clamp(rtt / PROBE_IV_DIV, PROBE_IV_MIN_MS,
+ *     PROBE_IV_CAP_MS).  K below grows while few outcomes are known, so
+ *     the sends come densely: a negative ends about as soon as enough
+ *     outcomes are in, not K intervals later.
  *   - rtt, the path's round trip, is estimated from the answers to the
  *     latest sends, not from the worst ever seen: it is the largest round
  *     trip among the current samples, one per answered send (at most
@@ -102,6 +104,7 @@ enum probe_sock {
 #define PROBE_IV_MAX_MS   500
 #define PROBE_IV_MIN_MS   5
 #define PROBE_IV_CAP_MS   100
+#define PROBE_IV_DIV      8
 #define PROBE_MARGIN_MS   20
 #define PROBE_EPS         0.0005
 #define PROBE_EPS_FILTER  0.00002

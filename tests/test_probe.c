@@ -136,14 +136,14 @@ Test(probe, fast_schedule_negative_at_100ms)
 {
 	/* Port restricted: both filtering tests are negatives.  No round trip
 	 * before 100 ms: sends at 0 and 50 (interval doubling from 50); then
-	 * iv = rtt/4 = 25.  Until 225 at most four exchanges have an outcome
-	 * (the bindings' sends at 0 and 50, known 120 ms later), too few to
-	 * let a filtering test stop; at 225 the five tests sent at 100 count
-	 * too, and nine answered exchanges ask for K = 6 of a filtering test
-	 * (the beta-binomial chance of six losses in a row is 1.9e-5 <=
-	 * PROBE_EPS_FILTER): seven sends are made by then, the last at 200.
+	 * iv = rtt/8 = 12.  A send's outcome counts only rtt + 20 ms after it,
+	 * so until 220 at most four exchanges have one (the bindings' sends at
+	 * 0 and 50), too few to let a filtering test stop; it goes on sending
+	 * every 12 ms while the outcomes of the sends at 100 and later come in
+	 * and lower K (the beta-binomial chance that K exchanges in a row fail
+	 * must be <= PROBE_EPS_FILTER): twelve sends, the last at 208, then
 	 * W = 100 + 50. */
-	static const uint64_t at[] = { 0, 50, 100, 125, 150, 175, 200 };
+	static const uint64_t at[] = { 0, 50, 100, 112, 124, 136, 148, 160, 172, 184, 196, 208 };
 	const struct probe_test *f;
 
 	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 22);
@@ -151,18 +151,17 @@ Test(probe, fast_schedule_negative_at_100ms)
 	run();
 	f = test_of(PROBE_FILTER_IP_PORT);
 	cr_expect_eq(f->result, PROBE_NO_ANSWER);
-	expect_sends(f, at, 7);
-	cr_expect_eq(decided_at[f - pr.tests], 200 + 150);
+	expect_sends(f, at, 12);
+	cr_expect_eq(decided_at[f - pr.tests], 208 + 150);
 	f = test_of(PROBE_FILTER_PORT);
-	expect_sends(f, at, 7);
-	cr_expect_eq(decided_at[f - pr.tests], 350);
-	/* The hairpin tests (not a filtering test: PROBE_EPS) start at 100;
-	 * at 175 four outcomes ask for K = 6, at 225 nine for K = 4: five
-	 * sends, the last at 200. */
+	expect_sends(f, at, 12);
+	cr_expect_eq(decided_at[f - pr.tests], 358);
+	/* The hairpin tests (not a filtering test: PROBE_EPS, a smaller K)
+	 * start at 100: six sends, the last at 160. */
 	f = test_of(PROBE_MAP_TO_HAIR);
 	cr_expect_eq(f->result, PROBE_NO_ANSWER);
-	cr_expect_eq(f->nsent, 5);
-	cr_expect_eq(decided_at[f - pr.tests], 350);
+	cr_expect_eq(f->nsent, 6);
+	cr_expect_eq(decided_at[f - pr.tests], 310);
 	/* The binding: answered by the first send's reply, one round trip. */
 	f = test_of(PROBE_BINDING);
 	cr_expect_eq(f->result, PROBE_ANSWERED);
@@ -456,8 +455,8 @@ Test(probe, answer_after_give_up_is_still_proof)
 {
 	/* Port restricted, 20 ms round trip, but every reply of both
 	 * CHANGE-REQUEST checks takes an extra 60 ms: the checks are given up
-	 * at 95, then their first replies arrive at 100 while the run still
-	 * lasts (the filtering negatives end at 220).  Without them the
+	 * before 100, then their first replies arrive at 100 while the run
+	 * still lasts (the filtering negatives end at 230).  Without them the
 	 * server's CHANGE-REQUEST support is unverified and the filtering
 	 * unknown; an answer that got through proves it. */
 	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 35);
@@ -475,7 +474,7 @@ Test(probe, answer_after_give_up_is_still_proof)
 	cr_expect_eq(test_of(PROBE_CHECK_PORT)->result, PROBE_ANSWERED);
 	cr_expect_gt(test_of(PROBE_CHECK_PORT)->late, 0);
 	cr_expect_gt(pr.stats.late, 0);
-	cr_expect_eq(decided_at[test_of(PROBE_FILTER_PORT) - pr.tests], 220);
+	cr_expect_eq(decided_at[test_of(PROBE_FILTER_PORT) - pr.tests], 230);
 	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE);
 }
 
