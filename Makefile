@@ -294,6 +294,7 @@ check-lab: natcheck
 	@bash tests/lab/portmap.sh ./natcheck
 	@bash tests/lab/watch.sh ./natcheck
 	@bash tests/lab/cold.sh ./natcheck
+	@bash tests/lab/ipv6.sh ./natcheck
 	@bash tests/lab/traversal.sh ./natcheck
 
 lab-loss: natcheck

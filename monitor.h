@@ -15,6 +15,7 @@
 
 #include "nat.h"
 #include "probe.h"
+#include "report.h"
 
 /* The "schema" key of every JSON object: bumped only when a key changes
  * meaning (keys are only ever added, which does not bump it). */
@@ -37,10 +38,14 @@ struct monitor_run {
 	uint32_t start_ms;          /* and milliseconds within that second */
 	double   elapsed_s;         /* how long the whole run took */
 	const char *server;         /* the first server as host:port (a label) */
-	/* More of the run for a single run's text and JSON (the traversal
-	 * facts): json_extra writes keys, each after a comma, before the
-	 * closing brace (report_json_ext); text_extra writes lines after the
-	 * report.  Either may be NULL; both get extra. */
+	int      has_fam;           /* fam and primary are set (the tests ran) */
+	int      primary;           /* the family p and v describe (0 IPv4, 1 IPv6) */
+	struct report_family fam[REPORT_NFAM]; /* each family: its run, or why not */
+	/* More of the run for a single run's text and JSON: the traversal
+	 * facts, of the family p and v describe.  json_extra writes top-level
+	 * keys, each after a comma, after the families' objects; text_extra
+	 * writes lines after the text report.  Either may be NULL; both get
+	 * extra. */
 	void   (*json_extra)(FILE *out, const void *ctx);
 	void   (*text_extra)(FILE *out, const void *ctx);
 	const void *extra;

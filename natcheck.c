@@ -850,42 +850,68 @@ run_traversal(const struct opts *o, const struct probe *p, struct nat_verdict *v
 
 /*
  * The whole pipeline once, with fresh sockets (watch.c runs it once, or
- * again and again): the tests, the verdict, the exit status.  Warnings go
- * to stderr at once; the result is rendered by watch.c.
+ * again and again): the tests of each address family, a verdict for each,
+ * the exit status of the top-level one (IPv4 when it was tested, else
+ * IPv6).  Warnings go to stderr at once, each under its family's name when
+ * both ran; the result is rendered by watch.c.
  */
 static void
 run_once(void *ctx, struct monitor_run *r)
 {
 	const struct opts *o = ctx;
-	static struct probe p;
-	static struct nat_verdict v;
+	static struct probe p4, p6;
+	static struct nat_verdict v[LOOP_NFAM];
 	static struct portmap pm;
+	struct probe *const p[LOOP_NFAM] = { &p4, &p6 };
 	static struct traversal t;
 	struct loop_opts lo = o->lo;
-	struct loop_notes notes;
+	static struct loop_notes notes;
+	int top, both, traversed = 0;
 
 	lo.portmap = &pm;
-	if (loop_detect(&lo, &p, &notes, r->error, sizeof(r->error)) == -1) {
+	if (loop_detect(&lo, p, &notes, r->error, sizeof(r->error)) == -1) {
 		r->exit = EXIT_ERROR;
 		return;
 	}
-	nat_classify(&p, &v);
 	for (size_t i = 0; i < notes.nskipped; i++)
 		fprintf(stderr, "%s: warning: %s\n", progname, notes.skipped[i]);
-	portmap_double_nat(&pm, v.has_mapped, &v.mapped, v.has_local, &v.local);
-	run_traversal(o, &p, &v, &t, r);
-	report_warnings(stderr, &v);
+	top = notes.primary;
+	both = notes.fam[0].why == LOOP_TESTED && notes.fam[1].why == LOOP_TESTED;
+	for (int k = 0; k < LOOP_NFAM; k++) {
+		struct report_family *f = &r->fam[k];
+
+		f->tested = notes.fam[k].why == LOOP_TESTED;
+		f->asked = notes.fam[k].why != LOOP_NOT_ASKED;
+		f->why = loop_why_word(notes.fam[k].why);
+		f->reason = notes.fam[k].reason;
+		if (!f->tested)
+			continue;
+		nat_classify(p[k], &v[k]);
+		if (k == top) {
+			portmap_double_nat(&pm, v[k].has_mapped, &v[k].mapped, v[k].has_local,
+			    &v[k].local);
+			run_traversal(o, p[k], &v[k], &t, r);
+			traversed = 1;
+		}
+		report_warnings_tagged(stderr, both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
+		f->p = p[k];
+		f->v = &v[k];
+	}
+	r->has_fam = 1;
+	r->primary = top;
 	r->ran = 1;
-	r->p = &p;
-	r->v = &v;
+	r->p = p[top];
+	r->v = &v[top];
 	r->pm = &pm;
-	r->json_extra = traversal_json;
-	r->text_extra = traversal_text;
-	r->extra = &t;
+	if (traversed) {
+		r->json_extra = traversal_json;
+		r->text_extra = traversal_text;
+		r->extra = &t;
+	}
 	if (r->exit != EXIT_ERROR)
-		r->exit = exit_code(v.type);
-	if (v.unreachable) {
-		unreachable_msg(&p, r->error, sizeof(r->error));
+		r->exit = exit_code(v[top].type);
+	if (v[top].unreachable) {
+		unreachable_msg(p[top], r->error, sizeof(r->error));
 		r->exit = EXIT_ERROR;
 	}
 }

@@ -539,10 +539,16 @@ report_quiet(FILE *out, const struct nat_verdict *v)
 void
 report_warnings(FILE *out, const struct nat_verdict *v)
 {
+	report_warnings_tagged(out, "", v);
+}
+
+void
+report_warnings_tagged(FILE *out, const char *tag, const struct nat_verdict *v)
+{
 	char text[REPORT_FINDING_LEN];
 
 	for (size_t i = 0; i < v->nfindings; i++)
-		fprintf(out, "natcheck: warning: %s\n",
+		fprintf(out, "natcheck: warning: %s%s\n", tag,
 		    report_finding_text(&v->findings[i], text, sizeof(text)));
 }
 
@@ -740,7 +746,55 @@ void
 report_json(FILE *out, const struct probe *p, const struct nat_verdict *v,
             const struct portmap *pm)
 {
-	report_json_ext(out, p, v, pm, NULL, NULL);
+	fputc('{', out);
+	report_json_members(out, p, v, pm);
+	fputs("}\n", out);
+}
+
+static const char *const fam_keys[REPORT_NFAM] = { "ipv4", "ipv6" };
+static const char *const fam_titles[REPORT_NFAM] = { "IPv4", "IPv6" };
+
+void
+report_json_families(FILE *out, const struct report_family fam[REPORT_NFAM])
+{
+	for (int k = 0; k < REPORT_NFAM; k++) {
+		const struct report_family *f = &fam[k];
+
+		fprintf(out, ",\"%s\":{\"tested\":%s", fam_keys[k], f->tested ? "true" : "false");
+		if (f->tested) {
+			fputs(",\"reason\":null,\"message\":null,", out);
+			report_json_members(out, f->p, f->v, NULL);
+		} else {
+			fputs(",\"reason\":", out);
+			report_json_string(out, f->why ? f->why : "unknown");
+			fputs(",\"message\":", out);
+			report_json_string(out, f->reason ? f->reason : "");
+		}
+		fputc('}', out);
+	}
+}
+
+void
+report_text_families(FILE *out, const struct report_family fam[REPORT_NFAM], int primary,
+                     const struct portmap *pm, void (*extra)(FILE *out, const void *ctx),
+                     const void *ctx)
+{
+	int both = fam[0].tested && fam[1].tested;
+
+	for (int n = 0; n < REPORT_NFAM; n++) {
+		int k = n == 0 ? primary : 1 - primary;
+		const struct report_family *f = &fam[k];
+
+		if (f->tested) {
+			if (both)
+				fprintf(out, "%s%s\n", n > 0 ? "\n" : "", fam_titles[k]);
+			report_text(out, f->p, f->v, k == primary ? pm : NULL);
+			if (k == primary && extra != NULL)
+				extra(out, ctx);
+		} else if (f->asked) {
+			fprintf(out, "%-13snot tested: %s\n", fam_titles[k], f->reason);
+		}
+	}
 }
 
 void
@@ -748,9 +802,20 @@ report_json_ext(FILE *out, const struct probe *p, const struct nat_verdict *v,
                 const struct portmap *pm, void (*extra)(FILE *out, const void *ctx),
                 const void *ctx)
 {
+	fputc('{', out);
+	report_json_members(out, p, v, pm);
+	if (extra != NULL)
+		extra(out, ctx);
+	fputs("}\n", out);
+}
+
+void
+report_json_members(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                    const struct portmap *pm)
+{
 	char text[REPORT_FINDING_LEN];
 
-	fputs("{\"type\":", out);
+	fputs("\"type\":", out);
 	report_json_string(out, nat_type_word(v->type));
 	fputs(",\"name\":", out);
 	report_json_string(out, nat_type_name(v->type));
@@ -805,7 +870,4 @@ report_json_ext(FILE *out, const struct probe *p, const struct nat_verdict *v,
 		json_finding(out, &v->findings[i]);
 	}
 	fputc(']', out);
-	if (extra != NULL)
-		extra(out, ctx);
-	fputs("}\n", out);
 }

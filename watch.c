@@ -91,32 +91,40 @@ progress_tick(void *vctx, uint64_t elapsed_ms, int done)
 
 /* ---------------------------------------------------------------- output */
 
-/* The run's JSON: the head (schema, time, exit, ...) spliced in front of
- * report_json_ext()'s keys, so the object stays one object. */
+/* The run's JSON: the head (schema, time, exit, ...), the top-level
+ * verdict's keys, the families' objects, then the run's extra keys
+ * (the traversal facts), as one object. */
 static int
 json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-
 	if (!r->ran) {
 		monitor_json_error(out, r, watching, changed);
 		return 0;
 	}
-	if ((m = open_memstream(&buf, &len)) == NULL)
-		return -1;
-	report_json_ext(m, r->p, r->v, r->pm, r->json_extra, r->extra);
-	if (fclose(m) == EOF || len < 2 || buf[0] != '{') {
-		free(buf);
-		return -1;
-	}
 	fputc('{', out);
 	monitor_json_head(out, r, watching, changed);
 	fputc(',', out);
-	fwrite(buf + 1, 1, len - 1, out);
-	free(buf);
+	report_json_members(out, r->p, r->v, r->pm);
+	if (r->has_fam)
+		report_json_families(out, r->fam);
+	if (r->json_extra != NULL)
+		r->json_extra(out, r->extra);
+	fputs("}\n", out);
 	return 0;
+}
+
+/* A single run's text: the families' reports, the run's extra lines (the
+ * traversal facts) at the end of the top-level family's block. */
+static void
+text_run(FILE *out, const struct monitor_run *r)
+{
+	if (r->has_fam) {
+		report_text_families(out, r->fam, r->primary, r->pm, r->text_extra, r->extra);
+		return;
+	}
+	report_text(out, r->p, r->v, r->pm);
+	if (r->text_extra != NULL)
+		r->text_extra(out, r->extra);
 }
 
 /* Write the exposition to path through a temporary file beside it. */
@@ -182,11 +190,8 @@ render(const struct watch_opts *wo, const struct monitor_run *r, unsigned change
 	case WATCH_TEXT:
 		if (wo->watching)
 			monitor_text_line(stdout, r, changed);
-		else if (r->ran) {
-			report_text(stdout, r->p, r->v, r->pm);
-			if (r->text_extra != NULL)
-				r->text_extra(stdout, r->extra);
-		}
+		else if (r->ran)
+			text_run(stdout, r);
 		break;
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || rc == -1) {
