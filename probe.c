@@ -202,6 +202,26 @@ k_of(const struct probe_test *t, const size_t k[2])
 	return k[is_filter(t->kind) ? 1 : 0];
 }
 
+/*
+ * The sends of t made once a round trip was known, the ones a negative
+ * rests on: a send made before (into a path that may have been cold,
+ * holding it for seconds) has not had a wait the estimate can vouch for.
+ * n_out receives how many there are; returns the K-th one, or NULL.
+ */
+static const struct probe_send *
+kth_measured_send(const struct probe *p, const struct probe_test *t, size_t k, size_t *n_out)
+{
+	const struct probe_send *kth = NULL;
+	size_t n = 0;
+
+	for (size_t j = 0; j < t->nsent; j++)
+		if (t->sends[j].at_ms >= p->rtt_since_ms && ++n == k)
+			kth = &t->sends[j];
+	if (n_out != NULL)
+		*n_out = n;
+	return kth;
+}
+
 /* When this test's next send is due (NEVER when it may not send now). */
 static uint64_t
 send_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
@@ -214,8 +234,13 @@ send_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 		return t->nsent < RFC3489_NSENDS ? t->started_ms + rfc3489_at_ms[t->nsent] : NEVER;
 	if (t->nsent == 0)
 		return t->started_ms;
-	if (p->have_rtt && t->nsent >= k_of(t, k))
-		return NEVER;
+	if (p->have_rtt) {
+		size_t n;
+
+		kth_measured_send(p, t, k_of(t, k), &n);
+		if (n >= k_of(t, k))
+			return NEVER;
+	}
 	last = t->sends[t->nsent - 1].at_ms;
 	return last + (p->have_rtt ? measured_iv(p) : t->iv_ms);
 }
@@ -224,14 +249,20 @@ send_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 static uint64_t
 giveup_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 {
+	const struct probe_send *kth;
+
 	if (t->result != PROBE_RUNNING || holds_provisional(t))
 		return NEVER;
 	if (p->cfg.rfc3489_timing)
 		return t->started_ms + RFC3489_GIVEUP_MS;
-	/* No round trip measured yet: W is undefined, nothing is given up. */
-	if (!p->have_rtt || t->nsent < k_of(t, k) || t->nsent == 0)
+	/* No round trip measured yet: W is undefined, nothing is given up.
+	 * Then: once K sends made with the round trip known have each waited
+	 * W in vain.  Sends beyond the K-th only add chances; waiting W after
+	 * the last of them would add nothing to the evidence. */
+	if (!p->have_rtt)
 		return NEVER;
-	return t->sends[t->nsent - 1].at_ms + wait_w(p);
+	kth = kth_measured_send(p, t, k_of(t, k), NULL);
+	return kth == NULL ? NEVER : kth->at_ms + wait_w(p);
 }
 
 static void
@@ -910,6 +941,8 @@ note_rtt(struct probe *p, uint64_t sent, uint64_t now)
 	for (size_t i = 0; i < n; i++)
 		if (p->rtt[i].answered_ms - p->rtt[i].sent_ms > p->rtt_ms)
 			p->rtt_ms = (uint32_t)(p->rtt[i].answered_ms - p->rtt[i].sent_ms);
+	if (!p->have_rtt)
+		p->rtt_since_ms = r.answered_ms;
 	p->have_rtt = 1;
 }
 

@@ -51,8 +51,12 @@
  *     An answer that arrives after a later send's (reordered) stays
  *     current: a delay the path can show.  Hairpin arrivals are one-way
  *     trips and no samples.
- *   - a test is given up ("no answer") once it has sent K times and has
- *     waited W since its last send, W = rtt + max(rtt / 2, PROBE_MARGIN_MS).
+ *   - a test is given up ("no answer") once K of its sends made after the
+ *     first round trip was measured have each waited W in vain, W = rtt +
+ *     max(rtt / 2, PROBE_MARGIN_MS): from the K-th of them, not from the
+ *     last send (later sends only add chances).  Sends made before any
+ *     round trip was known do not count: the path they met (a cold path
+ *     may hold them for seconds) is not vouched for by the estimate.
  *     K is the smallest number of sends for which losing all of them is
  *     no likelier than eps, given the exchanges seen so far: a send of a
  *     test that was answered (provisionally or not, hairpin tests left
@@ -266,6 +270,7 @@ struct probe {
 	int      done;
 	uint32_t rtt_ms;            /* the path's round trip as estimated now */
 	int      have_rtt;
+	uint64_t rtt_since_ms;      /* when the first round trip was measured */
 	size_t   nrtt;
 	struct probe_rtt rtt[PROBE_RTT_SAMPLES];    /* the current samples */
 	int      primary;           /* server whose alternate the tests use, or -1 */
