@@ -62,8 +62,8 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
-	ports.c forecast.c lifetime.c traversal.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c engloop.c
+	tcpprobe.c tcpreport.c ports.c forecast.c lifetime.c traversal.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c engloop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -105,6 +105,12 @@ test_report_OBJS = report portmap nat probe stun hash addr server tests/support/
 # The monitoring renderers on verdicts made by hand (nat.o for the words,
 # report.o for JSON strings; report.o brings probe.o and its codec).
 test_monitor_OBJS = monitor report portmap nat probe stun hash addr server
+# The TCP engine against the real server_handle through a simulated NAT,
+# in virtual time, and its renderer.
+test_tcpprobe_OBJS = tcpprobe tcpreport report portmap nat probe stun hash addr server \
+	tests/support/edge
+# Its sockets, on loopback.
+test_tcpprobe_io_OBJS = tcpprobe_io tcpprobe net addr stun hash
 test_ports_OBJS  = ports probe nat stun hash addr server tests/support/natsim
 test_forecast_OBJS = forecast ports nat probe stun hash addr
 test_lifetime_OBJS = lifetime stun hash addr server tests/support/natsim probe
@@ -125,6 +131,7 @@ FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz_%)
 FUZZ_DEFAULT_SRCS = $(CORE_SRCS)
 fuzz_stun_SRCS = stun.c hash.c
 fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
+fuzz_tcpprobe_SRCS = tcpprobe.c stun.c hash.c addr.c
 fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
@@ -295,6 +302,7 @@ check-lab: natcheck
 	@bash tests/lab/watch.sh ./natcheck
 	@bash tests/lab/cold.sh ./natcheck
 	@bash tests/lab/ipv6.sh ./natcheck
+	@bash tests/lab/tcp.sh ./natcheck
 	@bash tests/lab/traversal.sh ./natcheck
 
 lab-loss: natcheck

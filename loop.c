@@ -17,6 +17,7 @@
 
 #include "loop.h"
 #include "portmap_io.h"
+#include "tcpprobe_io.h"
 
 /* At most this many datagrams (or error reports) are read from one socket
  * per wake-up, so a flood on one socket cannot starve the clock. */
@@ -428,8 +429,10 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
             struct loop_notes *notes, char *err, size_t errlen)
 {
 	static struct fam_run fr[LOOP_NFAM];
-	struct pollfd pfd[LOOP_NFAM * PROBE_NSOCK + PORTMAP_NSOCK];
+	struct pollfd pfd[LOOP_NFAM * PROBE_NSOCK + PORTMAP_NSOCK + TCPPROBE_IO_NFDS];
 	static struct portmap pm_off;     /* 33 KiB: not on the stack */
+	static struct tcpprobe tc_off;
+	static struct tcpprobe_io tc;
 	struct portmap_io pm;
 	struct probe_config all;
 	uint64_t start_ms;
@@ -513,11 +516,16 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 	portmap_io_start(&pm, o->portmap ? o->portmap : &pm_off, o->portmap && !o->no_portmap,
 	    &fr[notes->primary].cfg.servers[0], &fr[notes->primary].local, o->timeout_ms,
 	    o->verbose, start_ms);
+	/* So do the TCP tests (--tcp, tcpprobe_io.h), towards the same server. */
+	tcpprobe_io_start(&tc, o->tcp ? o->tcp : &tc_off, o->tcp != NULL,
+	    &fr[notes->primary].cfg.servers[0], &fr[notes->primary].local, o->timeout_ms,
+	    o->verbose, start_ms);
 	for (;;) {
-		uint32_t wait_ms = LOOP_MAX_WAIT_MS, pm_wait = 0;
+		uint32_t wait_ms = LOOP_MAX_WAIT_MS, pm_wait = 0, tc_wait = 0;
 		uint64_t now = net_now_ms();
-		int pm_done, all_done = 1, sent = 0;
-		nfds_t npfd;
+		int pm_done, tc_done, all_done = 1, sent = 0;
+		const struct probe *top = fr[notes->primary].p;
+		nfds_t npfd, pm_n;
 
 		if (now > start_ms + o->timeout_ms + LOOP_GRACE_MS)
 			break;
@@ -552,19 +560,24 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 			break;
 		}
 		pm_done = portmap_io_step(&pm, now, all_done, &pm_wait);
-		if (all_done && pm_done)
+		tc_done = tcpprobe_io_step(&tc, now, all_done, top->have_rtt ? top->rtt_ms : 0,
+		    &tc_wait);
+		if (all_done && pm_done && tc_done)
 			break;
 		if (sent)
 			continue;
 		if (!pm_done && pm_wait < wait_ms)
 			wait_ms = pm_wait;
+		if (!tc_done && tc_wait < wait_ms)
+			wait_ms = tc_wait;
 		if (o->tick != NULL) {
 			o->tick(o->tick_ctx, now - start_ms, 0);
 			if (wait_ms > LOOP_TICK_MS)
 				wait_ms = LOOP_TICK_MS;
 		}
-		npfd = LOOP_NFAM * PROBE_NSOCK +
-		    portmap_io_pollfds(&pm, pfd + LOOP_NFAM * PROBE_NSOCK);
+		pm_n = portmap_io_pollfds(&pm, pfd + LOOP_NFAM * PROBE_NSOCK);
+		npfd = LOOP_NFAM * PROBE_NSOCK + pm_n +
+		    tcpprobe_io_pollfds(&tc, pfd + LOOP_NFAM * PROBE_NSOCK + pm_n);
 		if (poll(pfd, npfd, (int)wait_ms) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -578,11 +591,13 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 				    (pfd[k * PROBE_NSOCK + i].revents & (POLLIN | POLLERR)))
 					drain(fr[k].p, &fr[k].ctx, fr[k].fds[i], i, fr[k].recverr[i]);
 		portmap_io_ready(&pm, pfd + LOOP_NFAM * PROBE_NSOCK, net_now_ms());
+		tcpprobe_io_ready(&tc, pfd + LOOP_NFAM * PROBE_NSOCK + pm_n, net_now_ms());
 	}
 	if (o->tick != NULL)
 		o->tick(o->tick_ctx, net_now_ms() - start_ms, 1);
 	for (int k = 0; k < LOOP_NFAM; k++)
 		close_all(fr[k].fds);
 	portmap_io_end(&pm, net_now_ms());
+	tcpprobe_io_end(&tc, net_now_ms());
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "net.h"
 #include "portmap.h"
 #include "probe.h"
+#include "tcpprobe.h"
 
 #define LOOP_MAX_SERVERS PROBE_MAX_SERVERS
 
@@ -35,6 +36,8 @@ struct loop_opts {
 	struct portmap *portmap;    /* the port-mapping probes' outcome (portmap.h);
 	                               NULL or no_portmap: nothing is asked */
 	int      no_portmap;        /* --no-portmap */
+	struct tcpprobe *tcp;       /* --tcp: the TCP tests' run (tcpprobe.h);
+	                               NULL: no TCP test */
 	/* When set, called on every turn of the loop (at least every
 	 * LOOP_TICK_MS) with the time since the run began, and once more with
 	 * done = 1 before loop_detect returns: the shell's progress line. */

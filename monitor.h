@@ -26,12 +26,16 @@
 
 /* One whole run of the pipeline, as the renderers see it. */
 struct portmap;
+struct tcpprobe;
+struct tcpprobe_verdict;
 
 struct monitor_run {
 	int      ran;               /* 1: the tests ran; p and v are the result */
 	const struct probe *p;
 	const struct nat_verdict *v;
 	const struct portmap *pm;   /* the port-mapping probes (portmap.h), or NULL */
+	const struct tcpprobe *tcp; /* --tcp: the TCP tests (tcpprobe.h), else NULL */
+	const struct tcpprobe_verdict *tcpv;    /* and their verdict */
 	int      exit;              /* the exit status this run maps to */
 	char     error[MONITOR_ERRLEN]; /* why the run is an error; "" if none */
 	int64_t  start_s;           /* wall clock at the start, Unix seconds */

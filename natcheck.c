@@ -34,6 +34,7 @@
 #include "report.h"
 #include "serve.h"
 #include "server.h"
+#include "tcpreport.h"
 #include "traversal.h"
 #include "watch.h"
 
@@ -96,8 +97,8 @@ static void
 usage_text(FILE *f)
 {
 	fprintf(f,
-	    "usage: natcheck [-46qv] [--json] [--no-portmap] [-b address[:port]] [-t seconds]\n"
-	    "                [--rfc3489-timing] [--format format] [--watch seconds]\n"
+	    "usage: natcheck [-46qv] [--json] [--no-portmap] [--tcp] [-b address[:port]]\n"
+	    "                [-t seconds] [--rfc3489-timing] [--format format] [--watch seconds]\n"
 	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
 	    "                [--lifetime[=max]] [server[:port] ...]\n"
 	    "       natcheck --pair a.json b.json [-v] [--json]\n"
@@ -141,6 +142,8 @@ help_text(FILE *f)
 	    "  --pair a.json b.json    read two saved --json results: can the two hosts\n"
 	    "                          connect directly over UDP, and how\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
+	    "  --tcp                   also run the mapping and hairpinning tests over TCP\n"
+	    "                          (a verdict of its own; the exit status stays UDP's)\n"
 	    "  --watch seconds         run again every so many seconds, one line per run\n"
 	    "                          (JSON Lines with --json) until SIGINT or SIGTERM\n"
 	    "  --serve primary[,alternate]\n"
@@ -399,7 +402,7 @@ enum info { INFO_NONE, INFO_HELP, INFO_VERSION };
 struct opts {
 	struct loop_opts lo;
 	enum info info;             /* --help or --version: print it, nothing else */
-	int json, quiet, serve, family4, family6, timeout_set;
+	int json, quiet, serve, family4, family6, timeout_set, tcp;
 	struct watch_opts wo;
 	int format_set, watch_set, count_set;
 	const char *serve_spec;
@@ -414,7 +417,8 @@ struct opts {
 enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
 	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
-	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_LIFETIME, OPT_PAIR
+	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_TCP, OPT_LIFETIME,
+	OPT_PAIR
 };
 
 /* has_arg: ARG_NONE, ARG_ONE (attached or the next word), or ARG_ATTACHED
@@ -446,6 +450,7 @@ static const struct optdef {
 	{ OPT_PAIR,     0,   "--pair",           ARG_ONE },  /* and the next word */
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
+	{ OPT_TCP,      0,   "--tcp",            0 },
 	{ OPT_VERSION,  0,   "--version",        0 },
 	{ OPT_WATCH,    0,   "--watch",          1 },
 };
@@ -476,6 +481,7 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_JSON:     o->json = 1; break;
 	case OPT_NO_PORTMAP: o->lo.no_portmap = 1; break;
 	case OPT_RFC3489:  o->lo.rfc3489_timing = 1; break;
+	case OPT_TCP:      o->tcp = 1; break;
 	case OPT_HELP:     o->info = INFO_HELP; break;
 	case OPT_VERSION:  o->info = INFO_VERSION; break;
 	case OPT_BIND:     parse_bind(opt, arg, &o->lo); break;
@@ -687,7 +693,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (o->pair[0] != NULL) {
 		if (o->serve || nwords > 0 || o->quiet || o->lo.has_bind || o->timeout_set ||
 		    o->lo.no_portmap || o->lo.rfc3489_timing || o->family4 || o->family6 ||
-		    o->lifetime || o->port_set || o->alt_port_set || o->format_set ||
+		    o->lifetime || o->tcp || o->port_set || o->alt_port_set || o->format_set ||
 		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
 			usage_error("--pair takes only -v and --json");
 		return;
@@ -701,7 +707,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		if (nwords > 0)
 			usage_error("--serve takes no server operands");
 		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set || o->lo.no_portmap ||
-		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set ||
+		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set || o->tcp ||
 		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
 			usage_error("--serve takes only -v, -p and --alt-port");
 		if (o->port == o->alt_port)
@@ -863,12 +869,15 @@ run_once(void *ctx, struct monitor_run *r)
 	static struct nat_verdict v[LOOP_NFAM];
 	static struct portmap pm;
 	struct probe *const p[LOOP_NFAM] = { &p4, &p6 };
+	static struct tcpprobe tcp;
+	static struct tcpprobe_verdict tv;
 	static struct traversal t;
 	struct loop_opts lo = o->lo;
 	static struct loop_notes notes;
 	int top, both, traversed = 0;
 
 	lo.portmap = &pm;
+	lo.tcp = o->tcp ? &tcp : NULL;
 	if (loop_detect(&lo, p, &notes, r->error, sizeof(r->error)) == -1) {
 		r->exit = EXIT_ERROR;
 		return;
@@ -899,6 +908,13 @@ run_once(void *ctx, struct monitor_run *r)
 	}
 	r->has_fam = 1;
 	r->primary = top;
+	if (o->tcp) {
+		/* A verdict of its own: the exit status stays the UDP one's. */
+		tcpprobe_classify(&tcp, &tv);
+		tcpreport_warnings(stderr, &tv);
+		r->tcp = &tcp;
+		r->tcpv = &tv;
+	}
 	r->ran = 1;
 	r->p = p[top];
 	r->v = &v[top];

@@ -25,6 +25,7 @@
 
 #include "net.h"
 #include "report.h"
+#include "tcpreport.h"
 #include "watch.h"
 
 /* The progress line appears only on a terminal, and only for runs longer
@@ -107,6 +108,9 @@ json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 	report_json_members(out, r->p, r->v, r->pm);
 	if (r->has_fam)
 		report_json_families(out, r->fam);
+	/* "tcp" (null without --tcp): the TCP verdict is one member more. */
+	fputs(",\"tcp\":", out);
+	tcpreport_json(out, r->tcp, r->tcpv);
 	if (r->json_extra != NULL)
 		r->json_extra(out, r->extra);
 	fputs("}\n", out);
@@ -114,17 +118,20 @@ json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 }
 
 /* A single run's text: the families' reports, the run's extra lines (the
- * traversal facts) at the end of the top-level family's block. */
+ * traversal facts) at the end of the top-level family's block, then the
+ * TCP verdict. */
 static void
 text_run(FILE *out, const struct monitor_run *r)
 {
 	if (r->has_fam) {
 		report_text_families(out, r->fam, r->primary, r->pm, r->text_extra, r->extra);
-		return;
+	} else {
+		report_text(out, r->p, r->v, r->pm);
+		if (r->text_extra != NULL)
+			r->text_extra(out, r->extra);
 	}
-	report_text(out, r->p, r->v, r->pm);
-	if (r->text_extra != NULL)
-		r->text_extra(out, r->extra);
+	if (r->tcp != NULL && r->tcpv != NULL)
+		tcpreport_text(out, r->tcp, r->tcpv);
 }
 
 /* Write the exposition to path through a temporary file beside it. */

@@ -30,6 +30,7 @@ _natcheck_options='
 --pair                      FILE
 --no-portmap                -
 --rfc3489-timing            -
+--tcp                       -
 --serve                     ADDRESSES
 --alt-port                  PORT
 -h --help                   -
