@@ -62,8 +62,8 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
-	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c
+	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -113,6 +113,10 @@ test_tcpprobe_OBJS = tcpprobe tcpreport report portmap nat probe stun hash addr 
 	tests/support/edge
 # Its sockets, on loopback.
 test_tcpprobe_io_OBJS = tcpprobe_io tcpprobe net addr stun hash
+test_ports_OBJS  = ports probe nat stun hash addr server tests/support/natsim
+test_forecast_OBJS = forecast ports nat probe stun hash addr
+test_lifetime_OBJS = lifetime stun hash addr server tests/support/natsim probe
+test_traversal_OBJS = traversal report portmap forecast ports lifetime nat probe stun hash addr server tests/support/natsim
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
@@ -131,6 +135,7 @@ fuzz_stun_SRCS = stun.c hash.c
 fuzz_tcpframe_SRCS = tcpframe.c
 fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
 fuzz_tcpprobe_SRCS = tcpprobe.c stun.c hash.c addr.c
+fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
 # check-core: no core object may call any of these (the socket layer, name
@@ -302,6 +307,7 @@ check-lab: natcheck
 	@bash tests/lab/ipv6.sh ./natcheck
 	@bash tests/lab/tcp.sh ./natcheck
 	@bash tests/lab/advertise.sh ./natcheck
+	@bash tests/lab/traversal.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
@@ -312,6 +318,7 @@ fuzz: $(FUZZ_BINS)
 
 bench: natcheck
 	@bash bench/client.sh ./natcheck
+	@bash bench/traversal.sh ./natcheck
 
 bench-server: natcheck
 	@bash bench/server.sh ./natcheck

@@ -45,6 +45,14 @@ struct monitor_run {
 	int      has_fam;           /* fam and primary are set (the tests ran) */
 	int      primary;           /* the family p and v describe (0 IPv4, 1 IPv6) */
 	struct report_family fam[REPORT_NFAM]; /* each family: its run, or why not */
+	/* More of the run for a single run's text and JSON: the traversal
+	 * facts, of the family p and v describe.  json_extra writes top-level
+	 * keys, each after a comma, after the families' objects; text_extra
+	 * writes lines after the text report.  Either may be NULL; both get
+	 * extra. */
+	void   (*json_extra)(FILE *out, const void *ctx);
+	void   (*text_extra)(FILE *out, const void *ctx);
+	const void *extra;
 };
 
 /* What a --watch run is compared by: the verdict and the mapped address. */

@@ -1,9 +1,11 @@
 /*
  * natcheck - tell what a NAT does to UDP, or serve the STUN tests for it.
  *
- * main() parses the options, picks detect or serve, and turns the outcome
- * into an exit status.  The protocol lives in stun.c and server.c, the
- * tests in probe.c, the decision in nat.c, the output in report.c.
+ * main() parses the options, picks detect, serve or --pair, and turns the
+ * outcome into an exit status.  The protocol lives in stun.c and server.c,
+ * the tests in probe.c, the decision in nat.c, the output in report.c; the
+ * traversal facts (ports, lifetime, forecast) in ports.c, lifetime.c,
+ * forecast.c and traversal.c.
  *
  * Options are parsed by hand rather than with getopt_long(3), which is not
  * POSIX: short options may be bundled ("-4qv") and take their argument
@@ -23,6 +25,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "engloop.h"
+#include "forecast.h"
 #include "loop.h"
 #include "nat.h"
 #include "net.h"
@@ -32,6 +36,7 @@
 #include "serve.h"
 #include "server.h"
 #include "tcpreport.h"
+#include "traversal.h"
 #include "watch.h"
 
 #ifndef NATCHECK_VERSION
@@ -49,8 +54,11 @@
 #define MIN_WATCH_MS      100       /* --watch: at most ten runs a second */
 #define MAX_WATCH_S       86400
 #define MAX_COUNT         1000000000UL
+#define MIN_LIFETIME_S    5
+#define MAX_LIFETIME_S    3600
 
-/* Exit statuses (EXIT STATUS in natcheck.1): one per type, then errors. */
+/* Exit statuses (EXIT STATUS in natcheck.1): one per type, then errors;
+ * --pair's are FORECAST_EXIT_* (forecast.h). */
 #define EXIT_OPEN            0
 #define EXIT_FULL_CONE       10
 #define EXIT_RESTRICTED      11
@@ -93,7 +101,8 @@ usage_text(FILE *f)
 	    "usage: natcheck [-46qv] [--json] [--no-portmap] [--tcp] [-b address[:port]]\n"
 	    "                [-t seconds] [--rfc3489-timing] [--format format] [--watch seconds]\n"
 	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
-	    "                [server[:port] ...]\n"
+	    "                [--lifetime[=max]] [server[:port] ...]\n"
+	    "       natcheck --pair a.json b.json [-v] [--json]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "                [--advertise public[,public]] [--rate n] [--user user]\n"
 	    "                [--metrics-file path] [--no-tcp]\n"
@@ -127,12 +136,17 @@ help_text(FILE *f)
 	    "                          cannot be determined or on errors\n"
 	    "  --format format         text, json, prometheus or nagios (default text)\n"
 	    "  --json                  print one JSON object (--format json)\n"
+	    "  --lifetime[=max]        also measure how long an idle binding lives, up to\n"
+	    "                          max seconds (default 300; takes about 1.25 x the\n"
+	    "                          lifetime + 5 s; the server must honour RESPONSE-PORT)\n"
 	    "  --metrics-file path     also write the Prometheus metrics to path, atomically\n"
 	    "                          (server: its counters, every 10 s and at exit)\n"
 	    "  --no-tcp                server: answer over UDP only (default: UDP and TCP\n"
 	    "                          on every endpoint)\n"
 	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
+	    "  --pair a.json b.json    read two saved --json results: can the two hosts\n"
+	    "                          connect directly over UDP, and how\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
 	    "  --tcp                   also run the mapping and hairpinning tests over TCP\n"
 	    "                          (a verdict of its own; the exit status stays UDP's)\n"
@@ -157,7 +171,9 @@ help_text(FILE *f)
 	    "Without a server, natcheck asks %s:%d.\n"
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
-	    "determine, 1 error (also: no server reachable), 2 usage error.  See natcheck(1).\n",
+	    "determine, 1 error (also: no server reachable), 2 usage error.  With --pair:\n"
+	    "0 direct, 20 direct only with port prediction, 21 relay needed, 22 cannot\n"
+	    "tell.  See natcheck(1).\n",
 	    DEFAULT_PORT, DEFAULT_ALT_PORT, RL_DEFAULT_RATE, DEFAULT_SERVER_HOST, DEFAULT_PORT);
 }
 
@@ -218,6 +234,18 @@ parse_seconds(const char *opt, const char *s, uint32_t min_ms, uint32_t max_s)
 		usage_error("%s: %s seconds is out of range (%g to %u)", opt, s,
 		    min_ms / 1000.0, (unsigned)max_s);
 	return (uint32_t)(t * 1000.0 + 0.5);
+}
+
+/* --lifetime=MAX: whole seconds, MIN_LIFETIME_S..MAX_LIFETIME_S, to ms. */
+static uint32_t
+parse_lifetime(const char *opt, const char *s)
+{
+	if (*s == '\0' || strspn(s, "0123456789") != strlen(s) || strlen(s) > 5)
+		usage_error("%s: '%s' is not a whole number of seconds", opt, s);
+	if (atoi(s) < MIN_LIFETIME_S || atoi(s) > MAX_LIFETIME_S)
+		usage_error("%s: %s seconds is out of range (%d to %d)", opt, s,
+		    MIN_LIFETIME_S, MAX_LIFETIME_S);
+	return (uint32_t)atoi(s) * 1000u;
 }
 
 /* --count: a whole number of runs, 1 to MAX_COUNT. */
@@ -459,6 +487,9 @@ struct opts {
 	uint32_t rate;
 	int port_set, alt_port_set, rate_set, no_tcp;
 	uint16_t port, alt_port;
+	int lifetime;               /* --lifetime */
+	uint32_t lifetime_max_ms;
+	const char *pair[2];        /* --pair a.json b.json */
 };
 
 /* The options, short and long; 0 for a long-only one. */
@@ -466,8 +497,12 @@ enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
 	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
 	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_TCP, OPT_ADVERTISE,
-	OPT_RATE, OPT_USER, OPT_NO_TCP
+	OPT_RATE, OPT_USER, OPT_NO_TCP, OPT_LIFETIME, OPT_PAIR
 };
+
+/* has_arg: ARG_NONE, ARG_ONE (attached or the next word), or ARG_ATTACHED
+ * (optional, only as --opt=value). */
+enum { ARG_NONE, ARG_ONE, ARG_ATTACHED };
 
 static const struct optdef {
 	enum opt_id id;
@@ -489,10 +524,12 @@ static const struct optdef {
 	{ OPT_EXPECT,   0,   "--expect",         1 },
 	{ OPT_FORMAT,   0,   "--format",         1 },
 	{ OPT_JSON,     0,   "--json",           0 },
+	{ OPT_LIFETIME, 0,   "--lifetime",       ARG_ATTACHED },
 	{ OPT_METRICS_FILE, 0, "--metrics-file", 1 },
 	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
 	{ OPT_NO_TCP,   0,   "--no-tcp",         0 },
 	{ OPT_RATE,     0,   "--rate",           1 },
+	{ OPT_PAIR,     0,   "--pair",           ARG_ONE },  /* and the next word */
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
 	{ OPT_TCP,      0,   "--tcp",            0 },
@@ -588,6 +625,13 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 		if (*arg == '\0')
 			usage_error("%s: empty user name", opt);
 		o->user = arg;
+		break;
+	case OPT_LIFETIME:
+		o->lifetime = 1;
+		o->lifetime_max_ms = arg == NULL ? LT_DEFAULT_MAX_MS : parse_lifetime(opt, arg);
+		break;
+	case OPT_PAIR:
+		o->pair[0] = arg;
 		break;
 	}
 }
@@ -712,10 +756,15 @@ parse_args(int argc, char **argv, struct opts *o)
 					d = &optdefs[k];
 			if (d == NULL)
 				usage_error("unknown option %s", a);
-			if (!d->has_arg && v != NULL)
+			if (d->has_arg == ARG_NONE && v != NULL)
 				usage_error("%s takes no argument", d->long_name);
-			apply_opt(o, d->id, d->long_name,
-			    d->has_arg ? opt_arg(d->long_name, v, &i, argc, argv) : NULL);
+			apply_opt(o, d->id, d->long_name, d->has_arg == ARG_ONE ?
+			    opt_arg(d->long_name, v, &i, argc, argv) : v);
+			if (d->id == OPT_PAIR) {
+				if (i + 1 >= argc)
+					usage_error("--pair needs two files");
+				o->pair[1] = argv[++i];
+			}
 			continue;
 		}
 		/* Bundled short options; one taking an argument ends the word. */
@@ -747,6 +796,19 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (o->lo.has_bind && ((o->family4 && o->lo.bind.family != 4) ||
 	    (o->family6 && o->lo.bind.family != 6)))
 		usage_error("-b's address is not of the family -%c asks for", o->family4 ? '4' : '6');
+	if (o->pair[0] != NULL) {
+		if (o->serve || nwords > 0 || o->quiet || o->lo.has_bind || o->timeout_set ||
+		    o->lo.no_portmap || o->lo.rfc3489_timing || o->family4 || o->family6 ||
+		    o->lifetime || o->tcp || o->port_set || o->alt_port_set || o->format_set ||
+		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
+			usage_error("--pair takes only -v and --json");
+		return;
+	}
+	if (o->lifetime && (o->serve || o->quiet || o->watch_set || o->count_set ||
+	    o->wo.nexpect > 0 || (o->format_set && o->wo.format != WATCH_TEXT &&
+	    o->wo.format != WATCH_JSON)))
+		usage_error("--lifetime is a single run's, in text or JSON: not with --serve, -q, "
+		    "--watch, --count, --format prometheus or nagios, or --expect");
 	if (o->serve) {
 		if (nwords > 0)
 			usage_error("--serve takes no server operands");
@@ -849,6 +911,72 @@ unreachable_msg(const struct probe *p, char *buf, size_t len)
 }
 
 /*
+ * --lifetime after the detection, against the primary server; what it
+ * could not do becomes a finding.  -1 with err set when it could not
+ * even start.
+ */
+static int
+lifetime(const struct opts *o, const struct probe *p, struct nat_verdict *v,
+         struct lifetime_result *r, char *err, size_t errlen)
+{
+	const struct stun_addr *server = v->has_server ? &v->server : &p->cfg.servers[0];
+	struct nat_finding *f;
+
+	if (v->type == NAT_UDP_BLOCKED || v->unreachable) {
+		nat_add(v, NAT_F_LIFETIME_NO_ANSWER);
+		return 0;
+	}
+	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, r, err, errlen) == -1)
+		return -1;
+	if (r->unsupported) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_UNSUPPORTED)) != NULL)
+			f->addr[0] = *server;
+	} else if (!r->measured) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_UNMEASURED)) != NULL)
+			f->addr[0] = *server;
+	} else if (r->conflicts > 0) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_CONFLICTS)) != NULL)
+			f->count[0] = r->conflicts;
+	}
+	return 0;
+}
+
+/*
+ * The traversal facts (issue #10) after the verdict: port allocation from
+ * the run's own mappings, and when they cannot tell, a few more in one
+ * round trip; the binding lifetime with --lifetime; then the forecast
+ * classes.  A lifetime run that cannot start is the run's error.
+ */
+static void
+run_traversal(const struct opts *o, const struct probe *p, struct nat_verdict *v,
+              struct traversal *t, struct monitor_run *r)
+{
+	static struct ports_sample samples[PORTS_MAX_SAMPLES];
+	struct lifetime_result lr;
+	struct stun_addr dst;
+	char err[NET_ERRLEN];
+	size_t ns;
+
+	ns = ports_samples(p, samples, PORTS_MAX_SAMPLES);
+	if (traversal_more_ports(p, v, samples, ns, &dst) &&
+	    portsloop_run(&dst, p->have_rtt ? p->rtt_ms : 0, o->lo.verbose, samples, &ns,
+	    PORTS_MAX_SAMPLES, err, sizeof(err)) == -1) {
+		struct nat_finding *f = nat_add(v, NAT_F_NO_EXTRA_PORTS);
+
+		if (f != NULL)
+			f->addr[0] = dst;
+		if (o->lo.verbose)
+			fprintf(stderr, "%s: %s\n", progname, err);
+	}
+	memset(&lr, 0, sizeof(lr));
+	if (o->lifetime && lifetime(o, p, v, &lr, err, sizeof(err)) == -1) {
+		snprintf(r->error, sizeof(r->error), "%s", err);
+		r->exit = EXIT_ERROR;
+	}
+	traversal_build(v, samples, ns, o->lifetime ? &lr : NULL, t);
+}
+
+/*
  * The whole pipeline once, with fresh sockets (watch.c runs it once, or
  * again and again): the tests of each address family, a verdict for each,
  * the exit status of the top-level one (IPv4 when it was tested, else
@@ -865,9 +993,10 @@ run_once(void *ctx, struct monitor_run *r)
 	struct probe *const p[LOOP_NFAM] = { &p4, &p6 };
 	static struct tcpprobe tcp;
 	static struct tcpprobe_verdict tv;
+	static struct traversal t;
 	struct loop_opts lo = o->lo;
 	static struct loop_notes notes;
-	int top, both;
+	int top, both, traversed = 0;
 
 	lo.portmap = &pm;
 	lo.tcp = o->tcp ? &tcp : NULL;
@@ -889,9 +1018,12 @@ run_once(void *ctx, struct monitor_run *r)
 		if (!f->tested)
 			continue;
 		nat_classify(p[k], &v[k]);
-		if (k == top)
+		if (k == top) {
 			portmap_double_nat(&pm, v[k].has_mapped, &v[k].mapped, v[k].has_local,
 			    &v[k].local);
+			run_traversal(o, p[k], &v[k], &t, r);
+			traversed = 1;
+		}
 		report_warnings_tagged(stderr, both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
 		f->p = p[k];
 		f->v = &v[k];
@@ -909,11 +1041,64 @@ run_once(void *ctx, struct monitor_run *r)
 	r->p = p[top];
 	r->v = &v[top];
 	r->pm = &pm;
-	r->exit = exit_code(v[top].type);
+	if (traversed) {
+		r->json_extra = traversal_json;
+		r->text_extra = traversal_text;
+		r->extra = &t;
+	}
+	if (r->exit != EXIT_ERROR)
+		r->exit = exit_code(v[top].type);
 	if (v[top].unreachable) {
 		unreachable_msg(p[top], r->error, sizeof(r->error));
 		r->exit = EXIT_ERROR;
 	}
+}
+
+/* Read a saved result (at most FORECAST_JSON_MAX bytes) and parse it. */
+static int
+read_result(const char *path, struct forecast_host *h)
+{
+	static char buf[FORECAST_JSON_MAX + 1];
+	char err[160];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	/* One byte past the cap is read so that forecast_parse can refuse it. */
+	if (forecast_parse(buf, n, h, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* --pair: two saved results, one forecast; no network at all. */
+static int
+pair(const struct opts *o)
+{
+	struct forecast_host a, b;
+	struct forecast_pair r;
+
+	if (read_result(o->pair[0], &a) == -1 || read_result(o->pair[1], &b) == -1)
+		return EXIT_ERROR;
+	forecast_pair(&a, &b, &r);
+	if (o->json)
+		traversal_pair_json(stdout, &a, &b, &r);
+	else
+		traversal_pair_text(stdout, &a, &b, &r);
+	if (flush_stdout("the result") == -1)
+		return EXIT_ERROR;
+	return forecast_exit_code(r.path);
 }
 
 int
@@ -927,5 +1112,7 @@ main(int argc, char **argv)
 		return flush_stdout(o.info == INFO_HELP ? "the help" : "the version") == -1 ?
 		    EXIT_ERROR : 0;
 	}
+	if (o.pair[0] != NULL)
+		return pair(&o);
 	return o.serve ? serve(&o) : watch_main(&o.wo, &o.lo, run_once, &o);
 }

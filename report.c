@@ -103,6 +103,11 @@ static const struct code_desc descs[NAT_F_COUNT] = {
 		.count = { "late", "duplicate", "stray", "malformed", "wrong_source" } },
 	[NAT_F_PINNED_PORT] = { .word = "pinned-port", .value = "port", .vkind = VAL_INT },
 	[NAT_F_SEND_ERRORS] = { .word = "send-errors", .count = { "count" } },
+	[NAT_F_NO_EXTRA_PORTS] = { .word = "no-extra-port-samples", .addr = { "server" } },
+	[NAT_F_LIFETIME_NO_ANSWER] = { .word = "lifetime-no-answer" },
+	[NAT_F_LIFETIME_UNSUPPORTED] = { .word = "lifetime-unsupported", .addr = { "server" } },
+	[NAT_F_LIFETIME_UNMEASURED] = { .word = "lifetime-unmeasured", .addr = { "server" } },
+	[NAT_F_LIFETIME_CONFLICTS] = { .word = "lifetime-conflicts", .count = { "count" } },
 };
 
 const char *
@@ -385,6 +390,26 @@ report_finding_text(const struct nat_finding *f, char *buf, size_t cap)
 		break;
 	case NAT_F_SEND_ERRORS:
 		cat(buf, cap, &used, "%u datagram%s could not be sent (-v shows why)", n[0],
+		    n[0] == 1 ? "" : "s");
+		break;
+	case NAT_F_NO_EXTRA_PORTS:
+		cat(buf, cap, &used, "no extra port samples: the sockets to ask %s could not be "
+		    "used (-v shows why)", a[0]);
+		break;
+	case NAT_F_LIFETIME_NO_ANSWER:
+		cat(buf, cap, &used, "lifetime not measured: no server answered the tests");
+		break;
+	case NAT_F_LIFETIME_UNSUPPORTED:
+		cat(buf, cap, &used, "lifetime not measured: the server %s does not honour "
+		    "RESPONSE-PORT (RFC 5780 section 7.5)", a[0]);
+		break;
+	case NAT_F_LIFETIME_UNMEASURED:
+		cat(buf, cap, &used, "lifetime not measured: no binding could be made or checked "
+		    "at %s", a[0]);
+		break;
+	case NAT_F_LIFETIME_CONFLICTS:
+		cat(buf, cap, &used, "lifetime: %u check%s contradicted others (loss, or a NAT whose "
+		    "timeout varies); the bracket keeps the answers that arrived", n[0],
 		    n[0] == 1 ? "" : "s");
 		break;
 	case NAT_F_COUNT:
@@ -751,7 +776,8 @@ report_json_families(FILE *out, const struct report_family fam[REPORT_NFAM])
 
 void
 report_text_families(FILE *out, const struct report_family fam[REPORT_NFAM], int primary,
-                     const struct portmap *pm)
+                     const struct portmap *pm, void (*extra)(FILE *out, const void *ctx),
+                     const void *ctx)
 {
 	int both = fam[0].tested && fam[1].tested;
 
@@ -763,10 +789,24 @@ report_text_families(FILE *out, const struct report_family fam[REPORT_NFAM], int
 			if (both)
 				fprintf(out, "%s%s\n", n > 0 ? "\n" : "", fam_titles[k]);
 			report_text(out, f->p, f->v, k == primary ? pm : NULL);
+			if (k == primary && extra != NULL)
+				extra(out, ctx);
 		} else if (f->asked) {
 			fprintf(out, "%-13snot tested: %s\n", fam_titles[k], f->reason);
 		}
 	}
+}
+
+void
+report_json_ext(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                const struct portmap *pm, void (*extra)(FILE *out, const void *ctx),
+                const void *ctx)
+{
+	fputc('{', out);
+	report_json_members(out, p, v, pm);
+	if (extra != NULL)
+		extra(out, ctx);
+	fputs("}\n", out);
 }
 
 void

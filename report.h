@@ -49,9 +49,17 @@ void report_json_families(FILE *out, const struct report_family fam[REPORT_NFAM]
 /* The text report of a run over both families: the top-level family's
  * (primary) block as report_text prints it, then the other's; each under
  * an "IPv4"/"IPv6" title when both were tested, and one "not tested" line
- * for a family that was asked for but could not be tested. */
+ * for a family that was asked for but could not be tested.  extra (may be
+ * NULL) writes more lines of the primary family's at the end of its block. */
 void report_text_families(FILE *out, const struct report_family fam[REPORT_NFAM],
-                          int primary, const struct portmap *pm);
+                          int primary, const struct portmap *pm,
+                          void (*extra)(FILE *out, const void *ctx), const void *ctx);
+
+/* report_json's object with more keys: extra (may be NULL) writes them, each
+ * preceded by a comma, just before the closing brace. */
+void report_json_ext(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                     const struct portmap *pm, void (*extra)(FILE *out, const void *ctx),
+                     const void *ctx);
 
 /* The verdict word only ("port-restricted-cone"). */
 void report_quiet(FILE *out, const struct nat_verdict *v);

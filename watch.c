@@ -93,7 +93,8 @@ progress_tick(void *vctx, uint64_t elapsed_ms, int done)
 /* ---------------------------------------------------------------- output */
 
 /* The run's JSON: the head (schema, time, exit, ...), the top-level
- * verdict's keys, then the families' objects, as one object. */
+ * verdict's keys, the families' objects, then the run's extra keys
+ * (the traversal facts), as one object. */
 static int
 json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 {
@@ -110,8 +111,27 @@ json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 	/* "tcp" (null without --tcp): the TCP verdict is one member more. */
 	fputs(",\"tcp\":", out);
 	tcpreport_json(out, r->tcp, r->tcpv);
+	if (r->json_extra != NULL)
+		r->json_extra(out, r->extra);
 	fputs("}\n", out);
 	return 0;
+}
+
+/* A single run's text: the families' reports, the run's extra lines (the
+ * traversal facts) at the end of the top-level family's block, then the
+ * TCP verdict. */
+static void
+text_run(FILE *out, const struct monitor_run *r)
+{
+	if (r->has_fam) {
+		report_text_families(out, r->fam, r->primary, r->pm, r->text_extra, r->extra);
+	} else {
+		report_text(out, r->p, r->v, r->pm);
+		if (r->text_extra != NULL)
+			r->text_extra(out, r->extra);
+	}
+	if (r->tcp != NULL && r->tcpv != NULL)
+		tcpreport_text(out, r->tcp, r->tcpv);
 }
 
 /* The exposition of one run, for outfile_write(). */
@@ -147,14 +167,8 @@ render(const struct watch_opts *wo, const struct monitor_run *r, unsigned change
 	case WATCH_TEXT:
 		if (wo->watching)
 			monitor_text_line(stdout, r, changed);
-		else if (r->ran) {
-			if (r->has_fam)
-				report_text_families(stdout, r->fam, r->primary, r->pm);
-			else
-				report_text(stdout, r->p, r->v, r->pm);
-			if (r->tcp != NULL && r->tcpv != NULL)
-				tcpreport_text(stdout, r->tcp, r->tcpv);
-		}
+		else if (r->ran)
+			text_run(stdout, r);
 		break;
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || rc == -1) {

@@ -5,7 +5,7 @@
 # bash-completion loads it the first time natcheck is completed.
 
 # Every option, one line each: its names, then what follows it.
-#   -          nothing: a flag
+#   -          nothing: a flag (or an optional argument attached with =)
 #   ADDRESS    a local address (completed from this host's interfaces)
 #   ADDRESSES  local addresses, comma-separated
 #   FILE       a file name
@@ -27,6 +27,8 @@ _natcheck_options='
 --count                     N
 --metrics-file              FILE
 --expect                    open|full-cone|restricted-cone|port-restricted-cone|symmetric|symmetric-udp-firewall|udp-blocked
+--lifetime                  -
+--pair                      FILE
 --no-portmap                -
 --no-tcp                    -
 --rfc3489-timing            -

@@ -631,7 +631,7 @@ Test(report, families_json_and_text)
 	cr_expect_null(strstr(out, "\"portmap\""));
 
 	/* One family tested: its block as before, then the other's line. */
-	RENDER(report_text_families(f_, fam, 0, NULL));
+	RENDER(report_text_families(f_, fam, 0, NULL, NULL, NULL));
 	cr_expect_eq(strncmp(out, "NAT type     Port Restricted Cone\n", 34), 0, "%s", out);
 	cr_expect_not_null(strstr(out, "\nIPv6         not tested: no route to [2001:db8::1]:3478"));
 	cr_expect_null(strstr(out, "IPv4"));
@@ -639,12 +639,12 @@ Test(report, families_json_and_text)
 	/* Left out on purpose (-4): no line at all. */
 	fam[1].asked = 0;
 	fam[1].why = "not-asked";
-	RENDER(report_text_families(f_, fam, 0, NULL));
+	RENDER(report_text_families(f_, fam, 0, NULL, NULL, NULL));
 	cr_expect_null(strstr(out, "IPv6"), "%s", out);
 
 	/* Both tested: a titled block each, the top-level family first. */
 	fam[1] = fam[0];
-	RENDER(report_text_families(f_, fam, 1, NULL));
+	RENDER(report_text_families(f_, fam, 1, NULL, NULL, NULL));
 	cr_expect_eq(strncmp(out, "IPv6\nNAT type     ", 18), 0, "%s", out);
 	cr_expect_not_null(strstr(out, "\n\nIPv4\nNAT type     "), "%s", out);
 
