@@ -61,8 +61,9 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
-CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c
+CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
+	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -96,7 +97,9 @@ test_addr_OBJS   = addr
 test_stun_OBJS   = stun hash tests/support/edge
 test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
-test_server_OBJS = server serve net addr stun hash
+test_server_OBJS = server serve net addr stun hash ratelimit outfile tcpframe
+test_ratelimit_OBJS = ratelimit
+test_tcpframe_OBJS = tcpframe tests/support/edge
 # The engine against the real server_handle through the in-memory NAT.
 test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim
 test_nat_OBJS    = nat report portmap probe stun hash addr server tests/support/natsim
@@ -104,6 +107,16 @@ test_report_OBJS = report portmap nat probe stun hash addr server tests/support/
 # The monitoring renderers on verdicts made by hand (nat.o for the words,
 # report.o for JSON strings; report.o brings probe.o and its codec).
 test_monitor_OBJS = monitor report portmap nat probe stun hash addr server
+# The TCP engine against the real server_handle through a simulated NAT,
+# in virtual time, and its renderer.
+test_tcpprobe_OBJS = tcpprobe tcpreport report portmap nat probe stun hash addr server \
+	tests/support/edge
+# Its sockets, on loopback.
+test_tcpprobe_io_OBJS = tcpprobe_io tcpprobe net addr stun hash
+test_ports_OBJS  = ports probe nat stun hash addr server tests/support/natsim
+test_forecast_OBJS = forecast ports nat probe stun hash addr
+test_lifetime_OBJS = lifetime stun hash addr server tests/support/natsim probe
+test_traversal_OBJS = traversal report portmap forecast ports lifetime nat probe stun hash addr server tests/support/natsim
 
 # test_objs DIR NAME: the object files test NAME links, built in DIR.
 test_objs = $(addprefix $(1)/,$(addsuffix .o,$($(2)_OBJS)))
@@ -119,7 +132,10 @@ FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz_%)
 FUZZ_DEFAULT_SRCS = $(CORE_SRCS)
 fuzz_stun_SRCS = stun.c hash.c
+fuzz_tcpframe_SRCS = tcpframe.c
 fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
+fuzz_tcpprobe_SRCS = tcpprobe.c stun.c hash.c addr.c
+fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
 # check-core: no core object may call any of these (the socket layer, name
@@ -289,6 +305,10 @@ check-lab: natcheck
 	@bash tests/lab/watch.sh ./natcheck
 	@bash tests/lab/cold.sh ./natcheck
 	@bash tests/lab/failover.sh ./natcheck
+	@bash tests/lab/ipv6.sh ./natcheck
+	@bash tests/lab/tcp.sh ./natcheck
+	@bash tests/lab/advertise.sh ./natcheck
+	@bash tests/lab/traversal.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
@@ -299,6 +319,7 @@ fuzz: $(FUZZ_BINS)
 
 bench: natcheck
 	@bash bench/client.sh ./natcheck
+	@bash bench/traversal.sh ./natcheck
 
 bench-server: natcheck
 	@bash bench/server.sh ./natcheck

@@ -17,6 +17,7 @@
 
 #include "loop.h"
 #include "portmap_io.h"
+#include "tcpprobe_io.h"
 
 /* At most this many datagrams (or error reports) are read from one socket
  * per wake-up, so a flood on one socket cannot starve the clock. */
@@ -40,6 +41,19 @@ struct loop_ctx {
 	uint64_t start_ms;
 	int      verbose;
 	int      random_failed;     /* the OS random source failed: send nothing */
+	const char *tag;            /* -v: "IPv4 " or "IPv6 " when both run, else "" */
+};
+
+/* One family's engine and the sockets it owns. */
+struct fam_run {
+	int      active;            /* sockets open, the engine runs */
+	int      done;              /* the engine said PROBE_DONE */
+	struct probe *p;
+	struct probe_config cfg;
+	struct stun_addr local;
+	struct loop_ctx ctx;
+	int      fds[PROBE_NSOCK];
+	int      recverr[PROBE_NSOCK];
 };
 
 /* Transaction IDs: the OS random source or nothing.  A failure is recorded
@@ -76,20 +90,20 @@ loop_event(void *vctx, const struct probe_event *ev)
 	addr_fmt(&ev->peer, peer, sizeof(peer));
 	switch (ev->kind) {
 	case PROBE_EV_SEND:
-		fprintf(stderr, "natcheck: %5lu ms  send    %-22s #%zu to %s from %s socket\n",
-		    t, name, ev->attempt, peer, sock);
+		fprintf(stderr, "natcheck: %5lu ms  %ssend    %-22s #%zu to %s from %s socket\n",
+		    t, ctx->tag, name, ev->attempt, peer, sock);
 		break;
 	case PROBE_EV_ANSWER:
-		fprintf(stderr, "natcheck: %5lu ms  answer  %-22s #%zu from %s on %s socket, rtt %u ms\n",
-		    t, name, ev->attempt, peer, sock, (unsigned)ev->rtt_ms);
+		fprintf(stderr, "natcheck: %5lu ms  %sanswer  %-22s #%zu from %s on %s socket, rtt %u ms\n",
+		    t, ctx->tag, name, ev->attempt, peer, sock, (unsigned)ev->rtt_ms);
 		break;
 	case PROBE_EV_IGNORED:
-		fprintf(stderr, "natcheck: %5lu ms  ignored %-22s from %s on %s socket: %s\n",
-		    t, name, peer, sock, ev->why ? ev->why : "not ours");
+		fprintf(stderr, "natcheck: %5lu ms  %signored %-22s from %s on %s socket: %s\n",
+		    t, ctx->tag, name, peer, sock, ev->why ? ev->why : "not ours");
 		break;
 	case PROBE_EV_DECIDED:
-		fprintf(stderr, "natcheck: %5lu ms  decided %-22s %s after %zu send%s\n",
-		    t, name, probe_result_name(ev->test ? ev->test->result : PROBE_NOT_RUN),
+		fprintf(stderr, "natcheck: %5lu ms  %sdecided %-22s %s after %zu send%s\n",
+		    t, ctx->tag, name, probe_result_name(ev->test ? ev->test->result : PROBE_NOT_RUN),
 		    ev->attempt, ev->attempt == 1 ? "" : "s");
 		break;
 	}
@@ -110,11 +124,12 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 
 /*
  * Resolve every server.  One that does not resolve is skipped and noted, so
- * a dead first name does not stop the fallback to the next; the first that
+ * a dead first name does not stop the fallback to the next.  With dual set
+ * (no -4, -6 or -b), each resolves in any family; otherwise the first that
  * resolves decides the family unless -4, -6 or -b did.
  */
 static int
-resolve_servers(const struct loop_opts *o, struct probe_config *cfg,
+resolve_servers(const struct loop_opts *o, int dual, struct probe_config *cfg,
                 struct loop_notes *notes, char *err, size_t errlen)
 {
 	int family = o->family;
@@ -138,7 +153,8 @@ resolve_servers(const struct loop_opts *o, struct probe_config *cfg,
 				errf(err, errlen, "server '%s' is given twice", s->spec);
 				return -1;
 			}
-		family = a->family == 4 ? AF_INET : AF_INET6;
+		if (!dual)
+			family = a->family == 4 ? AF_INET : AF_INET6;
 		cfg->nservers++;
 	}
 	if (cfg->nservers == 0) {
@@ -301,107 +317,267 @@ send_tx(struct probe *p, struct loop_ctx *ctx, const int *fds, const int *recver
 		e = errno;
 	}
 	if (ctx->verbose)
-		fprintf(stderr, "natcheck: %5lu ms  send failed: %s\n", since_start(ctx), why);
+		fprintf(stderr, "natcheck: %5lu ms  %ssend failed: %s\n", since_start(ctx),
+		    ctx->tag, why);
 	probe_unreachable(p, net_now_ms(), tx->sock, &tx->to,
 	    net_send_errno_unreachable(e) ? PROBE_UNREACH_HOST : PROBE_UNREACH_SEND, why);
 }
 
 /* -v: the local address of every socket, before anything is sent. */
 static void
-log_sockets(const struct probe_config *cfg)
+log_sockets(const struct probe_config *cfg, const char *tag)
 {
 	char buf[ADDR_STRLEN];
 
 	for (int i = 0; i < PROBE_NSOCK; i++)
-		fprintf(stderr, "natcheck: local   %-7s socket %s\n", sock_names[i],
+		fprintf(stderr, "natcheck: %slocal   %-7s socket %s\n", tag, sock_names[i],
 		    addr_fmt(&cfg->local[i], buf, sizeof(buf)));
 }
 
-int
-loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes,
-            char *err, size_t errlen)
-{
-	struct probe_config cfg;
-	struct loop_ctx ctx;
-	struct stun_addr local;
-	struct pollfd pfd[PROBE_NSOCK + PORTMAP_NSOCK];
-	static struct portmap pm_off;     /* 33 KiB: not on the stack */
-	struct portmap_io pm;
-	int probe_done = 0;
-	int fds[PROBE_NSOCK] = { -1, -1, -1, -1 };
-	int recverr[PROBE_NSOCK] = { 0, 0, 0, 0 };
-	int rc = 0;
 
-	memset(&cfg, 0, sizeof(cfg));
+const char *
+loop_why_word(enum loop_why w)
+{
+	switch (w) {
+	case LOOP_TESTED:     return "tested";
+	case LOOP_NOT_ASKED:  return "not-asked";
+	case LOOP_NO_ADDRESS: return "no-address";
+	case LOOP_NO_ROUTE:   return "no-route";
+	case LOOP_NO_SOCKET:  return "no-socket";
+	}
+	return "unknown";
+}
+
+static const int fam_af[LOOP_NFAM] = { AF_INET, AF_INET6 };
+static const char *const fam_name[LOOP_NFAM] = { "IPv4", "IPv6" };
+
+static void
+not_tested(struct loop_family *f, enum loop_why why, const char *fmt, const char *arg)
+{
+	f->why = why;
+	errf(f->reason, sizeof(f->reason), fmt, arg);
+}
+
+/*
+ * The servers of one family, in the order given: those without an address
+ * of the family are left out (resolve_servers has already warned about the
+ * names that resolve to nothing at all).  0, or -1 when none has one.
+ */
+static int
+resolve_family(const struct loop_opts *o, int af, struct probe_config *cfg,
+               char *err, size_t errlen)
+{
+	char why[NET_ERRLEN];
+
+	cfg->nservers = 0;
+	for (size_t i = 0; i < o->nservers; i++) {
+		const struct loop_server *s = &o->servers[i];
+		struct stun_addr *a = &cfg->servers[cfg->nservers];
+
+		if (net_resolve(s->host, s->port, af, a, why) == -1)
+			continue;
+		for (size_t j = 0; j < cfg->nservers; j++)
+			if (addr_eq(&cfg->servers[j], a)) {
+				errf(err, errlen, "server '%s' is given twice", s->spec);
+				return -2;
+			}
+		cfg->nservers++;
+	}
+	return cfg->nservers > 0 ? 0 : -1;
+}
+
+/*
+ * Set up family k: its servers, its local address and its sockets.  0 when
+ * it can run; -1 when it cannot (notes->fam[k] says why, the first reason
+ * of all goes to err); -2 on an error that ends the whole run.
+ */
+static int
+fam_setup(const struct loop_opts *o, int k, struct fam_run *fr, struct loop_notes *notes,
+          char *err, size_t errlen)
+{
+	struct loop_family *f = &notes->fam[k];
+	char why[NET_ERRLEN];
+	int rc;
+
+	memset(&fr->cfg, 0, sizeof(fr->cfg));
+	rc = resolve_family(o, fam_af[k], &fr->cfg, err, errlen);
+	if (rc == -2)
+		return -2;
+	if (rc == -1) {
+		if (o->nservers == 1)
+			errf(why, sizeof(why), "%s has no %s address", o->servers[0].spec,
+			    fam_name[k]);
+		else
+			errf(why, sizeof(why), "no server has an %s address", fam_name[k]);
+		not_tested(f, LOOP_NO_ADDRESS, "%s", why);
+		return -1;
+	}
+	if (local_address(o, &fr->cfg.servers[0], &fr->local, why, sizeof(why)) == -1) {
+		not_tested(f, LOOP_NO_ROUTE, "%s", why);
+		return -1;
+	}
+	if (open_sockets(&fr->local, fr->fds, fr->recverr, &fr->cfg, why, sizeof(why)) == -1) {
+		not_tested(f, LOOP_NO_SOCKET, "%s", why);
+		return -1;
+	}
+	fr->active = 1;
+	return 0;
+}
+
+int
+loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
+            struct loop_notes *notes, char *err, size_t errlen)
+{
+	static struct fam_run fr[LOOP_NFAM];
+	struct pollfd pfd[LOOP_NFAM * PROBE_NSOCK + PORTMAP_NSOCK + TCPPROBE_IO_NFDS];
+	static struct portmap pm_off;     /* 33 KiB: not on the stack */
+	static struct tcpprobe tc_off;
+	static struct tcpprobe_io tc;
+	struct portmap_io pm;
+	struct probe_config all;
+	uint64_t start_ms;
+	int family = o->family, nactive = 0, first = -1, rc = 0;
+
 	memset(notes, 0, sizeof(*notes));
+	memset(fr, 0, sizeof(fr));
+	for (int k = 0; k < LOOP_NFAM; k++)
+		for (int i = 0; i < PROBE_NSOCK; i++)
+			fr[k].fds[i] = -1;
 	if (o->nservers == 0 || o->nservers > PROBE_MAX_SERVERS) {
 		errf(err, errlen, "between 1 and %d servers", PROBE_MAX_SERVERS);
 		return -1;
 	}
-	if (resolve_servers(o, &cfg, notes, err, errlen) == -1 ||
-	    local_address(o, &cfg.servers[0], &local, err, errlen) == -1 ||
-	    open_sockets(&local, fds, recverr, &cfg, err, errlen) == -1)
+	/* Every server once, in whatever family it has: the warnings about
+	 * names that do not resolve, and the errors when none does. */
+	memset(&all, 0, sizeof(all));
+	if (resolve_servers(o, o->family == AF_UNSPEC && !o->has_bind, &all, notes, err,
+	    errlen) == -1)
 		return -1;
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.start_ms = net_now_ms();
-	ctx.verbose = o->verbose;
-	cfg.rfc3489_timing = o->rfc3489_timing;
-	cfg.timeout_ms = o->timeout_ms;
-	cfg.pinned_port = o->has_bind && o->bind.port != 0;
-	cfg.random = loop_random;
-	cfg.random_ctx = &ctx;
-	cfg.event = loop_event;
-	cfg.event_ctx = &ctx;
-	for (int i = 0; i < PROBE_NSOCK; i++) {
-		pfd[i].fd = fds[i];
-		pfd[i].events = POLLIN;
-	}
-	if (o->verbose)
-		log_sockets(&cfg);
-
-	probe_init(p, &cfg, ctx.start_ms);
-	/* The port-mapping probes run beside the STUN tests (portmap_io.h). */
-	portmap_io_start(&pm, o->portmap ? o->portmap : &pm_off, o->portmap && !o->no_portmap,
-	    &cfg.servers[0], &local, o->timeout_ms, o->verbose, ctx.start_ms);
-	for (;;) {
-		struct probe_tx tx;
-		uint32_t wait_ms = 0, pm_wait = 0;
-		uint64_t now = net_now_ms();
-		enum probe_step step;
-		int pm_done;
-		nfds_t npfd;
-
-		if (now > ctx.start_ms + o->timeout_ms + LOOP_GRACE_MS)
+	if (family == AF_UNSPEC && o->has_bind)
+		family = o->bind.family == 4 ? AF_INET : AF_INET6;
+	for (int k = 0; k < LOOP_NFAM; k++) {
+		if (family != AF_UNSPEC && family != fam_af[k]) {
+			not_tested(&notes->fam[k], LOOP_NOT_ASKED, "%s",
+			    o->has_bind && o->family == AF_UNSPEC ? "-b gives an address of the other family" :
+			    family == AF_INET ? "-4 was given" : "-6 was given");
+			continue;
+		}
+		switch (fam_setup(o, k, &fr[k], notes, err, errlen)) {
+		case -2:
+			for (int j = 0; j < k; j++)
+				close_all(fr[j].fds);
+			return -1;
+		case -1:
+			/* The reason of the family whose servers resolved
+			 * says more than "no address". */
+			if (first == -1 || (notes->fam[first].why == LOOP_NO_ADDRESS &&
+			    notes->fam[k].why != LOOP_NO_ADDRESS))
+				first = k;
 			break;
-		pm_done = portmap_io_step(&pm, now, probe_done, &pm_wait);
-		step = probe_done ? PROBE_DONE : probe_next(p, now, &tx, &wait_ms);
-		if (ctx.random_failed) {
+		default:
+			nactive++;
+			break;
+		}
+	}
+	if (nactive == 0) {
+		errf(err, errlen, "%s", first >= 0 ? notes->fam[first].reason : "no family to test");
+		return -1;
+	}
+
+	start_ms = net_now_ms();
+	for (int k = 0; k < LOOP_NFAM; k++) {
+		struct fam_run *f = &fr[k];
+
+		for (int i = 0; i < PROBE_NSOCK; i++) {
+			pfd[k * PROBE_NSOCK + i].fd = f->active ? f->fds[i] : -1;
+			pfd[k * PROBE_NSOCK + i].events = POLLIN;
+		}
+		if (!f->active)
+			continue;
+		f->p = p[k];
+		f->ctx.start_ms = start_ms;
+		f->ctx.verbose = o->verbose;
+		f->ctx.tag = nactive > 1 ? (k == LOOP_FAM_IPV4 ? "IPv4 " : "IPv6 ") : "";
+		f->cfg.rfc3489_timing = o->rfc3489_timing;
+		f->cfg.timeout_ms = o->timeout_ms;
+		f->cfg.pinned_port = o->has_bind && o->bind.port != 0;
+		f->cfg.random = loop_random;
+		f->cfg.random_ctx = &f->ctx;
+		f->cfg.event = loop_event;
+		f->cfg.event_ctx = &f->ctx;
+		if (o->verbose)
+			log_sockets(&f->cfg, f->ctx.tag);
+		probe_init(f->p, &f->cfg, start_ms);
+	}
+	notes->primary = fr[LOOP_FAM_IPV4].active ? LOOP_FAM_IPV4 : LOOP_FAM_IPV6;
+
+	/* The port-mapping probes run beside the STUN tests (portmap_io.h),
+	 * towards the top-level family's server. */
+	portmap_io_start(&pm, o->portmap ? o->portmap : &pm_off, o->portmap && !o->no_portmap,
+	    &fr[notes->primary].cfg.servers[0], &fr[notes->primary].local, o->timeout_ms,
+	    o->verbose, start_ms);
+	/* So do the TCP tests (--tcp, tcpprobe_io.h), towards the same server. */
+	tcpprobe_io_start(&tc, o->tcp ? o->tcp : &tc_off, o->tcp != NULL,
+	    &fr[notes->primary].cfg.servers[0], &fr[notes->primary].local, o->timeout_ms,
+	    o->verbose, start_ms);
+	for (;;) {
+		uint32_t wait_ms = LOOP_MAX_WAIT_MS, pm_wait = 0, tc_wait = 0;
+		uint64_t now = net_now_ms();
+		int pm_done, tc_done, all_done = 1, sent = 0;
+		const struct probe *top = fr[notes->primary].p;
+		nfds_t npfd, pm_n;
+
+		if (now > start_ms + o->timeout_ms + LOOP_GRACE_MS)
+			break;
+		for (int k = 0; k < LOOP_NFAM; k++) {
+			struct fam_run *f = &fr[k];
+			struct probe_tx tx;
+			enum probe_step step;
+			uint32_t w = 0;
+
+			if (!f->active || f->done)
+				continue;
+			step = probe_next(f->p, now, &tx, &w);
+			if (step == PROBE_DONE) {
+				f->done = 1;
+				continue;
+			}
+			all_done = 0;
+			if (f->ctx.random_failed)
+				break;
+			if (step == PROBE_WAIT) {
+				if (w < wait_ms)
+					wait_ms = w;
+				continue;
+			}
+			sent = 1;
+			send_tx(f->p, &f->ctx, f->fds, f->recverr, &tx);
+		}
+		if (fr[0].ctx.random_failed || fr[1].ctx.random_failed) {
 			/* Never send a guessable transaction ID. */
 			errf(err, errlen, "cannot read the OS random source");
 			rc = -1;
 			break;
 		}
-		if (step == PROBE_DONE) {
-			probe_done = 1;
-			if (pm_done)
-				break;
-			wait_ms = pm_wait;
-		} else if (!pm_done && pm_wait < wait_ms) {
-			wait_ms = pm_wait;
-		}
-		if (step == PROBE_SEND) {
-			send_tx(p, &ctx, fds, recverr, &tx);
+		pm_done = portmap_io_step(&pm, now, all_done, &pm_wait);
+		tc_done = tcpprobe_io_step(&tc, now, all_done, top->have_rtt ? top->rtt_ms : 0,
+		    &tc_wait);
+		if (all_done && pm_done && tc_done)
+			break;
+		if (sent)
 			continue;
-		}
-		if (wait_ms > LOOP_MAX_WAIT_MS)
-			wait_ms = LOOP_MAX_WAIT_MS;
+		if (!pm_done && pm_wait < wait_ms)
+			wait_ms = pm_wait;
+		if (!tc_done && tc_wait < wait_ms)
+			wait_ms = tc_wait;
 		if (o->tick != NULL) {
-			o->tick(o->tick_ctx, now - ctx.start_ms, 0);
+			o->tick(o->tick_ctx, now - start_ms, 0);
 			if (wait_ms > LOOP_TICK_MS)
 				wait_ms = LOOP_TICK_MS;
 		}
-		npfd = PROBE_NSOCK + portmap_io_pollfds(&pm, pfd + PROBE_NSOCK);
+		pm_n = portmap_io_pollfds(&pm, pfd + LOOP_NFAM * PROBE_NSOCK);
+		npfd = LOOP_NFAM * PROBE_NSOCK + pm_n +
+		    tcpprobe_io_pollfds(&tc, pfd + LOOP_NFAM * PROBE_NSOCK + pm_n);
 		if (poll(pfd, npfd, (int)wait_ms) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -409,14 +585,19 @@ loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes
 			rc = -1;
 			break;
 		}
-		for (int i = 0; i < PROBE_NSOCK; i++)
-			if (pfd[i].revents & (POLLIN | POLLERR))
-				drain(p, &ctx, fds[i], i, recverr[i]);
-		portmap_io_ready(&pm, pfd + PROBE_NSOCK, net_now_ms());
+		for (int k = 0; k < LOOP_NFAM; k++)
+			for (int i = 0; i < PROBE_NSOCK; i++)
+				if (fr[k].active &&
+				    (pfd[k * PROBE_NSOCK + i].revents & (POLLIN | POLLERR)))
+					drain(fr[k].p, &fr[k].ctx, fr[k].fds[i], i, fr[k].recverr[i]);
+		portmap_io_ready(&pm, pfd + LOOP_NFAM * PROBE_NSOCK, net_now_ms());
+		tcpprobe_io_ready(&tc, pfd + LOOP_NFAM * PROBE_NSOCK + pm_n, net_now_ms());
 	}
 	if (o->tick != NULL)
-		o->tick(o->tick_ctx, net_now_ms() - ctx.start_ms, 1);
-	close_all(fds);
+		o->tick(o->tick_ctx, net_now_ms() - start_ms, 1);
+	for (int k = 0; k < LOOP_NFAM; k++)
+		close_all(fr[k].fds);
 	portmap_io_end(&pm, net_now_ms());
+	tcpprobe_io_end(&tc, net_now_ms());
 	return rc;
 }

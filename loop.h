@@ -13,6 +13,7 @@
 #include "net.h"
 #include "portmap.h"
 #include "probe.h"
+#include "tcpprobe.h"
 
 #define LOOP_MAX_SERVERS PROBE_MAX_SERVERS
 
@@ -35,6 +36,8 @@ struct loop_opts {
 	struct portmap *portmap;    /* the port-mapping probes' outcome (portmap.h);
 	                               NULL or no_portmap: nothing is asked */
 	int      no_portmap;        /* --no-portmap */
+	struct tcpprobe *tcp;       /* --tcp: the TCP tests' run (tcpprobe.h);
+	                               NULL: no TCP test */
 	/* When set, called on every turn of the loop (at least every
 	 * LOOP_TICK_MS) with the time since the run began, and once more with
 	 * done = 1 before loop_detect returns: the shell's progress line. */
@@ -44,21 +47,51 @@ struct loop_opts {
 
 #define LOOP_TICK_MS 250
 
+/* One engine per address family, in this order. */
+#define LOOP_NFAM 2
+#define LOOP_FAM_IPV4 0
+#define LOOP_FAM_IPV6 1
+
+/* Why a family was not tested (LOOP_TESTED: it was). */
+enum loop_why {
+	LOOP_TESTED,
+	LOOP_NOT_ASKED,             /* -4, -6 or -b chose the other family */
+	LOOP_NO_ADDRESS,            /* no server has an address of this family */
+	LOOP_NO_ROUTE,              /* no local address or route towards it */
+	LOOP_NO_SOCKET              /* no UDP socket of this family */
+};
+
+struct loop_family {
+	enum loop_why why;
+	char     reason[NET_ERRLEN]; /* one sentence when not tested, else "" */
+};
+
 /* What the loop could not use but worked around: main() reports it. */
 struct loop_notes {
 	size_t   nskipped;          /* servers that did not resolve */
 	char     skipped[LOOP_MAX_SERVERS][NET_ERRLEN];
+	struct loop_family fam[LOOP_NFAM]; /* each family: tested, or why not */
+	int      primary;           /* the family the top-level verdict describes:
+	                               IPv4 when it was tested, else IPv6 */
 };
+
+/* The stable JSON word of a loop_why ("no-route"). */
+const char *loop_why_word(enum loop_why w);
 
 /*
  * loop_detect: resolve the servers (skipping those that do not resolve, as
- * long as one does), open fresh sockets on the local address the kernel
- * uses towards the first one, and drive the engine to the end.  Returns 0
- * with the finished run in *p and what was skipped in *notes, or -1 with a
- * one-line reason in err (errlen bytes) when the run could not start or
- * could not go on (no server resolves, no socket, no OS random source).
+ * long as one does), and for each address family asked for (both unless
+ * -4, -6 or -b restrict it) and reachable from here, open fresh sockets on
+ * the local address the kernel uses towards that family's first server;
+ * then drive the engines, one per family, in one poll() to the end.  A
+ * family that cannot be tested (no address, no route, no socket) is noted
+ * in notes->fam before anything is sent, and the other goes on.  Returns 0 with each finished
+ * run in *p[family] (LOOP_FAM_IPV4, LOOP_FAM_IPV6) and what was skipped in
+ * *notes, or -1 with a one-line reason in err (errlen bytes) when no family
+ * could start or the run could not go on (no server resolves, no socket,
+ * no OS random source).
  */
-int loop_detect(const struct loop_opts *o, struct probe *p, struct loop_notes *notes,
-                char *err, size_t errlen);
+int loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
+                struct loop_notes *notes, char *err, size_t errlen);
 
 #endif /* NATCHECK_LOOP_H */

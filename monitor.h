@@ -15,6 +15,7 @@
 
 #include "nat.h"
 #include "probe.h"
+#include "report.h"
 
 /* The "schema" key of every JSON object: bumped only when a key changes
  * meaning (keys are only ever added, which does not bump it). */
@@ -25,18 +26,33 @@
 
 /* One whole run of the pipeline, as the renderers see it. */
 struct portmap;
+struct tcpprobe;
+struct tcpprobe_verdict;
 
 struct monitor_run {
 	int      ran;               /* 1: the tests ran; p and v are the result */
 	const struct probe *p;
 	const struct nat_verdict *v;
 	const struct portmap *pm;   /* the port-mapping probes (portmap.h), or NULL */
+	const struct tcpprobe *tcp; /* --tcp: the TCP tests (tcpprobe.h), else NULL */
+	const struct tcpprobe_verdict *tcpv;    /* and their verdict */
 	int      exit;              /* the exit status this run maps to */
 	char     error[MONITOR_ERRLEN]; /* why the run is an error; "" if none */
 	int64_t  start_s;           /* wall clock at the start, Unix seconds */
 	uint32_t start_ms;          /* and milliseconds within that second */
 	double   elapsed_s;         /* how long the whole run took */
 	const char *server;         /* the first server as host:port (a label) */
+	int      has_fam;           /* fam and primary are set (the tests ran) */
+	int      primary;           /* the family p and v describe (0 IPv4, 1 IPv6) */
+	struct report_family fam[REPORT_NFAM]; /* each family: its run, or why not */
+	/* More of the run for a single run's text and JSON: the traversal
+	 * facts, of the family p and v describe.  json_extra writes top-level
+	 * keys, each after a comma, after the families' objects; text_extra
+	 * writes lines after the text report.  Either may be NULL; both get
+	 * extra. */
+	void   (*json_extra)(FILE *out, const void *ctx);
+	void   (*text_extra)(FILE *out, const void *ctx);
+	const void *extra;
 };
 
 /* What a --watch run is compared by: the verdict and the mapped address. */

@@ -114,6 +114,15 @@ enum nat_code {
 	                               (bitmask of enum nat_server_problem); value 1
 	                               when it is the server the verdict would rest
 	                               on: then nothing it said is used */
+	/* After the verdict, from the traversal measurements (natcheck.c). */
+	NAT_F_NO_EXTRA_PORTS,       /* addr[0]: the server the extra port samples
+	                               were for; their sockets could not be used */
+	NAT_F_LIFETIME_NO_ANSWER,   /* --lifetime: no server answered the tests */
+	NAT_F_LIFETIME_UNSUPPORTED, /* --lifetime: addr[0], the server, does not
+	                               honour RESPONSE-PORT */
+	NAT_F_LIFETIME_UNMEASURED,  /* --lifetime: at addr[0], no binding could be
+	                               made or checked */
+	NAT_F_LIFETIME_CONFLICTS,   /* --lifetime: count[0] checks contradicted others */
 	NAT_F_COUNT
 };
 

@@ -1,9 +1,11 @@
 /*
  * natcheck - tell what a NAT does to UDP, or serve the STUN tests for it.
  *
- * main() parses the options, picks detect or serve, and turns the outcome
- * into an exit status.  The protocol lives in stun.c and server.c, the
- * tests in probe.c, the decision in nat.c, the output in report.c.
+ * main() parses the options, picks detect, serve or --pair, and turns the
+ * outcome into an exit status.  The protocol lives in stun.c and server.c,
+ * the tests in probe.c, the decision in nat.c, the output in report.c; the
+ * traversal facts (ports, lifetime, forecast) in ports.c, lifetime.c,
+ * forecast.c and traversal.c.
  *
  * Options are parsed by hand rather than with getopt_long(3), which is not
  * POSIX: short options may be bundled ("-4qv") and take their argument
@@ -23,13 +25,18 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "engloop.h"
+#include "forecast.h"
 #include "loop.h"
 #include "nat.h"
 #include "net.h"
 #include "portmap.h"
+#include "ratelimit.h"
 #include "report.h"
 #include "serve.h"
 #include "server.h"
+#include "tcpreport.h"
+#include "traversal.h"
 #include "watch.h"
 
 #ifndef NATCHECK_VERSION
@@ -48,8 +55,11 @@
 #define MIN_WATCH_MS      100       /* --watch: at most ten runs a second */
 #define MAX_WATCH_S       86400
 #define MAX_COUNT         1000000000UL
+#define MIN_LIFETIME_S    5
+#define MAX_LIFETIME_S    3600
 
-/* Exit statuses (EXIT STATUS in natcheck.1): one per type, then errors. */
+/* Exit statuses (EXIT STATUS in natcheck.1): one per type, then errors;
+ * --pair's are FORECAST_EXIT_* (forecast.h). */
 #define EXIT_OPEN            0
 #define EXIT_FULL_CONE       10
 #define EXIT_RESTRICTED      11
@@ -118,11 +128,14 @@ static void
 usage_text(FILE *f)
 {
 	fprintf(f,
-	    "usage: natcheck [-46qv] [--json] [--no-portmap] [-b address[:port]] [-t seconds]\n"
-	    "                [--rfc3489-timing] [--format format] [--watch seconds]\n"
+	    "usage: natcheck [-46qv] [--json] [--no-portmap] [--tcp] [-b address[:port]]\n"
+	    "                [-t seconds] [--rfc3489-timing] [--format format] [--watch seconds]\n"
 	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
-	    "                [--servers file] [server[:port] ...]\n"
+	    "                [--lifetime[=max]] [--servers file] [server[:port] ...]\n"
+	    "       natcheck --pair a.json b.json [-v] [--json]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
+	    "                [--advertise public[,public]] [--rate n] [--user user]\n"
+	    "                [--metrics-file path] [--no-tcp]\n"
 	    "       natcheck --help | --version\n");
 }
 
@@ -153,18 +166,37 @@ help_text(FILE *f)
 	    "                          cannot be determined or on errors\n"
 	    "  --format format         text, json, prometheus or nagios (default text)\n"
 	    "  --json                  print one JSON object (--format json)\n"
+	    "  --lifetime[=max]        also measure how long an idle binding lives, up to\n"
+	    "                          max seconds (default 300; takes about 1.25 x the\n"
+	    "                          lifetime + 5 s; the server must honour RESPONSE-PORT)\n"
 	    "  --metrics-file path     also write the Prometheus metrics to path, atomically\n"
+	    "                          (server: its counters, every 10 s and at exit)\n"
+	    "  --no-tcp                server: answer over UDP only (default: UDP and TCP\n"
+	    "                          on every endpoint)\n"
 	    "  --no-portmap            do not ask the gateway about UPnP IGD, NAT-PMP or\n"
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
+	    "  --pair a.json b.json    read two saved --json results: can the two hosts\n"
+	    "                          connect directly over UDP, and how\n"
 	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
 	    "  --servers file          ask the servers in file (one host[:port] a line,\n"
 	    "                          # comments) instead of the built-in list\n"
+	    "  --tcp                   also run the mapping and hairpinning tests over TCP\n"
+	    "                          (a verdict of its own; the exit status stays UDP's)\n"
 	    "  --watch seconds         run again every so many seconds, one line per run\n"
 	    "                          (JSON Lines with --json) until SIGINT or SIGTERM\n"
 	    "  --serve primary[,alternate]\n"
-	    "                          run the dual-address STUN server instead\n"
+	    "                          run the dual-address STUN server instead; give it\n"
+	    "                          twice to serve an IPv4 and an IPv6 pair at once\n"
 	    "  -p, --port port         server: primary port (default %d)\n"
+	    "  --advertise public[,public]\n"
+	    "                          server: behind a 1:1 NAT, report these addresses\n"
+	    "                          as its own (one per --serve address; one\n"
+	    "                          --advertise per family)\n"
 	    "  --alt-port port         server: alternate port (default %d)\n"
+	    "  --rate n                server: answer at most n requests a second per\n"
+	    "                          source address, bursts of 2n (default %u; 0: off)\n"
+	    "  --user user             server: run as this user once the ports are bound\n"
+	    "                          (as root only)\n"
 	    "  -h, --help              print this help\n"
 	    "  --version               print the version\n"
 	    "\n"
@@ -172,8 +204,10 @@ help_text(FILE *f)
 	    "first (natcheck -v names them all).\n"
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
-	    "determine, 1 error (also: no server reachable), 2 usage error.  See natcheck(1).\n",
-	    DEFAULT_PORT, DEFAULT_ALT_PORT, DEFAULT_SERVER_HOST, DEFAULT_PORT);
+	    "determine, 1 error (also: no server reachable), 2 usage error.  With --pair:\n"
+	    "0 direct, 20 direct only with port prediction, 21 relay needed, 22 cannot\n"
+	    "tell.  See natcheck(1).\n",
+	    DEFAULT_PORT, DEFAULT_ALT_PORT, RL_DEFAULT_RATE, DEFAULT_SERVER_HOST, DEFAULT_PORT);
 }
 
 static void
@@ -233,6 +267,18 @@ parse_seconds(const char *opt, const char *s, uint32_t min_ms, uint32_t max_s)
 		usage_error("%s: %s seconds is out of range (%g to %u)", opt, s,
 		    min_ms / 1000.0, (unsigned)max_s);
 	return (uint32_t)(t * 1000.0 + 0.5);
+}
+
+/* --lifetime=MAX: whole seconds, MIN_LIFETIME_S..MAX_LIFETIME_S, to ms. */
+static uint32_t
+parse_lifetime(const char *opt, const char *s)
+{
+	if (*s == '\0' || strspn(s, "0123456789") != strlen(s) || strlen(s) > 5)
+		usage_error("%s: '%s' is not a whole number of seconds", opt, s);
+	if (atoi(s) < MIN_LIFETIME_S || atoi(s) > MAX_LIFETIME_S)
+		usage_error("%s: %s seconds is out of range (%d to %d)", opt, s,
+		    MIN_LIFETIME_S, MAX_LIFETIME_S);
+	return (uint32_t)atoi(s) * 1000u;
 }
 
 /* --count: a whole number of runs, 1 to MAX_COUNT. */
@@ -335,6 +381,63 @@ is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
 }
 
+/* --advertise "P1" or "P1,P2": one public address per address of the
+ * --serve of its family, each a unicast literal; exits on error. */
+static void
+advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
+{
+	char word[256], err[NET_ERRLEN];
+	const char *p = spec;
+	struct server_cfg *cfg = NULL;
+	struct stun_addr first;
+	unsigned k, want;
+	size_t g, n = strcspn(spec, ",");
+
+	/* The --serve it stands for: the one of its family. */
+	if (n == 0 || n >= sizeof(word))
+		usage_error("--advertise: expected public[,public], got '%s'", spec);
+	memcpy(word, spec, n);
+	word[n] = '\0';
+	if (!is_ip_literal(word) || net_resolve(word, 0, AF_UNSPEC, &first, err) == -1)
+		usage_error("--advertise: '%s' is not an IP address", word);
+	for (g = 0; g < ncfg; g++)
+		if (cfgs[g].ep[0].family == first.family)
+			cfg = &cfgs[g];
+	if (cfg == NULL)
+		usage_error("--advertise: %s is not of the family of any --serve address", word);
+	if (cfg->has_adv)
+		usage_error("--advertise: one per address family");
+	want = cfg->has_alt ? 2 : 1;
+
+	for (k = 0; k < 2; k++) {
+		size_t n = strcspn(p, ",");
+		struct stun_addr a;
+
+		if (n == 0 || n >= sizeof(word))
+			usage_error("--advertise: expected public[,public], got '%s'", spec);
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (!is_ip_literal(word) || net_resolve(word, 0, AF_UNSPEC, &a, err) == -1)
+			usage_error("--advertise: '%s' is not an IP address", word);
+		if (net_check_unicast(&a, err, sizeof(err)) == -1)
+			usage_error("--advertise: %s", err);
+		if (a.family != cfg->ep[k].family)
+			usage_error("--advertise: %s is not of the family of the address it stands for",
+			    word);
+		cfg->adv[k] = a;
+		p += n;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	if (*p != '\0' || k + 1 != want)
+		usage_error("--advertise: give exactly %u address%s, one per --serve address",
+		    want, want == 1 ? "" : "es");
+	if (want == 2 && addr_ip_eq(&cfg->adv[0], &cfg->adv[1]))
+		usage_error("--advertise: the two public addresses must differ");
+	cfg->has_adv = 1;
+}
+
 /* "A1" or "A1,A2" into the server's endpoints; exits on error. */
 static void
 serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_cfg *cfg)
@@ -362,6 +465,8 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 	cfg->ep[0] = a1;
 	cfg->ep[2] = a1;
 	cfg->ep[2].port = alt_port;
+	/* One address: still offer change port, and say so (server.h). */
+	cfg->other_port_only = 1;
 	if (comma) {
 		if (!is_ip_literal(comma + 1) ||
 		    net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1)
@@ -404,22 +509,35 @@ enum info { INFO_NONE, INFO_HELP, INFO_VERSION };
 struct opts {
 	struct loop_opts lo;
 	enum info info;             /* --help or --version: print it, nothing else */
-	int json, quiet, serve, family4, family6, timeout_set;
+	int json, quiet, serve, family4, family6, timeout_set, tcp;
 	struct watch_opts wo;
 	int format_set, watch_set, count_set;
-	const char *serve_spec;
 	const char *servers_file;   /* --servers */
 	int builtin;                /* no server given: the built-in list */
-	int port_set, alt_port_set;
+	const char *serve_spec[SERVE_MAX_GRIDS];
+	size_t nserve;
+	const char *advertise[SERVE_MAX_GRIDS];
+	size_t nadvertise;
+	const char *user;
+	uint32_t rate;
+	int port_set, alt_port_set, rate_set, no_tcp;
 	uint16_t port, alt_port;
+	int lifetime;               /* --lifetime */
+	uint32_t lifetime_max_ms;
+	const char *pair[2];        /* --pair a.json b.json */
 };
 
 /* The options, short and long; 0 for a long-only one. */
 enum opt_id {
 	OPT_IPV4, OPT_IPV6, OPT_BIND, OPT_HELP, OPT_PORT, OPT_QUIET, OPT_TIMEOUT,
 	OPT_VERBOSE, OPT_ALT_PORT, OPT_JSON, OPT_NO_PORTMAP, OPT_RFC3489, OPT_SERVE, OPT_VERSION,
-	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_SERVERS
+	OPT_WATCH, OPT_COUNT, OPT_FORMAT, OPT_METRICS_FILE, OPT_EXPECT, OPT_TCP, OPT_ADVERTISE,
+	OPT_RATE, OPT_USER, OPT_NO_TCP, OPT_LIFETIME, OPT_PAIR, OPT_SERVERS
 };
+
+/* has_arg: ARG_NONE, ARG_ONE (attached or the next word), or ARG_ATTACHED
+ * (optional, only as --opt=value). */
+enum { ARG_NONE, ARG_ONE, ARG_ATTACHED };
 
 static const struct optdef {
 	enum opt_id id;
@@ -435,16 +553,23 @@ static const struct optdef {
 	{ OPT_QUIET,    'q', "--quiet",          0 },
 	{ OPT_TIMEOUT,  't', "--timeout",        1 },
 	{ OPT_VERBOSE,  'v', "--verbose",        0 },
+	{ OPT_ADVERTISE, 0,  "--advertise",      1 },
 	{ OPT_ALT_PORT, 0,   "--alt-port",       1 },
 	{ OPT_COUNT,    0,   "--count",          1 },
 	{ OPT_EXPECT,   0,   "--expect",         1 },
 	{ OPT_FORMAT,   0,   "--format",         1 },
 	{ OPT_JSON,     0,   "--json",           0 },
+	{ OPT_LIFETIME, 0,   "--lifetime",       ARG_ATTACHED },
 	{ OPT_METRICS_FILE, 0, "--metrics-file", 1 },
 	{ OPT_NO_PORTMAP, 0, "--no-portmap",     0 },
+	{ OPT_NO_TCP,   0,   "--no-tcp",         0 },
+	{ OPT_RATE,     0,   "--rate",           1 },
+	{ OPT_PAIR,     0,   "--pair",           ARG_ONE },  /* and the next word */
 	{ OPT_RFC3489,  0,   "--rfc3489-timing", 0 },
 	{ OPT_SERVE,    0,   "--serve",          1 },
 	{ OPT_SERVERS,  0,   "--servers",        1 },
+	{ OPT_TCP,      0,   "--tcp",            0 },
+	{ OPT_USER,     0,   "--user",           1 },
 	{ OPT_VERSION,  0,   "--version",        0 },
 	{ OPT_WATCH,    0,   "--watch",          1 },
 };
@@ -474,7 +599,9 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_VERBOSE:  o->lo.verbose = 1; break;
 	case OPT_JSON:     o->json = 1; break;
 	case OPT_NO_PORTMAP: o->lo.no_portmap = 1; break;
+	case OPT_NO_TCP:   o->no_tcp = 1; break;
 	case OPT_RFC3489:  o->lo.rfc3489_timing = 1; break;
+	case OPT_TCP:      o->tcp = 1; break;
 	case OPT_HELP:     o->info = INFO_HELP; break;
 	case OPT_VERSION:  o->info = INFO_VERSION; break;
 	case OPT_BIND:     parse_bind(opt, arg, &o->lo); break;
@@ -491,8 +618,11 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 		o->alt_port_set = 1;
 		break;
 	case OPT_SERVE:
+		/* One address pair per family: --serve A1,A2 --serve B1,B2. */
+		if (o->nserve == SERVE_MAX_GRIDS)
+			usage_error("%s: at most %d, one per address family", opt, SERVE_MAX_GRIDS);
 		o->serve = 1;
-		o->serve_spec = arg;
+		o->serve_spec[o->nserve++] = arg;
 		break;
 	case OPT_WATCH:
 		o->wo.interval_ms = parse_seconds(opt, arg, MIN_WATCH_MS, MAX_WATCH_S);
@@ -518,6 +648,31 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 		if (*arg == '\0')
 			usage_error("%s: empty path", opt);
 		o->servers_file = arg;
+		break;
+	case OPT_ADVERTISE:
+		if (o->nadvertise == SERVE_MAX_GRIDS)
+			usage_error("%s: at most %d, one per address family", opt, SERVE_MAX_GRIDS);
+		o->advertise[o->nadvertise++] = arg;
+		break;
+	case OPT_RATE:
+		if (*arg == '\0' || strspn(arg, "0123456789") != strlen(arg) || strlen(arg) > 7 ||
+		    strtoul(arg, NULL, 10) > RL_MAX_RATE)
+			usage_error("%s: '%s' is not a number of requests a second (0 to %u)", opt,
+			    arg, RL_MAX_RATE);
+		o->rate = (uint32_t)strtoul(arg, NULL, 10);
+		o->rate_set = 1;
+		break;
+	case OPT_USER:
+		if (*arg == '\0')
+			usage_error("%s: empty user name", opt);
+		o->user = arg;
+		break;
+	case OPT_LIFETIME:
+		o->lifetime = 1;
+		o->lifetime_max_ms = arg == NULL ? LT_DEFAULT_MAX_MS : parse_lifetime(opt, arg);
+		break;
+	case OPT_PAIR:
+		o->pair[0] = arg;
 		break;
 	}
 }
@@ -726,6 +881,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->port = DEFAULT_PORT;
 	o->alt_port = DEFAULT_ALT_PORT;
+	o->rate = RL_DEFAULT_RATE;
 	/* As a monitoring plugin, even a usage error must be a plugin state,
 	 * so this is known before any option is read. */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -758,10 +914,15 @@ parse_args(int argc, char **argv, struct opts *o)
 					d = &optdefs[k];
 			if (d == NULL)
 				usage_error("unknown option %s", a);
-			if (!d->has_arg && v != NULL)
+			if (d->has_arg == ARG_NONE && v != NULL)
 				usage_error("%s takes no argument", d->long_name);
-			apply_opt(o, d->id, d->long_name,
-			    d->has_arg ? opt_arg(d->long_name, v, &i, argc, argv) : NULL);
+			apply_opt(o, d->id, d->long_name, d->has_arg == ARG_ONE ?
+			    opt_arg(d->long_name, v, &i, argc, argv) : v);
+			if (d->id == OPT_PAIR) {
+				if (i + 1 >= argc)
+					usage_error("--pair needs two files");
+				o->pair[1] = argv[++i];
+			}
 			continue;
 		}
 		/* Bundled short options; one taking an argument ends the word. */
@@ -793,17 +954,34 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (o->lo.has_bind && ((o->family4 && o->lo.bind.family != 4) ||
 	    (o->family6 && o->lo.bind.family != 6)))
 		usage_error("-b's address is not of the family -%c asks for", o->family4 ? '4' : '6');
+	if (o->pair[0] != NULL) {
+		if (o->serve || nwords > 0 || o->quiet || o->lo.has_bind || o->timeout_set ||
+		    o->lo.no_portmap || o->lo.rfc3489_timing || o->family4 || o->family6 ||
+		    o->lifetime || o->tcp || o->port_set || o->alt_port_set || o->format_set ||
+		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0 ||
+		    o->servers_file != NULL)
+			usage_error("--pair takes only -v and --json");
+		return;
+	}
+	if (o->lifetime && (o->serve || o->quiet || o->watch_set || o->count_set ||
+	    o->wo.nexpect > 0 || (o->format_set && o->wo.format != WATCH_TEXT &&
+	    o->wo.format != WATCH_JSON)))
+		usage_error("--lifetime is a single run's, in text or JSON: not with --serve, -q, "
+		    "--watch, --count, --format prometheus or nagios, or --expect");
 	if (o->serve) {
 		if (nwords > 0)
 			usage_error("--serve takes no server operands");
 		if (o->json || o->quiet || o->lo.has_bind || o->timeout_set || o->lo.no_portmap ||
-		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set ||
-		    o->watch_set || o->count_set || o->wo.metrics_file != NULL || o->wo.nexpect > 0)
-			usage_error("--serve takes only -v, -p and --alt-port");
+		    o->lo.rfc3489_timing || o->family4 || o->family6 || o->format_set || o->tcp ||
+		    o->watch_set || o->count_set || o->wo.nexpect > 0)
+			usage_error("--serve takes only -v, -p, --alt-port, --advertise, --rate, "
+			    "--user, --metrics-file and --no-tcp");
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
 		usage_error("-p and --alt-port go with --serve; give the server as host:port");
+	} else if (o->nadvertise > 0 || o->rate_set || o->user != NULL || o->no_tcp) {
+		usage_error("--advertise, --rate, --user and --no-tcp go with --serve");
 	}
 	if (!o->serve)
 		output_conflicts(o);
@@ -846,11 +1024,24 @@ flush_stdout(const char *what)
 static int
 serve(const struct opts *o)
 {
-	struct server_cfg cfg;
-	char err[NET_ERRLEN];
+	struct server_cfg cfg[SERVE_MAX_GRIDS];
+	struct serve_opts so;
+	char err[NET_ERRLEN * 2];
+	size_t g;
 
-	serve_config(o->serve_spec, o->port, o->alt_port, &cfg);
-	if (server_run(&cfg, o->lo.verbose, err, sizeof(err)) == -1) {
+	for (g = 0; g < o->nserve; g++)
+		serve_config(o->serve_spec[g], o->port, o->alt_port, &cfg[g]);
+	if (o->nserve == 2 && cfg[0].ep[0].family == cfg[1].ep[0].family)
+		usage_error("--serve: give one address pair per family (%s and %s are both IPv%d)",
+		    o->serve_spec[0], o->serve_spec[1], cfg[0].ep[0].family);
+	for (g = 0; g < o->nadvertise; g++)
+		advertise_config(o->advertise[g], cfg, o->nserve);
+	so.verbose = o->lo.verbose;
+	so.rate = o->rate;
+	so.tcp = !o->no_tcp;
+	so.user = o->user;
+	so.metrics_file = o->wo.metrics_file;
+	if (server_run(cfg, o->nserve, &so, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return EXIT_ERROR;
 	}
@@ -883,39 +1074,194 @@ unreachable_msg(const struct probe *p, char *buf, size_t len)
 }
 
 /*
+ * --lifetime after the detection, against the primary server; what it
+ * could not do becomes a finding.  -1 with err set when it could not
+ * even start.
+ */
+static int
+lifetime(const struct opts *o, const struct probe *p, struct nat_verdict *v,
+         struct lifetime_result *r, char *err, size_t errlen)
+{
+	const struct stun_addr *server = v->has_server ? &v->server : &p->cfg.servers[0];
+	struct nat_finding *f;
+
+	if (v->type == NAT_UDP_BLOCKED || v->unreachable) {
+		nat_add(v, NAT_F_LIFETIME_NO_ANSWER);
+		return 0;
+	}
+	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, r, err, errlen) == -1)
+		return -1;
+	if (r->unsupported) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_UNSUPPORTED)) != NULL)
+			f->addr[0] = *server;
+	} else if (!r->measured) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_UNMEASURED)) != NULL)
+			f->addr[0] = *server;
+	} else if (r->conflicts > 0) {
+		if ((f = nat_add(v, NAT_F_LIFETIME_CONFLICTS)) != NULL)
+			f->count[0] = r->conflicts;
+	}
+	return 0;
+}
+
+/*
+ * The traversal facts (issue #10) after the verdict: port allocation from
+ * the run's own mappings, and when they cannot tell, a few more in one
+ * round trip; the binding lifetime with --lifetime; then the forecast
+ * classes.  A lifetime run that cannot start is the run's error.
+ */
+static void
+run_traversal(const struct opts *o, const struct probe *p, struct nat_verdict *v,
+              struct traversal *t, struct monitor_run *r)
+{
+	static struct ports_sample samples[PORTS_MAX_SAMPLES];
+	struct lifetime_result lr;
+	struct stun_addr dst;
+	char err[NET_ERRLEN];
+	size_t ns;
+
+	ns = ports_samples(p, samples, PORTS_MAX_SAMPLES);
+	if (traversal_more_ports(p, v, samples, ns, &dst) &&
+	    portsloop_run(&dst, p->have_rtt ? p->rtt_ms : 0, o->lo.verbose, samples, &ns,
+	    PORTS_MAX_SAMPLES, err, sizeof(err)) == -1) {
+		struct nat_finding *f = nat_add(v, NAT_F_NO_EXTRA_PORTS);
+
+		if (f != NULL)
+			f->addr[0] = dst;
+		if (o->lo.verbose)
+			fprintf(stderr, "%s: %s\n", progname, err);
+	}
+	memset(&lr, 0, sizeof(lr));
+	if (o->lifetime && lifetime(o, p, v, &lr, err, sizeof(err)) == -1) {
+		snprintf(r->error, sizeof(r->error), "%s", err);
+		r->exit = EXIT_ERROR;
+	}
+	traversal_build(v, samples, ns, o->lifetime ? &lr : NULL, t);
+}
+
+/*
  * The whole pipeline once, with fresh sockets (watch.c runs it once, or
- * again and again): the tests, the verdict, the exit status.  Warnings go
- * to stderr at once; the result is rendered by watch.c.
+ * again and again): the tests of each address family, a verdict for each,
+ * the exit status of the top-level one (IPv4 when it was tested, else
+ * IPv6).  Warnings go to stderr at once, each under its family's name when
+ * both ran; the result is rendered by watch.c.
  */
 static void
 run_once(void *ctx, struct monitor_run *r)
 {
 	const struct opts *o = ctx;
-	static struct probe p;
-	static struct nat_verdict v;
+	static struct probe p4, p6;
+	static struct nat_verdict v[LOOP_NFAM];
 	static struct portmap pm;
+	struct probe *const p[LOOP_NFAM] = { &p4, &p6 };
+	static struct tcpprobe tcp;
+	static struct tcpprobe_verdict tv;
+	static struct traversal t;
 	struct loop_opts lo = o->lo;
-	struct loop_notes notes;
+	static struct loop_notes notes;
+	int top, both, traversed = 0;
 
 	lo.portmap = &pm;
-	if (loop_detect(&lo, &p, &notes, r->error, sizeof(r->error)) == -1) {
+	lo.tcp = o->tcp ? &tcp : NULL;
+	if (loop_detect(&lo, p, &notes, r->error, sizeof(r->error)) == -1) {
 		r->exit = EXIT_ERROR;
 		return;
 	}
-	nat_classify(&p, &v);
 	for (size_t i = 0; i < notes.nskipped; i++)
 		fprintf(stderr, "%s: warning: %s\n", progname, notes.skipped[i]);
-	portmap_double_nat(&pm, v.has_mapped, &v.mapped, v.has_local, &v.local);
-	report_warnings(stderr, &v);
+	top = notes.primary;
+	both = notes.fam[0].why == LOOP_TESTED && notes.fam[1].why == LOOP_TESTED;
+	for (int k = 0; k < LOOP_NFAM; k++) {
+		struct report_family *f = &r->fam[k];
+
+		f->tested = notes.fam[k].why == LOOP_TESTED;
+		f->asked = notes.fam[k].why != LOOP_NOT_ASKED;
+		f->why = loop_why_word(notes.fam[k].why);
+		f->reason = notes.fam[k].reason;
+		if (!f->tested)
+			continue;
+		nat_classify(p[k], &v[k]);
+		if (k == top) {
+			portmap_double_nat(&pm, v[k].has_mapped, &v[k].mapped, v[k].has_local,
+			    &v[k].local);
+			run_traversal(o, p[k], &v[k], &t, r);
+			traversed = 1;
+		}
+		report_warnings_tagged(stderr, both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
+		f->p = p[k];
+		f->v = &v[k];
+	}
+	r->has_fam = 1;
+	r->primary = top;
+	if (o->tcp) {
+		/* A verdict of its own: the exit status stays the UDP one's. */
+		tcpprobe_classify(&tcp, &tv);
+		tcpreport_warnings(stderr, &tv);
+		r->tcp = &tcp;
+		r->tcpv = &tv;
+	}
 	r->ran = 1;
-	r->p = &p;
-	r->v = &v;
+	r->p = p[top];
+	r->v = &v[top];
 	r->pm = &pm;
-	r->exit = exit_code(v.type);
-	if (v.unreachable) {
-		unreachable_msg(&p, r->error, sizeof(r->error));
+	if (traversed) {
+		r->json_extra = traversal_json;
+		r->text_extra = traversal_text;
+		r->extra = &t;
+	}
+	if (r->exit != EXIT_ERROR)
+		r->exit = exit_code(v[top].type);
+	if (v[top].unreachable) {
+		unreachable_msg(p[top], r->error, sizeof(r->error));
 		r->exit = EXIT_ERROR;
 	}
+}
+
+/* Read a saved result (at most FORECAST_JSON_MAX bytes) and parse it. */
+static int
+read_result(const char *path, struct forecast_host *h)
+{
+	static char buf[FORECAST_JSON_MAX + 1];
+	char err[160];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	/* One byte past the cap is read so that forecast_parse can refuse it. */
+	if (forecast_parse(buf, n, h, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* --pair: two saved results, one forecast; no network at all. */
+static int
+pair(const struct opts *o)
+{
+	struct forecast_host a, b;
+	struct forecast_pair r;
+
+	if (read_result(o->pair[0], &a) == -1 || read_result(o->pair[1], &b) == -1)
+		return EXIT_ERROR;
+	forecast_pair(&a, &b, &r);
+	if (o->json)
+		traversal_pair_json(stdout, &a, &b, &r);
+	else
+		traversal_pair_text(stdout, &a, &b, &r);
+	if (flush_stdout("the result") == -1)
+		return EXIT_ERROR;
+	return forecast_exit_code(r.path);
 }
 
 int
@@ -929,6 +1275,8 @@ main(int argc, char **argv)
 		return flush_stdout(o.info == INFO_HELP ? "the help" : "the version") == -1 ?
 		    EXIT_ERROR : 0;
 	}
+	if (o.pair[0] != NULL)
+		return pair(&o);
 	if (o.builtin && o.lo.verbose)
 		log_builtin_servers(stderr);
 	return o.serve ? serve(&o) : watch_main(&o.wo, &o.lo, run_once, &o);

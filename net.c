@@ -394,8 +394,9 @@ net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
 	return 0;
 }
 
-int
-net_udp_bind(const struct stun_addr *addr, char *err)
+/* A non-blocking, close-on-exec socket of this type bound to addr. */
+static int
+bound_socket(const struct stun_addr *addr, int type, char *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -403,7 +404,7 @@ net_udp_bind(const struct stun_addr *addr, char *err)
 	char buf[ADDR_STRLEN];
 
 	net_from_stun(addr, &ss, &sslen);
-	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	fd = socket(ss.ss_family, type, 0);
 	if (fd == -1) {
 		seterr(err, "socket: %s", strerror(errno));
 		return -1;
@@ -418,16 +419,45 @@ net_udp_bind(const struct stun_addr *addr, char *err)
 		return -1;
 	}
 	/* An IPv6 socket sees only IPv6: a v4-mapped peer would be a second,
-	 * different path to the same server.  SO_REUSEADDR is deliberately not
-	 * set: a fresh, exclusive port is what makes a NAT test meaningful. */
+	 * different path to the same server. */
 	if (ss.ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1) {
 		seterr(err, "IPV6_V6ONLY: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
+	/* A listening TCP port must survive a restart while its old
+	 * connections sit in TIME_WAIT.  UDP sockets never get SO_REUSEADDR:
+	 * a fresh, exclusive port is what makes a NAT test meaningful. */
+	if (type == SOCK_STREAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1) {
+		seterr(err, "SO_REUSEADDR: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
-		seterr(err, "bind %s: %s", addr_fmt(addr, buf, sizeof(buf)), strerror(errno));
+		seterr(err, "bind %s%s: %s", type == SOCK_STREAM ? "TCP " : "",
+		       addr_fmt(addr, buf, sizeof(buf)), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+net_udp_bind(const struct stun_addr *addr, char *err)
+{
+	return bound_socket(addr, SOCK_DGRAM, err);
+}
+
+int
+net_tcp_listen(const struct stun_addr *addr, int backlog, char *err)
+{
+	char buf[ADDR_STRLEN];
+	int fd = bound_socket(addr, SOCK_STREAM, err);
+
+	if (fd != -1 && listen(fd, backlog) == -1) {
+		seterr(err, "listen TCP %s: %s", addr_fmt(addr, buf, sizeof(buf)), strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -68,6 +68,10 @@ int net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
 /* A non-blocking UDP socket bound to addr (port 0 = ephemeral); fd or -1. */
 int net_udp_bind(const struct stun_addr *addr, char *err);
 
+/* A non-blocking TCP socket listening on addr (SO_REUSEADDR, so that a
+ * restarted server gets its port back); the fd, or -1 with err set. */
+int net_tcp_listen(const struct stun_addr *addr, int backlog, char *err);
+
 /* The address a socket is bound to. */
 int net_sock_name(int fd, struct stun_addr *out, char *err);
 

@@ -984,7 +984,9 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 	}
 	if (m->upnp.state == PORTMAP_ASKING) {
 		/* A gateway that answers NAT-PMP or PCP is up and is given the
-		 * whole MX second; otherwise a hurried run stops at udp_end. */
+		 * whole MX second; otherwise a hurried run stops as soon as
+		 * NAT-PMP and PCP are decided (refused at once, or silent at
+		 * udp_end). */
 		int short_ok = m->hurry && m->natpmp.state != PORTMAP_SPEAKS &&
 		    m->pcp.state != PORTMAP_SPEAKS && m->natpmp.state != PORTMAP_ASKING &&
 		    m->pcp.state != PORTMAP_ASKING;
@@ -992,7 +994,7 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 		if (now_ms >= ssdp_end) {
 			proto_give_up(&m->upnp);
 			m->stage = PORTMAP_UPNP_DONE;
-		} else if (short_ok && now_ms >= udp_end) {
+		} else if (short_ok) {
 			m->upnp.state = m->upnp.malformed ? PORTMAP_GARBLED : PORTMAP_CUT_SHORT;
 			if (m->upnp.error == PORTMAP_OK)
 				m->upnp.error = PORTMAP_E_TIMEOUT;
@@ -1041,7 +1043,8 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 		return PORTMAP_DONE;
 	}
 	min_wake(&wake, cap_end);
-	*wait_ms = wake <= now_ms ? 0 : (uint32_t)(wake - now_ms > 60000 ? 60000 : wake - now_ms);
+	*wait_ms = wake <= now_ms ? 0 :
+	    (uint32_t)(wake - now_ms > PORTMAP_MAX_WAIT_MS ? PORTMAP_MAX_WAIT_MS : wake - now_ms);
 	return PORTMAP_WAIT;
 }
 

@@ -47,6 +47,7 @@
 #define PORTMAP_LINE_MAX     1024   /* one status or header line */
 #define PORTMAP_MAX_HEADERS  32
 #define PORTMAP_PATH_MAX     256    /* a URL path we will request */
+#define PORTMAP_MAX_WAIT_MS  60000  /* longest wait portmap_next asks for */
 #define PORTMAP_ST_MAX       96     /* a serviceType we will echo in SOAPACTION */
 #define PORTMAP_TXBUF        1024   /* largest request the engine builds */
 
@@ -57,10 +58,12 @@
 #define PORTMAP_SSDP_MS      1100   /* an IGD may wait up to MX = 1 s before it
                                        answers an M-SEARCH (UDA 1.1 1.3.3, and
                                        miniupnpd does): no answer by then, no
-                                       UPnP.  Cut short to PORTMAP_UDP_WAIT_MS
-                                       (UPnP then unknown) when the caller is
-                                       otherwise done and the gateway has not
-                                       answered NAT-PMP or PCP */
+                                       UPnP.  Cut short (UPnP then unknown)
+                                       when the caller is otherwise done and
+                                       the gateway has not answered NAT-PMP
+                                       or PCP in the protocol: at once when
+                                       both were refused (ICMP), else at
+                                       PORTMAP_UDP_WAIT_MS */
 #define PORTMAP_HTTP_MS      1000   /* the UPnP HTTP exchanges end this long
                                        after the SSDP answer */
 

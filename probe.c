@@ -94,7 +94,7 @@ wait_w(const struct probe *p)
 static uint64_t
 measured_iv(const struct probe *p)
 {
-	uint32_t iv = p->rtt_ms / 4;
+	uint32_t iv = p->rtt_ms / PROBE_IV_DIV;
 
 	if (iv < PROBE_IV_MIN_MS)
 		iv = PROBE_IV_MIN_MS;
@@ -202,6 +202,26 @@ k_of(const struct probe_test *t, const size_t k[2])
 	return k[is_filter(t->kind) ? 1 : 0];
 }
 
+/*
+ * The sends of t made once a round trip was known, the ones a negative
+ * rests on: a send made before (into a path that may have been cold,
+ * holding it for seconds) has not had a wait the estimate can vouch for.
+ * n_out receives how many there are; returns the K-th one, or NULL.
+ */
+static const struct probe_send *
+kth_measured_send(const struct probe *p, const struct probe_test *t, size_t k, size_t *n_out)
+{
+	const struct probe_send *kth = NULL;
+	size_t n = 0;
+
+	for (size_t j = 0; j < t->nsent; j++)
+		if (t->sends[j].at_ms >= p->rtt_since_ms && ++n == k)
+			kth = &t->sends[j];
+	if (n_out != NULL)
+		*n_out = n;
+	return kth;
+}
+
 /* When this test's next send is due (NEVER when it may not send now). */
 static uint64_t
 send_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
@@ -214,8 +234,13 @@ send_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 		return t->nsent < RFC3489_NSENDS ? t->started_ms + rfc3489_at_ms[t->nsent] : NEVER;
 	if (t->nsent == 0)
 		return t->started_ms;
-	if (p->have_rtt && t->nsent >= k_of(t, k))
-		return NEVER;
+	if (p->have_rtt) {
+		size_t n;
+
+		kth_measured_send(p, t, k_of(t, k), &n);
+		if (n >= k_of(t, k))
+			return NEVER;
+	}
 	last = t->sends[t->nsent - 1].at_ms;
 	return last + (p->have_rtt ? measured_iv(p) : t->iv_ms);
 }
@@ -224,21 +249,26 @@ send_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 static uint64_t
 giveup_due(const struct probe *p, const struct probe_test *t, const size_t k[2])
 {
+	const struct probe_send *kth;
+
 	if (t->result != PROBE_RUNNING || holds_provisional(t))
 		return NEVER;
 	if (p->cfg.rfc3489_timing)
 		return t->started_ms + RFC3489_GIVEUP_MS;
-	/* No round trip measured yet: W is undefined, nothing is given up. */
-	if (!p->have_rtt || t->nsent < k_of(t, k) || t->nsent == 0)
+	/* No round trip measured yet: W is undefined, nothing is given up.
+	 * Then: once K sends made with the round trip known have each waited
+	 * W in vain.  Sends beyond the K-th only add chances; waiting W after
+	 * the last of them would add nothing to the evidence. */
+	if (!p->have_rtt)
 		return NEVER;
-	return t->sends[t->nsent - 1].at_ms + wait_w(p);
+	kth = kth_measured_send(p, t, k_of(t, k), NULL);
+	return kth == NULL ? NEVER : kth->at_ms + wait_w(p);
 }
 
 static void
 decide(struct probe *p, struct probe_test *t, enum probe_result r)
 {
 	t->result = r;
-	t->next_ms = 0;
 	emit(p, PROBE_EV_DECIDED, t, t->sock, &t->dst, t->nsent, t->rtt_ms, NULL);
 }
 
@@ -287,7 +317,6 @@ start(struct probe_test *t, const struct stun_addr *dst, const struct stun_addr 
 		t->expect = *expect;
 	t->result = PROBE_RUNNING;
 	t->started_ms = now;
-	t->next_ms = now;
 	t->iv_ms = PROBE_IV0_MS;
 }
 
@@ -1041,15 +1070,12 @@ probe_next(struct probe *p, uint64_t now_ms, struct probe_tx *tx, uint32_t *wait
 		running = 1;
 		due = send_due(p, t, k);
 		if (due <= now_ms) {
-			if (build(p, t, now_ms, tx) == 0) {
-				t->next_ms = send_due(p, t, k);
+			if (build(p, t, now_ms, tx) == 0)
 				return PROBE_SEND;
-			}
 			/* Cannot happen with PROBE_TXBUF; never loop on it. */
 			give_up(p, t, PROBE_NO_ANSWER);
 			continue;
 		}
-		t->next_ms = due == NEVER ? 0 : due;
 		gu = giveup_due(p, t, k);
 		if (due < next)
 			next = due;
@@ -1135,6 +1161,8 @@ note_rtt(struct probe *p, uint64_t sent, uint64_t now)
 	for (size_t i = 0; i < n; i++)
 		if (p->rtt[i].answered_ms - p->rtt[i].sent_ms > p->rtt_ms)
 			p->rtt_ms = (uint32_t)(p->rtt[i].answered_ms - p->rtt[i].sent_ms);
+	if (!p->have_rtt)
+		p->rtt_since_ms = r.answered_ms;
 	p->have_rtt = 1;
 }
 

@@ -44,8 +44,10 @@
  * Fast schedule (the default):
  *   - a test sends at once, then every `iv` until answered: before any
  *     round trip is measured iv starts at PROBE_IV0_MS and doubles up to
- *     PROBE_IV_MAX_MS; afterwards iv = clamp(rtt / 4, PROBE_IV_MIN_MS,
- *     PROBE_IV_CAP_MS).
+ *     PROBE_IV_MAX_MS; afterwards iv = clamp(rtt / PROBE_IV_DIV, PROBE_IV_MIN_MS,
+ *     PROBE_IV_CAP_MS).  K below grows while few outcomes are known, so
+ *     the sends come densely: a negative ends about as soon as enough
+ *     outcomes are in, not K intervals later.
  *   - rtt, the path's round trip, is estimated from the answers to the
  *     latest sends, not from the worst ever seen: it is the largest round
  *     trip among the current samples, one per answered send (at most
@@ -61,8 +63,12 @@
  *     An answer that arrives after a later send's (reordered) stays
  *     current: a delay the path can show.  Hairpin arrivals are one-way
  *     trips and no samples.
- *   - a test is given up ("no answer") once it has sent K times and has
- *     waited W since its last send, W = rtt + max(rtt / 2, PROBE_MARGIN_MS).
+ *   - a test is given up ("no answer") once K of its sends made after the
+ *     first round trip was measured have each waited W in vain, W = rtt +
+ *     max(rtt / 2, PROBE_MARGIN_MS): from the K-th of them, not from the
+ *     last send (later sends only add chances).  Sends made before any
+ *     round trip was known do not count: the path they met (a cold path
+ *     may hold them for seconds) is not vouched for by the estimate.
  *     K is the smallest number of sends for which losing all of them is
  *     no likelier than eps, given the exchanges seen so far: a send of a
  *     test that was answered (provisionally or not, hairpin tests left
@@ -118,6 +124,7 @@ enum probe_sock {
 #define PROBE_IV_MAX_MS   500
 #define PROBE_IV_MIN_MS   5
 #define PROBE_IV_CAP_MS   100
+#define PROBE_IV_DIV      8
 #define PROBE_MARGIN_MS   20
 #define PROBE_EPS         0.0005
 #define PROBE_EPS_FILTER  0.00002
@@ -196,7 +203,6 @@ struct probe_test {
 	                               alternate address; answers that came before are
 	                               checked then) */
 	uint64_t started_ms;
-	uint64_t next_ms;           /* when the next send is due */
 	uint32_t iv_ms;             /* current interval (before an RTT is known) */
 	size_t   nsent;
 	struct probe_send sends[PROBE_MAX_SENDS];
@@ -287,6 +293,7 @@ struct probe {
 	int      done;
 	uint32_t rtt_ms;            /* the path's round trip as estimated now */
 	int      have_rtt;
+	uint64_t rtt_since_ms;      /* when the first round trip was measured */
 	size_t   nrtt;
 	struct probe_rtt rtt[PROBE_RTT_SAMPLES];    /* the current samples */
 	int      primary;           /* server whose alternate the tests use, or -1 */

@@ -112,6 +112,11 @@ static const struct code_desc descs[NAT_F_COUNT] = {
 	[NAT_F_FILTERING_NOT_PORT_DEPENDENT] = { .word = "filtering-not-port-dependent" },
 	[NAT_F_SERVER_UNTRUSTED] = { .word = "server-untrusted", .addr = { "server" },
 		.problems = "problems", .value = "primary", .vkind = VAL_BOOL },
+	[NAT_F_NO_EXTRA_PORTS] = { .word = "no-extra-port-samples", .addr = { "server" } },
+	[NAT_F_LIFETIME_NO_ANSWER] = { .word = "lifetime-no-answer" },
+	[NAT_F_LIFETIME_UNSUPPORTED] = { .word = "lifetime-unsupported", .addr = { "server" } },
+	[NAT_F_LIFETIME_UNMEASURED] = { .word = "lifetime-unmeasured", .addr = { "server" } },
+	[NAT_F_LIFETIME_CONFLICTS] = { .word = "lifetime-conflicts", .count = { "count" } },
 };
 
 /* The stable words of enum nat_server_problem, bit by bit, and phrases. */
@@ -443,6 +448,26 @@ report_finding_text(const struct nat_finding *f, char *buf, size_t cap)
 		cat(buf, cap, &used, "): %s", f->value ? "nothing it said is used, the verdict "
 		    "stays unknown" : "its answers are left out");
 		break;
+	case NAT_F_NO_EXTRA_PORTS:
+		cat(buf, cap, &used, "no extra port samples: the sockets to ask %s could not be "
+		    "used (-v shows why)", a[0]);
+		break;
+	case NAT_F_LIFETIME_NO_ANSWER:
+		cat(buf, cap, &used, "lifetime not measured: no server answered the tests");
+		break;
+	case NAT_F_LIFETIME_UNSUPPORTED:
+		cat(buf, cap, &used, "lifetime not measured: the server %s does not honour "
+		    "RESPONSE-PORT (RFC 5780 section 7.5)", a[0]);
+		break;
+	case NAT_F_LIFETIME_UNMEASURED:
+		cat(buf, cap, &used, "lifetime not measured: no binding could be made or checked "
+		    "at %s", a[0]);
+		break;
+	case NAT_F_LIFETIME_CONFLICTS:
+		cat(buf, cap, &used, "lifetime: %u check%s contradicted others (loss, or a NAT whose "
+		    "timeout varies); the bracket keeps the answers that arrived", n[0],
+		    n[0] == 1 ? "" : "s");
+		break;
 	case NAT_F_COUNT:
 		break;
 	}
@@ -581,10 +606,16 @@ report_quiet(FILE *out, const struct nat_verdict *v)
 void
 report_warnings(FILE *out, const struct nat_verdict *v)
 {
+	report_warnings_tagged(out, "", v);
+}
+
+void
+report_warnings_tagged(FILE *out, const char *tag, const struct nat_verdict *v)
+{
 	char text[REPORT_FINDING_LEN];
 
 	for (size_t i = 0; i < v->nfindings; i++)
-		fprintf(out, "natcheck: warning: %s\n",
+		fprintf(out, "natcheck: warning: %s%s\n", tag,
 		    report_finding_text(&v->findings[i], text, sizeof(text)));
 }
 
@@ -822,9 +853,76 @@ void
 report_json(FILE *out, const struct probe *p, const struct nat_verdict *v,
             const struct portmap *pm)
 {
+	fputc('{', out);
+	report_json_members(out, p, v, pm);
+	fputs("}\n", out);
+}
+
+static const char *const fam_keys[REPORT_NFAM] = { "ipv4", "ipv6" };
+static const char *const fam_titles[REPORT_NFAM] = { "IPv4", "IPv6" };
+
+void
+report_json_families(FILE *out, const struct report_family fam[REPORT_NFAM])
+{
+	for (int k = 0; k < REPORT_NFAM; k++) {
+		const struct report_family *f = &fam[k];
+
+		fprintf(out, ",\"%s\":{\"tested\":%s", fam_keys[k], f->tested ? "true" : "false");
+		if (f->tested) {
+			fputs(",\"reason\":null,\"message\":null,", out);
+			report_json_members(out, f->p, f->v, NULL);
+		} else {
+			fputs(",\"reason\":", out);
+			report_json_string(out, f->why ? f->why : "unknown");
+			fputs(",\"message\":", out);
+			report_json_string(out, f->reason ? f->reason : "");
+		}
+		fputc('}', out);
+	}
+}
+
+void
+report_text_families(FILE *out, const struct report_family fam[REPORT_NFAM], int primary,
+                     const struct portmap *pm, void (*extra)(FILE *out, const void *ctx),
+                     const void *ctx)
+{
+	int both = fam[0].tested && fam[1].tested;
+
+	for (int n = 0; n < REPORT_NFAM; n++) {
+		int k = n == 0 ? primary : 1 - primary;
+		const struct report_family *f = &fam[k];
+
+		if (f->tested) {
+			if (both)
+				fprintf(out, "%s%s\n", n > 0 ? "\n" : "", fam_titles[k]);
+			report_text(out, f->p, f->v, k == primary ? pm : NULL);
+			if (k == primary && extra != NULL)
+				extra(out, ctx);
+		} else if (f->asked) {
+			fprintf(out, "%-13snot tested: %s\n", fam_titles[k], f->reason);
+		}
+	}
+}
+
+void
+report_json_ext(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                const struct portmap *pm, void (*extra)(FILE *out, const void *ctx),
+                const void *ctx)
+{
+	fputc('{', out);
+	report_json_members(out, p, v, pm);
+	if (extra != NULL)
+		extra(out, ctx);
+	fputs("}\n", out);
+}
+
+void
+report_json_members(FILE *out, const struct probe *p, const struct nat_verdict *v,
+                    const struct portmap *pm)
+{
 	char text[REPORT_FINDING_LEN];
 
-	fputs("{\"type\":", out);
+	fputs("\"type\":", out);
 	report_json_string(out, nat_type_word(v->type));
 	fputs(",\"name\":", out);
 	report_json_string(out, nat_type_name(v->type));
@@ -882,5 +980,5 @@ report_json(FILE *out, const struct probe *p, const struct nat_verdict *v,
 			fputc(',', out);
 		json_finding(out, &v->findings[i]);
 	}
-	fputs("]}\n", out);
+	fputc(']', out);
 }

@@ -1,6 +1,7 @@
 /*
  * serve.c - the shell around server_handle(): bind the four endpoints,
- * answer in one single-threaded poll() loop, log, stop on a signal.
+ * drop privileges, answer in one single-threaded poll() loop, limit each
+ * source's rate, count, log, write the metrics, stop on a signal.
  *
  * Linux reads and writes batches (recvmmsg/sendmmsg); elsewhere, or with
  * SERVER_NO_MMSG, one datagram per system call.  Both paths share one
@@ -9,12 +10,17 @@
 #if defined(__linux__) && !defined(SERVER_NO_MMSG)
 #define _GNU_SOURCE                 /* recvmmsg(2), sendmmsg(2) */
 #define SERVER_MMSG 1
+#else
+#define _DEFAULT_SOURCE             /* setgroups(2) is not POSIX */
 #endif
 
 #include "serve.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stddef.h>
@@ -28,13 +34,17 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "outfile.h"
+#include "ratelimit.h"
 #include "server.h"
+#include "tcpframe.h"
 
 /* --------------------------------------------------------------- shell */
 
 /* Set by the signal handler; the self-pipe wakes poll() without a race
  * between testing the flag and going to sleep. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t counters_requested;    /* SIGUSR1 */
 static int wake_pipe[2] = { -1, -1 };
 
 static void
@@ -43,8 +53,10 @@ on_signal(int sig)
 	int saved = errno;
 	ssize_t r;
 
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGUSR1)
+		counters_requested = 1;
+	else
+		stop_requested = 1;
 	if (wake_pipe[1] != -1) {
 		r = write(wake_pipe[1], "", 1);
 		(void)r;            /* a full pipe already wakes poll() */
@@ -59,11 +71,48 @@ static const unsigned ep_order[SERVER_NEP] = { 0, 2, 1, 3 };
 #define SERVER_DGRAM_MAX 65536      /* largest UDP payload, and then some */
 #define SERVER_TIMELEN   32         /* "2026-11-27T09:44:18.123Z" and a NUL */
 
-struct srv {
-	const struct server_cfg *cfg;
-	int      fd[SERVER_NEP];
-	int      verbose;
+/* What happened to the datagrams that arrived on one endpoint; a send
+ * failure counts on the endpoint the reply was to leave from. */
+struct ep_count {
+	uint64_t requests;          /* datagrams received */
+	uint64_t answers;           /* Binding success responses */
+	uint64_t errors;            /* error responses (400, 420) */
+	uint64_t discards;          /* dropped unanswered: not STUN, not ours, ... */
+	uint64_t ratelimited;       /* dropped: over the source's --rate */
+	uint64_t send_failures;     /* replies the kernel would not send */
+	uint64_t tcp_accepted;      /* TCP connections taken */
+	uint64_t tcp_cut;           /* TCP connections the server ended: limits,
+	                               time-outs, a stream that is not STUN */
 };
+
+/*
+ * A socket is named by k = grid x SERVER_NEP + endpoint: one grid (two
+ * addresses x two ports, server.h) per address family served.
+ */
+#define SERVE_NSOCK (SERVE_MAX_GRIDS * SERVER_NEP)
+#define GRID_OF(k)  ((k) / SERVER_NEP)
+#define EP_OF(k)    ((k) % SERVER_NEP)
+
+struct srv {
+	struct server_cfg cfg[SERVE_MAX_GRIDS];
+	int      fd[SERVE_NSOCK];
+	int      lfd[SERVE_NSOCK];  /* TCP listeners, -1 with --no-tcp */
+	int      verbose;
+	struct ratelimit *rl;       /* NULL: no rate limit */
+	uint64_t now_ms;            /* the clock, read once per batch for rl */
+	const char *metrics_file;   /* --metrics-file, or NULL */
+	struct ep_count cnt[SERVE_NSOCK];
+};
+
+/* The address of socket k. */
+static const struct stun_addr *
+sock_addr(const struct srv *s, unsigned k)
+{
+	return &s->cfg[GRID_OF(k)].ep[EP_OF(k)];
+}
+
+/* 96 KB of buckets: static, never on the stack, never per packet. */
+static struct ratelimit rate_table;
 
 /*
  * -v lines start with the wall-clock time as RFC 3339 in UTC with
@@ -92,19 +141,19 @@ vlog(const char *fmt, ...)
 }
 
 static void
-log_request(const struct srv *s, unsigned at, const struct stun_addr *from, int answered,
+log_request(const struct srv *s, unsigned k, const struct stun_addr *from, int answered,
             const struct server_reply *r)
 {
 	char f[ADDR_STRLEN], a[ADDR_STRLEN], v[ADDR_STRLEN], t[ADDR_STRLEN];
 	const char *why = r->why != NULL ? r->why : "?";
 
 	addr_fmt(from, f, sizeof(f));
-	addr_fmt(&s->cfg->ep[at], a, sizeof(a));
+	addr_fmt(sock_addr(s, k), a, sizeof(a));
 	if (!answered) {
 		vlog("%s -> %s: dropped (%s)", f, a, why);
 		return;
 	}
-	addr_fmt(&s->cfg->ep[r->via], v, sizeof(v));
+	addr_fmt(&s->cfg[GRID_OF(k)].ep[r->via], v, sizeof(v));
 	addr_fmt(&r->to, t, sizeof(t));
 	if (r->code == 0)
 		vlog("%s -> %s: binding response from %s to %s", f, a, v, t);
@@ -113,10 +162,11 @@ log_request(const struct srv *s, unsigned at, const struct stun_addr *from, int 
 }
 
 static void
-log_send_error(const struct srv *s, const struct stun_addr *to, int e)
+log_send_error(struct srv *s, unsigned k, const struct stun_addr *to, int e)
 {
 	char t[ADDR_STRLEN];
 
+	s->cnt[k].send_failures++;
 	if (s->verbose)
 		vlog("send to %s: %s", addr_fmt(to, t, sizeof(t)), strerror(e));
 }
@@ -135,23 +185,40 @@ log_recv_error(const struct srv *s, int e)
  * rep holds a reply in out.
  */
 static int
-handle_datagram(const struct srv *s, unsigned at, const struct sockaddr *sa, int truncated,
+handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int truncated,
                 const uint8_t *buf, size_t len, uint8_t *out, size_t cap,
                 struct server_reply *rep)
 {
+	struct ep_count *n = &s->cnt[k];
 	struct stun_addr from;
 	int answered = 0;
 
-	if (net_to_stun(sa, &from) == -1)
+	n->requests++;
+	if (net_to_stun(sa, &from) == -1) {
+		n->discards++;
 		return 0;
-	if (truncated) {
+	}
+	/* Before any parsing: a flood costs one table look-up per datagram. */
+	if (s->rl != NULL && !rl_allow(s->rl, &from, s->now_ms)) {
+		n->ratelimited++;
+		memset(rep, 0, sizeof(*rep));
+		rep->why = "over the source's rate limit";
+	} else if (truncated) {
+		n->discards++;
 		memset(rep, 0, sizeof(*rep));
 		rep->why = "datagram truncated";
 	} else {
-		answered = server_handle(s->cfg, at, &from, buf, len, out, cap, rep);
+		answered = server_handle(&s->cfg[GRID_OF(k)], EP_OF(k), &from, buf, len, out, cap,
+		                         rep);
+		if (!answered)
+			n->discards++;
+		else if (rep->code == 0)
+			n->answers++;
+		else
+			n->errors++;
 	}
 	if (s->verbose)
-		log_request(s, at, &from, answered, rep);
+		log_request(s, k, &from, answered, rep);
 	return answered;
 }
 
@@ -168,9 +235,10 @@ handle_datagram(const struct srv *s, unsigned at, const struct sockaddr *sa, int
 static uint8_t rx_buf[SERVER_BATCH][SERVER_DGRAM_MAX];
 static uint8_t tx_buf[SERVER_BATCH][SERVER_DGRAM_MAX];
 
-/* Send every reply that leaves from endpoint via. */
+/* Send every reply that leaves from endpoint via of the grid whose first
+ * socket is base. */
 static void
-send_batch(struct srv *s, unsigned via, int n, const unsigned char *answered,
+send_batch(struct srv *s, unsigned base, unsigned via, int n, const unsigned char *answered,
            const struct server_reply *rep)
 {
 	struct mmsghdr tx[SERVER_BATCH];
@@ -197,9 +265,9 @@ send_batch(struct srv *s, unsigned via, int n, const unsigned char *answered,
 	/* Each pass sends at least one message or skips the one that failed,
 	 * so this ends after at most k passes. */
 	while (sent < k) {
-		r = sendmmsg(s->fd[via], tx + sent, (unsigned)(k - sent), 0);
+		r = sendmmsg(s->fd[base + via], tx + sent, (unsigned)(k - sent), 0);
 		if (r <= 0) {
-			log_send_error(s, &rep[idx[sent]].to, errno);
+			log_send_error(s, base + via, &rep[idx[sent]].to, errno);
 			sent++;
 		} else {
 			sent += r;
@@ -210,6 +278,7 @@ send_batch(struct srv *s, unsigned via, int n, const unsigned char *answered,
 static void
 serve_socket(struct srv *s, unsigned at)
 {
+	unsigned base = at - EP_OF(at);
 	struct mmsghdr rx[SERVER_BATCH];
 	struct iovec rx_iov[SERVER_BATCH];
 	struct sockaddr_storage rx_sa[SERVER_BATCH];
@@ -219,6 +288,8 @@ serve_socket(struct srv *s, unsigned at)
 	unsigned via;
 
 	for (round = 0; round < SERVER_MMSG_ROUNDS; round++) {
+		if (s->rl != NULL)
+			s->now_ms = net_now_ms();
 		for (i = 0; i < SERVER_BATCH; i++) {
 			rx_iov[i].iov_base = rx_buf[i];
 			rx_iov[i].iov_len = sizeof(rx_buf[i]);
@@ -240,7 +311,7 @@ serve_socket(struct srv *s, unsigned at)
 			    (rx[i].msg_hdr.msg_flags & MSG_TRUNC) != 0, rx_buf[i], rx[i].msg_len,
 			    tx_buf[i], sizeof(tx_buf[i]), &rep[i]);
 		for (via = 0; via < SERVER_NEP; via++)
-			send_batch(s, via, n, answered, rep);
+			send_batch(s, base, via, n, answered, rep);
 		if (n < SERVER_BATCH)
 			return;
 	}
@@ -265,6 +336,8 @@ serve_socket(struct srv *s, unsigned at)
 	ssize_t n;
 	int i;
 
+	if (s->rl != NULL)
+		s->now_ms = net_now_ms();   /* once per burst, not per datagram */
 	for (i = 0; i < SERVER_BURST; i++) {
 		/* recvmsg(2), not recvfrom(2): MSG_TRUNC tells a datagram cut
 		 * to the buffer from a whole one, as recvmmsg does. */
@@ -286,8 +359,9 @@ serve_socket(struct srv *s, unsigned at)
 		                     rx_buf, (size_t)n, tx_buf, sizeof(tx_buf), &rep))
 			continue;
 		net_from_stun(&rep.to, &sa, &salen);
-		if (sendto(s->fd[rep.via], tx_buf, rep.len, 0, (struct sockaddr *)&sa, salen) == -1)
-			log_send_error(s, &rep.to, errno);
+		if (sendto(s->fd[at - EP_OF(at) + rep.via], tx_buf, rep.len, 0,
+		           (struct sockaddr *)&sa, salen) == -1)
+			log_send_error(s, at - EP_OF(at) + rep.via, &rep.to, errno);
 	}
 }
 #endif
@@ -374,75 +448,626 @@ bind_endpoints(struct server_cfg *c, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
-/* SIGINT and SIGTERM ask for a clean stop; the old actions go to old[2]. */
+/* SIGINT and SIGTERM ask for a clean stop, SIGUSR1 for the counters; the
+ * old actions go to old[3]. */
+static const int caught[3] = { SIGINT, SIGTERM, SIGUSR1 };
+
+static void
+restore_signals(const struct sigaction old[3], int n)
+{
+	while (n-- > 0)
+		sigaction(caught[n], &old[n], NULL);
+}
+
 static int
-catch_signals(struct sigaction old[2], char *err, size_t errlen)
+catch_signals(struct sigaction old[3], char *err, size_t errlen)
 {
 	struct sigaction sa;
+	int k;
 
 	stop_requested = 0;
+	counters_requested = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;                /* no SA_RESTART: poll() must return */
-	if (sigaction(SIGINT, &sa, &old[0]) == -1) {
-		snprintf(err, errlen, "sigaction: %s", strerror(errno));
-		return -1;
-	}
-	if (sigaction(SIGTERM, &sa, &old[1]) == -1) {
-		snprintf(err, errlen, "sigaction: %s", strerror(errno));
-		sigaction(SIGINT, &old[0], NULL);
-		return -1;
+	for (k = 0; k < 3; k++) {
+		if (sigaction(caught[k], &sa, &old[k]) == -1) {
+			snprintf(err, errlen, "sigaction: %s", strerror(errno));
+			restore_signals(old, k);
+			return -1;
+		}
 	}
 	return 0;
 }
 
-/* Poll the endpoints' sockets (listed in ep[0..n)) and the wake pipe (the
- * last slot) until a signal asks for a stop. */
+/* ------------------------------------------------------------ counters */
+
+static const struct {
+	const char *name, *help;
+	size_t   off;
+} counter_defs[] = {
+	{ "requests", "Datagrams received", offsetof(struct ep_count, requests) },
+	{ "answers", "Binding success responses sent", offsetof(struct ep_count, answers) },
+	{ "errors", "Error responses sent (400, 420)", offsetof(struct ep_count, errors) },
+	{ "discards", "Datagrams dropped without an answer (not a STUN request, "
+	  "not ours, malformed header)", offsetof(struct ep_count, discards) },
+	{ "ratelimited", "Datagrams dropped over their source's --rate",
+	  offsetof(struct ep_count, ratelimited) },
+	{ "send_failures", "Replies the kernel refused to send",
+	  offsetof(struct ep_count, send_failures) },
+	{ "tcp_accepted", "TCP connections accepted", offsetof(struct ep_count, tcp_accepted) },
+	{ "tcp_cut", "TCP connections the server ended (limits, time-outs, not STUN)",
+	  offsetof(struct ep_count, tcp_cut) },
+};
+#define NCOUNTERS (sizeof(counter_defs) / sizeof(counter_defs[0]))
+
+static uint64_t
+counter(const struct ep_count *c, size_t k)
+{
+	return *(const uint64_t *)(const void *)((const char *)c + counter_defs[k].off);
+}
+
+/* One timestamped line per endpoint: "counters A1:P1 requests=... ...". */
+static void
+print_counters(const struct srv *s)
+{
+	char a[ADDR_STRLEN], line[512];
+	unsigned k, i;
+	size_t j, off;
+
+	for (k = 0; k < SERVE_NSOCK; k++) {
+		i = GRID_OF(k) * SERVER_NEP + ep_order[EP_OF(k)];
+		if (s->fd[i] == -1)
+			continue;
+		off = 0;
+		for (j = 0; j < NCOUNTERS && off < sizeof(line); j++)
+			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%" PRIu64,
+			                        counter_defs[j].name, counter(&s->cnt[i], j));
+		vlog("counters %s%s", addr_fmt(sock_addr(s, i), a, sizeof(a)), line);
+	}
+	fflush(stderr);
+}
+
+/* The Prometheus text exposition of the counters, one series per endpoint
+ * (outfile_fn). */
+static void
+prom_counters(FILE *f, const void *ctx)
+{
+	const struct srv *s = ctx;
+	char a[ADDR_STRLEN];
+	unsigned k, i;
+	size_t j;
+
+	for (j = 0; j < NCOUNTERS; j++) {
+		fprintf(f, "# HELP natcheck_server_%s_total %s.\n", counter_defs[j].name,
+		        counter_defs[j].help);
+		fprintf(f, "# TYPE natcheck_server_%s_total counter\n", counter_defs[j].name);
+		for (k = 0; k < SERVE_NSOCK; k++) {
+			i = GRID_OF(k) * SERVER_NEP + ep_order[EP_OF(k)];
+			if (s->fd[i] == -1)
+				continue;
+			fprintf(f, "natcheck_server_%s_total{endpoint=\"%s\"} %" PRIu64 "\n",
+			        counter_defs[j].name, addr_fmt(sock_addr(s, i), a, sizeof(a)),
+			        counter(&s->cnt[i], j));
+		}
+	}
+}
+
+/* Write --metrics-file; a failure is logged, never fatal: the server
+ * keeps serving and tries again next time. */
+static void
+write_metrics(const struct srv *s)
+{
+	char err[NET_ERRLEN * 2];
+
+	if (s->metrics_file != NULL &&
+	    outfile_write(s->metrics_file, prom_counters, s, err, sizeof(err)) == -1)
+		vlog("%s", err);
+}
+
+/* ---------------------------------------------------------------- TCP */
+
+/*
+ * STUN over TCP (RFC 5389 section 7.2.2): messages back to back on the
+ * stream, cut by tcpframe_parse().  A hostile stream costs the server a
+ * bounded amount and then the connection, never the server:
+ *  - SERVE_TCP_CONNS connections at once, SERVE_TCP_PER_SOURCE of them from
+ *    one source (an IPv4 address, an IPv6 /64, as for --rate); past that
+ *    a new connection is accepted and closed;
+ *  - a request is at most SERVE_TCP_MSG bytes, the input buffer's size
+ *    (Redis's client-query-buffer-limit); a length field beyond it, or
+ *    bytes that cannot be STUN, end the connection at once;
+ *  - a request must be complete SERVE_TCP_PARTIAL_MS after its first byte
+ *    (slowloris), and a connection with nothing to do for SERVE_TCP_IDLE_MS
+ *    is closed;
+ *  - replies wait in a fixed output buffer; while it holds any, the
+ *    connection is not read (a peer that does not read stops being
+ *    served, and then times out).
+ * The tables are static: no allocation per connection or per request.
+ */
+#define SERVE_TCP_CONNS      256
+#define SERVE_TCP_PER_SOURCE 8
+#define SERVE_TCP_MSG        2048
+#define SERVE_TCP_OUT        (SERVE_TCP_MSG + SERVER_REPLY_SLACK)
+#define SERVE_TCP_PARTIAL_MS 3000
+#define SERVE_TCP_IDLE_MS    10000
+#define SERVE_TCP_BACKLOG    64
+#define SERVE_TCP_ACCEPTS    16     /* per wake-up: listeners cannot starve UDP */
+
+struct conn {
+	int      fd;                /* -1: free */
+	unsigned k;                 /* the listener's socket index */
+	struct stun_addr peer;
+	uint64_t idle_since;        /* last progress: accepted, answered, sent */
+	uint64_t partial_since;     /* the first byte of the request in in[] */
+	size_t   inlen;
+	size_t   outoff, outlen;    /* out[outoff..outlen) still to send */
+	uint8_t  in[SERVE_TCP_MSG];
+	uint8_t  out[SERVE_TCP_OUT];
+};
+
+static struct conn conns[SERVE_TCP_CONNS];
+static size_t nconns;           /* in use: no table walk while 0 */
+/* Out of file descriptors: a waiting connection would keep its listener
+ * readable and poll() spinning, so the listeners rest until then. */
+static uint64_t accept_pause_until;
+#define SERVE_TCP_PAUSE_MS 1000
+
+static void
+tcp_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < SERVE_TCP_CONNS; i++)
+		conns[i].fd = -1;
+	nconns = 0;
+	accept_pause_until = 0;
+}
+
+/* End connection c; cut: the server's decision (counted), why: for -v. */
+static void
+conn_close(struct srv *s, struct conn *c, int cut, const char *why)
+{
+	char f[ADDR_STRLEN], a[ADDR_STRLEN];
+
+	if (s->verbose)
+		vlog("tcp %s -> %s: closed (%s)", addr_fmt(&c->peer, f, sizeof(f)),
+		     addr_fmt(sock_addr(s, c->k), a, sizeof(a)), why);
+	if (cut)
+		s->cnt[c->k].tcp_cut++;
+	close(c->fd);
+	c->fd = -1;
+	nconns--;
+}
+
+/* Send what waits in c->out; 0, or -1 when c was closed. */
+static int
+conn_flush(struct srv *s, struct conn *c, uint64_t now)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
+			s->cnt[c->k].send_failures++;
+			conn_close(s, c, 0, n < 0 ? strerror(errno) : "send returned 0");
+			return -1;
+		}
+		c->outoff += (size_t)n;
+		c->idle_since = now;
+	}
+	c->outoff = c->outlen = 0;
+	return 0;
+}
+
+/* Answer the complete requests in c->in while the output buffer has room
+ * for the largest reply; 0, or -1 when c was closed. */
+static int
+conn_process(struct srv *s, struct conn *c, uint64_t now)
+{
+	const struct server_cfg *cfg = &s->cfg[GRID_OF(c->k)];
+	struct ep_count *n = &s->cnt[c->k];
+	struct server_reply rep;
+	const char *why = NULL;
+	long len;
+	int answered;
+
+	while (c->inlen > 0 && c->outlen == 0) {
+		len = tcpframe_parse(c->in, c->inlen, sizeof(c->in), &why);
+		if (len == TCPFRAME_INCOMPLETE)
+			return 0;
+		n->requests++;
+		if (len == TCPFRAME_BAD) {
+			n->discards++;
+			conn_close(s, c, 1, why);
+			return -1;
+		}
+		if (s->rl != NULL && !rl_allow(s->rl, &c->peer, now)) {
+			n->ratelimited++;
+			memset(&rep, 0, sizeof(rep));
+			rep.why = "over the source's rate limit";
+			answered = 0;
+		} else {
+			answered = server_handle_stream(cfg, EP_OF(c->k), &c->peer, c->in, (size_t)len,
+			                                c->out, sizeof(c->out), &rep);
+			if (!answered)
+				n->discards++;
+			else if (rep.code == 0)
+				n->answers++;
+			else
+				n->errors++;
+		}
+		if (s->verbose)
+			log_request(s, c->k, &c->peer, answered, &rep);
+		/* Only an answer is progress: a peer sending what is dropped
+		 * (rate-limited, not a request) still runs into the idle limit. */
+		if (answered) {
+			c->outlen = rep.len;
+			c->idle_since = now;
+		}
+		c->inlen -= (size_t)len;
+		memmove(c->in, c->in + len, c->inlen);
+		c->partial_since = now;
+		if (conn_flush(s, c, now) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Read what c's peer sent, then answer it. */
+static void
+conn_read(struct srv *s, struct conn *c, uint64_t now)
+{
+	ssize_t n;
+
+	if (c->outlen > 0)          /* replies first: no reading meanwhile */
+		return;
+	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(s, c, 0, n == 0 ? "closed by the peer" : strerror(errno));
+		return;
+	}
+	if (c->inlen == 0)
+		c->partial_since = now;
+	c->inlen += (size_t)n;
+	conn_process(s, c, now);
+}
+
+/* The replies waiting for c may go now; then the requests behind them. */
+static void
+conn_write(struct srv *s, struct conn *c, uint64_t now)
+{
+	if (conn_flush(s, c, now) == 0)
+		conn_process(s, c, now);
+}
+
+/* Take the connections waiting on listener k, up to SERVE_TCP_ACCEPTS. */
+static void
+tcp_accept(struct srv *s, unsigned k, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct stun_addr peer;
+	struct conn *c;
+	char f[ADDR_STRLEN], to[ADDR_STRLEN];
+	const char *refused;
+	size_t i, same;
+	int fd, fl, round;
+
+	for (round = 0; round < SERVE_TCP_ACCEPTS; round++) {
+		sslen = sizeof(ss);
+		fd = accept(s->lfd[k], (struct sockaddr *)&ss, &sslen);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE)
+				accept_pause_until = now + SERVE_TCP_PAUSE_MS;
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_recv_error(s, errno);
+			return;
+		}
+		c = NULL;
+		same = 0;
+		refused = NULL;
+		fl = fcntl(fd, F_GETFL);
+		if (net_to_stun((struct sockaddr *)&ss, &peer) == -1 || fl == -1 ||
+		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+			memset(&peer, 0, sizeof(peer));
+			refused = "cannot set the socket up";
+		}
+		for (i = 0; i < SERVE_TCP_CONNS && refused == NULL; i++) {
+			if (conns[i].fd == -1) {
+				if (c == NULL)
+					c = &conns[i];
+			} else if (rl_same_source(&conns[i].peer, &peer)) {
+				same++;
+			}
+		}
+		if (refused == NULL && same >= SERVE_TCP_PER_SOURCE)
+			refused = "too many connections from this address";
+		else if (refused == NULL && c == NULL)
+			refused = "too many connections";
+		s->cnt[k].tcp_accepted++;
+		if (refused != NULL) {
+			s->cnt[k].tcp_cut++;
+			if (s->verbose)
+				vlog("tcp %s: refused (%s)", addr_fmt(&peer, f, sizeof(f)), refused);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		nconns++;
+		c->k = k;
+		c->peer = peer;
+		c->idle_since = c->partial_since = now;
+		c->inlen = c->outoff = c->outlen = 0;
+		if (s->verbose)
+			vlog("tcp %s -> %s: accepted", addr_fmt(&peer, f, sizeof(f)),
+			     addr_fmt(sock_addr(s, k), to, sizeof(to)));
+	}
+}
+
+/* Close the connections whose time is up; the time the next one's is
+ * (UINT64_MAX: none). */
+static uint64_t
+tcp_expire(struct srv *s, uint64_t now)
+{
+	uint64_t next = UINT64_MAX, d;
+	size_t i;
+
+	for (i = 0; i < SERVE_TCP_CONNS && nconns > 0; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->fd == -1)
+			continue;
+		d = c->idle_since + SERVE_TCP_IDLE_MS;
+		if (c->inlen > 0 && c->partial_since + SERVE_TCP_PARTIAL_MS < d)
+			d = c->partial_since + SERVE_TCP_PARTIAL_MS;
+		if (now >= d) {
+			conn_close(s, c, 1, c->inlen > 0 ? "request not complete in time" :
+			           "idle");
+			continue;
+		}
+		if (d < next)
+			next = d;
+	}
+	return next;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+/* Empty the wake pipe (it is non-blocking): a signal wrote a byte. */
+static void
+drain_wake_pipe(void)
+{
+	char junk[64];
+
+	while (read(wake_pipe[0], junk, sizeof(junk)) > 0)
+		;
+}
+
+/* The poll timeout for a deadline: -1 for none, else the milliseconds to
+ * it, at least 0. */
+static int
+timeout_to(uint64_t deadline, uint64_t now)
+{
+	if (deadline == UINT64_MAX)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	return deadline - now > INT32_MAX ? INT32_MAX : (int)(deadline - now);
+}
+
+/* Poll the endpoints' sockets (listed in ep[0..n)), the wake pipe, the TCP
+ * listeners and connections until a signal asks for a stop; rewrite the
+ * metrics file every SERVE_METRICS_MS.  The UDP sockets and the pipe keep
+ * their slots; the TCP part is laid out again on every turn. */
 static int
 poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errlen)
 {
-	struct pollfd pfd[SERVER_NEP + 1];
-	unsigned k;
+	static struct pollfd pfd[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS];
+	static int what[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS]; /* listener k, or conn */
+	uint64_t next = UINT64_MAX, now = 0, deadline;
+	unsigned k, m;
+	size_t i;
+	int tcp = 0;
 
 	for (k = 0; k < n; k++) {
 		pfd[k].fd = s->fd[ep[k]];
 		pfd[k].events = POLLIN;
+		tcp |= s->lfd[ep[k]] != -1;
 	}
 	pfd[n].fd = wake_pipe[0];
 	pfd[n].events = POLLIN;
+	if (s->metrics_file != NULL)
+		next = net_now_ms() + SERVE_METRICS_MS;
 	while (!stop_requested) {
-		if (poll(pfd, n + 1, -1) == -1) {
+		deadline = next;
+		m = n + 1;
+		if (s->metrics_file != NULL || tcp)
+			now = net_now_ms();
+		if (s->metrics_file != NULL && now >= next) {
+			write_metrics(s);
+			deadline = next = now + SERVE_METRICS_MS;
+		}
+		if (tcp) {
+			uint64_t t = tcp_expire(s, now);
+
+			if (t < deadline)
+				deadline = t;
+			if (now < accept_pause_until && accept_pause_until < deadline)
+				deadline = accept_pause_until;
+			for (k = 0; k < n && now >= accept_pause_until; k++) {
+				pfd[m].fd = s->lfd[ep[k]];
+				pfd[m].events = POLLIN;
+				what[m++] = (int)ep[k];
+			}
+			for (i = 0; i < SERVE_TCP_CONNS && nconns > 0; i++) {
+				if (conns[i].fd == -1)
+					continue;
+				pfd[m].fd = conns[i].fd;
+				pfd[m].events = conns[i].outlen > 0 ? POLLOUT : POLLIN;
+				what[m++] = -1 - (int)i;
+			}
+		}
+		if (poll(pfd, m, timeout_to(deadline, now)) == -1) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			return -1;
 		}
+		if (pfd[n].revents & POLLIN)
+			drain_wake_pipe();
+		if (counters_requested) {
+			counters_requested = 0;
+			print_counters(s);
+		}
 		for (k = 0; k < n; k++)
 			if (pfd[k].revents & (POLLIN | POLLERR))
 				serve_socket(s, ep[k]);
+		if (tcp)
+			now = net_now_ms();
+		for (k = n + 1; k < m; k++) {
+			struct conn *c;
+
+			if (pfd[k].revents == 0)
+				continue;
+			if (what[k] >= 0) {
+				tcp_accept(s, (unsigned)what[k], now);
+				continue;
+			}
+			c = &conns[-1 - what[k]];
+			if (c->fd != pfd[k].fd)
+				continue;       /* closed meanwhile */
+			if (pfd[k].revents & POLLOUT)
+				conn_write(s, c, now);
+			else
+				conn_read(s, c, now);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ privileges */
+
+/*
+ * --user: after the sockets are bound (a port below 1024 needs root), become
+ * that user and its primary group, with no supplementary groups, for good.
+ * Only root can do that, so anyone else asking for it is an error rather
+ * than a silent no-op.  Afterwards root must be out of reach: if setuid(0)
+ * still works, the drop failed and the server refuses to run.
+ */
+static int
+drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	gid_t gid;
+	uid_t uid;
+
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "--user %s: only root can change its user "
+		         "(run without --user, or start as root)", user);
+		return -1;
+	}
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "--user %s: %s", user,
+		         errno != 0 ? strerror(errno) : "no such user");
+		return -1;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (uid == 0) {
+		snprintf(err, errlen, "--user %s: that is root", user);
+		return -1;
+	}
+	/* Groups first: after setuid() there is no right to change them. */
+	if (setgroups(0, NULL) == -1 || setgid(gid) == -1 || setuid(uid) == -1) {
+		snprintf(err, errlen, "--user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) != -1 || geteuid() != uid || getegid() != gid) {
+		snprintf(err, errlen, "--user %s: privileges could not be dropped for good", user);
+		return -1;
+	}
+	return 0;
+}
+
+/* Two grids must not overlap: one family each. */
+static int
+check_grids(const struct server_cfg *cfg, size_t n, char *err, size_t errlen)
+{
+	size_t g;
+
+	if (n < 1 || n > SERVE_MAX_GRIDS) {
+		snprintf(err, errlen, "one or two address pairs, one per family");
+		return -1;
+	}
+	for (g = 0; g < n; g++)
+		if (check_grid(&cfg[g], err, errlen) == -1)
+			return -1;
+	if (n == 2 && cfg[0].ep[0].family == cfg[1].ep[0].family) {
+		snprintf(err, errlen, "the two --serve address pairs must be of different families");
+		return -1;
 	}
 	return 0;
 }
 
 int
-server_run(const struct server_cfg *cfg, int verbose, char *err, size_t errlen)
+server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o, char *err,
+           size_t errlen)
 {
-	struct server_cfg c = *cfg;
-	struct srv s;
-	struct sigaction old[2];
-	unsigned ep[SERVER_NEP], i, k, n = 0;
-	char line[SERVER_NEP * ADDR_STRLEN], a[ADDR_STRLEN];
-	size_t off = 0;
+	static struct srv s;        /* the counters: zeroed once per run below */
+	struct sigaction old[3];
+	unsigned ep[SERVE_NSOCK], i, k, n = 0;
+	char line[SERVE_NSOCK * ADDR_STRLEN], a[ADDR_STRLEN];
+	size_t off = 0, g;
+	uint64_t seed = 0;
 	int rc = -1;
 
-	s.cfg = &c;
-	s.verbose = verbose;
-	for (i = 0; i < SERVER_NEP; i++)
-		s.fd[i] = -1;
-	if (check_grid(&c, err, errlen) == -1)
+	memset(&s, 0, sizeof(s));
+	s.verbose = o->verbose;
+	s.metrics_file = o->metrics_file;
+	for (i = 0; i < SERVE_NSOCK; i++)
+		s.fd[i] = s.lfd[i] = -1;
+	tcp_init();
+	if (check_grids(cfg, ncfg, err, errlen) == -1)
 		return -1;
-	if (bind_endpoints(&c, s.fd, err, errlen) == -1)
+	for (g = 0; g < ncfg; g++)
+		s.cfg[g] = cfg[g];
+	if (o->rate > 0) {
+		/* The hash seed keeps a sender from choosing addresses that
+		 * share one set of buckets. */
+		if (net_random(&seed, sizeof(seed)) == -1) {
+			snprintf(err, errlen, "the OS random source failed: %s", strerror(errno));
+			return -1;
+		}
+		rl_init(&rate_table, o->rate, seed);
+		s.rl = &rate_table;
+	}
+	for (g = 0; g < ncfg; g++)
+		if (bind_endpoints(&s.cfg[g], s.fd + g * SERVER_NEP, err, errlen) == -1)
+			goto out;
+	/* TCP on every endpoint, on the port UDP got. */
+	for (i = 0; i < SERVE_NSOCK && o->tcp; i++) {
+		char nerr[NET_ERRLEN];
+
+		if (s.fd[i] == -1)
+			continue;
+		s.lfd[i] = net_tcp_listen(sock_addr(&s, i), SERVE_TCP_BACKLOG, nerr);
+		if (s.lfd[i] == -1) {
+			snprintf(err, errlen, "%s", nerr);
+			goto out;
+		}
+	}
+	if (o->user != NULL && drop_privileges(o->user, err, errlen) == -1)
 		goto out;
 	if (open_wake_pipe() == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -451,24 +1076,31 @@ server_run(const struct server_cfg *cfg, int verbose, char *err, size_t errlen)
 	if (catch_signals(old, err, errlen) == -1)
 		goto out;
 
-	for (k = 0; k < SERVER_NEP; k++) {
-		i = ep_order[k];
+	for (k = 0; k < SERVE_NSOCK; k++) {
+		i = GRID_OF(k) * SERVER_NEP + ep_order[EP_OF(k)];
 		if (s.fd[i] == -1)
 			continue;
 		ep[n++] = i;
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", off ? " " : "",
-		                        addr_fmt(&c.ep[i], a, sizeof(a)));
+		                        addr_fmt(sock_addr(&s, i), a, sizeof(a)));
 	}
-	fprintf(stderr, "natcheck: serving on %s\n", line);
+	vlog("serving on %s", line);    /* timestamped like every log line */
 	fflush(stderr);
 
 	rc = poll_loop(&s, ep, n, err, errlen);
-	sigaction(SIGINT, &old[0], NULL);
-	sigaction(SIGTERM, &old[1], NULL);
+	restore_signals(old, 3);
+	print_counters(&s);
+	write_metrics(&s);
 out:
-	for (i = 0; i < SERVER_NEP; i++)
+	for (i = 0; i < SERVE_NSOCK; i++) {
 		if (s.fd[i] != -1)
 			close(s.fd[i]);
+		if (s.lfd[i] != -1)
+			close(s.lfd[i]);
+	}
+	for (i = 0; i < SERVE_TCP_CONNS; i++)
+		if (conns[i].fd != -1)
+			conn_close(&s, &conns[i], 0, "server stops");
 	for (i = 0; i < 2; i++) {
 		if (wake_pipe[i] != -1)
 			close(wake_pipe[i]);

@@ -61,6 +61,7 @@ struct req_ctx {
 	struct server_reply *reply; /* via, to, code, why */
 	struct stun_header head;
 	struct stun_msg m;          /* valid once the attributes decoded */
+	int      stream;            /* over TCP: no other destination, no other source */
 	uint32_t flags;             /* CHANGE-REQUEST */
 	int      reflect;           /* RESPONSE-ADDRESS honoured: REFLECTED-FROM */
 	int      pad_idx;           /* the request's PADDING in m.attrs, or -1 */
@@ -78,6 +79,18 @@ server_ep_present(const struct server_cfg *cfg, unsigned i)
 	if (i >= SERVER_NEP || (!cfg->has_alt && (i & SERVER_EP_ALT_ADDR)))
 		return 0;
 	return cfg->ep[i].family == 4 || cfg->ep[i].family == 6;
+}
+
+void
+server_ep_public(const struct server_cfg *cfg, unsigned i, struct stun_addr *out)
+{
+	*out = cfg->ep[i];
+	if (cfg->has_adv) {
+		uint16_t port = out->port;
+
+		*out = cfg->adv[i & SERVER_EP_ALT_ADDR];
+		out->port = port;
+	}
 }
 
 static enum step
@@ -132,6 +145,8 @@ parse_request(struct req_ctx *c)
 		return drop(c, stun_strerror(st));
 	if (!c->head.has_cookie && c->head.type != STUN_BINDING_REQUEST)
 		return drop(c, "not STUN");
+	if (c->stream && !c->head.has_cookie)
+		return drop(c, "no magic cookie over TCP");
 	if (c->head.cls != STUN_CLASS_REQUEST)
 		return drop(c, "not a request");
 	if (c->head.method != STUN_METHOD_BINDING)
@@ -206,6 +221,21 @@ read_attributes(struct req_ctx *c)
 	if (st != STUN_OK && st != STUN_ERR_NOT_FOUND)
 		return refuse_bad(c, "CHANGE-REQUEST", st);
 	c->pad_idx = stun_find(&c->m, STUN_ATTR_PADDING);
+	if (c->stream) {
+		/* A server never opens a TCP connection to a client (RFC 5780
+		 * section 4), so over TCP the answer can only go back on the
+		 * connection the request came in on: a change of address or
+		 * port, or another destination, is a request it cannot honour. */
+		if (c->flags & (STUN_CHANGE_IP | STUN_CHANGE_PORT))
+			return refuse(c, 400, "Bad Request: CHANGE-REQUEST over TCP",
+			              "CHANGE-REQUEST over TCP");
+		if (stun_find(&c->m, STUN_ATTR_RESPONSE_PORT) >= 0)
+			return refuse(c, 400, "Bad Request: RESPONSE-PORT over TCP",
+			              "RESPONSE-PORT over TCP");
+		if (stun_find(&c->m, STUN_ATTR_RESPONSE_ADDRESS) >= 0)
+			return refuse(c, 400, "Bad Request: RESPONSE-ADDRESS over TCP",
+			              "RESPONSE-ADDRESS over TCP");
+	}
 	s = read_response_address(c);
 	if (s == GO_ON)
 		s = read_response_port(c);
@@ -321,22 +351,26 @@ static int
 reply_success(struct req_ctx *c)
 {
 	const struct server_cfg *cfg = c->cfg;
-	const struct stun_addr *src = &cfg->ep[c->reply->via];
-	const struct stun_addr *other = &cfg->ep[c->at ^ SERVER_EP_OTHER];
+	struct stun_addr src, other;
 	struct stun_enc e;
 
+	server_ep_public(cfg, c->reply->via, &src);
+	/* Ca:Cp; with one address, the other port (server.h says why). */
+	server_ep_public(cfg, c->at ^ (cfg->has_alt ? SERVER_EP_OTHER : SERVER_EP_ALT_PORT),
+	                 &other);
 	stun_enc_init(&e, c->out, c->cap, STUN_BINDING_SUCCESS, c->head.tid);
 	if (c->head.has_cookie) {
 		stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, c->from);
 		stun_enc_addr(&e, STUN_ATTR_MAPPED_ADDRESS, c->from);
-		stun_enc_addr(&e, STUN_ATTR_RESPONSE_ORIGIN, src);
-		if (cfg->has_alt)
-			stun_enc_addr(&e, STUN_ATTR_OTHER_ADDRESS, other);
+		stun_enc_addr(&e, STUN_ATTR_RESPONSE_ORIGIN, &src);
+		if (cfg->has_alt || (cfg->other_port_only &&
+		    server_ep_present(cfg, c->at ^ SERVER_EP_ALT_PORT)))
+			stun_enc_addr(&e, STUN_ATTR_OTHER_ADDRESS, &other);
 	} else {
 		stun_enc_addr(&e, STUN_ATTR_MAPPED_ADDRESS, c->from);
-		stun_enc_addr(&e, STUN_ATTR_SOURCE_ADDRESS, src);
+		stun_enc_addr(&e, STUN_ATTR_SOURCE_ADDRESS, &src);
 		if (cfg->has_alt)
-			stun_enc_addr(&e, STUN_ATTR_CHANGED_ADDRESS, other);
+			stun_enc_addr(&e, STUN_ATTR_CHANGED_ADDRESS, &other);
 	}
 	if (c->reflect)     /* RFC 3489 section 8.1: traceability */
 		stun_enc_addr(&e, STUN_ATTR_REFLECTED_FROM, c->from);
@@ -347,10 +381,11 @@ reply_success(struct req_ctx *c)
 	return 1;
 }
 
-int
-server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
-              const uint8_t *req, size_t len, uint8_t *out, size_t cap,
-              struct server_reply *reply)
+/* server_handle and server_handle_stream: the same pipeline, over UDP
+ * (stream 0) or TCP (stream 1). */
+static int
+handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from, int stream,
+       const uint8_t *req, size_t len, uint8_t *out, size_t cap, struct server_reply *reply)
 {
 	struct req_ctx c;
 	enum step s;
@@ -368,6 +403,7 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 	c.out = out;
 	c.cap = cap;
 	c.reply = reply;
+	c.stream = stream;
 	c.flags = 0;
 	c.reflect = 0;
 	c.pad_idx = -1;
@@ -387,3 +423,18 @@ server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr 
 	return 0;
 }
 
+int
+server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
+              const uint8_t *req, size_t len, uint8_t *out, size_t cap,
+              struct server_reply *reply)
+{
+	return handle(cfg, at, from, 0, req, len, out, cap, reply);
+}
+
+int
+server_handle_stream(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
+                     const uint8_t *req, size_t len, uint8_t *out, size_t cap,
+                     struct server_reply *reply)
+{
+	return handle(cfg, at, from, 1, req, len, out, cap, reply);
+}

@@ -45,9 +45,32 @@
  */
 #define SERVER_REPLY_SLACK 96
 
+/*
+ * Advertised addresses (--advertise, stuntman's --primaryadvertised): behind
+ * a 1:1 NAT (a cloud VM) the server binds private addresses but its clients
+ * see public ones, so RESPONSE-ORIGIN, SOURCE-ADDRESS, OTHER-ADDRESS and
+ * CHANGED-ADDRESS carry adv[0] in place of the primary address's IP and
+ * adv[1] in place of the alternate's, each with the endpoint's own port
+ * (a 1:1 NAT keeps ports).  The mapped addresses and the reflection rules
+ * are untouched: they are about the request's source, not the server.
+ *
+ * One address, two ports (has_alt == 0): with other_port_only set, the
+ * RFC 5389 form also carries OTHER-ADDRESS = this IP, the other port.
+ * RFC 5780 section 7.4 wants OTHER-ADDRESS to differ in IP as well; a
+ * server with one address cannot, and saying so with the same IP lets a
+ * client still tell endpoint-independent from port-dependent filtering
+ * (change port) and see that no IP change is possible (a 420 for change
+ * IP).  The RFC 3489 form gets no CHANGED-ADDRESS then: a classic client
+ * has no way to notice that it names the same IP and would run Test I
+ * against it as if it were another server.  Left 0, such a server has no
+ * OTHER-ADDRESS at all (the client's in-memory tests rely on that).
+ */
 struct server_cfg {
 	struct stun_addr ep[SERVER_NEP]; /* the endpoints, indexed as above */
 	int      has_alt;           /* 0: one address (ep[1], ep[3] unused) */
+	int      other_port_only;   /* has_alt == 0: OTHER-ADDRESS = A1, other port */
+	int      has_adv;           /* adv[] replaces the IPs the server reports */
+	struct stun_addr adv[2];    /* [0] for the primary, [1] the alternate; port unused */
 	const char *software;       /* SOFTWARE value, or NULL for none */
 };
 
@@ -71,6 +94,22 @@ struct server_reply {
 int server_handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
                   const uint8_t *req, size_t len, uint8_t *out, size_t cap,
                   struct server_reply *reply);
+
+/*
+ * server_handle_stream: the same for one message that arrived over a TCP
+ * connection to endpoint `at`, whose answer can only go back on that
+ * connection: a request that asks for a change of address or port
+ * (CHANGE-REQUEST), or another destination (RESPONSE-PORT,
+ * RESPONSE-ADDRESS), gets a 400; reply->via is always `at` and reply->to
+ * always `from`.  Only RFC 5389 messages exist over TCP.
+ */
+int server_handle_stream(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from,
+                         const uint8_t *req, size_t len, uint8_t *out, size_t cap,
+                         struct server_reply *reply);
+
+/* Endpoint i as the server reports it: ep[i], with the advertised IP in
+ * place of its own when cfg->has_adv is set. */
+void server_ep_public(const struct server_cfg *cfg, unsigned i, struct stun_addr *out);
 
 /* True when the configuration has endpoint i (0..SERVER_NEP-1). */
 int server_ep_present(const struct server_cfg *cfg, unsigned i);

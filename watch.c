@@ -19,12 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "net.h"
+#include "outfile.h"
 #include "report.h"
+#include "tcpreport.h"
 #include "watch.h"
 
 /* The progress line appears only on a terminal, and only for runs longer
@@ -91,69 +92,53 @@ progress_tick(void *vctx, uint64_t elapsed_ms, int done)
 
 /* ---------------------------------------------------------------- output */
 
-/* The run's JSON: the head (schema, time, exit, ...) spliced in front of
- * report_json()'s keys, so the object stays one object. */
+/* The run's JSON: the head (schema, time, exit, ...), the top-level
+ * verdict's keys, the families' objects, then the run's extra keys
+ * (the traversal facts), as one object. */
 static int
 json_run(FILE *out, const struct monitor_run *r, int watching, unsigned changed)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-
 	if (!r->ran) {
 		monitor_json_error(out, r, watching, changed);
 		return 0;
 	}
-	if ((m = open_memstream(&buf, &len)) == NULL)
-		return -1;
-	report_json(m, r->p, r->v, r->pm);
-	if (fclose(m) == EOF || len < 2 || buf[0] != '{') {
-		free(buf);
-		return -1;
-	}
 	fputc('{', out);
 	monitor_json_head(out, r, watching, changed);
 	fputc(',', out);
-	fwrite(buf + 1, 1, len - 1, out);
-	free(buf);
+	report_json_members(out, r->p, r->v, r->pm);
+	if (r->has_fam)
+		report_json_families(out, r->fam);
+	/* "tcp" (null without --tcp): the TCP verdict is one member more. */
+	fputs(",\"tcp\":", out);
+	tcpreport_json(out, r->tcp, r->tcpv);
+	if (r->json_extra != NULL)
+		r->json_extra(out, r->extra);
+	fputs("}\n", out);
 	return 0;
 }
 
-/* Write the exposition to path through a temporary file beside it. */
-static int
-write_metrics(const char *path, const struct monitor_run *r, char *err, size_t errlen)
+/* A single run's text: the families' reports, the run's extra lines (the
+ * traversal facts) at the end of the top-level family's block, then the
+ * TCP verdict. */
+static void
+text_run(FILE *out, const struct monitor_run *r)
 {
-	char tmp[4096];
-	FILE *f;
-	int fd, ok;
+	if (r->has_fam) {
+		report_text_families(out, r->fam, r->primary, r->pm, r->text_extra, r->extra);
+	} else {
+		report_text(out, r->p, r->v, r->pm);
+		if (r->text_extra != NULL)
+			r->text_extra(out, r->extra);
+	}
+	if (r->tcp != NULL && r->tcpv != NULL)
+		tcpreport_text(out, r->tcp, r->tcpv);
+}
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
-		snprintf(err, errlen, "--metrics-file %.300s: name too long", path);
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		snprintf(err, errlen, "--metrics-file %.300s: cannot create a file beside it: %s",
-		    path, strerror(errno));
-		return -1;
-	}
-	/* mkstemp's 0600 would hide the file from a collector running as
-	 * another user; the metrics are no secret. */
-	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "--metrics-file %.300s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
+/* The exposition of one run, for outfile_write(). */
+static void
+prom_to(FILE *f, const void *r)
+{
 	monitor_prom(f, r);
-	ok = fflush(f) != EOF && !ferror(f);
-	if (fclose(f) == EOF)
-		ok = 0;
-	if (!ok || rename(tmp, path) == -1) {
-		snprintf(err, errlen, "--metrics-file %.300s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
 }
 
 /* Render one run to stdout as wo says; -1 when stdout cannot be written. */
@@ -183,7 +168,7 @@ render(const struct watch_opts *wo, const struct monitor_run *r, unsigned change
 		if (wo->watching)
 			monitor_text_line(stdout, r, changed);
 		else if (r->ran)
-			report_text(stdout, r->p, r->v, r->pm);
+			text_run(stdout, r);
 		break;
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || rc == -1) {
@@ -255,7 +240,7 @@ watch_main(const struct watch_opts *wo, struct loop_opts *lo, watch_run_fn run, 
 		if (r.error[0] != '\0')
 			fprintf(stderr, "natcheck: %s\n", r.error);
 		if (wo->metrics_file != NULL &&
-		    write_metrics(wo->metrics_file, &r, merr, sizeof(merr)) == -1) {
+		    outfile_write(wo->metrics_file, prom_to, &r, merr, sizeof(merr)) == -1) {
 			fprintf(stderr, "natcheck: %s\n", merr);
 			if (!wo->watching)
 				return wo->format == WATCH_NAGIOS ? MONITOR_UNKNOWN : 1;

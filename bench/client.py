@@ -18,9 +18,13 @@ import subprocess
 import sys
 import time
 
-TOOLS = ("natcheck", "stun", "natdiscovery")
+TOOLS = ("natcheck", "baseline", "stun", "natdiscovery")
+# natcheck and an earlier build of it (BENCH_BASELINE), judged alike, run
+# side by side in the same cells: the honest "no slower than before".
+NATCHECKS = ("natcheck", "baseline")
 TOOL_TITLE = {
     "natcheck": "natcheck vs natcheck --serve",
+    "baseline": "an earlier natcheck (BENCH_BASELINE) vs natcheck --serve",
     "stun": "Debian stun vs stund",
     "natdiscovery": "coturn natdiscovery -m -f vs turnserver",
 }
@@ -146,8 +150,9 @@ def timed(cmd, bound_s):
 
 
 def one_run(a, tool, lo):
-    if tool == "natcheck":
-        cmd = [a.natcheck, "--json", "%s:%d" % (a.server, a.nc_port)]
+    if tool in NATCHECKS:
+        cmd = [a.natcheck if tool == "natcheck" else a.baseline, "--json",
+               "%s:%d" % (a.server, a.nc_port)]
     elif tool == "stun":
         cmd = ["stun", "%s:%d" % (a.server, a.stund_port), "-p", str(lo)]
     else:
@@ -155,7 +160,7 @@ def one_run(a, tool, lo):
     wall, rc, out, err = timed(cmd, a.timeout)
     rec = {"kind": "run", "scenario": a.scenario, "cond": a.cond, "tool": tool,
            "wall_ms": round(wall, 1), "timeout": rc is None, "rc": rc}
-    if tool == "natcheck":
+    if tool in NATCHECKS:
         v = parse_natcheck(out)
         if v is None:
             rec.update(said="unreadable", right=False)
@@ -177,7 +182,7 @@ def one_run(a, tool, lo):
         rec["right"] = False
         rec["said"] = "timeout after %g s (%s)" % (a.timeout, rec.get("said"))
     if not rec["right"]:
-        keep = 20000 if tool == "natcheck" else 1500    # natcheck: the whole JSON
+        keep = 20000 if tool in NATCHECKS else 1500    # natcheck: the whole JSON
         rec["detail"] = (out[-keep:] + "\n--stderr--\n" + err[-500:]).strip()
     return rec
 
@@ -192,6 +197,7 @@ def cmd_run(argv):
     ap.add_argument("--peer-n", type=int, required=True)
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--natcheck", required=True)
+    ap.add_argument("--baseline", default=None)
     ap.add_argument("--server", required=True)
     ap.add_argument("--nc-port", type=int, default=3478)
     ap.add_argument("--stund-port", type=int, default=3482)
@@ -205,7 +211,9 @@ def cmd_run(argv):
     tools = [t for t in a.tools.split(",") if t]
     if not tools or any(t not in TOOLS for t in tools):
         ap.error("--tools: a comma-separated subset of " + ",".join(TOOLS))
-    todo = {t: (a.n if t == "natcheck" else a.peer_n) for t in tools}
+    if "baseline" in tools and not a.baseline:
+        ap.error("--tools baseline needs --baseline NATCHECK")
+    todo = {t: (a.n if t in NATCHECKS else a.peer_n) for t in tools}
     total = sum(todo.values())
     width = min(2000, (PORT_LAST - PORT_FIRST) // max(total, 1))
     if width < 16:
@@ -356,7 +364,7 @@ def cmd_report(argv):
     for c in conds:
         for s in scenarios:
             for t in tools:
-                want = meta.get("n") if t == "natcheck" else meta.get("peer_n")
+                want = meta.get("n") if t in NATCHECKS else meta.get("peer_n")
                 got = len(sel(s=s, c=c, t=t))
                 if want is not None and got != want:
                     missing.append("%s, %s, %s: %d of %d runs" % (c, s, t, got, want))
@@ -468,7 +476,7 @@ def cmd_report(argv):
                 if not rs:
                     continue
                 walls = [r["wall_ms"] for r in rs]
-                if t == "natcheck":
+                if t in NATCHECKS:
                     el = median([r["elapsed_ms"] for r in rs if r.get("elapsed_ms") is not None])
                     dg = median([r["datagrams_sent"] for r in rs
                                  if r.get("datagrams_sent") is not None])

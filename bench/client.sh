@@ -16,7 +16,9 @@
 #   BENCH_TIMEOUT=20      seconds any one run may take
 #   BENCH_SCENARIOS="..." a subset of the scenarios
 #   BENCH_CONDS="..."     a subset of: rtt0 rtt100 rtt300 rtt100-loss10 rtt100-loss30
-#   BENCH_TOOLS=natcheck,stun,natdiscovery
+#   BENCH_TOOLS=natcheck,stun,natdiscovery  (also: baseline)
+#   BENCH_BASELINE=PATH   an earlier natcheck build, run as the tool "baseline"
+#                         beside natcheck in the same cells (judged alike)
 #   BENCH_OUT=bench/results.md
 #   BENCH_MAX_FOREIGN=9   wait (60 s at most) while more foreign lab
 #                         namespaces than this exist
@@ -146,6 +148,10 @@ lab_set_prefix
 # run must not change it halfway.  The commit is taken now, too.
 cp "$NATCHECK" "$BENCH_TMP/natcheck" || exit 1
 NATCHECK=$BENCH_TMP/natcheck
+if [ -n "${BENCH_BASELINE:-}" ]; then
+	cp "$BENCH_BASELINE" "$BENCH_TMP/natcheck-baseline" || exit 1
+	BENCH_BASELINE=$BENCH_TMP/natcheck-baseline
+fi
 COMMIT=$(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if ! (cd "$top" && git diff --quiet HEAD -- '*.c' '*.h' 2>/dev/null); then
 	COMMIT="$COMMIT (C sources modified in the work tree: $(cd "$top" &&
@@ -187,7 +193,8 @@ for c in $CONDS; do
 		fi
 		lab_client python3 "$here/client.py" run --out "$RAW" --scenario "$s" --cond "$c" \
 			--tools "$TOOLS" --n "$N" --peer-n "$PEER_N" --timeout "$TIMEOUT" \
-			--natcheck "$NATCHECK" --server "$LAB_SERVER1" \
+			--natcheck "$NATCHECK" ${BENCH_BASELINE:+--baseline "$BENCH_BASELINE"} \
+			--server "$LAB_SERVER1" \
 			--nc-port "$NC_PORT" --stund-port "$STUND_PORT" --coturn-port "$COTURN_PORT" \
 			--want-type "$SCN_TYPE" --want-mapping "$SCN_MAPPING" \
 			--want-filtering "$SCN_FILTERING" --want-hairpin "$SCN_HAIRPIN" \

@@ -1,7 +1,7 @@
 /*
  * bench/loadgen.c - a STUN Binding load generator for loopback servers.
  *
- *   loadgen [-gq] [-d seconds] [-n count] [-s sockets] [-t timeout_ms]
+ *   loadgen [-egq] [-d seconds] [-n count] [-s sockets] [-t timeout_ms]
  *           [-w window] host:port
  *
  * Sends RFC 5389 Binding requests (the bare 20-byte header, section 6) to
@@ -28,6 +28,12 @@
  * its length field agrees with the datagram, and its XOR-MAPPED-ADDRESS
  * (or, failing that, MAPPED-ADDRESS) is exactly the socket's own address:
  * a server that answers fast but wrongly gets no credit.
+ *
+ * -e is for bench/floor.c only, the bare responder that sends each
+ * request back with its type flipped to Binding success and nothing
+ * added: then an answer is valid when its ID matches, its type is 0x0101
+ * and it is exactly the 20-byte header with length 0 - and anything else,
+ * a full Binding answer included, is not.
  *
  * Cost on our side.  On loopback the sender's core also runs the
  * receiver's network stack, so the generator pays for delivering each
@@ -76,6 +82,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #define REQ_LEN        20
 #define TID_LEN        12               /* the 96-bit ID after the cookie */
 #define MAGIC_COOKIE   0x2112A442u
@@ -114,6 +122,8 @@ struct lsock {
 	size_t   htmask;
 	int      gso;                   /* UDP_SEGMENT set on this socket */
 };
+
+static int echo_mode;            /* -e: expect bench/floor.c's echoes */
 
 struct stats {
 	uint64_t sent, received, received_in_window, lost, bad, stray, errors;
@@ -230,70 +240,6 @@ slot_release(struct lsock *s, uint32_t idx)
 	s->freelist[s->nfree++] = idx;
 }
 
-/* Parse "a.b.c.d:port" or "[v6]:port" into ss; loopback literals only. */
-static int
-parse_target(const char *arg, struct sockaddr_storage *ss, socklen_t *sslen)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port_s;
-	size_t hlen;
-
-	if (arg[0] == '[') {
-		const char *close = strchr(arg, ']');
-		if (close == NULL || close[1] != ':')
-			return -1;
-		hlen = (size_t)(close - arg - 1);
-		if (hlen >= sizeof host)
-			return -1;
-		memcpy(host, arg + 1, hlen);
-		port_s = close + 2;
-	} else {
-		const char *colon = strrchr(arg, ':');
-		if (colon == NULL)
-			return -1;
-		hlen = (size_t)(colon - arg);
-		if (hlen >= sizeof host)
-			return -1;
-		memcpy(host, arg, hlen);
-		port_s = colon + 1;
-	}
-	host[hlen] = '\0';
-
-	char *end;
-	errno = 0;
-	long port = strtol(port_s, &end, 10);
-	if (*port_s == '\0' || *end != '\0' || errno != 0 || port < 1 || port > 65535)
-		return -1;
-
-	memset(ss, 0, sizeof *ss);
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		/* 127.0.0.0/8, RFC 1122 section 3.2.1.3 (g). */
-		if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127) {
-			fprintf(stderr, "loadgen: %s is not a loopback address (127.0.0.0/8)\n", host);
-			return -2;
-		}
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*sslen = sizeof *sin;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		static const uint8_t lo6[16] = { [15] = 1 };
-		if (memcmp(&sin6->sin6_addr, lo6, 16) != 0) {
-			fprintf(stderr, "loadgen: %s is not the loopback address ::1\n", host);
-			return -2;
-		}
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*sslen = sizeof *sin6;
-		return 0;
-	}
-	fprintf(stderr, "loadgen: %s: not a numeric loopback address\n", host);
-	return -2;
-}
-
 /* A non-blocking UDP socket connected to the target, with room in both
  * buffers for its share of the window; 0 or -1 with errno. */
 static int
@@ -367,7 +313,8 @@ rd16(const uint8_t *p)
 /*
  * Check an answer whose tid already matched: Binding success, the header
  * length agrees with the datagram (RFC 5389 section 6), attributes inside
- * it, and the mapped address equals our socket's.  1 valid, 0 not.
+ * it, and the mapped address equals our socket's; under -e, the bare
+ * header instead (bench/floor.c's echo).  1 valid, 0 not.
  */
 static int
 answer_valid(const struct lsock *s, const uint8_t *b, size_t n)
@@ -377,6 +324,8 @@ answer_valid(const struct lsock *s, const uint8_t *b, size_t n)
 	size_t mlen = rd16(b + 2);
 	if ((mlen & 3) != 0 || REQ_LEN + mlen != n)
 		return 0;
+	if (echo_mode)
+		return mlen == 0;
 
 	int have_xor = 0, have_plain = 0, ok_xor = 0, ok_plain = 0;
 	size_t off = REQ_LEN;
@@ -628,7 +577,7 @@ outstanding(const struct lsock *socks, int nsock)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: loadgen [-gq] [-d seconds] [-n count] [-s sockets] [-t timeout_ms]\n"
+	fprintf(stderr, "usage: loadgen [-egq] [-d seconds] [-n count] [-s sockets] [-t timeout_ms]\n"
 	                "               [-w window] host:port\n");
 	exit(2);
 }
@@ -655,8 +604,9 @@ main(int argc, char **argv)
 	uint64_t max_count = 100000000ull;
 	int quiet = 0, use_gso = 1, c;
 
-	while ((c = getopt(argc, argv, "d:gn:qs:t:w:")) != -1) {
+	while ((c = getopt(argc, argv, "d:egn:qs:t:w:")) != -1) {
 		switch (c) {
+		case 'e': echo_mode = 1; break;
 		case 'g': use_gso = 0; break;
 		case 'd': seconds = number(optarg, 1, MAX_SECONDS, "-d seconds"); break;
 		case 'n': max_count = (uint64_t)number(optarg, 1, LONG_MAX, "-n count"); break;
@@ -677,13 +627,16 @@ main(int argc, char **argv)
 
 	struct sockaddr_storage to;
 	socklen_t tolen;
-	int pr = parse_target(argv[optind], &to, &tolen);
+	char perr[128];
+	int pr = loopback_target(argv[optind], &to, &tolen, perr, sizeof perr);
 	if (pr == -1) {
 		fprintf(stderr, "loadgen: target must be ADDR:PORT or [ADDR]:PORT: %s\n", argv[optind]);
 		return 2;
 	}
-	if (pr < 0)
+	if (pr < 0) {
+		fprintf(stderr, "loadgen: %s\n", perr);
 		return 2;
+	}
 
 	urandom_fd = open("/dev/urandom", O_RDONLY);
 	if (urandom_fd < 0) {

@@ -5,10 +5,11 @@
 # bash-completion loads it the first time natcheck is completed.
 
 # Every option, one line each: its names, then what follows it.
-#   -          nothing: a flag
+#   -          nothing: a flag (or an optional argument attached with =)
 #   ADDRESS    a local address (completed from this host's interfaces)
 #   ADDRESSES  local addresses, comma-separated
 #   FILE       a file name
+#   USER       a user name
 #   a|b|c      one of these words
 #   other      a number or name natcheck cannot guess: nothing is offered
 # tests/package/run.sh checks this list against `natcheck --help`.
@@ -26,11 +27,18 @@ _natcheck_options='
 --count                     N
 --metrics-file              FILE
 --expect                    open|full-cone|restricted-cone|port-restricted-cone|symmetric|symmetric-udp-firewall|udp-blocked
+--lifetime                  -
+--pair                      FILE
 --no-portmap                -
+--no-tcp                    -
 --rfc3489-timing            -
+--tcp                       -
 --serve                     ADDRESSES
 --servers                   FILE
 --alt-port                  PORT
+--advertise                 PUBLIC
+--rate                      N
+--user                      USER
 -h --help                   -
 --version                   -
 '
@@ -72,6 +80,9 @@ _natcheck()
                 ;;
             FILE)
                 _filedir
+                ;;
+            USER)
+                mapfile -t COMPREPLY < <(compgen -u -- "$cur")
                 ;;
             *'|'*)
                 mapfile -t COMPREPLY < <(compgen -W "${kind//|/ }" -- "$cur")

@@ -755,6 +755,29 @@ Test(engine, hurried_silent_gateway_ends_at_the_udp_window)
 	cr_assert_eq(s.m.upnp.error, PORTMAP_E_TIMEOUT);
 }
 
+/* A gateway that refuses NAT-PMP and PCP (ICMP port unreachable) is up
+ * and speaks neither: once the STUN tests are done there is nothing left
+ * to wait for but an SSDP answer that might come, so the run ends at once
+ * (UPnP unknown) instead of at the end of the UDP window. */
+Test(engine, hurried_refusing_gateway_ends_at_once)
+{
+	struct sim s;
+	struct portmap_config c = cfg_gw();
+
+	memset(&s, 0, sizeof(s));
+	portmap_init(&s.m, &c, 0);
+	run_until(&s, 5);
+	portmap_unreachable(&s.m, s.now, PORTMAP_SOCK_NATPMP);
+	portmap_unreachable(&s.m, s.now, PORTMAP_SOCK_PCP);
+	cr_assert_eq(run_until(&s, 40), PORTMAP_WAIT, "not hurried: SSDP gets its time");
+	portmap_hurry(&s.m);
+	cr_assert_eq(run_until(&s, 5000), PORTMAP_DONE);
+	cr_assert_lt(s.m.end_ms, PORTMAP_UDP_WAIT_MS, "ended at %llu",
+	    (unsigned long long)s.m.end_ms);
+	cr_assert_str_eq(portmap_state_json(s.m.natpmp.state), "false");
+	cr_assert_str_eq(portmap_state_json(s.m.upnp.state), "null");
+}
+
 Test(engine, refused_and_wrong_sources)
 {
 	struct sim s;

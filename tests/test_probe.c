@@ -136,14 +136,15 @@ Test(probe, fast_schedule_negative_at_100ms)
 {
 	/* Port restricted: both filtering tests are negatives.  No round trip
 	 * before 100 ms: sends at 0 and 50 (interval doubling from 50); then
-	 * iv = rtt/4 = 25.  Until 225 at most four exchanges have an outcome
-	 * (the bindings' sends at 0 and 50, known 120 ms later), too few to
-	 * let a filtering test stop; at 225 the five tests sent at 100 count
-	 * too, and nine answered exchanges ask for K = 6 of a filtering test
-	 * (the beta-binomial chance of six losses in a row is 1.9e-5 <=
-	 * PROBE_EPS_FILTER): seven sends are made by then, the last at 200.
-	 * W = 100 + 50. */
-	static const uint64_t at[] = { 0, 50, 100, 125, 150, 175, 200 };
+	 * iv = rtt/8 = 12.  A send's outcome counts only rtt + 20 ms after it,
+	 * so for a while few exchanges have one and K stays high: the test
+	 * goes on sending every 12 ms, twelve sends, the last at 208, while
+	 * the outcomes come in and lower K to 5 (the beta-binomial chance that
+	 * five exchanges in a row fail is <= PROBE_EPS_FILTER).  It is given
+	 * up once the fifth send made with the round trip known (100, 112,
+	 * 124, 136, 148) has waited W = 100 + 50 in vain: at 298.  The sends
+	 * at 0 and 50 do not count: the path they met is not vouched for. */
+	static const uint64_t at[] = { 0, 50, 100, 112, 124, 136, 148, 160, 172, 184, 196, 208 };
 	const struct probe_test *f;
 
 	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 22);
@@ -151,18 +152,17 @@ Test(probe, fast_schedule_negative_at_100ms)
 	run();
 	f = test_of(PROBE_FILTER_IP_PORT);
 	cr_expect_eq(f->result, PROBE_NO_ANSWER);
-	expect_sends(f, at, 7);
-	cr_expect_eq(decided_at[f - pr.tests], 200 + 150);
+	expect_sends(f, at, 12);
+	cr_expect_eq(decided_at[f - pr.tests], 148 + 150);
 	f = test_of(PROBE_FILTER_PORT);
-	expect_sends(f, at, 7);
-	cr_expect_eq(decided_at[f - pr.tests], 350);
-	/* The hairpin tests (not a filtering test: PROBE_EPS) start at 100;
-	 * at 175 four outcomes ask for K = 6, at 225 nine for K = 4: five
-	 * sends, the last at 200. */
+	expect_sends(f, at, 12);
+	cr_expect_eq(decided_at[f - pr.tests], 298);
+	/* The hairpin tests (not a filtering test: PROBE_EPS, K = 4) start at
+	 * 100: six sends, given up W after the fourth (136). */
 	f = test_of(PROBE_MAP_TO_HAIR);
 	cr_expect_eq(f->result, PROBE_NO_ANSWER);
-	cr_expect_eq(f->nsent, 5);
-	cr_expect_eq(decided_at[f - pr.tests], 350);
+	cr_expect_eq(f->nsent, 6);
+	cr_expect_eq(decided_at[f - pr.tests], 136 + 150);
 	/* The binding: answered by the first send's reply, one round trip. */
 	f = test_of(PROBE_BINDING);
 	cr_expect_eq(f->result, PROBE_ANSWERED);
@@ -456,8 +456,8 @@ Test(probe, answer_after_give_up_is_still_proof)
 {
 	/* Port restricted, 20 ms round trip, but every reply of both
 	 * CHANGE-REQUEST checks takes an extra 60 ms: the checks are given up
-	 * at 95, then their first replies arrive at 100 while the run still
-	 * lasts (the filtering negatives end at 220).  Without them the
+	 * before 100, then their first replies arrive at 100 while the run
+	 * still lasts (the filtering negatives end at 230).  Without them the
 	 * server's CHANGE-REQUEST support is unverified and the filtering
 	 * unknown; an answer that got through proves it. */
 	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 35);
@@ -468,14 +468,14 @@ Test(probe, answer_after_give_up_is_still_proof)
 	hook_test2 = &pr.tests[8];
 	cr_assert_eq(hook_test->kind, PROBE_CHECK_PORT);
 	cr_assert_eq(hook_test2->kind, PROBE_CHECK_IP_PORT);
-	hook_ms = 60;
+	hook_ms = 40;
 	sim.delay_hook = delay_test;
 	run();
-	cr_expect_eq(decided_at[7], 100, "decided (again) when the late answer came");
+	cr_expect_eq(decided_at[7], 80, "decided (again) when the late answer came");
 	cr_expect_eq(test_of(PROBE_CHECK_PORT)->result, PROBE_ANSWERED);
 	cr_expect_gt(test_of(PROBE_CHECK_PORT)->late, 0);
 	cr_expect_gt(pr.stats.late, 0);
-	cr_expect_eq(decided_at[test_of(PROBE_FILTER_PORT) - pr.tests], 220);
+	cr_expect_eq(decided_at[test_of(PROBE_FILTER_PORT) - pr.tests], 130);
 	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE);
 }
 

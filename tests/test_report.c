@@ -629,3 +629,51 @@ Test(report, untrusted_servers_in_text_and_json)
 	RENDER(report_text(f_, &pr, &v, NULL));
 	cr_expect_null(strstr(out, "Untrusted"), "%s", out);
 }
+
+/* Issue #11: the families' objects and blocks. */
+Test(report, families_json_and_text)
+{
+	struct report_family fam[REPORT_NFAM];
+	static const char head4[] = ",\"ipv4\":{\"tested\":true,\"reason\":null,"
+	    "\"message\":null,\"type\":\"port-restricted-cone\",";
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 1, 99);
+	natsim_config(&sim, &cfg);
+	run_sim();
+	memset(fam, 0, sizeof(fam));
+	fam[0].tested = 1;
+	fam[0].asked = 1;
+	fam[0].p = &pr;
+	fam[0].v = &v;
+	fam[1].asked = 1;
+	fam[1].why = "no-route";
+	fam[1].reason = "no route to [2001:db8::1]:3478: Network is unreachable";
+
+	RENDER(report_json_families(f_, fam));
+	cr_expect_eq(strncmp(out, head4, strlen(head4)), 0, "%s", out);
+	cr_expect_not_null(strstr(out, ",\"ipv6\":{\"tested\":false,\"reason\":\"no-route\","
+	    "\"message\":\"no route to [2001:db8::1]:3478: Network is unreachable\"}"), "%s", out);
+	cr_expect_null(strstr(out, "\"portmap\""));
+
+	/* One family tested: its block as before, then the other's line. */
+	RENDER(report_text_families(f_, fam, 0, NULL, NULL, NULL));
+	cr_expect_eq(strncmp(out, "NAT type     Port Restricted Cone\n", 34), 0, "%s", out);
+	cr_expect_not_null(strstr(out, "\nIPv6         not tested: no route to [2001:db8::1]:3478"));
+	cr_expect_null(strstr(out, "IPv4"));
+
+	/* Left out on purpose (-4): no line at all. */
+	fam[1].asked = 0;
+	fam[1].why = "not-asked";
+	RENDER(report_text_families(f_, fam, 0, NULL, NULL, NULL));
+	cr_expect_null(strstr(out, "IPv6"), "%s", out);
+
+	/* Both tested: a titled block each, the top-level family first. */
+	fam[1] = fam[0];
+	RENDER(report_text_families(f_, fam, 1, NULL, NULL, NULL));
+	cr_expect_eq(strncmp(out, "IPv6\nNAT type     ", 18), 0, "%s", out);
+	cr_expect_not_null(strstr(out, "\n\nIPv4\nNAT type     "), "%s", out);
+
+	RENDER(report_warnings_tagged(f_, "IPv6: ", &v));
+	for (char *p = out; *p != '\0'; p = strchr(p, '\n') + 1)
+		cr_assert_eq(strncmp(p, "natcheck: warning: IPv6: ", 25), 0, "%s", p);
+}

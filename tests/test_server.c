@@ -170,14 +170,17 @@ check_room(const struct server_cfg *c, const struct result *res, size_t len, int
 		cr_assert_gt(required + fp + attr_size(swlen), room, "SOFTWARE left out with room");
 }
 
+/* One request through server_handle (UDP), or server_handle_stream (TCP). */
 static void
-run(const struct server_cfg *c, unsigned at, const struct stun_addr *from,
-    const uint8_t *req, size_t len, struct result *res)
+run_on(int stream, const struct server_cfg *c, unsigned at, const struct stun_addr *from,
+       const uint8_t *req, size_t len, struct result *res)
 {
 	enum stun_status st;
 
 	memset(res, 0, sizeof(*res));
-	res->answered = server_handle(c, at, from, req, len, res->out, sizeof(res->out), &res->rep);
+	res->answered = (stream ? server_handle_stream : server_handle)(c, at, from, req, len,
+	                                                             res->out, sizeof(res->out),
+	                                                             &res->rep);
 	cr_assert(res->rep.why != NULL, "a reason is always given");
 	/* The amplification bound holds for every answer in every test. */
 	if (res->answered) {
@@ -191,6 +194,13 @@ run(const struct server_cfg *c, unsigned at, const struct stun_addr *from,
 	} else {
 		cr_assert_eq(res->rep.len, 0);
 	}
+}
+
+static void
+run(const struct server_cfg *c, unsigned at, const struct stun_addr *from,
+    const uint8_t *req, size_t len, struct result *res)
+{
+	run_on(0, c, at, from, req, len, res);
 }
 
 static void
@@ -272,6 +282,9 @@ expect_success(const struct server_cfg *c, const struct result *res, int cookie,
 		expect_addr(&res->msg, STUN_ATTR_RESPONSE_ORIGIN, &c->ep[via], ctx);
 		if (c->has_alt)
 			expect_addr(&res->msg, STUN_ATTR_OTHER_ADDRESS, &c->ep[at ^ SERVER_EP_OTHER], ctx);
+		else if (c->other_port_only)
+			expect_addr(&res->msg, STUN_ATTR_OTHER_ADDRESS, &c->ep[at ^ SERVER_EP_ALT_PORT],
+			            ctx);
 		else
 			expect_absent(&res->msg, STUN_ATTR_OTHER_ADDRESS, ctx);
 		expect_absent(&res->msg, STUN_ATTR_SOURCE_ADDRESS, ctx);
@@ -967,7 +980,165 @@ Test(server, addresses_a_reply_cannot_come_from)
 
 		c.ep[1] = mk("224.0.0.1", 3478);
 		c.ep[3] = mk("224.0.0.1", 3479);
-		cr_expect_eq(server_run(&c, 0, err, sizeof(err)), -1);
+		struct serve_opts so = { .verbose = 0, .rate = 0, .tcp = 1, .user = NULL };
+
+		cr_expect_eq(server_run(&c, 1, &so, err, sizeof(err)), -1);
 		cr_expect(strstr(err, "multicast") != NULL, "%s", err);
 	}
+}
+
+/* ------------------------------------------------------- --advertise */
+
+/* Behind a 1:1 NAT: every address the server reports about itself is the
+ * public one with the endpoint's port; the mapped address is untouched. */
+Test(server, advertised_addresses_replace_own)
+{
+	struct server_cfg c = cfg_v4(1);
+	struct stun_addr from = mk("198.51.100.7", 40001), got, want;
+	static const int flags[4] = { -1, STUN_CHANGE_PORT, STUN_CHANGE_IP,
+	                              STUN_CHANGE_IP | STUN_CHANGE_PORT };
+	struct req r;
+	static struct result res;
+	unsigned at, k, via;
+	int cookie;
+
+	c.has_adv = 1;
+	c.adv[0] = mk("203.0.113.10", 0);
+	c.adv[1] = mk("203.0.113.20", 0);
+	for (cookie = 0; cookie <= 1; cookie++)
+	for (at = 0; at < SERVER_NEP; at++)
+	for (k = 0; k < 4; k++) {
+		req_binding(&r, cookie, flags[k]);
+		req_finish(&r);
+		run(&c, at, &from, r.buf, r.len, &res);
+		via = at ^ (k & 1 ? SERVER_EP_ALT_PORT : 0) ^ (k & 2 ? SERVER_EP_ALT_ADDR : 0);
+		cr_assert(res.answered, "at %u flags %d: %s", at, flags[k], res.rep.why);
+		cr_assert_eq(res.rep.via, via);
+		cr_assert(addr_eq(&res.rep.to, &from), "sent to the source");
+		expect_addr(&res.msg, STUN_ATTR_MAPPED_ADDRESS, &from, "mapped");
+		want = c.adv[via & 1];
+		want.port = c.ep[via].port;
+		cr_assert_eq(stun_get_addr(&res.msg, cookie ? STUN_ATTR_RESPONSE_ORIGIN :
+		             STUN_ATTR_SOURCE_ADDRESS, &got), STUN_OK);
+		cr_expect(addr_eq(&got, &want), "origin at %u via %u", at, via);
+		want = c.adv[(at ^ SERVER_EP_OTHER) & 1];
+		want.port = c.ep[at ^ SERVER_EP_OTHER].port;
+		cr_assert_eq(stun_get_addr(&res.msg, cookie ? STUN_ATTR_OTHER_ADDRESS :
+		             STUN_ATTR_CHANGED_ADDRESS, &got), STUN_OK);
+		cr_expect(addr_eq(&got, &want), "other address at %u", at);
+	}
+}
+
+/* The reflection rule looks at the real source, not the advertised IPs:
+ * RESPONSE-ADDRESS naming the server's public address is still refused. */
+Test(server, advertised_keeps_reflection_rules)
+{
+	struct server_cfg c = cfg_v4(1);
+	struct stun_addr from = mk("198.51.100.7", 40001), ra = mk("203.0.113.10", 3478);
+	struct req r;
+	static struct result res;
+
+	c.has_adv = 1;
+	c.adv[0] = mk("203.0.113.10", 0);
+	c.adv[1] = mk("203.0.113.20", 0);
+	req_binding(&r, 0, -1);
+	stun_enc_addr(&r.e, STUN_ATTR_RESPONSE_ADDRESS, &ra);
+	req_finish(&r);
+	run(&c, 0, &from, r.buf, r.len, &res);
+	expect_error(&res, 0, 400, "source IP", 0, &from, "RESPONSE-ADDRESS elsewhere");
+}
+
+/* One address, two ports, other_port_only: OTHER-ADDRESS names this IP
+ * and the other port (RFC 5389 form only), so a client can test change
+ * port; change IP is still a 420. */
+Test(server, single_address_other_port)
+{
+	struct server_cfg c = cfg_v4(0);
+	struct stun_addr from = mk("198.51.100.7", 40001), got;
+	struct req r;
+	static struct result res;
+	unsigned at;
+
+	c.other_port_only = 1;
+	for (at = 0; at <= 2; at += 2) {
+		req_binding(&r, 1, -1);
+		req_finish(&r);
+		run(&c, at, &from, r.buf, r.len, &res);
+		cr_assert(res.answered);
+		cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_OTHER_ADDRESS, &got), STUN_OK);
+		cr_expect(addr_eq(&got, &c.ep[at ^ SERVER_EP_ALT_PORT]), "other port at %u", at);
+
+		req_binding(&r, 1, STUN_CHANGE_PORT);
+		req_finish(&r);
+		run(&c, at, &from, r.buf, r.len, &res);
+		expect_success(&c, &res, 1, at, at ^ SERVER_EP_ALT_PORT, &from, "change port");
+	}
+	/* No CHANGED-ADDRESS for an RFC 3489 client. */
+	req_binding(&r, 0, -1);
+	req_finish(&r);
+	run(&c, 0, &from, r.buf, r.len, &res);
+	cr_assert(res.answered);
+	expect_absent(&res.msg, STUN_ATTR_CHANGED_ADDRESS, "RFC 3489 form");
+	req_binding(&r, 1, STUN_CHANGE_IP);
+	req_finish(&r);
+	run(&c, 0, &from, r.buf, r.len, &res);
+	expect_error(&res, 1, 420, "no alternate address", 0, &from, "change IP");
+}
+
+/* ------------------------------------------------------------------ TCP */
+
+/* Over TCP the answer goes back on the connection: a Binding request is
+ * answered from where it arrived, with RESPONSE-ORIGIN and OTHER-ADDRESS;
+ * whatever asks for another source or destination is a 400. */
+Test(server, stream_requests)
+{
+	struct server_cfg c = cfg_v4(1);
+	struct stun_addr from = mk("198.51.100.7", 40001), got;
+	struct req r;
+	static struct result res;
+	static const int changes[3] = { STUN_CHANGE_IP, STUN_CHANGE_PORT,
+	                                STUN_CHANGE_IP | STUN_CHANGE_PORT };
+	uint8_t rp[4] = { 0x9c, 0x41, 0, 0 };
+	unsigned at, k;
+
+	for (at = 0; at < SERVER_NEP; at++) {
+		req_binding(&r, 1, -1);
+		req_finish(&r);
+		run_on(1, &c, at, &from, r.buf, r.len, &res);
+		cr_assert(res.answered, "at %u: %s", at, res.rep.why);
+		cr_assert_eq(res.rep.code, 0);
+		cr_assert_eq(res.rep.via, at);
+		cr_assert(addr_eq(&res.rep.to, &from));
+		expect_addr(&res.msg, STUN_ATTR_XOR_MAPPED_ADDRESS, &from, "stream");
+		cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_RESPONSE_ORIGIN, &got), STUN_OK);
+		cr_expect(addr_eq(&got, &c.ep[at]));
+		cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_OTHER_ADDRESS, &got), STUN_OK);
+		cr_expect(addr_eq(&got, &c.ep[at ^ SERVER_EP_OTHER]));
+		/* No flags set: nothing to change, answered. */
+		req_binding(&r, 1, 0);
+		req_finish(&r);
+		run_on(1, &c, at, &from, r.buf, r.len, &res);
+		cr_assert(res.answered && res.rep.code == 0);
+		for (k = 0; k < 3; k++) {
+			req_binding(&r, 1, changes[k]);
+			req_finish(&r);
+			run_on(1, &c, at, &from, r.buf, r.len, &res);
+			expect_error(&res, 1, 400, "CHANGE-REQUEST over TCP", at, &from, "change");
+		}
+		req_binding(&r, 1, -1);
+		stun_enc_bytes(&r.e, STUN_ATTR_RESPONSE_PORT, rp, 4);
+		req_finish(&r);
+		run_on(1, &c, at, &from, r.buf, r.len, &res);
+		expect_error(&res, 1, 400, "RESPONSE-PORT over TCP", at, &from, "response port");
+	}
+	/* RFC 3489 form: not over TCP. */
+	req_binding(&r, 0, -1);
+	req_finish(&r);
+	run_on(1, &c, 0, &from, r.buf, r.len, &res);
+	cr_assert_eq(res.answered, 0, "RFC 3489 over TCP");
+	/* The same requests over UDP are honoured: the refusals are TCP's. */
+	req_binding(&r, 1, STUN_CHANGE_IP);
+	req_finish(&r);
+	run(&c, 0, &from, r.buf, r.len, &res);
+	expect_success(&c, &res, 1, 0, 1, &from, "UDP change IP");
 }

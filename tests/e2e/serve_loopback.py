@@ -335,8 +335,9 @@ TIMESTAMP = re.compile(r"^natcheck: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
 
 
 def check_log_times(c, log):
-    """Every -v line after the start-up line opens with an RFC 3339 UTC time."""
-    lines = [ln for ln in log.splitlines() if not ln.startswith("natcheck: serving on")]
+    """Every log line, the start-up line included, opens with an RFC 3339
+    UTC time."""
+    lines = log.splitlines()
     bad = [ln for ln in lines if not TIMESTAMP.match(ln)]
     c.check("-v lines carry an RFC 3339 UTC timestamp", lines and not bad,
             f"{len(bad)} of {len(lines)} without, e.g. {bad[:2]}")
@@ -356,7 +357,7 @@ def main():
     try:
         if srv.start(c):
             P, Q = srv.port, srv.alt_port
-            line = f"natcheck: serving on {A1}:{P} {A1}:{Q} {A2}:{P} {A2}:{Q}"
+            line = f"Z serving on {A1}:{P} {A1}:{Q} {A2}:{P} {A2}:{Q}\n"
             c.check("start-up line", line in srv.stderr(), srv.stderr()[:300])
             grid_tests(c, srv)
             other_tests(c, srv)
@@ -391,11 +392,16 @@ def main():
                     got = exchange(s, (host, P), req, tid)
                     if c.check(f"single {host} {form} change port: answered", got is not None):
                         _, _, attrs, _ = parse(got[0])
-                        c.check(f"single {host} {form} change port: from port {Q}, no "
-                                "alternate advertised",
+                        # One address: OTHER-ADDRESS is this IP, the other
+                        # port (RFC 5389 form only; natcheck(1) says why).
+                        other = get(attrs, "OTHER-ADDRESS")
+                        want = (host, Q) if cookie else None
+                        c.check(f"single {host} {form} change port: from port {Q}, "
+                                f"OTHER-ADDRESS {want}, no CHANGED-ADDRESS",
                                 got[1] == (host, Q) and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
-                                and get(attrs, "OTHER-ADDRESS") is None
-                                and get(attrs, "CHANGED-ADDRESS") is None, f"{got[1]}")
+                                and (addr_of(other) if other is not None else None) == want
+                                and get(attrs, "CHANGED-ADDRESS") is None,
+                                f"{got[1]} {addr_of(other) if other is not None else None}")
                     req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
                                                     struct.pack("!I", CHANGE_IP)))
                     got = exchange(s, (host, Q), req, tid)

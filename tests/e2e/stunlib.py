@@ -245,18 +245,59 @@ def wait_ready(addr, seconds=5.0, alive=lambda: True):
         s.close()
 
 
+def change_matrix(sock, eps, named=None, label=""):
+    """Every CHANGE-REQUEST (none, port, IP, both) to each of the four
+    endpoints eps[0..3] = (host, port) (index: bit 0 address, bit 1 port),
+    in both header forms, from sock.  Each answer must come from the
+    endpoint asked for, report sock's address as mapped, and name
+    named[via] as its origin and named[at ^ 3] as the other address
+    (named defaults to eps: what the server binds is what it reports).
+    Returns the problems, one string each (empty: all 32 right)."""
+    named = named or eps
+    me = sock.getsockname()[:2]
+    bad = []
+    for cookie in (True, False):
+        for at in range(4):
+            for flags, flip in ((None, 0), (CHANGE_PORT, 2), (CHANGE_IP, 1),
+                                (CHANGE_IP | CHANGE_PORT, 3)):
+                extra = b"" if flags is None else attr(ATTR["CHANGE-REQUEST"],
+                                                       struct.pack("!I", flags))
+                req, tid = request(cookie, extra)
+                got = exchange(sock, eps[at], req, tid)
+                via = at ^ flip
+                name = f"{label}{'5389' if cookie else '3489'} at {eps[at]} flags {flags}"
+                if got is None:
+                    bad.append(f"{name}: no answer")
+                    continue
+                _, _, attrs, _ = parse(got[0])
+                origin = get(attrs, "RESPONSE-ORIGIN" if cookie else "SOURCE-ADDRESS")
+                other = get(attrs, "OTHER-ADDRESS" if cookie else "CHANGED-ADDRESS")
+                if got[1] != eps[via]:
+                    bad.append(f"{name}: came from {got[1]}")
+                if addr_of(get(attrs, "MAPPED-ADDRESS")) != me:
+                    bad.append(f"{name}: mapped {addr_of(get(attrs, 'MAPPED-ADDRESS'))}")
+                if addr_of(origin) != named[via]:
+                    bad.append(f"{name}: origin {addr_of(origin)}, want {named[via]}")
+                if addr_of(other) != named[at ^ 3]:
+                    bad.append(f"{name}: other {addr_of(other)}, want {named[at ^ 3]}")
+    return bad
+
+
 # ----------------------------------------------------------------- server
 
 class Server:
-    """`natcheck --serve SPEC -p P --alt-port Q EXTRA...` on free ports P, Q,
-    as a child process ended by its PID only.  SPEC is one or two addresses
-    (default 127.0.0.1,127.0.0.2).  Its stderr goes to a temporary file, not
+    """`natcheck --serve SPEC -p P --alt-port Q --rate RATE EXTRA...` on free
+    ports P, Q, as a child process ended by its PID only.  SPEC is one or two
+    addresses (default 127.0.0.1,127.0.0.2).  RATE is 0 (no limit) unless a
+    test asks for one: the tests are many clients on one address, and only
+    the rate limit's own checks are about the limit.  Its stderr goes to a temporary file, not
     a pipe: nobody reads a pipe while the test runs, and under -v a full
     one would block the server.  A context manager (raises when it does not
     start), or start()/stop()/kill() by hand."""
 
-    def __init__(self, natcheck, spec=f"{A1},{A2}", extra=()):
-        self.natcheck, self.spec, self.extra = natcheck, spec, tuple(extra)
+    def __init__(self, natcheck, spec=f"{A1},{A2}", extra=(), rate=0, preexec_fn=None):
+        self.natcheck, self.spec, self.preexec_fn = natcheck, spec, preexec_fn
+        self.extra = ("--rate", str(rate)) + tuple(extra)
         self.hosts = spec.split(",")
         self.proc = None
         self.log = tempfile.TemporaryFile(mode="w+")
@@ -273,7 +314,8 @@ class Server:
             self.log.seek(0)
             self.log.truncate()
             self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=self.log)
+                                         stdout=subprocess.DEVNULL, stderr=self.log,
+                                         preexec_fn=self.preexec_fn)
             if wait_ready((self.hosts[0], self.port), 5.0,
                           alive=lambda: self.proc.poll() is None):
                 return True

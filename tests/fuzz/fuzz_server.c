@@ -5,7 +5,8 @@
  * Input: FUZZ_PREFIX bytes that choose the situation, then the datagram.
  *   byte 0: bits 0-1 the arrival endpoint, bit 2 IPv6, bit 3 a second
  *           address, bits 4-5 the SOFTWARE value (none, natcheck's, a long
- *           version string, one over the RFC's 763-byte cap)
+ *           version string, one over the RFC's 763-byte cap), bit 6 a
+ *           one-address OTHER-ADDRESS (other_port_only), bit 7 --advertise
  *   byte 1-2: the source port
  *   byte 3: the last byte of the source address (203.0.113.x or
  *           2001:db8:ffff::x), so a RESPONSE-ADDRESS can match it
@@ -13,6 +14,9 @@
  *           datagram, whose header length is then made to match: a knob
  *           for the request's size that random mutation rarely finds,
  *           since the length field and the attributes must agree
+ * The same bytes also go through server_handle_stream() (TCP), whose
+ * answer must go back to the source from the endpoint it arrived on, and
+ * only to an RFC 5389 request.
  * Every broken promise is a __builtin_trap(), which libFuzzer reports as a
  * crash with the input saved.  The promises (server.h, man page SERVER):
  *  - never a crash, never a read or write out of bounds;
@@ -76,6 +80,18 @@ make_cfg(uint8_t sel, struct server_cfg *c)
 			c->ep[i].addr[3] = (uint8_t)(1 + (i & SERVER_EP_ALT_ADDR));
 		}
 		c->ep[i].port = (i & SERVER_EP_ALT_PORT) ? 3479 : 3478;
+	}
+	/* One address: name the other port as OTHER-ADDRESS (server.h). */
+	c->other_port_only = (sel & 64) != 0;
+	/* --advertise: public addresses of the same family, 203.0.113.x or
+	 * 2001:db8::1:x. */
+	if (sel & 128) {
+		c->has_adv = 1;
+		for (i = 0; i < 2; i++) {
+			c->adv[i] = c->ep[0];
+			c->adv[i].addr[c->adv[i].family == 6 ? 13 : 0] = 203;
+			c->adv[i].addr[c->adv[i].family == 6 ? 15 : 3] = (uint8_t)(10 + i);
+		}
 	}
 }
 
@@ -173,6 +189,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		req = grown;
 	}
 
+	/* Over TCP: the answer only ever goes back where the request came
+	 * from, and only to an RFC 5389 request. */
+	answered = server_handle_stream(&cfg, at, &from, req, len, out, sizeof(out), &rep);
+	CHECK(rep.why != NULL);
+	if (answered) {
+		CHECK(rep.via == at && addr_eq(&rep.to, &from));
+		CHECK(len >= 8 && req[4] == 0x21 && req[5] == 0x12 && req[6] == 0xA4 &&
+		      req[7] == 0x42);
+		CHECK(stun_decode(out, rep.len, &m) == STUN_OK);
+		CHECK(memcmp(m.tid, req + 4, STUN_TID_LEN) == 0);
+	} else {
+		CHECK(rep.len == 0);
+	}
+
 	answered = server_handle(&cfg, at, &from, req, len, out, sizeof(out), &rep);
 	CHECK(rep.why != NULL);
 	header_ok = stun_peek_header(req, len, &h) == STUN_OK && h.cls == STUN_CLASS_REQUEST &&
@@ -193,7 +223,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(rep.code >= 400 && rep.code < 500 && rep.via == at);
 		CHECK(addr_eq(&rep.to, &from));
 	} else {
+		struct stun_addr origin, want;
+
 		CHECK(m.cls == STUN_CLASS_SUCCESS && rep.code == 0);
+		/* The reported origin is the endpoint sent from, as advertised. */
+		if (stun_get_addr(&m, STUN_ATTR_RESPONSE_ORIGIN, &origin) == STUN_OK ||
+		    stun_get_addr(&m, STUN_ATTR_SOURCE_ADDRESS, &origin) == STUN_OK) {
+			server_ep_public(&cfg, rep.via, &want);
+			CHECK(addr_eq(&origin, &want));
+		}
 	}
 	check_room(&cfg, &m, rep.len, len);
 	return 0;

@@ -34,8 +34,10 @@ peer_start() {
 	case "$kind" in
 	natcheck)
 		[ -n "${NATCHECK:-}" ] || { lab_die "peer_start: NATCHECK is not set"; return 1; }
+		# --rate 0: the lab runs client after client from one NAT address,
+		# back to back; the limit's own lab test is advertise.sh.
 		lab_spawn "$name" s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" \
-			-p "$port1" --alt-port "$port2" ;;
+			-p "$port1" --alt-port "$port2" --rate 0 ;;
 	stund)
 		lab_spawn "$name" s stund -h "$LAB_SERVER1" -a "$LAB_SERVER2" -p "$port1" -o "$port2" ;;
 	coturn|coturn-1addr)

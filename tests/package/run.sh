@@ -57,11 +57,6 @@ trap 'exit 1' INT TERM
 
 check "shellcheck -S style: completion and test scripts" \
 	shellcheck -x -S style completions/natcheck.bash tests/package/run.sh
-# The shell script inside natcheck-watch.service's ExecStart=.
-python3 tests/package/unitcheck.py argv systemd/natcheck-watch.service |
-	tr '\0' '\n' | sed -n 3p >"$tmp/watch.sh"
-check "shellcheck -S style: the sh -c script in natcheck-watch.service" \
-	shellcheck -S style -s sh "$tmp/watch.sh"
 
 # ---------------------------------------------------------- completions
 
@@ -300,22 +295,31 @@ if start_server; then
 	ok "natcheck-server.service's ExecStart= serves on 127.0.0.1,127.0.0.2:$port"
 	state=$tmp/state
 	mkdir -p "$state"
+	metrics=$state/natcheck.prom
 	run_watch() { # run natcheck-watch.service's ExecStart= with these args
-		NATCHECK_WATCH_ARGS="$*" STATE_DIRECTORY=$state unit_argv "$units/natcheck-watch.service"
-		STATE_DIRECTORY=$state strace -f -qq -o "$tmp/watch.trace.$((++nwatch))" "${argv[@]}" >/dev/null 2>"$tmp/watch.err"
+		NATCHECK_WATCH_ARGS="$*" NATCHECK_METRICS_FILE=$metrics unit_argv "$units/natcheck-watch.service"
+		strace -f -qq -o "$tmp/watch.trace.$((++nwatch))" "${argv[@]}" >/dev/null 2>"$tmp/watch.err"
 	}
 	nwatch=0
 	run_watch -t 3 -b 127.0.0.1 "127.0.0.1:$port"
 	rc=$?
 	check "natcheck-watch.service's ExecStart= succeeds (rc $rc: $(head -c 200 "$tmp/watch.err"))" test $rc = 0
-	check "it writes nat.json with the verdict (open, on loopback)" \
-		grep -q '"type":"open"' "$state/nat.json"
-	cp "$state/nat.json" "$tmp/good.json"
+	check "it writes the metrics with the verdict (open, on loopback)" \
+		grep -q '^natcheck_nat_type{.*type="open"} 1$' "$metrics"
+	if command -v promtool >/dev/null; then
+		if promtool check metrics <"$metrics" >"$tmp/promtool.out" 2>&1; then
+			ok "promtool check metrics accepts the file"
+		else
+			fail "promtool check metrics: $(head -c 300 "$tmp/promtool.out")"
+		fi
+	fi
+	cp "$metrics" "$tmp/good.prom"
 	run_watch --no-such-option
 	rc=$?
 	check "a usage error fails the unit (rc $rc)" test $rc = 2
-	check "... and keeps the last good nat.json" cmp -s "$tmp/good.json" "$state/nat.json"
-	check "... and leaves no temporary file" test ! -e "$state/nat.json.tmp"
+	check "... and keeps the last good metrics file" cmp -s "$tmp/good.prom" "$metrics"
+	left=$(ls "$state")
+	check "... and leaves no temporary file ($left)" test "$left" = natcheck.prom
 	stop_server
 	for u in server watch; do
 		traces=("$tmp/$u".trace*)

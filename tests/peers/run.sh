@@ -63,7 +63,7 @@ start_server() {
 			</dev/null >/dev/null 2>"$tmp/server.log" &
 		server_pid=$!
 		for _ in $(seq 50); do                  # 5 s at most
-			if has "$tmp/server.log" "natcheck: serving on"; then
+			if has "$tmp/server.log" " serving on "; then
 				return 0
 			fi
 			kill -0 "$server_pid" 2>/dev/null || break

@@ -74,7 +74,7 @@ natsim_init(struct natsim *s, enum natsim_beh mapping, enum natsim_beh filtering
 	s->rng = seed * 0x2545F4914F6CDD1Dull + 1;
 	s->now = 1000000;               /* anything but zero */
 	s->next_port = 50000;
-	for (int i = 0; i < PROBE_NSOCK; i++)
+	for (int i = 0; i < NATSIM_MAX_SOCKS; i++)
 		s->client[i] = natsim_addr("192.0.2.10", (uint16_t)(40001 + i));
 	s->nat_ip = natsim_addr("198.51.100.1", 0);
 
@@ -198,6 +198,41 @@ transmit(struct natsim *s, const struct natsim_link *l, int up, const struct stu
 
 /* ---------------------------------------------------------------- router */
 
+/* A new mapping's public port (s->alloc). */
+static uint16_t
+alloc_port(struct natsim *s, int sock)
+{
+	uint16_t port;
+
+	switch (s->alloc) {
+	case NATSIM_ALLOC_PRESERVE:
+		return s->client[sock].port;
+	case NATSIM_ALLOC_RANDOM:
+		return (uint16_t)(1024 + rnd(s) % (65536 - 1024));
+	case NATSIM_ALLOC_STEP:
+		port = s->next_port;
+		s->next_port = (uint16_t)(s->next_port + s->alloc_step);
+		return port;
+	case NATSIM_ALLOC_SEQ:
+		break;
+	}
+	return s->next_port++;
+}
+
+/* Has this mapping timed out by now (map_timeout_ms)?  Once gone it stays
+ * gone: a later datagram makes a new mapping. */
+static int
+map_gone(struct natsim *s, struct natsim_map *mp)
+{
+	uint64_t last = mp->last_out;
+
+	if (s->map_refresh_inbound && mp->last_in > last)
+		last = mp->last_in;
+	if (!mp->dead && s->map_timeout_ms != 0 && s->now > last + s->map_timeout_ms)
+		mp->dead = 1;
+	return mp->dead;
+}
+
 /* The mapping for client socket `sock` sending to `to`, made on first use.
  * Its key is the internal endpoint, plus the destination IP (ADM) or IP
  * and port (APDM): RFC 4787 section 4.1.  A firewall keys by the internal
@@ -215,7 +250,7 @@ mapping_for(struct natsim *s, int sock, const struct stun_addr *to)
 			key.port = 0;
 	}
 	for (size_t i = 0; i < s->nmaps; i++)
-		if (s->maps[i].sock == sock &&
+		if (s->maps[i].sock == sock && !map_gone(s, &s->maps[i]) &&
 		    (m == NATSIM_EI || addr_eq(&s->maps[i].key_dst, &key)))
 			return &s->maps[i];
 	if (s->nmaps >= NATSIM_MAX_MAPS)
@@ -225,7 +260,8 @@ mapping_for(struct natsim *s, int sock, const struct stun_addr *to)
 	memset(mp, 0, sizeof(*mp));
 	mp->sock = sock;
 	mp->key_dst = key;
-	mp->pub_port = s->mode == NATSIM_NAT ? s->next_port++ : s->client[sock].port;
+	mp->last_out = s->now;
+	mp->pub_port = s->mode == NATSIM_NAT ? alloc_port(s, sock) : s->client[sock].port;
 	return mp;
 }
 
@@ -299,6 +335,7 @@ client_send(struct natsim *s, int sock, const struct stun_addr *to, const uint8_
 		return;
 	}
 	remember_dest(mp, to);
+	mp->last_out = s->now;
 	src = s->nat_ip;
 	src.port = mp->pub_port;
 	if (addr_ip_eq(to, &s->nat_ip)) {
@@ -328,7 +365,7 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 		return;
 	case NATSIM_OPEN:
 	case NATSIM_FIREWALL:
-		for (int i = 0; i < PROBE_NSOCK; i++)
+		for (int i = 0; i < NATSIM_MAX_SOCKS; i++)
 			if (addr_eq(&s->client[i], &k->to))
 				sock = i;
 		if (sock < 0) {
@@ -353,7 +390,7 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 			return;
 		}
 		for (size_t i = 0; i < s->nmaps; i++) {
-			if (s->maps[i].pub_port != k->to.port)
+			if (s->maps[i].pub_port != k->to.port || map_gone(s, &s->maps[i]))
 				continue;
 			/* An ICMP error about a datagram the mapping sent is
 			 * "related" state: it passes any filter. */
@@ -362,6 +399,7 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 				return;
 			}
 			sock = s->maps[i].sock;
+			s->maps[i].last_in = s->now;
 		}
 		if (sock < 0) {
 			s->unroutable++;
@@ -369,7 +407,11 @@ router_in(struct natsim *s, const struct natsim_pkt *k)
 		}
 		break;
 	}
-	if (k->icmp)
+	if (s->deliver != NULL) {
+		/* The hook takes datagrams only: an ICMP error is dropped. */
+		if (!k->icmp)
+			s->deliver(s->deliver_ctx, s->now, sock, &k->from, k->buf, k->len);
+	} else if (k->icmp)
 		probe_unreachable(s->probe, s->now, sock, &k->from, PROBE_UNREACH_PORT,
 		    "port unreachable");
 	else
@@ -640,7 +682,6 @@ natsim_run(struct natsim *s, const struct probe_config *cfg, struct probe *p)
 	for (unsigned iter = 0; iter < 1000000 && s->now <= cap; iter++) {
 		struct probe_tx tx;
 		uint32_t wait = 0;
-		uint64_t next;
 		enum probe_step step;
 
 		deliver_due(s);
@@ -651,11 +692,7 @@ natsim_run(struct natsim *s, const struct probe_config *cfg, struct probe *p)
 			client_send(s, tx.sock, &tx.to, tx.buf, tx.len);
 			continue;
 		}
-		next = s->now + (wait > 0 ? wait : 1);
-		for (size_t i = 0; i < s->nq; i++)
-			if (s->q[i].at < next)
-				next = s->q[i].at > s->now ? s->q[i].at : s->now + 1;
-		s->now = next;
+		natsim_advance(s, wait);
 	}
 	return s->now - start;
 }
@@ -667,4 +704,29 @@ natsim_second_alt(struct natsim *s)
 	s->srv2.ep[SERVER_EP_ALT_ADDR] = natsim_addr("203.0.113.8", 3478);
 	s->srv2.ep[SERVER_EP_ALT_PORT] = natsim_addr("203.0.113.7", 3479);
 	s->srv2.ep[SERVER_EP_OTHER] = natsim_addr("203.0.113.8", 3479);
+}
+
+void
+natsim_send(struct natsim *s, int sock, const struct stun_addr *to, const uint8_t *buf,
+            size_t len)
+{
+	if (sock >= 0 && sock < NATSIM_MAX_SOCKS)
+		client_send(s, sock, to, buf, len);
+}
+
+void
+natsim_deliver(struct natsim *s)
+{
+	deliver_due(s);
+}
+
+void
+natsim_advance(struct natsim *s, uint32_t wait_ms)
+{
+	uint64_t next = s->now + (wait_ms > 0 ? wait_ms : 1);
+
+	for (size_t i = 0; i < s->nq; i++)
+		if (s->q[i].at < next)
+			next = s->q[i].at > s->now ? s->q[i].at : s->now + 1;
+	s->now = next;
 }

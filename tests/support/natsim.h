@@ -39,6 +39,14 @@ enum natsim_beh {
 	NATSIM_APD              /* address-and-port-dependent */
 };
 
+/* How the NAT picks a new mapping's public port. */
+enum natsim_alloc {
+	NATSIM_ALLOC_SEQ = 0,       /* 50000, 50001, ... in order of creation */
+	NATSIM_ALLOC_PRESERVE,      /* the client socket's own port */
+	NATSIM_ALLOC_RANDOM,        /* uniformly random in 1024..65535 */
+	NATSIM_ALLOC_STEP           /* like SEQ, but by alloc_step each time */
+};
+
 /* How the main server (203.0.113.1) behaves around server_handle(). */
 enum natsim_personality {
 	NATSIM_SRV_NORMAL,          /* server_handle() as is */
@@ -81,7 +89,9 @@ struct natsim_link {
 	uint32_t reorder_ms;        /* ... of 1..reorder_ms */
 };
 
-#define NATSIM_MAX_MAPS   64
+#define NATSIM_MAX_MAPS   256
+/* Client sockets: the probe engine's, or another engine's (lifetime). */
+#define NATSIM_MAX_SOCKS  40
 #define NATSIM_MAX_DESTS  16
 #define NATSIM_MAX_QUEUE  1024
 #define NATSIM_MAX_LOG    1024
@@ -94,6 +104,8 @@ struct natsim_map {
 	uint16_t pub_port;
 	size_t   ndests;
 	struct stun_addr dests[NATSIM_MAX_DESTS];
+	uint64_t last_out, last_in;     /* traffic each way (map_timeout_ms) */
+	int      dead;                  /* timed out: never used again */
 };
 
 /* A datagram in flight. */
@@ -130,6 +142,18 @@ struct natsim {
 	 * leaving the router (up = 1) or a server (up = 0). */
 	uint32_t (*delay_hook)(void *ctx, int up, const uint8_t *buf, size_t len);
 	void    *hook_ctx;
+	enum natsim_alloc alloc;        /* NATSIM_ALLOC_SEQ unless set */
+	uint16_t alloc_step;            /* for NATSIM_ALLOC_STEP */
+	/* A mapping idle for longer than this is gone (0: never).  Idle means
+	 * no outbound datagram, and with map_refresh_inbound no inbound one
+	 * either (RFC 4787 REQ-6). */
+	uint32_t map_timeout_ms;
+	int      map_refresh_inbound;
+	/* Another engine than probe: datagrams for the client go here. */
+	void   (*deliver)(void *ctx, uint64_t now, int sock, const struct stun_addr *from,
+	                  const uint8_t *buf, size_t len);
+	void    *deliver_ctx;
+
 	/* A cold path (0: off): once the path between the router and the
 	 * servers has carried nothing for cold_idle_ms, the next datagram, in
 	 * either direction, wakes it up and it carries nothing for
@@ -147,7 +171,7 @@ struct natsim {
 	struct stun_addr fail_sends_to;
 
 	/* Fixed addresses. */
-	struct stun_addr client[PROBE_NSOCK];
+	struct stun_addr client[NATSIM_MAX_SOCKS];
 	struct stun_addr nat_ip;        /* 198.51.100.1 */
 	struct server_cfg srv;          /* 203.0.113.1/.2, 3478/3479 */
 	struct server_cfg srv2;         /* 203.0.113.7:3478 */
@@ -200,5 +224,14 @@ uint64_t natsim_run(struct natsim *s, const struct probe_config *cfg, struct pro
 /* How many datagrams client socket `sock` sent to `to` (port 0: any port
  * of that IP; NULL: anywhere). */
 size_t natsim_sent_to(const struct natsim *s, int sock, const struct stun_addr *to);
+
+/* For engines other than probe, which drive the clock themselves (set
+ * s->deliver first): send a datagram from client socket `sock`; deliver
+ * everything due now; move the clock on by at most wait_ms (at least 1 ms),
+ * stopping at the next arrival. */
+void natsim_send(struct natsim *s, int sock, const struct stun_addr *to, const uint8_t *buf,
+                 size_t len);
+void natsim_deliver(struct natsim *s);
+void natsim_advance(struct natsim *s, uint32_t wait_ms);
 
 #endif /* NATCHECK_NATSIM_H */

@@ -1,0 +1,261 @@
+/*
+ * tcpprobe.h - the TCP tests (--tcp) as a state machine without I/O.
+ *
+ * RFC 5780's mapping and hairpinning tests over TCP (section 4.3 and 4.5;
+ * RFC 6062 and RFC 5389 section 7.2.2 carry STUN over a TCP stream).  The
+ * filtering test stays UDP-only: over TCP it would need CHANGE-REQUEST,
+ * which no server honours on a stream.
+ *
+ *   map             local port P0 -> the primary server
+ *   map-alt-ip      local port P0 -> the alternate IP, primary port
+ *   map-alt-ip-port local port P0 -> the alternate IP and port
+ *                   (the alternate from the first answer's OTHER-ADDRESS;
+ *                   one local port, three connections: SO_REUSEADDR and
+ *                   SO_REUSEPORT, so the three mapped addresses compare
+ *                   the NAT's mapping, not the kernel's port choice)
+ *   hairpin-binding local port P1, where a socket listens -> the primary
+ *   hairpin         a fresh socket -> hairpin-binding's mapped address;
+ *                   it counts only when the listener on P1 accepts a
+ *                   connection whose first message is this test's request
+ *
+ * Same contract as probe.h: tcpprobe_next() says what to do (connect,
+ * send) or how long to wait; the shell (tcpprobe_io.c) reports what
+ * happened.  Every byte that comes back is untrusted: tcpprobe_frame()
+ * finds one message in a stream, bounded by TCPPROBE_RXCAP.
+ */
+#ifndef NATCHECK_TCPPROBE_H
+#define NATCHECK_TCPPROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nat.h"
+#include "stun.h"
+
+#define TCPPROBE_RXCAP    1024      /* longest answer taken on one connection */
+#define TCPPROBE_TXBUF    64        /* a Binding request with FINGERPRINT */
+/* A connect still waiting for its SYN-ACK is given this long before the
+ * run may be cut for it: past the kernel's first SYN retransmission (1 s,
+ * RFC 6298 section 2.1), so one lost SYN is not read as "blocked". */
+#define TCPPROBE_SYN_GRACE_MS 1500
+#define TCPPROBE_MARGIN_MS    20
+#define TCPPROBE_DEFAULT_RTT_MS 100 /* when no round trip was measured at all */
+
+enum tcpprobe_kind {
+	TCPPROBE_MAP = 0,
+	TCPPROBE_MAP_ALT_IP,
+	TCPPROBE_MAP_ALT_IP_PORT,
+	TCPPROBE_HAIR_BINDING,
+	TCPPROBE_HAIR,
+	TCPPROBE_NCONN
+};
+
+/* Which local port a connection is made from. */
+enum tcpprobe_port {
+	TCPPROBE_PORT_MAP = 0,      /* P0, shared by the mapping connections */
+	TCPPROBE_PORT_HAIR = 1,     /* P1, where the listener is */
+	TCPPROBE_PORT_ANY = 2       /* a fresh ephemeral port */
+};
+
+enum tcpprobe_state { TCPPROBE_S_IDLE = 0, TCPPROBE_S_CONNECTING, TCPPROBE_S_CONNECTED,
+	TCPPROBE_S_SENT, TCPPROBE_S_DONE };
+
+enum tcpprobe_result {
+	TCPPROBE_NOT_RUN = 0,       /* its prerequisite is missing */
+	TCPPROBE_RUNNING,
+	TCPPROBE_ANSWERED,          /* a Binding success with our transaction ID
+	                               (hairpin: the listener got our request) */
+	TCPPROBE_REFUSED,           /* RST to the SYN: nothing listens, or a
+	                               firewall rejects */
+	TCPPROBE_UNREACHABLE,       /* ICMP host/network unreachable, no route */
+	TCPPROBE_NO_SYNACK,         /* no SYN-ACK within TCPPROBE_SYN_GRACE_MS */
+	TCPPROBE_CLOSED,            /* connected, then closed or reset without
+	                               an answer */
+	TCPPROBE_MALFORMED,         /* the stream did not hold a STUN message, or
+	                               not an answer to us */
+	TCPPROBE_ERROR_RESPONSE,    /* a Binding error response */
+	TCPPROBE_NOT_DELIVERED,     /* hairpin: connected, and the listener never
+	                               got the request (someone else answered) */
+	TCPPROBE_LOCAL_ERROR,       /* no socket, the local port not reusable, a
+	                               failed write */
+	TCPPROBE_TIMEOUT            /* still open when the run ended */
+};
+
+/* What the shell reports about a connection. */
+enum tcpprobe_fail {
+	TCPPROBE_FAIL_REFUSED = 1,
+	TCPPROBE_FAIL_UNREACHABLE,
+	TCPPROBE_FAIL_TIMEDOUT,     /* the kernel gave up on the SYN */
+	TCPPROBE_FAIL_CLOSED,
+	TCPPROBE_FAIL_LOCAL
+};
+
+/* One message found in a stream (tcpprobe_frame). */
+enum tcpprobe_frame {
+	TCPPROBE_FRAME_OK = 0,      /* *msglen bytes hold one whole message */
+	TCPPROBE_FRAME_INCOMPLETE,  /* more bytes are needed */
+	TCPPROBE_FRAME_NOT_STUN,    /* the top two bits, or a length not a
+	                               multiple of four */
+	TCPPROBE_FRAME_TOO_LONG     /* 20 + length exceeds the cap */
+};
+
+struct tcpprobe_conn {
+	enum tcpprobe_kind kind;
+	enum tcpprobe_port port;
+	enum tcpprobe_state state;
+	enum tcpprobe_result result;
+	struct stun_addr dst;
+	uint8_t  tid[STUN_TID_LEN];
+	uint64_t started_ms, connected_ms, done_ms;
+	int      has_local;
+	struct stun_addr local;     /* the connection's real local address */
+	int      has_mapped;
+	struct stun_addr mapped;
+	int      has_other;
+	struct stun_addr other;     /* OTHER-ADDRESS (or CHANGED-ADDRESS) */
+	int      error_code;        /* of an error response */
+	enum stun_status bad;       /* why a MALFORMED stream was refused */
+	size_t   rxlen;
+	uint8_t  rx[TCPPROBE_RXCAP];
+};
+
+struct tcpprobe_config {
+	int      enabled;
+	struct stun_addr server;    /* the primary server */
+	struct stun_addr local[2];  /* P0 and P1 as bound (port 0: unavailable) */
+	uint32_t timeout_ms;        /* the run's cap (-t) */
+	void   (*random)(void *ctx, uint8_t *buf, size_t len);
+	void    *random_ctx;
+};
+
+/* Why an address a server told us is not used (see probe.h's list). */
+enum tcpprobe_addr {
+	TCPPROBE_ADDR_OK = 0,
+	TCPPROBE_ADDR_ABSENT,
+	TCPPROBE_ADDR_FAMILY,
+	TCPPROBE_ADDR_UNSPECIFIED,
+	TCPPROBE_ADDR_PORT_ZERO,
+	TCPPROBE_ADDR_MULTICAST,
+	TCPPROBE_ADDR_BROADCAST,
+	TCPPROBE_ADDR_LOOPBACK,
+	TCPPROBE_ADDR_NOT_DISTINCT
+};
+
+struct tcpprobe {
+	struct tcpprobe_config cfg;
+	uint64_t start_ms, end_ms;
+	uint64_t deadline_ms;       /* start + timeout */
+	int      hurried;           /* the UDP tests are done */
+	uint64_t hurry_ms;          /* then: open connections get until here, */
+	uint32_t hurry_rtt;         /* or this round trip (twice) after they
+	                               connected, or the SYN grace to connect */
+	int      done;
+	enum tcpprobe_addr alt_problem;     /* of map's OTHER-ADDRESS */
+	enum tcpprobe_addr hair_problem;    /* of hairpin-binding's mapped address */
+	struct tcpprobe_conn c[TCPPROBE_NCONN];
+};
+
+enum tcpprobe_step { TCPPROBE_CONNECT, TCPPROBE_SEND, TCPPROBE_WAIT, TCPPROBE_DONE };
+
+struct tcpprobe_tx {
+	int      conn;              /* enum tcpprobe_kind */
+	enum tcpprobe_port port;    /* CONNECT: from which local port */
+	struct stun_addr to;        /* CONNECT: where */
+	size_t   len;               /* SEND: the bytes */
+	uint8_t  buf[TCPPROBE_TXBUF];
+};
+
+/*
+ * tcpprobe_frame: does buf[0..len) start with one whole STUN message of at
+ * most cap bytes?  Reads the 20-byte header only; TCPPROBE_FRAME_OK with
+ * *msglen, else what is wrong or missing.  Never reads past len.
+ */
+enum tcpprobe_frame tcpprobe_frame(const uint8_t *buf, size_t len, size_t cap, size_t *msglen);
+
+/* Start the tests at now_ms (with cfg->enabled 0, done at once). */
+void tcpprobe_init(struct tcpprobe *t, const struct tcpprobe_config *cfg, uint64_t now_ms);
+
+/* The next thing to do: CONNECT or SEND tx and call again; WAIT at most
+ * *wait_ms for news; DONE when every test is decided. */
+enum tcpprobe_step tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx,
+                                 uint32_t *wait_ms);
+
+/* The UDP tests are done: what is still open gets one round trip
+ * (rtt_ms, 0 if unknown) more, a connect awaiting its SYN-ACK at least
+ * TCPPROBE_SYN_GRACE_MS from its start. */
+void tcpprobe_hurry(struct tcpprobe *t, uint64_t now_ms, uint32_t rtt_ms);
+
+/* Connection conn is established with this local address. */
+void tcpprobe_connected(struct tcpprobe *t, uint64_t now_ms, int conn,
+                        const struct stun_addr *local);
+
+/* Connection conn failed (or could not be made). */
+void tcpprobe_failed(struct tcpprobe *t, uint64_t now_ms, int conn, enum tcpprobe_fail why);
+
+/* Bytes arrived on connection conn (appended, framed, decoded). */
+void tcpprobe_input(struct tcpprobe *t, uint64_t now_ms, int conn, const uint8_t *buf,
+                    size_t len);
+
+/* The listener accepted a connection whose first message is buf[0..len)
+ * (one whole message, as tcpprobe_frame found it). */
+void tcpprobe_accepted(struct tcpprobe *t, uint64_t now_ms, const uint8_t *buf, size_t len);
+
+/* End the run: whatever is open is decided TIMEOUT. */
+void tcpprobe_finish(struct tcpprobe *t, uint64_t now_ms);
+
+/* ---------------------------------------------------------------- verdict */
+
+enum tcpprobe_status {
+	TCPPROBE_ST_OK = 0,         /* the primary answered over TCP */
+	TCPPROBE_ST_REFUSED,        /* the primary's port refused the connection */
+	TCPPROBE_ST_BLOCKED,        /* no SYN-ACK at all */
+	TCPPROBE_ST_UNREACHABLE,    /* the network said it cannot be reached */
+	TCPPROBE_ST_NO_STUN,        /* connected, but no STUN answer */
+	TCPPROBE_ST_UNKNOWN         /* cut short, or a local failure */
+};
+
+/* Findings of the TCP tests: a code and the test it is about. */
+enum tcpprobe_code {
+	TCPPROBE_W_TEST = 1,        /* conn's result kept a verdict unknown */
+	TCPPROBE_W_NO_ALTERNATE,    /* map's answer had no usable OTHER-ADDRESS
+	                               (addr says why) */
+	TCPPROBE_W_PORT_NOT_KEPT,   /* a mapping connection did not leave from P0 */
+	TCPPROBE_W_INCONSISTENT,    /* alt IP kept the mapping, alt IP+port did not */
+	TCPPROBE_W_NO_NAT,          /* hairpin-binding's mapped address is its own:
+	                               hairpinning does not apply */
+	TCPPROBE_W_BAD_MAPPED,      /* hairpin-binding's mapped address is unusable */
+	TCPPROBE_W_NO_LISTENER      /* no listening socket: no hairpin test */
+};
+
+struct tcpprobe_warning {
+	enum tcpprobe_code code;
+	int      conn;              /* enum tcpprobe_kind, or -1 */
+	enum tcpprobe_result result;
+	enum tcpprobe_addr addr;
+};
+
+#define TCPPROBE_MAX_WARN 8
+
+struct tcpprobe_verdict {
+	enum tcpprobe_status status;
+	enum nat_behavior mapping;
+	int      hairpinning;       /* 1 yes, 0 no, -1 unknown or not applicable */
+	int      nat;               /* 1: map's mapped address differs from its
+	                               local one, 0: it does not, -1 unknown */
+	int      has_mapped;
+	struct stun_addr mapped;    /* map's mapped address */
+	size_t   nwarn;
+	struct tcpprobe_warning warn[TCPPROBE_MAX_WARN];
+};
+
+/* The TCP verdict from a finished run; never a guess: what the evidence
+ * cannot decide is unknown with a warning saying why. */
+void tcpprobe_classify(const struct tcpprobe *t, struct tcpprobe_verdict *v);
+
+/* Stable words ("map-alt-ip", "no-synack", "blocked", ...). */
+const char *tcpprobe_kind_name(int kind);
+const char *tcpprobe_result_name(enum tcpprobe_result r);
+const char *tcpprobe_status_word(enum tcpprobe_status s);
+const char *tcpprobe_addr_word(enum tcpprobe_addr a);
+
+#endif /* NATCHECK_TCPPROBE_H */

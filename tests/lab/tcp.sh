@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# tests/lab/tcp.sh NATCHECK - natcheck --tcp against real kernel NATs
+# (issue #12, client side).
+#
+# The lab's topology (lib.sh) with the router's nftables ruleset replaced
+# per scenario, and coturn's turnserver on both server addresses and both
+# ports, with TCP on: it answers STUN Binding over UDP and over TCP.  In
+# each scenario natcheck --json --tcp runs in the client namespace and the
+# TCP verdict and the UDP verdict are asserted apart:
+#   tcp-masquerade   masquerade for both: TCP endpoint-independent (the
+#                    port is kept per connection), UDP port-restricted cone
+#   tcp-random       TCP masquerade random: a fresh port per connection,
+#                    address-and-port-dependent; UDP still independent
+#   fake-full-cone   UDP a 1:1 NAT (full cone), TCP masquerade random:
+#                    the "full cone" that is symmetric for TCP
+#   tcp-hairpin      masquerade, and TCP to the public address loops back
+#                    (DNAT + SNAT): TCP hairpinning yes
+#   tcp-no-hairpin   masquerade alone: the hairpin SYN dies in the router:
+#                    TCP hairpinning no
+#   tcp-blocked      masquerade, TCP dropped in the forward chain: TCP
+#                    blocked, the UDP verdict untouched
+# Root only; skipped with one line otherwise (exit 1 when $CI is set).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lib.sh
+. "$here/lib.sh"
+
+lab_preflight "lab tcp" turnserver:coturn ss:iproute2 timeout:coreutils
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
+	exit 2
+fi
+NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+
+PASSED=0 FAILED=0
+SCENARIOS="tcp-masquerade tcp-random fake-full-cone tcp-hairpin tcp-no-hairpin tcp-blocked"
+
+# The router's rules for scenario $1 (after lab_base_rules).
+#   udp:  masq (masquerade) or cone (1:1 NAT on the public address)
+#   tcp:  masq, random (masquerade random) or drop
+#   hair: 1 when TCP to the public address from inside loops back
+tcp_rules() {
+	local udp=masq tcp=masq hair=0
+	case "$1" in
+	tcp-masquerade|tcp-no-hairpin) ;;
+	tcp-random)     tcp=random ;;
+	fake-full-cone) udp=cone tcp=random ;;
+	tcp-hairpin)    hair=1 ;;
+	tcp-blocked)    tcp=drop ;;
+	*) lab_die "unknown TCP scenario $1"; return 1 ;;
+	esac
+	cat <<-EOF
+		table inet lab {
+			chain forward {
+				type filter hook forward priority 0; policy drop;
+				$([ "$tcp" = drop ] && echo "meta l4proto tcp drop")
+				iifname "$LAB_IF_RI" oifname "$LAB_IF_RO" accept
+				iifname "$LAB_IF_RO" ct state established,related accept
+				$([ "$udp" = cone ] && echo "iifname \"$LAB_IF_RO\" ip daddr $LAB_CLIENT meta l4proto udp accept")
+				$([ "$hair" = 1 ] && echo "iifname \"$LAB_IF_RI\" oifname \"$LAB_IF_RI\" accept")
+			}
+		}
+		table ip labnat {
+			chain pre {
+				type nat hook prerouting priority -100; policy accept;
+				$([ "$udp" = cone ] && echo "iifname \"$LAB_IF_RO\" ip daddr $LAB_PUBLIC1 meta l4proto udp dnat to $LAB_CLIENT")
+				$([ "$hair" = 1 ] && echo "iifname \"$LAB_IF_RI\" ip daddr $LAB_PUBLIC1 meta l4proto tcp dnat to $LAB_CLIENT")
+			}
+			chain post {
+				type nat hook postrouting priority 100; policy accept;
+				$([ "$udp" = cone ] && echo "oifname \"$LAB_IF_RO\" ip saddr $LAB_CLIENT meta l4proto udp snat to $LAB_PUBLIC1")
+				oifname "$LAB_IF_RO" ip saddr 192.0.2.0/24 meta l4proto udp masquerade
+				oifname "$LAB_IF_RO" ip saddr 192.0.2.0/24 meta l4proto tcp masquerade $([ "$tcp" = random ] && echo random)
+				$([ "$hair" = 1 ] && echo "oifname \"$LAB_IF_RI\" ip saddr 192.0.2.0/24 ct status dnat snat to $LAB_PUBLIC1")
+			}
+		}
+	EOF
+}
+
+# What scenario $1 must give: udp_type udp_mapping tcp_status tcp_mapping
+# tcp_hairpinning (JSON words; null for null).
+tcp_expect() {
+	case "$1" in
+	tcp-masquerade) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
+	tcp-random)     echo "port-restricted-cone endpoint-independent ok address-and-port-dependent false" ;;
+	fake-full-cone) echo "full-cone endpoint-independent ok address-and-port-dependent false" ;;
+	tcp-hairpin)    echo "port-restricted-cone endpoint-independent ok endpoint-independent true" ;;
+	tcp-no-hairpin) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
+	tcp-blocked)    echo "port-restricted-cone endpoint-independent blocked unknown null" ;;
+	esac
+}
+
+# Bounded wait until something listens on TCP ADDR:PORT in the server ns.
+wait_tcp() {
+	local _
+	for _ in $(seq 1 50); do
+		lab_server ss -Hltn "src $1:$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	lab_die "nothing listens on TCP $1:$2"
+}
+
+start_coturn() {
+	local a p
+	: >"$LAB_TMP/coturn-empty.conf"
+	rm -f "$LAB_TMP/coturn-turndb"
+	# STUN only, UDP and TCP (no --no-tcp), no TLS, DTLS, CLI or relay.
+	lab_spawn coturn s turnserver -c "$LAB_TMP/coturn-empty.conf" \
+		-L "$LAB_SERVER1" -L "$LAB_SERVER2" -p 3478 --alt-listening-port 3479 \
+		--stun-only --no-tls --no-dtls --no-cli --no-tcp-relay \
+		--log-file "$LAB_TMP/coturn-turn.log" --simple-log --no-stdout-log \
+		--userdb "$LAB_TMP/coturn-turndb" || return 1
+	for a in "$LAB_SERVER1" "$LAB_SERVER2"; do
+		for p in 3478 3479; do
+			lab_wait_udp s "$a" "$p" || return 1
+			wait_tcp "$a" "$p" || return 1
+		done
+	done
+}
+
+# Assert the JSON in $2 against scenario $1's expectations.
+check_json() {
+	local want
+	read -r -a want <<<"$(tcp_expect "$1")"
+	python3 - "$1" "$2" "${want[@]}" <<-'EOF'
+		import json, sys
+		scn, path, utype, umap, tstatus, tmap, thair = sys.argv[1:8]
+		want_hair = {"true": True, "false": False, "null": None}[thair]
+		try:
+		    o = json.load(open(path))
+		except ValueError as e:
+		    print(f"FAIL {scn}: no JSON: {e}")
+		    sys.exit(1)
+		t = o.get("tcp") or {}
+		bad = []
+		for name, got, want in (("UDP type", o.get("type"), utype),
+		                        ("UDP mapping", o.get("mapping"), umap),
+		                        ("TCP status", t.get("status"), tstatus),
+		                        ("TCP mapping", t.get("mapping"), tmap),
+		                        ("TCP hairpinning", t.get("hairpinning"), want_hair)):
+		    if got != want:
+		        bad.append(f"{name} {got!r}, want {want!r}")
+		if t.get("status") == "ok":
+		    locals_ = {x["local"] for x in t["tests"][:3] if x["result"] == "answered"}
+		    if len(locals_) != 1:
+		        bad.append(f"the mapping connections left from {sorted(locals_)}")
+		if t.get("mapping") == "unknown" or t.get("hairpinning") is None:
+		    if not t.get("warnings"):
+		        bad.append("an unknown TCP fact without a warning")
+		for b in bad:
+		    print(f"FAIL {scn}: {b}")
+		print(f"{scn}: UDP {o.get('type')}/{o.get('mapping')}, TCP {t.get('status')} "
+		      f"{t.get('mapping')} hairpin={t.get('hairpinning')}")
+		sys.exit(1 if bad else 0)
+	EOF
+}
+
+run_scenario() {
+	local scn="$1" out="$LAB_TMP/$1.json" rc
+	# Any NAT scenario builds the topology; the rules are replaced below.
+	lab_up port-restricted-cone || return 1
+	{ lab_base_rules; tcp_rules "$scn"; } >"$LAB_TMP/tcp-router.nft" || return 1
+	lab_router nft -f "$LAB_TMP/tcp-router.nft" ||
+		{ lab_die "rules rejected (see $LAB_TMP/tcp-router.nft)"; return 1; }
+	start_coturn || return 1
+	lab_client timeout 30 "$NATCHECK" --json --tcp --no-portmap "$LAB_SERVER1:3478" \
+		>"$out" 2>"$LAB_TMP/$scn.err"
+	rc=$?
+	# The exit status is the UDP verdict's (10..16), never an error.
+	if [ "$rc" -eq 1 ] || [ "$rc" -ge 100 ]; then
+		echo "FAIL $scn: natcheck exit $rc: $(cat "$LAB_TMP/$scn.err")"
+		lab_down
+		return 1
+	fi
+	check_json "$scn" "$out"
+	rc=$?
+	lab_down
+	return $rc
+}
+
+for scn in ${LAB_TCP_SCENARIOS:-$SCENARIOS}; do
+	if run_scenario "$scn"; then
+		PASSED=$((PASSED + 1))
+	else
+		FAILED=$((FAILED + 1))
+	fi
+done
+echo "lab tcp: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

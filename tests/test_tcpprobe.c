@@ -1,0 +1,682 @@
+/*
+ * test_tcpprobe.c - the TCP tests' framing, engine and verdict.
+ *
+ * The framing function gets a table of named rows, each input ending just
+ * before a PROT_NONE page (tests/support/edge.h).  The engine runs in
+ * virtual time against a simulated TCP world: a client host, a NAT whose
+ * TCP mapping is endpoint-independent, address-dependent or
+ * address-and-port-dependent (with or without hairpinning, or dropping or
+ * refusing TCP), and the REAL server handler (server_handle) answering on
+ * 203.0.113.1/.2 ports 3478/3479, over the stream.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include "addr.h"
+#include "edge.h"
+#include "server.h"
+#include "tcpprobe.h"
+#include "tcpreport.h"
+
+static struct stun_addr
+ip4(const char *ip, uint16_t port)
+{
+	struct stun_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = 4;
+	if (inet_pton(AF_INET, ip, a.addr) != 1)
+		a.family = 0;
+	a.port = port;
+	return a;
+}
+
+/* ---------------------------------------------------------------- framing */
+
+struct frame_case {
+	const char *name;
+	size_t len;
+	uint8_t bytes[32];
+	size_t cap;
+	enum tcpprobe_frame want;
+	size_t msglen;
+};
+
+Test(frame, table)
+{
+	static const struct frame_case cases[] = {
+		/* empty: nothing yet */
+		{ "empty", 0, { 0 }, 1024, TCPPROBE_FRAME_INCOMPLETE, 0 },
+		/* one byte with the top bits set: not STUN, said at once */
+		{ "top bits", 1, { 0x80 }, 1024, TCPPROBE_FRAME_NOT_STUN, 0 },
+		/* "GET " is not STUN: an HTTP server on the port */
+		{ "http", 4, { 'G', 'E', 'T', ' ' }, 1024, TCPPROBE_FRAME_NOT_STUN, 0 },
+		/* a header cut short */
+		{ "short header", 19, { 0x01, 0x01, 0, 0 }, 1024, TCPPROBE_FRAME_INCOMPLETE, 0 },
+		/* a bare header, length 0: one whole message */
+		{ "bare header", 20, { 0x01, 0x01, 0, 0 }, 1024, TCPPROBE_FRAME_OK, 20 },
+		/* length not a multiple of 4 */
+		{ "unaligned", 20, { 0x01, 0x01, 0, 6 }, 1024, TCPPROBE_FRAME_NOT_STUN, 0 },
+		/* length 8, only 4 of its bytes here */
+		{ "body short", 24, { 0x01, 0x01, 0, 8 }, 1024, TCPPROBE_FRAME_INCOMPLETE, 0 },
+		/* length 8 and 12 bytes more: the message is the first 28 */
+		{ "next message", 32, { 0x01, 0x01, 0, 8 }, 1024, TCPPROBE_FRAME_OK, 28 },
+		/* 65532 announced, cap 1024: cut off before waiting for it */
+		{ "too long", 20, { 0x01, 0x01, 0xff, 0xfc }, 1024, TCPPROBE_FRAME_TOO_LONG, 0 },
+		/* exactly the cap */
+		{ "at cap", 28, { 0x01, 0x01, 0, 8 }, 28, TCPPROBE_FRAME_OK, 28 },
+		/* one word over the cap */
+		{ "over cap", 20, { 0x01, 0x01, 0, 12 }, 28, TCPPROBE_FRAME_TOO_LONG, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct frame_case *c = &cases[i];
+		uint8_t *buf = edge_buf(c->len);
+		size_t n = 0;
+		enum tcpprobe_frame got;
+
+		memcpy(buf, c->bytes, c->len);
+		got = tcpprobe_frame(buf, c->len, c->cap, &n);
+		cr_assert_eq(got, c->want, "%s: got %d, want %d", c->name, got, c->want);
+		if (got == TCPPROBE_FRAME_OK)
+			cr_assert_eq(n, c->msglen, "%s: length %zu, want %zu", c->name, n, c->msglen);
+	}
+}
+
+/* ---------------------------------------------------------- the TCP world */
+
+enum beh { EI, AD, APD, NONAT };
+
+enum srv { SRV_NORMAL, SRV_NO_ALT, SRV_GARBAGE, SRV_WRONG_TID, SRV_HUGE, SRV_BAD_ALT,
+	SRV_SPLIT, SRV_SILENT };
+
+struct world {
+	enum beh mapping;
+	int      hairpin;           /* the NAT loops connections to its own mappings */
+	int      drop_syn;          /* TCP blocked: every SYN dropped */
+	int      refuse;            /* nothing listens on the server: RST */
+	int      lose_first_syn;    /* the map connection's first SYN is lost */
+	enum srv srv;
+	uint32_t rtt;               /* ms, client <-> server */
+	uint64_t udp_done;          /* when the UDP tests end (hurry) */
+	uint32_t timeout;
+
+	/* The NAT's table: (local port, destination) -> public port. */
+	struct { uint16_t lport; struct stun_addr dst; uint16_t pub; } map[16];
+	size_t   nmap;
+	uint16_t next_pub;
+
+	/* Pending events in virtual time. */
+	struct ev { uint64_t at; int kind; int conn; size_t len; uint8_t buf[256]; } ev[512];
+	size_t   nev;
+
+	struct server_cfg srvcfg;
+	uint16_t conn_lport[TCPPROBE_NCONN];
+	unsigned connects_to_bad;   /* connects to an address the server lied about */
+};
+
+enum { EV_CONNECTED, EV_FAILED, EV_INPUT, EV_ACCEPTED };
+
+static const char *CLIENT = "192.0.2.10";
+static const char *PUBLIC = "198.51.100.1";
+
+static void
+seq_random(void *ctx, uint8_t *buf, size_t len)
+{
+	static uint8_t n;
+
+	(void)ctx;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(++n * 37 + i);
+}
+
+static void
+push(struct world *w, uint64_t at, int kind, int conn, const uint8_t *buf, size_t len)
+{
+	struct ev *e;
+
+	cr_assert(w->nev < sizeof(w->ev) / sizeof(w->ev[0]), "event queue full");
+	cr_assert(len <= sizeof(e->buf));
+	e = &w->ev[w->nev++];
+	e->at = at;
+	e->kind = kind;
+	e->conn = conn;
+	e->len = len;
+	if (len > 0)
+		memcpy(e->buf, buf, len);
+}
+
+/* The public port for a connection from lport to dst, as the NAT maps. */
+static uint16_t
+nat_map(struct world *w, uint16_t lport, const struct stun_addr *dst)
+{
+	if (w->mapping == NONAT)
+		return lport;
+	for (size_t i = 0; i < w->nmap; i++) {
+		if (w->map[i].lport != lport)
+			continue;
+		if (w->mapping == EI || (w->mapping == AD && addr_ip_eq(&w->map[i].dst, dst)) ||
+		    (w->mapping == APD && addr_eq(&w->map[i].dst, dst)))
+			return w->map[i].pub;
+	}
+	cr_assert(w->nmap < 16);
+	w->map[w->nmap].lport = lport;
+	w->map[w->nmap].dst = *dst;
+	/* The first mapping keeps the port, as Linux's masquerade does. */
+	w->map[w->nmap].pub = w->nmap == 0 || w->mapping == EI ? lport : w->next_pub++;
+	return w->map[w->nmap++].pub;
+}
+
+static int
+server_ep(const struct world *w, const struct stun_addr *dst)
+{
+	for (unsigned i = 0; i < SERVER_NEP; i++)
+		if (server_ep_present(&w->srvcfg, i) && addr_eq(&w->srvcfg.ep[i], dst))
+			return (int)i;
+	return -1;
+}
+
+static void
+do_connect(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcpprobe_tx *tx)
+{
+	uint16_t lport = tx->port == TCPPROBE_PORT_MAP ? t->cfg.local[0].port
+	    : tx->port == TCPPROBE_PORT_HAIR ? t->cfg.local[1].port : (uint16_t)(45000 + tx->conn);
+	struct stun_addr local = ip4(CLIENT, lport);
+	int ep = server_ep(w, &tx->to);
+
+	w->conn_lport[tx->conn] = lport;
+	if (addr_is_multicast(&tx->to) || addr_is_loopback(&tx->to))
+		w->connects_to_bad++;
+	if (tx->conn == TCPPROBE_HAIR) {
+		/* To our own public address: the NAT loops it back, or not. */
+		if (w->hairpin)
+			push(w, now + 1, EV_CONNECTED, tx->conn, (const uint8_t *)&local, sizeof(local));
+		return;
+	}
+	if (w->drop_syn || ep < 0 || (w->srv == SRV_NO_ALT && ep != 0))
+		return;         /* silence: SYN dropped, or nothing there */
+	if (w->lose_first_syn && tx->conn == TCPPROBE_MAP) {
+		/* The kernel retransmits the SYN after 1 s. */
+		push(w, now + 1000 + w->rtt, EV_CONNECTED, tx->conn, (const uint8_t *)&local,
+		    sizeof(local));
+		return;
+	}
+	if (w->refuse) {
+		push(w, now + w->rtt, EV_FAILED, tx->conn, NULL, 0);
+		return;
+	}
+	push(w, now + w->rtt, EV_CONNECTED, tx->conn, (const uint8_t *)&local, sizeof(local));
+}
+
+static void
+do_send(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcpprobe_tx *tx)
+{
+	const struct tcpprobe_conn *c = &t->c[tx->conn];
+	struct stun_addr from = ip4(w->mapping == NONAT ? CLIENT : PUBLIC, 0);
+	struct server_reply r;
+	uint8_t out[256];
+	int ep;
+
+	if (tx->conn == TCPPROBE_HAIR) {
+		push(w, now + 1, EV_ACCEPTED, tx->conn, tx->buf, tx->len);
+		return;
+	}
+	if (w->srv == SRV_SILENT)
+		return;
+	ep = server_ep(w, &c->dst);
+	cr_assert(ep >= 0);
+	from.port = nat_map(w, w->conn_lport[tx->conn], &c->dst);
+	if (!server_handle(&w->srvcfg, (unsigned)ep, &from, tx->buf, tx->len, out, sizeof(out), &r))
+		return;
+	switch (w->srv) {
+	case SRV_GARBAGE:
+		memset(out + 20, 0xff, r.len - 20);     /* attributes that overrun */
+		break;
+	case SRV_WRONG_TID:
+		out[10] ^= 1;
+		break;
+	case SRV_HUGE:
+		out[2] = 0xff;                          /* a length past the cap */
+		out[3] = 0xf0;
+		break;
+	default:
+		break;
+	}
+	if (w->srv == SRV_SPLIT) {
+		/* One byte per segment: the framing must wait for the rest. */
+		for (size_t i = 0; i < r.len; i++)
+			push(w, now + w->rtt / 2, EV_INPUT, tx->conn, out + i, 1);
+		return;
+	}
+	push(w, now + w->rtt / 2, EV_INPUT, tx->conn, out, r.len);
+}
+
+static void
+deliver(struct world *w, struct tcpprobe *t, uint64_t now)
+{
+	for (size_t i = 0; i < w->nev;) {
+		struct ev e = w->ev[i];
+
+		if (e.at > now) {
+			i++;
+			continue;
+		}
+		memmove(&w->ev[i], &w->ev[i + 1], (w->nev - i - 1) * sizeof(w->ev[0]));
+		w->nev--;
+		switch (e.kind) {
+		case EV_CONNECTED: {
+			struct stun_addr local;
+
+			memcpy(&local, e.buf, sizeof(local));
+			tcpprobe_connected(t, now, e.conn, &local);
+			break;
+		}
+		case EV_FAILED:
+			tcpprobe_failed(t, now, e.conn, TCPPROBE_FAIL_REFUSED);
+			break;
+		case EV_INPUT:
+			tcpprobe_input(t, now, e.conn, e.buf, e.len);
+			break;
+		case EV_ACCEPTED:
+			tcpprobe_accepted(t, now, e.buf, e.len);
+			break;
+		}
+	}
+}
+
+/* Run the engine in w to the end; the verdict into *v, the end time back. */
+static uint64_t
+run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
+{
+	struct tcpprobe_config cfg;
+	uint64_t now = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	w->srvcfg.ep[0] = ip4("203.0.113.1", 3478);
+	w->srvcfg.ep[1] = ip4("203.0.113.2", 3478);
+	w->srvcfg.ep[2] = ip4("203.0.113.1", 3479);
+	w->srvcfg.ep[3] = ip4("203.0.113.2", 3479);
+	w->srvcfg.has_alt = w->srv != SRV_NO_ALT;
+	w->next_pub = 61000;
+	if (w->rtt == 0)
+		w->rtt = 40;
+	if (w->timeout == 0)
+		w->timeout = 3000;
+	if (w->udp_done == 0)
+		w->udp_done = 300;
+	cfg.enabled = 1;
+	cfg.server = w->srvcfg.ep[0];
+	cfg.local[0] = ip4(CLIENT, 40000);
+	cfg.local[1] = ip4(CLIENT, 40001);
+	cfg.timeout_ms = w->timeout;
+	cfg.random = seq_random;
+	tcpprobe_init(t, &cfg, 0);
+	for (int steps = 0; steps < 10000; steps++) {
+		struct tcpprobe_tx tx;
+		uint32_t wait = 0;
+		enum tcpprobe_step st;
+		uint64_t next;
+
+		if (now >= w->udp_done)
+			tcpprobe_hurry(t, now, w->rtt);
+		st = tcpprobe_next(t, now, &tx, &wait);
+		if (st == TCPPROBE_DONE)
+			break;
+		if (st == TCPPROBE_CONNECT) {
+			do_connect(w, t, now, &tx);
+			continue;
+		}
+		if (st == TCPPROBE_SEND) {
+			do_send(w, t, now, &tx);
+			continue;
+		}
+		next = now + wait;
+		for (size_t i = 0; i < w->nev; i++)
+			if (w->ev[i].at < next)
+				next = w->ev[i].at;
+		if (now < w->udp_done && w->udp_done < next)
+			next = w->udp_done;
+		cr_assert(next >= now);
+		now = next;
+		deliver(w, t, now);
+	}
+	cr_assert(t->done, "the engine ends on its own");
+	tcpprobe_classify(t, v);
+	return now;
+}
+
+static const char *
+beh(enum nat_behavior b)
+{
+	return nat_behavior_word(b);
+}
+
+/* ---------------------------------------------------------------- verdicts */
+
+Test(tcpprobe, mapping_each_behaviour)
+{
+	static const struct { enum beh m; enum nat_behavior want; } cases[] = {
+		{ EI, NAT_BEH_ENDPOINT_INDEPENDENT },
+		{ AD, NAT_BEH_ADDRESS_DEPENDENT },
+		{ APD, NAT_BEH_ADDRESS_PORT_DEPENDENT },
+		{ NONAT, NAT_BEH_ENDPOINT_INDEPENDENT },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = cases[i].m;
+		run(&w, &t, &v);
+		cr_assert_eq(v.status, TCPPROBE_ST_OK, "case %zu", i);
+		cr_assert_eq(v.mapping, cases[i].want, "case %zu: %s, want %s", i, beh(v.mapping),
+		    beh(cases[i].want));
+		cr_assert_eq(v.nat, cases[i].m == NONAT ? 0 : 1, "case %zu", i);
+		cr_assert(v.has_mapped);
+		/* The three mapping connections all left from P0. */
+		for (int c = TCPPROBE_MAP; c <= TCPPROBE_MAP_ALT_IP_PORT; c++)
+			cr_assert(addr_eq(&t.c[c].local, &t.cfg.local[0]), "case %zu conn %d", i, c);
+	}
+}
+
+Test(tcpprobe, hairpin_yes_no_and_not_applicable)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = EI;
+	w.hairpin = 1;
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 1);
+	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_ANSWERED);
+
+	/* No hairpin: the SYN to our own public address goes nowhere, and
+	 * only after the SYN grace is that a "no". */
+	memset(&w, 0, sizeof(w));
+	w.mapping = EI;
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 0);
+	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_NO_SYNACK);
+	cr_assert_eq(v.mapping, NAT_BEH_ENDPOINT_INDEPENDENT, "hairpin's wait changes no mapping");
+
+	/* Address-and-port-dependent NATs hairpin too (to the mapping the
+	 * server saw). */
+	memset(&w, 0, sizeof(w));
+	w.mapping = APD;
+	w.hairpin = 1;
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 1);
+
+	/* No NAT: nothing to hairpin; unknown, with the reason. */
+	memset(&w, 0, sizeof(w));
+	w.mapping = NONAT;
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, -1);
+	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_NOT_RUN);
+	cr_assert(v.nwarn >= 1 && v.warn[v.nwarn - 1].code == TCPPROBE_W_NO_NAT);
+}
+
+Test(tcpprobe, blocked_and_refused)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	uint64_t end;
+
+	memset(&w, 0, sizeof(w));
+	w.drop_syn = 1;
+	end = run(&w, &t, &v);
+	cr_assert_eq(v.status, TCPPROBE_ST_BLOCKED);
+	cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN);
+	cr_assert_eq(v.hairpinning, -1);
+	cr_assert(end >= TCPPROBE_SYN_GRACE_MS, "blocked only after the SYN grace (%llu ms)",
+	    (unsigned long long)end);
+	cr_assert(end < w.timeout, "and not the whole -t");
+
+	memset(&w, 0, sizeof(w));
+	w.refuse = 1;
+	end = run(&w, &t, &v);
+	cr_assert_eq(v.status, TCPPROBE_ST_REFUSED);
+	cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN);
+	cr_assert(end <= w.udp_done + w.rtt + TCPPROBE_MARGIN_MS, "a refusal is decided at once");
+}
+
+/* One lost SYN and UDP long done: the map connection is still given its
+ * retransmission, and the verdict is the right one, not "blocked". */
+Test(tcpprobe, lost_syn_is_not_blocked)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = APD;
+	w.lose_first_syn = 1;
+	w.udp_done = 150;
+	run(&w, &t, &v);
+	cr_assert_eq(v.status, TCPPROBE_ST_OK);
+	/* The alternate connections start after the hurry and still get
+	 * their round trips. */
+	cr_assert_eq(v.mapping, NAT_BEH_ADDRESS_PORT_DEPENDENT, "got %s", beh(v.mapping));
+}
+
+/* The run's cap (-t) ends everything, and undecided is unknown. */
+Test(tcpprobe, timeout_is_unknown)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+
+	memset(&w, 0, sizeof(w));
+	w.drop_syn = 1;
+	w.timeout = 500;
+	run(&w, &t, &v);
+	cr_assert_eq(t.c[TCPPROBE_MAP].result, TCPPROBE_TIMEOUT);
+	cr_assert_eq(v.status, TCPPROBE_ST_UNKNOWN, "500 ms without a SYN-ACK is not 'blocked'");
+	cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN);
+}
+
+/* Servers that answer wrong: never a verdict from their words. */
+Test(tcpprobe, hostile_servers)
+{
+	static const struct { enum srv s; enum tcpprobe_status st; enum tcpprobe_result r; }
+	cases[] = {
+		{ SRV_GARBAGE, TCPPROBE_ST_NO_STUN, TCPPROBE_MALFORMED },
+		{ SRV_WRONG_TID, TCPPROBE_ST_NO_STUN, TCPPROBE_MALFORMED },
+		{ SRV_HUGE, TCPPROBE_ST_NO_STUN, TCPPROBE_MALFORMED },
+		{ SRV_SILENT, TCPPROBE_ST_UNKNOWN, TCPPROBE_TIMEOUT },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = EI;
+		w.srv = cases[i].s;
+		run(&w, &t, &v);
+		cr_assert_eq(v.status, cases[i].st, "case %zu: %s", i,
+		    tcpprobe_status_word(v.status));
+		cr_assert_eq(t.c[TCPPROBE_MAP].result, cases[i].r, "case %zu: %s", i,
+		    tcpprobe_result_name(t.c[TCPPROBE_MAP].result));
+		cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN, "case %zu", i);
+		cr_assert_eq(v.hairpinning, -1, "case %zu", i);
+	}
+}
+
+/* An answer in one-byte segments is framed and believed. */
+Test(tcpprobe, split_stream)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = AD;
+	w.srv = SRV_SPLIT;
+	run(&w, &t, &v);
+	cr_assert_eq(v.status, TCPPROBE_ST_OK);
+	cr_assert_eq(v.mapping, NAT_BEH_ADDRESS_DEPENDENT);
+}
+
+/* A server without an alternate: the mapping cannot be told. */
+Test(tcpprobe, no_alternate)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = EI;
+	w.srv = SRV_NO_ALT;
+	run(&w, &t, &v);
+	cr_assert_eq(v.status, TCPPROBE_ST_OK);
+	cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN);
+	cr_assert_eq(t.c[TCPPROBE_MAP_ALT_IP].result, TCPPROBE_NOT_RUN);
+	cr_assert_eq(v.warn[0].code, TCPPROBE_W_NO_ALTERNATE);
+	cr_assert_eq(v.warn[0].addr, TCPPROBE_ADDR_ABSENT);
+}
+
+/* OTHER-ADDRESS or a mapped address the engine must not connect to. */
+Test(tcpprobe, addresses_never_followed)
+{
+	static const struct { const char *ip; uint16_t port; enum tcpprobe_addr want; } cases[] = {
+		{ "224.0.0.1", 3479, TCPPROBE_ADDR_MULTICAST },
+		{ "127.0.0.1", 3479, TCPPROBE_ADDR_LOOPBACK },
+		{ "255.255.255.255", 3479, TCPPROBE_ADDR_BROADCAST },
+		{ "0.0.0.0", 3479, TCPPROBE_ADDR_UNSPECIFIED },
+		{ "203.0.113.2", 0, TCPPROBE_ADDR_PORT_ZERO },
+		{ "203.0.113.1", 3479, TCPPROBE_ADDR_NOT_DISTINCT },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct tcpprobe t;
+		struct tcpprobe_config cfg;
+		struct tcpprobe_tx tx;
+		struct tcpprobe_verdict v;
+		uint32_t wait;
+		struct tcpprobe_conn *m = &t.c[TCPPROBE_MAP];
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.enabled = 1;
+		cfg.server = ip4("203.0.113.1", 3478);
+		cfg.local[0] = ip4(CLIENT, 40000);
+		cfg.timeout_ms = 3000;
+		cfg.random = seq_random;
+		tcpprobe_init(&t, &cfg, 0);
+		cr_assert_eq(tcpprobe_next(&t, 0, &tx, &wait), TCPPROBE_CONNECT);
+		cr_assert_eq(tx.conn, TCPPROBE_MAP);
+		/* Hand the map connection an answer by hand. */
+		m->state = TCPPROBE_S_DONE;
+		m->result = TCPPROBE_ANSWERED;
+		m->has_mapped = 1;
+		m->mapped = ip4(PUBLIC, 40000);
+		m->has_local = 1;
+		m->local = cfg.local[0];
+		m->has_other = 1;
+		m->other = ip4(cases[i].ip, cases[i].port);
+		for (int n = 0; n < 10; n++) {
+			enum tcpprobe_step st = tcpprobe_next(&t, 10, &tx, &wait);
+
+			cr_assert_neq(st, TCPPROBE_CONNECT, "case %zu: connected to %s", i,
+			    cases[i].ip);
+			if (st == TCPPROBE_DONE)
+				break;
+		}
+		cr_assert_eq(t.alt_problem, cases[i].want, "case %zu: %s", i,
+		    tcpprobe_addr_word(t.alt_problem));
+		tcpprobe_classify(&t, &v);
+		cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN);
+		cr_assert_eq(v.warn[0].code, TCPPROBE_W_NO_ALTERNATE);
+	}
+}
+
+/* A stranger connecting to the listener proves no hairpin. */
+Test(tcpprobe, stranger_on_listener)
+{
+	static struct tcpprobe t;
+	struct tcpprobe_config cfg;
+	uint8_t req[20] = { 0x00, 0x01, 0, 0, 0x21, 0x12, 0xA4, 0x42 };
+	struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.enabled = 1;
+	cfg.server = ip4("203.0.113.1", 3478);
+	cfg.timeout_ms = 3000;
+	cfg.random = seq_random;
+	tcpprobe_init(&t, &cfg, 0);
+	h->state = TCPPROBE_S_SENT;
+	h->result = TCPPROBE_RUNNING;
+	memset(h->tid, 0x55, sizeof(h->tid));
+	tcpprobe_accepted(&t, 5, req, sizeof(req));
+	cr_assert_eq(h->state, TCPPROBE_S_SENT, "another transaction ID is not ours");
+	memcpy(req + 4, h->tid, sizeof(h->tid));
+	req[1] = 0x11;              /* an error response, not a request */
+	tcpprobe_accepted(&t, 5, req, sizeof(req));
+	cr_assert_eq(h->state, TCPPROBE_S_SENT, "not a Binding request");
+	req[1] = 0x01;
+	tcpprobe_accepted(&t, 5, req, sizeof(req));
+	cr_assert_eq(h->result, TCPPROBE_ANSWERED, "our own request: hairpinned");
+}
+
+/* Without --tcp the engine is done at once and asks for nothing. */
+Test(tcpprobe, disabled)
+{
+	static struct tcpprobe t;
+	struct tcpprobe_config cfg;
+	struct tcpprobe_tx tx;
+	uint32_t wait;
+
+	memset(&cfg, 0, sizeof(cfg));
+	tcpprobe_init(&t, &cfg, 7);
+	cr_assert_eq(tcpprobe_next(&t, 7, &tx, &wait), TCPPROBE_DONE);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static char *
+render(void (*fn)(FILE *, const struct tcpprobe *, const struct tcpprobe_verdict *),
+       const struct tcpprobe *t, const struct tcpprobe_verdict *v)
+{
+	static char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	cr_assert(f != NULL);
+	fn(f, t, v);
+	cr_assert_eq(fclose(f), 0);
+	return buf;
+}
+
+Test(tcpreport, json_and_text)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	const char *s;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = APD;
+	w.hairpin = 1;
+	run(&w, &t, &v);
+	s = render(tcpreport_json, &t, &v);
+	cr_assert(strstr(s, "{\"status\":\"ok\",\"mapping\":\"address-and-port-dependent\","
+	    "\"hairpinning\":true,\"nat\":true,\"mapped\":\"198.51.100.1:40000\"") == s, "%s", s);
+	cr_assert(strstr(s, "{\"test\":\"map-alt-ip\",\"result\":\"answered\","
+	    "\"destination\":\"203.0.113.2:3478\"") != NULL, "%s", s);
+	cr_assert(strstr(s, "\"warnings\":[]") != NULL, "%s", s);
+	s = render(tcpreport_text, &t, &v);
+	cr_assert_str_eq(s, "TCP          ok, to 203.0.113.1:3478\n"
+	    "TCP mapping  address-and-port-dependent\n"
+	    "TCP hairpin  yes\n"
+	    "TCP mapped   198.51.100.1:40000\n");
+	s = render(tcpreport_json, NULL, NULL);
+	cr_assert_str_eq(s, "null");
+}
