@@ -193,8 +193,11 @@ with Server(NATCHECK) as srv:
     rc = srv.stop()
     c.check("server stops cleanly on SIGTERM", rc == 0, f"rc={rc}")
 
-# IPv6: ::1 is the only IPv6 loopback address, so the server has one address
-# and cannot answer a change of IP; natcheck must say so, not guess.
+# A server with one address (natcheck --serve 127.0.0.1, and ::1, the only
+# IPv6 loopback address) names its other port, same IP, as OTHER-ADDRESS
+# and cannot answer a change of IP.  natcheck uses it for what a change of
+# port shows and says what stays open: unknown, exit 16, the mapping kept
+# towards the other port and a reply from it let in - not a guess.
 def have_ipv6_loopback():
     try:
         t = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -205,33 +208,55 @@ def have_ipv6_loopback():
         return False
 
 
-if have_ipv6_loopback():
-    p6 = free_udp_ports(2)
-    srv6 = subprocess.Popen([NATCHECK, "--serve", "::1", "-p", str(p6[0]), "--alt-port", str(p6[1])],
+def one_address(host, fam):
+    """natcheck against `natcheck --serve HOST --rate 0` (one address)."""
+    p1 = free_udp_ports(2)
+    ep = f"[{host}]:{p1[0]}" if ":" in host else f"{host}:{p1[0]}"
+    alt = f"[{host}]:{p1[1]}" if ":" in host else f"{host}:{p1[1]}"
+    srv1 = subprocess.Popen([NATCHECK, "--serve", host, "--rate", "0", "-p", str(p1[0]),
+                             "--alt-port", str(p1[1])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tag = f"IPv{fam}"
     try:
         ready = False
         for _ in range(50):
-            rc, doc, err, _ = jrun(["-6", "-t", "1", f"[::1]:{p6[0]}"])
+            rc, doc, err, _ = jrun([f"-{fam}", "-t", "1", ep])
             if doc and doc["mapped"]:
                 ready = True
                 break
-        c.check("IPv6: [v6]:port server, local and mapped as [::1]:port, no NAT",
-                ready and doc["server"] == f"[::1]:{p6[0]}" and doc["local"] == doc["mapped"]
-                and doc["local"].startswith("[::1]:") and doc["nat"] is False, doc)
-        c.check("IPv6: single-address server -> unknown, exit 16, says why",
+        c.check(f"{tag}: one-address server, local and mapped alike, no NAT",
+                ready and doc["server"] == ep and doc["local"] == doc["mapped"]
+                and doc["nat"] is False, doc)
+        codes = [f["code"] for f in doc["findings"]] if ready else []
+        res = {t["name"]: t["result"] for t in doc["tests"]} if ready else {}
+        c.check(f"{tag}: one-address server -> unknown, exit 16, no guess",
                 ready and rc == 16 and doc["type"] == "unknown"
-                # A one-address natcheck --serve names its other port as
-                # OTHER-ADDRESS (same IP): the client refuses it and says so.
-                and ("no alternate address" in err or "does not differ" in err), err)
+                and doc["mapping"] == "unknown" and doc["filtering"] == "unknown", doc)
+        c.check(f"{tag}: its alternate port is used: the port tests answered from it",
+                ready and doc["alternate"] == alt and res.get("mapping-alt-port") == "answered"
+                and res.get("filter-change-port") == "answered"
+                and res.get("mapping-alt-ip") == "not-run", res)
+        c.check(f"{tag}: findings alternate-port-only, mapping- and filtering-not-port-dependent",
+                all(k in codes for k in ("alternate-port-only", "mapping-not-port-dependent",
+                                         "filtering-not-port-dependent")), codes)
+        c.check(f"{tag}: the warning says what the one address cannot tell",
+                "differs in the port only" in err and "does not differ" not in err, err)
+        c.check(f"{tag}: the server is trusted, RFC 5780, honours CHANGE-REQUEST",
+                ready and doc["servers"] == [{"address": ep, "rfc": 5780, "change_request": True,
+                                              "trusted": True, "problems": []}], doc)
     finally:
-        srv6.terminate()
+        srv1.terminate()
         try:
-            rc6 = srv6.wait(timeout=5)
+            rc1 = srv1.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            srv6.kill()
-            rc6 = srv6.wait()
-    c.check("IPv6: server stops cleanly on SIGTERM", rc6 == 0, f"rc={rc6}")
+            srv1.kill()
+            rc1 = srv1.wait()
+    c.check(f"{tag}: server stops cleanly on SIGTERM", rc1 == 0, f"rc={rc1}")
+
+
+one_address("127.0.0.1", 4)
+if have_ipv6_loopback():
+    one_address("::1", 6)
 else:
     print("skip  IPv6 (no ::1 on this host)")
 
