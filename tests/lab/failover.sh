@@ -10,7 +10,7 @@
 # For the restricted and the port-restricted cone (LAB_SCENARIOS to choose
 # others), DELAY ms each way on the client-router wire (10: a 20 ms round
 # trip).  In the server namespace:
-#   good     natcheck --serve 203.0.113.1,203.0.113.2 (3478/3479)
+#   good     natcheck --serve 203.0.113.1,203.0.113.2 --rate 0 (3478/3479)
 #   dead     tests/lab/stunbad.py dead   (4000/4001): reads, never answers
 #   closed   203.0.113.1:4100, nothing listens (ICMP port unreachable)
 #   ignore   tests/lab/stunbad.py ignore (5000/5001)
@@ -117,7 +117,7 @@ for s in ${LAB_SCENARIOS:-restricted-cone port-restricted-cone}; do
 		lab_down
 		continue
 	fi
-	lab_spawn good s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2"
+	lab_spawn good s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" --rate 0
 	for m in dead ignore lie; do
 		port=${BAD[$m]##*:}
 		lab_spawn "$m" s python3 "$here/stunbad.py" "$m" "$LAB_SERVER1" "$LAB_SERVER2" \
