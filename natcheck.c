@@ -371,22 +371,12 @@ parse_bind(const char *opt, const char *s, struct loop_opts *lo)
 	lo->bind = a;
 }
 
-/* An IPv4 or IPv6 literal, not a name. */
-static int
-is_ip_literal(const char *s)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
-}
-
 /* --advertise "P1" or "P1,P2": one public address per address of the
  * --serve of its family, each a unicast literal; exits on error. */
 static void
 advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
 {
-	char word[256], err[NET_ERRLEN];
+	char word[NET_HOSTLEN], err[NET_ERRLEN];
 	const char *p = spec;
 	struct server_cfg *cfg = NULL;
 	struct stun_addr first;
@@ -398,7 +388,7 @@ advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
 		usage_error("--advertise: expected public[,public], got '%s'", spec);
 	memcpy(word, spec, n);
 	word[n] = '\0';
-	if (!is_ip_literal(word) || net_resolve(word, 0, AF_UNSPEC, &first, err) == -1)
+	if (net_parse_ip(word, &first) == -1)
 		usage_error("--advertise: '%s' is not an IP address", word);
 	for (g = 0; g < ncfg; g++)
 		if (cfgs[g].ep[0].family == first.family)
@@ -417,7 +407,7 @@ advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
 			usage_error("--advertise: expected public[,public], got '%s'", spec);
 		memcpy(word, p, n);
 		word[n] = '\0';
-		if (!is_ip_literal(word) || net_resolve(word, 0, AF_UNSPEC, &a, err) == -1)
+		if (net_parse_ip(word, &a) == -1)
 			usage_error("--advertise: '%s' is not an IP address", word);
 		if (net_check_unicast(&a, err, sizeof(err)) == -1)
 			usage_error("--advertise: %s", err);
@@ -442,7 +432,7 @@ advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
 static void
 serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_cfg *cfg)
 {
-	char first[256], err[NET_ERRLEN];
+	char first[NET_HOSTLEN], err[NET_ERRLEN];
 	const char *comma = strchr(spec, ',');
 	size_t n = comma ? (size_t)(comma - spec) : strlen(spec);
 	struct stun_addr a1, a2;
@@ -455,8 +445,9 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 		usage_error("--serve: at most two addresses, got '%s'", spec);
 
 	/* Only literals: a server must know exactly which addresses it owns. */
-	if (!is_ip_literal(first) || net_resolve(first, port, AF_UNSPEC, &a1, err) == -1)
+	if (net_parse_ip(first, &a1) == -1)
 		usage_error("--serve: '%s' is not an IP address", first);
+	a1.port = port;
 	/* No wildcard, multicast or broadcast: answers would look forged. */
 	if (net_check_unicast(&a1, err, sizeof(err)) == -1)
 		usage_error("--serve: %s", err);
@@ -468,9 +459,9 @@ serve_config(const char *spec, uint16_t port, uint16_t alt_port, struct server_c
 	/* One address: still offer change port, and say so (server.h). */
 	cfg->other_port_only = 1;
 	if (comma) {
-		if (!is_ip_literal(comma + 1) ||
-		    net_resolve(comma + 1, port, AF_UNSPEC, &a2, err) == -1)
+		if (net_parse_ip(comma + 1, &a2) == -1)
 			usage_error("--serve: '%s' is not an IP address", comma + 1);
+		a2.port = port;
 		if (net_check_unicast(&a2, err, sizeof(err)) == -1)
 			usage_error("--serve: %s", err);
 		if (a2.family != a1.family)
