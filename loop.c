@@ -559,7 +559,8 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 			rc = -1;
 			break;
 		}
-		pm_done = portmap_io_step(&pm, now, all_done, &pm_wait);
+		pm_done = portmap_io_step(&pm, now, all_done, top->have_rtt ? top->rtt_ms : 0,
+		    &pm_wait);
 		tc_done = tcpprobe_io_step(&tc, now, all_done, top->have_rtt ? top->rtt_ms : 0,
 		    &tc_wait);
 		if (all_done && pm_done && tc_done)

@@ -812,6 +812,17 @@ proto_give_up(struct portmap_proto *p)
 		p->error = PORTMAP_E_TIMEOUT;
 }
 
+/* A hurried run stops asking before the protocol's window closed. */
+static void
+proto_cut_short(struct portmap_proto *p)
+{
+	if (p->state != PORTMAP_ASKING)
+		return;
+	p->state = p->malformed > 0 ? PORTMAP_GARBLED : PORTMAP_CUT_SHORT;
+	if (p->error == PORTMAP_OK)
+		p->error = PORTMAP_E_TIMEOUT;
+}
+
 static void
 tcp_close(struct portmap *m)
 {
@@ -979,8 +990,15 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 	if (now_ms >= udp_end) {
 		proto_give_up(&m->natpmp);
 		proto_give_up(&m->pcp);
+	} else if (m->hurry && now_ms >= m->hurry_udp_end) {
+		/* Silent for a few round trips of a path the gateway is on:
+		 * most likely not spoken, but not waited out - unknown. */
+		proto_cut_short(&m->natpmp);
+		proto_cut_short(&m->pcp);
 	} else if (m->natpmp.state == PORTMAP_ASKING || m->pcp.state == PORTMAP_ASKING) {
 		min_wake(&wake, udp_end);
+		if (m->hurry)
+			min_wake(&wake, m->hurry_udp_end);
 	}
 	if (m->upnp.state == PORTMAP_ASKING) {
 		/* A gateway that answers NAT-PMP or PCP is up and is given the
@@ -1194,9 +1212,14 @@ portmap_unreachable(struct portmap *m, uint64_t now_ms, int sock)
 }
 
 void
-portmap_hurry(struct portmap *m)
+portmap_hurry(struct portmap *m, uint32_t rtt_ms)
 {
+	uint64_t wait = (uint64_t)rtt_ms * PORTMAP_HURRY_RTTS;
+
+	if (m->hurry)
+		return;
 	m->hurry = 1;
+	m->hurry_udp_end = m->start_ms + (wait > PORTMAP_HURRY_MIN_MS ? wait : PORTMAP_HURRY_MIN_MS);
 }
 
 void

@@ -64,6 +64,8 @@
                                        or PCP in the protocol: at once when
                                        both were refused (ICMP), else at
                                        PORTMAP_UDP_WAIT_MS */
+#define PORTMAP_HURRY_RTTS   2      /* portmap_hurry: round trips NAT-PMP and */
+#define PORTMAP_HURRY_MIN_MS 50     /* PCP still get, and at least this long */
 #define PORTMAP_HTTP_MS      1000   /* the UPnP HTTP exchanges end this long
                                        after the SSDP answer */
 
@@ -308,6 +310,7 @@ struct portmap {
 	uint64_t end_ms;
 	int      done;
 	int      hurry;             /* portmap_hurry: the caller waits only for us */
+	uint64_t hurry_udp_end;     /* then: NAT-PMP and PCP cut short from here */
 	uint64_t ssdp_at_ms;        /* when the SSDP answer came */
 	struct portmap_proto natpmp, pcp, upnp;
 	unsigned ssdp_mcast_sent;
@@ -373,9 +376,15 @@ void portmap_tcp_event(struct portmap *m, uint64_t now_ms, enum portmap_tcp_even
  * (ICMP port unreachable on a connected socket). */
 void portmap_unreachable(struct portmap *m, uint64_t now_ms, int sock);
 
-/* The caller has nothing else to wait for (the STUN tests are done): end
- * the SSDP wait early where PORTMAP_SSDP_MS allows it. */
-void portmap_hurry(struct portmap *m);
+/*
+ * portmap_hurry: the caller has nothing else to wait for (the STUN tests
+ * are done); rtt_ms is the round trip they measured to the server (0 when
+ * none).  The gateway sits on that path, so NAT-PMP and PCP still silent
+ * PORTMAP_HURRY_RTTS round trips (at least PORTMAP_HURRY_MIN_MS) after
+ * they were sent are cut short - unknown, not "not spoken" - and the SSDP
+ * wait ends early where PORTMAP_SSDP_MS allows it.
+ */
+void portmap_hurry(struct portmap *m, uint32_t rtt_ms);
 
 /* End the run now (the caller's cap): whatever is still open is cut short. */
 void portmap_finish(struct portmap *m, uint64_t now_ms);

@@ -254,10 +254,11 @@ tcp_connect(struct portmap_io *io, uint64_t now, const struct stun_addr *to)
 }
 
 int
-portmap_io_step(struct portmap_io *io, uint64_t now_ms, int others_done, uint32_t *wait_ms)
+portmap_io_step(struct portmap_io *io, uint64_t now_ms, int others_done, uint32_t rtt_ms,
+                 uint32_t *wait_ms)
 {
 	if (others_done)
-		portmap_hurry(io->m);
+		portmap_hurry(io->m, rtt_ms);
 	/* Bounded: the engine hands out a handful of actions per wake-up. */
 	for (int n = 0; n < 32; n++) {
 		struct portmap_tx tx;

@@ -47,8 +47,10 @@ void portmap_io_start(struct portmap_io *io, struct portmap *m, int enabled,
                       uint32_t timeout_ms, int verbose, uint64_t now_ms);
 
 /* Do what the engine wants now; 1 when it is done, else 0 with *wait_ms.
- * others_done: the caller waits for nothing else (portmap_hurry). */
-int portmap_io_step(struct portmap_io *io, uint64_t now_ms, int others_done, uint32_t *wait_ms);
+ * others_done: the caller waits for nothing else (portmap_hurry, with the
+ * round trip rtt_ms the STUN tests measured, 0 when none). */
+int portmap_io_step(struct portmap_io *io, uint64_t now_ms, int others_done, uint32_t rtt_ms,
+                    uint32_t *wait_ms);
 
 /* Fill pfd[] (at most PORTMAP_NSOCK entries) for poll(); returns the count. */
 size_t portmap_io_pollfds(struct portmap_io *io, struct pollfd *pfd);

@@ -739,20 +739,42 @@ Test(engine, silent_gateway_schedule)
 	cr_assert_eq(s.sent[PORTMAP_SOCK_NATPMP], 2, "never more than two requests");
 }
 
-Test(engine, hurried_silent_gateway_ends_at_the_udp_window)
+/* The STUN tests are done and measured a short round trip: the gateway is
+ * on that path, so NAT-PMP and PCP silent for PORTMAP_HURRY_MIN_MS are cut
+ * short - unknown, not "not spoken" - instead of holding the run to the
+ * full UDP window. */
+Test(engine, hurried_silent_gateway_ends_after_a_few_round_trips)
 {
 	struct sim s;
 	struct portmap_config c = cfg_gw();
 
 	memset(&s, 0, sizeof(s));
 	portmap_init(&s.m, &c, 0);
-	portmap_hurry(&s.m);
+	portmap_hurry(&s.m, 0);
 	cr_assert_eq(run_until(&s, 5000), PORTMAP_DONE);
-	cr_assert_eq(s.m.end_ms, PORTMAP_UDP_WAIT_MS);
-	cr_assert_str_eq(portmap_state_json(s.m.natpmp.state), "false");
+	cr_assert_eq(s.m.end_ms, PORTMAP_HURRY_MIN_MS);
+	cr_assert_str_eq(portmap_state_json(s.m.natpmp.state), "null",
+	    "not waited out: unknown, not false");
 	cr_assert_str_eq(portmap_state_json(s.m.upnp.state), "null",
 	    "an M-SEARCH answer may still come: unknown, not false");
 	cr_assert_eq(s.m.upnp.error, PORTMAP_E_TIMEOUT);
+}
+
+/* With a long round trip the UDP window closes first: silence is then
+ * "not spoken". */
+Test(engine, hurried_silent_gateway_on_a_long_path_ends_at_the_udp_window)
+{
+	struct sim s;
+	struct portmap_config c = cfg_gw();
+
+	memset(&s, 0, sizeof(s));
+	portmap_init(&s.m, &c, 0);
+	run_until(&s, 20);
+	portmap_hurry(&s.m, 300);
+	cr_assert_eq(run_until(&s, 5000), PORTMAP_DONE);
+	cr_assert_eq(s.m.end_ms, PORTMAP_UDP_WAIT_MS);
+	cr_assert_str_eq(portmap_state_json(s.m.natpmp.state), "false");
+	cr_assert_str_eq(portmap_state_json(s.m.upnp.state), "null");
 }
 
 /* A gateway that refuses NAT-PMP and PCP (ICMP port unreachable) is up
@@ -770,7 +792,7 @@ Test(engine, hurried_refusing_gateway_ends_at_once)
 	portmap_unreachable(&s.m, s.now, PORTMAP_SOCK_NATPMP);
 	portmap_unreachable(&s.m, s.now, PORTMAP_SOCK_PCP);
 	cr_assert_eq(run_until(&s, 40), PORTMAP_WAIT, "not hurried: SSDP gets its time");
-	portmap_hurry(&s.m);
+	portmap_hurry(&s.m, 0);
 	cr_assert_eq(run_until(&s, 5000), PORTMAP_DONE);
 	cr_assert_lt(s.m.end_ms, PORTMAP_UDP_WAIT_MS, "ended at %llu",
 	    (unsigned long long)s.m.end_ms);
@@ -809,7 +831,7 @@ Test(engine, garbled_only_is_unknown)
 
 	memset(&s, 0, sizeof(s));
 	portmap_init(&s.m, &c, 0);
-	portmap_hurry(&s.m);
+	portmap_hurry(&s.m, 0);
 	run_until(&s, 5);
 	udp_in(&s, PORTMAP_SOCK_NATPMP, "192.0.2.1", 5351, junk, sizeof(junk));
 	udp_in(&s, PORTMAP_SOCK_SSDP, "192.0.2.1", 1900, "HTTP/1.1 200 OK\r\n\r\n", 19);

@@ -63,6 +63,16 @@ expect() {  # expect FILE KEY JSON
 	if [ "$got" = "$3" ]; then pass; else fail "portmap.$2 is $got, expected $3"; fi
 }
 
+expect_one_of() {  # expect_one_of FILE KEY JSON...
+	local got f=$1 k=$2 w
+	got=$(jget "$f" "$k")
+	shift 2
+	for w in "$@"; do
+		if [ "$got" = "$w" ]; then pass; return; fi
+	done
+	fail "portmap.$k is $got, expected one of $*"
+}
+
 # The router accepts what a gateway's daemon needs from the inside.
 open_router_input() {
 	lab_router nft insert rule inet labinput input iifname "$LAB_IF_RI" \
@@ -310,11 +320,14 @@ scn_none() {
 	# that is otherwise done stops sooner and says it could not tell.
 	expect "$out" upnp null
 	expect "$out" upnp_status '"timeout"'
-	expect "$out" natpmp false
-	expect "$out" pcp false
+	# NAT-PMP and PCP: silent.  With the STUN tests done after a short
+	# round trip they are cut short (unknown), on a longer one the UDP
+	# window closes first (not spoken); never "spoken".
+	expect_one_of "$out" natpmp null false
+	expect_one_of "$out" pcp null false
 	expect "$out" double_nat null
 	expect "$out" double_nat_reason '"no-port-mapping-protocol"'
-	# The probes end at their UDP window (250 ms), not at the run's cap
+	# The probes end by their UDP window (250 ms), not at the run's cap
 	# (a bound on the engine's deadline, far from any timing noise).
 	ms=$(jget "$out" elapsed_ms)
 	check "portmap ended within its window (elapsed ${ms} ms)" test "$ms" -lt 1000
