@@ -305,6 +305,7 @@ check-lab: natcheck
 	@bash tests/lab/watch.sh ./natcheck
 	@bash tests/lab/cold.sh ./natcheck
 	@bash tests/lab/failover.sh ./natcheck
+	@bash tests/lab/single.sh ./natcheck
 	@bash tests/lab/ipv6.sh ./natcheck
 	@bash tests/lab/tcp.sh ./natcheck
 	@bash tests/lab/advertise.sh ./natcheck
