@@ -23,7 +23,8 @@
 
 #define RL_WAYS 4u
 #define RL_SETS 1024u                   /* a power of two: 4096 sources */
-#define RL_DEFAULT_RATE 20u             /* requests per second per source */
+#define RL_DEFAULT_RATE 100u            /* requests per second per source: one
+                                           natcheck run sends up to about 80 */
 #define RL_MAX_RATE 1000000u
 #define RL_UNIT 1000u                   /* a request's cost in tokens */
 
