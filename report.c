@@ -636,8 +636,8 @@ report_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void
-json_addr(FILE *out, const char *key, int has, const struct stun_addr *a)
+void
+report_json_addr(FILE *out, const char *key, int has, const struct stun_addr *a)
 {
 	char buf[ADDR_STRLEN];
 
@@ -660,7 +660,7 @@ json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 	fputs(",\"server\":", out);
 	report_json_string(out, addr_fmt(&p->cfg.servers[t->server], buf, sizeof(buf)));
 	fputc(',', out);
-	json_addr(out, "destination", t->result != PROBE_NOT_RUN, &t->dst);
+	report_json_addr(out, "destination", t->result != PROBE_NOT_RUN, &t->dst);
 	fprintf(out, ",\"change_request\":%s", t->change == 0 ? "null" : "");
 	if (t->change != 0)
 		report_json_string(out, t->change == (STUN_CHANGE_IP | STUN_CHANGE_PORT) ? "ip+port" :
@@ -671,9 +671,9 @@ json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 	else
 		fputs("null", out);
 	fprintf(out, ",\"sent\":%zu,\"retransmissions\":%zu,", t->nsent, t->nsent ? t->nsent - 1 : 0);
-	json_addr(out, "mapped", t->result == PROBE_ANSWERED && t->has_mapped, &t->mapped);
+	report_json_addr(out, "mapped", t->result == PROBE_ANSWERED && t->has_mapped, &t->mapped);
 	fputc(',', out);
-	json_addr(out, "from", t->result == PROBE_ANSWERED, &t->from);
+	report_json_addr(out, "from", t->result == PROBE_ANSWERED, &t->from);
 	fprintf(out, ",\"wrong_source\":%u,\"error_code\":", t->wrong_source);
 	if (t->errors > 0)
 		fprintf(out, "%d", t->error_code);
@@ -727,7 +727,7 @@ json_finding(FILE *out, const struct nat_finding *f)
 		if (d->addr[i] == NULL)
 			continue;
 		fputc(',', out);
-		json_addr(out, d->addr[i], addr_valid(&f->addr[i]), &f->addr[i]);
+		report_json_addr(out, d->addr[i], addr_valid(&f->addr[i]), &f->addr[i]);
 	}
 	for (int i = 0; i < NAT_FINDING_COUNTS; i++)
 		if (d->count[i] != NULL)
@@ -840,7 +840,7 @@ json_server(FILE *out, const struct nat_server *s, int comma)
 	if (comma)
 		fputc(',', out);
 	fputc('{', out);
-	json_addr(out, "address", 1, &s->address);
+	report_json_addr(out, "address", 1, &s->address);
 	json_int_or_null(out, "rfc", s->rfc != 0, s->rfc);
 	fprintf(out, ",\"change_request\":%s,\"trusted\":%s",
 	    s->change_request == 1 ? "true" : s->change_request == 0 ? "false" : "null",
@@ -937,13 +937,13 @@ report_json_members(FILE *out, const struct probe *p, const struct nat_verdict *
 	fputs(",\"hairpinning\":", out);
 	fputs(v->hairpinning == 1 ? "true" : v->hairpinning == 0 ? "false" : "null", out);
 	fputc(',', out);
-	json_addr(out, "local", v->has_local, &v->local);
+	report_json_addr(out, "local", v->has_local, &v->local);
 	fputc(',', out);
-	json_addr(out, "mapped", v->has_mapped, &v->mapped);
+	report_json_addr(out, "mapped", v->has_mapped, &v->mapped);
 	fputc(',', out);
-	json_addr(out, "server", v->has_server, &v->server);
+	report_json_addr(out, "server", v->has_server, &v->server);
 	fputc(',', out);
-	json_addr(out, "alternate", v->has_alternate, &v->alternate);
+	report_json_addr(out, "alternate", v->has_alternate, &v->alternate);
 	fputs(",\"tests\":[", out);
 	for (size_t i = 0, n = 0; i < p->ntests; i++) {
 		if (n++ > 0)

@@ -83,4 +83,7 @@ const char *report_code_word(enum nat_code c);
  * outside printable ASCII. */
 void report_json_string(FILE *out, const char *s);
 
+/* "key":"addr:port", or "key":null when !has; no comma before it. */
+void report_json_addr(FILE *out, const char *key, int has, const struct stun_addr *a);
+
 #endif /* NATCHECK_REPORT_H */

@@ -73,16 +73,12 @@ tcpreport_text(FILE *out, const struct tcpprobe *t, const struct tcpprobe_verdic
 	    v->has_mapped ? addr_fmt(&v->mapped, a, sizeof(a)) : "unknown");
 }
 
+/* ,"key":address-or-null */
 static void
 json_addr(FILE *out, const char *key, int has, const struct stun_addr *a)
 {
-	char buf[ADDR_STRLEN];
-
-	fprintf(out, ",\"%s\":", key);
-	if (has)
-		report_json_string(out, addr_fmt(a, buf, sizeof(buf)));
-	else
-		fputs("null", out);
+	fputc(',', out);
+	report_json_addr(out, key, has, a);
 }
 
 void
