@@ -92,9 +92,9 @@ run_case() {
 		-p "$CPORT" --alt-listening-port $((CPORT + 1)) \
 		--stun-only --no-tcp --no-tls --no-dtls --no-cli --no-tcp-relay \
 		--log-file "$LAB_TMP/turn6.log" --simple-log --no-stdout-log --userdb "$LAB_TMP/turndb"
-	if ! lab_wait_udp s "$LAB_SERVER1" "$PORT" || ! lab6_wait_udp "$S6_1" "$PORT" ||
-	    ! lab6_wait_udp "$S6_2" $((PORT + 1)) || ! lab6_wait_udp "$S6_1" "$CPORT" ||
-	    ! lab6_wait_udp "$S6_2" $((CPORT + 1)); then
+	if ! lab_wait_udp s "$LAB_SERVER1" "$PORT" || ! lab_wait_udp s "[$S6_1]" "$PORT" ||
+	    ! lab_wait_udp s "[$S6_2]" $((PORT + 1)) || ! lab_wait_udp s "[$S6_1]" "$CPORT" ||
+	    ! lab_wait_udp s "[$S6_2]" $((CPORT + 1)); then
 		fail "servers did not start"
 		lab_down
 		return

@@ -5,9 +5,9 @@
 #   lab6_up                      addresses, routes and fixed neighbours for IPv6
 #   lab6_rules V6_FUNCTION       the router's rules: the IPv4 scenario as
 #                                `table ip lab`, the IPv6 tables of V6_FUNCTION
-#   lab6_wait_udp ADDR PORT      bounded wait for a listener in the server ns
 # Each v6_NAME prints IPv6 tables and sets what a correct detector must say
 # about them: V6_TYPE, V6_MAPPING, V6_FILTERING, V6_NAT (true, false, any).
+# lab_wait_udp s "[ADDR]" PORT waits for an IPv6 listener.
 #
 #   client 2001:db8:1::10 -- 2001:db8:1::1 | router | 2001:db8:2::1 -- 2001:db8:2::fe
 #                                                               server 2001:db8:3::1
@@ -203,14 +203,4 @@ lab6_rules() {
 	fi
 	lab_router nft -f "$LAB_TMP/router6.nft" ||
 		{ lab_die "router rules rejected (see $LAB_TMP/router6.nft)"; return 1; }
-}
-
-# lab6_wait_udp ADDR PORT: something listens there in the server namespace.
-lab6_wait_udp() {
-	local _
-	for _ in $(seq 1 50); do
-		lab_server ss -Hlun "src [$1]:$2" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	lab_die "nothing listens on [$1]:$2"
 }
