@@ -30,8 +30,8 @@
  *
  * A veth may hand over a UDP datagram whose checksum the sender left for
  * the "hardware" to fill in (TP_STATUS_CSUMNOTREADY).  Sent again through a
- * packet socket it would leave unfinished, so IPv4 UDP checksums of such
- * frames are computed here (RFC 768).
+ * packet socket it would leave unfinished, so UDP checksums of such frames
+ * are computed here, over IPv4 (RFC 768) and IPv6 (RFC 2460 section 8.1).
  */
 #define _DEFAULT_SOURCE
 
@@ -143,6 +143,22 @@ static uint32_t sum16(uint32_t acc, const uint8_t *p, size_t n)
 	return acc;
 }
 
+/* Write the UDP checksum of the ulen bytes at udp, acc holding the sum of
+ * the pseudo-header.  A sum of 0 is sent as 0xffff: 0 means "no checksum"
+ * over IPv4 (RFC 768) and is forbidden over IPv6 (RFC 2460 section 8.1). */
+static void put_udp_checksum(uint8_t *udp, size_t ulen, uint32_t acc)
+{
+	udp[6] = udp[7] = 0;
+	acc = sum16(acc, udp, ulen);
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	uint16_t c = (uint16_t)~acc;
+	if (c == 0)
+		c = 0xffff;
+	udp[6] = (uint8_t)(c >> 8);
+	udp[7] = (uint8_t)c;
+}
+
 /* Fill in the UDP checksum of an unfragmented IPv4 datagram in an Ethernet
  * frame.  Returns 1 when done, 0 when the frame is not such a datagram or
  * does not hold together (then it is passed on as it is). */
@@ -162,17 +178,29 @@ static int fix_udp4_checksum(uint8_t *f, size_t len)
 	size_t ulen = (size_t)udp[4] << 8 | udp[5];
 	if (ulen < 8 || ulen > tot - ihl)
 		return 0;
-	udp[6] = udp[7] = 0;
 	uint32_t acc = sum16(0, ip + 12, 8);        /* source and destination */
-	acc += 17u + (uint32_t)ulen;
-	acc = sum16(acc, udp, ulen);
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	uint16_t c = (uint16_t)~acc;
-	if (c == 0)
-		c = 0xffff;                             /* 0 means "no checksum" */
-	udp[6] = (uint8_t)(c >> 8);
-	udp[7] = (uint8_t)c;
+	put_udp_checksum(udp, ulen, acc + 17u + (uint32_t)ulen);
+	return 1;
+}
+
+/* The same for an IPv6 datagram whose UDP header follows the fixed header
+ * directly (no extension header: the lab sends none).  The pseudo-header
+ * is RFC 2460 section 8.1's: source, destination, the UDP length, 17. */
+static int fix_udp6_checksum(uint8_t *f, size_t len)
+{
+	const size_t eth = 14, hdr = 40;
+	if (len < eth + hdr + 8 || f[12] != 0x86 || f[13] != 0xdd)
+		return 0;
+	uint8_t *ip = f + eth;
+	size_t plen = (size_t)ip[4] << 8 | ip[5];
+	if ((ip[0] >> 4) != 6 || ip[6] != 17 || plen < 8 || eth + hdr + plen > len)
+		return 0;
+	uint8_t *udp = ip + hdr;
+	size_t ulen = (size_t)udp[4] << 8 | udp[5];
+	if (ulen < 8 || ulen > plen)
+		return 0;
+	uint32_t acc = sum16(0, ip + 8, 32);        /* source and destination */
+	put_udp_checksum(udp, ulen, acc + 17u + (uint32_t)ulen);
 	return 1;
 }
 
@@ -238,7 +266,8 @@ static void take(struct line *l, uint64_t now, long delay, struct cold *cold)
 				partial = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
 			}
 		}
-		if (partial && fix_udp4_checksum(buf, (size_t)got))
+		if (partial && (fix_udp4_checksum(buf, (size_t)got) ||
+		                fix_udp6_checksum(buf, (size_t)got)))
 			l->checksums++;
 		struct frame *f = &l->ring[(l->head + l->count) % l->cap];
 		f->due_ms = cold_ready(cold, now) + (uint64_t)delay;
