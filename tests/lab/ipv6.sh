@@ -49,9 +49,11 @@ fail() {
 	echo "FAIL $CASE: $*"
 }
 
-# Case: NAME IPV4_SCENARIO IPV6_RULES.  The IPv4 scenarios are chosen so
-# that every case's two families get different verdicts (but the last
-# two, where only one family translates).
+# Case: NAME IPV4_SCENARIO IPV6_RULES [DELAY_MS].  The IPv4 scenarios are
+# chosen so that every case's two families get different verdicts (but
+# nptv6 and udp-blocked6, where only one family translates).  A delay puts
+# the lab's delay line on the client's wire (DELAY_MS each way): both
+# families' datagrams must cross it, their checksums completed.
 CASES=(
 	"open6 port-restricted-cone v6_open"
 	"firewall6-apd open v6_fw_apd"
@@ -61,6 +63,7 @@ CASES=(
 	"nat66-random full-cone v6_nat66_random"
 	"nptv6 port-restricted-cone v6_nptv6"
 	"udp-blocked6 open v6_udp_blocked"
+	"firewall6-apd-delayed port-restricted-cone v6_fw_apd 50"
 )
 
 # check LABEL OUT RC KEY TYPE MAPPING FILTERING NAT
@@ -76,9 +79,9 @@ check() {
 }
 
 run_case() {
-	local name="$1" scn="$2" v6fn="$3" out rc
+	local name="$1" scn="$2" v6fn="$3" delay="${4:-0}" out rc
 	CASE=$name
-	lab_up "$scn" || { fail "lab_up $scn failed"; return; }
+	lab_up "$scn" "$delay" || { fail "lab_up $scn failed"; return; }
 	if ! lab6_up || ! lab6_rules "$v6fn"; then
 		fail "IPv6 setup failed"
 		lab_down
@@ -146,12 +149,12 @@ run_case() {
 }
 
 for c in "${CASES[@]}"; do
-	# shellcheck disable=SC2086  # three words
+	# shellcheck disable=SC2086  # three or four words
 	set -- $c
 	if [ -n "${IPV6_CASES:-}" ] && [[ " $IPV6_CASES " != *" $1 "* ]]; then
 		continue
 	fi
-	run_case "$1" "$2" "$3"
+	run_case "$@"
 done
 lab_cleanup
 
