@@ -4,7 +4,7 @@
   udpecho.py serve ADDR PORT SECONDS     echo every datagram back, for SECONDS
   udpecho.py ping ADDR PORT COUNT        send COUNT probes 20 ms apart, print
                                          "sent N received M min X median Y max Z" (ms)
-Every wait is bounded.
+ADDR is an IPv4 or an IPv6 address (without brackets).  Every wait is bounded.
 """
 import socket
 import statistics
@@ -13,8 +13,12 @@ import sys
 import time
 
 
+def udp_socket(addr):
+    return socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+
+
 def serve(addr, port, seconds):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = udp_socket(addr)
     s.bind((addr, port))
     end = time.monotonic() + seconds
     while True:
@@ -30,7 +34,7 @@ def serve(addr, port, seconds):
 
 
 def ping(addr, port, count):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = udp_socket(addr)
     s.connect((addr, port))
     sent = {}
     rtts = []
