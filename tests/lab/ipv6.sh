@@ -87,16 +87,13 @@ run_case() {
 		lab_down
 		return
 	fi
-	lab_spawn srv4 s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" -p "$PORT" --alt-port $((PORT + 1))
-	lab_spawn srv6 s "$NATCHECK" --serve "$S6_1,$S6_2" -p "$PORT" --alt-port $((PORT + 1))
 	: >"$LAB_TMP/turn-empty.conf"
 	rm -f "$LAB_TMP/turndb"
 	lab_spawn coturn6 s turnserver -c "$LAB_TMP/turn-empty.conf" -L "$S6_1" -L "$S6_2" \
 		-p "$CPORT" --alt-listening-port $((CPORT + 1)) \
 		--stun-only --no-tcp --no-tls --no-dtls --no-cli --no-tcp-relay \
 		--log-file "$LAB_TMP/turn6.log" --simple-log --no-stdout-log --userdb "$LAB_TMP/turndb"
-	if ! lab_wait_udp s "$LAB_SERVER1" "$PORT" || ! lab_wait_udp s "[$S6_1]" "$PORT" ||
-	    ! lab_wait_udp s "[$S6_2]" $((PORT + 1)) || ! lab_wait_udp s "[$S6_1]" "$CPORT" ||
+	if ! lab6_serve "$PORT" || ! lab_wait_udp s "[$S6_1]" "$CPORT" ||
 	    ! lab_wait_udp s "[$S6_2]" $((CPORT + 1)); then
 		fail "servers did not start"
 		lab_down

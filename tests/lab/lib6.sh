@@ -5,6 +5,8 @@
 #   lab6_up                      addresses, routes and fixed neighbours for IPv6
 #   lab6_rules V6_FUNCTION       the router's rules: the IPv4 scenario as
 #                                `table ip lab`, the IPv6 tables of V6_FUNCTION
+#   lab6_serve PORT              natcheck --serve ($NATCHECK) per family (lab
+#                                processes srv4, srv6) on PORT and PORT + 1
 # Each v6_NAME prints IPv6 tables and sets what a correct detector must say
 # about them: V6_TYPE, V6_MAPPING, V6_FILTERING, V6_NAT (true, false, any).
 # lab_wait_udp s "[ADDR]" PORT waits for an IPv6 listener.
@@ -203,4 +205,19 @@ lab6_rules() {
 	fi
 	lab_router nft -f "$LAB_TMP/router6.nft" ||
 		{ lab_die "router rules rejected (see $LAB_TMP/router6.nft)"; return 1; }
+}
+
+# lab6_serve PORT: one natcheck --serve per family, 203.0.113.1,203.0.113.2
+# (lab process srv4) and 2001:db8:3::1,2001:db8:3::2 (srv6), on PORT and
+# PORT + 1; 0 once every address and port listens.  --rate 0: the lab runs
+# client after client from one address, back to back (as peers.sh's
+# natcheck), and a limited answer would read as loss.
+lab6_serve() {
+	local port="$1"
+	lab_spawn srv4 s "$NATCHECK" --serve "$LAB_SERVER1,$LAB_SERVER2" -p "$port" \
+		--alt-port $((port + 1)) --rate 0 &&
+	lab_spawn srv6 s "$NATCHECK" --serve "$S6_1,$S6_2" -p "$port" --alt-port $((port + 1)) \
+		--rate 0 &&
+	lab_wait_udp s "$LAB_SERVER1" "$port" && lab_wait_udp s "$LAB_SERVER2" $((port + 1)) &&
+	lab_wait_udp s "[$S6_1]" "$port" && lab_wait_udp s "[$S6_2]" $((port + 1))
 }
