@@ -285,28 +285,47 @@ def norm_warning(w):
     return re.sub(r"\d+", "#", w)
 
 
-def cmd_report(argv):
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    raw, md_path = argv
+def read_raw(path):
+    """The raw JSON lines: (meta, cells, runs); unreadable lines are skipped."""
     meta, cells, runs = {}, [], []
-    with open(raw) as f:
+    with open(path) as f:
         for line in f:
-            line = line.strip()
-            if not line:
-                continue
             try:
                 rec = json.loads(line)
             except ValueError:
                 continue
-            kind = rec.get("kind")
+            kind = rec.get("kind") if isinstance(rec, dict) else None
             if kind == "meta":
                 meta.update(rec)
             elif kind == "cell":
                 cells.append(rec)
             elif kind == "run":
                 runs.append(rec)
+    return meta, cells, runs
+
+
+def machine_lines(meta):
+    """The results' date, machine and commit lines (bench/lib.sh's bench_machine)."""
+    return ["- date: %s" % meta.get("date", "?"),
+            "- machine: %s cores, %s, kernel %s" % (meta.get("nproc", "?"), meta.get("cpu", "?"),
+                                                     meta.get("kernel", "?")),
+            "- natcheck commit: %s" % meta.get("commit", "?")]
+
+
+def dispatch(argv, commands, doc):
+    """argv[1] names one of commands (name -> function of the rest)."""
+    if len(argv) >= 2 and argv[1] in commands:
+        return commands[argv[1]](argv[2:])
+    print(doc, file=sys.stderr)
+    return 2
+
+
+def cmd_report(argv):
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    raw, md_path = argv
+    meta, cells, runs = read_raw(raw)
     scenarios = meta.get("scenarios", [])
     conds = meta.get("conds", [])
     cond_title = meta.get("cond_titles", {})
@@ -322,10 +341,7 @@ def cmd_report(argv):
     P("")
     P("Produced by `make bench` (bench/client.sh + bench/client.py); rewritten by every run.")
     P("")
-    P("- date: %s" % meta.get("date", "?"))
-    P("- machine: %s cores, %s, kernel %s" % (meta.get("nproc", "?"), meta.get("cpu", "?"),
-                                               meta.get("kernel", "?")))
-    P("- natcheck commit: %s" % meta.get("commit", "?"))
+    L.extend(machine_lines(meta))
     P("- runs per scenario and condition: natcheck N=%s (BENCH_N), each peer %s (BENCH_PEER_N)"
       % (meta.get("n", "?"), meta.get("peer_n", "?")))
     P("- command: `%s`" % meta.get("command", "?"))
@@ -576,14 +592,5 @@ def cmd_report(argv):
     return 0
 
 
-def main(argv):
-    if len(argv) >= 2 and argv[1] == "run":
-        return cmd_run(argv[2:])
-    if len(argv) >= 2 and argv[1] == "report":
-        return cmd_report(argv[2:])
-    print(__doc__, file=sys.stderr)
-    return 2
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(dispatch(sys.argv, {"run": cmd_run, "report": cmd_report}, __doc__))

@@ -31,18 +31,10 @@ top=$(cd "$here/.." && pwd)
 . "$top/tests/lab/lib.sh"
 # shellcheck source=tests/lab/peers.sh
 . "$top/tests/lab/peers.sh"
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
-	exit 2
-fi
-NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-
-reason=$(lab_unavailable)
-if [ -n "$reason" ]; then
-	echo "bench: skipped: $reason"
-	exit 1
-fi
+bench_init bench "$@"
 for tool in stund:stun-server stun:stun-client turnserver:coturn \
 	turnutils_natdiscovery:coturn python3:python3; do
 	command -v "${tool%%:*}" >/dev/null 2>&1 || {
@@ -109,53 +101,11 @@ servers_down() {
 	lab_stop coturn
 }
 
-# ---------------------------------------------------------------- helpers
-
-foreign_ns() {
-	local mine
-	mine=$(lab_prefix)
-	ip netns list 2>/dev/null | awk '{print $1}' | grep -v "^$mine-" | grep -c .
-}
-
-# Other people's labs make timing noisier: wait a little while there are many.
-wait_quiet() {
-	local i n
-	for i in $(seq 1 12); do
-		n=$(foreign_ns)
-		[ "$n" -le "$MAX_FOREIGN" ] && return 0
-		[ "$i" = 1 ] && echo "   $n foreign namespaces: waiting up to 60 s"
-		sleep 5
-	done
-}
-
-jstr() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
-
 # ---------------------------------------------------------------- main
 
-BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-client.XXXXXX") || exit 1
-trap 'rm -rf "$BENCH_TMP"; lab_cleanup' EXIT
-trap 'rm -rf "$BENCH_TMP"; lab_cleanup; exit 130' INT
-trap 'rm -rf "$BENCH_TMP"; lab_cleanup; exit 143' TERM
-# The raw data lives in the run's own directory (a `make clean` elsewhere
-# must not cut it short) and is copied to build/ at the end.
-RAW=$BENCH_TMP/raw.jsonl
-: >"$RAW"
-# shellcheck disable=SC2034  # read by lab_up: keep these traps
-LAB_TRAP_SET=1
-lab_set_prefix
-
-# The binary under test, copied: a rebuild in the work tree during the
-# run must not change it halfway.  The commit is taken now, too.
-cp "$NATCHECK" "$BENCH_TMP/natcheck" || exit 1
-NATCHECK=$BENCH_TMP/natcheck
+bench_start client
 if [ -n "${BENCH_BASELINE:-}" ]; then
-	cp "$BENCH_BASELINE" "$BENCH_TMP/natcheck-baseline" || exit 1
-	BENCH_BASELINE=$BENCH_TMP/natcheck-baseline
-fi
-COMMIT=$(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if ! (cd "$top" && git diff --quiet HEAD -- '*.c' '*.h' 2>/dev/null); then
-	COMMIT="$COMMIT (C sources modified in the work tree: $(cd "$top" &&
-		git diff --name-only HEAD -- '*.c' '*.h' | tr '\n' ' ' | sed 's/ $//'))"
+	BENCH_BASELINE=$(bench_copy "$BENCH_BASELINE") || exit 1
 fi
 
 ncells=0
@@ -168,8 +118,8 @@ for c in $CONDS; do
 	read -r delay loss <<<"${COND[$c]}"
 	for s in $SCENARIOS; do
 		k=$((k + 1))
-		wait_quiet
-		fns=$(foreign_ns)
+		bench_wait_quiet "$MAX_FOREIGN"
+		fns=$(bench_foreign_ns)
 		echo "[$k/$ncells] $c / $s (delay $delay ms each way, loss $loss%) at $(($(date +%s) - START_S)) s"
 		if ! lab_up "$s" "$delay" "$loss"; then
 			echo "   lab_up failed; cell skipped"
@@ -184,7 +134,7 @@ for c in $CONDS; do
 		lab_stop echo
 		echo "   path: $path"
 		printf '{"kind":"cell","cond":"%s","scenario":"%s","path":%s,"foreign_ns":%s,"loadavg":"%s"}\n' \
-			"$c" "$s" "$(jstr "$path")" "$fns" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW"
+			"$c" "$s" "$(bench_jstr "$path")" "$fns" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW"
 		if ! servers_up; then
 			echo "   a server did not start; cell skipped"
 			servers_down
@@ -218,13 +168,9 @@ python3 - "$RAW" <<EOF
 import json, sys
 meta = {
     "kind": "meta",
-    "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
-    "nproc": "$(nproc)",
-    "cpu": $(jstr "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"),
-    "kernel": "$(uname -r)",
-    "commit": $(jstr "$COMMIT"),
+    $(bench_machine),
     "n": $N, "peer_n": $PEER_N, "timeout": $TIMEOUT,
-    "command": $(jstr "$cmd"),
+    "command": $(bench_jstr "$cmd"),
     "seconds": $SECONDS_TOTAL,
     "scenarios": "$SCENARIOS".split(),
     "conds": "$CONDS".split(),
