@@ -9,7 +9,8 @@
 #                        completions, systemd units)
 #   make deb             a Debian package in build/deb/
 #   make fuzz            a libFuzzer binary per tests/fuzz/fuzz_*.c (clang)
-#   make bench           client benchmarks in the NAT lab (root)
+#   make bench           client benchmarks in the NAT lab (root): time to
+#                        verdict, traversal, one dual-stack run vs each family
 #   make bench-server    server throughput against coturn
 #
 # No library beyond libc; Criterion only for the unit tests.
@@ -321,6 +322,7 @@ fuzz: $(FUZZ_BINS)
 bench: natcheck
 	@bash bench/client.sh ./natcheck
 	@bash bench/traversal.sh ./natcheck
+	@bash bench/dual.sh ./natcheck
 
 bench-server: natcheck
 	@bash bench/server.sh ./natcheck
