@@ -185,13 +185,18 @@ prom_head(FILE *out, const char *name, const char *help)
 	fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
-/* name{server="...",label="value"} or name{server="..."}. */
+/* name{server="..."[,family="..."][,label="value"]}: fam (the family's
+ * JSON key, "ipv4" or "ipv6") and label may be NULL. */
 static void
-prom_sample(FILE *out, const struct monitor_run *r, const char *name, const char *label,
-            const char *value)
+prom_sample(FILE *out, const struct monitor_run *r, const char *name, const char *fam,
+            const char *label, const char *value)
 {
 	fprintf(out, "%s{server=", name);
 	prom_label(out, r->server);
+	if (fam != NULL) {
+		fputs(",family=", out);
+		prom_label(out, fam);
+	}
 	if (label != NULL) {
 		fprintf(out, ",%s=", label);
 		prom_label(out, value);
@@ -208,20 +213,131 @@ prom_value(FILE *out, const struct monitor_run *r, const char *name, const char 
 	prom_head(out, name, help);
 	if (!present)
 		return;
-	prom_sample(out, r, name, NULL, NULL);
+	prom_sample(out, r, name, NULL, NULL, NULL);
 	fprintf(out, "%.*f\n", decimals, value);
 }
 
-/* A behaviour as a one-hot gauge; all 0 when the run has no verdict. */
+/* Whose verdict a group of samples gives: the top level (fam NULL: no
+ * family label) or one address family; v NULL when there is none. */
+struct prom_of {
+	const char *fam;
+	const struct nat_verdict *v;
+	const struct probe *p;
+};
+
+/* The type as a one-hot gauge over n subjects; all 0 for one without a
+ * verdict. */
 static void
-prom_behavior(FILE *out, const struct monitor_run *r, const char *name, const char *help,
-              int have, enum nat_behavior b)
+prom_types(FILE *out, const struct monitor_run *r, const char *name, const char *help,
+           const struct prom_of *s, size_t n)
 {
 	prom_head(out, name, help);
-	for (size_t i = 0; i < NBEHAVIORS; i++) {
-		prom_sample(out, r, name, "behaviour", nat_behavior_word(all_behaviors[i]));
-		fprintf(out, "%d\n", have && b == all_behaviors[i]);
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < NTYPES; i++) {
+			prom_sample(out, r, name, s[k].fam, "type", nat_type_word(all_types[i]));
+			fprintf(out, "%d\n", s[k].v != NULL && s[k].v->type == all_types[i]);
+		}
+}
+
+/* The mapping (filtering = 0) or filtering behaviour, one-hot likewise. */
+static void
+prom_behavior(FILE *out, const struct monitor_run *r, const char *name, const char *help,
+              const struct prom_of *s, size_t n, int filtering)
+{
+	prom_head(out, name, help);
+	for (size_t k = 0; k < n; k++) {
+		const struct nat_verdict *v = s[k].v;
+		enum nat_behavior b = v == NULL ? NAT_BEH_UNKNOWN :
+		    filtering ? v->filtering : v->mapping;
+
+		for (size_t i = 0; i < NBEHAVIORS; i++) {
+			prom_sample(out, r, name, s[k].fam, "behaviour",
+			    nat_behavior_word(all_behaviors[i]));
+			fprintf(out, "%d\n", v != NULL && b == all_behaviors[i]);
+		}
 	}
+}
+
+/* The numbers of a verdict, a gauge per subject that has the number. */
+enum prom_number { PROM_HAIRPINNING, PROM_LOSS, PROM_ELAPSED };
+
+static void
+prom_numbers(FILE *out, const struct monitor_run *r, const char *name, const char *help,
+             const struct prom_of *s, size_t n, enum prom_number what)
+{
+	prom_head(out, name, help);
+	for (size_t k = 0; k < n; k++) {
+		const struct nat_verdict *v = s[k].v;
+
+		if (v == NULL)
+			continue;
+		switch (what) {
+		case PROM_HAIRPINNING:
+			if (v->hairpinning < 0)
+				continue;
+			prom_sample(out, r, name, s[k].fam, NULL, NULL);
+			fprintf(out, "%d\n", v->hairpinning);
+			break;
+		case PROM_LOSS:
+			if (v->loss < 0)
+				continue;
+			prom_sample(out, r, name, s[k].fam, NULL, NULL);
+			fprintf(out, "%.3f\n", v->loss);
+			break;
+		case PROM_ELAPSED:
+			prom_sample(out, r, name, s[k].fam, NULL, NULL);
+			fprintf(out, "%.3f\n", (double)report_elapsed_ms(s[k].p) / 1000.0);
+			break;
+		}
+	}
+}
+
+/*
+ * Each address family's verdict, labelled family="ipv4" / "ipv6" (the
+ * JSON's keys): new series beside the top-level ones, which describe the
+ * top-level family alone and stay as they were.  A family has a verdict
+ * when it was tested and its server could be reached; without one, its
+ * natcheck_family_tested is 0, its one-hot gauges all 0 and its numbers
+ * absent.
+ */
+static void
+prom_families(FILE *out, const struct monitor_run *r)
+{
+	static const char *const words[REPORT_NFAM] = { "ipv4", "ipv6" };
+	struct prom_of s[REPORT_NFAM];
+
+	for (size_t k = 0; k < REPORT_NFAM; k++) {
+		const struct report_family *f = &r->fam[k];
+		int have = r->ran && r->has_fam && f->tested && f->v != NULL &&
+		    f->p != NULL && !f->v->unreachable;
+
+		s[k].fam = words[k];
+		s[k].v = have ? f->v : NULL;
+		s[k].p = have ? f->p : NULL;
+	}
+	prom_head(out, "natcheck_family_tested",
+	    "1 when the last run has a verdict for this address family; 0 when the family was "
+	    "not asked for, could not be tested or its server was unreachable.");
+	for (size_t k = 0; k < REPORT_NFAM; k++) {
+		prom_sample(out, r, "natcheck_family_tested", s[k].fam, NULL, NULL);
+		fprintf(out, "%d\n", s[k].v != NULL);
+	}
+	prom_types(out, r, "natcheck_family_nat_type",
+	    "NAT type of the last run per address family (RFC 3489 name), one-hot; "
+	    "all 0 for a family without a verdict.", s, REPORT_NFAM);
+	prom_behavior(out, r, "natcheck_family_mapping",
+	    "NAT mapping behaviour per address family (RFC 5780 4.3), one-hot.", s, REPORT_NFAM, 0);
+	prom_behavior(out, r, "natcheck_family_filtering",
+	    "NAT filtering behaviour per address family (RFC 5780 4.4), one-hot.", s, REPORT_NFAM, 1);
+	prom_numbers(out, r, "natcheck_family_hairpinning",
+	    "1 when the family's NAT hairpins, 0 when it does not; absent when unknown or not "
+	    "applicable.", s, REPORT_NFAM, PROM_HAIRPINNING);
+	prom_numbers(out, r, "natcheck_family_loss_ratio",
+	    "Fraction of the family's request/response exchanges lost; absent when unknown.",
+	    s, REPORT_NFAM, PROM_LOSS);
+	prom_numbers(out, r, "natcheck_family_elapsed_seconds",
+	    "How long the family's tests took, first request to verdict.", s, REPORT_NFAM,
+	    PROM_ELAPSED);
 }
 
 void
@@ -230,31 +346,27 @@ monitor_prom(FILE *out, const struct monitor_run *r)
 	/* A run that could not test (exit status 1: it could not start, or no
 	 * server was there to answer) has no type: every state gauge is 0, and
 	 * natcheck_server_up says why. */
-	const struct nat_verdict *v = r->ran && r->exit != 1 ? r->v : NULL;
+	struct prom_of top = { NULL, r->ran && r->exit != 1 ? r->v : NULL, r->p };
 
-	prom_head(out, "natcheck_nat_type",
-	    "NAT type of the last run (RFC 3489 name), one-hot; all 0 when the run failed.");
-	for (size_t i = 0; i < NTYPES; i++) {
-		prom_sample(out, r, "natcheck_nat_type", "type", nat_type_word(all_types[i]));
-		fprintf(out, "%d\n", v != NULL && v->type == all_types[i]);
-	}
+	prom_types(out, r, "natcheck_nat_type",
+	    "NAT type of the last run (RFC 3489 name), one-hot; all 0 when the run failed.",
+	    &top, 1);
 	prom_behavior(out, r, "natcheck_mapping",
-	    "NAT mapping behaviour of the last run (RFC 5780 4.3), one-hot.",
-	    v != NULL, v != NULL ? v->mapping : NAT_BEH_UNKNOWN);
+	    "NAT mapping behaviour of the last run (RFC 5780 4.3), one-hot.", &top, 1, 0);
 	prom_behavior(out, r, "natcheck_filtering",
-	    "NAT filtering behaviour of the last run (RFC 5780 4.4), one-hot.",
-	    v != NULL, v != NULL ? v->filtering : NAT_BEH_UNKNOWN);
-	prom_value(out, r, "natcheck_hairpinning",
+	    "NAT filtering behaviour of the last run (RFC 5780 4.4), one-hot.", &top, 1, 1);
+	prom_numbers(out, r, "natcheck_hairpinning",
 	    "1 when the NAT hairpins, 0 when it does not; absent when unknown or not applicable.",
-	    v != NULL && v->hairpinning >= 0, v != NULL ? v->hairpinning : 0, 0);
+	    &top, 1, PROM_HAIRPINNING);
 	prom_value(out, r, "natcheck_server_up",
 	    "1 when the last run tested (a verdict), 0 when it failed (exit status 1).",
 	    1, r->ran && r->exit != 1, 0);
 	prom_value(out, r, "natcheck_elapsed_seconds", "How long the last run took.",
 	    1, r->elapsed_s, 3);
-	prom_value(out, r, "natcheck_loss_ratio",
+	prom_numbers(out, r, "natcheck_loss_ratio",
 	    "Fraction of request/response exchanges lost in the last run; absent when unknown.",
-	    v != NULL && v->loss >= 0, v != NULL ? v->loss : 0, 3);
+	    &top, 1, PROM_LOSS);
+	prom_families(out, r);
 	prom_value(out, r, "natcheck_last_run_timestamp_seconds",
 	    "When the last run started, in Unix seconds.",
 	    1, (double)r->start_s + (double)(r->start_ms % 1000) / 1000.0, 3);

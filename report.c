@@ -11,8 +11,8 @@
 #include "addr.h"
 #include "report.h"
 
-static uint64_t
-elapsed_ms(const struct probe *p)
+uint64_t
+report_elapsed_ms(const struct probe *p)
 {
 	return p->end_ms >= p->start_ms ? p->end_ms - p->start_ms : 0;
 }
@@ -576,7 +576,7 @@ report_text(FILE *out, const struct probe *p, const struct nat_verdict *v,
 		fprintf(out, " (alternate %s)", addr_fmt(&v->alternate, buf, sizeof(buf)));
 	fputc('\n', out);
 	fprintf(out, "%-13s%llu ms, %u datagrams sent", "Time",
-	    (unsigned long long)elapsed_ms(p), p->stats.sent);
+	    (unsigned long long)report_elapsed_ms(p), p->stats.sent);
 	if (v->loss > 0)
 		fprintf(out, ", %.0f%% of exchanges lost", v->loss * 100.0);
 	else if (v->loss == 0)
@@ -951,7 +951,7 @@ report_json_members(FILE *out, const struct probe *p, const struct nat_verdict *
 		json_test(out, p, &p->tests[i]);
 	}
 	fprintf(out, "],\"elapsed_ms\":%llu,\"datagrams_sent\":%u,\"datagrams_received\":%u",
-	    (unsigned long long)elapsed_ms(p), p->stats.sent, p->stats.received);
+	    (unsigned long long)report_elapsed_ms(p), p->stats.sent, p->stats.received);
 	fputs(",\"loss\":", out);
 	if (v->loss >= 0)
 		fprintf(out, "%.3f", v->loss);

@@ -23,6 +23,10 @@ void report_text(FILE *out, const struct probe *p, const struct nat_verdict *v,
 void report_json(FILE *out, const struct probe *p, const struct nat_verdict *v,
                  const struct portmap *pm);
 
+/* How long the run's tests took: first send to verdict, in ms (the JSON's
+ * "elapsed_ms"). */
+uint64_t report_elapsed_ms(const struct probe *p);
+
 /* One address family of a run, as the renderers see it. */
 struct report_family {
 	int      tested;            /* 1: p and v are this family's run */

@@ -211,6 +211,36 @@ count_lines(const char *s, const char *prefix)
 	return n;
 }
 
+/* The last line of s, which ends with a newline. */
+static const char *
+last_line(const char *s)
+{
+	const char *l = s + strlen(s) - 1;
+
+	while (l > s && l[-1] != '\n')
+		l--;
+	return l;
+}
+
+/* How many lines of s contain needle and end in " 1" (a gauge set). */
+static int
+count_ones(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *l = s; *l != '\0'; ) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, l);
+		if (strstr(line, needle) != NULL && len >= 2 && strcmp(line + len - 2, " 1") == 0)
+			n++;
+		l += len + (e != NULL);
+	}
+	return n;
+}
+
 Test(monitor, prometheus_one_hot_and_absent_unknowns)
 {
 	FILE *f = capture();
@@ -231,8 +261,113 @@ Test(monitor, prometheus_one_hot_and_absent_unknowns)
 	cr_assert_eq(count_lines(s, "natcheck_server_up{server=\"203.0.113.1:3478\"} 1"), 1);
 	cr_assert_eq(count_lines(s, "natcheck_last_run_timestamp_seconds{server=\"203.0.113.1:3478\"}"
 	    " 1795774227.275"), 1);
-	cr_assert_eq(count_lines(s, "# HELP "), 8);
-	cr_assert_eq(count_lines(s, "# TYPE "), 8);
+	cr_assert_eq(count_lines(s, "# HELP "), 15);
+	cr_assert_eq(count_lines(s, "# TYPE "), 15);
+	/* The timestamp stays last: a reader that sees it has the whole file. */
+	cr_assert_eq(strncmp(last_line(s), "natcheck_last_run_timestamp_seconds{", 36), 0, "%s", s);
+	free(s);
+}
+
+/* Both families tested: IPv4 a port restricted cone (the top level), IPv6
+ * a stateful firewall without NAT. */
+static struct probe pr6;
+static struct nat_verdict v6;
+
+static void
+dual(void)
+{
+	verdict(NAT_PORT_RESTRICTED_CONE);
+	v.loss = 0;
+	v6 = v;
+	v6.type = NAT_SYMMETRIC_FIREWALL;
+	v6.nat = 0;
+	v6.hairpinning = -1;
+	v6.loss = -1;
+	pr.start_ms = 1000;
+	pr.end_ms = 1302;
+	pr6.start_ms = 1000;
+	pr6.end_ms = 1201;
+	run.has_fam = 1;
+	run.primary = 0;
+	run.fam[0] = (struct report_family){ .tested = 1, .asked = 1, .why = "tested",
+	    .reason = "", .p = &pr, .v = &v };
+	run.fam[1] = (struct report_family){ .tested = 1, .asked = 1, .why = "tested",
+	    .reason = "", .p = &pr6, .v = &v6 };
+}
+
+#define S4 "{server=\"203.0.113.1:3478\",family=\"ipv4\""
+#define S6 "{server=\"203.0.113.1:3478\",family=\"ipv6\""
+
+Test(monitor, prometheus_a_series_per_family_beside_the_top_level)
+{
+	FILE *f = capture();
+	char *s;
+
+	dual();
+	monitor_prom(f, &run);
+	s = captured(f);
+	/* The top-level series are the IPv4 verdict's, as before. */
+	cr_assert_eq(count_lines(s, "natcheck_nat_type{server=\"203.0.113.1:3478\","
+	    "type=\"port-restricted-cone\"} 1"), 1, "%s", s);
+	cr_assert_eq(count_lines(s, "natcheck_nat_type{server=\"203.0.113.1:3478\",family="), 0);
+	cr_assert_eq(count_lines(s, "natcheck_family_tested" S4 "} 1"), 1, "%s", s);
+	cr_assert_eq(count_lines(s, "natcheck_family_tested" S6 "} 1"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_family_nat_type{"), 16);
+	cr_assert_eq(count_lines(s, "natcheck_family_nat_type" S4 ",type=\"port-restricted-cone\"} 1"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_family_nat_type" S6 ",type=\"symmetric-udp-firewall\"} 1"),
+	    1);
+	cr_assert_eq(count_lines(s, "natcheck_family_mapping" S6 ",behaviour=\"endpoint-independent\"} 1"),
+	    1);
+	cr_assert_eq(count_lines(s, "natcheck_family_filtering" S6
+	    ",behaviour=\"address-and-port-dependent\"} 1"), 1);
+	/* Unknown or not applicable: absent, for that family only. */
+	cr_assert_eq(count_lines(s, "natcheck_family_hairpinning" S4 "} 0"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_family_hairpinning" S6), 0);
+	cr_assert_eq(count_lines(s, "natcheck_family_loss_ratio" S4 "} 0.000"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_family_loss_ratio" S6), 0);
+	cr_assert_eq(count_lines(s, "natcheck_family_elapsed_seconds" S4 "} 0.302"), 1);
+	cr_assert_eq(count_lines(s, "natcheck_family_elapsed_seconds" S6 "} 0.201"), 1);
+	/* Each metric's samples follow its one HELP and TYPE. */
+	cr_assert_eq(count_lines(s, "# HELP natcheck_family_nat_type "), 1);
+	cr_assert_eq(count_lines(s, "# TYPE natcheck_family_nat_type gauge"), 1);
+	free(s);
+}
+
+Test(monitor, prometheus_a_family_without_a_verdict_is_never_a_type)
+{
+	FILE *f = capture();
+	char *s;
+
+	/* IPv6 not tested (no route): 0 and all its gauges 0 or absent. */
+	dual();
+	run.fam[1] = (struct report_family){ .tested = 0, .asked = 1, .why = "no-route",
+	    .reason = "no route to [2001:db8::1]:3478" };
+	monitor_prom(f, &run);
+	s = captured(f);
+	cr_assert_eq(count_lines(s, "natcheck_family_tested" S6 "} 0"), 1, "%s", s);
+	cr_assert_eq(count_lines(s, "natcheck_family_nat_type" S6), 8);
+	cr_assert_eq(count_lines(s, "natcheck_family_elapsed_seconds" S6), 0);
+	cr_assert_eq(count_lines(s, "natcheck_family_tested" S4 "} 1"), 1);
+	free(s);
+
+	/* Tested, but its server was unreachable: no verdict either. */
+	f = capture();
+	dual();
+	v6.unreachable = 1;
+	monitor_prom(f, &run);
+	s = captured(f);
+	cr_assert_eq(count_lines(s, "natcheck_family_tested" S6 "} 0"), 1, "%s", s);
+	cr_assert_eq(count_ones(s, S6), 0, "an IPv6 gauge is 1 without a verdict: %s", s);
+	cr_assert_gt(count_ones(s, S4), 0);
+	free(s);
+
+	/* A run that failed: no family has a verdict. */
+	f = capture();
+	failed("cannot resolve x");
+	monitor_prom(f, &run);
+	s = captured(f);
+	cr_assert_eq(count_lines(s, "natcheck_family_tested" S4 "} 0"), 1, "%s", s);
+	cr_assert_eq(count_lines(s, "natcheck_family_tested" S6 "} 0"), 1);
 	free(s);
 }
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, free_udp_ports  # noqa: E402
+from stunlib import Checks, free_udp_ports, prom_samples, promtool  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 SCHEMA = os.path.join(os.path.dirname(NATCHECK), "doc", "natcheck.schema.json")
@@ -49,6 +49,8 @@ RUNS = {
     "v6-noroute": f"--json -t 5 noroute6.test:{P1}",
     "v6-closed": f"--json -t 3 dual.test:{P2 + 0}",
     "v4-noroute": f"--json -t 5 noroute4.test:{P1}",
+    "both-prom": f"--format prometheus -t 3 dual.test:{P1}",
+    "v6-closed-prom": f"--format prometheus -t 3 dual.test:{P2 + 0}",
 }
 HOSTS = ("127.0.0.1 localhost\n"
          "127.0.0.1 dual.test\n::1 dual.test\n"
@@ -206,6 +208,28 @@ c.check("IPv6 port closed: ipv6 tested and unreachable, IPv4 open, exit 0",
         (rc, out[-400:], err))
 c.check("IPv6 port closed: its warnings start with 'IPv6: '",
         "natcheck: warning: IPv6: " in err and "warning: IPv4: " not in err, err)
+
+# Prometheus: the top-level series stay IPv4's; each family has its own
+# series, labelled family="ipv4" / "ipv6", judged by promtool.
+for name, v6_type in (("both-prom", "open"), ("v6-closed-prom", None)):
+    rc, _, out, err = result(name)
+    promtool(c, name, out)
+    s = prom_samples(out)
+    srv = f"dual.test:{P1 if name == 'both-prom' else P2}"    # the server as given
+    lab = {f: frozenset({("server", srv), ("family", f)}) for f in ("ipv4", "ipv6")}
+    ones6 = [k for k, v in s.items() if ("family", "ipv6") in k[1] and v == 1]
+    c.check(f"{name}: exit 0, top level and family ipv4 open",
+            rc == 0 and s.get(("natcheck_nat_type", frozenset({("server", srv), ("type", "open")}))) == 1
+            and s.get(("natcheck_family_nat_type", lab["ipv4"] | {("type", "open")})) == 1, (rc, out[-600:]))
+    if v6_type:
+        c.check(f"{name}: family ipv6 tested, open, with its own elapsed time",
+                s.get(("natcheck_family_tested", lab["ipv6"])) == 1
+                and s.get(("natcheck_family_nat_type", lab["ipv6"] | {("type", v6_type)})) == 1
+                and ("natcheck_family_elapsed_seconds", lab["ipv6"]) in s, out[-1500:])
+    else:
+        c.check(f"{name}: family ipv6 unreachable: tested 0, no gauge of it 1, no elapsed",
+                s.get(("natcheck_family_tested", lab["ipv6"])) == 0 and not ones6
+                and ("natcheck_family_elapsed_seconds", lab["ipv6"]) not in s, (ones6, out[-1500:]))
 
 shutil.rmtree(out_dir, ignore_errors=True)
 c.finish()

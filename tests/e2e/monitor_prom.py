@@ -10,7 +10,6 @@ over HTTP, and with --watch a changed verdict must show in a later scrape.
 Only 127.0.0.0/8 is contacted; node_exporter is ended by its PID.
 """
 import os
-import re
 import shutil
 import socket
 import stat
@@ -21,7 +20,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, Server, run  # noqa: E402
+from stunlib import Checks, Server, prom_samples, run  # noqa: E402
+from stunlib import promtool as check_metrics  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 c = Checks()
@@ -32,18 +32,7 @@ for tool, pkg in (("promtool", "prometheus"), (NODE_EXPORTER, "prometheus-node-e
         c.failed += 1
         c.finish()
 
-SAMPLE = re.compile(r'^(natcheck_[a-z_]+)\{([^}]*)\} (\S+)$')
-
-
-def samples(text):
-    """{(name, frozenset(labels)): value} of natcheck's samples in text."""
-    out = {}
-    for line in text.splitlines():
-        m = SAMPLE.match(line)
-        if m:
-            labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
-            out[(m.group(1), labels)] = float(m.group(3))
-    return out
+samples = prom_samples
 
 
 def one_hot(s, name, label):
@@ -54,10 +43,7 @@ def one_hot(s, name, label):
 
 
 def promtool(name, text):
-    p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
-                       text=True, timeout=60)
-    c.check(f"{name}: promtool check metrics accepts it", p.returncode == 0 and text,
-            (p.returncode, p.stdout, p.stderr))
+    check_metrics(c, name, text)
 
 
 def prom(args, timeout=30):
@@ -91,8 +77,20 @@ with Server(NATCHECK) as srv:
             abs(s.get(("natcheck_last_run_timestamp_seconds", frozenset({("server", target)})), 0) - time.time()) < 120, out)
     c.check("open: no hairpinning sample without a NAT (HELP/TYPE only)",
             not any(k[0] == "natcheck_hairpinning" for k in s) and "# TYPE natcheck_hairpinning gauge" in out, out)
+    fam = {f: frozenset({("server", target), ("family", f)}) for f in ("ipv4", "ipv6")}
+    c.check("open: per family, ipv4 tested and open, ipv6 (no address) 0 and no type",
+            s.get(("natcheck_family_tested", fam["ipv4"])) == 1 and
+            s.get(("natcheck_family_tested", fam["ipv6"])) == 0 and
+            s.get(("natcheck_family_nat_type", fam["ipv4"] | {("type", "open")})) == 1 and
+            not any(k[0].startswith("natcheck_family_") and ("family", "ipv6") in k[1] and v == 1
+                    for k, v in s.items()) and
+            ("natcheck_family_elapsed_seconds", fam["ipv4"]) in s and
+            ("natcheck_family_elapsed_seconds", fam["ipv6"]) not in s, out)
     for metric in ("natcheck_nat_type", "natcheck_mapping", "natcheck_filtering", "natcheck_hairpinning",
                    "natcheck_server_up", "natcheck_elapsed_seconds", "natcheck_loss_ratio",
+                   "natcheck_family_tested", "natcheck_family_nat_type", "natcheck_family_mapping",
+                   "natcheck_family_filtering", "natcheck_family_hairpinning",
+                   "natcheck_family_loss_ratio", "natcheck_family_elapsed_seconds",
                    "natcheck_last_run_timestamp_seconds"):
         c.check(f"{metric}: HELP and TYPE gauge", f"# HELP {metric} " in out and f"# TYPE {metric} gauge\n" in out)
 

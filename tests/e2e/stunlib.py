@@ -4,6 +4,8 @@ Everything here talks to 127.0.0.0/8 and ::1 only.  Processes are started
 by the tests themselves and ended by their PID.
 """
 import os
+import re
+import shutil
 import signal
 import socket
 import struct
@@ -369,3 +371,30 @@ def run(args, timeout=30):
     t0 = time.monotonic()
     p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
+
+
+# ---------------------------------------------------------------- Prometheus
+
+PROM_SAMPLE = re.compile(r'^(natcheck_[a-z_]+)\{([^}]*)\} (\S+)$')
+
+
+def prom_samples(text):
+    """{(name, frozenset(labels)): value} of natcheck's samples in text."""
+    out = {}
+    for line in text.splitlines():
+        m = PROM_SAMPLE.match(line)
+        if m:
+            labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+            out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def promtool(c, name, text):
+    """Check (on Checks c) that `promtool check metrics` accepts text."""
+    if not shutil.which("promtool"):
+        c.check(f"{name}: promtool is there (Debian package prometheus)", False)
+        return
+    p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                       text=True, timeout=60)
+    c.check(f"{name}: promtool check metrics accepts it", p.returncode == 0 and text,
+            (p.returncode, p.stdout, p.stderr))
