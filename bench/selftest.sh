@@ -6,7 +6,9 @@
 #     with status 0 on SIGTERM;
 #   - bench/loadgen.c -e counts the floor's echoes as valid and nothing
 #     else, and without -e counts them all invalid; given NATCHECK, its
-#     full answers are valid without -e and all invalid with -e.
+#     full answers are valid without -e and all invalid with -e;
+#   - bench/dual.py report computes dual.sh's ratios from runs made by
+#     hand and exits 1 on a wrong or a missing run.
 # Functional checks only, no timing (1 s of load per case, IPv4 and ::1).
 # Needs python3 for the byte-level probes.  Loopback only; only the
 # processes started here are signalled, by PID.
@@ -168,4 +170,41 @@ if [ -n "$NATCHECK" ]; then
 	expect_positive "loadgen -e vs natcheck" "$out" bad
 	echo "ok: loadgen takes natcheck's answers, loadgen -e takes none"
 fi
+# --- dual.py report: the ratios as bench/README defines them, and exit 1
+# on a wrong run or a missing one.  Two repetitions made by hand:
+#   #0  -4 300  -6 200  both 330  ->  330/300 = 1.100
+#   #1  -4 310  -6 200  both 310  ->  310/310 = 1.000
+# medians -4 305, both 320: 320/305 = 1.049; per repetition median 1.050.
+dual_raw() {
+	local wrong="$1" drop="$2" i mode ms
+	echo '{"kind":"meta","n":2,"cases":["c"],"conds":["rtt100"],"timeout":20}'
+	for i in 0 1; do
+		for mode in -4 -6 both; do
+			case "$i$mode" in
+			0-4) ms=300 ;; 1-4) ms=310 ;; *-6) ms=200 ;; 0both) ms=330 ;; 1both) ms=310 ;;
+			esac
+			[ "$i$mode" = "$drop" ] && continue
+			printf '{"kind":"run","case":"c","cond":"rtt100","mode":"%s","i":%d,"wall_ms":%d,"right":%s,"wrong":["x"]}\n' \
+				"$mode" "$i" "$ms" "$([ "$i$mode" = "$wrong" ] && echo false || echo true)"
+		done
+	done
+}
+dual_raw none none >"$TMP/dual.jsonl"
+out=$(python3 bench/dual.py report "$TMP/dual.jsonl" "$TMP/dual.md") || die "dual.py report: $out"
+case $out in
+*"PASS rtt100, c: both 320 ms / slower family 305 ms = 1.049 <= 1.10 (per repetition: median 1.050)"*) ;;
+*) die "dual.py report, ratios: $out" ;;
+esac
+grep -q '| 1.049 | 1.050 (1.000-1.100) | PASS |' "$TMP/dual.md" || die "dual.py report, table: $(cat "$TMP/dual.md")"
+dual_raw 1both none >"$TMP/dual.jsonl"
+if out=$(python3 bench/dual.py report "$TMP/dual.jsonl" "$TMP/dual.md"); then
+	die "dual.py report: status 0 with a wrong run: $out"
+fi
+case $out in *"WRONG rtt100, c, both #1"*) ;; *) die "dual.py report, wrong run: $out" ;; esac
+dual_raw none 0-6 >"$TMP/dual.jsonl"
+if out=$(python3 bench/dual.py report "$TMP/dual.jsonl" "$TMP/dual.md"); then
+	die "dual.py report: status 0 with a run missing: $out"
+fi
+case $out in *"INCOMPLETE rtt100, c, -6: 1 of 2 runs"*) ;; *) die "dual.py report, missing: $out" ;; esac
+echo "ok: dual.py report computes the ratios and fails on a wrong or a missing run"
 echo "bench/selftest.sh: all passed"
