@@ -39,6 +39,21 @@ hairpin_word(int h)
 	return h == 1 ? "true" : h == 0 ? "false" : "null";
 }
 
+static const char *const fam_prefix[REPORT_NFAM] = { "ipv4.", "ipv6." };
+
+static void
+values_of(const struct nat_verdict *v, struct monitor_values *o)
+{
+	o->val[0] = nat_type_word(v->type);
+	o->val[1] = nat_behavior_word(v->mapping);
+	o->val[2] = nat_behavior_word(v->filtering);
+	o->val[3] = hairpin_word(v->hairpinning);
+	/* The IP only: every run has fresh ports, so the mapped port differs
+	 * each time on almost every NAT; a new public address is news. */
+	if (v->has_mapped)
+		addr_fmt_ip(&v->mapped, o->mapped, sizeof(o->mapped));
+}
+
 void
 monitor_state_of(const struct monitor_run *r, struct monitor_state *s)
 {
@@ -46,14 +61,10 @@ monitor_state_of(const struct monitor_run *r, struct monitor_state *s)
 	s->valid = 1;
 	if (!r->ran)
 		return;
-	s->val[0] = nat_type_word(r->v->type);
-	s->val[1] = nat_behavior_word(r->v->mapping);
-	s->val[2] = nat_behavior_word(r->v->filtering);
-	s->val[3] = hairpin_word(r->v->hairpinning);
-	/* The IP only: every run has fresh ports, so the mapped port differs
-	 * each time on almost every NAT; a new public address is news. */
-	if (r->v->has_mapped)
-		addr_fmt_ip(&r->v->mapped, s->mapped, sizeof(s->mapped));
+	values_of(r->v, &s->top);
+	for (int f = 0; f < REPORT_NFAM; f++)
+		if (r->has_fam && r->fam[f].tested && r->fam[f].v != NULL)
+			values_of(r->fam[f].v, &s->fam[f]);
 }
 
 /* Two words, either of which may be NULL (no verdict). */
@@ -65,18 +76,30 @@ word_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
-unsigned
-monitor_changes(const struct monitor_state *prev, const struct monitor_state *cur)
+/* The keys of a and b that differ, as bits 0..MONITOR_NKEYS-1. */
+static unsigned
+values_differ(const struct monitor_values *a, const struct monitor_values *b)
 {
 	unsigned m = 0;
 
+	for (int i = 0; i < MONITOR_NKEYS - 1; i++)
+		if (word_differs(a->val[i], b->val[i]))
+			m |= 1u << i;
+	if (strcmp(a->mapped, b->mapped) != 0)
+		m |= 1u << (MONITOR_NKEYS - 1);
+	return m;
+}
+
+unsigned
+monitor_changes(const struct monitor_state *prev, const struct monitor_state *cur)
+{
+	unsigned m;
+
 	if (!prev->valid || !cur->valid)
 		return 0;
-	for (int i = 0; i < MONITOR_NKEYS - 1; i++)
-		if (word_differs(prev->val[i], cur->val[i]))
-			m |= 1u << i;
-	if (strcmp(prev->mapped, cur->mapped) != 0)
-		m |= 1u << (MONITOR_NKEYS - 1);
+	m = values_differ(&prev->top, &cur->top);
+	for (int f = 0; f < REPORT_NFAM; f++)
+		m |= values_differ(&prev->fam[f], &cur->fam[f]) * MONITOR_FAM_BIT(f, 0);
 	return m;
 }
 
@@ -94,17 +117,20 @@ monitor_time(int64_t s, uint32_t ms, char *buf, size_t len)
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
 }
 
-/* The changed keys' names, comma-separated, each within quote. */
+/* The changed keys' names, comma-separated, each within quote: the
+ * top-level ones, then IPv4's and IPv6's with their prefix. */
 static void
 changed_list(FILE *out, unsigned changed, const char *quote)
 {
 	const char *sep = "";
 
-	for (int i = 0; i < MONITOR_NKEYS; i++)
-		if (changed & (1u << i)) {
-			fprintf(out, "%s%s%s%s", sep, quote, monitor_key_names[i], quote);
-			sep = ",";
-		}
+	for (int g = 0; g <= REPORT_NFAM; g++)
+		for (int i = 0; i < MONITOR_NKEYS; i++)
+			if (changed & (1u << (MONITOR_NKEYS * g + i))) {
+				fprintf(out, "%s%s%s%s%s", sep, quote, g == 0 ? "" : fam_prefix[g - 1],
+				    monitor_key_names[i], quote);
+				sep = ",";
+			}
 }
 
 void
@@ -148,6 +174,13 @@ monitor_text_line(FILE *out, const struct monitor_run *r, unsigned changed)
 		    nat_behavior_word(v->filtering),
 		    v->hairpinning == 1 ? "yes" : v->hairpinning == 0 ? "no" : "unknown",
 		    v->has_mapped ? addr_fmt(&v->mapped, buf, sizeof(buf)) : "unknown");
+		/* The other family, asked for: its type, or why it was not
+		 * tested (its full verdict is in the JSON). */
+		for (int f = 0; r->has_fam && f < REPORT_NFAM; f++)
+			if (f != r->primary && r->fam[f].asked)
+				fprintf(out, " %.4s=%s", fam_prefix[f], r->fam[f].tested &&
+				    r->fam[f].v != NULL ? nat_type_word(r->fam[f].v->type) :
+				    r->fam[f].why != NULL ? r->fam[f].why : "not-tested");
 	} else {
 		fputs(" error", out);
 	}

@@ -55,14 +55,24 @@ struct monitor_run {
 	const void *extra;
 };
 
-/* What a --watch run is compared by: the verdict and the mapped address. */
+/* What a --watch run is compared by: the verdict and the mapped address,
+ * of the top level and of each address family (an untested family has
+ * neither: its values are NULL and ""). */
 #define MONITOR_NKEYS 5
-struct monitor_state {
-	int      valid;             /* 0: no run yet, nothing to compare */
+struct monitor_values {
 	const char *val[MONITOR_NKEYS - 1]; /* type, mapping, filtering,
 	                               hairpinning: static words, NULL after an error */
 	char     mapped[64];        /* the mapped IP address, "" when unknown */
 };
+struct monitor_state {
+	int      valid;             /* 0: no run yet, nothing to compare */
+	struct monitor_values top;  /* the top-level keys */
+	struct monitor_values fam[REPORT_NFAM]; /* "ipv4.*", "ipv6.*" */
+};
+
+/* Bit of key k (index into monitor_key_names) of family f in a change
+ * mask: the top-level keys are bits 0..4, then IPv4's, then IPv6's. */
+#define MONITOR_FAM_BIT(f, k) (1u << (MONITOR_NKEYS * (1 + (f)) + (k)))
 
 /* The keys of monitor_state, in the JSON's names. */
 extern const char *const monitor_key_names[MONITOR_NKEYS + 1];
@@ -70,8 +80,10 @@ extern const char *const monitor_key_names[MONITOR_NKEYS + 1];
 /* Snapshot r's verdict into *s. */
 void monitor_state_of(const struct monitor_run *r, struct monitor_state *s);
 
-/* Which keys differ between prev and cur, as a bit mask over
- * monitor_key_names (the last is "mapped"); 0 when prev is not valid yet. */
+/* Which keys differ between prev and cur, as a bit mask: bit k for the
+ * top-level key monitor_key_names[k] (the last is "mapped"), and
+ * MONITOR_FAM_BIT(f, k) for the same key of family f; 0 when prev is not
+ * valid yet. */
 unsigned monitor_changes(const struct monitor_state *prev, const struct monitor_state *cur);
 
 /* t as RFC 3339 UTC with milliseconds ("2026-11-27T10:04:53.120Z"). */

@@ -333,6 +333,67 @@ Test(monitor, prometheus_a_series_per_family_beside_the_top_level)
 	free(s);
 }
 
+Test(monitor, a_change_in_either_family_is_named_with_its_prefix)
+{
+	struct monitor_state prev, cur, gone;
+
+	dual();
+	monitor_state_of(&run, &prev);
+	/* IPv6's firewall starts translating: IPv6 alone changed, the top
+	 * level (IPv4) did not. */
+	v6.type = NAT_SYMMETRIC;
+	v6.mapping = NAT_BEH_ADDRESS_PORT_DEPENDENT;
+	monitor_state_of(&run, &cur);
+	cr_assert_eq(monitor_changes(&prev, &cur), MONITOR_FAM_BIT(1, 0) | MONITOR_FAM_BIT(1, 1));
+	/* IPv4 changes: the top level and "ipv4.*" both say so. */
+	prev = cur;
+	v.type = NAT_FULL_CONE;
+	v.filtering = NAT_BEH_ENDPOINT_INDEPENDENT;
+	monitor_state_of(&run, &cur);
+	cr_assert_eq(monitor_changes(&prev, &cur), (1u << 0) | (1u << 2) |
+	    MONITOR_FAM_BIT(0, 0) | MONITOR_FAM_BIT(0, 2));
+	/* IPv6 becomes untestable: every IPv6 key changes (no verdict), as
+	 * every top-level key does after an error. */
+	run.fam[1] = (struct report_family){ .tested = 0, .asked = 1, .why = "no-route",
+	    .reason = "no route" };
+	monitor_state_of(&run, &gone);
+	cr_assert_eq(monitor_changes(&cur, &gone), 0x1fu * MONITOR_FAM_BIT(1, 0));
+}
+
+Test(monitor, watch_line_names_the_other_family_and_its_changes)
+{
+	FILE *f = capture();
+	char *s;
+
+	dual();
+	run.exit = 12;
+	monitor_text_line(f, &run, MONITOR_FAM_BIT(1, 0));
+	s = captured(f);
+	cr_assert_str_eq(s, "2026-11-27T10:10:27.275Z port-restricted-cone mapping=endpoint-independent"
+	    " filtering=address-and-port-dependent hairpinning=no mapped=198.51.100.1:40000"
+	    " ipv6=symmetric-udp-firewall elapsed=0.118s exit=12 changed=ipv6.type\n");
+	free(s);
+	f = capture();
+	run.fam[1] = (struct report_family){ .tested = 0, .asked = 1, .why = "no-route",
+	    .reason = "no route" };
+	monitor_json_head(f, &run, 1, (1u << 4) | MONITOR_FAM_BIT(0, 4) | MONITOR_FAM_BIT(1, 0));
+	s = captured(f);
+	cr_assert_str_eq(s, "\"schema\":1,\"time\":\"2026-11-27T10:10:27.275Z\",\"exit\":12,"
+	    "\"changed\":[\"mapped\",\"ipv4.mapped\",\"ipv6.type\"]");
+	free(s);
+	f = capture();
+	monitor_text_line(f, &run, 0);
+	s = captured(f);
+	cr_assert_not_null(strstr(s, " ipv6=no-route elapsed="), "%s", s);
+	free(s);
+	f = capture();
+	run.fam[1].asked = 0;           /* -4: IPv6 left out on purpose */
+	monitor_text_line(f, &run, 0);
+	s = captured(f);
+	cr_assert_null(strstr(s, "ipv6="), "%s", s);
+	free(s);
+}
+
 Test(monitor, prometheus_a_family_without_a_verdict_is_never_a_type)
 {
 	FILE *f = capture();

@@ -79,7 +79,13 @@ lines = [
 ]
 for name, args in RUNS.items():
     lines.append(f'"$nc" {args} >"$dir/{name}.out" 2>"$dir/{name}.err"; echo $? >"$dir/{name}.rc"')
-lines.append('kill $s1 $s2 $s3')
+# --watch over both families: the IPv6 server stops after the first line.
+lines += [
+    f'"$nc" --json --watch 0.5 --count 3 -t 1 dual.test:{P1} >"$dir/watch.out" 2>"$dir/watch.err" & w=$!',
+    'for i in $(seq 1 50); do [ -s "$dir/watch.out" ] && break; sleep 0.1; done',
+    'kill $s2; wait $w; echo $? >"$dir/watch.rc"',
+    'kill $s1 $s3',
+]
 p = subprocess.run(["unshare", "-n", "-m", "sh", "-c", "\n".join(lines), NATCHECK, out_dir],
                    capture_output=True, text=True, timeout=240)
 if p.returncode in (98, 99):
@@ -230,6 +236,25 @@ for name, v6_type in (("both-prom", "open"), ("v6-closed-prom", None)):
         c.check(f"{name}: family ipv6 unreachable: tested 0, no gauge of it 1, no elapsed",
                 s.get(("natcheck_family_tested", lab["ipv6"])) == 0 and not ones6
                 and ("natcheck_family_elapsed_seconds", lab["ipv6"]) not in s, (ones6, out[-1500:]))
+
+# --watch: a change on IPv6 alone is named "ipv6.*", the top level (IPv4)
+# stays unchanged.
+rc, _, out, err = result("watch")
+docs = []
+for ln in out.splitlines():
+    try:
+        docs.append(json.loads(ln))
+    except ValueError:
+        docs.append(None)
+for i, d in enumerate(docs):
+    valid(f"--watch line {i + 1}", d)
+ch = [d.get("changed") if d else None for d in docs]
+c.check("--watch: three lines, the first changes nothing",
+        rc == 0 and len(docs) == 3 and ch[0] == [], (rc, ch, err[-300:]))
+c.check("--watch: the IPv6 server stopping shows as ipv6.type, and no top-level key changes",
+        len(ch) == 3 and ch[1] is not None and "ipv6.type" in ch[1]
+        and not any(k in ch[1] for k in ("type", "mapping", "filtering", "mapped"))
+        and not any(k.startswith("ipv4.") for k in ch[1]) and ch[2] == [], ch)
 
 shutil.rmtree(out_dir, ignore_errors=True)
 c.finish()
