@@ -418,15 +418,58 @@ monitor_type_of_word(const char *word, enum nat_type *t)
 	return -1;
 }
 
-enum monitor_state_code
-monitor_nagios_state(const struct monitor_run *r, const enum nat_type *expect, size_t nexpect)
+/* The verdict scope f speaks of (-1 the top level), or NULL when it has
+ * none a plugin could judge. */
+static const struct nat_verdict *
+scope_verdict(const struct monitor_run *r, int f)
 {
-	if (!r->ran || r->exit == 1 || r->v->type == NAT_UNKNOWN)
-		return MONITOR_UNKNOWN;
+	const struct nat_verdict *v;
+
+	if (!r->ran)
+		return NULL;
+	if (f < 0) {
+		v = r->exit == 1 ? NULL : r->v;
+	} else {
+		v = r->has_fam && r->fam[f].tested ? r->fam[f].v : NULL;
+		if (v != NULL && v->unreachable)
+			v = NULL;
+	}
+	return v != NULL && v->type != NAT_UNKNOWN ? v : NULL;
+}
+
+enum monitor_state_code
+monitor_nagios_state(const struct monitor_run *r, const struct monitor_expect *expect,
+                     size_t nexpect)
+{
+	int unknown = 0, critical = 0;
+
+	for (int f = -1; f < REPORT_NFAM; f++) {
+		const struct nat_verdict *v = scope_verdict(r, f);
+		int asked = 0, ok = 0;
+
+		for (size_t i = 0; i < nexpect; i++)
+			if (expect[i].family == f) {
+				asked = 1;
+				ok |= v != NULL && expect[i].type == v->type;
+			}
+		if (!asked)
+			continue;
+		if (v == NULL)
+			unknown = 1;
+		else if (!ok)
+			critical = 1;
+	}
+	return critical ? MONITOR_CRITICAL : unknown ? MONITOR_UNKNOWN : MONITOR_OK;
+}
+
+/* Does any --expect word speak of family f? */
+static int
+expects_family(const struct monitor_expect *expect, size_t nexpect, int f)
+{
 	for (size_t i = 0; i < nexpect; i++)
-		if (expect[i] == r->v->type)
-			return MONITOR_OK;
-	return MONITOR_CRITICAL;
+		if (expect[i].family == f)
+			return 1;
+	return 0;
 }
 
 /* Plugin text: a '|' would start the performance data, a newline end the
@@ -440,7 +483,7 @@ nagios_text(FILE *out, const char *s)
 
 void
 monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code st,
-               const enum nat_type *expect, size_t nexpect)
+               const struct monitor_expect *expect, size_t nexpect)
 {
 	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 	const struct nat_verdict *v = r->ran ? r->v : NULL;
@@ -460,14 +503,43 @@ monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code s
 		fputs(": ", out);
 		nagios_text(out, report_finding_text(&v->findings[0], why, sizeof(why)));
 	}
+	/* Each family a word speaks of: its type, or why there is none. */
+	for (int f = 0; f < REPORT_NFAM; f++) {
+		const struct nat_verdict *fv = scope_verdict(r, f);
+
+		if (!expects_family(expect, nexpect, f))
+			continue;
+		fprintf(out, ", %.4s ", fam_prefix[f]);
+		if (fv != NULL)
+			fputs(nat_type_word(fv->type), out);
+		else if (r->ran && r->has_fam && r->fam[f].tested)
+			fputs("could not be determined", out);
+		else
+			fputs("not tested", out);
+	}
 	fputs(" (expected ", out);
 	for (size_t i = 0; i < nexpect; i++)
-		fprintf(out, "%s%s", i ? "," : "", nat_type_word(expect[i]));
+		fprintf(out, "%s%s%s", i ? "," : "",
+		    expect[i].family < 0 ? "" : expect[i].family == 0 ? "ipv4:" : "ipv6:",
+		    nat_type_word(expect[i].type));
 	fputs(", server ", out);
 	nagios_text(out, r->server);
 	fprintf(out, ") | elapsed=%.3fs;;;0; loss=", r->elapsed_s);
 	if (v != NULL && v->loss >= 0)
-		fprintf(out, "%.3f;;;0;1\n", v->loss);
+		fprintf(out, "%.3f;;;0;1", v->loss);
 	else
-		fputs("U;;;0;1\n", out);
+		fputs("U;;;0;1", out);
+	for (int f = 0; f < REPORT_NFAM; f++) {
+		const struct nat_verdict *fv = r->ran && r->has_fam && r->fam[f].tested ?
+		    r->fam[f].v : NULL;
+
+		if (!expects_family(expect, nexpect, f))
+			continue;
+		fprintf(out, " %.4s_loss=", fam_prefix[f]);
+		if (fv != NULL && fv->loss >= 0)
+			fprintf(out, "%.3f;;;0;1", fv->loss);
+		else
+			fputs("U;;;0;1", out);
+	}
+	fputc('\n', out);
 }

@@ -111,13 +111,24 @@ enum monitor_state_code {
 	MONITOR_OK = 0, MONITOR_WARNING = 1, MONITOR_CRITICAL = 2, MONITOR_UNKNOWN = 3
 };
 
-/* The plugin state of a run given the expected types (nexpect of them). */
+/* One --expect word: a type the top level (family -1) or one family
+ * (0 IPv4, 1 IPv6: the word "ipv6:open") may have. */
+struct monitor_expect {
+	enum nat_type type;
+	int      family;
+};
+
+/* The plugin state of a run given the expected types (nexpect of them):
+ * each scope that has words (the top level, IPv4, IPv6) is OK when its
+ * type is one of them, CRITICAL when it is another, UNKNOWN when it has
+ * none (not tested, no server reachable, unknown); the run's state is the
+ * worst, CRITICAL before UNKNOWN. */
 enum monitor_state_code monitor_nagios_state(const struct monitor_run *r,
-                                             const enum nat_type *expect, size_t nexpect);
+                                             const struct monitor_expect *expect, size_t nexpect);
 
 /* The plugin's one status line with performance data, for state st. */
 void monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code st,
-                    const enum nat_type *expect, size_t nexpect);
+                    const struct monitor_expect *expect, size_t nexpect);
 
 /* The type for a JSON type word ("full-cone"), or -1. */
 int monitor_type_of_word(const char *word, enum nat_type *t);

@@ -163,7 +163,8 @@ help_text(FILE *f)
 	    "  --expect type[,type ...]\n"
 	    "                          be a Nagios/Icinga plugin: OK when the type is\n"
 	    "                          one of these, CRITICAL when not, UNKNOWN when it\n"
-	    "                          cannot be determined or on errors\n"
+	    "                          cannot be determined or on errors; ipv4:type,\n"
+	    "                          ipv6:type judge that family\n"
 	    "  --format format         text, json, prometheus or nagios (default text)\n"
 	    "  --json                  print one JSON object (--format json)\n"
 	    "  --lifetime[=max]        also measure how long an idle binding lives, up to\n"
@@ -308,7 +309,8 @@ parse_format(const char *opt, const char *s)
 	usage_error("%s: '%s' is not one of text, json, prometheus, nagios", opt, s);
 }
 
-/* --expect: type words as in the JSON key "type", comma-separated. */
+/* --expect: type words as in the JSON key "type", comma-separated, each
+ * for the top level, or with "ipv4:"/"ipv6:" before it for that family. */
 static void
 parse_expect(const char *opt, const char *s, struct watch_opts *wo)
 {
@@ -317,19 +319,26 @@ parse_expect(const char *opt, const char *s, struct watch_opts *wo)
 	wo->nexpect = 0;
 	for (const char *p = s;; p++) {
 		size_t n = strcspn(p, ",");
+		const char *w = word;
 		enum nat_type t;
+		int fam = -1;
 
 		if (n == 0 || n >= sizeof(word))
 			usage_error("%s: '%s' is not a list of types", opt, s);
 		memcpy(word, p, n);
 		word[n] = '\0';
-		if (monitor_type_of_word(word, &t) == -1 || t == NAT_UNKNOWN)
+		if (strncmp(word, "ipv4:", 5) == 0 || strncmp(word, "ipv6:", 5) == 0) {
+			fam = word[3] == '4' ? 0 : 1;
+			w = word + 5;
+		}
+		if (monitor_type_of_word(w, &t) == -1 || t == NAT_UNKNOWN)
 			usage_error("%s: '%s' is not a type (open, full-cone, restricted-cone, "
-			    "port-restricted-cone, symmetric, symmetric-udp-firewall, udp-blocked)",
-			    opt, word);
+			    "port-restricted-cone, symmetric, symmetric-udp-firewall, udp-blocked; "
+			    "ipv4: or ipv6: before one judges that family)", opt, word);
 		if (wo->nexpect == WATCH_MAX_EXPECT)
 			usage_error("%s: at most %d types", opt, WATCH_MAX_EXPECT);
-		wo->expect[wo->nexpect++] = t;
+		wo->expect[wo->nexpect].type = t;
+		wo->expect[wo->nexpect++].family = fam;
 		p += n;
 		if (*p == '\0')
 			break;
@@ -940,6 +949,11 @@ parse_args(int argc, char **argv, struct opts *o)
 	/* Conflicts, one rule per line. */
 	if (o->family4 && o->family6)
 		usage_error("-4 and -6 exclude each other");
+	for (size_t k = 0; k < o->wo.nexpect; k++)
+		if ((o->family4 && o->wo.expect[k].family == 1) ||
+		    (o->family6 && o->wo.expect[k].family == 0))
+			usage_error("--expect: ipv%c: judges a family -%c leaves out",
+			    o->family4 ? '6' : '4', o->family4 ? '4' : '6');
 	if (o->json && o->quiet)
 		usage_error("--json and -q exclude each other");
 	if (o->lo.has_bind && ((o->family4 && o->lo.bind.family != 4) ||

@@ -24,7 +24,7 @@ struct watch_opts {
 	uint32_t interval_ms;       /* --watch: start to start; 0: back to back */
 	unsigned long count;        /* --count: this many runs; 0: until a signal */
 	const char *metrics_file;   /* --metrics-file: also write the exposition here */
-	enum nat_type expect[WATCH_MAX_EXPECT];
+	struct monitor_expect expect[WATCH_MAX_EXPECT];
 	size_t   nexpect;           /* --expect (WATCH_NAGIOS) */
 	const char *server;         /* the first server as host:port, for labels */
 };

@@ -155,7 +155,7 @@ Test(monitor, an_error_after_a_verdict_changes_everything_then_nothing)
 
 Test(monitor, plugin_states)
 {
-	enum nat_type want[] = { NAT_FULL_CONE, NAT_PORT_RESTRICTED_CONE };
+	struct monitor_expect want[] = { { NAT_FULL_CONE, -1 }, { NAT_PORT_RESTRICTED_CONE, -1 } };
 
 	verdict(NAT_PORT_RESTRICTED_CONE);
 	cr_assert_eq(monitor_nagios_state(&run, want, 2), MONITOR_OK);
@@ -173,7 +173,7 @@ Test(monitor, plugin_states)
 
 Test(monitor, plugin_line_keeps_its_shape_whatever_the_error_says)
 {
-	enum nat_type want[] = { NAT_OPEN };
+	struct monitor_expect want[] = { { NAT_OPEN, -1 } };
 	FILE *f = capture();
 	char *s;
 
@@ -187,7 +187,7 @@ Test(monitor, plugin_line_keeps_its_shape_whatever_the_error_says)
 
 Test(monitor, plugin_line_with_a_verdict)
 {
-	enum nat_type want[] = { NAT_FULL_CONE, NAT_PORT_RESTRICTED_CONE };
+	struct monitor_expect want[] = { { NAT_FULL_CONE, -1 }, { NAT_PORT_RESTRICTED_CONE, -1 } };
 	FILE *f = capture();
 	char *s;
 
@@ -391,6 +391,52 @@ Test(monitor, watch_line_names_the_other_family_and_its_changes)
 	monitor_text_line(f, &run, 0);
 	s = captured(f);
 	cr_assert_null(strstr(s, "ipv6="), "%s", s);
+	free(s);
+}
+
+Test(monitor, plugin_judges_each_family_it_is_given_words_for)
+{
+	struct monitor_expect both[] = { { NAT_PORT_RESTRICTED_CONE, -1 },
+	    { NAT_SYMMETRIC_FIREWALL, 1 }, { NAT_OPEN, 1 } };
+	struct monitor_expect v6only[] = { { NAT_OPEN, 1 } };
+	FILE *f;
+	char *s;
+
+	dual();
+	cr_assert_eq(monitor_nagios_state(&run, both, 3), MONITOR_OK);
+	/* Only IPv6 judged: IPv4's type does not matter. */
+	cr_assert_eq(monitor_nagios_state(&run, v6only, 1), MONITOR_CRITICAL);
+	v6.type = NAT_OPEN;
+	cr_assert_eq(monitor_nagios_state(&run, v6only, 1), MONITOR_OK);
+	/* IPv4 wrong, IPv6 right: CRITICAL. */
+	v.type = NAT_SYMMETRIC;
+	cr_assert_eq(monitor_nagios_state(&run, both, 3), MONITOR_CRITICAL);
+	v.type = NAT_PORT_RESTRICTED_CONE;
+	/* IPv6 unreachable, or not tested: UNKNOWN, not OK and not CRITICAL. */
+	v6.unreachable = 1;
+	cr_assert_eq(monitor_nagios_state(&run, both, 3), MONITOR_UNKNOWN);
+	v6.unreachable = 0;
+	run.fam[1] = (struct report_family){ .tested = 0, .asked = 1, .why = "no-route",
+	    .reason = "no route" };
+	cr_assert_eq(monitor_nagios_state(&run, both, 3), MONITOR_UNKNOWN);
+	/* ... but a wrong IPv4 beside it is still CRITICAL. */
+	v.type = NAT_SYMMETRIC;
+	cr_assert_eq(monitor_nagios_state(&run, both, 3), MONITOR_CRITICAL);
+	v.type = NAT_PORT_RESTRICTED_CONE;
+	f = capture();
+	monitor_nagios(f, &run, MONITOR_UNKNOWN, both, 3);
+	s = captured(f);
+	cr_assert_str_eq(s, "NATCHECK UNKNOWN - port-restricted-cone, ipv6 not tested (expected "
+	    "port-restricted-cone,ipv6:symmetric-udp-firewall,ipv6:open, server 203.0.113.1:3478)"
+	    " | elapsed=0.118s;;;0; loss=0.000;;;0;1 ipv6_loss=U;;;0;1\n");
+	free(s);
+	dual();
+	f = capture();
+	monitor_nagios(f, &run, MONITOR_OK, both, 3);
+	s = captured(f);
+	cr_assert_str_eq(s, "NATCHECK OK - port-restricted-cone, ipv6 symmetric-udp-firewall (expected "
+	    "port-restricted-cone,ipv6:symmetric-udp-firewall,ipv6:open, server 203.0.113.1:3478)"
+	    " | elapsed=0.118s;;;0; loss=0.000;;;0;1 ipv6_loss=U;;;0;1\n");
 	free(s);
 }
 

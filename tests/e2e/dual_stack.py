@@ -51,6 +51,9 @@ RUNS = {
     "v4-noroute": f"--json -t 5 noroute4.test:{P1}",
     "both-prom": f"--format prometheus -t 3 dual.test:{P1}",
     "v6-closed-prom": f"--format prometheus -t 3 dual.test:{P2 + 0}",
+    "nagios-ok": f"--expect open,ipv6:open -t 3 dual.test:{P1}",
+    "nagios-crit6": f"--expect open,ipv6:symmetric -t 3 dual.test:{P1}",
+    "nagios-unknown6": f"--expect open,ipv6:open -t 3 dual.test:{P2 + 0}",
 }
 HOSTS = ("127.0.0.1 localhost\n"
          "127.0.0.1 dual.test\n::1 dual.test\n"
@@ -236,6 +239,19 @@ for name, v6_type in (("both-prom", "open"), ("v6-closed-prom", None)):
         c.check(f"{name}: family ipv6 unreachable: tested 0, no gauge of it 1, no elapsed",
                 s.get(("natcheck_family_tested", lab["ipv6"])) == 0 and not ones6
                 and ("natcheck_family_elapsed_seconds", lab["ipv6"]) not in s, (ones6, out[-1500:]))
+
+# --expect with a family's words: each family judged, the worst state wins.
+for name, want_rc, head in (("nagios-ok", 0, "NATCHECK OK - open, ipv6 open ("),
+                            ("nagios-crit6", 2, "NATCHECK CRITICAL - open, ipv6 open ("),
+                            ("nagios-unknown6", 3, "NATCHECK UNKNOWN - open, ipv6 could not be determined (")):
+    rc, _, out, err = result(name)
+    c.check(f"{name}: status {want_rc}, one plugin line naming both families",
+            rc == want_rc and out.startswith(head) and out.count("\n") == 1 and " ipv6_loss=" in out,
+            (rc, out, err[-200:]))
+p = subprocess.run([NATCHECK, "-4", "--expect", "ipv6:open", "127.0.0.1"], capture_output=True, text=True)
+c.check("-4 --expect ipv6:open: a usage error naming the conflict (a plugin's UNKNOWN, 3)",
+        p.returncode == 3 and p.stdout.startswith("NATCHECK UNKNOWN - usage error: --expect: ipv6:")
+        and "leaves out" in p.stderr, (p.returncode, p.stdout, p.stderr))
 
 # --watch: a change on IPv6 alone is named "ipv6.*", the top level (IPv4)
 # stays unchanged.
