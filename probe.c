@@ -81,26 +81,38 @@ ignored(struct probe *p, const struct probe_test *t, int sock, const struct stun
 
 /* ------------------------------------------------------- the schedule */
 
-/* W: how long after its last send a test waits before "no answer". */
-static uint64_t
-wait_w(const struct probe *p)
+uint64_t
+probe_wait_for(uint32_t rtt_ms)
 {
-	uint32_t half = p->rtt_ms / 2;
+	uint32_t half = rtt_ms / 2;
 
-	return (uint64_t)p->rtt_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
+	return (uint64_t)rtt_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
 }
 
-/* The retransmission interval once a round trip is known. */
-static uint64_t
-measured_iv(const struct probe *p)
+uint32_t
+probe_iv_for(uint32_t rtt_ms)
 {
-	uint32_t iv = p->rtt_ms / PROBE_IV_DIV;
+	uint32_t iv = rtt_ms / PROBE_IV_DIV;
 
 	if (iv < PROBE_IV_MIN_MS)
 		iv = PROBE_IV_MIN_MS;
 	if (iv > PROBE_IV_CAP_MS)
 		iv = PROBE_IV_CAP_MS;
 	return iv;
+}
+
+/* W: how long after its last send a test waits before "no answer". */
+static uint64_t
+wait_w(const struct probe *p)
+{
+	return probe_wait_for(p->rtt_ms);
+}
+
+/* The retransmission interval once a round trip is known. */
+static uint64_t
+measured_iv(const struct probe *p)
+{
+	return probe_iv_for(p->rtt_ms);
 }
 
 /* A provisional filtering answer is held: the test waits for the
@@ -188,6 +200,19 @@ sends_needed(const struct probe *p, uint64_t now, double eps)
 	if (k < PROBE_K_MIN)
 		k = PROBE_K_MIN;
 	return k;
+}
+
+void
+probe_pace(const struct probe *p, uint64_t now_ms, struct probe_pace *pace)
+{
+	memset(pace, 0, sizeof(*pace));
+	/* RFC 3489's fixed schedule measures nothing the others could use. */
+	if (!p->have_rtt || p->cfg.rfc3489_timing)
+		return;
+	pace->have_rtt = 1;
+	pace->rtt_ms = p->rtt_ms;
+	pace->since_ms = p->rtt_since_ms;
+	pace->k = sends_needed(p, now_ms, PROBE_EPS);
 }
 
 /*

@@ -409,6 +409,29 @@ const struct probe_test *probe_find(const struct probe *p, enum probe_kind kind,
 const char *probe_kind_name(enum probe_kind kind);
 const char *probe_result_name(enum probe_result r);
 
+/*
+ * How the fast schedule paces a negative, for another engine that sends
+ * redundant attempts over the same path (the TCP tests' extra connects,
+ * tcpprobe.h): the round trip as estimated now and since when it is known,
+ * and K, the attempts (made since then) after which silence is no likelier
+ * loss than PROBE_EPS allows, from the loss this run has seen.  have_rtt 0:
+ * nothing measured (or the RFC 3489 schedule), no pace to follow.
+ */
+struct probe_pace {
+	int      have_rtt;
+	uint32_t rtt_ms;
+	uint64_t since_ms;
+	size_t   k;
+};
+void probe_pace(const struct probe *p, uint64_t now_ms, struct probe_pace *pace);
+
+/* W for a round trip: how long a send waits for its answer before it
+ * counts as lost, rtt + max(rtt / 2, PROBE_MARGIN_MS). */
+uint64_t probe_wait_for(uint32_t rtt_ms);
+
+/* The interval between redundant sends for a round trip. */
+uint32_t probe_iv_for(uint32_t rtt_ms);
+
 /* Measured fraction of lost exchanges among answered tests (0..1), or -1
  * when nothing was answered.  A send counts as lost once a round trip and
  * PROBE_MARGIN_MS have passed without its answer. */

@@ -30,9 +30,10 @@ io_log(const struct tcpprobe_io *io, uint64_t now, const char *what, int conn,
 
 	if (!io->verbose)
 		return;
-	fprintf(stderr, "natcheck: %5lu ms  tcp     %-16s %s %s\n",
-	    (unsigned long)(now - io->t0), conn >= 0 ? tcpprobe_kind_name(conn) : "listener",
-	    what, a ? addr_fmt(a, buf, sizeof(buf)) : "");
+	fprintf(stderr, "natcheck: %5lu ms  tcp     %-15s%c %s %s\n",
+	    (unsigned long)(now - io->t0),
+	    conn >= 0 ? tcpprobe_kind_name((int)io->t->c[conn].kind) : "listener",
+	    conn >= TCPPROBE_NCONN ? '+' : ' ', what, a ? addr_fmt(a, buf, sizeof(buf)) : "");
 }
 
 static void
@@ -100,7 +101,7 @@ tcpprobe_io_start(struct tcpprobe_io *io, struct tcpprobe *t, int enabled,
 	io->verbose = verbose;
 	io->t0 = now_ms;
 	io->lfd = -1;
-	for (int i = 0; i < TCPPROBE_NCONN; i++)
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
 		io->fd[i] = -1;
 	for (int i = 0; i < TCPPROBE_NACCEPT; i++)
 		io->afd[i] = -1;
@@ -186,6 +187,10 @@ do_connect(struct tcpprobe_io *io, uint64_t now, const struct tcpprobe_tx *tx)
 	socklen_t sl;
 	int c = tx->conn;
 
+	/* An extra attempt's slot is reused once its test is decided: never
+	 * with the old socket. */
+	if (c >= TCPPROBE_NCONN)
+		close_fd(&io->fd[c]);
 	if (io->fd[c] == -1) {
 		struct stun_addr from = cfg->local[tx->port == TCPPROBE_PORT_HAIR ? 1 : 0];
 
@@ -233,7 +238,7 @@ do_send(struct tcpprobe_io *io, uint64_t now, const struct tcpprobe_tx *tx)
 static void
 reap(struct tcpprobe_io *io)
 {
-	for (int i = 0; i < TCPPROBE_NCONN; i++)
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
 		if (io->t->c[i].state == TCPPROBE_S_DONE)
 			close_fd(&io->fd[i]);
 	if (io->t->done)
@@ -241,13 +246,14 @@ reap(struct tcpprobe_io *io)
 }
 
 int
-tcpprobe_io_step(struct tcpprobe_io *io, uint64_t now_ms, int udp_done, uint32_t udp_rtt_ms,
-                 uint32_t *wait_ms)
+tcpprobe_io_step(struct tcpprobe_io *io, uint64_t now_ms, int udp_done,
+                 const struct probe_pace *pace, uint32_t *wait_ms)
 {
+	tcpprobe_set_pace(io->t, pace);
 	if (udp_done)
-		tcpprobe_hurry(io->t, now_ms, udp_rtt_ms);
+		tcpprobe_hurry(io->t, now_ms, pace->have_rtt ? pace->rtt_ms : 0);
 	/* Bounded: a handful of actions per connection. */
-	for (int n = 0; n < 4 * TCPPROBE_NCONN; n++) {
+	for (int n = 0; n < 4 * TCPPROBE_NSLOT; n++) {
 		struct tcpprobe_tx tx;
 		enum tcpprobe_step st = tcpprobe_next(io->t, now_ms, &tx, wait_ms);
 
@@ -277,14 +283,14 @@ tcpprobe_io_pollfds(struct tcpprobe_io *io, struct pollfd *pfd)
 	size_t n = 0;
 
 	for (int i = 0; i < TCPPROBE_IO_NFDS; i++) {
-		int fd = i < TCPPROBE_NCONN ? io->fd[i] : i == TCPPROBE_NCONN ? io->lfd
-		    : io->afd[i - TCPPROBE_NCONN - 1];
+		int fd = i < TCPPROBE_NSLOT ? io->fd[i] : i == TCPPROBE_NSLOT ? io->lfd
+		    : io->afd[i - TCPPROBE_NSLOT - 1];
 
 		io->slot[i] = -1;
 		if (fd == -1 || io->t->done)
 			continue;
 		pfd[n].fd = fd;
-		pfd[n].events = i < TCPPROBE_NCONN && io->t->c[i].state == TCPPROBE_S_CONNECTING
+		pfd[n].events = i < TCPPROBE_NSLOT && io->t->c[i].state == TCPPROBE_S_CONNECTING
 		    ? POLLOUT : POLLIN;
 		pfd[n].revents = 0;
 		io->slot[i] = (int)n++;
@@ -391,14 +397,14 @@ tcpprobe_io_ready(struct tcpprobe_io *io, const struct pollfd *pfd, uint64_t now
 	for (int i = 0; i < TCPPROBE_IO_NFDS; i++) {
 		if (io->slot[i] < 0 || pfd[io->slot[i]].revents == 0)
 			continue;
-		if (i < TCPPROBE_NCONN) {
+		if (i < TCPPROBE_NSLOT) {
 			if (io->fd[i] != -1)
 				conn_ready(io, i, now_ms);
-		} else if (i == TCPPROBE_NCONN) {
+		} else if (i == TCPPROBE_NSLOT) {
 			if (io->lfd != -1)
 				listener_ready(io, now_ms);
-		} else if (io->afd[i - TCPPROBE_NCONN - 1] != -1) {
-			accepted_ready(io, i - TCPPROBE_NCONN - 1, now_ms);
+		} else if (io->afd[i - TCPPROBE_NSLOT - 1] != -1) {
+			accepted_ready(io, i - TCPPROBE_NSLOT - 1, now_ms);
 		}
 	}
 	reap(io);
@@ -408,7 +414,7 @@ void
 tcpprobe_io_end(struct tcpprobe_io *io, uint64_t now_ms)
 {
 	tcpprobe_finish(io->t, now_ms);
-	for (int i = 0; i < TCPPROBE_NCONN; i++)
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
 		close_fd(&io->fd[i]);
 	for (int i = 0; i < TCPPROBE_NACCEPT; i++)
 		close_fd(&io->afd[i]);
