@@ -322,6 +322,7 @@ fuzz: $(FUZZ_BINS)
 bench: natcheck
 	@bash bench/client.sh ./natcheck
 	@bash bench/traversal.sh ./natcheck
+	@bash bench/tcp.sh ./natcheck
 
 bench-server: natcheck
 	@bash bench/server.sh ./natcheck
