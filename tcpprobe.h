@@ -70,9 +70,11 @@
 
 #define TCPPROBE_RXCAP    1024      /* longest answer taken on one connection */
 #define TCPPROBE_TXBUF    64        /* a Binding request with FINGERPRINT */
-/* A connect still waiting for its SYN-ACK is given this long before the
- * run may be cut for it: past the kernel's first SYN retransmission (1 s,
- * RFC 6298 section 2.1), so one lost SYN is not read as "blocked". */
+/* Without a pace (see above), a connect still waiting for its SYN-ACK is
+ * given this long before the run may be cut for it: past the kernel's
+ * first SYN retransmission (1 s, RFC 6298 section 2.1), so one lost SYN
+ * is not read as "blocked".  With one, a connect whose path a scout
+ * proved open waits this long for its retransmission. */
 #define TCPPROBE_SYN_GRACE_MS 1500
 #define TCPPROBE_MARGIN_MS    20
 #define TCPPROBE_DEFAULT_RTT_MS 100 /* when no round trip was measured at all */
@@ -240,7 +242,8 @@ void tcpprobe_set_pace(struct tcpprobe *t, const struct probe_pace *pace);
 
 /* The UDP tests are done: what is still open gets one round trip
  * (rtt_ms, 0 if unknown) more, a connect awaiting its SYN-ACK at least
- * TCPPROBE_SYN_GRACE_MS from its start. */
+ * TCPPROBE_SYN_GRACE_MS from its start, or until its negative is due
+ * when one can come (see above). */
 void tcpprobe_hurry(struct tcpprobe *t, uint64_t now_ms, uint32_t rtt_ms);
 
 /* Connection (slot) conn is established with this local address. */
