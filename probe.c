@@ -374,46 +374,21 @@ probe_find(const struct probe *p, enum probe_kind kind, int server)
 	return kind == PROBE_BINDING_OTHER ? NULL : first;
 }
 
-/* Is a the IP of one of our own sockets? */
-static int
-is_local_ip(const struct probe *p, const struct stun_addr *a)
-{
-	for (int i = 0; i < PROBE_NSOCK; i++)
-		if (addr_valid(&p->cfg.local[i]) && addr_ip_eq(&p->cfg.local[i], a))
-			return 1;
-	return 0;
-}
-
 /* probe_addr_check, with own = 1 for an address that is ours by
- * definition (a mapped address): only the local-address rule is off. */
+ * definition (a mapped address): only the local-address rule is off
+ * (addr_use_check, the rules both engines share). */
 static enum probe_addr_problem
 addr_problem(const struct probe *p, int sock, int server, const struct stun_addr *a, int own)
 {
 	const struct stun_addr *s, *l;
-	int server_here;
 
 	if (!addr_valid(a) || server < 0 || (size_t)server >= p->cfg.nservers ||
 	    sock < 0 || sock >= PROBE_NSOCK)
 		return PROBE_ADDR_ABSENT;
 	s = &p->cfg.servers[server];
 	l = &p->cfg.local[sock];
-	if (a->family != (addr_valid(l) ? l->family : s->family))
-		return PROBE_ADDR_FAMILY;
-	if (addr_is_unspecified(a))
-		return PROBE_ADDR_UNSPECIFIED;
-	if (a->port == 0)
-		return PROBE_ADDR_PORT_ZERO;
-	if (addr_is_multicast(a))
-		return PROBE_ADDR_MULTICAST;
-	if (addr_is_limited_broadcast(a))
-		return PROBE_ADDR_BROADCAST;
-	/* A server on this very host may well name this host's addresses. */
-	server_here = addr_is_loopback(s) || is_local_ip(p, s);
-	if (addr_is_loopback(a) && !server_here)
-		return PROBE_ADDR_LOOPBACK;
-	if (!own && !server_here && is_local_ip(p, a))
-		return PROBE_ADDR_LOCAL;
-	return PROBE_ADDR_OK;
+	return (enum probe_addr_problem)addr_use_check(a, addr_valid(l) ? l->family : s->family,
+	    s, p->cfg.local, PROBE_NSOCK, own);
 }
 
 enum probe_addr_problem
@@ -433,19 +408,14 @@ probe_peer_check(const struct probe *p, int sock, int server, const struct stun_
 enum probe_addr_problem
 probe_alt_check(const struct probe *p, const struct probe_test *t)
 {
-	const struct stun_addr *o, *srv;
-	enum probe_addr_problem pr;
+	const struct stun_addr *l = &p->cfg.local[PROBE_SOCK_MAP], *srv;
 
-	if (t == NULL || t->result != PROBE_ANSWERED || !t->has_other)
+	if (t == NULL || t->result != PROBE_ANSWERED || !t->has_other || t->server < 0 ||
+	    (size_t)t->server >= p->cfg.nservers)
 		return PROBE_ADDR_ABSENT;
-	o = &t->other;
-	pr = probe_addr_check(p, PROBE_SOCK_MAP, t->server, o);
-	if (pr != PROBE_ADDR_OK)
-		return pr;
 	srv = &p->cfg.servers[t->server];
-	if (addr_ip_eq(o, srv) || o->port == srv->port)
-		return PROBE_ADDR_NOT_DISTINCT;
-	return PROBE_ADDR_OK;
+	return (enum probe_addr_problem)addr_alt_check(&t->other,
+	    addr_valid(l) ? l->family : srv->family, srv, p->cfg.local, PROBE_NSOCK);
 }
 
 int

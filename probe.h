@@ -100,6 +100,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "stun.h"
 
 #define PROBE_MAX_SERVERS 8
@@ -355,19 +356,24 @@ void probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct 
  * is hostile: a server must not be able to make the client send to a
  * multicast group, a broadcast address, itself, or this host's loopback.
  */
-enum probe_addr_problem {
-	PROBE_ADDR_OK = 0,
-	PROBE_ADDR_ABSENT,          /* no address (no answer, no OTHER-ADDRESS) */
-	PROBE_ADDR_FAMILY,          /* not the family of the socket */
-	PROBE_ADDR_UNSPECIFIED,     /* 0.0.0.0 or :: */
-	PROBE_ADDR_PORT_ZERO,
-	PROBE_ADDR_MULTICAST,
-	PROBE_ADDR_BROADCAST,       /* 255.255.255.255 */
-	PROBE_ADDR_LOOPBACK,        /* loopback, told by a server that is not */
-	PROBE_ADDR_LOCAL,           /* this host's own address, told by a server
-	                               that is not on this host */
-	PROBE_ADDR_NOT_DISTINCT     /* an alternate that does not differ from its
-	                               server in both IP and port (RFC 5780 7.4) */
+enum probe_addr_problem {      /* addr.h's enum addr_use, value for value */
+	PROBE_ADDR_OK = ADDR_USE_OK,
+	PROBE_ADDR_ABSENT = ADDR_USE_ABSENT,            /* no address (no answer,
+	                                                   no OTHER-ADDRESS) */
+	PROBE_ADDR_FAMILY = ADDR_USE_FAMILY,            /* not the socket's family */
+	PROBE_ADDR_UNSPECIFIED = ADDR_USE_UNSPECIFIED,  /* 0.0.0.0 or :: */
+	PROBE_ADDR_PORT_ZERO = ADDR_USE_PORT_ZERO,
+	PROBE_ADDR_MULTICAST = ADDR_USE_MULTICAST,
+	PROBE_ADDR_BROADCAST = ADDR_USE_BROADCAST,      /* 255.255.255.255 */
+	PROBE_ADDR_LOOPBACK = ADDR_USE_LOOPBACK,        /* loopback, told by a server
+	                                                   that is not */
+	PROBE_ADDR_LOCAL = ADDR_USE_LOCAL,              /* this host's own address,
+	                                                   told by a server that is
+	                                                   not on this host */
+	PROBE_ADDR_NOT_DISTINCT = ADDR_USE_NOT_DISTINCT /* an alternate that does not
+	                                                   differ from its server in
+	                                                   both IP and port (RFC 5780
+	                                                   7.4) */
 };
 
 /* May the engine send to a, which server `server` told it about, from

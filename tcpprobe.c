@@ -110,44 +110,26 @@ decide(struct tcpprobe *t, struct tcpprobe_conn *c, enum tcpprobe_result r, uint
 }
 
 /*
- * May we connect to a, which the primary server told us about?  The same
- * rules as the UDP engine's (probe.h): a server must not make us connect
- * to a multicast or broadcast address, to nothing, or to this host's
- * loopback unless it is there itself.
+ * May we connect to a, which the primary server told us about?  The UDP
+ * engine's rules (addr_use_check): no multicast or broadcast address,
+ * nothing, this host's loopback or its own addresses (P0 and P1's), unless
+ * the server is on this host itself; own: a is our mapped address.
  */
 static enum tcpprobe_addr
-addr_check(const struct tcpprobe *t, const struct stun_addr *a)
+addr_check(const struct tcpprobe *t, const struct stun_addr *a, int own)
 {
-	const struct stun_addr *s = &t->cfg.server;
-
-	if (a->family != s->family)
-		return TCPPROBE_ADDR_FAMILY;
-	if (addr_is_unspecified(a))
-		return TCPPROBE_ADDR_UNSPECIFIED;
-	if (a->port == 0)
-		return TCPPROBE_ADDR_PORT_ZERO;
-	if (addr_is_multicast(a))
-		return TCPPROBE_ADDR_MULTICAST;
-	if (addr_is_limited_broadcast(a))
-		return TCPPROBE_ADDR_BROADCAST;
-	if (addr_is_loopback(a) && !addr_is_loopback(s))
-		return TCPPROBE_ADDR_LOOPBACK;
-	return TCPPROBE_ADDR_OK;
+	return (enum tcpprobe_addr)addr_use_check(a, t->cfg.server.family, &t->cfg.server,
+	    t->cfg.local, 2, own);
 }
 
 /* RFC 5780 section 7.4: the alternate differs in IP and in port. */
 static enum tcpprobe_addr
 alt_check(const struct tcpprobe *t, const struct tcpprobe_conn *m)
 {
-	enum tcpprobe_addr a;
-
 	if (m->result != TCPPROBE_ANSWERED || !m->has_other)
 		return TCPPROBE_ADDR_ABSENT;
-	a = addr_check(t, &m->other);
-	if (a == TCPPROBE_ADDR_OK && (addr_ip_eq(&m->other, &t->cfg.server) ||
-	    m->other.port == t->cfg.server.port))
-		a = TCPPROBE_ADDR_NOT_DISTINCT;
-	return a;
+	return (enum tcpprobe_addr)addr_alt_check(&m->other, t->cfg.server.family,
+	    &t->cfg.server, t->cfg.local, 2);
 }
 
 /* Start conn towards dst: hand out the CONNECT. */
@@ -517,7 +499,7 @@ ready_to_start(struct tcpprobe *t, struct tcpprobe_conn *c, struct stun_addr *ds
 			return 0;
 		if (hb->result != TCPPROBE_ANSWERED || !hb->has_mapped)
 			return -1;
-		t->hair_problem = addr_check(t, &hb->mapped);
+		t->hair_problem = addr_check(t, &hb->mapped, 1);
 		if (t->hair_problem != TCPPROBE_ADDR_OK)
 			return -1;
 		/* Our own address: no NAT, nothing to hairpin. */
@@ -997,6 +979,7 @@ tcpprobe_addr_word(enum tcpprobe_addr a)
 	case TCPPROBE_ADDR_MULTICAST:    return "multicast";
 	case TCPPROBE_ADDR_BROADCAST:    return "broadcast";
 	case TCPPROBE_ADDR_LOOPBACK:     return "loopback";
+	case TCPPROBE_ADDR_LOCAL:        return "local";
 	case TCPPROBE_ADDR_NOT_DISTINCT: return "not-distinct";
 	}
 	return "unknown";

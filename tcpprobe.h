@@ -64,6 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "nat.h"
 #include "probe.h"
 #include "stun.h"
@@ -182,17 +183,19 @@ struct tcpprobe_config {
 	void    *random_ctx;
 };
 
-/* Why an address a server told us is not used (see probe.h's list). */
+/* Why an address a server told us is not used: the rules the UDP engine
+ * follows too (addr.h's addr_use_check; its values, one for one). */
 enum tcpprobe_addr {
-	TCPPROBE_ADDR_OK = 0,
-	TCPPROBE_ADDR_ABSENT,
-	TCPPROBE_ADDR_FAMILY,
-	TCPPROBE_ADDR_UNSPECIFIED,
-	TCPPROBE_ADDR_PORT_ZERO,
-	TCPPROBE_ADDR_MULTICAST,
-	TCPPROBE_ADDR_BROADCAST,
-	TCPPROBE_ADDR_LOOPBACK,
-	TCPPROBE_ADDR_NOT_DISTINCT
+	TCPPROBE_ADDR_OK = ADDR_USE_OK,
+	TCPPROBE_ADDR_ABSENT = ADDR_USE_ABSENT,
+	TCPPROBE_ADDR_FAMILY = ADDR_USE_FAMILY,
+	TCPPROBE_ADDR_UNSPECIFIED = ADDR_USE_UNSPECIFIED,
+	TCPPROBE_ADDR_PORT_ZERO = ADDR_USE_PORT_ZERO,
+	TCPPROBE_ADDR_MULTICAST = ADDR_USE_MULTICAST,
+	TCPPROBE_ADDR_BROADCAST = ADDR_USE_BROADCAST,
+	TCPPROBE_ADDR_LOOPBACK = ADDR_USE_LOOPBACK,
+	TCPPROBE_ADDR_LOCAL = ADDR_USE_LOCAL,
+	TCPPROBE_ADDR_NOT_DISTINCT = ADDR_USE_NOT_DISTINCT
 };
 
 struct tcpprobe {

@@ -671,6 +671,9 @@ Test(tcpprobe, addresses_never_followed)
 		{ "0.0.0.0", 3479, TCPPROBE_ADDR_UNSPECIFIED },
 		{ "203.0.113.2", 0, TCPPROBE_ADDR_PORT_ZERO },
 		{ "203.0.113.1", 3479, TCPPROBE_ADDR_NOT_DISTINCT },
+		/* this host's own address, from a server elsewhere: the UDP
+		 * engine's own-address rule */
+		{ "192.0.2.10", 3479, TCPPROBE_ADDR_LOCAL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
