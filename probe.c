@@ -182,15 +182,13 @@ loss_counts(const struct probe *p, uint64_t now, int for_report, unsigned *answe
  * <= eps too (no path is believed to lose less).  Computed by
  * multiplication: no libm.
  */
-static size_t
-sends_needed(const struct probe *p, uint64_t now, double eps)
+size_t
+probe_k_for(unsigned a, unsigned l, double eps)
 {
 	const double q0 = PROBE_PRIOR_N * PROBE_Q_PRIOR;
 	double pred = 1.0, least = 1.0;
-	unsigned a, l;
 	size_t k = 0;
 
-	loss_counts(p, now, 0, &a, &l);
 	while ((pred > eps || least > eps) && k < PROBE_K_MAX) {
 		pred *= ((double)l + q0 + (double)k) /
 		    ((double)a + (double)l + PROBE_PRIOR_N + (double)k);
@@ -200,6 +198,15 @@ sends_needed(const struct probe *p, uint64_t now, double eps)
 	if (k < PROBE_K_MIN)
 		k = PROBE_K_MIN;
 	return k;
+}
+
+static size_t
+sends_needed(const struct probe *p, uint64_t now, double eps)
+{
+	unsigned a, l;
+
+	loss_counts(p, now, 0, &a, &l);
+	return probe_k_for(a, l, eps);
 }
 
 void
@@ -212,7 +219,7 @@ probe_pace(const struct probe *p, uint64_t now_ms, struct probe_pace *pace)
 	pace->have_rtt = 1;
 	pace->rtt_ms = p->rtt_ms;
 	pace->since_ms = p->rtt_since_ms;
-	pace->k = sends_needed(p, now_ms, PROBE_EPS);
+	loss_counts(p, now_ms, 0, &pace->answered, &pace->lost);
 }
 
 /*

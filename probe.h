@@ -419,17 +419,23 @@ const char *probe_result_name(enum probe_result r);
  * How the fast schedule paces a negative, for another engine that sends
  * redundant attempts over the same path (the TCP tests' extra connects,
  * tcpprobe.h): the round trip as estimated now and since when it is known,
- * and K, the attempts (made since then) after which silence is no likelier
- * loss than PROBE_EPS allows, from the loss this run has seen.  have_rtt 0:
- * nothing measured (or the RFC 3489 schedule), no pace to follow.
+ * and the exchanges whose outcome is known (answered, lost; see the
+ * schedule above), from which probe_k_for() gives K: the attempts (made
+ * since then) after which silence is no likelier loss than eps allows.
+ * have_rtt 0: nothing measured (or the RFC 3489 schedule), no pace to
+ * follow.
  */
 struct probe_pace {
 	int      have_rtt;
 	uint32_t rtt_ms;
 	uint64_t since_ms;
-	size_t   k;
+	unsigned answered, lost;
 };
 void probe_pace(const struct probe *p, uint64_t now_ms, struct probe_pace *pace);
+
+/* K for a answered and l lost exchanges and this eps (the beta-binomial
+ * of the schedule above), for an engine that adds exchanges of its own. */
+size_t probe_k_for(unsigned a, unsigned l, double eps);
 
 /* W for a round trip: how long a send waits for its answer before it
  * counts as lost, rtt + max(rtt / 2, PROBE_MARGIN_MS). */

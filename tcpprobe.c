@@ -199,19 +199,34 @@ tries_cap(enum tcpprobe_kind kind)
 	return kind == TCPPROBE_HAIR ? TCPPROBE_HAIR_TRIES : TCPPROBE_TRIES;
 }
 
+/*
+ * K for test kind, as probe.h computes it (probe_k_for), from the UDP
+ * engine's exchanges and the TCP path's own (a loss that hits TCP alone
+ * must not go unweighed).  eps as probe.h chooses it: a negative that
+ * names a verdict by itself - the map test's "blocked", the hairpin
+ * test's "no" - PROBE_EPS_FILTER, as the filtering tests; one that at most
+ * leaves something unknown, PROBE_EPS.
+ */
+static size_t
+k_of(const struct tcpprobe *t, enum tcpprobe_kind kind)
+{
+	return probe_k_for(t->pace.answered + t->tcp_answered, t->pace.lost + t->tcp_lost,
+	    kind == TCPPROBE_MAP || kind == TCPPROBE_HAIR ? PROBE_EPS_FILTER : PROBE_EPS);
+}
+
 /* The failed exchanges since the round trip was known that test kind's
  * negative needs: K, twice K for the hairpin test (see tcpprobe.h). */
 static size_t
 needed(const struct tcpprobe *t, enum tcpprobe_kind kind)
 {
-	return kind == TCPPROBE_HAIR ? 2 * t->pace.k : t->pace.k;
+	return kind == TCPPROBE_HAIR ? 2 * k_of(t, kind) : k_of(t, kind);
 }
 
-/* Is there a pace to follow: a round trip measured, and a K? */
+/* Is there a pace to follow: a round trip measured? */
 static int
 paced(const struct tcpprobe *t)
 {
-	return t->pace.have_rtt && t->pace.k >= 1;
+	return t->pace.have_rtt;
 }
 
 /* How long an attempt of test kind waits for its SYN-ACK: W; a hairpin
@@ -385,6 +400,52 @@ any_connected(const struct tcpprobe *t, const struct tcpprobe_conn *c)
 	return 0;
 }
 
+/* Close test c's extra attempts now that the path to its destination is
+ * known open: one that waited its SYN-ACK in vain was a lost exchange. */
+static void
+close_scouts_open(struct tcpprobe *t, const struct tcpprobe_conn *c, uint64_t now)
+{
+	for (size_t j = 1; j < c->ntries; j++) {
+		struct tcpprobe_conn *a = &t->c[c->tries[j]];
+
+		if (a->state == TCPPROBE_S_CONNECTING && paced(t) &&
+		    a->started_ms >= t->pace.since_ms && now >= a->started_ms + synack_wait(t, a->kind))
+			t->tcp_lost++;
+		set_done(a, TCPPROBE_TIMEOUT, now);
+	}
+}
+
+/* Is there a connection to dst that got its SYN-ACK (the path open)? */
+static int
+dst_open(const struct tcpprobe *t, const struct stun_addr *dst)
+{
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
+		if (t->c[i].up && t->c[i].kind != TCPPROBE_HAIR && addr_eq(&t->c[i].dst, dst))
+			return 1;
+	return 0;
+}
+
+/*
+ * Server attempt c connected: the path to its destination is open.  Every
+ * test still waiting for its own SYN-ACK from there (its own SYN, or the
+ * SYN-ACK, was lost; the kernel sends it again) is no longer a candidate
+ * for "no SYN-ACK", and needs no more scouts; nor does c's own test.
+ */
+static void
+path_open(struct tcpprobe *t, const struct tcpprobe_conn *c, uint64_t now)
+{
+	for (int i = 0; i < TCPPROBE_NCONN; i++) {
+		struct tcpprobe_conn *o = &t->c[i];
+
+		if (o->kind == TCPPROBE_HAIR || o->state == TCPPROBE_S_IDLE ||
+		    o->state == TCPPROBE_S_DONE || !addr_eq(&o->dst, &c->dst))
+			continue;
+		if (o->state == TCPPROBE_S_CONNECTING)
+			o->path_open = 1;
+		close_scouts_open(t, o, now);
+	}
+}
+
 /* ---------------------------------------------------------- deadlines */
 
 /* When every open attempt of the hairpin test c has had the SYN grace,
@@ -540,7 +601,12 @@ tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx, uint3
 				decide(t, c, TCPPROBE_TIMEOUT, now_ms);
 				continue;
 			}
-			return start(t, c, &dst, now_ms, tx);
+			start(t, c, &dst, now_ms, tx);
+			/* Towards a destination another connection reached: a
+			 * missing SYN-ACK will be a lost one, no scouts needed. */
+			if (c->kind != TCPPROBE_HAIR && dst_open(t, &dst))
+				c->path_open = 1;
+			return TCPPROBE_CONNECT;
 		}
 		if (c->state == TCPPROBE_S_DONE)
 			continue;
@@ -630,23 +696,22 @@ tcpprobe_connected(struct tcpprobe *t, uint64_t now_ms, int conn, const struct s
 	}
 	if (c->kind == TCPPROBE_HAIR)
 		return;
-	if (!is_scout(c))
-		close_scouts(t, c, now_ms);     /* its own SYN-ACK came */
+	/* An exchange of the TCP path: answered in time, or (the kernel sent
+	 * the SYN again) one lost. */
+	if (paced(t) && c->started_ms >= t->pace.since_ms) {
+		if (now_ms <= c->started_ms + synack_wait(t, c->kind))
+			t->tcp_answered++;
+		else
+			t->tcp_lost++;
+	}
 	/* A server's handshake: a round trip of the TCP path. */
 	if (now_ms > c->started_ms && (t->synack_ms == 0 ||
 	    now_ms - c->started_ms < t->synack_ms))
 		t->synack_ms = (uint32_t)(now_ms - c->started_ms > UINT32_MAX ? UINT32_MAX
 		    : now_ms - c->started_ms);
-	if (is_scout(c)) {
-		/* The path is open: the test's own SYN (or its SYN-ACK) was
-		 * lost, and the kernel retransmits it; the scouts' work is
-		 * done. */
-		struct tcpprobe_conn *o = test_of(t, c);
-
+	if (is_scout(c))
 		set_done(c, TCPPROBE_ANSWERED, now_ms);
-		o->path_open = 1;
-		close_scouts(t, o, now_ms);
-	}
+	path_open(t, c, now_ms);
 }
 
 void

@@ -26,8 +26,8 @@
  * Redundant attempts.  A lost SYN is sent again by the kernel only after
  * a second (RFC 6298), so the engine adds its own redundancy, paced as the
  * UDP engine paces its retransmissions (probe_pace(): its round trip rtt,
- * W = probe_wait_for(rtt), the interval probe_iv_for(rtt), and K from the
- * loss the UDP run has seen), and decides a negative on the same evidence:
+ * W = probe_wait_for(rtt), the interval probe_iv_for(rtt), and the
+ * exchanges the UDP run has seen), and decides a negative as it does:
  *   - a connection to a server with no SYN-ACK W after it started gets
  *     "scouts": connects to the same destination from fresh ports, one
  *     every interval.  A scout that connects proves the path open: the
@@ -49,11 +49,20 @@
  *     only the SYN grace after, its request not delivered.  A test is
  *     given up (no-synack; hairpin not-delivered when an attempt
  *     connected) once K failed exchanges are in, as probe.h gives up a
- *     UDP test.  A test makes at most TCPPROBE_TRIES attempts (the hairpin
- *     test TCPPROBE_HAIR_TRIES); when even the kernel's retransmissions
- *     cannot make up K, the test ends timeout (unknown).  With no round
- *     trip measured by the UDP engine (nor a K), no extra attempts are
- *     made and TCPPROBE_SYN_GRACE_MS decides as it always did.
+ *     UDP test.  K is probe_k_for() over the UDP run's exchanges and the
+ *     TCP path's own (a server attempt answered in time, or lost on a
+ *     path shown open), so that loss striking TCP alone raises it too;
+ *     eps is PROBE_EPS_FILTER for the map and hairpin tests, whose
+ *     negatives ("blocked", "no") name a verdict by themselves, as for
+ *     the UDP filtering tests, and PROBE_EPS for the others.  A test makes
+ *     at most TCPPROBE_TRIES attempts (the hairpin test
+ *     TCPPROBE_HAIR_TRIES); when even the kernel's retransmissions cannot
+ *     make up K, the test ends timeout (unknown).  With no round trip
+ *     measured by the UDP engine, no extra attempts are made and
+ *     TCPPROBE_SYN_GRACE_MS decides as it always did;
+ *   - any connection that gets a SYN-ACK from a server shows the path to
+ *     it open for every test connecting there (the map and hairpin-binding
+ *     tests share the primary server).
  * Connections are named by slot: 0 .. TCPPROBE_NCONN - 1 are the tests'
  * own (slot = enum tcpprobe_kind), the rest are extra attempts, each with
  * the kind of the test it belongs to.
@@ -211,6 +220,9 @@ struct tcpprobe {
 	enum tcpprobe_addr hair_problem;    /* of hairpin-binding's mapped address */
 	struct probe_pace pace;     /* the UDP engine's, as last told */
 	uint32_t synack_ms;         /* the shortest handshake to a server, 0: none */
+	unsigned tcp_answered;      /* server attempts since the round trip was */
+	unsigned tcp_lost;          /* known: SYN-ACK in time, or an exchange
+	                               lost on a path shown open */
 	struct tcpprobe_conn c[TCPPROBE_NSLOT];
 };
 

@@ -106,6 +106,7 @@ struct world {
 	int      refuse;            /* nothing listens on the server: RST */
 	int      lose_first_syn;    /* the map connection's first SYN is lost */
 	int      lose_first_hair_syn; /* the hairpin test's own first SYN is lost */
+	int      no_listener;       /* P1 unavailable: no hairpin tests */
 	enum srv srv;
 	uint32_t rtt;               /* ms, client <-> server */
 	uint32_t cross;             /* ms, client -> NAT -> client (hairpin), 1 if 0 */
@@ -115,12 +116,13 @@ struct world {
 	uint64_t rng;
 
 	/* The UDP engine's pace: none with no_pace, else from rtt_known on
-	 * (default: one rtt), this K (default 4) and this round trip
-	 * (default rtt). */
+	 * (default: one rtt), this round trip (default rtt) and these
+	 * exchanges (default 20 answered, none lost: a clean run). */
 	int      no_pace;
 	uint64_t rtt_known;
-	size_t   k;
 	uint32_t pace_rtt;
+	int      pace_set;          /* pace_answered and pace_lost as given */
+	unsigned pace_answered, pace_lost;
 
 	/* The NAT's table: (local port, destination) -> public port. */
 	struct { uint16_t lport; struct stun_addr dst; uint16_t pub; } map[16];
@@ -404,14 +406,16 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 		w->cross = 1;
 	if (w->rtt_known == 0)
 		w->rtt_known = w->rtt;
-	if (w->k == 0)
-		w->k = 4;
+	if (!w->pace_set) {
+		w->pace_answered = 20;
+		w->pace_lost = 0;
+	}
 	if (w->pace_rtt == 0)
 		w->pace_rtt = w->rtt;
 	cfg.enabled = 1;
 	cfg.server = w->srvcfg.ep[0];
 	cfg.local[0] = ip4(CLIENT, 40000);
-	cfg.local[1] = ip4(CLIENT, 40001);
+	cfg.local[1] = ip4(CLIENT, w->no_listener ? 0 : 40001);
 	cfg.timeout_ms = w->timeout;
 	cfg.random = seq_random;
 	tcpprobe_init(t, &cfg, 0);
@@ -427,7 +431,8 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 			pace.have_rtt = 1;
 			pace.rtt_ms = w->pace_rtt;
 			pace.since_ms = w->rtt_known;
-			pace.k = w->k;
+			pace.answered = w->pace_answered;
+			pace.lost = w->pace_lost;
 		}
 		tcpprobe_set_pace(t, &pace);
 		if (now >= w->udp_done)
@@ -779,9 +784,11 @@ Test(tcpprobe, blocked_decided_within_a_round_trip)
 	cr_assert(end <= w.udp_done + w.rtt, "decided at %llu ms, the UDP run ended at %llu",
 	    (unsigned long long)end, (unsigned long long)w.udp_done);
 	cr_assert(end >= w.rtt_known + probe_wait_for(w.rtt));
-	/* Its own connect came before the round trip was known: K scouts. */
-	cr_assert_eq(t.c[TCPPROBE_MAP].ntries, 1 + w.k);
-	cr_assert_eq(t.c[TCPPROBE_HAIR_BINDING].ntries, 1 + w.k);
+	/* Its own connect came before the round trip was known: K scouts,
+	 * the map test's K as strict as a filtering test's ("blocked" is a
+	 * verdict by itself), the hairpin binding's not. */
+	cr_assert_eq(t.c[TCPPROBE_MAP].ntries, 1 + probe_k_for(20, 0, PROBE_EPS_FILTER));
+	cr_assert_eq(t.c[TCPPROBE_HAIR_BINDING].ntries, 1 + probe_k_for(20, 0, PROBE_EPS));
 	assert_all_closed(&t);
 }
 
@@ -798,7 +805,10 @@ Test(tcpprobe, blocked_needs_k_exchanges)
 	memset(&w, 0, sizeof(w));
 	w.drop_syn = 1;
 	w.rtt = 100;
-	w.k = PROBE_K_MAX;
+	w.pace_set = 1;             /* 2 answered, 2 lost: K at its cap */
+	w.pace_answered = 2;
+	w.pace_lost = 2;
+	cr_assert_eq(probe_k_for(2, 2, PROBE_EPS_FILTER), PROBE_K_MAX);
 	run(&w, &t, &v);
 	cr_assert_eq(v.status, TCPPROBE_ST_UNKNOWN, "got %s", tcpprobe_status_word(v.status));
 	cr_assert_eq(t.c[TCPPROBE_MAP].result, TCPPROBE_TIMEOUT);
@@ -807,16 +817,32 @@ Test(tcpprobe, blocked_needs_k_exchanges)
 	memset(&w, 0, sizeof(w));
 	w.drop_syn = 1;
 	w.rtt = 100;
-	w.k = TCPPROBE_TRIES + 1;
+	w.pace_set = 1;             /* 10 answered, 2 lost: K 11, past the attempts */
+	w.pace_answered = 10;
+	w.pace_lost = 2;
+	cr_assert_gt(probe_k_for(10, 2, PROBE_EPS_FILTER), TCPPROBE_TRIES);
 	end = run(&w, &t, &v);
 	cr_assert_eq(v.status, TCPPROBE_ST_BLOCKED);
 	cr_assert(end >= 1000, "the retransmissions counted only once sent (%llu ms)",
 	    (unsigned long long)end);
 }
 
+/* A world where the map connection's first SYN is lost, at 100 ms. */
+static void
+lost_syn_world(struct world *w, enum beh m, int no_listener)
+{
+	memset(w, 0, sizeof(*w));
+	w->mapping = m;
+	w->lose_first_syn = 1;
+	w->no_listener = no_listener;
+	w->rtt = 100;
+	w->udp_done = 300;
+}
+
 /* The map connection's SYN lost: a scout connects, the path is open, the
  * map connection waits for the kernel's retransmission (it must keep P0)
- * and the verdict is the right one - never "blocked". */
+ * and the verdict is the right one - never "blocked".  With the hairpin
+ * binding connected to the same server, no scout is needed at all. */
 Test(tcpprobe, lost_syn_scout_proves_path_open)
 {
 	static struct world w;
@@ -824,11 +850,13 @@ Test(tcpprobe, lost_syn_scout_proves_path_open)
 	struct tcpprobe_verdict v;
 	uint64_t end;
 
-	memset(&w, 0, sizeof(w));
-	w.mapping = APD;
-	w.lose_first_syn = 1;
-	w.rtt = 100;
-	w.udp_done = 300;
+	lost_syn_world(&w, APD, 0);
+	run(&w, &t, &v);
+	cr_assert_eq(v.status, TCPPROBE_ST_OK);
+	cr_assert(t.c[TCPPROBE_MAP].path_open, "the hairpin binding reached the server");
+	cr_assert_eq(t.c[TCPPROBE_MAP].ntries, 1);
+
+	lost_syn_world(&w, APD, 1);
 	end = run(&w, &t, &v);
 	cr_assert_eq(v.status, TCPPROBE_ST_OK);
 	cr_assert_eq(v.mapping, NAT_BEH_ADDRESS_PORT_DEPENDENT, "got %s", beh(v.mapping));
@@ -840,10 +868,7 @@ Test(tcpprobe, lost_syn_scout_proves_path_open)
 
 	/* With the scout through and the retransmission lost too, the map
 	 * test is unknown (timeout), not no-synack. */
-	memset(&w, 0, sizeof(w));
-	w.mapping = EI;
-	w.lose_first_syn = 1;
-	w.rtt = 100;
+	lost_syn_world(&w, EI, 1);
 	w.timeout = 900;
 	run(&w, &t, &v);
 	cr_assert(t.c[TCPPROBE_MAP].path_open);
@@ -861,6 +886,7 @@ Test(tcpprobe, no_hairpin_decided_fast)
 	struct tcpprobe_verdict v;
 	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
 	uint64_t end, bound;
+	size_t k;
 
 	memset(&w, 0, sizeof(w));
 	w.mapping = EI;
@@ -870,8 +896,9 @@ Test(tcpprobe, no_hairpin_decided_fast)
 	end = run(&w, &t, &v);
 	cr_assert_eq(v.hairpinning, 0);
 	cr_assert_eq(h->result, TCPPROBE_NO_SYNACK);
-	cr_assert_eq(h->ntries, 2 * w.k);
-	bound = h->started_ms + (w.k - 1) * probe_iv_for(w.rtt) + probe_wait_for(w.rtt) + w.rtt;
+	k = probe_k_for(20, 0, PROBE_EPS_FILTER);
+	cr_assert_eq(h->ntries, 2 * k, "2 K attempts, K %zu", k);
+	bound = h->started_ms + (k - 1) * probe_iv_for(w.rtt) + probe_wait_for(w.rtt) + w.rtt;
 	cr_assert(end <= bound, "decided at %llu ms, bound %llu", (unsigned long long)end,
 	    (unsigned long long)bound);
 	cr_assert(end < h->started_ms + TCPPROBE_SYN_GRACE_MS);
@@ -919,9 +946,9 @@ ParameterizedTestParameters(tcpprobe, verdicts_under_loss)
 	static struct tcp_loss_case c[] = {
 		/* 10% each way: most runs right; the rest unknown (an answer
 		 * that came too late for the hurried run), none wrong. */
-		{ EI, 1, 0, 10, 200, 80 },
-		{ EI, 0, 0, 10, 200, 80 },
-		{ APD, 1, 0, 10, 200, 80 },
+		{ EI, 1, 0, 10, 200, 60 },
+		{ EI, 0, 0, 10, 200, 60 },
+		{ APD, 1, 0, 10, 200, 60 },
 		{ EI, 0, 1, 10, 200, 190 },
 		/* 30% each way (51% of exchanges lost): mostly unknown. */
 		{ EI, 1, 0, 30, 200, 0 },
@@ -976,8 +1003,10 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 		w.no_pace = !pace.have_rtt;
 		/* natsim's clock starts at 1000000: the same instants, from 0. */
 		w.rtt_known = pace.have_rtt ? pace.since_ms - pr.start_ms : 0;
-		w.k = pace.k;
 		w.pace_rtt = pace.rtt_ms;
+		w.pace_set = 1;
+		w.pace_answered = pace.answered;
+		w.pace_lost = pace.lost;
 		run(&w, &t, &v);
 
 		bad = (v.status == TCPPROBE_ST_BLOCKED && !c->drop_syn) ||
@@ -986,9 +1015,9 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 		    (v.hairpinning == 0 && c->hairpin) || (v.hairpinning == 1 && !c->hairpin);
 		if (bad) {
 			if (wrong++ < 3)
-				cr_log_error("seed %u: %s, mapping %s, hairpinning %d (K %zu)", seed,
-				    tcpprobe_status_word(v.status), beh(v.mapping), v.hairpinning,
-				    pace.k);
+				cr_log_error("seed %u: %s, mapping %s, hairpinning %d (UDP %u/%u)",
+				    seed, tcpprobe_status_word(v.status), beh(v.mapping), v.hairpinning,
+				    pace.answered, pace.lost);
 		} else if (c->drop_syn ? v.status == TCPPROBE_ST_BLOCKED
 		    : v.status == TCPPROBE_ST_OK && v.mapping == want &&
 		    v.hairpinning == c->hairpin) {
@@ -1005,6 +1034,43 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 	    beh(want), c->hairpin, c->drop_syn, c->loss, right, unknown, wrong);
 	cr_assert_eq(wrong, 0, "%u of %u runs said something wrong", wrong, c->seeds);
 	cr_assert_geq(right, c->min_right, "%u of %u right", right, c->seeds);
+}
+
+/* Loss on TCP alone (SYNs filtered, UDP clean): the UDP engine's K knows
+ * nothing of it.  A connection to the same server that got through shows
+ * the path open, and TCP's own lost exchanges raise K: never "blocked"
+ * or "no hairpin" from it (unknown is allowed). */
+Test(tcpprobe, tcp_only_loss_is_never_a_negative)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	unsigned wrong = 0, right = 0, loss = 10;
+
+	for (unsigned seed = 0; seed < 300; seed++) {
+		struct tcpprobe_verdict v;
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = EI;
+		w.hairpin = 1;
+		w.loss = loss;
+		w.rng = 9000 + seed;
+		w.rtt = 100;
+		w.cross = 50;
+		w.udp_done = 310;           /* a clean UDP run: the default pace */
+		run(&w, &t, &v);
+		if (v.status == TCPPROBE_ST_BLOCKED || v.hairpinning == 0 ||
+		    (v.mapping != NAT_BEH_UNKNOWN && v.mapping != NAT_BEH_ENDPOINT_INDEPENDENT)) {
+			if (wrong++ < 3)
+				cr_log_error("seed %u: %s, mapping %s, hairpinning %d (TCP %u/%u)",
+				    seed, tcpprobe_status_word(v.status), beh(v.mapping), v.hairpinning,
+				    t.tcp_answered, t.tcp_lost);
+		} else if (v.status == TCPPROBE_ST_OK && v.hairpinning == 1 &&
+		    v.mapping == NAT_BEH_ENDPOINT_INDEPENDENT)
+			right++;
+	}
+	cr_log_info("TCP-only loss %u%%: %u right, %u wrong of 300", loss, right, wrong);
+	cr_assert_eq(wrong, 0, "%u of 300 runs said something wrong", wrong);
+	cr_assert_geq(right, 100, "%u of 300 right", right);
 }
 
 /* Without --tcp the engine is done at once and asks for nothing. */
