@@ -30,10 +30,11 @@ io_log(const struct tcpprobe_io *io, uint64_t now, const char *what, int conn,
 
 	if (!io->verbose)
 		return;
-	fprintf(stderr, "natcheck: %5lu ms  tcp     %-15s%c %s %s\n",
+	/* An extra attempt (tcpprobe.h) is its test's name and a "+". */
+	fprintf(stderr, "natcheck: %5lu ms  tcp     %-16s %s%s %s\n",
 	    (unsigned long)(now - io->t0),
 	    conn >= 0 ? tcpprobe_kind_name((int)io->t->c[conn].kind) : "listener",
-	    conn >= TCPPROBE_NCONN ? '+' : ' ', what, a ? addr_fmt(a, buf, sizeof(buf)) : "");
+	    conn >= TCPPROBE_NCONN ? "+" : "", what, a ? addr_fmt(a, buf, sizeof(buf)) : "");
 }
 
 static void
@@ -234,13 +235,20 @@ do_send(struct tcpprobe_io *io, uint64_t now, const struct tcpprobe_tx *tx)
 		io_log(io, now, "sent request", c, NULL);
 }
 
-/* Close what the engine has decided. */
+/* Close what the engine has decided; under -v, say how each test ended
+ * (once: an answer read was said when it came). */
 static void
-reap(struct tcpprobe_io *io)
+reap(struct tcpprobe_io *io, uint64_t now)
 {
-	for (int i = 0; i < TCPPROBE_NSLOT; i++)
-		if (io->t->c[i].state == TCPPROBE_S_DONE)
-			close_fd(&io->fd[i]);
+	for (int i = 0; i < TCPPROBE_NSLOT; i++) {
+		if (io->t->c[i].state != TCPPROBE_S_DONE)
+			continue;
+		if (i < TCPPROBE_NCONN && !io->told[i]) {
+			io->told[i] = 1;
+			io_log(io, now, tcpprobe_result_name(io->t->c[i].result), i, NULL);
+		}
+		close_fd(&io->fd[i]);
+	}
 	if (io->t->done)
 		close_fd(&io->lfd);
 }
@@ -259,10 +267,10 @@ tcpprobe_io_step(struct tcpprobe_io *io, uint64_t now_ms, int udp_done,
 
 		switch (st) {
 		case TCPPROBE_DONE:
-			reap(io);
+			reap(io, now_ms);
 			return 1;
 		case TCPPROBE_WAIT:
-			reap(io);
+			reap(io, now_ms);
 			return 0;
 		case TCPPROBE_CONNECT:
 			do_connect(io, now_ms, &tx);
@@ -272,7 +280,7 @@ tcpprobe_io_step(struct tcpprobe_io *io, uint64_t now_ms, int udp_done,
 			break;
 		}
 	}
-	reap(io);
+	reap(io, now_ms);
 	*wait_ms = 0;
 	return 0;
 }
@@ -319,8 +327,6 @@ conn_ready(struct tcpprobe_io *io, int c, uint64_t now)
 
 		if (r > 0) {
 			tcpprobe_input(io->t, now, c, buf, (size_t)r);
-			if (io->t->c[c].state == TCPPROBE_S_DONE)
-				io_log(io, now, tcpprobe_result_name(io->t->c[c].result), c, NULL);
 			continue;
 		}
 		if (r == 0)
@@ -407,13 +413,14 @@ tcpprobe_io_ready(struct tcpprobe_io *io, const struct pollfd *pfd, uint64_t now
 			accepted_ready(io, i - TCPPROBE_NSLOT - 1, now_ms);
 		}
 	}
-	reap(io);
+	reap(io, now_ms);
 }
 
 void
 tcpprobe_io_end(struct tcpprobe_io *io, uint64_t now_ms)
 {
 	tcpprobe_finish(io->t, now_ms);
+	reap(io, now_ms);
 	for (int i = 0; i < TCPPROBE_NSLOT; i++)
 		close_fd(&io->fd[i]);
 	for (int i = 0; i < TCPPROBE_NACCEPT; i++)
