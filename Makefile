@@ -111,9 +111,10 @@ test_monitor_OBJS = monitor report portmap nat probe stun hash addr server
 # The TCP engine against the real server_handle through a simulated NAT,
 # in virtual time, and its renderer.
 test_tcpprobe_OBJS = tcpprobe tcpreport report portmap nat probe stun hash addr server \
+	tests/support/natsim \
 	tests/support/edge
 # Its sockets, on loopback.
-test_tcpprobe_io_OBJS = tcpprobe_io tcpprobe net addr stun hash
+test_tcpprobe_io_OBJS = tcpprobe_io tcpprobe probe net addr stun hash
 test_ports_OBJS  = ports probe nat stun hash addr server tests/support/natsim
 test_forecast_OBJS = forecast ports nat probe stun hash addr
 test_lifetime_OBJS = lifetime stun hash addr server tests/support/natsim probe
@@ -135,7 +136,7 @@ FUZZ_DEFAULT_SRCS = $(CORE_SRCS)
 fuzz_stun_SRCS = stun.c hash.c
 fuzz_tcpframe_SRCS = tcpframe.c
 fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
-fuzz_tcpprobe_SRCS = tcpprobe.c stun.c hash.c addr.c
+fuzz_tcpprobe_SRCS = tcpprobe.c probe.c stun.c hash.c addr.c
 fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
@@ -323,6 +324,7 @@ bench: natcheck
 	@bash bench/client.sh ./natcheck
 	@bash bench/traversal.sh ./natcheck
 	@bash bench/dual.sh ./natcheck
+	@bash bench/tcp.sh ./natcheck
 
 bench-server: natcheck
 	@bash bench/server.sh ./natcheck

@@ -127,3 +127,51 @@ addr_is_subnet_broadcast(const struct stun_addr *a, const struct stun_addr *net,
 	host = prefix == 0 ? 0xFFFFFFFFu : 0xFFFFFFFFu >> prefix;
 	return (x & ~host) == (n & ~host) && (x & host) == host;
 }
+
+/* Is a the IP of one of locals[0..n)? */
+static int
+is_local_ip(const struct stun_addr *a, const struct stun_addr *locals, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addr_valid(&locals[i]) && addr_ip_eq(&locals[i], a))
+			return 1;
+	return 0;
+}
+
+enum addr_use
+addr_use_check(const struct stun_addr *a, int family, const struct stun_addr *server,
+               const struct stun_addr *locals, size_t nlocals, int own)
+{
+	int server_here;
+
+	if (!addr_valid(a))
+		return ADDR_USE_ABSENT;
+	if (a->family != family)
+		return ADDR_USE_FAMILY;
+	if (addr_is_unspecified(a))
+		return ADDR_USE_UNSPECIFIED;
+	if (a->port == 0)
+		return ADDR_USE_PORT_ZERO;
+	if (addr_is_multicast(a))
+		return ADDR_USE_MULTICAST;
+	if (addr_is_limited_broadcast(a))
+		return ADDR_USE_BROADCAST;
+	/* A server on this very host may well name this host's addresses. */
+	server_here = addr_is_loopback(server) || is_local_ip(server, locals, nlocals);
+	if (addr_is_loopback(a) && !server_here)
+		return ADDR_USE_LOOPBACK;
+	if (!own && !server_here && is_local_ip(a, locals, nlocals))
+		return ADDR_USE_LOCAL;
+	return ADDR_USE_OK;
+}
+
+enum addr_use
+addr_alt_check(const struct stun_addr *alt, int family, const struct stun_addr *server,
+               const struct stun_addr *locals, size_t nlocals)
+{
+	enum addr_use u = addr_use_check(alt, family, server, locals, nlocals, 0);
+
+	if (u == ADDR_USE_OK && (addr_ip_eq(alt, server) || alt->port == server->port))
+		u = ADDR_USE_NOT_DISTINCT;
+	return u;
+}

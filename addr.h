@@ -47,4 +47,40 @@ int addr_is_shared(const struct stun_addr *a);        /* 100.64/10 (RFC 6598) */
 int addr_is_subnet_broadcast(const struct stun_addr *a, const struct stun_addr *net,
                              unsigned prefix);
 
+/*
+ * May a client send to (or connect to) a, an address a server told it
+ * about?  The wire is hostile: a server must not make a client send to a
+ * multicast group, a broadcast address, nothing, this host's loopback or
+ * this host's own addresses - unless the server is on this host itself
+ * (loopback, or one of locals[0..nlocals)'s IPs), which may well name
+ * them.  family: the socket's (4 or 6).  own: a is ours by definition (a
+ * mapped address, which the hairpin tests send to), so the own-address
+ * rule is off.  ADDR_USE_OK or the first problem found.  The engines'
+ * own problem enums (probe.h, tcpprobe.h) take these values.
+ */
+enum addr_use {
+	ADDR_USE_OK = 0,
+	ADDR_USE_ABSENT,            /* no address */
+	ADDR_USE_FAMILY,            /* not the family of the socket */
+	ADDR_USE_UNSPECIFIED,       /* 0.0.0.0 or :: */
+	ADDR_USE_PORT_ZERO,
+	ADDR_USE_MULTICAST,
+	ADDR_USE_BROADCAST,         /* 255.255.255.255 */
+	ADDR_USE_LOOPBACK,          /* loopback, told by a server that is not */
+	ADDR_USE_LOCAL,             /* this host's own address, told by a server
+	                               that is not on this host */
+	ADDR_USE_NOT_DISTINCT       /* an alternate that does not differ from its
+	                               server in both IP and port (RFC 5780 7.4) */
+};
+enum addr_use addr_use_check(const struct stun_addr *a, int family,
+                             const struct stun_addr *server, const struct stun_addr *locals,
+                             size_t nlocals, int own);
+
+/* The same for an alternate address (OTHER-ADDRESS, CHANGED-ADDRESS) of
+ * server: usable, and different from the server in IP and in port (RFC
+ * 5780 section 7.4, RFC 3489 section 11.2.3). */
+enum addr_use addr_alt_check(const struct stun_addr *alt, int family,
+                             const struct stun_addr *server, const struct stun_addr *locals,
+                             size_t nlocals);
+
 #endif /* NATCHECK_ADDR_H */

@@ -525,6 +525,7 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 		uint64_t now = net_now_ms();
 		int pm_done, tc_done, all_done = 1, sent = 0;
 		const struct probe *top = fr[notes->primary].p;
+		struct probe_pace pace;
 		nfds_t npfd, pm_n;
 
 		if (now > start_ms + o->timeout_ms + LOOP_GRACE_MS)
@@ -561,8 +562,8 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 		}
 		pm_done = portmap_io_step(&pm, now, all_done, top->have_rtt ? top->rtt_ms : 0,
 		    &pm_wait);
-		tc_done = tcpprobe_io_step(&tc, now, all_done, top->have_rtt ? top->rtt_ms : 0,
-		    &tc_wait);
+		probe_pace(top, now, &pace);
+		tc_done = tcpprobe_io_step(&tc, now, all_done, &pace, &tc_wait);
 		if (all_done && pm_done && tc_done)
 			break;
 		if (sent)

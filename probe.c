@@ -81,26 +81,38 @@ ignored(struct probe *p, const struct probe_test *t, int sock, const struct stun
 
 /* ------------------------------------------------------- the schedule */
 
-/* W: how long after its last send a test waits before "no answer". */
-static uint64_t
-wait_w(const struct probe *p)
+uint64_t
+probe_wait_for(uint32_t rtt_ms)
 {
-	uint32_t half = p->rtt_ms / 2;
+	uint32_t half = rtt_ms / 2;
 
-	return (uint64_t)p->rtt_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
+	return (uint64_t)rtt_ms + (half > PROBE_MARGIN_MS ? half : PROBE_MARGIN_MS);
 }
 
-/* The retransmission interval once a round trip is known. */
-static uint64_t
-measured_iv(const struct probe *p)
+uint32_t
+probe_iv_for(uint32_t rtt_ms)
 {
-	uint32_t iv = p->rtt_ms / PROBE_IV_DIV;
+	uint32_t iv = rtt_ms / PROBE_IV_DIV;
 
 	if (iv < PROBE_IV_MIN_MS)
 		iv = PROBE_IV_MIN_MS;
 	if (iv > PROBE_IV_CAP_MS)
 		iv = PROBE_IV_CAP_MS;
 	return iv;
+}
+
+/* W: how long after its last send a test waits before "no answer". */
+static uint64_t
+wait_w(const struct probe *p)
+{
+	return probe_wait_for(p->rtt_ms);
+}
+
+/* The retransmission interval once a round trip is known. */
+static uint64_t
+measured_iv(const struct probe *p)
+{
+	return probe_iv_for(p->rtt_ms);
 }
 
 /* A provisional filtering answer is held: the test waits for the
@@ -170,15 +182,13 @@ loss_counts(const struct probe *p, uint64_t now, int for_report, unsigned *answe
  * <= eps too (no path is believed to lose less).  Computed by
  * multiplication: no libm.
  */
-static size_t
-sends_needed(const struct probe *p, uint64_t now, double eps)
+size_t
+probe_k_for(unsigned a, unsigned l, double eps)
 {
 	const double q0 = PROBE_PRIOR_N * PROBE_Q_PRIOR;
 	double pred = 1.0, least = 1.0;
-	unsigned a, l;
 	size_t k = 0;
 
-	loss_counts(p, now, 0, &a, &l);
 	while ((pred > eps || least > eps) && k < PROBE_K_MAX) {
 		pred *= ((double)l + q0 + (double)k) /
 		    ((double)a + (double)l + PROBE_PRIOR_N + (double)k);
@@ -188,6 +198,28 @@ sends_needed(const struct probe *p, uint64_t now, double eps)
 	if (k < PROBE_K_MIN)
 		k = PROBE_K_MIN;
 	return k;
+}
+
+static size_t
+sends_needed(const struct probe *p, uint64_t now, double eps)
+{
+	unsigned a, l;
+
+	loss_counts(p, now, 0, &a, &l);
+	return probe_k_for(a, l, eps);
+}
+
+void
+probe_pace(const struct probe *p, uint64_t now_ms, struct probe_pace *pace)
+{
+	memset(pace, 0, sizeof(*pace));
+	/* RFC 3489's fixed schedule measures nothing the others could use. */
+	if (!p->have_rtt || p->cfg.rfc3489_timing)
+		return;
+	pace->have_rtt = 1;
+	pace->rtt_ms = p->rtt_ms;
+	pace->since_ms = p->rtt_since_ms;
+	loss_counts(p, now_ms, 0, &pace->answered, &pace->lost);
 }
 
 /*
@@ -349,46 +381,21 @@ probe_find(const struct probe *p, enum probe_kind kind, int server)
 	return kind == PROBE_BINDING_OTHER ? NULL : first;
 }
 
-/* Is a the IP of one of our own sockets? */
-static int
-is_local_ip(const struct probe *p, const struct stun_addr *a)
-{
-	for (int i = 0; i < PROBE_NSOCK; i++)
-		if (addr_valid(&p->cfg.local[i]) && addr_ip_eq(&p->cfg.local[i], a))
-			return 1;
-	return 0;
-}
-
 /* probe_addr_check, with own = 1 for an address that is ours by
- * definition (a mapped address): only the local-address rule is off. */
+ * definition (a mapped address): only the local-address rule is off
+ * (addr_use_check, the rules both engines share). */
 static enum probe_addr_problem
 addr_problem(const struct probe *p, int sock, int server, const struct stun_addr *a, int own)
 {
 	const struct stun_addr *s, *l;
-	int server_here;
 
 	if (!addr_valid(a) || server < 0 || (size_t)server >= p->cfg.nservers ||
 	    sock < 0 || sock >= PROBE_NSOCK)
 		return PROBE_ADDR_ABSENT;
 	s = &p->cfg.servers[server];
 	l = &p->cfg.local[sock];
-	if (a->family != (addr_valid(l) ? l->family : s->family))
-		return PROBE_ADDR_FAMILY;
-	if (addr_is_unspecified(a))
-		return PROBE_ADDR_UNSPECIFIED;
-	if (a->port == 0)
-		return PROBE_ADDR_PORT_ZERO;
-	if (addr_is_multicast(a))
-		return PROBE_ADDR_MULTICAST;
-	if (addr_is_limited_broadcast(a))
-		return PROBE_ADDR_BROADCAST;
-	/* A server on this very host may well name this host's addresses. */
-	server_here = addr_is_loopback(s) || is_local_ip(p, s);
-	if (addr_is_loopback(a) && !server_here)
-		return PROBE_ADDR_LOOPBACK;
-	if (!own && !server_here && is_local_ip(p, a))
-		return PROBE_ADDR_LOCAL;
-	return PROBE_ADDR_OK;
+	return (enum probe_addr_problem)addr_use_check(a, addr_valid(l) ? l->family : s->family,
+	    s, p->cfg.local, PROBE_NSOCK, own);
 }
 
 enum probe_addr_problem
@@ -408,19 +415,14 @@ probe_peer_check(const struct probe *p, int sock, int server, const struct stun_
 enum probe_addr_problem
 probe_alt_check(const struct probe *p, const struct probe_test *t)
 {
-	const struct stun_addr *o, *srv;
-	enum probe_addr_problem pr;
+	const struct stun_addr *l = &p->cfg.local[PROBE_SOCK_MAP], *srv;
 
-	if (t == NULL || t->result != PROBE_ANSWERED || !t->has_other)
+	if (t == NULL || t->result != PROBE_ANSWERED || !t->has_other || t->server < 0 ||
+	    (size_t)t->server >= p->cfg.nservers)
 		return PROBE_ADDR_ABSENT;
-	o = &t->other;
-	pr = probe_addr_check(p, PROBE_SOCK_MAP, t->server, o);
-	if (pr != PROBE_ADDR_OK)
-		return pr;
 	srv = &p->cfg.servers[t->server];
-	if (addr_ip_eq(o, srv) || o->port == srv->port)
-		return PROBE_ADDR_NOT_DISTINCT;
-	return PROBE_ADDR_OK;
+	return (enum probe_addr_problem)addr_alt_check(&t->other,
+	    addr_valid(l) ? l->family : srv->family, srv, p->cfg.local, PROBE_NSOCK);
 }
 
 int

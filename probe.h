@@ -100,6 +100,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "stun.h"
 
 #define PROBE_MAX_SERVERS 8
@@ -355,19 +356,24 @@ void probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct 
  * is hostile: a server must not be able to make the client send to a
  * multicast group, a broadcast address, itself, or this host's loopback.
  */
-enum probe_addr_problem {
-	PROBE_ADDR_OK = 0,
-	PROBE_ADDR_ABSENT,          /* no address (no answer, no OTHER-ADDRESS) */
-	PROBE_ADDR_FAMILY,          /* not the family of the socket */
-	PROBE_ADDR_UNSPECIFIED,     /* 0.0.0.0 or :: */
-	PROBE_ADDR_PORT_ZERO,
-	PROBE_ADDR_MULTICAST,
-	PROBE_ADDR_BROADCAST,       /* 255.255.255.255 */
-	PROBE_ADDR_LOOPBACK,        /* loopback, told by a server that is not */
-	PROBE_ADDR_LOCAL,           /* this host's own address, told by a server
-	                               that is not on this host */
-	PROBE_ADDR_NOT_DISTINCT     /* an alternate that does not differ from its
-	                               server in both IP and port (RFC 5780 7.4) */
+enum probe_addr_problem {      /* addr.h's enum addr_use, value for value */
+	PROBE_ADDR_OK = ADDR_USE_OK,
+	PROBE_ADDR_ABSENT = ADDR_USE_ABSENT,            /* no address (no answer,
+	                                                   no OTHER-ADDRESS) */
+	PROBE_ADDR_FAMILY = ADDR_USE_FAMILY,            /* not the socket's family */
+	PROBE_ADDR_UNSPECIFIED = ADDR_USE_UNSPECIFIED,  /* 0.0.0.0 or :: */
+	PROBE_ADDR_PORT_ZERO = ADDR_USE_PORT_ZERO,
+	PROBE_ADDR_MULTICAST = ADDR_USE_MULTICAST,
+	PROBE_ADDR_BROADCAST = ADDR_USE_BROADCAST,      /* 255.255.255.255 */
+	PROBE_ADDR_LOOPBACK = ADDR_USE_LOOPBACK,        /* loopback, told by a server
+	                                                   that is not */
+	PROBE_ADDR_LOCAL = ADDR_USE_LOCAL,              /* this host's own address,
+	                                                   told by a server that is
+	                                                   not on this host */
+	PROBE_ADDR_NOT_DISTINCT = ADDR_USE_NOT_DISTINCT /* an alternate that does not
+	                                                   differ from its server in
+	                                                   both IP and port (RFC 5780
+	                                                   7.4) */
 };
 
 /* May the engine send to a, which server `server` told it about, from
@@ -408,6 +414,35 @@ const struct probe_test *probe_find(const struct probe *p, enum probe_kind kind,
 /* Stable names for the JSON "tests" array and -v ("binding", ...). */
 const char *probe_kind_name(enum probe_kind kind);
 const char *probe_result_name(enum probe_result r);
+
+/*
+ * How the fast schedule paces a negative, for another engine that sends
+ * redundant attempts over the same path (the TCP tests' extra connects,
+ * tcpprobe.h): the round trip as estimated now and since when it is known,
+ * and the exchanges whose outcome is known (answered, lost; see the
+ * schedule above), from which probe_k_for() gives K: the attempts (made
+ * since then) after which silence is no likelier loss than eps allows.
+ * have_rtt 0: nothing measured (or the RFC 3489 schedule), no pace to
+ * follow.
+ */
+struct probe_pace {
+	int      have_rtt;
+	uint32_t rtt_ms;
+	uint64_t since_ms;
+	unsigned answered, lost;
+};
+void probe_pace(const struct probe *p, uint64_t now_ms, struct probe_pace *pace);
+
+/* K for a answered and l lost exchanges and this eps (the beta-binomial
+ * of the schedule above), for an engine that adds exchanges of its own. */
+size_t probe_k_for(unsigned a, unsigned l, double eps);
+
+/* W for a round trip: how long a send waits for its answer before it
+ * counts as lost, rtt + max(rtt / 2, PROBE_MARGIN_MS). */
+uint64_t probe_wait_for(uint32_t rtt_ms);
+
+/* The interval between redundant sends for a round trip. */
+uint32_t probe_iv_for(uint32_t rtt_ms);
 
 /* Measured fraction of lost exchanges among answered tests (0..1), or -1
  * when nothing was answered.  A send counts as lost once a round trip and

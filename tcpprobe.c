@@ -9,6 +9,8 @@
 #include "addr.h"
 #include "tcpprobe.h"
 
+#define NEVER UINT64_MAX
+
 static const struct {
 	enum tcpprobe_port port;
 	const char *name;
@@ -52,9 +54,10 @@ tcpprobe_init(struct tcpprobe *t, const struct tcpprobe_config *cfg, uint64_t no
 	t->deadline_ms = now_ms + cfg->timeout_ms;
 	t->alt_problem = TCPPROBE_ADDR_ABSENT;
 	t->hair_problem = TCPPROBE_ADDR_ABSENT;
-	for (int i = 0; i < TCPPROBE_NCONN; i++) {
-		t->c[i].kind = (enum tcpprobe_kind)i;
-		t->c[i].port = kinds[i].port;
+	for (int i = 0; i < TCPPROBE_NSLOT; i++) {
+		t->c[i].slot = i;
+		t->c[i].kind = (enum tcpprobe_kind)(i < TCPPROBE_NCONN ? i : 0);
+		t->c[i].port = i < TCPPROBE_NCONN ? kinds[i].port : TCPPROBE_PORT_ANY;
 	}
 	if (!cfg->enabled) {
 		t->done = 1;
@@ -62,56 +65,71 @@ tcpprobe_init(struct tcpprobe *t, const struct tcpprobe_config *cfg, uint64_t no
 	}
 }
 
+static int
+is_scout(const struct tcpprobe_conn *c)
+{
+	return c->slot >= TCPPROBE_NCONN;
+}
+
+/* The test an attempt belongs to. */
+static struct tcpprobe_conn *
+test_of(struct tcpprobe *t, const struct tcpprobe_conn *c)
+{
+	return &t->c[c->kind];
+}
+
 static void
-decide(struct tcpprobe *t, struct tcpprobe_conn *c, enum tcpprobe_result r, uint64_t now)
+set_done(struct tcpprobe_conn *c, enum tcpprobe_result r, uint64_t now)
 {
 	if (c->state == TCPPROBE_S_DONE)
 		return;
 	c->state = TCPPROBE_S_DONE;
 	c->result = r;
 	c->done_ms = now;
-	(void)t;
+}
+
+/* Close test c's extra attempts still open (the shell closes their
+ * sockets): whatever they would say is no longer needed. */
+static void
+close_scouts(struct tcpprobe *t, const struct tcpprobe_conn *c, uint64_t now)
+{
+	for (size_t j = 1; j < c->ntries; j++)
+		set_done(&t->c[c->tries[j]], TCPPROBE_TIMEOUT, now);
+}
+
+/* Decide c: a test's own connection decides the test (and ends its extra
+ * attempts); an extra attempt decides only itself. */
+static void
+decide(struct tcpprobe *t, struct tcpprobe_conn *c, enum tcpprobe_result r, uint64_t now)
+{
+	if (c->state == TCPPROBE_S_DONE)
+		return;
+	set_done(c, r, now);
+	if (!is_scout(c))
+		close_scouts(t, c, now);
 }
 
 /*
- * May we connect to a, which the primary server told us about?  The same
- * rules as the UDP engine's (probe.h): a server must not make us connect
- * to a multicast or broadcast address, to nothing, or to this host's
- * loopback unless it is there itself.
+ * May we connect to a, which the primary server told us about?  The UDP
+ * engine's rules (addr_use_check): no multicast or broadcast address,
+ * nothing, this host's loopback or its own addresses (P0 and P1's), unless
+ * the server is on this host itself; own: a is our mapped address.
  */
 static enum tcpprobe_addr
-addr_check(const struct tcpprobe *t, const struct stun_addr *a)
+addr_check(const struct tcpprobe *t, const struct stun_addr *a, int own)
 {
-	const struct stun_addr *s = &t->cfg.server;
-
-	if (a->family != s->family)
-		return TCPPROBE_ADDR_FAMILY;
-	if (addr_is_unspecified(a))
-		return TCPPROBE_ADDR_UNSPECIFIED;
-	if (a->port == 0)
-		return TCPPROBE_ADDR_PORT_ZERO;
-	if (addr_is_multicast(a))
-		return TCPPROBE_ADDR_MULTICAST;
-	if (addr_is_limited_broadcast(a))
-		return TCPPROBE_ADDR_BROADCAST;
-	if (addr_is_loopback(a) && !addr_is_loopback(s))
-		return TCPPROBE_ADDR_LOOPBACK;
-	return TCPPROBE_ADDR_OK;
+	return (enum tcpprobe_addr)addr_use_check(a, t->cfg.server.family, &t->cfg.server,
+	    t->cfg.local, 2, own);
 }
 
 /* RFC 5780 section 7.4: the alternate differs in IP and in port. */
 static enum tcpprobe_addr
 alt_check(const struct tcpprobe *t, const struct tcpprobe_conn *m)
 {
-	enum tcpprobe_addr a;
-
 	if (m->result != TCPPROBE_ANSWERED || !m->has_other)
 		return TCPPROBE_ADDR_ABSENT;
-	a = addr_check(t, &m->other);
-	if (a == TCPPROBE_ADDR_OK && (addr_ip_eq(&m->other, &t->cfg.server) ||
-	    m->other.port == t->cfg.server.port))
-		a = TCPPROBE_ADDR_NOT_DISTINCT;
-	return a;
+	return (enum tcpprobe_addr)addr_alt_check(&m->other, t->cfg.server.family,
+	    &t->cfg.server, t->cfg.local, 2);
 }
 
 /* Start conn towards dst: hand out the CONNECT. */
@@ -123,10 +141,15 @@ start(struct tcpprobe *t, struct tcpprobe_conn *c, const struct stun_addr *dst,
 	c->state = TCPPROBE_S_CONNECTING;
 	c->result = TCPPROBE_RUNNING;
 	c->started_ms = now;
+	c->ntries = 0;
+	c->path_open = 0;
+	c->starved = 0;
 	memset(tx, 0, sizeof(*tx));
-	tx->conn = (int)c->kind;
+	tx->conn = c->slot;
 	tx->port = c->port;
 	tx->to = *dst;
+	if (!is_scout(c))
+		c->tries[c->ntries++] = c->slot;
 	(void)t;
 	return TCPPROBE_CONNECT;
 }
@@ -146,7 +169,7 @@ request(struct tcpprobe *t, struct tcpprobe_conn *c, struct tcpprobe_tx *tx)
 	t->cfg.random(t->cfg.random_ctx, tid + 4, STUN_TID_LEN - 4);
 	memcpy(c->tid, tid, sizeof(tid));
 	memset(tx, 0, sizeof(*tx));
-	tx->conn = (int)c->kind;
+	tx->conn = c->slot;
 	stun_enc_init(&e, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, tid);
 	stun_enc_fingerprint(&e);
 	if (stun_enc_finish(&e, &tx->len) != STUN_OK) {
@@ -157,46 +180,354 @@ request(struct tcpprobe *t, struct tcpprobe_conn *c, struct tcpprobe_tx *tx)
 	return TCPPROBE_SEND;
 }
 
+/* ------------------------------------------------ redundant attempts */
+
+/* The round trip negatives are paced by: the UDP engine's estimate, or the
+ * shortest TCP handshake to a server when that is longer (0: none known). */
+static uint32_t
+pace_rtt(const struct tcpprobe *t)
+{
+	if (!t->pace.have_rtt)
+		return 0;
+	return t->synack_ms > t->pace.rtt_ms ? t->synack_ms : t->pace.rtt_ms;
+}
+
+/* The attempts test kind may make in all. */
+static size_t
+tries_cap(enum tcpprobe_kind kind)
+{
+	return kind == TCPPROBE_HAIR ? TCPPROBE_HAIR_TRIES : TCPPROBE_TRIES;
+}
+
 /*
- * When conn's time is up: the run's cap; once hurried, the hurry's end,
- * but never before a connect had its SYN grace, an answer a round trip
- * (twice, and a margin) after its request, or a hairpin connection that
- * connected the grace to reach the listener (TCP's own retransmission).
+ * K for test kind, as probe.h computes it (probe_k_for), from the UDP
+ * engine's exchanges and the TCP path's own (a loss that hits TCP alone
+ * must not go unweighed).  eps as probe.h chooses it: a negative that
+ * names a verdict by itself - the map test's "blocked", the hairpin
+ * test's "no" - PROBE_EPS_FILTER, as the filtering tests; one that at most
+ * leaves something unknown, PROBE_EPS.
+ */
+static size_t
+k_of(const struct tcpprobe *t, enum tcpprobe_kind kind)
+{
+	return probe_k_for(t->pace.answered + t->tcp_answered, t->pace.lost + t->tcp_lost,
+	    kind == TCPPROBE_MAP || kind == TCPPROBE_HAIR ? PROBE_EPS_FILTER : PROBE_EPS);
+}
+
+/* The failed exchanges since the round trip was known that test kind's
+ * negative needs: K, twice K for the hairpin test (see tcpprobe.h). */
+static size_t
+needed(const struct tcpprobe *t, enum tcpprobe_kind kind)
+{
+	return kind == TCPPROBE_HAIR ? 2 * k_of(t, kind) : k_of(t, kind);
+}
+
+/* Is there a pace to follow: a round trip measured? */
+static int
+paced(const struct tcpprobe *t)
+{
+	return t->pace.have_rtt;
+}
+
+/* How long an attempt of test kind waits for its SYN-ACK: W; a hairpin
+ * attempt's SYN and SYN-ACK each go to the NAT and back, a round trip
+ * more (the NAT is no farther than the server). */
+static uint64_t
+synack_wait(const struct tcpprobe *t, enum tcpprobe_kind kind)
+{
+	uint32_t rtt = pace_rtt(t);
+
+	return probe_wait_for(rtt) + (kind == TCPPROBE_HAIR ? rtt : 0);
+}
+
+/* Is test c still one that extra attempts can help?  A server test while
+ * its own connection awaits the SYN-ACK and no scout got one; the hairpin
+ * test until it is decided. */
+static int
+wants_attempts(const struct tcpprobe_conn *c)
+{
+	if (c->state == TCPPROBE_S_IDLE || c->state == TCPPROBE_S_DONE)
+		return 0;
+	if (c->kind == TCPPROBE_HAIR)
+		return 1;
+	return c->state == TCPPROBE_S_CONNECTING && !c->path_open;
+}
+
+/* How many of test c's attempts were made since the round trip was known
+ * (the ones a negative rests on, as in probe.h: an earlier one may have
+ * met a cold path). */
+static size_t
+measured(const struct tcpprobe *t, const struct tcpprobe_conn *c)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < c->ntries; j++)
+		if (t->c[c->tries[j]].started_ms >= t->pace.since_ms)
+			n++;
+	return n;
+}
+
+/* The kernel sends a SYN again 1 s and 3 s after the first (RFC 6298
+ * section 2.1's initial RTO, doubled): each a further exchange. */
+static const uint32_t syn_retx_ms[] = { 0, 1000, 3000 };
+#define NRETX (sizeof(syn_retx_ms) / sizeof(syn_retx_ms[0]))
+
+/* Insert v into the ascending w[0..*n). */
+static void
+insert_sorted(uint64_t *w, size_t *n, uint64_t v)
+{
+	size_t i = (*n)++;
+
+	for (; i > 0 && w[i - 1] > v; i--)
+		w[i] = w[i - 1];
+	w[i] = v;
+}
+
+/*
+ * When test c is given up: once `needed` exchanges of its attempts made
+ * since the round trip was known have each failed.  An attempt awaiting
+ * its SYN-ACK fails an exchange synack_wait after its SYN and after each
+ * of the kernel's retransmissions; a hairpin attempt that connected fails
+ * once, the SYN grace after (its request, retransmitted if need be, did
+ * not reach the listener); one that was closed, when it was.  NEVER: not
+ * (yet) known, or more exchanges needed than the attempts can make.
+ */
+static uint64_t
+giveup_due(const struct tcpprobe *t, const struct tcpprobe_conn *c)
+{
+	uint64_t when[TCPPROBE_HAIR_TRIES * NRETX];
+	size_t n = 0, need;
+
+	if (!paced(t) || !wants_attempts(c))
+		return NEVER;
+	need = needed(t, c->kind);
+	for (size_t j = 0; j < c->ntries; j++) {
+		const struct tcpprobe_conn *a = &t->c[c->tries[j]];
+
+		if (a->started_ms < t->pace.since_ms)
+			continue;
+		switch (a->state) {
+		case TCPPROBE_S_CONNECTING:
+			for (size_t r = 0; r < NRETX; r++)
+				insert_sorted(when, &n, a->started_ms + syn_retx_ms[r] +
+				    synack_wait(t, a->kind));
+			break;
+		case TCPPROBE_S_CONNECTED:
+		case TCPPROBE_S_SENT:
+			if (a->kind == TCPPROBE_HAIR)
+				insert_sorted(when, &n, a->connected_ms + TCPPROBE_SYN_GRACE_MS);
+			break;
+		case TCPPROBE_S_DONE:
+			if (a->result == TCPPROBE_NO_SYNACK || a->result == TCPPROBE_CLOSED)
+				insert_sorted(when, &n, a->done_ms);
+			break;
+		case TCPPROBE_S_IDLE:
+			break;
+		}
+	}
+	return n >= need ? when[need - 1] : NEVER;
+}
+
+/* When test c's next extra attempt is due, NEVER when it makes none: a
+ * server test's from W after its own connect (most SYN-ACKs come in time,
+ * and each scout costs the server a connection), the hairpin test's from
+ * its start (its attempts go to our own NAT); then one every interval
+ * (two for the hairpin test), until the attempts since the round trip was known are as many as the
+ * negative needs, or the test's cap. */
+static uint64_t
+attempt_due(const struct tcpprobe *t, const struct tcpprobe_conn *c)
+{
+	uint64_t due, first;
+
+	if (!paced(t) || !wants_attempts(c) || c->ntries >= tries_cap(c->kind) || c->starved ||
+	    measured(t, c) >= needed(t, c->kind))
+		return NEVER;
+	/* The hairpin test's 2 K attempts go out in pairs, at the times of a
+	 * UDP test's K sends. */
+	due = t->c[c->tries[c->ntries - 1]].started_ms +
+	    (c->kind == TCPPROBE_HAIR && c->ntries % 2 == 1 ? 0 : probe_iv_for(pace_rtt(t)));
+	first = c->kind == TCPPROBE_HAIR ? c->started_ms
+	    : c->started_ms + probe_wait_for(pace_rtt(t));
+	return due > first ? due : first;
+}
+
+/* A slot for the next attempt: one never used, or one whose test is
+ * decided (its socket closed by then).  -1: none. */
+static int
+free_slot(const struct tcpprobe *t)
+{
+	for (int i = TCPPROBE_NCONN; i < TCPPROBE_NSLOT; i++) {
+		const struct tcpprobe_conn *a = &t->c[i];
+
+		if (a->state == TCPPROBE_S_IDLE ||
+		    (a->state == TCPPROBE_S_DONE && t->c[a->kind].state == TCPPROBE_S_DONE))
+			return i;
+	}
+	return -1;
+}
+
+/* Hand out test c's next attempt (to c's destination, from a fresh port). */
+static enum tcpprobe_step
+attempt(struct tcpprobe *t, struct tcpprobe_conn *c, uint64_t now, struct tcpprobe_tx *tx)
+{
+	int i = free_slot(t);
+	struct tcpprobe_conn *a;
+	enum tcpprobe_step st;
+
+	if (i < 0) {
+		/* Every slot busy: no more attempts for this test; the
+		 * kernel's retransmissions may still make up its count. */
+		c->starved = 1;
+		return TCPPROBE_WAIT;
+	}
+	a = &t->c[i];
+	memset(a, 0, sizeof(*a));
+	a->slot = i;
+	a->kind = c->kind;
+	a->port = TCPPROBE_PORT_ANY;
+	st = start(t, a, &c->dst, now, tx);
+	c->tries[c->ntries++] = i;
+	return st;
+}
+
+/* Did any of test c's attempts connect? */
+static int
+any_connected(const struct tcpprobe *t, const struct tcpprobe_conn *c)
+{
+	for (size_t j = 0; j < c->ntries; j++)
+		if (t->c[c->tries[j]].up)
+			return 1;
+	return 0;
+}
+
+/* Close test c's extra attempts now that the path to its destination is
+ * known open: one that waited its SYN-ACK in vain was a lost exchange. */
+static void
+close_scouts_open(struct tcpprobe *t, const struct tcpprobe_conn *c, uint64_t now)
+{
+	for (size_t j = 1; j < c->ntries; j++) {
+		struct tcpprobe_conn *a = &t->c[c->tries[j]];
+
+		if (a->state == TCPPROBE_S_CONNECTING && paced(t) &&
+		    a->started_ms >= t->pace.since_ms && now >= a->started_ms + synack_wait(t, a->kind))
+			t->tcp_lost++;
+		set_done(a, TCPPROBE_TIMEOUT, now);
+	}
+}
+
+/* Is there a connection to dst that got its SYN-ACK (the path open)? */
+static int
+dst_open(const struct tcpprobe *t, const struct stun_addr *dst)
+{
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
+		if (t->c[i].up && t->c[i].kind != TCPPROBE_HAIR && addr_eq(&t->c[i].dst, dst))
+			return 1;
+	return 0;
+}
+
+/*
+ * Server attempt c connected: the path to its destination is open.  Every
+ * test still waiting for its own SYN-ACK from there (its own SYN, or the
+ * SYN-ACK, was lost; the kernel sends it again) is no longer a candidate
+ * for "no SYN-ACK", and needs no more scouts; nor does c's own test.
+ */
+static void
+path_open(struct tcpprobe *t, const struct tcpprobe_conn *c, uint64_t now)
+{
+	for (int i = 0; i < TCPPROBE_NCONN; i++) {
+		struct tcpprobe_conn *o = &t->c[i];
+
+		if (o->kind == TCPPROBE_HAIR || o->state == TCPPROBE_S_IDLE ||
+		    o->state == TCPPROBE_S_DONE || !addr_eq(&o->dst, &c->dst))
+			continue;
+		if (o->state == TCPPROBE_S_CONNECTING)
+			o->path_open = 1;
+		close_scouts_open(t, o, now);
+	}
+}
+
+/* ---------------------------------------------------------- deadlines */
+
+/* When every open attempt of the hairpin test c has had the SYN grace,
+ * counted from its connect if it connected, else from its start: TCP's own
+ * retransmission had its chance. */
+static uint64_t
+hair_grace_end(const struct tcpprobe *t, const struct tcpprobe_conn *c)
+{
+	uint64_t end = 0;
+
+	for (size_t j = 0; j < c->ntries; j++) {
+		const struct tcpprobe_conn *a = &t->c[c->tries[j]];
+		uint64_t o = (a->state == TCPPROBE_S_CONNECTING ? a->started_ms
+		    : a->connected_ms) + TCPPROBE_SYN_GRACE_MS;
+
+		if (a->state != TCPPROBE_S_DONE && o > end)
+			end = o;
+	}
+	return end;
+}
+
+/*
+ * When test c's time is up: the run's cap; a negative once its attempts
+ * have failed enough exchanges (giveup_due); once hurried, the hurry's
+ * end, but never before a connect had its SYN grace (or, with a pace, its
+ * negative if one can come), an answer a round trip (twice, and a margin)
+ * after its request, or a hairpin attempt that connected the grace to
+ * reach the listener (TCP's own retransmission).
  */
 static uint64_t
 conn_deadline(const struct tcpprobe *t, const struct tcpprobe_conn *c)
 {
-	uint64_t d = t->deadline_ms, h, own = 0;
+	uint64_t d = t->deadline_ms, h, own = 0, g = giveup_due(t, c);
 
+	if (g < d)
+		d = g;
 	if (!t->hurried)
 		return d;
 	h = t->hurry_ms;
-	if (c->state == TCPPROBE_S_CONNECTING)
+	if (c->kind == TCPPROBE_HAIR)
+		own = hair_grace_end(t, c);
+	else if (c->state == TCPPROBE_S_CONNECTING)
 		own = c->started_ms + TCPPROBE_SYN_GRACE_MS;
-	else if (c->kind == TCPPROBE_HAIR)
-		own = c->connected_ms + TCPPROBE_SYN_GRACE_MS;
 	else
 		own = c->connected_ms + 2 * (uint64_t)t->hurry_rtt + TCPPROBE_MARGIN_MS;
+	if (g != NEVER && g > own)
+		own = g;
 	if (own > h)
 		h = own;
 	return h < d ? h : d;
 }
 
-/* Conn's time is up at now: decide what the wait showed. */
+/*
+ * Test c's time is up at now: decide what the wait showed.  A negative
+ * needs its exchanges (giveup_due) when there is a pace; without one (the
+ * UDP tests measured no round trip), the SYN grace as ever.  Anything
+ * else is timeout: unknown, never a guess.
+ */
 static void
 expire(struct tcpprobe *t, struct tcpprobe_conn *c, uint64_t now)
 {
-	if (c->state == TCPPROBE_S_CONNECTING)
-		decide(t, c, now >= c->started_ms + TCPPROBE_SYN_GRACE_MS ? TCPPROBE_NO_SYNACK
-		    : TCPPROBE_TIMEOUT, now);
-	else if (c->kind == TCPPROBE_HAIR && c->state == TCPPROBE_S_SENT &&
-	    now >= c->connected_ms + TCPPROBE_SYN_GRACE_MS)
-		/* Connected to our own mapped address, the request written, and
-		 * a long wait later the listener has not seen it: whatever
-		 * accepted the connection, it was not our listener. */
-		decide(t, c, TCPPROBE_NOT_DELIVERED, now);
-	else
+	int waited = now >= giveup_due(t, c);
+	int graced = !paced(t);
+
+	if (c->kind == TCPPROBE_HAIR && c->state != TCPPROBE_S_CONNECTED) {
+		/* Every attempt waited for its SYN-ACK, or connected to our own
+		 * mapped address with the request written, and the listener
+		 * has not seen one: whatever accepted, it was not our
+		 * listener. */
+		if (waited || (graced && now >= hair_grace_end(t, c)))
+			decide(t, c, any_connected(t, c) ? TCPPROBE_NOT_DELIVERED
+			    : TCPPROBE_NO_SYNACK, now);
+		else
+			decide(t, c, TCPPROBE_TIMEOUT, now);
+	} else if (c->state == TCPPROBE_S_CONNECTING) {
+		/* With a scout through, the path is open: only this SYN was
+		 * lost, and its retransmission did not come in time. */
+		decide(t, c, !c->path_open && (waited || (graced && now >= c->started_ms +
+		    TCPPROBE_SYN_GRACE_MS)) ? TCPPROBE_NO_SYNACK : TCPPROBE_TIMEOUT, now);
+	} else {
 		decide(t, c, TCPPROBE_TIMEOUT, now);
+	}
 }
 
 /* Start what the answers so far allow; NOT_RUN what they rule out. */
@@ -229,7 +560,7 @@ ready_to_start(struct tcpprobe *t, struct tcpprobe_conn *c, struct stun_addr *ds
 			return 0;
 		if (hb->result != TCPPROBE_ANSWERED || !hb->has_mapped)
 			return -1;
-		t->hair_problem = addr_check(t, &hb->mapped);
+		t->hair_problem = addr_check(t, &hb->mapped, 1);
 		if (t->hair_problem != TCPPROBE_ADDR_OK)
 			return -1;
 		/* Our own address: no NAT, nothing to hairpin. */
@@ -270,7 +601,12 @@ tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx, uint3
 				decide(t, c, TCPPROBE_TIMEOUT, now_ms);
 				continue;
 			}
-			return start(t, c, &dst, now_ms, tx);
+			start(t, c, &dst, now_ms, tx);
+			/* Towards a destination another connection reached: a
+			 * missing SYN-ACK will be a lost one, no scouts needed. */
+			if (c->kind != TCPPROBE_HAIR && dst_open(t, &dst))
+				c->path_open = 1;
+			return TCPPROBE_CONNECT;
 		}
 		if (c->state == TCPPROBE_S_DONE)
 			continue;
@@ -288,6 +624,18 @@ tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx, uint3
 		open = 1;
 		if (conn_deadline(t, c) < next)
 			next = conn_deadline(t, c);
+		if (now_ms < t->deadline_ms && attempt_due(t, c) <= now_ms &&
+		    attempt(t, c, now_ms, tx) == TCPPROBE_CONNECT)
+			return TCPPROBE_CONNECT;
+		if (attempt_due(t, c) < next)
+			next = attempt_due(t, c) > now_ms ? attempt_due(t, c) : now_ms;
+	}
+	/* A hairpin attempt that connected sends its own request. */
+	for (int i = TCPPROBE_NCONN; i < TCPPROBE_NSLOT; i++) {
+		struct tcpprobe_conn *a = &t->c[i];
+
+		if (a->state == TCPPROBE_S_CONNECTED && request(t, a, tx) == TCPPROBE_SEND)
+			return TCPPROBE_SEND;
 	}
 	if (!open) {
 		t->done = 1;
@@ -297,6 +645,12 @@ tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx, uint3
 	*wait_ms = next == UINT64_MAX ? 0 : next - now_ms > UINT32_MAX ? UINT32_MAX
 	    : (uint32_t)(next - now_ms);
 	return TCPPROBE_WAIT;
+}
+
+void
+tcpprobe_set_pace(struct tcpprobe *t, const struct probe_pace *pace)
+{
+	t->pace = *pace;
 }
 
 void
@@ -320,7 +674,7 @@ tcpprobe_hurry(struct tcpprobe *t, uint64_t now_ms, uint32_t rtt_ms)
 static struct tcpprobe_conn *
 conn_of(struct tcpprobe *t, int conn)
 {
-	if (conn < 0 || conn >= TCPPROBE_NCONN || t->c[conn].state == TCPPROBE_S_DONE ||
+	if (conn < 0 || conn >= TCPPROBE_NSLOT || t->c[conn].state == TCPPROBE_S_DONE ||
 	    t->c[conn].state == TCPPROBE_S_IDLE)
 		return NULL;
 	return &t->c[conn];
@@ -335,10 +689,29 @@ tcpprobe_connected(struct tcpprobe *t, uint64_t now_ms, int conn, const struct s
 		return;
 	c->state = TCPPROBE_S_CONNECTED;
 	c->connected_ms = now_ms;
+	c->up = 1;
 	if (local != NULL) {
 		c->has_local = 1;
 		c->local = *local;
 	}
+	if (c->kind == TCPPROBE_HAIR)
+		return;
+	/* An exchange of the TCP path: answered in time, or (the kernel sent
+	 * the SYN again) one lost. */
+	if (paced(t) && c->started_ms >= t->pace.since_ms) {
+		if (now_ms <= c->started_ms + synack_wait(t, c->kind))
+			t->tcp_answered++;
+		else
+			t->tcp_lost++;
+	}
+	/* A server's handshake: a round trip of the TCP path. */
+	if (now_ms > c->started_ms && (t->synack_ms == 0 ||
+	    now_ms - c->started_ms < t->synack_ms))
+		t->synack_ms = (uint32_t)(now_ms - c->started_ms > UINT32_MAX ? UINT32_MAX
+		    : now_ms - c->started_ms);
+	if (is_scout(c))
+		set_done(c, TCPPROBE_ANSWERED, now_ms);
+	path_open(t, c, now_ms);
 }
 
 void
@@ -361,6 +734,12 @@ tcpprobe_failed(struct tcpprobe *t, uint64_t now_ms, int conn, enum tcpprobe_fai
 	if (r == TCPPROBE_CLOSED && c->state == TCPPROBE_S_CONNECTING)
 		r = TCPPROBE_REFUSED;
 	decide(t, c, r, now_ms);
+	/* An extra attempt's RST or ICMP error answers for its test, as the
+	 * test's own connection's would (a hairpin attempt's close too, as
+	 * ever); silence and local trouble are the attempt's alone. */
+	if (is_scout(c) && (r == TCPPROBE_REFUSED || r == TCPPROBE_UNREACHABLE ||
+	    (r == TCPPROBE_CLOSED && c->kind == TCPPROBE_HAIR)) && wants_attempts(test_of(t, c)))
+		decide(t, test_of(t, c), r, now_ms);
 }
 
 /* The answer in m on conn c: ours, a Binding success, with a mapped address. */
@@ -407,7 +786,7 @@ tcpprobe_input(struct tcpprobe *t, uint64_t now_ms, int conn, const uint8_t *buf
 	struct stun_msg m;
 	size_t n, room;
 
-	if (c == NULL || c->state != TCPPROBE_S_SENT || c->kind == TCPPROBE_HAIR)
+	if (c == NULL || c->state != TCPPROBE_S_SENT || c->kind == TCPPROBE_HAIR || is_scout(c))
 		return;
 	room = sizeof(c->rx) - c->rxlen;
 	n = len < room ? len : room;
@@ -441,12 +820,20 @@ tcpprobe_accepted(struct tcpprobe *t, uint64_t now_ms, const uint8_t *buf, size_
 	struct tcpprobe_conn *c = conn_of(t, TCPPROBE_HAIR);
 	struct stun_msg m;
 
-	/* Anyone may connect to the listener: only our request counts. */
-	if (c == NULL || c->state != TCPPROBE_S_SENT || stun_decode(buf, len, &m) != STUN_OK ||
-	    m.method != 0x001 || m.cls != STUN_CLASS_REQUEST ||
-	    memcmp(m.tid, c->tid, STUN_TID_LEN) != 0)
+	/* Anyone may connect to the listener: only our request counts, the
+	 * one of any of the test's attempts. */
+	if (c == NULL || stun_decode(buf, len, &m) != STUN_OK || m.method != 0x001 ||
+	    m.cls != STUN_CLASS_REQUEST)
 		return;
-	decide(t, c, TCPPROBE_ANSWERED, now_ms);
+	for (size_t j = 0; j < c->ntries; j++) {
+		struct tcpprobe_conn *a = &t->c[c->tries[j]];
+
+		if (a->state == TCPPROBE_S_SENT && memcmp(m.tid, a->tid, STUN_TID_LEN) == 0) {
+			set_done(a, TCPPROBE_ANSWERED, now_ms);
+			decide(t, c, TCPPROBE_ANSWERED, now_ms);
+			return;
+		}
+	}
 }
 
 void
@@ -460,6 +847,8 @@ tcpprobe_finish(struct tcpprobe *t, uint64_t now_ms)
 		else if (c->state != TCPPROBE_S_DONE)
 			expire(t, c, now_ms);
 	}
+	for (int i = TCPPROBE_NCONN; i < TCPPROBE_NSLOT; i++)
+		set_done(&t->c[i], TCPPROBE_TIMEOUT, now_ms);
 	if (!t->done) {
 		t->done = 1;
 		t->end_ms = now_ms;
@@ -655,6 +1044,7 @@ tcpprobe_addr_word(enum tcpprobe_addr a)
 	case TCPPROBE_ADDR_MULTICAST:    return "multicast";
 	case TCPPROBE_ADDR_BROADCAST:    return "broadcast";
 	case TCPPROBE_ADDR_LOOPBACK:     return "loopback";
+	case TCPPROBE_ADDR_LOCAL:        return "local";
 	case TCPPROBE_ADDR_NOT_DISTINCT: return "not-distinct";
 	}
 	return "unknown";

@@ -22,6 +22,50 @@
  * send) or how long to wait; the shell (tcpprobe_io.c) reports what
  * happened.  Every byte that comes back is untrusted: tcpprobe_frame()
  * finds one message in a stream, bounded by TCPPROBE_RXCAP.
+ *
+ * Redundant attempts.  A lost SYN is sent again by the kernel only after
+ * a second (RFC 6298), so the engine adds its own redundancy, paced as the
+ * UDP engine paces its retransmissions (probe_pace(): its round trip rtt,
+ * W = probe_wait_for(rtt), the interval probe_iv_for(rtt), and the
+ * exchanges the UDP run has seen), and decides a negative as it does:
+ *   - a connection to a server with no SYN-ACK W after it started gets
+ *     "scouts": connects to the same destination from fresh ports, one
+ *     every interval.  A scout that connects proves the path open: the
+ *     scouts are closed, and the test's own connection (which must keep
+ *     its local port) waits for the kernel's retransmission, up to
+ *     TCPPROBE_SYN_GRACE_MS, and is then timeout (unknown), never
+ *     no-synack.  An RST or ICMP error to a scout decides the test as it
+ *     would the test's own connection;
+ *   - the hairpin test makes its extra attempts from fresh ports from the
+ *     start, two every interval, each sending its own request with its
+ *     own transaction ID; any of them reaching the listener means yes;
+ *   - each attempt made since the round trip was known is an exchange
+ *     (SYN and SYN-ACK, as a UDP send and its answer), failed W after its
+ *     SYN and again W after each of the kernel's retransmissions (1 s,
+ *     3 s).  A hairpin attempt's SYN and SYN-ACK each cross the NAT and
+ *     come back, the traversals of two exchanges: its wait is W and a
+ *     round trip, and the hairpin test needs 2 K of them; one that
+ *     connected (a NAT that loops SYNs back almost surely hairpins) fails
+ *     only the SYN grace after, its request not delivered.  A test is
+ *     given up (no-synack; hairpin not-delivered when an attempt
+ *     connected) once K failed exchanges are in, as probe.h gives up a
+ *     UDP test.  K is probe_k_for() over the UDP run's exchanges and the
+ *     TCP path's own (a server attempt answered in time, or lost on a
+ *     path shown open), so that loss striking TCP alone raises it too;
+ *     eps is PROBE_EPS_FILTER for the map and hairpin tests, whose
+ *     negatives ("blocked", "no") name a verdict by themselves, as for
+ *     the UDP filtering tests, and PROBE_EPS for the others.  A test makes
+ *     at most TCPPROBE_TRIES attempts (the hairpin test
+ *     TCPPROBE_HAIR_TRIES); when even the kernel's retransmissions cannot
+ *     make up K, the test ends timeout (unknown).  With no round trip
+ *     measured by the UDP engine, no extra attempts are made and
+ *     TCPPROBE_SYN_GRACE_MS decides as it always did;
+ *   - any connection that gets a SYN-ACK from a server shows the path to
+ *     it open for every test connecting there (the map and hairpin-binding
+ *     tests share the primary server).
+ * Connections are named by slot: 0 .. TCPPROBE_NCONN - 1 are the tests'
+ * own (slot = enum tcpprobe_kind), the rest are extra attempts, each with
+ * the kind of the test it belongs to.
  */
 #ifndef NATCHECK_TCPPROBE_H
 #define NATCHECK_TCPPROBE_H
@@ -29,17 +73,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "nat.h"
+#include "probe.h"
 #include "stun.h"
 
 #define TCPPROBE_RXCAP    1024      /* longest answer taken on one connection */
 #define TCPPROBE_TXBUF    64        /* a Binding request with FINGERPRINT */
-/* A connect still waiting for its SYN-ACK is given this long before the
- * run may be cut for it: past the kernel's first SYN retransmission (1 s,
- * RFC 6298 section 2.1), so one lost SYN is not read as "blocked". */
+/* Without a pace (see above), a connect still waiting for its SYN-ACK is
+ * given this long before the run may be cut for it: past the kernel's
+ * first SYN retransmission (1 s, RFC 6298 section 2.1), so one lost SYN
+ * is not read as "blocked".  With one, a connect whose path a scout
+ * proved open waits this long for its retransmission. */
 #define TCPPROBE_SYN_GRACE_MS 1500
 #define TCPPROBE_MARGIN_MS    20
 #define TCPPROBE_DEFAULT_RTT_MS 100 /* when no round trip was measured at all */
+/* Attempts a test may make in all (its own connection and the extra
+ * ones): a server test, and the hairpin test (which needs twice K). */
+#define TCPPROBE_TRIES      7
+#define TCPPROBE_HAIR_TRIES 12
+#define TCPPROBE_NSCOUT     20      /* slots for extra attempts, reused once
+                                       their test is decided */
 
 enum tcpprobe_kind {
 	TCPPROBE_MAP = 0,
@@ -49,6 +103,8 @@ enum tcpprobe_kind {
 	TCPPROBE_HAIR,
 	TCPPROBE_NCONN
 };
+
+#define TCPPROBE_NSLOT (TCPPROBE_NCONN + TCPPROBE_NSCOUT)
 
 /* Which local port a connection is made from. */
 enum tcpprobe_port {
@@ -100,7 +156,8 @@ enum tcpprobe_frame {
 };
 
 struct tcpprobe_conn {
-	enum tcpprobe_kind kind;
+	enum tcpprobe_kind kind;    /* the test (an extra attempt's: its test's) */
+	int      slot;              /* index in tcpprobe.c[] */
 	enum tcpprobe_port port;
 	enum tcpprobe_state state;
 	enum tcpprobe_result result;
@@ -115,6 +172,13 @@ struct tcpprobe_conn {
 	struct stun_addr other;     /* OTHER-ADDRESS (or CHANGED-ADDRESS) */
 	int      error_code;        /* of an error response */
 	enum stun_status bad;       /* why a MALFORMED stream was refused */
+	/* A test's own connection only: its attempts (slot numbers, its own
+	 * first), and whether a scout proved the path open. */
+	size_t   ntries;
+	int      tries[TCPPROBE_HAIR_TRIES];
+	int      path_open;
+	int      up;                /* it connected (got its SYN-ACK) */
+	int      starved;           /* no slot was free for another attempt */
 	size_t   rxlen;
 	uint8_t  rx[TCPPROBE_RXCAP];
 };
@@ -128,17 +192,19 @@ struct tcpprobe_config {
 	void    *random_ctx;
 };
 
-/* Why an address a server told us is not used (see probe.h's list). */
+/* Why an address a server told us is not used: the rules the UDP engine
+ * follows too (addr.h's addr_use_check; its values, one for one). */
 enum tcpprobe_addr {
-	TCPPROBE_ADDR_OK = 0,
-	TCPPROBE_ADDR_ABSENT,
-	TCPPROBE_ADDR_FAMILY,
-	TCPPROBE_ADDR_UNSPECIFIED,
-	TCPPROBE_ADDR_PORT_ZERO,
-	TCPPROBE_ADDR_MULTICAST,
-	TCPPROBE_ADDR_BROADCAST,
-	TCPPROBE_ADDR_LOOPBACK,
-	TCPPROBE_ADDR_NOT_DISTINCT
+	TCPPROBE_ADDR_OK = ADDR_USE_OK,
+	TCPPROBE_ADDR_ABSENT = ADDR_USE_ABSENT,
+	TCPPROBE_ADDR_FAMILY = ADDR_USE_FAMILY,
+	TCPPROBE_ADDR_UNSPECIFIED = ADDR_USE_UNSPECIFIED,
+	TCPPROBE_ADDR_PORT_ZERO = ADDR_USE_PORT_ZERO,
+	TCPPROBE_ADDR_MULTICAST = ADDR_USE_MULTICAST,
+	TCPPROBE_ADDR_BROADCAST = ADDR_USE_BROADCAST,
+	TCPPROBE_ADDR_LOOPBACK = ADDR_USE_LOOPBACK,
+	TCPPROBE_ADDR_LOCAL = ADDR_USE_LOCAL,
+	TCPPROBE_ADDR_NOT_DISTINCT = ADDR_USE_NOT_DISTINCT
 };
 
 struct tcpprobe {
@@ -152,13 +218,18 @@ struct tcpprobe {
 	int      done;
 	enum tcpprobe_addr alt_problem;     /* of map's OTHER-ADDRESS */
 	enum tcpprobe_addr hair_problem;    /* of hairpin-binding's mapped address */
-	struct tcpprobe_conn c[TCPPROBE_NCONN];
+	struct probe_pace pace;     /* the UDP engine's, as last told */
+	uint32_t synack_ms;         /* the shortest handshake to a server, 0: none */
+	unsigned tcp_answered;      /* server attempts since the round trip was */
+	unsigned tcp_lost;          /* known: SYN-ACK in time, or an exchange
+	                               lost on a path shown open */
+	struct tcpprobe_conn c[TCPPROBE_NSLOT];
 };
 
 enum tcpprobe_step { TCPPROBE_CONNECT, TCPPROBE_SEND, TCPPROBE_WAIT, TCPPROBE_DONE };
 
 struct tcpprobe_tx {
-	int      conn;              /* enum tcpprobe_kind */
+	int      conn;              /* the slot */
 	enum tcpprobe_port port;    /* CONNECT: from which local port */
 	struct stun_addr to;        /* CONNECT: where */
 	size_t   len;               /* SEND: the bytes */
@@ -180,12 +251,17 @@ void tcpprobe_init(struct tcpprobe *t, const struct tcpprobe_config *cfg, uint64
 enum tcpprobe_step tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx,
                                  uint32_t *wait_ms);
 
+/* The UDP engine's pace as of now (probe_pace); have_rtt 0 leaves the
+ * negatives to the kernel's retransmission and the SYN grace. */
+void tcpprobe_set_pace(struct tcpprobe *t, const struct probe_pace *pace);
+
 /* The UDP tests are done: what is still open gets one round trip
  * (rtt_ms, 0 if unknown) more, a connect awaiting its SYN-ACK at least
- * TCPPROBE_SYN_GRACE_MS from its start. */
+ * TCPPROBE_SYN_GRACE_MS from its start, or until its negative is due
+ * when one can come (see above). */
 void tcpprobe_hurry(struct tcpprobe *t, uint64_t now_ms, uint32_t rtt_ms);
 
-/* Connection conn is established with this local address. */
+/* Connection (slot) conn is established with this local address. */
 void tcpprobe_connected(struct tcpprobe *t, uint64_t now_ms, int conn,
                         const struct stun_addr *local);
 

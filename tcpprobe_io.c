@@ -30,9 +30,11 @@ io_log(const struct tcpprobe_io *io, uint64_t now, const char *what, int conn,
 
 	if (!io->verbose)
 		return;
-	fprintf(stderr, "natcheck: %5lu ms  tcp     %-16s %s %s\n",
-	    (unsigned long)(now - io->t0), conn >= 0 ? tcpprobe_kind_name(conn) : "listener",
-	    what, a ? addr_fmt(a, buf, sizeof(buf)) : "");
+	/* An extra attempt (tcpprobe.h) is its test's name and a "+". */
+	fprintf(stderr, "natcheck: %5lu ms  tcp     %-16s %s%s %s\n",
+	    (unsigned long)(now - io->t0),
+	    conn >= 0 ? tcpprobe_kind_name((int)io->t->c[conn].kind) : "listener",
+	    conn >= TCPPROBE_NCONN ? "+" : "", what, a ? addr_fmt(a, buf, sizeof(buf)) : "");
 }
 
 static void
@@ -100,7 +102,7 @@ tcpprobe_io_start(struct tcpprobe_io *io, struct tcpprobe *t, int enabled,
 	io->verbose = verbose;
 	io->t0 = now_ms;
 	io->lfd = -1;
-	for (int i = 0; i < TCPPROBE_NCONN; i++)
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
 		io->fd[i] = -1;
 	for (int i = 0; i < TCPPROBE_NACCEPT; i++)
 		io->afd[i] = -1;
@@ -186,6 +188,10 @@ do_connect(struct tcpprobe_io *io, uint64_t now, const struct tcpprobe_tx *tx)
 	socklen_t sl;
 	int c = tx->conn;
 
+	/* An extra attempt's slot is reused once its test is decided: never
+	 * with the old socket. */
+	if (c >= TCPPROBE_NCONN)
+		close_fd(&io->fd[c]);
 	if (io->fd[c] == -1) {
 		struct stun_addr from = cfg->local[tx->port == TCPPROBE_PORT_HAIR ? 1 : 0];
 
@@ -229,34 +235,42 @@ do_send(struct tcpprobe_io *io, uint64_t now, const struct tcpprobe_tx *tx)
 		io_log(io, now, "sent request", c, NULL);
 }
 
-/* Close what the engine has decided. */
+/* Close what the engine has decided; under -v, say how each test ended
+ * (once: an answer read was said when it came). */
 static void
-reap(struct tcpprobe_io *io)
+reap(struct tcpprobe_io *io, uint64_t now)
 {
-	for (int i = 0; i < TCPPROBE_NCONN; i++)
-		if (io->t->c[i].state == TCPPROBE_S_DONE)
-			close_fd(&io->fd[i]);
+	for (int i = 0; i < TCPPROBE_NSLOT; i++) {
+		if (io->t->c[i].state != TCPPROBE_S_DONE)
+			continue;
+		if (i < TCPPROBE_NCONN && !io->told[i]) {
+			io->told[i] = 1;
+			io_log(io, now, tcpprobe_result_name(io->t->c[i].result), i, NULL);
+		}
+		close_fd(&io->fd[i]);
+	}
 	if (io->t->done)
 		close_fd(&io->lfd);
 }
 
 int
-tcpprobe_io_step(struct tcpprobe_io *io, uint64_t now_ms, int udp_done, uint32_t udp_rtt_ms,
-                 uint32_t *wait_ms)
+tcpprobe_io_step(struct tcpprobe_io *io, uint64_t now_ms, int udp_done,
+                 const struct probe_pace *pace, uint32_t *wait_ms)
 {
+	tcpprobe_set_pace(io->t, pace);
 	if (udp_done)
-		tcpprobe_hurry(io->t, now_ms, udp_rtt_ms);
+		tcpprobe_hurry(io->t, now_ms, pace->have_rtt ? pace->rtt_ms : 0);
 	/* Bounded: a handful of actions per connection. */
-	for (int n = 0; n < 4 * TCPPROBE_NCONN; n++) {
+	for (int n = 0; n < 4 * TCPPROBE_NSLOT; n++) {
 		struct tcpprobe_tx tx;
 		enum tcpprobe_step st = tcpprobe_next(io->t, now_ms, &tx, wait_ms);
 
 		switch (st) {
 		case TCPPROBE_DONE:
-			reap(io);
+			reap(io, now_ms);
 			return 1;
 		case TCPPROBE_WAIT:
-			reap(io);
+			reap(io, now_ms);
 			return 0;
 		case TCPPROBE_CONNECT:
 			do_connect(io, now_ms, &tx);
@@ -266,7 +280,7 @@ tcpprobe_io_step(struct tcpprobe_io *io, uint64_t now_ms, int udp_done, uint32_t
 			break;
 		}
 	}
-	reap(io);
+	reap(io, now_ms);
 	*wait_ms = 0;
 	return 0;
 }
@@ -277,14 +291,14 @@ tcpprobe_io_pollfds(struct tcpprobe_io *io, struct pollfd *pfd)
 	size_t n = 0;
 
 	for (int i = 0; i < TCPPROBE_IO_NFDS; i++) {
-		int fd = i < TCPPROBE_NCONN ? io->fd[i] : i == TCPPROBE_NCONN ? io->lfd
-		    : io->afd[i - TCPPROBE_NCONN - 1];
+		int fd = i < TCPPROBE_NSLOT ? io->fd[i] : i == TCPPROBE_NSLOT ? io->lfd
+		    : io->afd[i - TCPPROBE_NSLOT - 1];
 
 		io->slot[i] = -1;
 		if (fd == -1 || io->t->done)
 			continue;
 		pfd[n].fd = fd;
-		pfd[n].events = i < TCPPROBE_NCONN && io->t->c[i].state == TCPPROBE_S_CONNECTING
+		pfd[n].events = i < TCPPROBE_NSLOT && io->t->c[i].state == TCPPROBE_S_CONNECTING
 		    ? POLLOUT : POLLIN;
 		pfd[n].revents = 0;
 		io->slot[i] = (int)n++;
@@ -313,8 +327,6 @@ conn_ready(struct tcpprobe_io *io, int c, uint64_t now)
 
 		if (r > 0) {
 			tcpprobe_input(io->t, now, c, buf, (size_t)r);
-			if (io->t->c[c].state == TCPPROBE_S_DONE)
-				io_log(io, now, tcpprobe_result_name(io->t->c[c].result), c, NULL);
 			continue;
 		}
 		if (r == 0)
@@ -391,24 +403,25 @@ tcpprobe_io_ready(struct tcpprobe_io *io, const struct pollfd *pfd, uint64_t now
 	for (int i = 0; i < TCPPROBE_IO_NFDS; i++) {
 		if (io->slot[i] < 0 || pfd[io->slot[i]].revents == 0)
 			continue;
-		if (i < TCPPROBE_NCONN) {
+		if (i < TCPPROBE_NSLOT) {
 			if (io->fd[i] != -1)
 				conn_ready(io, i, now_ms);
-		} else if (i == TCPPROBE_NCONN) {
+		} else if (i == TCPPROBE_NSLOT) {
 			if (io->lfd != -1)
 				listener_ready(io, now_ms);
-		} else if (io->afd[i - TCPPROBE_NCONN - 1] != -1) {
-			accepted_ready(io, i - TCPPROBE_NCONN - 1, now_ms);
+		} else if (io->afd[i - TCPPROBE_NSLOT - 1] != -1) {
+			accepted_ready(io, i - TCPPROBE_NSLOT - 1, now_ms);
 		}
 	}
-	reap(io);
+	reap(io, now_ms);
 }
 
 void
 tcpprobe_io_end(struct tcpprobe_io *io, uint64_t now_ms)
 {
 	tcpprobe_finish(io->t, now_ms);
-	for (int i = 0; i < TCPPROBE_NCONN; i++)
+	reap(io, now_ms);
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
 		close_fd(&io->fd[i]);
 	for (int i = 0; i < TCPPROBE_NACCEPT; i++)
 		close_fd(&io->afd[i]);

@@ -16,17 +16,20 @@
 
 #include "tcpprobe.h"
 
-#define TCPPROBE_NACCEPT  4         /* connections the listener holds at once */
-#define TCPPROBE_IO_NFDS  (TCPPROBE_NCONN + 1 + TCPPROBE_NACCEPT)
+/* Connections the listener holds at once: more than the hairpin test's
+ * attempts, so that ours never push each other out. */
+#define TCPPROBE_NACCEPT  (TCPPROBE_HAIR_TRIES + 2)
+#define TCPPROBE_IO_NFDS  (TCPPROBE_NSLOT + 1 + TCPPROBE_NACCEPT)
 
 struct tcpprobe_io {
 	struct tcpprobe *t;
-	int      fd[TCPPROBE_NCONN];
+	int      fd[TCPPROBE_NSLOT];  /* per connection slot (tcpprobe.h) */
 	int      lfd;               /* the listener on P1, or -1 */
 	int      afd[TCPPROBE_NACCEPT];
 	size_t   alen[TCPPROBE_NACCEPT];
 	uint8_t  abuf[TCPPROBE_NACCEPT][TCPPROBE_RXCAP];
 	unsigned evict;             /* the accepted slot to give up next */
+	int      told[TCPPROBE_NCONN];  /* -v: the test's end was said */
 	int      slot[TCPPROBE_IO_NFDS];  /* pollfd index of each fd, or -1 */
 	int      verbose;
 	int      random_failed;
@@ -44,10 +47,11 @@ void tcpprobe_io_start(struct tcpprobe_io *io, struct tcpprobe *t, int enabled,
                        uint32_t timeout_ms, int verbose, uint64_t now_ms);
 
 /* Do what the engine wants now; 1 when it is done, else 0 with *wait_ms.
- * udp_done: the UDP tests are over (the TCP tests are hurried, with
- * udp_rtt_ms, 0 if unknown, as the round trip). */
+ * pace: the UDP engine's (probe_pace), which paces the redundant
+ * attempts; udp_done: the UDP tests are over (the TCP tests are hurried,
+ * with pace's round trip, if any). */
 int tcpprobe_io_step(struct tcpprobe_io *io, uint64_t now_ms, int udp_done,
-                     uint32_t udp_rtt_ms, uint32_t *wait_ms);
+                     const struct probe_pace *pace, uint32_t *wait_ms);
 
 /* Fill pfd[] (at most TCPPROBE_IO_NFDS entries); returns the count. */
 size_t tcpprobe_io_pollfds(struct tcpprobe_io *io, struct pollfd *pfd);

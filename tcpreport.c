@@ -118,6 +118,7 @@ tcpreport_json(FILE *out, const struct tcpprobe *t, const struct tcpprobe_verdic
 			fprintf(out, "%llu", (unsigned long long)(c->connected_ms - c->started_ms));
 		else
 			fputs("null", out);
+		fprintf(out, ",\"attempts\":%zu", c->ntries);
 		fputc('}', out);
 	}
 	fputs("],\"warnings\":[", out);

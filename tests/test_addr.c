@@ -1,5 +1,6 @@
 /*
- * test_addr.c - the pure address helpers: equality, formatting, classes.
+ * test_addr.c - the pure address helpers: equality, formatting, classes,
+ * and whether an address a server told us may be used.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -94,4 +95,53 @@ Test(addr, subnet_broadcast)
 	x = a4("192.0.2.255", 0);      cr_assert(addr_is_subnet_broadcast(&x, &net, 24));
 	x = a4("192.0.3.255", 0);      cr_assert(!addr_is_subnet_broadcast(&x, &net, 24));
 	x = a4("192.0.2.11", 0);       cr_assert(!addr_is_subnet_broadcast(&x, &net, 31));
+}
+
+/* The rules both engines follow for an address a server told them. */
+Test(addr, use_check)
+{
+	static const struct {
+		const char *ip;
+		uint16_t port;
+		const char *server;
+		int own;
+		enum addr_use want;
+	} cases[] = {
+		{ "203.0.113.2", 3479, "203.0.113.1", 0, ADDR_USE_OK },
+		{ "0.0.0.0", 3479, "203.0.113.1", 0, ADDR_USE_UNSPECIFIED },
+		{ "203.0.113.2", 0, "203.0.113.1", 0, ADDR_USE_PORT_ZERO },
+		{ "224.0.0.1", 3479, "203.0.113.1", 0, ADDR_USE_MULTICAST },
+		{ "255.255.255.255", 3479, "203.0.113.1", 0, ADDR_USE_BROADCAST },
+		{ "127.0.0.1", 3479, "203.0.113.1", 0, ADDR_USE_LOOPBACK },
+		/* a server on this host may name loopback */
+		{ "127.0.0.1", 3479, "127.0.0.1", 0, ADDR_USE_OK },
+		/* this host's own address: refused from afar, fine when it is
+		 * ours by definition (a mapped address) or the server is here */
+		{ "192.0.2.10", 5000, "203.0.113.1", 0, ADDR_USE_LOCAL },
+		{ "192.0.2.10", 5000, "203.0.113.1", 1, ADDR_USE_OK },
+		{ "192.0.2.10", 5000, "192.0.2.10", 0, ADDR_USE_OK },
+	};
+	struct stun_addr locals[2] = { a4("192.0.2.10", 40000), a4("192.0.2.10", 40001) };
+	struct stun_addr srv = a4("203.0.113.1", 3478), x;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct stun_addr s = a4(cases[i].server, 3478);
+
+		x = a4(cases[i].ip, cases[i].port);
+		cr_assert_eq(addr_use_check(&x, 4, &s, locals, 2, cases[i].own), cases[i].want,
+		    "case %zu (%s)", i, cases[i].ip);
+	}
+	x = a6("2001:db8::1", 3479);
+	cr_assert_eq(addr_use_check(&x, 4, &srv, locals, 2, 0), ADDR_USE_FAMILY);
+	x.family = 0;
+	cr_assert_eq(addr_use_check(&x, 4, &srv, locals, 2, 0), ADDR_USE_ABSENT);
+	/* an alternate differs in IP and in port */
+	x = a4("203.0.113.2", 3479);
+	cr_assert_eq(addr_alt_check(&x, 4, &srv, locals, 2), ADDR_USE_OK);
+	x = a4("203.0.113.2", 3478);
+	cr_assert_eq(addr_alt_check(&x, 4, &srv, locals, 2), ADDR_USE_NOT_DISTINCT);
+	x = a4("203.0.113.1", 3479);
+	cr_assert_eq(addr_alt_check(&x, 4, &srv, locals, 2), ADDR_USE_NOT_DISTINCT);
+	x = a4("224.0.0.1", 3479);
+	cr_assert_eq(addr_alt_check(&x, 4, &srv, locals, 2), ADDR_USE_MULTICAST);
 }

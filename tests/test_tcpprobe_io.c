@@ -64,6 +64,8 @@ Test(tcpprobe_io, strangers_do_not_keep_our_hairpin_out)
 	/* The hairpin test has sent its request (by hand: no NAT here). */
 	h->state = TCPPROBE_S_SENT;
 	h->result = TCPPROBE_RUNNING;
+	h->ntries = 1;
+	h->tries[0] = TCPPROBE_HAIR;
 	memset(h->tid, 0x77, sizeof(h->tid));
 	memcpy(h->tid, req + 4, 4);
 

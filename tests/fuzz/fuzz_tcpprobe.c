@@ -52,7 +52,7 @@ pump(struct tcpprobe *t, uint64_t now)
 		if (st == TCPPROBE_DONE || st == TCPPROBE_WAIT)
 			return;
 		if (st == TCPPROBE_CONNECT) {
-			CHECK(tx.conn >= 0 && tx.conn < TCPPROBE_NCONN);
+			CHECK(tx.conn >= 0 && tx.conn < TCPPROBE_NSLOT);
 			CHECK(!addr_is_multicast(&tx.to) && !addr_is_unspecified(&tx.to));
 			CHECK(!addr_is_loopback(&tx.to) && !addr_is_limited_broadcast(&tx.to));
 			CHECK(tx.to.port != 0 && tx.to.family == 4);

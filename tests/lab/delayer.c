@@ -31,7 +31,8 @@
  * A veth may hand over a UDP datagram whose checksum the sender left for
  * the "hardware" to fill in (TP_STATUS_CSUMNOTREADY).  Sent again through a
  * packet socket it would leave unfinished, so UDP checksums of such frames
- * are computed here, over IPv4 (RFC 768) and IPv6 (RFC 2460 section 8.1).
+ * are computed here, over IPv4 (RFC 768) and IPv6 (RFC 2460 section 8.1),
+ * and TCP checksums over IPv4 (RFC 793).
  */
 #define _DEFAULT_SOURCE
 
@@ -204,6 +205,35 @@ static int fix_udp6_checksum(uint8_t *f, size_t len)
 	return 1;
 }
 
+/* Fill in the TCP checksum of an unfragmented IPv4 segment in an Ethernet
+ * frame (RFC 793 section 3.1: over a pseudo header and the segment).
+ * Returns 1 when done, 0 when the frame is not such a segment. */
+static int fix_tcp4_checksum(uint8_t *f, size_t len)
+{
+	const size_t eth = 14;
+	if (len < eth + 20 || f[12] != 0x08 || f[13] != 0x00)
+		return 0;
+	uint8_t *ip = f + eth;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	size_t tot = (size_t)ip[2] << 8 | ip[3];
+	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl + 20 || eth + tot > len || ip[9] != 6)
+		return 0;
+	if ((ip[6] & 0x3f) != 0 || ip[7] != 0)      /* MF flag or an offset: a fragment */
+		return 0;
+	uint8_t *tcp = ip + ihl;
+	size_t tlen = tot - ihl;
+	tcp[16] = tcp[17] = 0;
+	uint32_t acc = sum16(0, ip + 12, 8);        /* source and destination */
+	acc += 6u + (uint32_t)tlen;
+	acc = sum16(acc, tcp, tlen);
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	uint16_t c = (uint16_t)~acc;
+	tcp[16] = (uint8_t)(c >> 8);
+	tcp[17] = (uint8_t)c;
+	return 1;
+}
+
 /* When a frame that arrives at now may go on its way (before the delay):
  * now, unless the wire is cold and still waking up. */
 static uint64_t cold_ready(struct cold *c, uint64_t now)
@@ -267,7 +297,8 @@ static void take(struct line *l, uint64_t now, long delay, struct cold *cold)
 			}
 		}
 		if (partial && (fix_udp4_checksum(buf, (size_t)got) ||
-		                fix_udp6_checksum(buf, (size_t)got)))
+		                fix_udp6_checksum(buf, (size_t)got) ||
+		                fix_tcp4_checksum(buf, (size_t)got)))
 			l->checksums++;
 		struct frame *f = &l->ring[(l->head + l->count) % l->cap];
 		f->due_ms = cold_ready(cold, now) + (uint64_t)delay;

@@ -20,22 +20,16 @@
 #   tcp-blocked      masquerade, TCP dropped in the forward chain: TCP
 #                    blocked, the UDP verdict untouched
 # Root only; skipped with one line otherwise (exit 1 when $CI is set).
+# Sourced (bench/tcp.sh does), it only defines the scenarios' functions:
+# tcp_setup SCENARIO [DELAY_MS] builds one, tcp_expect says what it must
+# give.
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
+tcp_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lab/lib.sh
-. "$here/lib.sh"
+. "$tcp_here/lib.sh"
 
-lab_preflight "lab tcp" turnserver:coturn ss:iproute2 timeout:coreutils
-
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
-	exit 2
-fi
-NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-
-PASSED=0 FAILED=0
-SCENARIOS="tcp-masquerade tcp-random fake-full-cone tcp-hairpin tcp-no-hairpin tcp-blocked"
+TCP_SCENARIOS="tcp-masquerade tcp-random fake-full-cone tcp-hairpin tcp-no-hairpin tcp-blocked"
 
 # The router's rules for scenario $1 (after lab_base_rules).
 #   udp:  masq (masquerade) or cone (1:1 NAT on the public address)
@@ -157,14 +151,20 @@ check_json() {
 	EOF
 }
 
+# tcp_setup SCENARIO [DELAY_MS]: the lab up with scenario's router rules
+# and coturn serving; on failure nothing of it is left up.
+tcp_setup() {
+	# Any NAT scenario builds the topology; the rules are replaced below.
+	lab_up port-restricted-cone "${2:-0}" || return 1
+	{ lab_base_rules; tcp_rules "$1"; } >"$LAB_TMP/tcp-router.nft" &&
+	lab_router nft -f "$LAB_TMP/tcp-router.nft" ||
+		{ lab_die "rules rejected (see $LAB_TMP/tcp-router.nft)"; lab_down; return 1; }
+	start_coturn || { lab_down; return 1; }
+}
+
 run_scenario() {
 	local scn="$1" out="$LAB_TMP/$1.json" rc
-	# Any NAT scenario builds the topology; the rules are replaced below.
-	lab_up port-restricted-cone || return 1
-	{ lab_base_rules; tcp_rules "$scn"; } >"$LAB_TMP/tcp-router.nft" || return 1
-	lab_router nft -f "$LAB_TMP/tcp-router.nft" ||
-		{ lab_die "rules rejected (see $LAB_TMP/tcp-router.nft)"; return 1; }
-	start_coturn || return 1
+	tcp_setup "$scn" || return 1
 	lab_client timeout 30 "$NATCHECK" --json --tcp --no-portmap "$LAB_SERVER1:3478" \
 		>"$out" 2>"$LAB_TMP/$scn.err"
 	rc=$?
@@ -180,12 +180,25 @@ run_scenario() {
 	return $rc
 }
 
-for scn in ${LAB_TCP_SCENARIOS:-$SCENARIOS}; do
-	if run_scenario "$scn"; then
-		PASSED=$((PASSED + 1))
-	else
-		FAILED=$((FAILED + 1))
+tcp_main() {
+	local scn passed=0 failed=0
+	lab_preflight "lab tcp" turnserver:coturn ss:iproute2 timeout:coreutils
+	if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+		echo "usage: $0 NATCHECK (an executable natcheck)" >&2
+		exit 2
 	fi
-done
-echo "lab tcp: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+	NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	for scn in ${LAB_TCP_SCENARIOS:-$TCP_SCENARIOS}; do
+		if run_scenario "$scn"; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+	echo "lab tcp: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	tcp_main "$@"
+fi
