@@ -220,6 +220,10 @@ read_attributes(struct req_ctx *c)
 	st = stun_get_change_request(&c->m, &c->flags);
 	if (st != STUN_OK && st != STUN_ERR_NOT_FOUND)
 		return refuse_bad(c, "CHANGE-REQUEST", st);
+	/* One address: an RFC 3489 client's NAT test gets no answer at all
+	 * (server.h says why); its plain Binding request is answered. */
+	if (st == STUN_OK && !c->head.has_cookie && !c->cfg->has_alt)
+		return drop(c, "RFC 3489 CHANGE-REQUEST to a server with one address");
 	c->pad_idx = stun_find(&c->m, STUN_ATTR_PADDING);
 	if (c->stream) {
 		/* A server never opens a TCP connection to a client (RFC 5780

@@ -60,10 +60,24 @@
  * server with one address cannot, and saying so with the same IP lets a
  * client still tell endpoint-independent from port-dependent filtering
  * (change port) and see that no IP change is possible (a 420 for change
- * IP).  The RFC 3489 form gets no CHANGED-ADDRESS then: a classic client
- * has no way to notice that it names the same IP and would run Test I
- * against it as if it were another server.  Left 0, such a server has no
- * OTHER-ADDRESS at all (the client's in-memory tests rely on that).
+ * IP).  Left 0, such a server has no OTHER-ADDRESS at all (the client's
+ * in-memory tests rely on that).
+ *
+ * With one address, whatever the flags, an RFC 3489 request (no magic
+ * cookie) that carries CHANGE-REQUEST is dropped unanswered; one without
+ * is answered, with no CHANGED-ADDRESS.  A classic client cannot learn
+ * that the server has one address: RFC 3489 has no way to say it, and
+ * Debian's `stun` (stund's client) counts any reply to its change-IP test,
+ * a 420 included, as proof of an open filter, and sends its second Test I
+ * to CHANGED-ADDRESS's IP on the primary port, so with one IP it can never
+ * see a mapping change.  Answered at all, it names every NAT's mapping
+ * endpoint-independent, a symmetric NAT's too; unanswered, it says
+ * "Blocked or could not reach STUN server".  The lab (tests/lab/single.sh)
+ * holds it to that.  The same-IP OTHER-ADDRESS misleads RFC 5780 clients
+ * that do not compare its IP with the server's (coturn's
+ * turnutils_natdiscovery: endpoint-independent mapping and filtering
+ * whatever the NAT); natcheck needs it, and a bare Binding request cannot
+ * tell the two clients apart (natcheck.1, SERVER).
  */
 struct server_cfg {
 	struct stun_addr ep[SERVER_NEP]; /* the endpoints, indexed as above */
