@@ -1,19 +1,37 @@
 #!/usr/bin/env bash
-# tests/lab/single.sh NATCHECK - a one-address server against every NAT.
+# tests/lab/single.sh NATCHECK - a one-address server against every NAT,
+# asked by natcheck, Debian's `stun` and coturn's turnutils_natdiscovery.
 #
 # Issue #14: `natcheck --serve A` with one address (two ports) advertises
 # OTHER-ADDRESS with the same address and its other port.  From such a
-# server the client can learn only what a change of port shows, and must
-# say unknown for the rest.  For every scenario of scenarios.sh
+# server a client can learn only what a change of port shows, and must say
+# unknown for the rest.  For every scenario of scenarios.sh
 # (LAB_SCENARIOS to choose), with DELAY ms each way on the client's wire,
-# natcheck --serve 203.0.113.1 --rate 0 (3478/3479) and natcheck --json
-# --no-portmap against it:
-#   - never wrong: the type, the mapping and the filtering are each the
-#     scenario's or unknown;
-#   - right where a change of port can tell: the symmetric NAT (its mapping
-#     depends on the port) is named symmetric, a port-dependent filter is
-#     named address-and-port-dependent, and a path that blocks UDP is UDP
-#     blocked.
+# natcheck --serve 203.0.113.1 --rate 0 (3478/3479), and against it:
+#   natcheck --json --no-portmap
+#     - never wrong: the type, the mapping and the filtering are each the
+#       scenario's or unknown;
+#     - right where a change of port can tell: the symmetric NAT (its
+#       mapping depends on the port) is named symmetric, a port-dependent
+#       filter is named address-and-port-dependent, and a path that blocks
+#       UDP is UDP blocked.
+#   stun (RFC 3489) fails visibly everywhere: "Blocked or could not reach
+#     STUN server".  The server drops an RFC 3489 CHANGE-REQUEST when it has
+#     one address (server.h): stun counts any reply to its change-IP test,
+#     a 420 too, as an open filter, and cannot see a mapping change through
+#     one IP, so any answer would make it name every NAT's mapping
+#     endpoint-independent.
+#   turnutils_natdiscovery -m -f (RFC 5780) is wrong, and the test holds it
+#     to exactly that: "endpoint-independent" mapping and filtering behind
+#     every NAT that lets UDP through, after printing the 420 it got for
+#     change IP; no verdict when UDP is blocked.  Its mapping test sends to
+#     OTHER-ADDRESS's IP on the primary port, which with one IP is Test I
+#     again, and it takes any reply to change IP, an error too, for an open
+#     filter.  Only a server without OTHER-ADDRESS would silence it, and
+#     natcheck needs that attribute (natcheck.1, SERVER, says so).
+# Each client runs in every scenario: stun takes about a second, and
+# natdiscovery too, since every request it sends is answered (6 s where UDP
+# is blocked: two 3-second timeouts).
 # Prints "N passed, M failed".  Root only; skipped with one line otherwise
 # (exit 1 when $CI is set).
 #
@@ -23,7 +41,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$here/lib.sh"
+# shellcheck source=tests/lab/clients.sh
+. "$here/clients.sh"
 
+lab_preflight "lab single" stun:stun-client turnutils_natdiscovery:coturn timeout:coreutils
 lab_script_init "$@"
 DELAY=${DELAY:-10}
 case $DELAY in ''|*[!0-9]*) echo "DELAY is an integer" >&2; exit 2 ;; esac
@@ -71,6 +92,36 @@ judge() {
 	EOF
 }
 
+# peers: stun and turnutils_natdiscovery against the server, each held to
+# what the header says.
+peers() {
+	local line out got want
+	line=$(clients_stun "$LAB_NS_C" "$LAB_SERVER1")
+	echo "   $LAB_SCENARIO: stun: $line"
+	case "$line" in
+	"Blocked or could not reach STUN server"*) pass ;;
+	*) fail "stun said '$line': against one address it must fail, not name a NAT" ;;
+	esac
+	out=$(clients_natdisc "$LAB_NS_C" "$LAB_SERVER1")
+	got=$(clients_rfc5780 "$out")
+	if [ "$SCN_TYPE" = udp-blocked ]; then
+		want="unknown unknown"
+	else
+		want="endpoint-independent endpoint-independent"
+		case "$out" in
+		*"The response is an error 420"*) ;;
+		*) got="$got, without the 420 for change IP" ;;
+		esac
+	fi
+	echo "   $LAB_SCENARIO: turnutils_natdiscovery: mapping and filtering $got" \
+		"(the NAT: $SCN_MAPPING $SCN_FILTERING)"
+	if [ "$got" = "$want" ]; then
+		pass
+	else
+		fail "turnutils_natdiscovery said '$got', want '$want' (see the header)"
+	fi
+}
+
 for s in ${LAB_SCENARIOS:-$(scenario_list)}; do
 	LAB_SCENARIO=$s
 	if ! lab_up "$s" "$DELAY" 0; then
@@ -94,6 +145,7 @@ for s in ${LAB_SCENARIOS:-$(scenario_list)}; do
 	else
 		while IFS= read -r line; do fail "$line"; done <<<"$problems"
 	fi
+	peers
 	lab_down
 done
 
