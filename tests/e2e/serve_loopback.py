@@ -12,7 +12,8 @@ header-level failures (no answer), an unknown attribute (420), the
 amplification rule and PADDING, a burst, timestamped -v lines, and a clean
 stop on SIGTERM.  A second
 server on one address (::1, or 127.0.0.1 without IPv6) checks the 420 for
-"change IP", silence for an RFC 3489 CHANGE-REQUEST, and a clean stop on
+"change IP", OTHER-ADDRESS only for a request that carries CHANGE-REQUEST,
+silence for an RFC 3489 CHANGE-REQUEST, and a clean stop on
 SIGINT.  Last, multicast, broadcast and
 wildcard addresses are refused as usage errors.
 
@@ -404,6 +405,26 @@ def main():
                         and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
                         and get(attrs, "CHANGED-ADDRESS") is None, f"{got and got[1]}")
                 cookie, form = True, "RFC 5389"
+                # A bare request gets no OTHER-ADDRESS (RFC 5780 section 6:
+                # a client that does not ask must not take the same IP for a
+                # second server); an empty CHANGE-REQUEST asks, and is
+                # answered from where it went, naming the other port.
+                req, tid = request(cookie)
+                got = exchange(s, (host, P), req, tid)
+                attrs = parse(got[0])[2] if got else []
+                c.check(f"single {host} {form} bare: answered from port {P}, no OTHER-ADDRESS",
+                        got is not None and got[1] == (host, P)
+                        and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
+                        and get(attrs, "OTHER-ADDRESS") is None, f"{got and got[1]}")
+                req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"], struct.pack("!I", 0)))
+                got = exchange(s, (host, P), req, tid)
+                attrs = parse(got[0])[2] if got else []
+                other = get(attrs, "OTHER-ADDRESS")
+                c.check(f"single {host} {form} empty CHANGE-REQUEST: from port {P}, "
+                        f"OTHER-ADDRESS ({host}, {Q})",
+                        got is not None and got[1] == (host, P)
+                        and (addr_of(other) if other is not None else None) == (host, Q),
+                        f"{got and got[1]} {addr_of(other) if other is not None else None}")
                 req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
                                                 struct.pack("!I", CHANGE_PORT)))
                 got = exchange(s, (host, P), req, tid)
