@@ -82,7 +82,7 @@ static const char *progname = "natcheck";
  * says whom to ask first.  natcheck.1, SERVER LIST, lists the same entries
  * and names the source: keep them in step.  Tests never contact these hosts.
  */
-#define BUILTIN_SOURCE "pradt2/always-online-stun valid_nat_testing_hosts.txt, commit e6ef224f"
+#define BUILTIN_SOURCE "pradt2/always-online-stun valid_nat_testing_hosts.txt, commits e6ef224f and 0002108c"
 #define BUILTIN_READ   "2026-11-27"
 static const struct builtin_server {
 	const char *host;
@@ -97,7 +97,7 @@ static const struct builtin_server {
 	{ "stun.freeswitch.org",    3478, BUILTIN_READ, BUILTIN_SOURCE },
 	{ "stun.telnyx.com",        3478, BUILTIN_READ, BUILTIN_SOURCE },
 	{ "stun.m-online.net",      3478, BUILTIN_READ, BUILTIN_SOURCE },
-	{ "stun.antisip.com",       3478, BUILTIN_READ, BUILTIN_SOURCE },
+	{ "stun.voipgate.com",      3478, BUILTIN_READ, BUILTIN_SOURCE },
 };
 #define NBUILTIN (sizeof(builtin_servers) / sizeof(builtin_servers[0]))
 

@@ -90,7 +90,7 @@ try:
                 "the built-in list (8 servers)" in err and len(lines) == 8
                 and "stun.hot-chilli.net:3478" in lines[0], err[:800])
         c.check("no server: each entry names its source, the file's commit and when it was read",
-                all("always-online-stun valid_nat_testing_hosts.txt, commit e6ef224f (read 20" in ln
+                all("always-online-stun valid_nat_testing_hosts.txt, commits e6ef224f and 0002108c (read 20" in ln
                     for ln in lines), err[:800])
         c.check("no server, no network: exit 1 with the resolution error, nothing sent",
                 rc == 1 and "no server resolves" in err and " send " not in err, f"rc={rc} {err[-300:]!r}")
