@@ -97,18 +97,6 @@ close_scouts(struct tcpprobe *t, const struct tcpprobe_conn *c, uint64_t now)
 		set_done(&t->c[c->tries[j]], TCPPROBE_TIMEOUT, now);
 }
 
-/* Decide c: a test's own connection decides the test (and ends its extra
- * attempts); an extra attempt decides only itself. */
-static void
-decide(struct tcpprobe *t, struct tcpprobe_conn *c, enum tcpprobe_result r, uint64_t now)
-{
-	if (c->state == TCPPROBE_S_DONE)
-		return;
-	set_done(c, r, now);
-	if (!is_scout(c))
-		close_scouts(t, c, now);
-}
-
 /*
  * May we connect to a, which the primary server told us about?  The UDP
  * engine's rules (addr_use_check): no multicast or broadcast address,
@@ -130,6 +118,20 @@ alt_check(const struct tcpprobe *t, const struct tcpprobe_conn *m)
 		return TCPPROBE_ADDR_ABSENT;
 	return (enum tcpprobe_addr)addr_alt_check(&m->other, t->cfg.server.family,
 	    &t->cfg.server, t->cfg.local, 2);
+}
+
+/* Decide c: a test's own connection decides the test (and ends its extra
+ * attempts); an extra attempt decides only itself. */
+static void
+decide(struct tcpprobe *t, struct tcpprobe_conn *c, enum tcpprobe_result r, uint64_t now)
+{
+	if (c->state == TCPPROBE_S_DONE)
+		return;
+	set_done(c, r, now);
+	if (!is_scout(c))
+		close_scouts(t, c, now);
+	if (c->slot == TCPPROBE_MAP)
+		t->alt_problem = alt_check(t, c);
 }
 
 /* Start conn towards dst: hand out the CONNECT. */
@@ -348,6 +350,20 @@ attempt_due(const struct tcpprobe *t, const struct tcpprobe_conn *c)
 	    (c->kind == TCPPROBE_HAIR && c->ntries % 2 == 1 ? 0 : probe_iv_for(pace_rtt(t)));
 	first = c->kind == TCPPROBE_HAIR ? c->started_ms
 	    : c->started_ms + probe_wait_for(pace_rtt(t));
+	if (c->kind == TCPPROBE_HAIR) {
+		/* An attempt that connected has its request on the way to the
+		 * listener (TCP resends it if need be): no more attempts while
+		 * it may still arrive, a SYN-ACK's wait after the connect.
+		 * Past that the attempts go on, so that a "no" still rests on
+		 * 2 K failed exchanges. */
+		for (size_t j = 0; j < c->ntries; j++) {
+			const struct tcpprobe_conn *a = &t->c[c->tries[j]];
+			uint64_t hold = a->connected_ms + synack_wait(t, TCPPROBE_HAIR);
+
+			if (a->up && a->state != TCPPROBE_S_DONE && hold > first)
+				first = hold;
+		}
+	}
 	return due > first ? due : first;
 }
 
@@ -546,12 +562,24 @@ ready_to_start(struct tcpprobe *t, struct tcpprobe_conn *c, struct stun_addr *ds
 		return t->cfg.local[1].port != 0 ? 1 : -1;
 	case TCPPROBE_MAP_ALT_IP:
 	case TCPPROBE_MAP_ALT_IP_PORT:
-		if (m->state != TCPPROBE_S_DONE)
-			return 0;
-		t->alt_problem = alt_check(t, m);
-		if (t->alt_problem != TCPPROBE_ADDR_OK)
-			return -1;
-		*dst = m->other;
+		/* Map's own answer when it is in, else the UDP answer's
+		 * alternate when there is one; both connections go to the
+		 * one chosen first. */
+		if (!t->alt_set) {
+			if (m->state == TCPPROBE_S_DONE) {
+				t->alt_problem = alt_check(t, m);
+				if (t->alt_problem != TCPPROBE_ADDR_OK)
+					return -1;
+				t->alt = m->other;
+			} else if (t->udp_alt_ok) {
+				t->alt = t->udp_alt;
+				t->alt_udp = 1;
+			} else {
+				return 0;
+			}
+			t->alt_set = 1;
+		}
+		*dst = t->alt;
 		if (c->kind == TCPPROBE_MAP_ALT_IP)
 			dst->port = t->cfg.server.port;
 		return 1;
@@ -651,6 +679,16 @@ void
 tcpprobe_set_pace(struct tcpprobe *t, const struct probe_pace *pace)
 {
 	t->pace = *pace;
+}
+
+void
+tcpprobe_set_alt(struct tcpprobe *t, const struct stun_addr *server, const struct stun_addr *alt)
+{
+	if (t->alt_set || t->udp_alt_ok || !addr_eq(server, &t->cfg.server) ||
+	    addr_alt_check(alt, t->cfg.server.family, &t->cfg.server, t->cfg.local, 2) != ADDR_USE_OK)
+		return;
+	t->udp_alt_ok = 1;
+	t->udp_alt = *alt;
 }
 
 void
@@ -829,7 +867,10 @@ tcpprobe_accepted(struct tcpprobe *t, uint64_t now_ms, const uint8_t *buf, size_
 		struct tcpprobe_conn *a = &t->c[c->tries[j]];
 
 		if (a->state == TCPPROBE_S_SENT && memcmp(m.tid, a->tid, STUN_TID_LEN) == 0) {
-			set_done(a, TCPPROBE_ANSWERED, now_ms);
+			/* The test's own connection (a == c) is decided with
+			 * the test, which closes the other attempts. */
+			if (a != c)
+				set_done(a, TCPPROBE_ANSWERED, now_ms);
 			decide(t, c, TCPPROBE_ANSWERED, now_ms);
 			return;
 		}
@@ -912,6 +953,13 @@ mapping(const struct tcpprobe *t, struct tcpprobe_verdict *v)
 		warn(v, TCPPROBE_W_NO_ALTERNATE, m, t->alt_problem);
 		return NAT_BEH_UNKNOWN;
 	}
+	/* The alternate connections went where the UDP answer said, and
+	 * this server over TCP names another: they compare nothing it
+	 * vouched for. */
+	if (t->alt_set && !addr_eq(&t->alt, &m->other)) {
+		warn(v, TCPPROBE_W_ALT_MISMATCH, m, TCPPROBE_ADDR_OK);
+		return NAT_BEH_UNKNOWN;
+	}
 	if (a->result != TCPPROBE_ANSWERED) {
 		warn(v, TCPPROBE_W_TEST, a, TCPPROBE_ADDR_OK);
 		return NAT_BEH_UNKNOWN;
@@ -954,10 +1002,10 @@ hairpinning(const struct tcpprobe *t, struct tcpprobe_verdict *v)
 		warn(v, TCPPROBE_W_BAD_MAPPED, hb, t->hair_problem);
 		return -1;
 	}
-	if (hb->has_local && addr_eq(&hb->mapped, &hb->local)) {
-		warn(v, TCPPROBE_W_NO_NAT, hb, TCPPROBE_ADDR_OK);
+	/* No NAT: hairpinning does not apply, as the UDP report says it
+	 * (null, "not applicable"), which is no warning. */
+	if (hb->has_local && addr_eq(&hb->mapped, &hb->local))
 		return -1;
-	}
 	switch (h->result) {
 	case TCPPROBE_ANSWERED:
 		return 1;

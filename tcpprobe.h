@@ -13,6 +13,14 @@
  *                   one local port, three connections: SO_REUSEADDR and
  *                   SO_REUSEPORT, so the three mapped addresses compare
  *                   the NAT's mapping, not the kernel's port choice)
+ *                   The UDP engine's answer from the same server names
+ *                   the alternate too, usually a round trip before map's
+ *                   answer does (map's connect, then its request): with
+ *                   it (tcpprobe_set_alt) the two alternate connections
+ *                   start at once.  When map's OTHER-ADDRESS then names
+ *                   another, the mapping is unknown (W_ALT_MISMATCH):
+ *                   the connections went where this server over TCP did
+ *                   not say; when it names none, unknown as ever.
  *   hairpin-binding local port P1, where a socket listens -> the primary
  *   hairpin         a fresh socket -> hairpin-binding's mapped address;
  *                   it counts only when the listener on P1 accepts a
@@ -216,7 +224,13 @@ struct tcpprobe {
 	uint32_t hurry_rtt;         /* or this round trip (twice) after they
 	                               connected, or the SYN grace to connect */
 	int      done;
-	enum tcpprobe_addr alt_problem;     /* of map's OTHER-ADDRESS */
+	enum tcpprobe_addr alt_problem;     /* of map's OTHER-ADDRESS (once map
+	                                       is decided) */
+	int      udp_alt_ok;        /* tcpprobe_set_alt() gave a usable one: */
+	struct stun_addr udp_alt;   /*   the UDP answer's alternate */
+	int      alt_set;           /* the alternate connections' address is */
+	int      alt_udp;           /* chosen: the UDP answer's (alt_udp 1) or */
+	struct stun_addr alt;       /* map's OTHER-ADDRESS; this one */
 	enum tcpprobe_addr hair_problem;    /* of hairpin-binding's mapped address */
 	struct probe_pace pace;     /* the UDP engine's, as last told */
 	uint32_t synack_ms;         /* the shortest handshake to a server, 0: none */
@@ -254,6 +268,14 @@ enum tcpprobe_step tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcp
 /* The UDP engine's pace as of now (probe_pace); have_rtt 0 leaves the
  * negatives to the kernel's retransmission and the SYN grace. */
 void tcpprobe_set_pace(struct tcpprobe *t, const struct probe_pace *pace);
+
+/* The UDP engine's answer from server (its binding test's) names alt as
+ * its alternate (OTHER-ADDRESS or CHANGED-ADDRESS, usable by the UDP
+ * engine's rules).  When server is this run's server and alt passes the
+ * TCP tests' own rules, the alternate connections may start with it
+ * before map's answer comes (see above); ignored once they started. */
+void tcpprobe_set_alt(struct tcpprobe *t, const struct stun_addr *server,
+                      const struct stun_addr *alt);
 
 /* The UDP tests are done: what is still open gets one round trip
  * (rtt_ms, 0 if unknown) more, a connect awaiting its SYN-ACK at least
@@ -297,10 +319,11 @@ enum tcpprobe_code {
 	                               (addr says why) */
 	TCPPROBE_W_PORT_NOT_KEPT,   /* a mapping connection did not leave from P0 */
 	TCPPROBE_W_INCONSISTENT,    /* alt IP kept the mapping, alt IP+port did not */
-	TCPPROBE_W_NO_NAT,          /* hairpin-binding's mapped address is its own:
-	                               hairpinning does not apply */
 	TCPPROBE_W_BAD_MAPPED,      /* hairpin-binding's mapped address is unusable */
-	TCPPROBE_W_NO_LISTENER      /* no listening socket: no hairpin test */
+	TCPPROBE_W_NO_LISTENER,     /* no listening socket: no hairpin test */
+	TCPPROBE_W_ALT_MISMATCH     /* the alternate connections went to the UDP
+	                               answer's alternate, and map's OTHER-ADDRESS
+	                               names another */
 };
 
 struct tcpprobe_warning {

@@ -107,6 +107,13 @@ struct world {
 	int      lose_first_syn;    /* the map connection's first SYN is lost */
 	int      lose_first_hair_syn; /* the hairpin test's own first SYN is lost */
 	int      no_listener;       /* P1 unavailable: no hairpin tests */
+	int      hair_elsewhere;    /* the NAT loops hairpin SYNs back, but not to
+	                               our listener: they connect, nothing arrives */
+	/* The UDP engine's answer naming an alternate (tcpprobe_set_alt) from
+	 * udp_alt_at on (0: never): udp_alt (default the server's own, the
+	 * alternate IP and port) from udp_alt_server (default the primary). */
+	uint64_t udp_alt_at;
+	struct stun_addr udp_alt, udp_alt_server;
 	enum srv srv;
 	uint32_t rtt;               /* ms, client <-> server */
 	uint32_t cross;             /* ms, client -> NAT -> client (hairpin), 1 if 0 */
@@ -282,7 +289,7 @@ do_connect(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcppr
 	if (t->c[tx->conn].kind == TCPPROBE_HAIR) {
 		/* To our own public address: the NAT loops it back, or not;
 		 * SYN and SYN-ACK each cross the inside link twice. */
-		if (!w->hairpin)
+		if (!w->hairpin && !w->hair_elsewhere)
 			return;
 		at = handshake(w, now, 2 * w->cross, 2,
 		    w->lose_first_hair_syn && tx->conn == TCPPROBE_HAIR);
@@ -311,6 +318,8 @@ do_send(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcpprobe
 	int ep;
 
 	if (c->kind == TCPPROBE_HAIR) {
+		if (w->hair_elsewhere)
+			return;
 		push(w, now + w->cross + segment_delay(w, 2 * w->cross, 2), EV_ACCEPTED, tx->conn,
 		    tx->buf, tx->len);
 		return;
@@ -412,6 +421,10 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 	}
 	if (w->pace_rtt == 0)
 		w->pace_rtt = w->rtt;
+	if (w->udp_alt.family == 0)
+		w->udp_alt = w->srvcfg.ep[3];
+	if (w->udp_alt_server.family == 0)
+		w->udp_alt_server = w->srvcfg.ep[0];
 	cfg.enabled = 1;
 	cfg.server = w->srvcfg.ep[0];
 	cfg.local[0] = ip4(CLIENT, 40000);
@@ -435,6 +448,8 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 			pace.lost = w->pace_lost;
 		}
 		tcpprobe_set_pace(t, &pace);
+		if (w->udp_alt_at != 0 && now >= w->udp_alt_at)
+			tcpprobe_set_alt(t, &w->udp_alt_server, &w->udp_alt);
 		if (now >= w->udp_done)
 			tcpprobe_hurry(t, now, w->rtt);
 		st = tcpprobe_next(t, now, &tx, &wait);
@@ -456,6 +471,8 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 			next = w->udp_done;
 		if (!w->no_pace && now < w->rtt_known && w->rtt_known < next)
 			next = w->rtt_known;
+		if (now < w->udp_alt_at && w->udp_alt_at < next)
+			next = w->udp_alt_at;
 		cr_assert(next >= now);
 		now = next;
 		deliver(w, t, now);
@@ -469,6 +486,15 @@ static const char *
 beh(enum nat_behavior b)
 {
 	return nat_behavior_word(b);
+}
+
+/* Every extra attempt is closed once its test is decided. */
+static void
+assert_all_closed(const struct tcpprobe *t)
+{
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
+		cr_assert(t->c[i].state == TCPPROBE_S_IDLE || t->c[i].state == TCPPROBE_S_DONE,
+		    "slot %d still open", i);
 }
 
 /* ---------------------------------------------------------------- verdicts */
@@ -513,6 +539,9 @@ Test(tcpprobe, hairpin_yes_no_and_not_applicable)
 	run(&w, &t, &v);
 	cr_assert_eq(v.hairpinning, 1);
 	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_ANSWERED);
+	/* The test's own connection reached the listener: its other
+	 * attempts are closed with it. */
+	assert_all_closed(&t);
 
 	/* No hairpin: the SYN to our own public address goes nowhere, and
 	 * only after the SYN grace is that a "no". */
@@ -531,13 +560,15 @@ Test(tcpprobe, hairpin_yes_no_and_not_applicable)
 	run(&w, &t, &v);
 	cr_assert_eq(v.hairpinning, 1);
 
-	/* No NAT: nothing to hairpin; unknown, with the reason. */
+	/* No NAT: nothing to hairpin, null as for UDP ("not applicable"),
+	 * and no warning: nothing is wrong. */
 	memset(&w, 0, sizeof(w));
 	w.mapping = NONAT;
 	run(&w, &t, &v);
 	cr_assert_eq(v.hairpinning, -1);
+	cr_assert_eq(v.nat, 0);
 	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_NOT_RUN);
-	cr_assert(v.nwarn >= 1 && v.warn[v.nwarn - 1].code == TCPPROBE_W_NO_NAT);
+	cr_assert_eq(v.nwarn, 0, "no warning without a NAT (%zu)", v.nwarn);
 }
 
 Test(tcpprobe, blocked_and_refused)
@@ -755,15 +786,6 @@ Test(tcpprobe, stranger_on_listener)
 
 /* ------------------------------------------------- redundant attempts */
 
-/* Every extra attempt is closed once its test is decided. */
-static void
-assert_all_closed(const struct tcpprobe *t)
-{
-	for (int i = 0; i < TCPPROBE_NSLOT; i++)
-		cr_assert(t->c[i].state == TCPPROBE_S_IDLE || t->c[i].state == TCPPROBE_S_DONE,
-		    "slot %d still open", i);
-}
-
 /* TCP dropped: the scouts' silence says "blocked" as the UDP engine ends
  * a test - K attempts made since the round trip was known, each waited W
  * in vain - within a round trip of the UDP run's end, not after the SYN
@@ -930,6 +952,166 @@ Test(tcpprobe, hairpin_first_syn_lost_is_yes)
 	assert_all_closed(&t);
 }
 
+/* A hairpin attempt that connected: no further attempts while its request
+ * may still reach the listener (with K raised by a lossy UDP run, the old
+ * pace kept launching pairs until the request arrived). */
+Test(tcpprobe, hairpin_attempts_stop_once_one_connects)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+	uint64_t first_up = UINT64_MAX;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = EI;
+	w.hairpin = 1;
+	w.rtt = 100;
+	w.cross = 20;
+	w.pace_set = 1;
+	w.pace_answered = 20;
+	w.pace_lost = 6;
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 1);
+	cr_assert_eq(h->result, TCPPROBE_ANSWERED);
+	cr_assert(2 * probe_k_for(20, 6, PROBE_EPS_FILTER) > h->ntries,
+	    "the pace alone would have made more than %zu", h->ntries);
+	for (size_t j = 0; j < h->ntries; j++)
+		if (t.c[h->tries[j]].up && t.c[h->tries[j]].connected_ms < first_up)
+			first_up = t.c[h->tries[j]].connected_ms;
+	cr_assert(first_up != UINT64_MAX);
+	for (size_t j = 0; j < h->ntries; j++)
+		cr_assert(t.c[h->tries[j]].started_ms < first_up,
+		    "attempt %zu started at %llu ms, after one connected at %llu ms", j,
+		    (unsigned long long)t.c[h->tries[j]].started_ms, (unsigned long long)first_up);
+	assert_all_closed(&t);
+}
+
+/* A NAT that loops hairpin SYNs back to something other than our listener:
+ * the attempts connect, no request arrives.  Stopping the attempts while
+ * one is connected must not make a "no" of fewer than 2 K failures. */
+Test(tcpprobe, hairpin_connected_elsewhere_still_needs_2k)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+	size_t k;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = EI;
+	w.hair_elsewhere = 1;
+	w.rtt = 100;
+	w.cross = 1;
+	w.timeout = 6000;
+	w.udp_done = 300;
+	run(&w, &t, &v);
+	k = probe_k_for(20, 0, PROBE_EPS_FILTER);
+	cr_assert_eq(h->result, TCPPROBE_NOT_DELIVERED, "%s", tcpprobe_result_name(h->result));
+	cr_assert_eq(v.hairpinning, 0);
+	cr_assert_geq(h->ntries, 2 * k, "a \"no\" on %zu attempts, 2 K is %zu", h->ntries, 2 * k);
+	assert_all_closed(&t);
+}
+
+/* ------------------------------------------- the alternate from UDP */
+
+/* The UDP answer from the same server names the alternate at 1 RTT: both
+ * alternate connections start then, not after map's answer, and every
+ * mapping behaviour is still named right. */
+Test(tcpprobe, alternates_start_on_udp_answer)
+{
+	static const enum beh behs[] = { EI, AD, APD, NONAT };
+	static const enum nat_behavior want[] = { NAT_BEH_ENDPOINT_INDEPENDENT,
+		NAT_BEH_ADDRESS_DEPENDENT, NAT_BEH_ADDRESS_PORT_DEPENDENT,
+		NAT_BEH_ENDPOINT_INDEPENDENT };
+
+	for (size_t i = 0; i < sizeof(behs) / sizeof(behs[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+		const struct tcpprobe_conn *m = &t.c[TCPPROBE_MAP];
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = behs[i];
+		w.rtt = 100;
+		w.udp_alt_at = 100;
+		run(&w, &t, &v);
+		cr_assert_eq(v.mapping, want[i], "case %zu: %s", i, beh(v.mapping));
+		cr_assert_eq(v.nwarn, 0, "case %zu: %zu warnings", i, v.nwarn);
+		for (int c = TCPPROBE_MAP_ALT_IP; c <= TCPPROBE_MAP_ALT_IP_PORT; c++) {
+			cr_assert_eq(t.c[c].result, TCPPROBE_ANSWERED, "case %zu conn %d", i, c);
+			cr_assert_eq(t.c[c].started_ms, 100, "case %zu conn %d started at %llu ms",
+			    i, c, (unsigned long long)t.c[c].started_ms);
+			cr_assert(t.c[c].started_ms < m->done_ms, "before map's answer (%llu ms)",
+			    (unsigned long long)m->done_ms);
+		}
+		cr_assert(t.alt_udp);
+	}
+}
+
+/* No usable alternate from UDP - none at all, one from another server,
+ * one that is this host's own address - and nothing changes: the
+ * alternates wait for map's answer and go where it says. */
+Test(tcpprobe, alternates_without_udp_answer_unchanged)
+{
+	for (int i = 0; i < 3; i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+		const struct tcpprobe_conn *m = &t.c[TCPPROBE_MAP];
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = APD;
+		w.rtt = 100;
+		if (i == 1) {
+			w.udp_alt_at = 100;
+			w.udp_alt_server = ip4("198.51.100.77", 3478);
+		} else if (i == 2) {
+			w.udp_alt_at = 100;
+			w.udp_alt = ip4(CLIENT, 3479);
+		}
+		run(&w, &t, &v);
+		cr_assert_eq(v.mapping, NAT_BEH_ADDRESS_PORT_DEPENDENT, "case %d: %s", i,
+		    beh(v.mapping));
+		cr_assert(!t.alt_udp, "case %d", i);
+		for (int c = TCPPROBE_MAP_ALT_IP; c <= TCPPROBE_MAP_ALT_IP_PORT; c++) {
+			cr_assert_geq(t.c[c].started_ms, m->done_ms, "case %d conn %d", i, c);
+			cr_assert_eq(t.c[c].dst.port, c == TCPPROBE_MAP_ALT_IP ? 3478 : 3479);
+		}
+	}
+}
+
+/* The UDP answer names an alternate that map's OTHER-ADDRESS then
+ * contradicts: whatever the connections to it showed, the mapping is
+ * unknown, and a warning says why. */
+Test(tcpprobe, alternate_disagreeing_with_tcp_is_unknown)
+{
+	static const enum beh behs[] = { EI, APD };
+
+	for (size_t i = 0; i < sizeof(behs) / sizeof(behs[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+		int named = 0;
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = behs[i];
+		w.rtt = 100;
+		w.udp_alt_at = 100;
+		/* The server's other address, another port: its alt-ip connection
+		 * (port 3478) reaches the server, the alt-ip-port one nothing. */
+		w.udp_alt = ip4("203.0.113.2", 3480);
+		run(&w, &t, &v);
+		cr_assert_eq(v.status, TCPPROBE_ST_OK);
+		cr_assert_eq(t.c[TCPPROBE_MAP_ALT_IP].result, TCPPROBE_ANSWERED, "case %zu", i);
+		cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN, "case %zu: %s", i, beh(v.mapping));
+		for (size_t j = 0; j < v.nwarn; j++)
+			if (v.warn[j].code == TCPPROBE_W_ALT_MISMATCH)
+				named = 1;
+		cr_assert(named, "case %zu: the mismatch is named", i);
+	}
+}
+
 /* ------------------------------------------------------- loss sweep */
 
 struct tcp_loss_case {
@@ -972,7 +1154,7 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 	static struct probe pr;
 	static struct world w;
 	static struct tcpprobe t;
-	unsigned right = 0, wrong = 0, unknown = 0;
+	unsigned right = 0, wrong = 0, unknown = 0, early = 0;
 	enum nat_behavior want = c->m == EI ? NAT_BEH_ENDPOINT_INDEPENDENT
 	    : NAT_BEH_ADDRESS_PORT_DEPENDENT;
 
@@ -980,6 +1162,7 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 		struct probe_config cfg;
 		struct probe_pace pace;
 		struct tcpprobe_verdict v;
+		const struct probe_test *b;
 		uint64_t udp;
 		int bad;
 
@@ -1007,7 +1190,16 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 		w.pace_set = 1;
 		w.pace_answered = pace.answered;
 		w.pace_lost = pace.lost;
+		/* The UDP binding's answer names the alternate (this world's
+		 * server's) when it came: the alternates start then. */
+		b = probe_find(&pr, PROBE_BINDING, 0);
+		if (b != NULL && b->result == PROBE_ANSWERED)
+			for (size_t j = 0; j < b->nsent && w.udp_alt_at == 0; j++)
+				if (b->sends[j].answered)
+					w.udp_alt_at = b->sends[j].at_ms + b->rtt_ms - pr.start_ms;
 		run(&w, &t, &v);
+		if (w.udp_alt_at != 0 && v.status == TCPPROBE_ST_OK)
+			early++;
 
 		bad = (v.status == TCPPROBE_ST_BLOCKED && !c->drop_syn) ||
 		    (v.status == TCPPROBE_ST_OK && c->drop_syn) ||
@@ -1030,8 +1222,9 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 				    tcpprobe_result_name(t.c[4].result));
 		}
 	}
-	cr_log_info("TCP %s hairpin %d blocked %d at %u%% loss: %u right, %u unknown, %u wrong",
-	    beh(want), c->hairpin, c->drop_syn, c->loss, right, unknown, wrong);
+	cr_log_info("TCP %s hairpin %d blocked %d at %u%% loss: %u right, %u unknown, %u wrong"
+	    " (%u with the UDP answer's alternate)", beh(want), c->hairpin, c->drop_syn, c->loss,
+	    right, unknown, wrong, early);
 	cr_assert_eq(wrong, 0, "%u of %u runs said something wrong", wrong, c->seeds);
 	cr_assert_geq(right, c->min_right, "%u of %u right", right, c->seeds);
 }
