@@ -130,8 +130,16 @@ decide(struct tcpprobe *t, struct tcpprobe_conn *c, enum tcpprobe_result r, uint
 	set_done(c, r, now);
 	if (!is_scout(c))
 		close_scouts(t, c, now);
-	if (c->slot == TCPPROBE_MAP)
-		t->alt_problem = alt_check(t, c);
+	if (c->slot != TCPPROBE_MAP)
+		return;
+	t->alt_problem = alt_check(t, c);
+	/* Alternates started on the UDP answer's word compare nothing
+	 * without map's mapped address: end them rather than wait for
+	 * their own negatives. */
+	if (r != TCPPROBE_ANSWERED)
+		for (int i = TCPPROBE_MAP_ALT_IP; i <= TCPPROBE_MAP_ALT_IP_PORT; i++)
+			if (t->c[i].state != TCPPROBE_S_IDLE)
+				decide(t, &t->c[i], TCPPROBE_TIMEOUT, now);
 }
 
 /* Start conn towards dst: hand out the CONNECT. */

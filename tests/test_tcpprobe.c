@@ -812,6 +812,22 @@ Test(tcpprobe, blocked_decided_within_a_round_trip)
 	cr_assert_eq(t.c[TCPPROBE_MAP].ntries, 1 + probe_k_for(20, 0, PROBE_EPS_FILTER));
 	cr_assert_eq(t.c[TCPPROBE_HAIR_BINDING].ntries, 1 + probe_k_for(20, 0, PROBE_EPS));
 	assert_all_closed(&t);
+
+	/* The UDP answer named the alternate, and its two connections started
+	 * at 1 RTT into the same silence: "blocked" ends them, it does not
+	 * wait for negatives of their own. */
+	memset(&w, 0, sizeof(w));
+	w.drop_syn = 1;
+	w.rtt = 100;
+	w.udp_done = 300;
+	w.udp_alt_at = 100;
+	end = run(&w, &t, &v);
+	cr_assert_eq(v.status, TCPPROBE_ST_BLOCKED);
+	cr_assert_eq(t.c[TCPPROBE_MAP_ALT_IP].started_ms, 100);
+	cr_assert(end <= w.udp_done + w.rtt, "with the alternates: decided at %llu ms",
+	    (unsigned long long)end);
+	cr_assert_eq(t.c[TCPPROBE_MAP_ALT_IP].done_ms, t.c[TCPPROBE_MAP].done_ms);
+	assert_all_closed(&t);
 }
 
 /* K beyond what the attempts can make before the kernel gives up: never
