@@ -17,6 +17,9 @@
 #                    (DNAT + SNAT): TCP hairpinning yes
 #   tcp-no-hairpin   masquerade alone: the hairpin SYN dies in the router:
 #                    TCP hairpinning no
+#   tcp-hairpin-rst  masquerade, and the router's own stack answers the
+#                    hairpin SYN with a reset (a closed port on its public
+#                    address, as many home routers do): TCP hairpinning no
 #   tcp-blocked      masquerade, TCP dropped in the forward chain: TCP
 #                    blocked, the UDP verdict untouched
 # LAB_TCP_SCENARIOS="a b" picks scenarios; LAB_TCP_DELAY=MS puts lib.sh's
@@ -31,16 +34,19 @@ tcp_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$tcp_here/lib.sh"
 
-TCP_SCENARIOS="tcp-masquerade tcp-random fake-full-cone tcp-hairpin tcp-no-hairpin tcp-blocked"
+TCP_SCENARIOS="tcp-masquerade tcp-random fake-full-cone tcp-hairpin tcp-no-hairpin tcp-hairpin-rst
+tcp-blocked"
 
 # The router's rules for scenario $1 (after lab_base_rules).
 #   udp:  masq (masquerade) or cone (1:1 NAT on the public address)
 #   tcp:  masq, random (masquerade random) or drop
-#   hair: 1 when TCP to the public address from inside loops back
+#   hair: 1 when TCP to the public address from inside loops back,
+#         rst when the router resets it (before lab_base_rules' drop)
 tcp_rules() {
 	local udp=masq tcp=masq hair=0
 	case "$1" in
 	tcp-masquerade|tcp-no-hairpin) ;;
+	tcp-hairpin-rst) hair=rst ;;
 	tcp-random)     tcp=random ;;
 	fake-full-cone) udp=cone tcp=random ;;
 	tcp-hairpin)    hair=1 ;;
@@ -58,6 +64,7 @@ tcp_rules() {
 				$([ "$hair" = 1 ] && echo "iifname \"$LAB_IF_RI\" oifname \"$LAB_IF_RI\" accept")
 			}
 		}
+		$([ "$hair" = rst ] && printf 'table inet labrst { chain input { type filter hook input priority -1; policy accept; iifname "%s" ip daddr %s meta l4proto tcp reject with tcp reset; }; }' "$LAB_IF_RI" "$LAB_PUBLIC1")
 		table ip labnat {
 			chain pre {
 				type nat hook prerouting priority -100; policy accept;
@@ -84,6 +91,7 @@ tcp_expect() {
 	fake-full-cone) echo "full-cone endpoint-independent ok address-and-port-dependent false" ;;
 	tcp-hairpin)    echo "port-restricted-cone endpoint-independent ok endpoint-independent true" ;;
 	tcp-no-hairpin) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
+	tcp-hairpin-rst) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
 	tcp-blocked)    echo "port-restricted-cone endpoint-independent blocked unknown null" ;;
 	esac
 }
