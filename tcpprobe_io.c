@@ -203,7 +203,8 @@ do_connect(struct tcpprobe_io *io, uint64_t now, const struct tcpprobe_tx *tx)
 			return;
 		}
 	}
-	io_log(io, now, "connect to", c, &tx->to);
+	io_log(io, now, (c == TCPPROBE_MAP_ALT_IP || c == TCPPROBE_MAP_ALT_IP_PORT) && io->t->alt_udp
+	    ? "connect (the alternate of the UDP answer) to" : "connect to", c, &tx->to);
 	net_from_stun(&tx->to, &ss, &sl);
 	if (connect(io->fd[c], (struct sockaddr *)&ss, sl) == 0)
 		connected(io, now, c);
