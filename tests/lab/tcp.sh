@@ -168,9 +168,12 @@ check_json() {
 tcp_setup() {
 	# Any NAT scenario builds the topology; the rules are replaced below.
 	lab_up port-restricted-cone "${2:-0}" || return 1
-	{ lab_base_rules; tcp_rules "$1"; } >"$LAB_TMP/tcp-router.nft" &&
-	lab_router nft -f "$LAB_TMP/tcp-router.nft" ||
-		{ lab_die "rules rejected (see $LAB_TMP/tcp-router.nft)"; lab_down; return 1; }
+	if ! { lab_base_rules; tcp_rules "$1"; } >"$LAB_TMP/tcp-router.nft" ||
+	    ! lab_router nft -f "$LAB_TMP/tcp-router.nft"; then
+		lab_die "rules rejected (see $LAB_TMP/tcp-router.nft)"
+		lab_down
+		return 1
+	fi
 	start_coturn || { lab_down; return 1; }
 }
 
