@@ -120,6 +120,15 @@ tcpreport_json(FILE *out, const struct tcpprobe *t, const struct tcpprobe_verdic
 		else
 			fputs("null", out);
 		fprintf(out, ",\"attempts\":%zu", c->ntries);
+		if (i == TCPPROBE_HAIR) {
+			/* Made to the UDP answer's IP before hairpin-binding
+			 * answered; counted in attempts when confirmed. */
+			fprintf(out, ",\"speculative\":%zu,\"guess\":", t->nspec);
+			if (t->spec == TCPPROBE_SPEC_NONE)
+				fputs("null", out);
+			else
+				report_json_string(out, tcpprobe_spec_word(t->spec));
+		}
 		fputc('}', out);
 	}
 	fputs("],\"warnings\":[", out);

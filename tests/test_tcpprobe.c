@@ -114,6 +114,18 @@ struct world {
 	 * alternate IP and port) from udp_alt_server (default the primary). */
 	uint64_t udp_alt_at;
 	struct stun_addr udp_alt, udp_alt_server;
+	/* The UDP answer's mapped address (tcpprobe_set_mapped) from
+	 * udp_mapped_at on (0: never): udp_mapped (default PUBLIC, port 1)
+	 * from udp_mapped_server (default the primary). */
+	uint64_t udp_mapped_at;
+	struct stun_addr udp_mapped, udp_mapped_server;
+	/* A hairpin connect to our public IP on a port that is no mapping of
+	 * P1 (a wrong guess): dropped, or with wrong_rst answered by an RST,
+	 * with wrong_other accepted by someone else's listener (nothing
+	 * reaches ours), with forward_p1 forwarded to P1 (a port forwarding
+	 * that is not the mapping: our listener gets the request). */
+	int      wrong_rst, wrong_other, forward_p1;
+	int      elsewhere[TCPPROBE_NSLOT]; /* the connection went to someone else */
 	enum srv srv;
 	uint32_t rtt;               /* ms, client <-> server */
 	uint32_t cross;             /* ms, client -> NAT -> client (hairpin), 1 if 0 */
@@ -266,6 +278,20 @@ server_ep(const struct world *w, const struct stun_addr *dst)
 	return -1;
 }
 
+/* Is dst our public IP and the NAT's mapping of P1 (one made already)? */
+static int
+hair_target(const struct world *w, const struct tcpprobe *t, const struct stun_addr *dst)
+{
+	struct stun_addr pub = ip4(PUBLIC, dst->port);
+
+	if (!addr_eq(dst, &pub))
+		return 0;
+	for (size_t i = 0; i < w->nmap; i++)
+		if (w->map[i].lport == t->cfg.local[1].port && w->map[i].pub == dst->port)
+			return 1;
+	return 0;
+}
+
 static void
 do_connect(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcpprobe_tx *tx)
 {
@@ -287,9 +313,18 @@ do_connect(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcppr
 	if (addr_is_multicast(&tx->to) || addr_is_loopback(&tx->to))
 		w->connects_to_bad++;
 	if (t->c[tx->conn].kind == TCPPROBE_HAIR) {
+		int mine = hair_target(w, t, &tx->to);
+
+		w->elsewhere[tx->conn] = w->hair_elsewhere || (!mine && w->wrong_other);
 		/* To our own public address: the NAT loops it back, or not;
-		 * SYN and SYN-ACK each cross the inside link twice. */
-		if (!w->hairpin && !w->hair_elsewhere)
+		 * SYN and SYN-ACK each cross the inside link twice.  To a port
+		 * that is no mapping of P1: whatever the NAT does there. */
+		if (!mine && w->wrong_rst) {
+			push(w, now + 2 * w->cross, EV_FAILED, tx->conn, NULL, 0);
+			return;
+		}
+		if (!w->elsewhere[tx->conn] && !(mine ? w->hairpin
+		    : w->forward_p1 && tx->to.port == t->cfg.local[1].port))
 			return;
 		at = handshake(w, now, 2 * w->cross, 2,
 		    w->lose_first_hair_syn && tx->conn == TCPPROBE_HAIR);
@@ -318,7 +353,7 @@ do_send(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcpprobe
 	int ep;
 
 	if (c->kind == TCPPROBE_HAIR) {
-		if (w->hair_elsewhere)
+		if (w->elsewhere[tx->conn])
 			return;
 		push(w, now + w->cross + segment_delay(w, 2 * w->cross, 2), EV_ACCEPTED, tx->conn,
 		    tx->buf, tx->len);
@@ -425,6 +460,10 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 		w->udp_alt = w->srvcfg.ep[3];
 	if (w->udp_alt_server.family == 0)
 		w->udp_alt_server = w->srvcfg.ep[0];
+	if (w->udp_mapped.family == 0)
+		w->udp_mapped = ip4(PUBLIC, 1);
+	if (w->udp_mapped_server.family == 0)
+		w->udp_mapped_server = w->srvcfg.ep[0];
 	cfg.enabled = 1;
 	cfg.server = w->srvcfg.ep[0];
 	cfg.local[0] = ip4(CLIENT, 40000);
@@ -450,6 +489,8 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 		tcpprobe_set_pace(t, &pace);
 		if (w->udp_alt_at != 0 && now >= w->udp_alt_at)
 			tcpprobe_set_alt(t, &w->udp_alt_server, &w->udp_alt);
+		if (w->udp_mapped_at != 0 && now >= w->udp_mapped_at)
+			tcpprobe_set_mapped(t, &w->udp_mapped_server, &w->udp_mapped);
 		if (now >= w->udp_done)
 			tcpprobe_hurry(t, now, w->rtt);
 		st = tcpprobe_next(t, now, &tx, &wait);
@@ -473,6 +514,8 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 			next = w->rtt_known;
 		if (now < w->udp_alt_at && w->udp_alt_at < next)
 			next = w->udp_alt_at;
+		if (now < w->udp_mapped_at && w->udp_mapped_at < next)
+			next = w->udp_mapped_at;
 		cr_assert(next >= now);
 		now = next;
 		deliver(w, t, now);
@@ -1128,6 +1171,193 @@ Test(tcpprobe, alternate_disagreeing_with_tcp_is_unknown)
 	}
 }
 
+/* ------------------------------------- speculative hairpin attempts */
+
+/* A world for the hairpin guess: the delay line beyond the NAT (a round
+ * trip of 100 ms to the server, the hairpin path the LAN's), the UDP
+ * answer's mapped IP known one round trip in; spec 0: never told. */
+static void
+guess_world(struct world *w, enum beh m, int hairpin, int spec)
+{
+	memset(w, 0, sizeof(*w));
+	w->mapping = m;
+	w->hairpin = hairpin;
+	w->rtt = 100;
+	w->cross = 1;
+	w->udp_done = 300;
+	w->udp_mapped_at = spec ? 100 : 0;
+}
+
+/* Is any of the hairpin test's attempts a speculative one? */
+static size_t
+adopted(const struct tcpprobe *t)
+{
+	const struct tcpprobe_conn *h = &t->c[TCPPROBE_HAIR];
+	size_t n = 0;
+
+	for (size_t j = 0; j < h->ntries; j++)
+		if (t->c[h->tries[j]].spec)
+			n++;
+	return n;
+}
+
+/* A NAT that keeps P1's port and drops the hairpin SYN in silence (the
+ * common home router): the "no" rests on as many failed attempts as
+ * ever, the speculative ones among them, and comes a round trip sooner,
+ * since they started when hairpin-binding connected, not when it
+ * answered.  The old engine waited for the answer. */
+Test(tcpprobe, guess_confirmed_no_a_round_trip_sooner)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	uint64_t before, after;
+	size_t n = 0;
+	const struct tcpprobe_conn *hb = &t.c[TCPPROBE_HAIR_BINDING];
+
+	guess_world(&w, EI, 0, 0);
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 0);
+	cr_assert_eq(t.spec, TCPPROBE_SPEC_NONE);
+	before = t.c[TCPPROBE_HAIR].done_ms;
+
+	guess_world(&w, EI, 0, 1);
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 0);
+	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_NO_SYNACK);
+	cr_assert_eq(t.spec, TCPPROBE_SPEC_CONFIRMED);
+	after = t.c[TCPPROBE_HAIR].done_ms;
+	/* The first speculative attempt left as hairpin-binding connected. */
+	cr_assert_eq(t.c[t.spec_tries[0]].started_ms, hb->connected_ms);
+	cr_assert_lt(hb->connected_ms, hb->done_ms);
+	/* Still 2 K failed exchanges since the round trip was known. */
+	for (size_t j = 0; j < t.c[TCPPROBE_HAIR].ntries; j++)
+		if (t.c[t.c[TCPPROBE_HAIR].tries[j]].started_ms >= w.rtt_known)
+			n++;
+	cr_assert_geq(n, 2 * probe_k_for(20, 0, PROBE_EPS_FILTER));
+	cr_assert_eq(adopted(&t), t.nspec);
+	cr_assert_leq(t.c[TCPPROBE_HAIR].ntries, TCPPROBE_HAIR_TRIES);
+	/* Sooner by hairpin-binding's request and answer (a round trip on a
+	 * real path; this world answers a request in half of one). */
+	cr_assert(after + (hb->done_ms - hb->connected_ms) <= before,
+	    "no at %llu ms, without the guess at %llu ms", (unsigned long long)after,
+	    (unsigned long long)before);
+	assert_all_closed(&t);
+}
+
+/* A NAT that keeps P1's port and hairpins: a speculative attempt's
+ * request reaches the listener before hairpin-binding answers; the
+ * answer confirms the guess and the test is yes at once, without a
+ * connection of its own. */
+Test(tcpprobe, guess_confirmed_yes_with_the_binding_answer)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+
+	guess_world(&w, EI, 1, 1);
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 1);
+	cr_assert_eq(t.spec, TCPPROBE_SPEC_CONFIRMED);
+	cr_assert(t.spec_hit);
+	cr_assert_eq(h->done_ms, t.c[TCPPROBE_HAIR_BINDING].done_ms,
+	    "yes at %llu ms, the binding answer at %llu ms", (unsigned long long)h->done_ms,
+	    (unsigned long long)t.c[TCPPROBE_HAIR_BINDING].done_ms);
+	cr_assert(!h->up && !h->has_local, "no connection of its own");
+	cr_assert(addr_eq(&h->dst, &t.c[TCPPROBE_HAIR_BINDING].mapped));
+	cr_assert_eq(adopted(&t), t.nspec);
+	assert_all_closed(&t);
+}
+
+/* A NAT that does not keep P1's port, or a UDP answer naming another IP:
+ * the guess is wrong.  Whatever the guessed destination does - nothing,
+ * an RST, someone else's listener, a port forwarding to our P1 that is
+ * not the mapping - the speculative attempts are closed and count for
+ * nothing, and the verdict is the one the test gives without them. */
+Test(tcpprobe, guess_wrong_is_discarded)
+{
+	static const struct {
+		enum beh m;
+		int hairpin, rst, other, forward;
+		const char *ip;
+	} cases[] = {
+		{ APD, 0, 0, 0, 0, NULL },
+		{ APD, 1, 0, 0, 0, NULL },
+		{ APD, 0, 1, 0, 0, NULL },
+		{ APD, 1, 1, 0, 0, NULL },
+		{ APD, 0, 0, 1, 0, NULL },
+		{ APD, 1, 0, 1, 0, NULL },
+		{ APD, 0, 0, 0, 1, NULL },
+		{ AD, 0, 0, 0, 1, NULL },
+		{ EI, 0, 1, 0, 0, "198.51.100.7" },
+		{ EI, 1, 0, 1, 0, "198.51.100.7" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v, want;
+		enum tcpprobe_result r;
+
+		for (int spec = 0; spec < 2; spec++) {
+			guess_world(&w, cases[i].m, cases[i].hairpin, spec);
+			w.wrong_rst = cases[i].rst;
+			w.wrong_other = cases[i].other;
+			w.forward_p1 = cases[i].forward;
+			if (cases[i].ip != NULL)
+				w.udp_mapped = ip4(cases[i].ip, 1);
+			run(&w, &t, spec ? &v : &want);
+			if (!spec)
+				r = t.c[TCPPROBE_HAIR].result;
+		}
+		cr_assert_eq(want.hairpinning, cases[i].hairpin, "case %zu: without the guess", i);
+		cr_assert_eq(v.hairpinning, want.hairpinning, "case %zu: hairpinning %d, want %d", i,
+		    v.hairpinning, want.hairpinning);
+		cr_assert_eq(t.c[TCPPROBE_HAIR].result, r, "case %zu: %s, want %s", i,
+		    tcpprobe_result_name(t.c[TCPPROBE_HAIR].result), tcpprobe_result_name(r));
+		cr_assert_eq(t.spec, TCPPROBE_SPEC_DISCARDED, "case %zu", i);
+		cr_assert_gt(t.nspec, 0, "case %zu: the guess was tried", i);
+		cr_assert_eq(adopted(&t), 0, "case %zu: none counted", i);
+		if (cases[i].forward)
+			cr_assert(t.spec_hit, "case %zu: the forwarding reached our listener", i);
+		if (cases[i].rst)
+			cr_assert_eq(t.spec_neg, TCPPROBE_REFUSED, "case %zu", i);
+		assert_all_closed(&t);
+	}
+}
+
+/* No speculation: no UDP answer, one from another server, its mapped IP
+ * our own (no NAT), or no pace to count by. */
+Test(tcpprobe, guess_not_made)
+{
+	static const struct { enum beh m; const char *ip; const char *server; int no_pace; }
+	cases[] = {
+		{ EI, NULL, NULL, 0 },
+		{ EI, "198.51.100.1", "203.0.113.9", 0 },
+		{ NONAT, "192.0.2.10", NULL, 0 },
+		{ EI, "192.0.2.10", NULL, 0 },
+		{ EI, "198.51.100.1", NULL, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+
+		guess_world(&w, cases[i].m, 0, cases[i].ip != NULL);
+		w.no_pace = cases[i].no_pace;
+		if (cases[i].ip != NULL)
+			w.udp_mapped = ip4(cases[i].ip, 1);
+		if (cases[i].server != NULL)
+			w.udp_mapped_server = ip4(cases[i].server, 3478);
+		run(&w, &t, &v);
+		cr_assert_eq(t.spec, TCPPROBE_SPEC_NONE, "case %zu", i);
+		cr_assert_eq(t.nspec, 0, "case %zu", i);
+		cr_assert_eq(v.hairpinning, cases[i].m == NONAT ? -1 : 0, "case %zu", i);
+	}
+}
+
 /* ------------------------------------------------------- loss sweep */
 
 struct tcp_loss_case {
@@ -1170,7 +1400,7 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 	static struct probe pr;
 	static struct world w;
 	static struct tcpprobe t;
-	unsigned right = 0, wrong = 0, unknown = 0, early = 0;
+	unsigned right = 0, wrong = 0, unknown = 0, early = 0, spec[4] = { 0 };
 	enum nat_behavior want = c->m == EI ? NAT_BEH_ENDPOINT_INDEPENDENT
 	    : NAT_BEH_ADDRESS_PORT_DEPENDENT;
 
@@ -1213,9 +1443,13 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 			for (size_t j = 0; j < b->nsent && w.udp_alt_at == 0; j++)
 				if (b->sends[j].answered)
 					w.udp_alt_at = b->sends[j].at_ms + b->rtt_ms - pr.start_ms;
+		/* And its mapped IP, for the hairpin guess: right for the EI
+		 * NAT (it keeps P1's port), wrong for the APD one. */
+		w.udp_mapped_at = w.udp_alt_at;
 		run(&w, &t, &v);
 		if (w.udp_alt_at != 0 && v.status == TCPPROBE_ST_OK)
 			early++;
+		spec[t.spec]++;
 
 		bad = (v.status == TCPPROBE_ST_BLOCKED && !c->drop_syn) ||
 		    (v.status == TCPPROBE_ST_OK && c->drop_syn) ||
@@ -1239,8 +1473,9 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 		}
 	}
 	cr_log_info("TCP %s hairpin %d blocked %d at %u%% loss: %u right, %u unknown, %u wrong"
-	    " (%u with the UDP answer's alternate)", beh(want), c->hairpin, c->drop_syn, c->loss,
-	    right, unknown, wrong, early);
+	    " (%u with the UDP answer's alternate; hairpin guess confirmed %u, discarded %u)",
+	    beh(want), c->hairpin, c->drop_syn, c->loss, right, unknown, wrong, early,
+	    spec[TCPPROBE_SPEC_CONFIRMED], spec[TCPPROBE_SPEC_DISCARDED]);
 	cr_assert_eq(wrong, 0, "%u of %u runs said something wrong", wrong, c->seeds);
 	cr_assert_geq(right, c->min_right, "%u of %u right", right, c->seeds);
 }
@@ -1266,6 +1501,7 @@ Test(tcpprobe, tcp_only_loss_is_never_a_negative)
 		w.rtt = 100;
 		w.cross = 50;
 		w.udp_done = 310;           /* a clean UDP run: the default pace */
+		w.udp_mapped_at = 100;      /* with the hairpin guess */
 		run(&w, &t, &v);
 		if (v.status == TCPPROBE_ST_BLOCKED || v.hairpinning == 0 ||
 		    (v.mapping != NAT_BEH_UNKNOWN && v.mapping != NAT_BEH_ENDPOINT_INDEPENDENT)) {

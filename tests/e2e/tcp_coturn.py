@@ -152,6 +152,10 @@ with Coturn() as srv:
                 tcp["mapping"] == "endpoint-independent", repr(tcp))
         c.check("--tcp: no NAT, hairpinning does not apply",
                 tcp["nat"] is False and tcp["hairpinning"] is None, repr(tcp))
+        # No NAT in the UDP answer either: no hairpin guess, none made.
+        c.check("--tcp: no NAT, no speculative hairpin attempts",
+                tests["hairpin"].get("speculative") == 0 and tests["hairpin"].get("guess") is None,
+                repr(tests["hairpin"]))
         # As for UDP: "not applicable" is no finding, so no warning.
         c.check("--tcp: no NAT is no warning", tcp["warnings"] == [] and "warning" not in err,
                 f"{tcp['warnings']!r} / {err!r}")
