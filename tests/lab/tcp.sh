@@ -150,6 +150,18 @@ check_json() {
 		    locals_ = {x["local"] for x in t["tests"][:3] if x["result"] == "answered"}
 		    if len(locals_) != 1:
 		        bad.append(f"the mapping connections left from {sorted(locals_)}")
+		# The hairpin guess (the UDP answer's IP, the listener's port) is
+		# confirmed exactly when hairpin-binding's mapped address is it.
+		tests = t.get("tests") or []
+		hp = tests[4] if len(tests) == 5 else {}
+		guess = hp.get("guess")
+		if (hp.get("speculative") and o.get("mapped") and tests[3].get("mapped") and
+		        tests[3].get("local")):
+		    hb = tests[3]
+		    right = hb["mapped"] == (o["mapped"].rsplit(":", 1)[0] + ":" +
+		                             hb["local"].rsplit(":", 1)[1])
+		    if guess != ("confirmed" if right else "discarded"):
+		        bad.append(f"guess {guess!r} for {hb['mapped']!r} (UDP {o['mapped']!r})")
 		# Hairpinning null without a NAT is "not applicable", no warning.
 		if t.get("mapping") == "unknown" or (t.get("hairpinning") is None and
 		                                     t.get("nat") is not False):
@@ -158,7 +170,8 @@ check_json() {
 		for b in bad:
 		    print(f"FAIL {scn}: {b}")
 		print(f"{scn}: UDP {o.get('type')}/{o.get('mapping')}, TCP {t.get('status')} "
-		      f"{t.get('mapping')} hairpin={t.get('hairpinning')}")
+		      f"{t.get('mapping')} hairpin={t.get('hairpinning')} "
+		      f"guess={guess} ({hp.get('speculative')} speculative)")
 		sys.exit(1 if bad else 0)
 	EOF
 }
