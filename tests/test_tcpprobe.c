@@ -125,6 +125,7 @@ struct world {
 	 * reaches ours), with forward_p1 forwarded to P1 (a port forwarding
 	 * that is not the mapping: our listener gets the request). */
 	int      wrong_rst, wrong_other, forward_p1;
+	int      hair_rst;          /* the NAT resets a hairpin SYN to a mapping */
 	int      elsewhere[TCPPROBE_NSLOT]; /* the connection went to someone else */
 	enum srv srv;
 	uint32_t rtt;               /* ms, client <-> server */
@@ -319,7 +320,7 @@ do_connect(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcppr
 		/* To our own public address: the NAT loops it back, or not;
 		 * SYN and SYN-ACK each cross the inside link twice.  To a port
 		 * that is no mapping of P1: whatever the NAT does there. */
-		if (!mine && w->wrong_rst) {
+		if ((!mine && w->wrong_rst) || (mine && w->hair_rst)) {
 			push(w, now + 2 * w->cross, EV_FAILED, tx->conn, NULL, 0);
 			return;
 		}
@@ -1270,6 +1271,30 @@ Test(tcpprobe, guess_confirmed_yes_with_the_binding_answer)
 	assert_all_closed(&t);
 }
 
+/* A NAT that keeps P1's port and resets the hairpin SYN: the speculative
+ * attempt's RST says nothing until the binding answer confirms the guess,
+ * then "no" at once, as an RST to the test's own attempt says it. */
+Test(tcpprobe, guess_confirmed_rst_is_no_with_the_binding_answer)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+
+	guess_world(&w, EI, 0, 1);
+	w.hair_rst = 1;
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 0);
+	cr_assert_eq(h->result, TCPPROBE_REFUSED);
+	cr_assert_eq(t.spec, TCPPROBE_SPEC_CONFIRMED);
+	cr_assert_eq(t.spec_neg, TCPPROBE_REFUSED);
+	cr_assert_lt(t.c[t.spec_tries[0]].done_ms, t.c[TCPPROBE_HAIR_BINDING].done_ms,
+	    "the RST came before the answer");
+	cr_assert_eq(h->done_ms, t.c[TCPPROBE_HAIR_BINDING].done_ms);
+	cr_assert(!h->up);
+	assert_all_closed(&t);
+}
+
 /* A NAT that does not keep P1's port, or a UDP answer naming another IP:
  * the guess is wrong.  Whatever the guessed destination does - nothing,
  * an RST, someone else's listener, a port forwarding to our P1 that is
@@ -1568,6 +1593,17 @@ Test(tcpreport, json_and_text)
 	    "TCP mapping  address-and-port-dependent\n"
 	    "TCP hairpin  yes\n"
 	    "TCP mapped   198.51.100.1:40000\n");
+	cr_assert(strstr(render(tcpreport_json, &t, &v), "\"speculative\":0,\"guess\":null}")
+	    != NULL, "no guess told: none made");
+	/* The hairpin guess confirmed, and a wrong one discarded. */
+	guess_world(&w, EI, 1, 1);
+	run(&w, &t, &v);
+	s = render(tcpreport_json, &t, &v);
+	cr_assert(strstr(s, "\"guess\":\"confirmed\"}") != NULL, "%s", s);
+	guess_world(&w, APD, 1, 1);
+	run(&w, &t, &v);
+	s = render(tcpreport_json, &t, &v);
+	cr_assert(strstr(s, "\"guess\":\"discarded\"}") != NULL, "%s", s);
 	s = render(tcpreport_json, NULL, NULL);
 	cr_assert_str_eq(s, "null");
 }
