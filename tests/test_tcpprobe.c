@@ -1247,52 +1247,44 @@ Test(tcpprobe, guess_confirmed_no_a_round_trip_sooner)
 }
 
 /* A NAT that keeps P1's port and hairpins: a speculative attempt's
- * request reaches the listener before hairpin-binding answers; the
- * answer confirms the guess and the test is yes at once, without a
- * connection of its own. */
-Test(tcpprobe, guess_confirmed_yes_with_the_binding_answer)
+ * request reaches the listener before hairpin-binding answers.  One that
+ * resets the hairpin SYN: the speculative attempt's RST, which says
+ * nothing until then (the guessed port may be nobody's).  Either way the
+ * answer confirms the guess and decides the test at once, as the test's
+ * own attempt would have, without a connection of its own. */
+Test(tcpprobe, guess_confirmed_decides_with_the_binding_answer)
 {
-	static struct world w;
-	static struct tcpprobe t;
-	struct tcpprobe_verdict v;
-	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+	static const struct { int hairpin, rst; enum tcpprobe_result want; } cases[] = {
+		{ 1, 0, TCPPROBE_ANSWERED },
+		{ 0, 1, TCPPROBE_REFUSED },
+	};
 
-	guess_world(&w, EI, 1, 1);
-	run(&w, &t, &v);
-	cr_assert_eq(v.hairpinning, 1);
-	cr_assert_eq(t.spec, TCPPROBE_SPEC_CONFIRMED);
-	cr_assert(t.spec_hit);
-	cr_assert_eq(h->done_ms, t.c[TCPPROBE_HAIR_BINDING].done_ms,
-	    "yes at %llu ms, the binding answer at %llu ms", (unsigned long long)h->done_ms,
-	    (unsigned long long)t.c[TCPPROBE_HAIR_BINDING].done_ms);
-	cr_assert(!h->up && !h->has_local, "no connection of its own");
-	cr_assert(addr_eq(&h->dst, &t.c[TCPPROBE_HAIR_BINDING].mapped));
-	cr_assert_eq(adopted(&t), t.nspec);
-	assert_all_closed(&t);
-}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+		const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+		const struct tcpprobe_conn *hb = &t.c[TCPPROBE_HAIR_BINDING];
 
-/* A NAT that keeps P1's port and resets the hairpin SYN: the speculative
- * attempt's RST says nothing until the binding answer confirms the guess,
- * then "no" at once, as an RST to the test's own attempt says it. */
-Test(tcpprobe, guess_confirmed_rst_is_no_with_the_binding_answer)
-{
-	static struct world w;
-	static struct tcpprobe t;
-	struct tcpprobe_verdict v;
-	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
-
-	guess_world(&w, EI, 0, 1);
-	w.hair_rst = 1;
-	run(&w, &t, &v);
-	cr_assert_eq(v.hairpinning, 0);
-	cr_assert_eq(h->result, TCPPROBE_REFUSED);
-	cr_assert_eq(t.spec, TCPPROBE_SPEC_CONFIRMED);
-	cr_assert_eq(t.spec_neg, TCPPROBE_REFUSED);
-	cr_assert_lt(t.c[t.spec_tries[0]].done_ms, t.c[TCPPROBE_HAIR_BINDING].done_ms,
-	    "the RST came before the answer");
-	cr_assert_eq(h->done_ms, t.c[TCPPROBE_HAIR_BINDING].done_ms);
-	cr_assert(!h->up);
-	assert_all_closed(&t);
+		guess_world(&w, EI, cases[i].hairpin, 1);
+		w.hair_rst = cases[i].rst;
+		run(&w, &t, &v);
+		cr_assert_eq(v.hairpinning, cases[i].hairpin, "case %zu", i);
+		cr_assert_eq(h->result, cases[i].want, "case %zu: %s", i,
+		    tcpprobe_result_name(h->result));
+		cr_assert_eq(t.spec, TCPPROBE_SPEC_CONFIRMED, "case %zu", i);
+		cr_assert(cases[i].rst ? t.spec_neg == TCPPROBE_REFUSED && !t.spec_hit
+		    : t.spec_hit && t.spec_neg == TCPPROBE_NOT_RUN, "case %zu: held", i);
+		cr_assert_lt(t.c[t.spec_tries[0]].done_ms, hb->done_ms,
+		    "case %zu: shown before the answer", i);
+		cr_assert_eq(h->done_ms, hb->done_ms, "case %zu: decided at %llu ms, the answer"
+		    " at %llu ms", i, (unsigned long long)h->done_ms,
+		    (unsigned long long)hb->done_ms);
+		cr_assert(!h->up && !h->has_local, "case %zu: no connection of its own", i);
+		cr_assert(addr_eq(&h->dst, &hb->mapped), "case %zu", i);
+		cr_assert_eq(adopted(&t), t.nspec, "case %zu", i);
+		assert_all_closed(&t);
+	}
 }
 
 /* A NAT that does not keep P1's port, or a UDP answer naming another IP:
