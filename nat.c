@@ -679,6 +679,10 @@ server_rfc(const struct probe *p, int server)
 			t = &p->tests[i];
 	if (!mapped(t))
 		return 0;
+	/* A one-address server names its alternate only when asked. */
+	if (!t->has_other && answered(get(p, PROBE_ASK_OTHER, server)) &&
+	    get(p, PROBE_ASK_OTHER, server)->has_other)
+		t = get(p, PROBE_ASK_OTHER, server);
 	if (t->has_other)
 		return t->other_rfc5780 ? 5780 : 3489;
 	return t->mapped_xor ? 5389 : 3489;

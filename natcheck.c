@@ -43,9 +43,9 @@
 #define NATCHECK_VERSION "unknown"
 #endif
 
-/* stuntman's public server answers RFC 5780 tests; tests never contact it.
- * It heads the built-in list (builtin_servers below). */
-#define DEFAULT_SERVER_HOST "stunserver.stunprotocol.org"
+/* The head of the built-in list (builtin_servers below); tests never
+ * contact it. */
+#define DEFAULT_SERVER_HOST "stun.hot-chilli.net"
 #define DEFAULT_PORT      3478
 #define DEFAULT_ALT_PORT  3479
 #define DEFAULT_TIMEOUT_MS      3000
@@ -74,27 +74,30 @@
 static const char *progname = "natcheck";
 
 /*
- * The built-in list, used when no server is given: public servers a public
- * source listed as answering RFC 5780's tests (OTHER-ADDRESS, honouring
- * CHANGE-REQUEST), with where and when that was last known.  natcheck
- * checks every server's answers itself (nat_classify); the list only says
- * whom to ask first.  natcheck.1, SERVERS, lists the same entries: keep
- * them in step.  Tests never contact these hosts.
+ * The built-in list, used when no server is given: public servers that a
+ * public source reported as usable for RFC 5780's tests (OTHER-ADDRESS,
+ * honouring CHANGE-REQUEST), with where and when that was read.  The
+ * source is what it reported, not what natcheck verified: natcheck checks
+ * every server's answers itself at run time (nat_classify); the list only
+ * says whom to ask first.  natcheck.1, SERVER LIST, lists the same entries
+ * and names the source: keep them in step.  Tests never contact these hosts.
  */
+#define BUILTIN_SOURCE "pradt2/always-online-stun valid_nat_testing_hosts.txt, commits e6ef224f and 0002108c"
+#define BUILTIN_READ   "2026-11-27"
 static const struct builtin_server {
 	const char *host;
 	uint16_t port;
-	const char *seen;           /* the date the source listed it */
-	const char *source;
+	const char *seen;           /* when the source was read */
+	const char *source;         /* where: the file and its commit */
 } builtin_servers[] = {
-	{ DEFAULT_SERVER_HOST,      DEFAULT_PORT, "2026-11-27", "stunprotocol.org (stuntman)" },
-	{ "stun.hot-chilli.net",    3478, "2026-11-27", "always-online-stun nat-testing list" },
-	{ "stun.nextcloud.com",     3478, "2026-11-27", "always-online-stun nat-testing list" },
-	{ "stun.stochastix.de",     3478, "2026-11-27", "always-online-stun nat-testing list" },
-	{ "stun.sonetel.com",       3478, "2026-11-27", "always-online-stun nat-testing list" },
-	{ "stun.freeswitch.org",    3478, "2026-11-27", "always-online-stun nat-testing list" },
-	{ "stun.telnyx.com",        3478, "2026-11-27", "always-online-stun nat-testing list" },
-	{ "stun.m-online.net",      3478, "2026-11-27", "always-online-stun nat-testing list" },
+	{ DEFAULT_SERVER_HOST,      DEFAULT_PORT, BUILTIN_READ, BUILTIN_SOURCE },
+	{ "stun.nextcloud.com",     3478, BUILTIN_READ, BUILTIN_SOURCE },
+	{ "stun.stochastix.de",     3478, BUILTIN_READ, BUILTIN_SOURCE },
+	{ "stun.sonetel.com",       3478, BUILTIN_READ, BUILTIN_SOURCE },
+	{ "stun.freeswitch.org",    3478, BUILTIN_READ, BUILTIN_SOURCE },
+	{ "stun.telnyx.com",        3478, BUILTIN_READ, BUILTIN_SOURCE },
+	{ "stun.m-online.net",      3478, BUILTIN_READ, BUILTIN_SOURCE },
+	{ "stun.voipgate.com",      3478, BUILTIN_READ, BUILTIN_SOURCE },
 };
 #define NBUILTIN (sizeof(builtin_servers) / sizeof(builtin_servers[0]))
 
@@ -840,9 +843,9 @@ log_builtin_servers(FILE *f)
 	fprintf(f, "%s: no server given: the built-in list (%zu servers)\n", progname,
 	    NBUILTIN < LOOP_MAX_SERVERS ? NBUILTIN : (size_t)LOOP_MAX_SERVERS);
 	for (size_t i = 0; i < NBUILTIN && i < LOOP_MAX_SERVERS; i++)
-		fprintf(f, "%s:   %s:%u  listed as RFC 5780 capable on %s by %s\n", progname,
-		    builtin_servers[i].host, builtin_servers[i].port, builtin_servers[i].seen,
-		    builtin_servers[i].source);
+		fprintf(f, "%s:   %s:%u  listed as RFC 5780 capable by %s (read %s)\n", progname,
+		    builtin_servers[i].host, builtin_servers[i].port, builtin_servers[i].source,
+		    builtin_servers[i].seen);
 }
 
 /* The output options: -q, --json and --expect are --format's shorthands. */

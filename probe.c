@@ -335,6 +335,7 @@ add_test(struct probe *p, enum probe_kind kind, int server, int sock,
 	if (dst != NULL)
 		t->dst = *dst;
 	t->change = change;
+	t->has_change = change != 0;
 	t->iv_ms = PROBE_IV0_MS;
 	return t;
 }
@@ -848,8 +849,58 @@ abandon_server0(struct probe *p)
 	}
 }
 
+/*
+ * The answer that names binding test t's server as a single-address one:
+ * t's own, or for server 0's binding, which named no alternate, the
+ * answer to the ask for it (PROBE_ASK_OTHER).  NULL: neither does.
+ */
+static struct probe_test *
+port_only_answer(struct probe *p, struct probe_test *t)
+{
+	struct probe_test *a;
+
+	if (probe_alt_port_only(p, t))
+		return t;
+	if (t->kind != PROBE_BINDING || t->has_other)
+		return NULL;
+	a = find_kind(p, PROBE_ASK_OTHER, 0);
+	return a != NULL && probe_alt_port_only(p, a) ? a : NULL;
+}
+
+/*
+ * Server 0's binding was answered without an alternate: ask for one, once
+ * (see the top of probe.h).  Returns 1 while the ask is open: its outcome
+ * may still make server 0 a single-address primary.
+ */
+static int
+ask_other(struct probe *p, const struct probe_test *b, uint64_t now)
+{
+	struct probe_test *a = find_kind(p, PROBE_ASK_OTHER, 0);
+
+	if (a == NULL && b->result == PROBE_ANSWERED && !b->has_other) {
+		a = add_test(p, PROBE_ASK_OTHER, 0, PROBE_SOCK_MAP, &b->dst, 0);
+		if (a == NULL)
+			return 0;
+		a->has_change = 1;      /* empty: no flag set */
+		start(a, &b->dst, &b->dst, now);
+	}
+	return a != NULL && a->result == PROBE_RUNNING;
+}
+
+/* The ask for server 0's alternate stops once another server is the
+ * primary (a late answer is still taken, as any late answer). */
+static void
+abandon_ask(struct probe *p)
+{
+	struct probe_test *a = find_kind(p, PROBE_ASK_OTHER, 0);
+
+	if (a != NULL && a->result == PROBE_RUNNING)
+		decide(p, a, PROBE_ABANDONED);
+}
+
 /* No server with a full alternate so far: once every binding is decided
- * (none still might have one), the first single-address server. */
+ * (none still might have one) and the ask for server 0's alternate too,
+ * the first single-address server. */
 static void
 use_port_only(struct probe *p, uint64_t now)
 {
@@ -858,12 +909,13 @@ use_port_only(struct probe *p, uint64_t now)
 	for (size_t i = 0; i < p->ntests; i++) {
 		struct probe_test *t = &p->tests[i];
 
-		if (t->kind != PROBE_BINDING && t->kind != PROBE_BINDING_OTHER)
+		if (t->kind != PROBE_BINDING && t->kind != PROBE_BINDING_OTHER &&
+		    t->kind != PROBE_ASK_OTHER)
 			continue;
 		if (t->result == PROBE_RUNNING)
 			return;
-		if (pick == NULL && probe_alt_port_only(p, t))
-			pick = t;
+		if (pick == NULL && t->kind != PROBE_ASK_OTHER)
+			pick = port_only_answer(p, t);
 	}
 	if (pick != NULL)
 		use_primary(p, pick->server, &pick->other, now);
@@ -889,9 +941,11 @@ advance(struct probe *p, uint64_t now)
 		} else if (b->result != PROBE_RUNNING || silent_past_rtt(p, b, now)) {
 			if (b->result == PROBE_RUNNING)
 				abandon_server0(p);
-			/* Server 0 with a port-only alternate may yet be the primary:
-			 * its filtering tests wait to be verified against it. */
-			int hold = probe_alt_port_only(p, b);
+			/* Server 0 with a port-only alternate, or one it may yet
+			 * name when asked, may yet be the primary: its filtering
+			 * tests wait to be verified against it. */
+			int asking = ask_other(p, b, now);
+			int hold = asking || port_only_answer(p, b) != NULL;
 
 			if (!hold)
 				settle_provisional(p);
@@ -904,8 +958,12 @@ advance(struct probe *p, uint64_t now)
 			}
 			if (p->primary < 0)
 				use_port_only(p, now);
-			if (hold && p->primary > 0)
+			if (hold && p->primary > 0) {
 				settle_provisional(p);
+				/* Another server is the primary: server 0's
+				 * alternate no longer matters. */
+				abandon_ask(p);
+			}
 		}
 	}
 	if (p->primary >= 0)
@@ -999,7 +1057,7 @@ build(struct probe *p, struct probe_test *t, uint64_t now, struct probe_tx *tx)
 	s->at_ms = now;
 
 	stun_enc_init(&e, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, s->tid);
-	if (t->change != 0)
+	if (t->has_change)
 		stun_enc_change_request(&e, t->change);
 	if (stun_enc_finish(&e, &len) != STUN_OK)
 		return -1;
@@ -1437,6 +1495,7 @@ probe_kind_name(enum probe_kind kind)
 		[PROBE_HAIR_TO_MAP] = "hairpin-to-mapping",
 		[PROBE_MAP_TO_HAIR] = "mapping-to-hairpin",
 		[PROBE_BINDING_OTHER] = "binding-other-server",
+		[PROBE_ASK_OTHER] = "ask-other-address",
 	};
 
 	if ((unsigned)kind >= PROBE_KIND_COUNT)

@@ -25,6 +25,19 @@
  * alternate differs in the port only (a single-address server): then only
  * the tests that change the port run (MAP_ALT_PORT, CHECK_PORT,
  * FILTER_PORT), and nat_classify says what they cannot tell.
+ * When server 0's binding answer names no alternate at all, one more
+ * request asks for it (PROBE_ASK_OTHER, "ask-other-address"): a Binding
+ * request with an empty CHANGE-REQUEST (no flag set) from the mapping
+ * socket to server 0.  natcheck's own single-address server names its
+ * other port (same IP) only to a request that carries CHANGE-REQUEST
+ * (server.h: a client that does not ask must not take the same IP for a
+ * second server); a port-only OTHER-ADDRESS in the answer counts as server
+ * 0's alternate.  Any other outcome - no OTHER-ADDRESS, an error (a plain
+ * RFC 5389 server's 420), silence - leaves server 0 a plain server; the
+ * port-only choice waits for the ask's outcome, a server with a full
+ * alternate never does, and the ask is abandoned once one is the primary.
+ * An answer that names an alternate gets no ask: a two-address server
+ * sees not one datagram more.
  * Failover: when a CHANGE-REQUEST check shows the primary ignores the
  * change (an answer from elsewhere, or an error), or its answers
  * contradict themselves (probe_server_lies), the next server whose full
@@ -105,10 +118,11 @@
 
 #define PROBE_MAX_SERVERS 8
 /* Tests a run can hold: 4 at the start, a binding per other server (7),
- * 7 waiting for the primary, a hairpin binding to another anchor, and 7
- * more for every server that becomes the primary after a failover (each
- * at most once): 4 + 7 + 7 + 1 + 7 * 7 = 68. */
-#define PROBE_MAX_TESTS   68
+ * 7 waiting for the primary, a hairpin binding to another anchor, the ask
+ * for server 0's alternate, and 7 more for every server that becomes the
+ * primary after a failover (each at most once): 4 + 7 + 7 + 1 + 1 + 7 * 7
+ * = 69. */
+#define PROBE_MAX_TESTS   69
 #define PROBE_MAX_SENDS   32        /* sends one test may make */
 #define PROBE_TXBUF       128       /* largest request the engine builds */
 
@@ -156,6 +170,9 @@ enum probe_kind {
 	PROBE_BINDING_OTHER,    /* map sock -> server N>0 primary (mapping across servers) */
 	PROBE_MAP_ALT_PORT,     /* map sock -> primary IP, alternate port: opens the NAT's
 	                           filter for CHECK_PORT's reply */
+	PROBE_ASK_OTHER,        /* map sock -> server 0 primary, CHANGE-REQUEST with no
+	                           flag set: asks a server whose binding answer named no
+	                           alternate for its OTHER-ADDRESS (see the top) */
 	PROBE_KIND_COUNT
 };
 
@@ -199,6 +216,8 @@ struct probe_test {
 	int      sock;              /* enum probe_sock */
 	struct stun_addr dst;
 	uint32_t change;            /* CHANGE-REQUEST flags, 0 for none */
+	int      has_change;        /* the request carries CHANGE-REQUEST: change
+	                               != 0, or PROBE_ASK_OTHER's empty one */
 	int      has_expect;        /* the reply's source is known in advance */
 	struct stun_addr expect;    /* (for filter tests it becomes known with the
 	                               alternate address; answers that came before are

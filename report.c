@@ -652,6 +652,8 @@ static void
 json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 {
 	char buf[ADDR_STRLEN];
+	/* "none": CHANGE-REQUEST with no flag set (ask-other-address). */
+	int asks = t->has_change || t->change != 0;
 
 	fputs("{\"name\":", out);
 	report_json_string(out, probe_kind_name(t->kind));
@@ -661,10 +663,11 @@ json_test(FILE *out, const struct probe *p, const struct probe_test *t)
 	report_json_string(out, addr_fmt(&p->cfg.servers[t->server], buf, sizeof(buf)));
 	fputc(',', out);
 	report_json_addr(out, "destination", t->result != PROBE_NOT_RUN, &t->dst);
-	fprintf(out, ",\"change_request\":%s", t->change == 0 ? "null" : "");
-	if (t->change != 0)
+	fprintf(out, ",\"change_request\":%s", asks ? "" : "null");
+	if (asks)
 		report_json_string(out, t->change == (STUN_CHANGE_IP | STUN_CHANGE_PORT) ? "ip+port" :
-		    t->change == STUN_CHANGE_IP ? "ip" : "port");
+		    t->change == STUN_CHANGE_IP ? "ip" : t->change == STUN_CHANGE_PORT ? "port" :
+		    "none");
 	fputs(",\"rtt_ms\":", out);
 	if (t->result == PROBE_ANSWERED)
 		fprintf(out, "%u", (unsigned)t->rtt_ms);

@@ -491,7 +491,8 @@ static const struct {
 	{ "answers", "Binding success responses sent", offsetof(struct ep_count, answers) },
 	{ "errors", "Error responses sent (400, 420)", offsetof(struct ep_count, errors) },
 	{ "discards", "Datagrams dropped without an answer (not a STUN request, "
-	  "not ours, malformed header)", offsetof(struct ep_count, discards) },
+	  "not ours, malformed header, an RFC 3489 CHANGE-REQUEST to a server with "
+	  "one address)", offsetof(struct ep_count, discards) },
 	{ "ratelimited", "Datagrams dropped over their source's --rate",
 	  offsetof(struct ep_count, ratelimited) },
 	{ "send_failures", "Replies the kernel refused to send",

@@ -63,6 +63,7 @@ struct req_ctx {
 	struct stun_msg m;          /* valid once the attributes decoded */
 	int      stream;            /* over TCP: no other destination, no other source */
 	uint32_t flags;             /* CHANGE-REQUEST */
+	int      asked;             /* the request carries CHANGE-REQUEST, any flags */
 	int      reflect;           /* RESPONSE-ADDRESS honoured: REFLECTED-FROM */
 	int      pad_idx;           /* the request's PADDING in m.attrs, or -1 */
 	const char *reason;         /* ERROR-CODE reason phrase */
@@ -220,6 +221,11 @@ read_attributes(struct req_ctx *c)
 	st = stun_get_change_request(&c->m, &c->flags);
 	if (st != STUN_OK && st != STUN_ERR_NOT_FOUND)
 		return refuse_bad(c, "CHANGE-REQUEST", st);
+	c->asked = st == STUN_OK;
+	/* One address: an RFC 3489 client's NAT test gets no answer at all
+	 * (server.h says why); its plain Binding request is answered. */
+	if (st == STUN_OK && !c->head.has_cookie && !c->cfg->has_alt)
+		return drop(c, "RFC 3489 CHANGE-REQUEST to a server with one address");
 	c->pad_idx = stun_find(&c->m, STUN_ATTR_PADDING);
 	if (c->stream) {
 		/* A server never opens a TCP connection to a client (RFC 5780
@@ -345,8 +351,9 @@ reply_error(struct req_ctx *c)
 
 /* A Binding success response: RFC 5780 section 6.1 in the RFC 5389 form
  * (both mapped forms, RESPONSE-ORIGIN, OTHER-ADDRESS when there is a second
- * address), RFC 3489 section 8.1 without the cookie (MAPPED-, SOURCE- and
- * CHANGED-ADDRESS, the last being Ca:Cp whatever the flags). */
+ * address, or, with one address, to a request that carries CHANGE-REQUEST:
+ * server.h says why), RFC 3489 section 8.1 without the cookie (MAPPED-,
+ * SOURCE- and CHANGED-ADDRESS, the last being Ca:Cp whatever the flags). */
 static int
 reply_success(struct req_ctx *c)
 {
@@ -363,7 +370,7 @@ reply_success(struct req_ctx *c)
 		stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, c->from);
 		stun_enc_addr(&e, STUN_ATTR_MAPPED_ADDRESS, c->from);
 		stun_enc_addr(&e, STUN_ATTR_RESPONSE_ORIGIN, &src);
-		if (cfg->has_alt || (cfg->other_port_only &&
+		if (cfg->has_alt || (cfg->other_port_only && c->asked &&
 		    server_ep_present(cfg, c->at ^ SERVER_EP_ALT_PORT)))
 			stun_enc_addr(&e, STUN_ATTR_OTHER_ADDRESS, &other);
 	} else {
@@ -405,6 +412,7 @@ handle(const struct server_cfg *cfg, unsigned at, const struct stun_addr *from, 
 	c.reply = reply;
 	c.stream = stream;
 	c.flags = 0;
+	c.asked = 0;
 	c.reflect = 0;
 	c.pad_idx = -1;
 	c.reason = NULL;

@@ -54,21 +54,43 @@
  * (a 1:1 NAT keeps ports).  The mapped addresses and the reflection rules
  * are untouched: they are about the request's source, not the server.
  *
- * One address, two ports (has_alt == 0): with other_port_only set, the
- * RFC 5389 form also carries OTHER-ADDRESS = this IP, the other port.
- * RFC 5780 section 7.4 wants OTHER-ADDRESS to differ in IP as well; a
- * server with one address cannot, and saying so with the same IP lets a
- * client still tell endpoint-independent from port-dependent filtering
- * (change port) and see that no IP change is possible (a 420 for change
- * IP).  The RFC 3489 form gets no CHANGED-ADDRESS then: a classic client
- * has no way to notice that it names the same IP and would run Test I
- * against it as if it were another server.  Left 0, such a server has no
- * OTHER-ADDRESS at all (the client's in-memory tests rely on that).
+ * One address, two ports (has_alt == 0): RFC 5780 section 6 wants such a
+ * server to send no OTHER-ADDRESS and to refuse CHANGE-REQUEST with a 420.
+ * A request without CHANGE-REQUEST, a bare Binding request above all, gets
+ * exactly that: no OTHER-ADDRESS, whatever other_port_only says.  With
+ * other_port_only set, an RFC 5389-form request that carries CHANGE-REQUEST
+ * (flags clear, or change port) also gets OTHER-ADDRESS = this IP, the
+ * other port: natcheck's extension.  RFC 5780 section 7.4 wants
+ * OTHER-ADDRESS to differ in IP as well; a server with one address cannot,
+ * and naming the other port to a client that asks lets it still tell
+ * whether the mapping and the filtering depend on the port (change port)
+ * and see that no IP change is possible (a 420 for change IP).  natcheck's
+ * client asks with an empty CHANGE-REQUEST (ask-other-address) when the
+ * bare answer names no alternate.  A client that never asks is never told:
+ * coturn's turnutils_natdiscovery, which does not compare OTHER-ADDRESS's
+ * IP with the server's, would send its mapping test II to the same IP and
+ * port (test I again) and call every NAT endpoint-independent; without
+ * OTHER-ADDRESS it stops after test I and names no behaviour, which is
+ * right.  Left 0, such a server has no OTHER-ADDRESS at all (the client's
+ * in-memory tests rely on that).
+ *
+ * With one address, whatever the flags, an RFC 3489 request (no magic
+ * cookie) that carries CHANGE-REQUEST is dropped unanswered; one without
+ * is answered, with no CHANGED-ADDRESS.  A classic client cannot learn
+ * that the server has one address: RFC 3489 has no way to say it, and
+ * Debian's `stun` (stund's client) counts any reply to its change-IP test,
+ * a 420 included, as proof of an open filter, and sends its second Test I
+ * to CHANGED-ADDRESS's IP on the primary port, so with one IP it can never
+ * see a mapping change.  Answered at all, it names every NAT's mapping
+ * endpoint-independent, a symmetric NAT's too; unanswered, it says
+ * "Blocked or could not reach STUN server".  The lab (tests/lab/single.sh)
+ * holds both clients to that (natcheck.1, SERVER).
  */
 struct server_cfg {
 	struct stun_addr ep[SERVER_NEP]; /* the endpoints, indexed as above */
 	int      has_alt;           /* 0: one address (ep[1], ep[3] unused) */
-	int      other_port_only;   /* has_alt == 0: OTHER-ADDRESS = A1, other port */
+	int      other_port_only;   /* has_alt == 0: OTHER-ADDRESS = A1, other port,
+	                               to requests with CHANGE-REQUEST */
 	int      has_adv;           /* adv[] replaces the IPs the server reports */
 	struct stun_addr adv[2];    /* [0] for the primary, [1] the alternate; port unused */
 	const char *software;       /* SOFTWARE value, or NULL for none */

@@ -714,7 +714,7 @@ void stun_enc_bytes(struct stun_enc *e, uint16_t type, const void *val, size_t l
 
 void stun_enc_error(struct stun_enc *e, int code, const char *reason)
 {
-	size_t rlen = 0;
+	size_t rlen = 0, plen;
 	uint8_t *v;
 
 	if (e->err != STUN_OK)
@@ -722,11 +722,16 @@ void stun_enc_error(struct stun_enc *e, int code, const char *reason)
 	/* Bounded scan (strnlen is not C11): stop one past the cap. */
 	while (reason != NULL && rlen <= STUN_MAX_TEXT && reason[rlen] != '\0')
 		rlen++;
-	if (code < 300 || code > 699 || rlen > STUN_MAX_TEXT) {
+	/* RFC 3489 11.2.9: the reason phrase's length is a multiple of four,
+	 * padded with spaces (stund rejects anything else); RFC 5389 15.6 pads
+	 * the attribute with zeros instead.  Padded, the phrase must still fit
+	 * STUN_MAX_TEXT (760 bytes at most in the RFC 3489 form). */
+	plen = stun_tid_has_cookie(e->tid) ? rlen : (rlen + 3) & ~(size_t)3;
+	if (code < 300 || code > 699 || plen > STUN_MAX_TEXT) {
 		enc_fail(e, STUN_ERR_ARG);
 		return;
 	}
-	v = enc_put(e, STUN_ATTR_ERROR_CODE, 4 + rlen);
+	v = enc_put(e, STUN_ATTR_ERROR_CODE, 4 + plen);
 	if (v == NULL)
 		return;
 	/* RFC 5389 15.6: 21 reserved bits, class (hundreds), number (0..99). */
@@ -736,6 +741,8 @@ void stun_enc_error(struct stun_enc *e, int code, const char *reason)
 	v[3] = (uint8_t)(code % 100);
 	if (rlen > 0)
 		memcpy(v + 4, reason, rlen);
+	if (plen > rlen)
+		memset(v + 4 + rlen, ' ', plen - rlen);
 }
 
 void stun_enc_unknown_attrs(struct stun_enc *e, const uint16_t *types, size_t n)

@@ -267,7 +267,9 @@ void stun_enc_response_port(struct stun_enc *e, uint16_t port);
  * value must pass the decoder's rule for its type, and MESSAGE-INTEGRITY /
  * FINGERPRINT are refused (use the functions below); else STUN_ERR_ARG. */
 void stun_enc_bytes(struct stun_enc *e, uint16_t type, const void *val, size_t len);
-/* ERROR-CODE; code 300..699, reason may be NULL. */
+/* ERROR-CODE; code 300..699, reason may be NULL.  In the RFC 3489 form
+ * (no cookie) the reason is padded with spaces to a multiple of four bytes
+ * (RFC 3489 11.2.9), so it may be 760 bytes at most there. */
 void stun_enc_error(struct stun_enc *e, int code, const char *reason);
 /* UNKNOWN-ATTRIBUTES; in the RFC 3489 form (no cookie) an odd list repeats
  * its last type (RFC 3489 11.2.10), in the RFC 5389 form it is padded. */

@@ -1021,22 +1021,6 @@ Test(nat, servers_that_disagree_under_eim_are_both_distrusted)
 
 /* ------------------------------------------------ single-address servers (#14) */
 
-/* The RFC 3489 name of a NAT with these behaviours. */
-static enum nat_type
-truth(enum natsim_beh m, enum natsim_beh f)
-{
-	if (m != NATSIM_EI)
-		return NAT_SYMMETRIC;
-	return f == NATSIM_EI ? NAT_FULL_CONE : f == NATSIM_AD ? NAT_RESTRICTED_CONE :
-	    NAT_PORT_RESTRICTED_CONE;
-}
-
-static enum nat_behavior
-beh_of(enum natsim_beh b)
-{
-	return b == NATSIM_EI ? EI : b == NATSIM_AD ? NAT_BEH_ADDRESS_DEPENDENT : APD;
-}
-
 Test(nat, single_address_server_never_gives_a_wrong_verdict)
 {
 	/* Every mapping x filtering: what one IP cannot tell is unknown, what
@@ -1050,12 +1034,9 @@ Test(nat, single_address_server_never_gives_a_wrong_verdict)
 			sim.personality = NATSIM_SRV_SINGLE_ADDRESS;
 			natsim_config(&sim, &cfg);
 			run();
-			cr_expect(v.type == NAT_UNKNOWN || v.type == truth(all[m], all[f]),
-			    "m%zu f%zu: type %s", m, f, nat_type_word(v.type));
-			cr_expect(v.mapping == UNK || v.mapping == beh_of(all[m]),
-			    "m%zu f%zu: mapping %s", m, f, nat_behavior_word(v.mapping));
-			cr_expect(v.filtering == UNK || v.filtering == beh_of(all[f]),
-			    "m%zu f%zu: filtering %s", m, f, nat_behavior_word(v.filtering));
+			cr_expect_null(natsim_wrong(&v, all[m], all[f]), "m%zu f%zu: %s %s %s wrong", m, f,
+			    nat_type_word(v.type), nat_behavior_word(v.mapping),
+			    nat_behavior_word(v.filtering));
 			cr_expect(pr.have_alt && pr.alt_port_only, "m%zu f%zu", m, f);
 			cr_expect(has(NAT_F_ALT_PORT_ONLY), "m%zu f%zu", m, f);
 			cr_expect_eq(natsim_sent_to(&sim, -1, &other_ip), 0, "m%zu f%zu", m, f);
@@ -1174,10 +1155,10 @@ Test(nat, failover_from_a_server_that_fails_its_checks)
 			run();
 			cr_expect_eq(pr.primary, 1, "pers %zu f%zu: primary %d", i, f, pr.primary);
 			cr_expect_eq(pr.abandoned, 0, "pers %zu f%zu", i, f);
-			cr_expect_eq(v.type, truth(NATSIM_EI, filt[f]), "pers %zu f%zu: type %s", i, f,
+			cr_expect_eq(v.type, natsim_truth(NATSIM_EI, filt[f]), "pers %zu f%zu: type %s", i, f,
 			    nat_type_word(v.type));
 			cr_expect_eq(v.mapping, EI, "pers %zu f%zu", i, f);
-			cr_expect_eq(v.filtering, beh_of(filt[f]), "pers %zu f%zu: filtering %s", i, f,
+			cr_expect_eq(v.filtering, natsim_behavior(filt[f]), "pers %zu f%zu: filtering %s", i, f,
 			    nat_behavior_word(v.filtering));
 			fd = nat_find(&v, NAT_F_OTHER_SERVER_USED);
 			cr_assert_not_null(fd, "pers %zu f%zu", i, f);

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "addr.h"
 #include "nat.h"
 #include "natsim.h"
 #include "probe.h"
@@ -925,4 +926,200 @@ Test(probe, find_and_names)
 	cr_expect_str_eq(probe_result_name(PROBE_ERROR_RESPONSE), "error-response");
 	cr_expect_str_eq(probe_result_name(PROBE_TIMEOUT), "timeout");
 	cr_expect_str_eq(probe_result_name(PROBE_NOT_RUN), "not-run");
+}
+
+/* ------------------------------------------------ asking for the alternate (#14) */
+
+static size_t
+count_kind(enum probe_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < pr.ntests; i++)
+		n += pr.tests[i].kind == k;
+	return n;
+}
+
+/* The latest decision of any test but the ask, in ms from the start. */
+static uint64_t
+last_decision_but_ask(void)
+{
+	uint64_t last = 0;
+
+	for (size_t i = 0; i < pr.ntests; i++)
+		if (pr.tests[i].kind != PROBE_ASK_OTHER && decided_at[i] > last)
+			last = decided_at[i];
+	return last;
+}
+
+/* natcheck's own one-address server names its other port only to a
+ * request that carries CHANGE-REQUEST (server.h): the engine asks once,
+ * with an empty one, and the port-only tests follow. */
+Test(probe, ask_other_address_of_a_one_address_server)
+{
+	static const enum natsim_beh all[] = { NATSIM_EI, NATSIM_AD, NATSIM_APD };
+	struct stun_addr other_ip = natsim_addr("203.0.113.2", 0);
+	struct stun_addr alt = natsim_addr("203.0.113.1", 3479);
+
+	for (size_t m = 0; m < 3; m++)
+		for (size_t f = 0; f < 3; f++) {
+			const struct probe_test *a, *b, *t;
+
+			natsim_init(&sim, all[m], all[f], 0, 300 + (unsigned)(m * 3 + f));
+			sim.personality = NATSIM_SRV_ONE_ADDRESS;
+			natsim_config(&sim, &cfg);
+			run();
+			b = test_of(PROBE_BINDING);
+			cr_expect(b->result == PROBE_ANSWERED && !b->has_other, "m%zu f%zu", m, f);
+			a = test_of(PROBE_ASK_OTHER);
+			cr_expect_eq(a->result, PROBE_ANSWERED, "m%zu f%zu", m, f);
+			/* One ask, retransmitted like any test until answered. */
+			cr_expect_eq(count_kind(PROBE_ASK_OTHER), 1, "m%zu f%zu", m, f);
+			cr_expect_lt(a->sends[a->nsent - 1].at_ms, a->sends[0].at_ms + a->rtt_ms + 1,
+			    "m%zu f%zu: sent on after its answer", m, f);
+			cr_expect(a->has_change && a->change == 0 && a->sock == PROBE_SOCK_MAP &&
+			    addr_eq(&a->dst, &sim.srv.ep[0]), "m%zu f%zu", m, f);
+			cr_expect(a->has_other && addr_eq(&a->other, &alt), "m%zu f%zu", m, f);
+			cr_expect(a->sends[0].at_ms >= b->sends[0].at_ms + b->rtt_ms,
+			    "m%zu f%zu: asked before the binding's answer", m, f);
+			/* The port-only tests, against the alternate the ask named. */
+			cr_expect(pr.primary == 0 && pr.have_alt && pr.alt_port_only &&
+			    addr_eq(&pr.alt, &alt), "m%zu f%zu", m, f);
+			t = test_of(PROBE_MAP_ALT_PORT);
+			cr_expect_eq(t->result, PROBE_ANSWERED, "m%zu f%zu", m, f);
+			cr_expect_geq(t->started_ms, a->sends[0].at_ms + a->rtt_ms, "m%zu f%zu", m, f);
+			cr_expect_eq(test_of(PROBE_MAP_ALT_IP)->result, PROBE_NOT_RUN);
+			cr_expect_eq(natsim_sent_to(&sim, -1, &other_ip), 0, "m%zu f%zu", m, f);
+			/* OTHER-ADDRESS in the ask's answer and not in the bare one is
+			 * no contradiction. */
+			cr_expect_eq(probe_server_lies(&pr, 0), 0, "m%zu f%zu", m, f);
+			cr_expect(v.servers[0].trusted, "m%zu f%zu: problems %#x", m, f,
+			    v.servers[0].problems);
+			cr_expect_eq(v.servers[0].rfc, 5780, "m%zu f%zu", m, f);
+			/* Never wrong; right where a change of port tells. */
+			cr_expect_null(natsim_wrong(&v, all[m], all[f]), "m%zu f%zu: %s %s %s wrong", m, f,
+			    nat_type_word(v.type), nat_behavior_word(v.mapping),
+			    nat_behavior_word(v.filtering));
+			if (all[m] == NATSIM_APD)
+				cr_expect_eq(v.type, NAT_SYMMETRIC, "m%zu f%zu", m, f);
+			if (all[f] == NATSIM_APD)
+				cr_expect_eq(v.filtering, NAT_BEH_ADDRESS_PORT_DEPENDENT, "m%zu f%zu", m, f);
+			cr_expect_not_null(nat_find(&v, NAT_F_ALT_PORT_ONLY), "m%zu f%zu", m, f);
+		}
+}
+
+/* An answer that names an alternate, full or port-only, CHANGED-ADDRESS
+ * too, gets no ask: a two-address server sees not one datagram more. */
+Test(probe, no_ask_when_the_answer_names_an_alternate)
+{
+	static const enum natsim_personality pers[] = {
+		NATSIM_SRV_NORMAL, NATSIM_SRV_SINGLE_ADDRESS, NATSIM_SRV_RFC3489
+	};
+
+	for (size_t k = 0; k < sizeof(pers) / sizeof(pers[0]); k++)
+		for (int m = NATSIM_EI; m <= NATSIM_APD; m++) {
+			size_t want;
+
+			natsim_init(&sim, (enum natsim_beh)m, NATSIM_APD, 1, 320 + (unsigned)(k * 3) +
+			    (unsigned)m);
+			sim.personality = pers[k];
+			natsim_config(&sim, &cfg);
+			run();
+			cr_expect_null(probe_find(&pr, PROBE_ASK_OTHER, 0), "personality %zu m%d", k, m);
+			/* Every datagram the mapping socket sent to the primary
+			 * endpoint is one of the known tests'. */
+			want = test_of(PROBE_BINDING)->nsent + test_of(PROBE_CHECK_PORT)->nsent +
+			    (pr.alt_port_only ? 0 : test_of(PROBE_CHECK_IP_PORT)->nsent);
+			cr_expect_eq(natsim_sent_to(&sim, PROBE_SOCK_MAP, &sim.srv.ep[0]), want,
+			    "personality %zu m%d", k, m);
+		}
+}
+
+/* A plain server that knows no CHANGE-REQUEST answers the ask with a 420:
+ * expected, no finding, and the verdict is the one a server that answers
+ * it without OTHER-ADDRESS gets. */
+Test(probe, ask_refused_by_a_plain_server)
+{
+	static struct nat_verdict plain;
+
+	for (int m = NATSIM_EI; m <= NATSIM_APD; m++)
+		for (int f = NATSIM_EI; f <= NATSIM_APD; f++) {
+			const struct probe_test *a;
+
+			natsim_init(&sim, (enum natsim_beh)m, (enum natsim_beh)f, 0, 330);
+			sim.personality = NATSIM_SRV_NO_ALT;
+			natsim_config(&sim, &cfg);
+			run();
+			a = test_of(PROBE_ASK_OTHER);
+			cr_expect(a->result == PROBE_ANSWERED && !a->has_other, "m%d f%d", m, f);
+			plain = v;
+
+			natsim_init(&sim, (enum natsim_beh)m, (enum natsim_beh)f, 0, 330);
+			sim.personality = NATSIM_SRV_REFUSE_CHANGE;
+			natsim_config(&sim, &cfg);
+			run();
+			a = test_of(PROBE_ASK_OTHER);
+			cr_expect_eq(a->result, PROBE_ERROR_RESPONSE, "m%d f%d", m, f);
+			cr_expect_eq(a->error_code, 420, "m%d f%d", m, f);
+			cr_expect_eq(count_kind(PROBE_ASK_OTHER), 1, "m%d f%d", m, f);
+			cr_expect(!pr.have_alt && pr.primary < 0, "m%d f%d", m, f);
+			cr_expect(v.type == plain.type && v.mapping == plain.mapping &&
+			    v.filtering == plain.filtering && v.nat == plain.nat, "m%d f%d: %s, not %s",
+			    m, f, nat_type_word(v.type), nat_type_word(plain.type));
+			cr_expect_eq(v.nfindings, plain.nfindings, "m%d f%d", m, f);
+			for (size_t i = 0; i < v.nfindings && i < plain.nfindings; i++)
+				cr_expect_eq(v.findings[i].code, plain.findings[i].code,
+				    "m%d f%d: finding %zu", m, f, i);
+			cr_expect(v.servers[0].trusted, "m%d f%d", m, f);
+		}
+}
+
+/* Server 0 with this personality, and a second server with a full
+ * alternate: when the second one's tests start. */
+static uint64_t
+second_primary_starts(enum natsim_personality pers)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 341);
+	natsim_second_alt(&sim);
+	sim.personality = pers;
+	natsim_config(&sim, &cfg);
+	cfg.servers[1] = sim.srv2.ep[0];
+	cfg.nservers = 2;
+	run();
+	cr_assert_eq(pr.primary, 1);
+	return probe_find(&pr, PROBE_MAP_ALT_IP, 1)->started_ms;
+}
+
+/* A server that drops the ask: the run waits for its negative at most
+ * (one server), and not at all when another server has a full alternate
+ * (the primary's tests start when they would have). */
+Test(probe, silent_ask_costs_at_most_its_negative)
+{
+	uint64_t ms, started;
+	const struct probe_test *a;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 340);
+	sim.personality = NATSIM_SRV_DROP_CHANGE;
+	natsim_config(&sim, &cfg);
+	ms = run();
+	a = test_of(PROBE_ASK_OTHER);
+	cr_expect_eq(a->result, PROBE_NO_ANSWER);
+	cr_expect(!pr.have_alt);
+	/* Its negative: K sends with the round trip known, then W. */
+	cr_expect_leq(decided_at[a - pr.tests], a->sends[a->nsent - 1].at_ms - pr.start_ms +
+	    pr.rtt_ms + (pr.rtt_ms / 2 > PROBE_MARGIN_MS ? pr.rtt_ms / 2 : PROBE_MARGIN_MS));
+	cr_expect_leq(ms, last_decision_but_ask() > decided_at[a - pr.tests] ?
+	    last_decision_but_ask() : decided_at[a - pr.tests]);
+	cr_expect_leq(decided_at[a - pr.tests], a->started_ms - pr.start_ms +
+	    PROBE_K_MAX * PROBE_IV_CAP_MS + 2 * pr.rtt_ms);
+	cr_expect_eq(v.mapping, NAT_BEH_UNKNOWN);
+
+	/* Two servers, the second with a full alternate: it is the primary
+	 * as soon as without the ask, which is abandoned. */
+	started = second_primary_starts(NATSIM_SRV_NO_ALT);
+	cr_expect_eq(second_primary_starts(NATSIM_SRV_DROP_CHANGE), started);
+	a = test_of(PROBE_ASK_OTHER);
+	cr_expect(a->result == PROBE_ABANDONED || a->result == PROBE_NO_ANSWER, "%s",
+	    probe_result_name(a->result));
+	cr_expect_eq(v.type, NAT_PORT_RESTRICTED_CONE, "type %s", nat_type_word(v.type));
 }

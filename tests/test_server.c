@@ -119,6 +119,7 @@ struct result {
 	struct server_reply rep;
 	uint8_t  out[4096];
 	struct stun_msg msg;        /* decoded reply when answered */
+	int      asked;             /* the request carried CHANGE-REQUEST */
 };
 
 /* An attribute of n value bytes on the wire. */
@@ -176,8 +177,11 @@ run_on(int stream, const struct server_cfg *c, unsigned at, const struct stun_ad
        const uint8_t *req, size_t len, struct result *res)
 {
 	enum stun_status st;
+	struct stun_msg rq;
 
 	memset(res, 0, sizeof(*res));
+	res->asked = stun_decode(req, len, &rq) == STUN_OK &&
+	    stun_find(&rq, STUN_ATTR_CHANGE_REQUEST) >= 0;
 	res->answered = (stream ? server_handle_stream : server_handle)(c, at, from, req, len,
 	                                                             res->out, sizeof(res->out),
 	                                                             &res->rep);
@@ -282,7 +286,7 @@ expect_success(const struct server_cfg *c, const struct result *res, int cookie,
 		expect_addr(&res->msg, STUN_ATTR_RESPONSE_ORIGIN, &c->ep[via], ctx);
 		if (c->has_alt)
 			expect_addr(&res->msg, STUN_ATTR_OTHER_ADDRESS, &c->ep[at ^ SERVER_EP_OTHER], ctx);
-		else if (c->other_port_only)
+		else if (c->other_port_only && res->asked)
 			expect_addr(&res->msg, STUN_ATTR_OTHER_ADDRESS, &c->ep[at ^ SERVER_EP_ALT_PORT],
 			            ctx);
 		else
@@ -399,6 +403,8 @@ Test(server, single_address)
 		req_finish(&r);
 		run(&c, 0, &from, r.buf, r.len, &res);
 		expect_success(&c, &res, cookie, 0, 0, &from, ctx);
+		if (!cookie)
+			continue;       /* single_address_rfc3489 */
 
 		/* Change port still works: two ports on one address. */
 		req_binding(&r, cookie, STUN_CHANGE_PORT);
@@ -431,6 +437,48 @@ Test(server, single_address)
 		run(&c, 7, &from, r.buf, r.len, &res);
 		cr_assert_eq(res.answered, 0);
 	}
+}
+
+/* One address: an RFC 3489 request with CHANGE-REQUEST, whatever its
+ * flags, is dropped, so a classic client's NAT test fails instead of
+ * counting a 420 as a reply from another address (server.h); without
+ * CHANGE-REQUEST it is answered, with no CHANGED-ADDRESS. */
+Test(server, single_address_rfc3489)
+{
+	static const int flags[4] = { 0, STUN_CHANGE_IP, STUN_CHANGE_PORT,
+	                              STUN_CHANGE_IP | STUN_CHANGE_PORT };
+	struct server_cfg c = cfg_v4(0);
+	struct stun_addr from = mk("203.0.113.9", 40001);
+	struct req r;
+	static struct result res;
+	unsigned at, k;
+
+	for (k = 0; k < 2; k++) {
+		c.other_port_only = (int)k;
+		for (at = 0; at <= 2; at += 2) {
+			for (size_t i = 0; i < 4; i++) {
+				req_binding(&r, 0, flags[i]);
+				req_finish(&r);
+				run(&c, at, &from, r.buf, r.len, &res);
+				cr_assert_eq(res.answered, 0, "flags %d at %u: answered", flags[i], at);
+				cr_assert(strstr(res.rep.why, "RFC 3489") != NULL, "%s", res.rep.why);
+			}
+			req_binding(&r, 0, -1);
+			req_finish(&r);
+			run(&c, at, &from, r.buf, r.len, &res);
+			expect_success(&c, &res, 0, at, at, &from, "RFC 3489, no CHANGE-REQUEST");
+		}
+	}
+	/* Two addresses: the same requests are answered as RFC 3489 says. */
+	c = cfg_v4(1);
+	req_binding(&r, 0, 0);
+	req_finish(&r);
+	run(&c, 0, &from, r.buf, r.len, &res);
+	expect_success(&c, &res, 0, 0, 0, &from, "two addresses, RFC 3489, flags 0");
+	req_binding(&r, 0, STUN_CHANGE_IP);
+	req_finish(&r);
+	run(&c, 0, &from, r.buf, r.len, &res);
+	expect_success(&c, &res, 0, 0, 1, &from, "two addresses, RFC 3489, change IP");
 }
 
 Test(server, single_address_single_port)
@@ -796,6 +844,9 @@ Test(server, padding_never_beyond_request)
 				for (size = 0; size <= sizeof(pad); size++) {
 					const struct stun_addr *from = k == 1 ? &from6 : &from4;
 
+					/* single_address_rfc3489: not answered. */
+					if (k == 2 && !cookie && flags >= 0)
+						break;
 					req_binding(&r, cookie, flags);
 					stun_enc_bytes(&r.e, STUN_ATTR_PADDING, pad, size);
 					req_finish(&r);
@@ -1048,9 +1099,12 @@ Test(server, advertised_keeps_reflection_rules)
 	expect_error(&res, 0, 400, "source IP", 0, &from, "RESPONSE-ADDRESS elsewhere");
 }
 
-/* One address, two ports, other_port_only: OTHER-ADDRESS names this IP
- * and the other port (RFC 5389 form only), so a client can test change
- * port; change IP is still a 420. */
+/* One address, two ports, other_port_only: a request without
+ * CHANGE-REQUEST gets no OTHER-ADDRESS (RFC 5780 section 6), so a client
+ * that never asks cannot take the same IP for a second server; one that
+ * carries CHANGE-REQUEST, with no flag set or change port, gets
+ * OTHER-ADDRESS = this IP, the other port (RFC 5389 form only), so
+ * natcheck can test change port; change IP is still a 420. */
 Test(server, single_address_other_port)
 {
 	struct server_cfg c = cfg_v4(0);
@@ -1061,10 +1115,25 @@ Test(server, single_address_other_port)
 
 	c.other_port_only = 1;
 	for (at = 0; at <= 2; at += 2) {
+		/* Bare, as turnutils_natdiscovery's test I: no OTHER-ADDRESS. */
 		req_binding(&r, 1, -1);
 		req_finish(&r);
 		run(&c, at, &from, r.buf, r.len, &res);
-		cr_assert(res.answered);
+		expect_success(&c, &res, 1, at, at, &from, "bare");
+		expect_absent(&res.msg, STUN_ATTR_OTHER_ADDRESS, "bare");
+		/* Another attribute is no question either. */
+		req_binding(&r, 1, -1);
+		stun_enc_bytes(&r.e, STUN_ATTR_PADDING, "pppp", 4);
+		req_finish(&r);
+		run(&c, at, &from, r.buf, r.len, &res);
+		expect_absent(&res.msg, STUN_ATTR_OTHER_ADDRESS, "PADDING only");
+
+		/* An empty CHANGE-REQUEST: answered from where it arrived,
+		 * naming the other port. */
+		req_binding(&r, 1, 0);
+		req_finish(&r);
+		run(&c, at, &from, r.buf, r.len, &res);
+		expect_success(&c, &res, 1, at, at, &from, "empty CHANGE-REQUEST");
 		cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_OTHER_ADDRESS, &got), STUN_OK);
 		cr_expect(addr_eq(&got, &c.ep[at ^ SERVER_EP_ALT_PORT]), "other port at %u", at);
 
@@ -1072,6 +1141,7 @@ Test(server, single_address_other_port)
 		req_finish(&r);
 		run(&c, at, &from, r.buf, r.len, &res);
 		expect_success(&c, &res, 1, at, at ^ SERVER_EP_ALT_PORT, &from, "change port");
+		cr_assert_eq(stun_get_addr(&res.msg, STUN_ATTR_OTHER_ADDRESS, &got), STUN_OK);
 	}
 	/* No CHANGED-ADDRESS for an RFC 3489 client. */
 	req_binding(&r, 0, -1);
@@ -1083,6 +1153,12 @@ Test(server, single_address_other_port)
 	req_finish(&r);
 	run(&c, 0, &from, r.buf, r.len, &res);
 	expect_error(&res, 1, 420, "no alternate address", 0, &from, "change IP");
+	/* Two addresses: OTHER-ADDRESS in every answer, asked or not. */
+	c = cfg_v4(1);
+	req_binding(&r, 1, -1);
+	req_finish(&r);
+	run(&c, 0, &from, r.buf, r.len, &res);
+	expect_success(&c, &res, 1, 0, 0, &from, "two addresses, bare");
 }
 
 /* ------------------------------------------------------------------ TCP */

@@ -792,8 +792,11 @@ Test(roundtrip, error_codes_300_to_699)
 		finish_and_decode(&e, &m);
 		cr_assert_eq(stun_get_error(&m, &got, &r, &rl), STUN_OK);
 		cr_expect_eq(got, code);
-		cr_expect_eq(rl, strlen(reason));
-		cr_expect(memcmp(r, reason, rl) == 0);
+		/* RFC 3489 11.2.9: the phrase padded with spaces to 8 bytes. */
+		cr_expect_eq(rl, code % 2 ? 8 : strlen(reason));
+		cr_expect(memcmp(r, reason, strlen(reason)) == 0);
+		if (code % 2)
+			cr_expect_eq(r[7], ' ');
 	}
 	/* NULL reason, and the longest reason allowed. */
 	{
@@ -817,6 +820,63 @@ Test(roundtrip, error_codes_300_to_699)
 		finish_and_decode(&e, &m);
 		cr_assert_eq(stun_get_error(&m, &got, &r, &rl), STUN_OK);
 		cr_expect_eq(rl, STUN_MAX_TEXT);
+	}
+}
+
+/* RFC 3489 11.2.9: in the form without the cookie the reason phrase is a
+ * multiple of four bytes, padded with spaces, so the attribute needs no
+ * padding (stund's parser rejects one that does); the RFC 5389 form keeps
+ * the phrase as is and pads the attribute with zeros. */
+Test(roundtrip, error_reason_padding_rfc3489)
+{
+	static const char *const reasons[] = { "", "a", "ab", "abc", "abcd", "Unknown Attribute" };
+	char big[STUN_MAX_TEXT + 1];
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		size_t n = strlen(reasons[i]), want = (n + 3) & ~(size_t)3;
+
+		for (int form = 0; form < 2; form++) {
+			struct stun_enc e;
+			struct stun_msg m;
+			uint8_t *buf = edge_buf(64);
+			const char *r;
+			size_t rl, len = 0;
+			int got;
+
+			stun_enc_init(&e, buf, 64, STUN_BINDING_ERROR,
+			              form ? tid_cookie : tid_3489);
+			stun_enc_error(&e, 420, reasons[i]);
+			cr_assert_eq(stun_enc_finish(&e, &len), STUN_OK);
+			cr_assert_eq(stun_decode(buf, len, &m), STUN_OK);
+			cr_assert_eq(stun_get_error(&m, &got, &r, &rl), STUN_OK);
+			cr_expect_eq(got, 420);
+			/* The attribute's own length field, right after the header. */
+			cr_expect_eq(((size_t)buf[22] << 8 | buf[23]), 4 + (form ? n : want),
+			    "\"%s\" form %d", reasons[i], form);
+			cr_expect_eq(rl, form ? n : want, "\"%s\" form %d", reasons[i], form);
+			cr_expect(memcmp(r, reasons[i], n) == 0);
+			for (size_t k = n; k < rl; k++)
+				cr_expect_eq(r[k], ' ', "\"%s\": byte %zu", reasons[i], k);
+		}
+	}
+	/* Padded, the phrase must still fit: 760 bytes in the RFC 3489 form. */
+	memset(big, 'r', sizeof(big));
+	big[761] = '\0';
+	{
+		struct stun_enc e;
+		size_t cap = 1024;
+
+		stun_enc_init(&e, edge_buf(cap), cap, STUN_BINDING_ERROR, tid_3489);
+		stun_enc_error(&e, 400, big);
+		cr_expect_eq(e.err, STUN_ERR_ARG);
+		big[760] = '\0';
+		stun_enc_init(&e, edge_buf(cap), cap, STUN_BINDING_ERROR, tid_3489);
+		stun_enc_error(&e, 400, big);
+		cr_expect_eq(e.err, STUN_OK);
+		big[760] = 'r';
+		stun_enc_init(&e, edge_buf(cap), cap, STUN_BINDING_ERROR, tid_cookie);
+		stun_enc_error(&e, 400, big);
+		cr_expect_eq(e.err, STUN_OK);
 	}
 }
 

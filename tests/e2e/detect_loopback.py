@@ -130,6 +130,8 @@ with Server(NATCHECK) as srv:
         c.check("json: tests carry name, result, rtt, retransmissions",
                 all({"name", "result", "rtt_ms", "retransmissions"} <= set(t) for t in doc["tests"])
                 and "binding" in names, doc["tests"])
+        c.check("json: the answer names its alternate: no ask-other-address",
+                "ask-other-address" not in names, names)
         c.check("json: every test answered", all(t["result"] == "answered" for t in doc["tests"]
                                                   if t["result"] != "not-run"), doc["tests"])
         c.check("json: elapsed_ms and warnings", isinstance(doc["elapsed_ms"], int)
@@ -236,6 +238,11 @@ def one_address(host, fam):
                 ready and doc["alternate"] == alt and res.get("mapping-alt-port") == "answered"
                 and res.get("filter-change-port") == "answered"
                 and res.get("mapping-alt-ip") == "not-run", res)
+        ask = [t for t in doc["tests"] if t["name"] == "ask-other-address"] if ready else []
+        c.check(f"{tag}: the bare answer names no alternate; one ask, empty CHANGE-REQUEST, "
+                f"answered from the primary",
+                len(ask) == 1 and ask[0]["result"] == "answered" and ask[0]["change_request"] == "none"
+                and ask[0]["from"] == ep and ask[0]["destination"] == ep, ask)
         c.check(f"{tag}: findings alternate-port-only, mapping- and filtering-not-port-dependent",
                 all(k in codes for k in ("alternate-port-only", "mapping-not-port-dependent",
                                          "filtering-not-port-dependent")), codes)

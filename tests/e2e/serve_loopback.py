@@ -12,7 +12,9 @@ header-level failures (no answer), an unknown attribute (420), the
 amplification rule and PADDING, a burst, timestamped -v lines, and a clean
 stop on SIGTERM.  A second
 server on one address (::1, or 127.0.0.1 without IPv6) checks the 420 for
-"change IP" and a clean stop on SIGINT.  Last, multicast, broadcast and
+"change IP", OTHER-ADDRESS only for a request that carries CHANGE-REQUEST,
+silence for an RFC 3489 CHANGE-REQUEST, and a clean stop on
+SIGINT.  Last, multicast, broadcast and
 wildcard addresses are refused as usage errors.
 
 Talks to 127.0.0.0/8 and ::1 only.  Ends only the servers it started, by
@@ -385,27 +387,63 @@ def main():
             s = udp(host)
             try:
                 me = s.getsockname()[:2]
-                for cookie in (False, True):
-                    form = "RFC 5389" if cookie else "RFC 3489"
-                    req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
-                                                    struct.pack("!I", CHANGE_PORT)))
-                    got = exchange(s, (host, P), req, tid)
-                    if c.check(f"single {host} {form} change port: answered", got is not None):
-                        _, _, attrs, _ = parse(got[0])
-                        # One address: OTHER-ADDRESS is this IP, the other
-                        # port (RFC 5389 form only; natcheck(1) says why).
-                        other = get(attrs, "OTHER-ADDRESS")
-                        want = (host, Q) if cookie else None
-                        c.check(f"single {host} {form} change port: from port {Q}, "
-                                f"OTHER-ADDRESS {want}, no CHANGED-ADDRESS",
-                                got[1] == (host, Q) and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
-                                and (addr_of(other) if other is not None else None) == want
-                                and get(attrs, "CHANGED-ADDRESS") is None,
-                                f"{got[1]} {addr_of(other) if other is not None else None}")
-                    req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
-                                                    struct.pack("!I", CHANGE_IP)))
-                    got = exchange(s, (host, Q), req, tid)
-                    check_error(c, f"single {host} {form} change IP", got, 420, "", (host, Q))
+                # An RFC 3489 request with CHANGE-REQUEST, whatever the
+                # flags, is not answered (a classic client's NAT test must
+                # fail, not count a 420 as a reply: natcheck(1), SERVER);
+                # without it, the mapped address, and no CHANGED-ADDRESS.
+                for flags in (0, CHANGE_PORT, CHANGE_IP):
+                    req, tid = request(False, attr(ATTR["CHANGE-REQUEST"], struct.pack("!I", flags)))
+                    got = exchange(s, (host, P), req, tid, tries=2, wait=0.5)
+                    c.check(f"single {host} RFC 3489 CHANGE-REQUEST {flags}: no answer",
+                            got is None, f"{got and got[1]}")
+                req, tid = request(False)
+                got = exchange(s, (host, P), req, tid)
+                attrs = parse(got[0])[2] if got else []
+                c.check(f"single {host} RFC 3489 without CHANGE-REQUEST: answered from "
+                        f"port {P}, no CHANGED-ADDRESS",
+                        got is not None and got[1] == (host, P)
+                        and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
+                        and get(attrs, "CHANGED-ADDRESS") is None, f"{got and got[1]}")
+                cookie, form = True, "RFC 5389"
+                # A bare request gets no OTHER-ADDRESS (RFC 5780 section 6:
+                # a client that does not ask must not take the same IP for a
+                # second server); an empty CHANGE-REQUEST asks, and is
+                # answered from where it went, naming the other port.
+                req, tid = request(cookie)
+                got = exchange(s, (host, P), req, tid)
+                attrs = parse(got[0])[2] if got else []
+                c.check(f"single {host} {form} bare: answered from port {P}, no OTHER-ADDRESS",
+                        got is not None and got[1] == (host, P)
+                        and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
+                        and get(attrs, "OTHER-ADDRESS") is None, f"{got and got[1]}")
+                req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"], struct.pack("!I", 0)))
+                got = exchange(s, (host, P), req, tid)
+                attrs = parse(got[0])[2] if got else []
+                other = get(attrs, "OTHER-ADDRESS")
+                c.check(f"single {host} {form} empty CHANGE-REQUEST: from port {P}, "
+                        f"OTHER-ADDRESS ({host}, {Q})",
+                        got is not None and got[1] == (host, P)
+                        and (addr_of(other) if other is not None else None) == (host, Q),
+                        f"{got and got[1]} {addr_of(other) if other is not None else None}")
+                req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
+                                                struct.pack("!I", CHANGE_PORT)))
+                got = exchange(s, (host, P), req, tid)
+                if c.check(f"single {host} {form} change port: answered", got is not None):
+                    _, _, attrs, _ = parse(got[0])
+                    # One address: OTHER-ADDRESS is this IP, the other
+                    # port (RFC 5389 form only; natcheck(1) says why).
+                    other = get(attrs, "OTHER-ADDRESS")
+                    want = (host, Q) if cookie else None
+                    c.check(f"single {host} {form} change port: from port {Q}, "
+                            f"OTHER-ADDRESS {want}, no CHANGED-ADDRESS",
+                            got[1] == (host, Q) and addr_of(get(attrs, "MAPPED-ADDRESS")) == me
+                            and (addr_of(other) if other is not None else None) == want
+                            and get(attrs, "CHANGED-ADDRESS") is None,
+                            f"{got[1]} {addr_of(other) if other is not None else None}")
+                req, tid = request(cookie, attr(ATTR["CHANGE-REQUEST"],
+                                                struct.pack("!I", CHANGE_IP)))
+                got = exchange(s, (host, Q), req, tid)
+                check_error(c, f"single {host} {form} change IP", got, 420, "", (host, Q))
             finally:
                 s.close()
             rc = one.stop(signal.SIGINT)

@@ -85,12 +85,13 @@ try:
     # No server: the built-in list, never contacted (no network at all).
     if shutil.which("unshare") and subprocess.run(["unshare", "-rn", "true"]).returncode == 0:
         rc, out, err, _ = run(["unshare", "-rn", NATCHECK, "-v", "--no-portmap", "-t", "1"])
-        lines = [ln for ln in err.splitlines() if "listed as RFC 5780 capable on" in ln]
-        c.check("no server: -v names the built-in list, stunserver.stunprotocol.org first",
+        lines = [ln for ln in err.splitlines() if "listed as RFC 5780 capable by" in ln]
+        c.check("no server: -v names the built-in list, stun.hot-chilli.net first",
                 "the built-in list (8 servers)" in err and len(lines) == 8
-                and "stunserver.stunprotocol.org:3478" in lines[0], err[:800])
-        c.check("no server: each entry says when and by whom it was listed",
-                all(" by " in ln and "20" in ln for ln in lines), err[:800])
+                and "stun.hot-chilli.net:3478" in lines[0], err[:800])
+        c.check("no server: each entry names its source, the file's commit and when it was read",
+                all("always-online-stun valid_nat_testing_hosts.txt, commits e6ef224f and 0002108c (read 20" in ln
+                    for ln in lines), err[:800])
         c.check("no server, no network: exit 1 with the resolution error, nothing sent",
                 rc == 1 and "no server resolves" in err and " send " not in err, f"rc={rc} {err[-300:]!r}")
     else:

@@ -26,6 +26,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$here/lib.sh"
+# shellcheck source=tests/lab/clients.sh
+. "$here/clients.sh"
 
 lab_preflight "lab advertise" stun:stun-client turnutils_natdiscovery:coturn \
 	ss:iproute2 timeout:coreutils
@@ -156,18 +158,16 @@ counters_clean() {
 # stun_client NS WANT LABEL: Debian's stun, RFC 3489.
 stun_client() {
 	local ns="$1" want="$2" label="$3" line
-	line=$(ip netns exec "$ns" timeout 30 stun "$PUB1" 2>&1 | sed -n 's/^Primary: //p' | tr -d '\t')
+	line=$(clients_stun "$ns" "$PUB1")
 	check "stun ($label): $want" "said '$line'" starts_with "$line" "$want"
 }
 
 # natdisc NS WANT_MAPPING WANT_FILTERING LABEL: coturn's RFC 5780 client.
 natdisc() {
-	local ns="$1" m="$2" f="$3" label="$4" out gm gf
-	out=$(ip netns exec "$ns" timeout 60 turnutils_natdiscovery -m -f "$PUB1" 2>&1)
-	gm=$(printf '%s\n' "$out" | sed -n 's/^NAT with \(.*\) Mapping!.*/\1/p; s/^No NAT! (\(.*\) Mapping).*/\1/p' | head -n 1)
-	gf=$(printf '%s\n' "$out" | sed -n 's/^NAT with \(.*\) Filtering.*/\1/p' | head -n 1)
+	local ns="$1" m="$2" f="$3" label="$4" got
+	got=$(clients_rfc5780 "$(clients_natdisc "$ns" "$PUB1")")
 	check "turnutils_natdiscovery ($label): $m mapping, $f filtering" \
-		"said mapping '$gm' filtering '$gf'" [ "$gm|$gf" = "$m|$f" ]
+		"said mapping and filtering '$got'" [ "$got" = "$m $f" ]
 }
 
 up || { echo "FAIL  lab advertise: cannot build the topology"; exit 1; }
@@ -179,8 +179,8 @@ if serve adv --advertise "$PUB1,$PUB2"; then
 		"behind a NAT"
 	stun_client "$LAB_NS_C" "Open" "open client"
 	stun_client "$LAB_NS_W" "Independent Mapping, Port Dependent Filter" "behind a NAT"
-	natdisc "$LAB_NS_C" "Endpoint Independent" "Endpoint Independent" "open client"
-	natdisc "$LAB_NS_W" "Endpoint Independent" "Address and Port Dependent" "behind a NAT"
+	natdisc "$LAB_NS_C" endpoint-independent endpoint-independent "open client"
+	natdisc "$LAB_NS_W" endpoint-independent address-and-port-dependent "behind a NAT"
 	lab_stop adv
 	check "the server's counters at exit: nothing rate-limited, no send failures" \
 		"$(grep counters "$LAB_TMP/adv.log" | head -n 4)" \

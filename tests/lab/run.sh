@@ -24,6 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 # shellcheck source=tests/lab/peers.sh
 . "$here/peers.sh"
+# shellcheck source=tests/lab/clients.sh
+. "$here/clients.sh"
 
 lab_preflight lab stund:stun-server stun:stun-client turnserver:coturn \
 	turnutils_natdiscovery:coturn ss:iproute2 timeout:coreutils
@@ -55,9 +57,8 @@ SERVERS="stund coturn natcheck coturn-1addr"
 
 # Debian's stun client (RFC 3489) against stund: the lab's own check.
 peer_stun() {
-	local out line v cell
-	out=$(lab_client timeout 30 stun "$LAB_SERVER1" 2>&1)
-	line=$(printf '%s\n' "$out" | sed -n 's/^Primary: //p' | tr -d '\t')
+	local line v cell
+	line=$(clients_stun "$LAB_NS_C" "$LAB_SERVER1")
 	case "$line" in
 	"Open"*) v=open ;;
 	"Independent Mapping, Independent Filter"*) v=full ;;
@@ -85,14 +86,6 @@ peer_stun() {
 	CELL[$LAB_SCENARIO,stun]=$cell
 }
 
-_rfc5780_word() {
-	case "$1" in
-	*"Endpoint Independent"*) echo endpoint-independent ;;
-	*"Address and Port Dependent"*) echo address-and-port-dependent ;;
-	*"Address Dependent"*) echo address-dependent ;;
-	*) echo unknown ;;
-	esac
-}
 _short() {
 	case "$1" in
 	endpoint-independent) echo EI ;;
@@ -104,10 +97,8 @@ _short() {
 
 # coturn's turnutils_natdiscovery -m -f (RFC 5780) against coturn.
 peer_natdiscovery() {
-	local out m f cell
-	out=$(lab_client timeout 60 turnutils_natdiscovery -m -f "$LAB_SERVER1" 2>&1)
-	m=$(_rfc5780_word "$(printf '%s\n' "$out" | sed -n 's/^NAT with \(.*\) Mapping!.*/\1/p; s/^No NAT! (\(.*\) Mapping).*/\1/p' | head -n 1)")
-	f=$(_rfc5780_word "$(printf '%s\n' "$out" | sed -n 's/^NAT with \(.*\) Filtering.*/\1/p' | head -n 1)")
+	local m f cell
+	read -r m f <<<"$(clients_rfc5780 "$(clients_natdisc "$LAB_NS_C" "$LAB_SERVER1")")"
 	cell="M:$(_short "$m") F:$(_short "$f")"
 	if [ "$m" = "$SCN_MAPPING" ] && [ "$f" = "$SCN_FILTERING" ]; then
 		pass

@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
-# tests/lab/single.sh NATCHECK - a one-address server against every NAT.
+# tests/lab/single.sh NATCHECK - a one-address server against every NAT,
+# asked by natcheck, Debian's `stun` and coturn's turnutils_natdiscovery.
 #
-# Issue #14: `natcheck --serve A` with one address (two ports) advertises
-# OTHER-ADDRESS with the same address and its other port.  From such a
-# server the client can learn only what a change of port shows, and must
-# say unknown for the rest.  For every scenario of scenarios.sh
-# (LAB_SCENARIOS to choose), with DELAY ms each way on the client's wire,
-# natcheck --serve 203.0.113.1 --rate 0 (3478/3479) and natcheck --json
-# --no-portmap against it:
-#   - never wrong: the type, the mapping and the filtering are each the
-#     scenario's or unknown;
-#   - right where a change of port can tell: the symmetric NAT (its mapping
-#     depends on the port) is named symmetric, a port-dependent filter is
-#     named address-and-port-dependent, and a path that blocks UDP is UDP
-#     blocked.
+# Issue #14: `natcheck --serve A` with one address (two ports) names its
+# other port, with the same address, in OTHER-ADDRESS only to a request
+# that carries CHANGE-REQUEST; a bare request gets no OTHER-ADDRESS (RFC
+# 5780 section 6).  natcheck asks (ask-other-address) and learns only what
+# a change of port shows, and must say unknown for the rest.  For every
+# scenario of scenarios.sh (LAB_SCENARIOS to choose), with DELAY ms each
+# way on the client's wire, natcheck --serve 203.0.113.1 --rate 0
+# (3478/3479), and against it:
+#   natcheck --json --no-portmap
+#     - never wrong: the type, the mapping and the filtering are each the
+#       scenario's or unknown;
+#     - right where a change of port can tell: the symmetric NAT (its
+#       mapping depends on the port) is named symmetric, a port-dependent
+#       filter is named address-and-port-dependent, and a path that blocks
+#       UDP is UDP blocked;
+#     - it asked: the port tests ran against the other port the server
+#       named when asked (alternate 203.0.113.1:3479, ask-other-address
+#       answered) wherever UDP passes.
+#   stun (RFC 3489) fails visibly everywhere: "Blocked or could not reach
+#     STUN server".  The server drops an RFC 3489 CHANGE-REQUEST when it has
+#     one address (server.h): stun counts any reply to its change-IP test,
+#     a 420 too, as an open filter, and cannot see a mapping change through
+#     one IP, so any answer would make it name every NAT's mapping
+#     endpoint-independent.
+#   turnutils_natdiscovery -m -f (RFC 5780) names no mapping and no
+#     filtering behaviour anywhere: its test I (a bare Binding request) gets
+#     no OTHER-ADDRESS, so both its runs stop there.  Where UDP passes it
+#     must have been answered (a "UDP reflexive addr" line), so the silence
+#     is the server's doing, not the path's.  Given the same-IP
+#     OTHER-ADDRESS it called every NAT endpoint-independent.
+# Each client runs in every scenario: stun takes about a second, and
+# natdiscovery too (6 s where UDP is blocked: two 3-second timeouts).
 # Prints "N passed, M failed".  Root only; skipped with one line otherwise
 # (exit 1 when $CI is set).
 #
@@ -23,7 +43,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$here/lib.sh"
+# shellcheck source=tests/lab/clients.sh
+. "$here/clients.sh"
 
+lab_preflight "lab single" stun:stun-client turnutils_natdiscovery:coturn timeout:coreutils
 lab_script_init "$@"
 DELAY=${DELAY:-10}
 case $DELAY in ''|*[!0-9]*) echo "DELAY is an integer" >&2; exit 2 ;; esac
@@ -41,9 +64,10 @@ fail() {
 
 # judge FILE RC: one line per problem, nothing when the run is right.
 judge() {
-	python3 - "$1" "$2" "$LAB_SCENARIO" "$SCN_TYPE" "$SCN_MAPPING" "$SCN_FILTERING" <<-'EOF'
+	python3 - "$1" "$2" "$LAB_SCENARIO" "$SCN_TYPE" "$SCN_MAPPING" "$SCN_FILTERING" \
+		"$LAB_SERVER1:3479" <<-'EOF'
 		import json, sys
-		path, rc, scn, want_t, want_m, want_f = sys.argv[1:]
+		path, rc, scn, want_t, want_m, want_f, alt = sys.argv[1:]
 		try:
 		    o = json.load(open(path))
 		except (OSError, ValueError) as e:
@@ -55,6 +79,14 @@ judge() {
 		for k in ("type", "mapping", "filtering"):
 		    if got[k] not in (want[k], "unknown"):
 		        print("%s %s, the NAT is %s" % (k, got[k], want[k]))
+		# It asked for the alternate and used the port the server named.
+		if want_t != "udp-blocked":
+		    res = {t.get("name"): t for t in o.get("tests", [])}
+		    ask = res.get("ask-other-address")
+		    if not ask or ask.get("result") != "answered" or ask.get("change_request") != "none":
+		        print("ask-other-address %s" % (ask and ask.get("result")))
+		    if o.get("alternate") != alt:
+		        print("alternate %s, want %s" % (o.get("alternate"), alt))
 		must = {}
 		if scn == "symmetric":
 		    must = {"type": "symmetric"}
@@ -69,6 +101,39 @@ judge() {
 		    scn, got["type"], got["mapping"], got["filtering"],
 		    ",".join(f.get("code", "?") for f in o.get("findings", []))), file=sys.stderr)
 	EOF
+}
+
+# peers: stun and turnutils_natdiscovery against the server, each held to
+# what the header says.
+peers() {
+	local line out got want
+	line=$(clients_stun "$LAB_NS_C" "$LAB_SERVER1")
+	echo "   $LAB_SCENARIO: stun: $line"
+	case "$line" in
+	"Blocked or could not reach STUN server"*) pass ;;
+	*) fail "stun said '$line': against one address it must fail, not name a NAT" ;;
+	esac
+	out=$(clients_natdisc "$LAB_NS_C" "$LAB_SERVER1")
+	got=$(clients_rfc5780 "$out")
+	# No behaviour line at all, whatever its wording.
+	if printf '%s\n' "$out" | grep -Eq 'Mapping!|Filtering!|No NAT|Behavior:|Independent|Dependent'; then
+		got="$got, with a behaviour line"
+	fi
+	if [ "$SCN_TYPE" != udp-blocked ]; then
+		case "$out" in
+		*"UDP reflexive addr"*) ;;
+		*) got="$got, never answered" ;;
+		esac
+	fi
+	want="unknown unknown"
+	echo "   $LAB_SCENARIO: turnutils_natdiscovery: mapping and filtering $got" \
+		"(the NAT: $SCN_MAPPING $SCN_FILTERING)"
+	if [ "$got" = "$want" ]; then
+		pass
+	else
+		fail "turnutils_natdiscovery said '$got', want '$want' (see the header)"
+		printf '%s\n' "$out" | sed 's/^/      /'
+	fi
 }
 
 for s in ${LAB_SCENARIOS:-$(scenario_list)}; do
@@ -94,6 +159,7 @@ for s in ${LAB_SCENARIOS:-$(scenario_list)}; do
 	else
 		while IFS= read -r line; do fail "$line"; done <<<"$problems"
 	fi
+	peers
 	lab_down
 done
 

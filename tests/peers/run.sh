@@ -11,6 +11,11 @@
 # - coturn's `turnutils_natdiscovery` (RFC 5780), with and without PADDING:
 #   must report endpoint-independent mapping and filtering, and print our
 #   RESPONSE-ORIGIN for the answer from the other address and port.
+# - Then a server with one address (127.0.0.1): natdiscovery's bare test I
+#   gets no OTHER-ADDRESS (RFC 5780 section 6), so it must name no mapping
+#   and no filtering behaviour at all, after an answer; `stun` must fail
+#   visibly ("Blocked or could not reach STUN server": its NAT test is
+#   dropped).  natcheck(1), SERVER, says why.
 #
 # Only 127.0.0.1 and 127.0.0.2 are used.  Every peer run is bounded with
 # timeout(1).  Only the server started here is ended, by its PID.  A missing
@@ -51,15 +56,16 @@ has() {         # has FILE TEXT: the fixed string TEXT is in FILE
 	grep -qF -- "$2" "$1"
 }
 
-# Start the server on a random free port pair: the start-up line is printed
-# only after every socket is bound, so it doubles as the readiness signal.
-# A port taken meanwhile makes the server exit; try again, ten times at most.
+# start_server SPEC: the server on a random free port pair: the start-up
+# line is printed only after every socket is bound, so it doubles as the
+# readiness signal.  A port taken meanwhile makes the server exit; try
+# again, ten times at most.
 start_server() {
 	local _
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		P=$((20000 + RANDOM % 40000))
 		Q=$((P + 1))
-		"$natcheck" --serve "$A1,$A2" -p "$P" --alt-port "$Q" -v \
+		"$natcheck" --serve "$1" -p "$P" --alt-port "$Q" -v \
 			</dev/null >/dev/null 2>"$tmp/server.log" &
 		server_pid=$!
 		for _ in $(seq 50); do                  # 5 s at most
@@ -78,7 +84,7 @@ start_server() {
 	return 1
 }
 
-if ! start_server; then
+if ! start_server "$A1,$A2"; then
 	fail "natcheck --serve $A1,$A2 starts" "$(head -c 500 "$tmp/server.log" 2>/dev/null)"
 	echo "$passed passed, $failed failed"
 	exit 1
@@ -136,20 +142,49 @@ else
 fi
 
 # ------------------------------------------------------------- the server
-kill -0 "$server_pid" 2>/dev/null
-check "server still running after the peers" $?
-kill -TERM "$server_pid"
-rc=timeout
-for _ in $(seq 50); do                          # 5 s at most
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		wait "$server_pid"
-		rc=$?
-		server_pid=
-		break
+# stop_server NAME: still running after the peers, and exits 0 on SIGTERM.
+stop_server() {
+	local rc _
+	kill -0 "$server_pid" 2>/dev/null
+	check "$1: still running after the peers" $?
+	kill -TERM "$server_pid"
+	rc=timeout
+	for _ in $(seq 50); do                  # 5 s at most
+		if ! kill -0 "$server_pid" 2>/dev/null; then
+			wait "$server_pid"
+			rc=$?
+			server_pid=
+			break
+		fi
+		sleep 0.1
+	done
+	check "$1: exits 0 on SIGTERM within 5 s" "$([ "$rc" = 0 ]; echo $?)" "status $rc"
+}
+stop_server "server"
+
+# ------------------------------------------------------- one address
+if ! start_server "$A1"; then
+	fail "natcheck --serve $A1 starts" "$(head -c 500 "$tmp/server.log" 2>/dev/null)"
+else
+	pass "natcheck --serve $A1 -p $P --alt-port $Q starts"
+	if command -v turnutils_natdiscovery >/dev/null 2>&1; then
+		name="one address: turnutils_natdiscovery -m -f"
+		timeout 30 turnutils_natdiscovery -m -f -p "$P" "$A1" >"$tmp/nd.out" 2>&1
+		out="$tmp/nd.out"
+		check "$name: answered (a reflexive address), no OTHER-ADDRESS" \
+			"$(has "$out" "UDP reflexive addr: $A1:" && ! has "$out" "Other addr"; echo $?)"
+		check "$name: names no mapping and no filtering behaviour" \
+			"$(! grep -Eq 'Mapping!|Filtering!|No NAT|Independent|Dependent' "$out"; echo $?)" \
+			"$(grep -E 'Mapping|Filtering' "$out")"
 	fi
-	sleep 0.1
-done
-check "server exits 0 on SIGTERM within 5 s" "$([ "$rc" = 0 ]; echo $?)" "status $rc"
+	if command -v stun >/dev/null 2>&1; then
+		timeout 30 stun "$A1:$P" >"$tmp/stun.out" 2>&1
+		check "one address: stun fails visibly" \
+			"$(has "$tmp/stun.out" "Primary: Blocked or could not reach STUN server"; echo $?)" \
+			"$(grep -E '^Primary' "$tmp/stun.out")"
+	fi
+	stop_server "one-address server"
+fi
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -88,6 +88,34 @@ natsim_init(struct natsim *s, enum natsim_beh mapping, enum natsim_beh filtering
 	s->srv2.has_alt = 0;
 }
 
+enum nat_type
+natsim_truth(enum natsim_beh m, enum natsim_beh f)
+{
+	if (m != NATSIM_EI)
+		return NAT_SYMMETRIC;
+	return f == NATSIM_EI ? NAT_FULL_CONE : f == NATSIM_AD ? NAT_RESTRICTED_CONE :
+	    NAT_PORT_RESTRICTED_CONE;
+}
+
+enum nat_behavior
+natsim_behavior(enum natsim_beh b)
+{
+	return b == NATSIM_EI ? NAT_BEH_ENDPOINT_INDEPENDENT :
+	    b == NATSIM_AD ? NAT_BEH_ADDRESS_DEPENDENT : NAT_BEH_ADDRESS_PORT_DEPENDENT;
+}
+
+const char *
+natsim_wrong(const struct nat_verdict *v, enum natsim_beh m, enum natsim_beh f)
+{
+	if (v->type != NAT_UNKNOWN && v->type != natsim_truth(m, f))
+		return "type";
+	if (v->mapping != NAT_BEH_UNKNOWN && v->mapping != natsim_behavior(m))
+		return "mapping";
+	if (v->filtering != NAT_BEH_UNKNOWN && v->filtering != natsim_behavior(f))
+		return "filtering";
+	return NULL;
+}
+
 void
 natsim_path(struct natsim *s, uint32_t delay_ms, uint32_t loss_pct)
 {
@@ -447,6 +475,33 @@ strip_change(const uint8_t *req, size_t len, uint8_t *out, size_t cap)
 	return stun_enc_finish(&e, &n) == STUN_OK ? n : 0;
 }
 
+static int
+has_change_request(const uint8_t *req, size_t len)
+{
+	struct stun_msg m;
+
+	return stun_decode(req, len, &m) == STUN_OK && stun_find(&m, STUN_ATTR_CHANGE_REQUEST) >= 0;
+}
+
+/* A server that knows no CHANGE-REQUEST: a comprehension-required
+ * attribute it does not understand is a 420 naming it (RFC 5389 section
+ * 7.3.1). */
+static size_t
+refuse_change(const uint8_t *req, size_t len, uint8_t *out, size_t cap)
+{
+	static const uint16_t unknown = STUN_ATTR_CHANGE_REQUEST;
+	struct stun_msg m;
+	struct stun_enc e;
+	size_t n = 0;
+
+	if (stun_decode(req, len, &m) != STUN_OK)
+		return 0;
+	stun_enc_init(&e, out, cap, STUN_BINDING_ERROR, m.tid);
+	stun_enc_error(&e, 420, "Unknown Attribute");
+	stun_enc_unknown_attrs(&e, &unknown, 1);
+	return stun_enc_finish(&e, &n) == STUN_OK ? n : 0;
+}
+
 /* Re-encode a reply the way an RFC 3489-only server (stund) writes it. */
 static size_t
 as_rfc3489(const struct server_cfg *c, unsigned via, const uint8_t *rep, size_t len,
@@ -551,11 +606,14 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 	int at = -1;
 	enum natsim_personality pers = s->personality;
 
-	if (pers == NATSIM_SRV_NO_ALT) {
+	if (pers == NATSIM_SRV_NO_ALT || pers == NATSIM_SRV_REFUSE_CHANGE ||
+	    pers == NATSIM_SRV_DROP_CHANGE || pers == NATSIM_SRV_ONE_ADDRESS) {
 		c.has_alt = 0;
 		memset(&c.ep[1], 0, sizeof(c.ep[1]));
-		memset(&c.ep[2], 0, sizeof(c.ep[2]));
+		if (pers != NATSIM_SRV_ONE_ADDRESS)
+			memset(&c.ep[2], 0, sizeof(c.ep[2]));
 		memset(&c.ep[3], 0, sizeof(c.ep[3]));
+		c.other_port_only = pers == NATSIM_SRV_ONE_ADDRESS;
 	}
 	if (pers == NATSIM_SRV_SINGLE_ADDRESS) {
 		/* The "alternate address" endpoints are the primary's own. */
@@ -587,6 +645,15 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		return;
 	}
 
+	if ((pers == NATSIM_SRV_REFUSE_CHANGE || pers == NATSIM_SRV_DROP_CHANGE) &&
+	    has_change_request(k->buf, k->len)) {
+		if (pers == NATSIM_SRV_DROP_CHANGE)
+			return;
+		reqlen = refuse_change(k->buf, k->len, out, sizeof(out));
+		if (reqlen > 0)
+			transmit(s, &s->down, 0, &k->to, &k->from, out, reqlen);
+		return;
+	}
 	memcpy(req, k->buf, k->len);
 	if (pers == NATSIM_SRV_IGNORE_CHANGE) {
 		reqlen = strip_change(k->buf, k->len, req, sizeof(req));

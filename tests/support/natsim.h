@@ -74,10 +74,19 @@ enum natsim_personality {
 	NATSIM_SRV_SHIFTING_ALT,    /* OTHER-ADDRESS replaced by fake_alt in the
 	                               answers to CHANGE-REQUESTs only: answers to
 	                               one endpoint name two alternates */
-	NATSIM_SRV_SINGLE_ADDRESS   /* one IP, two ports (203.0.113.1:3478/3479):
+	NATSIM_SRV_SINGLE_ADDRESS,  /* one IP, two ports (203.0.113.1:3478/3479):
 	                               OTHER-ADDRESS is the same IP and the other
 	                               port; a change of IP is not made (the reply
 	                               comes from the same IP) */
+	NATSIM_SRV_ONE_ADDRESS,     /* natcheck --serve with one address: 3478/3479,
+	                               has_alt 0, other_port_only: OTHER-ADDRESS (same
+	                               IP, other port) only to a request that carries
+	                               CHANGE-REQUEST, change IP is a 420 */
+	NATSIM_SRV_REFUSE_CHANGE,   /* one address, one port, knows no CHANGE-REQUEST
+	                               (a plain RFC 8489 server): 420 to any request
+	                               that carries one, whatever its flags */
+	NATSIM_SRV_DROP_CHANGE      /* one address, one port: any request that carries
+	                               CHANGE-REQUEST goes unanswered */
 };
 
 /* One direction of the path between the router and the servers. */
@@ -213,6 +222,15 @@ void natsim_path(struct natsim *s, uint32_t delay_ms, uint32_t loss_pct);
 /* A probe configuration for this network: the client's socket addresses,
  * the PRNG, server 203.0.113.1:3478 and a 10 s timeout. */
 void natsim_config(struct natsim *s, struct probe_config *cfg);
+
+/* The RFC 3489 name of a NAT with these behaviours, and RFC 5780's word
+ * for one behaviour: what a right verdict says. */
+enum nat_type natsim_truth(enum natsim_beh m, enum natsim_beh f);
+enum nat_behavior natsim_behavior(enum natsim_beh b);
+
+/* What in verdict v contradicts a NAT with these behaviours ("type",
+ * "mapping" or "filtering": neither the truth nor unknown), or NULL. */
+const char *natsim_wrong(const struct nat_verdict *v, enum natsim_beh m, enum natsim_beh f);
 
 /* Addresses used by the tests. */
 struct stun_addr natsim_addr(const char *ip, uint16_t port);
