@@ -424,6 +424,33 @@ fam_setup(const struct loop_opts *o, int k, struct fam_run *fr, struct loop_note
 	return 0;
 }
 
+/* The TCP tests' alternate from the UDP binding answer of the same server
+ * (tcpprobe_set_alt), as soon as the UDP engine would use it: a round trip
+ * before the TCP answer could name it. */
+static void
+tcp_alt_from_udp(struct tcpprobe *t, const struct probe *p)
+{
+	const struct probe_test *b = probe_find(p, PROBE_BINDING, 0);
+
+	if (b == NULL || probe_alt_check(p, b) != PROBE_ADDR_OK ||
+	    (probe_server_lies(p, b->server) & PROBE_LIE_OTHER))
+		return;
+	tcpprobe_set_alt(t, &p->cfg.servers[b->server], &b->other);
+}
+
+/* The TCP hairpin test's guess from the same UDP answer (tcpprobe_set_mapped):
+ * its mapped IP, when it is not the binding socket's own (there is a NAT). */
+static void
+tcp_mapped_from_udp(struct tcpprobe *t, const struct probe *p)
+{
+	const struct probe_test *b = probe_find(p, PROBE_BINDING, 0);
+
+	if (b == NULL || b->result != PROBE_ANSWERED || !b->has_mapped ||
+	    addr_ip_eq(&b->mapped, &p->cfg.local[b->sock]))
+		return;
+	tcpprobe_set_mapped(t, &p->cfg.servers[b->server], &b->mapped);
+}
+
 int
 loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
             struct loop_notes *notes, char *err, size_t errlen)
@@ -563,6 +590,10 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 		pm_done = portmap_io_step(&pm, now, all_done, top->have_rtt ? top->rtt_ms : 0,
 		    &pm_wait);
 		probe_pace(top, now, &pace);
+		if (o->tcp != NULL) {
+			tcp_alt_from_udp(o->tcp, top);
+			tcp_mapped_from_udp(o->tcp, top);
+		}
 		tc_done = tcpprobe_io_step(&tc, now, all_done, &pace, &tc_wait);
 		if (all_done && pm_done && tc_done)
 			break;

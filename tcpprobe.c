@@ -93,20 +93,9 @@ set_done(struct tcpprobe_conn *c, enum tcpprobe_result r, uint64_t now)
 static void
 close_scouts(struct tcpprobe *t, const struct tcpprobe_conn *c, uint64_t now)
 {
-	for (size_t j = 1; j < c->ntries; j++)
-		set_done(&t->c[c->tries[j]], TCPPROBE_TIMEOUT, now);
-}
-
-/* Decide c: a test's own connection decides the test (and ends its extra
- * attempts); an extra attempt decides only itself. */
-static void
-decide(struct tcpprobe *t, struct tcpprobe_conn *c, enum tcpprobe_result r, uint64_t now)
-{
-	if (c->state == TCPPROBE_S_DONE)
-		return;
-	set_done(c, r, now);
-	if (!is_scout(c))
-		close_scouts(t, c, now);
+	for (size_t j = 0; j < c->ntries; j++)
+		if (c->tries[j] != c->slot)
+			set_done(&t->c[c->tries[j]], TCPPROBE_TIMEOUT, now);
 }
 
 /*
@@ -130,6 +119,34 @@ alt_check(const struct tcpprobe *t, const struct tcpprobe_conn *m)
 		return TCPPROBE_ADDR_ABSENT;
 	return (enum tcpprobe_addr)addr_alt_check(&m->other, t->cfg.server.family,
 	    &t->cfg.server, t->cfg.local, 2);
+}
+
+/* Decide c: a test's own connection decides the test (and ends its extra
+ * attempts); an extra attempt decides only itself. */
+static void
+decide(struct tcpprobe *t, struct tcpprobe_conn *c, enum tcpprobe_result r, uint64_t now)
+{
+	if (c->state == TCPPROBE_S_DONE)
+		return;
+	set_done(c, r, now);
+	if (!is_scout(c))
+		close_scouts(t, c, now);
+	/* The hairpin test decided: no speculative attempt stays open,
+	 * adopted or not (a slot reused since is no longer one). */
+	if (c->slot == TCPPROBE_HAIR)
+		for (size_t j = 0; j < t->nspec; j++)
+			if (t->c[t->spec_tries[j]].spec)
+				set_done(&t->c[t->spec_tries[j]], TCPPROBE_TIMEOUT, now);
+	if (c->slot != TCPPROBE_MAP)
+		return;
+	t->alt_problem = alt_check(t, c);
+	/* Alternates started on the UDP answer's word compare nothing
+	 * without map's mapped address: end them rather than wait for
+	 * their own negatives. */
+	if (r != TCPPROBE_ANSWERED)
+		for (int i = TCPPROBE_MAP_ALT_IP; i <= TCPPROBE_MAP_ALT_IP_PORT; i++)
+			if (t->c[i].state != TCPPROBE_S_IDLE)
+				decide(t, &t->c[i], TCPPROBE_TIMEOUT, now);
 }
 
 /* Start conn towards dst: hand out the CONNECT. */
@@ -257,12 +274,12 @@ wants_attempts(const struct tcpprobe_conn *c)
  * (the ones a negative rests on, as in probe.h: an earlier one may have
  * met a cold path). */
 static size_t
-measured(const struct tcpprobe *t, const struct tcpprobe_conn *c)
+measured(const struct tcpprobe *t, const int *tries, size_t ntries)
 {
 	size_t n = 0;
 
-	for (size_t j = 0; j < c->ntries; j++)
-		if (t->c[c->tries[j]].started_ms >= t->pace.since_ms)
+	for (size_t j = 0; j < ntries; j++)
+		if (t->c[tries[j]].started_ms >= t->pace.since_ms)
 			n++;
 	return n;
 }
@@ -328,6 +345,29 @@ giveup_due(const struct tcpprobe *t, const struct tcpprobe_conn *c)
 	return n >= need ? when[need - 1] : NEVER;
 }
 
+/* When the next of the hairpin attempts tries[0..n) is due, not before
+ * first.  The hairpin test's 2 K attempts go out in pairs, at the times
+ * of a UDP test's K sends.  An attempt that connected has its request on
+ * the way to the listener (TCP resends it if need be): no more attempts
+ * while it may still arrive, a SYN-ACK's wait after the connect.  Past
+ * that the attempts go on, so that a "no" still rests on 2 K failed
+ * exchanges. */
+static uint64_t
+hair_due(const struct tcpprobe *t, const int *tries, size_t n, uint64_t first)
+{
+	uint64_t due = n == 0 ? first : t->c[tries[n - 1]].started_ms +
+	    (n % 2 == 1 ? 0 : probe_iv_for(pace_rtt(t)));
+
+	for (size_t j = 0; j < n; j++) {
+		const struct tcpprobe_conn *a = &t->c[tries[j]];
+		uint64_t hold = a->connected_ms + synack_wait(t, TCPPROBE_HAIR);
+
+		if (a->up && a->state != TCPPROBE_S_DONE && hold > first)
+			first = hold;
+	}
+	return due > first ? due : first;
+}
+
 /* When test c's next extra attempt is due, NEVER when it makes none: a
  * server test's from W after its own connect (most SYN-ACKs come in time,
  * and each scout costs the server a connection), the hairpin test's from
@@ -340,35 +380,37 @@ attempt_due(const struct tcpprobe *t, const struct tcpprobe_conn *c)
 	uint64_t due, first;
 
 	if (!paced(t) || !wants_attempts(c) || c->ntries >= tries_cap(c->kind) || c->starved ||
-	    measured(t, c) >= needed(t, c->kind))
+	    measured(t, c->tries, c->ntries) >= needed(t, c->kind))
 		return NEVER;
-	/* The hairpin test's 2 K attempts go out in pairs, at the times of a
-	 * UDP test's K sends. */
-	due = t->c[c->tries[c->ntries - 1]].started_ms +
-	    (c->kind == TCPPROBE_HAIR && c->ntries % 2 == 1 ? 0 : probe_iv_for(pace_rtt(t)));
-	first = c->kind == TCPPROBE_HAIR ? c->started_ms
-	    : c->started_ms + probe_wait_for(pace_rtt(t));
+	if (c->kind == TCPPROBE_HAIR)
+		return hair_due(t, c->tries, c->ntries, c->started_ms);
+	due = t->c[c->tries[c->ntries - 1]].started_ms + probe_iv_for(pace_rtt(t));
+	first = c->started_ms + probe_wait_for(pace_rtt(t));
 	return due > first ? due : first;
 }
 
 /* A slot for the next attempt: one never used, or one whose test is
- * decided (its socket closed by then).  -1: none. */
+ * decided, or a discarded speculative one (its socket closed by then).
+ * -1: none. */
 static int
 free_slot(const struct tcpprobe *t)
 {
 	for (int i = TCPPROBE_NCONN; i < TCPPROBE_NSLOT; i++) {
 		const struct tcpprobe_conn *a = &t->c[i];
 
-		if (a->state == TCPPROBE_S_IDLE ||
-		    (a->state == TCPPROBE_S_DONE && t->c[a->kind].state == TCPPROBE_S_DONE))
+		if (a->state == TCPPROBE_S_IDLE || (a->state == TCPPROBE_S_DONE &&
+		    (t->c[a->kind].state == TCPPROBE_S_DONE ||
+		    (a->spec && t->spec == TCPPROBE_SPEC_DISCARDED))))
 			return i;
 	}
 	return -1;
 }
 
-/* Hand out test c's next attempt (to c's destination, from a fresh port). */
+/* Hand out an extra attempt of test kind to dst, from a fresh port, into
+ * tries[*n] (*starved: no slot was free). */
 static enum tcpprobe_step
-attempt(struct tcpprobe *t, struct tcpprobe_conn *c, uint64_t now, struct tcpprobe_tx *tx)
+attempt_to(struct tcpprobe *t, enum tcpprobe_kind kind, const struct stun_addr *dst,
+           int *tries, size_t *n, int *starved, uint64_t now, struct tcpprobe_tx *tx)
 {
 	int i = free_slot(t);
 	struct tcpprobe_conn *a;
@@ -377,17 +419,86 @@ attempt(struct tcpprobe *t, struct tcpprobe_conn *c, uint64_t now, struct tcppro
 	if (i < 0) {
 		/* Every slot busy: no more attempts for this test; the
 		 * kernel's retransmissions may still make up its count. */
-		c->starved = 1;
+		*starved = 1;
 		return TCPPROBE_WAIT;
 	}
 	a = &t->c[i];
 	memset(a, 0, sizeof(*a));
 	a->slot = i;
-	a->kind = c->kind;
+	a->kind = kind;
 	a->port = TCPPROBE_PORT_ANY;
-	st = start(t, a, &c->dst, now, tx);
-	c->tries[c->ntries++] = i;
+	st = start(t, a, dst, now, tx);
+	tries[(*n)++] = i;
 	return st;
+}
+
+/* Hand out test c's next attempt (to c's destination). */
+static enum tcpprobe_step
+attempt(struct tcpprobe *t, struct tcpprobe_conn *c, uint64_t now, struct tcpprobe_tx *tx)
+{
+	return attempt_to(t, c->kind, &c->dst, c->tries, &c->ntries, &c->starved, now, tx);
+}
+
+/* ------------------------------------ speculative hairpin attempts */
+
+/* When the next speculative hairpin attempt (tcpprobe.h) is due, NEVER
+ * when none is to be made: with a guess and a pace, from when
+ * hairpin-binding connected (its mapping exists) until it is decided,
+ * while nothing was held, as the hairpin test's own are paced; at most
+ * what the test's negative needs, leaving room in its cap for its own
+ * connection. */
+static uint64_t
+spec_due(const struct tcpprobe *t)
+{
+	const struct tcpprobe_conn *hb = &t->c[TCPPROBE_HAIR_BINDING];
+
+	if (!t->guess_ok || t->spec > TCPPROBE_SPEC_PENDING || !paced(t) || !hb->up ||
+	    hb->state == TCPPROBE_S_DONE || t->spec_hit || t->spec_neg != TCPPROBE_NOT_RUN ||
+	    t->spec_starved || t->nspec + 1 >= TCPPROBE_HAIR_TRIES ||
+	    measured(t, t->spec_tries, t->nspec) >= needed(t, TCPPROBE_HAIR))
+		return NEVER;
+	return hair_due(t, t->spec_tries, t->nspec, hb->connected_ms);
+}
+
+static enum tcpprobe_step
+spec_attempt(struct tcpprobe *t, uint64_t now, struct tcpprobe_tx *tx)
+{
+	enum tcpprobe_step st = attempt_to(t, TCPPROBE_HAIR, &t->guess, t->spec_tries, &t->nspec,
+	    &t->spec_starved, now, tx);
+
+	if (st == TCPPROBE_CONNECT) {
+		t->c[tx->conn].spec = 1;
+		t->spec = TCPPROBE_SPEC_PENDING;
+	}
+	return st;
+}
+
+/* hairpin-binding is decided: its mapped address confirms the guess, or
+ * the speculative attempts are closed and count for nothing. */
+static void
+spec_resolve(struct tcpprobe *t, uint64_t now)
+{
+	const struct tcpprobe_conn *hb = &t->c[TCPPROBE_HAIR_BINDING];
+
+	if (t->spec != TCPPROBE_SPEC_PENDING)
+		return;
+	if (hb->result == TCPPROBE_ANSWERED && hb->has_mapped && addr_eq(&hb->mapped, &t->guess)) {
+		t->spec = TCPPROBE_SPEC_CONFIRMED;
+		return;
+	}
+	t->spec = TCPPROBE_SPEC_DISCARDED;
+	for (size_t j = 0; j < t->nspec; j++)
+		set_done(&t->c[t->spec_tries[j]], TCPPROBE_TIMEOUT, now);
+}
+
+/* The guess confirmed: the speculative attempts become hairpin test c's. */
+static void
+spec_adopt(struct tcpprobe *t, struct tcpprobe_conn *c)
+{
+	if (t->spec != TCPPROBE_SPEC_CONFIRMED)
+		return;
+	for (size_t j = 0; j < t->nspec && c->ntries < TCPPROBE_HAIR_TRIES; j++)
+		c->tries[c->ntries++] = t->spec_tries[j];
 }
 
 /* Did any of test c's attempts connect? */
@@ -532,7 +643,7 @@ expire(struct tcpprobe *t, struct tcpprobe_conn *c, uint64_t now)
 
 /* Start what the answers so far allow; NOT_RUN what they rule out. */
 static int
-ready_to_start(struct tcpprobe *t, struct tcpprobe_conn *c, struct stun_addr *dst)
+ready_to_start(struct tcpprobe *t, struct tcpprobe_conn *c, struct stun_addr *dst, uint64_t now)
 {
 	const struct tcpprobe_conn *m = &t->c[TCPPROBE_MAP];
 	const struct tcpprobe_conn *hb = &t->c[TCPPROBE_HAIR_BINDING];
@@ -546,18 +657,31 @@ ready_to_start(struct tcpprobe *t, struct tcpprobe_conn *c, struct stun_addr *ds
 		return t->cfg.local[1].port != 0 ? 1 : -1;
 	case TCPPROBE_MAP_ALT_IP:
 	case TCPPROBE_MAP_ALT_IP_PORT:
-		if (m->state != TCPPROBE_S_DONE)
-			return 0;
-		t->alt_problem = alt_check(t, m);
-		if (t->alt_problem != TCPPROBE_ADDR_OK)
-			return -1;
-		*dst = m->other;
+		/* Map's own answer when it is in, else the UDP answer's
+		 * alternate when there is one; both connections go to the
+		 * one chosen first. */
+		if (!t->alt_set) {
+			if (m->state == TCPPROBE_S_DONE) {
+				t->alt_problem = alt_check(t, m);
+				if (t->alt_problem != TCPPROBE_ADDR_OK)
+					return -1;
+				t->alt = m->other;
+			} else if (t->udp_alt_ok) {
+				t->alt = t->udp_alt;
+				t->alt_udp = 1;
+			} else {
+				return 0;
+			}
+			t->alt_set = 1;
+		}
+		*dst = t->alt;
 		if (c->kind == TCPPROBE_MAP_ALT_IP)
 			dst->port = t->cfg.server.port;
 		return 1;
 	case TCPPROBE_HAIR:
 		if (hb->state != TCPPROBE_S_DONE)
 			return 0;
+		spec_resolve(t, now);
 		if (hb->result != TCPPROBE_ANSWERED || !hb->has_mapped)
 			return -1;
 		t->hair_problem = addr_check(t, &hb->mapped, 1);
@@ -588,13 +712,30 @@ tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx, uint3
 		int r;
 
 		if (c->state == TCPPROBE_S_IDLE) {
-			r = ready_to_start(t, c, &dst);
+			r = ready_to_start(t, c, &dst, now_ms);
 			if (r < 0) {
 				decide(t, c, TCPPROBE_NOT_RUN, now_ms);
 				continue;
 			}
 			if (r == 0) {
+				uint64_t d = c->kind == TCPPROBE_HAIR ? spec_due(t) : NEVER;
+
 				open = 1;
+				if (d <= now_ms && now_ms < t->deadline_ms &&
+				    spec_attempt(t, now_ms, tx) == TCPPROBE_CONNECT)
+					return TCPPROBE_CONNECT;
+				if (d < next)
+					next = d > now_ms ? d : now_ms;
+				continue;
+			}
+			if (c->kind == TCPPROBE_HAIR && t->spec == TCPPROBE_SPEC_CONFIRMED &&
+			    (t->spec_hit || t->spec_neg != TCPPROBE_NOT_RUN)) {
+				/* A speculative attempt already showed it: no
+				 * connection of its own. */
+				c->dst = dst;
+				c->started_ms = now_ms;
+				spec_adopt(t, c);
+				decide(t, c, t->spec_hit ? TCPPROBE_ANSWERED : t->spec_neg, now_ms);
 				continue;
 			}
 			if (now_ms >= t->deadline_ms) {
@@ -602,6 +743,7 @@ tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcpprobe_tx *tx, uint3
 				continue;
 			}
 			start(t, c, &dst, now_ms, tx);
+			spec_adopt(t, c);
 			/* Towards a destination another connection reached: a
 			 * missing SYN-ACK will be a lost one, no scouts needed. */
 			if (c->kind != TCPPROBE_HAIR && dst_open(t, &dst))
@@ -651,6 +793,34 @@ void
 tcpprobe_set_pace(struct tcpprobe *t, const struct probe_pace *pace)
 {
 	t->pace = *pace;
+}
+
+void
+tcpprobe_set_alt(struct tcpprobe *t, const struct stun_addr *server, const struct stun_addr *alt)
+{
+	if (t->alt_set || t->udp_alt_ok || !addr_eq(server, &t->cfg.server) ||
+	    addr_alt_check(alt, t->cfg.server.family, &t->cfg.server, t->cfg.local, 2) != ADDR_USE_OK)
+		return;
+	t->udp_alt_ok = 1;
+	t->udp_alt = *alt;
+}
+
+void
+tcpprobe_set_mapped(struct tcpprobe *t, const struct stun_addr *server,
+                    const struct stun_addr *mapped)
+{
+	struct stun_addr g;
+
+	if (t->guess_ok || t->cfg.local[1].port == 0 || !addr_eq(server, &t->cfg.server))
+		return;
+	g = *mapped;
+	g.port = t->cfg.local[1].port;
+	/* Our own IP: no NAT, nothing to hairpin. */
+	if (addr_ip_eq(&g, &t->cfg.local[0]) || addr_ip_eq(&g, &t->cfg.local[1]) ||
+	    addr_check(t, &g, 1) != TCPPROBE_ADDR_OK)
+		return;
+	t->guess_ok = 1;
+	t->guess = g;
 }
 
 void
@@ -734,6 +904,11 @@ tcpprobe_failed(struct tcpprobe *t, uint64_t now_ms, int conn, enum tcpprobe_fai
 	if (r == TCPPROBE_CLOSED && c->state == TCPPROBE_S_CONNECTING)
 		r = TCPPROBE_REFUSED;
 	decide(t, c, r, now_ms);
+	/* A speculative one's is held until the guess is confirmed. */
+	if (c->spec && t->spec == TCPPROBE_SPEC_PENDING && !t->spec_hit &&
+	    t->spec_neg == TCPPROBE_NOT_RUN && (r == TCPPROBE_REFUSED ||
+	    r == TCPPROBE_UNREACHABLE || r == TCPPROBE_CLOSED))
+		t->spec_neg = r;
 	/* An extra attempt's RST or ICMP error answers for its test, as the
 	 * test's own connection's would (a hairpin attempt's close too, as
 	 * ever); silence and local trouble are the attempt's alone. */
@@ -822,14 +997,31 @@ tcpprobe_accepted(struct tcpprobe *t, uint64_t now_ms, const uint8_t *buf, size_
 
 	/* Anyone may connect to the listener: only our request counts, the
 	 * one of any of the test's attempts. */
-	if (c == NULL || stun_decode(buf, len, &m) != STUN_OK || m.method != 0x001 ||
+	if (stun_decode(buf, len, &m) != STUN_OK || m.method != 0x001 ||
 	    m.cls != STUN_CLASS_REQUEST)
+		return;
+	/* A speculative attempt's: held until the guess is confirmed. */
+	if (t->spec == TCPPROBE_SPEC_PENDING && !t->spec_hit && t->spec_neg == TCPPROBE_NOT_RUN) {
+		for (size_t j = 0; j < t->nspec; j++) {
+			struct tcpprobe_conn *a = &t->c[t->spec_tries[j]];
+
+			if (a->state == TCPPROBE_S_SENT && memcmp(m.tid, a->tid, STUN_TID_LEN) == 0) {
+				set_done(a, TCPPROBE_ANSWERED, now_ms);
+				t->spec_hit = 1;
+				return;
+			}
+		}
+	}
+	if (c == NULL)
 		return;
 	for (size_t j = 0; j < c->ntries; j++) {
 		struct tcpprobe_conn *a = &t->c[c->tries[j]];
 
 		if (a->state == TCPPROBE_S_SENT && memcmp(m.tid, a->tid, STUN_TID_LEN) == 0) {
-			set_done(a, TCPPROBE_ANSWERED, now_ms);
+			/* The test's own connection (a == c) is decided with
+			 * the test, which closes the other attempts. */
+			if (a != c)
+				set_done(a, TCPPROBE_ANSWERED, now_ms);
 			decide(t, c, TCPPROBE_ANSWERED, now_ms);
 			return;
 		}
@@ -849,6 +1041,8 @@ tcpprobe_finish(struct tcpprobe *t, uint64_t now_ms)
 	}
 	for (int i = TCPPROBE_NCONN; i < TCPPROBE_NSLOT; i++)
 		set_done(&t->c[i], TCPPROBE_TIMEOUT, now_ms);
+	if (t->spec == TCPPROBE_SPEC_PENDING)
+		t->spec = TCPPROBE_SPEC_DISCARDED;
 	if (!t->done) {
 		t->done = 1;
 		t->end_ms = now_ms;
@@ -912,6 +1106,13 @@ mapping(const struct tcpprobe *t, struct tcpprobe_verdict *v)
 		warn(v, TCPPROBE_W_NO_ALTERNATE, m, t->alt_problem);
 		return NAT_BEH_UNKNOWN;
 	}
+	/* The alternate connections went where the UDP answer said, and
+	 * this server over TCP names another: they compare nothing it
+	 * vouched for. */
+	if (t->alt_set && !addr_eq(&t->alt, &m->other)) {
+		warn(v, TCPPROBE_W_ALT_MISMATCH, m, TCPPROBE_ADDR_OK);
+		return NAT_BEH_UNKNOWN;
+	}
 	if (a->result != TCPPROBE_ANSWERED) {
 		warn(v, TCPPROBE_W_TEST, a, TCPPROBE_ADDR_OK);
 		return NAT_BEH_UNKNOWN;
@@ -954,10 +1155,10 @@ hairpinning(const struct tcpprobe *t, struct tcpprobe_verdict *v)
 		warn(v, TCPPROBE_W_BAD_MAPPED, hb, t->hair_problem);
 		return -1;
 	}
-	if (hb->has_local && addr_eq(&hb->mapped, &hb->local)) {
-		warn(v, TCPPROBE_W_NO_NAT, hb, TCPPROBE_ADDR_OK);
+	/* No NAT: hairpinning does not apply, as the UDP report says it
+	 * (null, "not applicable"), which is no warning. */
+	if (hb->has_local && addr_eq(&hb->mapped, &hb->local))
 		return -1;
-	}
 	switch (h->result) {
 	case TCPPROBE_ANSWERED:
 		return 1;
@@ -1028,6 +1229,18 @@ tcpprobe_status_word(enum tcpprobe_status s)
 	case TCPPROBE_ST_UNREACHABLE: return "unreachable";
 	case TCPPROBE_ST_NO_STUN:     return "no-stun";
 	case TCPPROBE_ST_UNKNOWN:     break;
+	}
+	return "unknown";
+}
+
+const char *
+tcpprobe_spec_word(enum tcpprobe_spec s)
+{
+	switch (s) {
+	case TCPPROBE_SPEC_NONE:      return "none";
+	case TCPPROBE_SPEC_PENDING:   return "pending";
+	case TCPPROBE_SPEC_CONFIRMED: return "confirmed";
+	case TCPPROBE_SPEC_DISCARDED: return "discarded";
 	}
 	return "unknown";
 }

@@ -13,10 +13,39 @@
  *                   one local port, three connections: SO_REUSEADDR and
  *                   SO_REUSEPORT, so the three mapped addresses compare
  *                   the NAT's mapping, not the kernel's port choice)
+ *                   The UDP engine's answer from the same server names
+ *                   the alternate too, usually a round trip before map's
+ *                   answer does (map's connect, then its request): with
+ *                   it (tcpprobe_set_alt) the two alternate connections
+ *                   start at once.  When map's OTHER-ADDRESS then names
+ *                   another, the mapping is unknown (W_ALT_MISMATCH):
+ *                   the connections went where this server over TCP did
+ *                   not say; when it names none, unknown as ever.
  *   hairpin-binding local port P1, where a socket listens -> the primary
  *   hairpin         a fresh socket -> hairpin-binding's mapped address;
  *                   it counts only when the listener on P1 accepts a
  *                   connection whose first message is this test's request
+ *
+ * Speculative hairpin attempts.  hairpin-binding's mapped address comes
+ * two round trips into the run (connect, then request); the UDP engine's
+ * answer from the same server names the NAT's IP a round trip sooner
+ * (tcpprobe_set_mapped), and a NAT that keeps the source port when it is
+ * free (Linux masquerade) maps P1 to itself.  So once the UDP answer says
+ * there is a NAT (its mapped IP is not ours) and hairpin-binding has
+ * connected (its SYN went through the NAT: the mapping exists), hairpin
+ * attempts go to the guess, that IP with P1's port, paced as the hairpin
+ * test's own, each with its own request and transaction ID.  Until
+ * hairpin-binding answers nothing they show is believed: the guessed port
+ * may belong to nothing at the NAT (an RST), to someone else (a listener
+ * that is not ours), or be forwarded to P1 by a port forwarding that is
+ * not this mapping.  When the answer's mapped address equals the guess,
+ * the attempts went where the test's own go, after the mapping existed:
+ * they are the test's attempts with their real start times (towards K
+ * and the negative's wait), and what they showed meanwhile decides it
+ * now (our request reached the listener: yes; an RST, ICMP error or
+ * close: as an attempt's own would).  When it differs, or no answer
+ * comes, they are closed and count for nothing; the test runs as ever.
+ * Never a verdict the ordinary test could not give; only sooner.
  *
  * Same contract as probe.h: tcpprobe_next() says what to do (connect,
  * send) or how long to wait; the shell (tcpprobe_io.c) reports what
@@ -106,6 +135,15 @@ enum tcpprobe_kind {
 
 #define TCPPROBE_NSLOT (TCPPROBE_NCONN + TCPPROBE_NSCOUT)
 
+/* The speculative hairpin attempts (see above). */
+enum tcpprobe_spec {
+	TCPPROBE_SPEC_NONE = 0,     /* none made (yet) */
+	TCPPROBE_SPEC_PENDING,      /* made; hairpin-binding has not answered */
+	TCPPROBE_SPEC_CONFIRMED,    /* its mapped address is the guess: counted */
+	TCPPROBE_SPEC_DISCARDED     /* it is not, or no answer: closed, counted
+	                               for nothing */
+};
+
 /* Which local port a connection is made from. */
 enum tcpprobe_port {
 	TCPPROBE_PORT_MAP = 0,      /* P0, shared by the mapping connections */
@@ -179,6 +217,7 @@ struct tcpprobe_conn {
 	int      path_open;
 	int      up;                /* it connected (got its SYN-ACK) */
 	int      starved;           /* no slot was free for another attempt */
+	int      spec;              /* a speculative hairpin attempt (above) */
 	size_t   rxlen;
 	uint8_t  rx[TCPPROBE_RXCAP];
 };
@@ -216,8 +255,24 @@ struct tcpprobe {
 	uint32_t hurry_rtt;         /* or this round trip (twice) after they
 	                               connected, or the SYN grace to connect */
 	int      done;
-	enum tcpprobe_addr alt_problem;     /* of map's OTHER-ADDRESS */
+	enum tcpprobe_addr alt_problem;     /* of map's OTHER-ADDRESS (once map
+	                                       is decided) */
+	int      udp_alt_ok;        /* tcpprobe_set_alt() gave a usable one: */
+	struct stun_addr udp_alt;   /*   the UDP answer's alternate */
+	int      alt_set;           /* the alternate connections' address is */
+	int      alt_udp;           /* chosen: the UDP answer's (alt_udp 1) or */
+	struct stun_addr alt;       /* map's OTHER-ADDRESS; this one */
 	enum tcpprobe_addr hair_problem;    /* of hairpin-binding's mapped address */
+	int      guess_ok;          /* tcpprobe_set_mapped() gave the NAT's IP: */
+	struct stun_addr guess;     /*   it with P1's port, the hairpin guess */
+	enum tcpprobe_spec spec;    /* the speculative hairpin attempts (above): */
+	size_t   nspec;             /*   how many were made, their slots */
+	int      spec_tries[TCPPROBE_HAIR_TRIES];
+	int      spec_starved;      /*   no slot was free for another */
+	int      spec_hit;          /*   one's request reached the listener */
+	enum tcpprobe_result spec_neg;      /* one's RST, ICMP error or close
+	                                       (NOT_RUN: none), held until the
+	                                       guess is confirmed */
 	struct probe_pace pace;     /* the UDP engine's, as last told */
 	uint32_t synack_ms;         /* the shortest handshake to a server, 0: none */
 	unsigned tcp_answered;      /* server attempts since the round trip was */
@@ -254,6 +309,26 @@ enum tcpprobe_step tcpprobe_next(struct tcpprobe *t, uint64_t now_ms, struct tcp
 /* The UDP engine's pace as of now (probe_pace); have_rtt 0 leaves the
  * negatives to the kernel's retransmission and the SYN grace. */
 void tcpprobe_set_pace(struct tcpprobe *t, const struct probe_pace *pace);
+
+/* The UDP engine's answer from server (its binding test's) names alt as
+ * its alternate (OTHER-ADDRESS or CHANGED-ADDRESS, usable by the UDP
+ * engine's rules).  When server is this run's server and alt passes the
+ * TCP tests' own rules, the alternate connections may start with it
+ * before map's answer comes (see above); ignored once they started. */
+void tcpprobe_set_alt(struct tcpprobe *t, const struct stun_addr *server,
+                      const struct stun_addr *alt);
+
+/* The UDP engine's answer from server (its binding test's) says our
+ * mapped address is mapped, and it is not this host's own address (there
+ * is a NAT).  When server is this run's server and the IP passes the TCP
+ * tests' own rules, the hairpin test may make speculative attempts to it
+ * with P1's port (see above) before hairpin-binding answers; the first
+ * one given is kept. */
+void tcpprobe_set_mapped(struct tcpprobe *t, const struct stun_addr *server,
+                         const struct stun_addr *mapped);
+
+/* Stable words for enum tcpprobe_spec ("confirmed", ...). */
+const char *tcpprobe_spec_word(enum tcpprobe_spec s);
 
 /* The UDP tests are done: what is still open gets one round trip
  * (rtt_ms, 0 if unknown) more, a connect awaiting its SYN-ACK at least
@@ -297,10 +372,11 @@ enum tcpprobe_code {
 	                               (addr says why) */
 	TCPPROBE_W_PORT_NOT_KEPT,   /* a mapping connection did not leave from P0 */
 	TCPPROBE_W_INCONSISTENT,    /* alt IP kept the mapping, alt IP+port did not */
-	TCPPROBE_W_NO_NAT,          /* hairpin-binding's mapped address is its own:
-	                               hairpinning does not apply */
 	TCPPROBE_W_BAD_MAPPED,      /* hairpin-binding's mapped address is unusable */
-	TCPPROBE_W_NO_LISTENER      /* no listening socket: no hairpin test */
+	TCPPROBE_W_NO_LISTENER,     /* no listening socket: no hairpin test */
+	TCPPROBE_W_ALT_MISMATCH     /* the alternate connections went to the UDP
+	                               answer's alternate, and map's OTHER-ADDRESS
+	                               names another */
 };
 
 struct tcpprobe_warning {

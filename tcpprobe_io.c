@@ -203,7 +203,9 @@ do_connect(struct tcpprobe_io *io, uint64_t now, const struct tcpprobe_tx *tx)
 			return;
 		}
 	}
-	io_log(io, now, "connect to", c, &tx->to);
+	io_log(io, now, (c == TCPPROBE_MAP_ALT_IP || c == TCPPROBE_MAP_ALT_IP_PORT) && io->t->alt_udp
+	    ? "connect (the alternate of the UDP answer) to" : io->t->c[c].spec
+	    ? "connect (speculative: the UDP answer's IP, P1's port) to" : "connect to", c, &tx->to);
 	net_from_stun(&tx->to, &ss, &sl);
 	if (connect(io->fd[c], (struct sockaddr *)&ss, sl) == 0)
 		connected(io, now, c);
@@ -248,6 +250,14 @@ reap(struct tcpprobe_io *io, uint64_t now)
 			io_log(io, now, tcpprobe_result_name(io->t->c[i].result), i, NULL);
 		}
 		close_fd(&io->fd[i]);
+	}
+	if (!io->told_spec && io->t->spec > TCPPROBE_SPEC_PENDING) {
+		char what[80];
+
+		io->told_spec = 1;
+		snprintf(what, sizeof(what), "guess %s (%zu speculative attempts)",
+		    tcpprobe_spec_word(io->t->spec), io->t->nspec);
+		io_log(io, now, what, TCPPROBE_HAIR, &io->t->guess);
 	}
 	if (io->t->done)
 		close_fd(&io->lfd);

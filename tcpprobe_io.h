@@ -30,6 +30,7 @@ struct tcpprobe_io {
 	uint8_t  abuf[TCPPROBE_NACCEPT][TCPPROBE_RXCAP];
 	unsigned evict;             /* the accepted slot to give up next */
 	int      told[TCPPROBE_NCONN];  /* -v: the test's end was said */
+	int      told_spec;         /* -v: what became of the hairpin guess */
 	int      slot[TCPPROBE_IO_NFDS];  /* pollfd index of each fd, or -1 */
 	int      verbose;
 	int      random_failed;

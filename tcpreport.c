@@ -30,9 +30,10 @@ tcpreport_warning_text(const struct tcpprobe_warning *w, char *buf, size_t cap)
 		snprintf(buf, cap, "TCP: the mapping was kept towards the alternate IP but not "
 		    "towards its alternate port: TCP mapping unknown");
 		break;
-	case TCPPROBE_W_NO_NAT:
-		snprintf(buf, cap, "TCP: the mapped address is the local one (no NAT): "
-		    "TCP hairpinning does not apply");
+	case TCPPROBE_W_ALT_MISMATCH:
+		snprintf(buf, cap, "TCP: the server's answer over TCP names another alternate "
+		    "address than its answer over UDP, to which the alternate connections went: "
+		    "TCP mapping unknown");
 		break;
 	case TCPPROBE_W_BAD_MAPPED:
 		snprintf(buf, cap, "TCP: the %s test's mapped address is not usable (%s): "
@@ -119,6 +120,15 @@ tcpreport_json(FILE *out, const struct tcpprobe *t, const struct tcpprobe_verdic
 		else
 			fputs("null", out);
 		fprintf(out, ",\"attempts\":%zu", c->ntries);
+		if (i == TCPPROBE_HAIR) {
+			/* Made to the UDP answer's IP before hairpin-binding
+			 * answered; counted in attempts when confirmed. */
+			fprintf(out, ",\"speculative\":%zu,\"guess\":", t->nspec);
+			if (t->spec == TCPPROBE_SPEC_NONE)
+				fputs("null", out);
+			else
+				report_json_string(out, tcpprobe_spec_word(t->spec));
+		}
 		fputc('}', out);
 	}
 	fputs("],\"warnings\":[", out);

@@ -107,6 +107,26 @@ struct world {
 	int      lose_first_syn;    /* the map connection's first SYN is lost */
 	int      lose_first_hair_syn; /* the hairpin test's own first SYN is lost */
 	int      no_listener;       /* P1 unavailable: no hairpin tests */
+	int      hair_elsewhere;    /* the NAT loops hairpin SYNs back, but not to
+	                               our listener: they connect, nothing arrives */
+	/* The UDP engine's answer naming an alternate (tcpprobe_set_alt) from
+	 * udp_alt_at on (0: never): udp_alt (default the server's own, the
+	 * alternate IP and port) from udp_alt_server (default the primary). */
+	uint64_t udp_alt_at;
+	struct stun_addr udp_alt, udp_alt_server;
+	/* The UDP answer's mapped address (tcpprobe_set_mapped) from
+	 * udp_mapped_at on (0: never): udp_mapped (default PUBLIC, port 1)
+	 * from udp_mapped_server (default the primary). */
+	uint64_t udp_mapped_at;
+	struct stun_addr udp_mapped, udp_mapped_server;
+	/* A hairpin connect to our public IP on a port that is no mapping of
+	 * P1 (a wrong guess): dropped, or with wrong_rst answered by an RST,
+	 * with wrong_other accepted by someone else's listener (nothing
+	 * reaches ours), with forward_p1 forwarded to P1 (a port forwarding
+	 * that is not the mapping: our listener gets the request). */
+	int      wrong_rst, wrong_other, forward_p1;
+	int      hair_rst;          /* the NAT resets a hairpin SYN to a mapping */
+	int      elsewhere[TCPPROBE_NSLOT]; /* the connection went to someone else */
 	enum srv srv;
 	uint32_t rtt;               /* ms, client <-> server */
 	uint32_t cross;             /* ms, client -> NAT -> client (hairpin), 1 if 0 */
@@ -259,6 +279,20 @@ server_ep(const struct world *w, const struct stun_addr *dst)
 	return -1;
 }
 
+/* Is dst our public IP and the NAT's mapping of P1 (one made already)? */
+static int
+hair_target(const struct world *w, const struct tcpprobe *t, const struct stun_addr *dst)
+{
+	struct stun_addr pub = ip4(PUBLIC, dst->port);
+
+	if (!addr_eq(dst, &pub))
+		return 0;
+	for (size_t i = 0; i < w->nmap; i++)
+		if (w->map[i].lport == t->cfg.local[1].port && w->map[i].pub == dst->port)
+			return 1;
+	return 0;
+}
+
 static void
 do_connect(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcpprobe_tx *tx)
 {
@@ -280,9 +314,18 @@ do_connect(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcppr
 	if (addr_is_multicast(&tx->to) || addr_is_loopback(&tx->to))
 		w->connects_to_bad++;
 	if (t->c[tx->conn].kind == TCPPROBE_HAIR) {
+		int mine = hair_target(w, t, &tx->to);
+
+		w->elsewhere[tx->conn] = w->hair_elsewhere || (!mine && w->wrong_other);
 		/* To our own public address: the NAT loops it back, or not;
-		 * SYN and SYN-ACK each cross the inside link twice. */
-		if (!w->hairpin)
+		 * SYN and SYN-ACK each cross the inside link twice.  To a port
+		 * that is no mapping of P1: whatever the NAT does there. */
+		if ((!mine && w->wrong_rst) || (mine && w->hair_rst)) {
+			push(w, now + 2 * w->cross, EV_FAILED, tx->conn, NULL, 0);
+			return;
+		}
+		if (!w->elsewhere[tx->conn] && !(mine ? w->hairpin
+		    : w->forward_p1 && tx->to.port == t->cfg.local[1].port))
 			return;
 		at = handshake(w, now, 2 * w->cross, 2,
 		    w->lose_first_hair_syn && tx->conn == TCPPROBE_HAIR);
@@ -311,6 +354,8 @@ do_send(struct world *w, struct tcpprobe *t, uint64_t now, const struct tcpprobe
 	int ep;
 
 	if (c->kind == TCPPROBE_HAIR) {
+		if (w->elsewhere[tx->conn])
+			return;
 		push(w, now + w->cross + segment_delay(w, 2 * w->cross, 2), EV_ACCEPTED, tx->conn,
 		    tx->buf, tx->len);
 		return;
@@ -412,6 +457,14 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 	}
 	if (w->pace_rtt == 0)
 		w->pace_rtt = w->rtt;
+	if (w->udp_alt.family == 0)
+		w->udp_alt = w->srvcfg.ep[3];
+	if (w->udp_alt_server.family == 0)
+		w->udp_alt_server = w->srvcfg.ep[0];
+	if (w->udp_mapped.family == 0)
+		w->udp_mapped = ip4(PUBLIC, 1);
+	if (w->udp_mapped_server.family == 0)
+		w->udp_mapped_server = w->srvcfg.ep[0];
 	cfg.enabled = 1;
 	cfg.server = w->srvcfg.ep[0];
 	cfg.local[0] = ip4(CLIENT, 40000);
@@ -435,6 +488,10 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 			pace.lost = w->pace_lost;
 		}
 		tcpprobe_set_pace(t, &pace);
+		if (w->udp_alt_at != 0 && now >= w->udp_alt_at)
+			tcpprobe_set_alt(t, &w->udp_alt_server, &w->udp_alt);
+		if (w->udp_mapped_at != 0 && now >= w->udp_mapped_at)
+			tcpprobe_set_mapped(t, &w->udp_mapped_server, &w->udp_mapped);
 		if (now >= w->udp_done)
 			tcpprobe_hurry(t, now, w->rtt);
 		st = tcpprobe_next(t, now, &tx, &wait);
@@ -456,6 +513,10 @@ run(struct world *w, struct tcpprobe *t, struct tcpprobe_verdict *v)
 			next = w->udp_done;
 		if (!w->no_pace && now < w->rtt_known && w->rtt_known < next)
 			next = w->rtt_known;
+		if (now < w->udp_alt_at && w->udp_alt_at < next)
+			next = w->udp_alt_at;
+		if (now < w->udp_mapped_at && w->udp_mapped_at < next)
+			next = w->udp_mapped_at;
 		cr_assert(next >= now);
 		now = next;
 		deliver(w, t, now);
@@ -469,6 +530,15 @@ static const char *
 beh(enum nat_behavior b)
 {
 	return nat_behavior_word(b);
+}
+
+/* Every extra attempt is closed once its test is decided. */
+static void
+assert_all_closed(const struct tcpprobe *t)
+{
+	for (int i = 0; i < TCPPROBE_NSLOT; i++)
+		cr_assert(t->c[i].state == TCPPROBE_S_IDLE || t->c[i].state == TCPPROBE_S_DONE,
+		    "slot %d still open", i);
 }
 
 /* ---------------------------------------------------------------- verdicts */
@@ -513,6 +583,9 @@ Test(tcpprobe, hairpin_yes_no_and_not_applicable)
 	run(&w, &t, &v);
 	cr_assert_eq(v.hairpinning, 1);
 	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_ANSWERED);
+	/* The test's own connection reached the listener: its other
+	 * attempts are closed with it. */
+	assert_all_closed(&t);
 
 	/* No hairpin: the SYN to our own public address goes nowhere, and
 	 * only after the SYN grace is that a "no". */
@@ -531,13 +604,15 @@ Test(tcpprobe, hairpin_yes_no_and_not_applicable)
 	run(&w, &t, &v);
 	cr_assert_eq(v.hairpinning, 1);
 
-	/* No NAT: nothing to hairpin; unknown, with the reason. */
+	/* No NAT: nothing to hairpin, null as for UDP ("not applicable"),
+	 * and no warning: nothing is wrong. */
 	memset(&w, 0, sizeof(w));
 	w.mapping = NONAT;
 	run(&w, &t, &v);
 	cr_assert_eq(v.hairpinning, -1);
+	cr_assert_eq(v.nat, 0);
 	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_NOT_RUN);
-	cr_assert(v.nwarn >= 1 && v.warn[v.nwarn - 1].code == TCPPROBE_W_NO_NAT);
+	cr_assert_eq(v.nwarn, 0, "no warning without a NAT (%zu)", v.nwarn);
 }
 
 Test(tcpprobe, blocked_and_refused)
@@ -755,15 +830,6 @@ Test(tcpprobe, stranger_on_listener)
 
 /* ------------------------------------------------- redundant attempts */
 
-/* Every extra attempt is closed once its test is decided. */
-static void
-assert_all_closed(const struct tcpprobe *t)
-{
-	for (int i = 0; i < TCPPROBE_NSLOT; i++)
-		cr_assert(t->c[i].state == TCPPROBE_S_IDLE || t->c[i].state == TCPPROBE_S_DONE,
-		    "slot %d still open", i);
-}
-
 /* TCP dropped: the scouts' silence says "blocked" as the UDP engine ends
  * a test - K attempts made since the round trip was known, each waited W
  * in vain - within a round trip of the UDP run's end, not after the SYN
@@ -789,6 +855,22 @@ Test(tcpprobe, blocked_decided_within_a_round_trip)
 	 * verdict by itself), the hairpin binding's not. */
 	cr_assert_eq(t.c[TCPPROBE_MAP].ntries, 1 + probe_k_for(20, 0, PROBE_EPS_FILTER));
 	cr_assert_eq(t.c[TCPPROBE_HAIR_BINDING].ntries, 1 + probe_k_for(20, 0, PROBE_EPS));
+	assert_all_closed(&t);
+
+	/* The UDP answer named the alternate, and its two connections started
+	 * at 1 RTT into the same silence: "blocked" ends them, it does not
+	 * wait for negatives of their own. */
+	memset(&w, 0, sizeof(w));
+	w.drop_syn = 1;
+	w.rtt = 100;
+	w.udp_done = 300;
+	w.udp_alt_at = 100;
+	end = run(&w, &t, &v);
+	cr_assert_eq(v.status, TCPPROBE_ST_BLOCKED);
+	cr_assert_eq(t.c[TCPPROBE_MAP_ALT_IP].started_ms, 100);
+	cr_assert(end <= w.udp_done + w.rtt, "with the alternates: decided at %llu ms",
+	    (unsigned long long)end);
+	cr_assert_eq(t.c[TCPPROBE_MAP_ALT_IP].done_ms, t.c[TCPPROBE_MAP].done_ms);
 	assert_all_closed(&t);
 }
 
@@ -930,6 +1012,369 @@ Test(tcpprobe, hairpin_first_syn_lost_is_yes)
 	assert_all_closed(&t);
 }
 
+/* A hairpin attempt that connected: no further attempts while its request
+ * may still reach the listener (with K raised by a lossy UDP run, the old
+ * pace kept launching pairs until the request arrived). */
+Test(tcpprobe, hairpin_attempts_stop_once_one_connects)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+	uint64_t first_up = UINT64_MAX;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = EI;
+	w.hairpin = 1;
+	w.rtt = 100;
+	w.cross = 20;
+	w.pace_set = 1;
+	w.pace_answered = 20;
+	w.pace_lost = 6;
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 1);
+	cr_assert_eq(h->result, TCPPROBE_ANSWERED);
+	cr_assert(2 * probe_k_for(20, 6, PROBE_EPS_FILTER) > h->ntries,
+	    "the pace alone would have made more than %zu", h->ntries);
+	for (size_t j = 0; j < h->ntries; j++)
+		if (t.c[h->tries[j]].up && t.c[h->tries[j]].connected_ms < first_up)
+			first_up = t.c[h->tries[j]].connected_ms;
+	cr_assert(first_up != UINT64_MAX);
+	for (size_t j = 0; j < h->ntries; j++)
+		cr_assert(t.c[h->tries[j]].started_ms < first_up,
+		    "attempt %zu started at %llu ms, after one connected at %llu ms", j,
+		    (unsigned long long)t.c[h->tries[j]].started_ms, (unsigned long long)first_up);
+	assert_all_closed(&t);
+}
+
+/* A NAT that loops hairpin SYNs back to something other than our listener:
+ * the attempts connect, no request arrives.  Stopping the attempts while
+ * one is connected must not make a "no" of fewer than 2 K failures. */
+Test(tcpprobe, hairpin_connected_elsewhere_still_needs_2k)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+	size_t k;
+
+	memset(&w, 0, sizeof(w));
+	w.mapping = EI;
+	w.hair_elsewhere = 1;
+	w.rtt = 100;
+	w.cross = 1;
+	w.timeout = 6000;
+	w.udp_done = 300;
+	run(&w, &t, &v);
+	k = probe_k_for(20, 0, PROBE_EPS_FILTER);
+	cr_assert_eq(h->result, TCPPROBE_NOT_DELIVERED, "%s", tcpprobe_result_name(h->result));
+	cr_assert_eq(v.hairpinning, 0);
+	cr_assert_geq(h->ntries, 2 * k, "a \"no\" on %zu attempts, 2 K is %zu", h->ntries, 2 * k);
+	assert_all_closed(&t);
+}
+
+/* ------------------------------------------- the alternate from UDP */
+
+/* The UDP answer from the same server names the alternate at 1 RTT: both
+ * alternate connections start then, not after map's answer, and every
+ * mapping behaviour is still named right. */
+Test(tcpprobe, alternates_start_on_udp_answer)
+{
+	static const enum beh behs[] = { EI, AD, APD, NONAT };
+	static const enum nat_behavior want[] = { NAT_BEH_ENDPOINT_INDEPENDENT,
+		NAT_BEH_ADDRESS_DEPENDENT, NAT_BEH_ADDRESS_PORT_DEPENDENT,
+		NAT_BEH_ENDPOINT_INDEPENDENT };
+
+	for (size_t i = 0; i < sizeof(behs) / sizeof(behs[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+		const struct tcpprobe_conn *m = &t.c[TCPPROBE_MAP];
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = behs[i];
+		w.rtt = 100;
+		w.udp_alt_at = 100;
+		run(&w, &t, &v);
+		cr_assert_eq(v.mapping, want[i], "case %zu: %s", i, beh(v.mapping));
+		cr_assert_eq(v.nwarn, 0, "case %zu: %zu warnings", i, v.nwarn);
+		for (int c = TCPPROBE_MAP_ALT_IP; c <= TCPPROBE_MAP_ALT_IP_PORT; c++) {
+			cr_assert_eq(t.c[c].result, TCPPROBE_ANSWERED, "case %zu conn %d", i, c);
+			cr_assert_eq(t.c[c].started_ms, 100, "case %zu conn %d started at %llu ms",
+			    i, c, (unsigned long long)t.c[c].started_ms);
+			cr_assert(t.c[c].started_ms < m->done_ms, "before map's answer (%llu ms)",
+			    (unsigned long long)m->done_ms);
+		}
+		cr_assert(t.alt_udp);
+	}
+}
+
+/* No usable alternate from UDP - none at all, one from another server,
+ * one that is this host's own address - and nothing changes: the
+ * alternates wait for map's answer and go where it says. */
+Test(tcpprobe, alternates_without_udp_answer_unchanged)
+{
+	for (int i = 0; i < 3; i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+		const struct tcpprobe_conn *m = &t.c[TCPPROBE_MAP];
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = APD;
+		w.rtt = 100;
+		if (i == 1) {
+			w.udp_alt_at = 100;
+			w.udp_alt_server = ip4("198.51.100.77", 3478);
+		} else if (i == 2) {
+			w.udp_alt_at = 100;
+			w.udp_alt = ip4(CLIENT, 3479);
+		}
+		run(&w, &t, &v);
+		cr_assert_eq(v.mapping, NAT_BEH_ADDRESS_PORT_DEPENDENT, "case %d: %s", i,
+		    beh(v.mapping));
+		cr_assert(!t.alt_udp, "case %d", i);
+		for (int c = TCPPROBE_MAP_ALT_IP; c <= TCPPROBE_MAP_ALT_IP_PORT; c++) {
+			cr_assert_geq(t.c[c].started_ms, m->done_ms, "case %d conn %d", i, c);
+			cr_assert_eq(t.c[c].dst.port, c == TCPPROBE_MAP_ALT_IP ? 3478 : 3479);
+		}
+	}
+}
+
+/* The UDP answer names an alternate that map's OTHER-ADDRESS then
+ * contradicts: whatever the connections to it showed, the mapping is
+ * unknown, and a warning says why. */
+Test(tcpprobe, alternate_disagreeing_with_tcp_is_unknown)
+{
+	static const enum beh behs[] = { EI, APD };
+
+	for (size_t i = 0; i < sizeof(behs) / sizeof(behs[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+		int named = 0;
+
+		memset(&w, 0, sizeof(w));
+		w.mapping = behs[i];
+		w.rtt = 100;
+		w.udp_alt_at = 100;
+		/* The server's other address, another port: its alt-ip connection
+		 * (port 3478) reaches the server, the alt-ip-port one nothing. */
+		w.udp_alt = ip4("203.0.113.2", 3480);
+		run(&w, &t, &v);
+		cr_assert_eq(v.status, TCPPROBE_ST_OK);
+		cr_assert_eq(t.c[TCPPROBE_MAP_ALT_IP].result, TCPPROBE_ANSWERED, "case %zu", i);
+		cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN, "case %zu: %s", i, beh(v.mapping));
+		for (size_t j = 0; j < v.nwarn; j++)
+			if (v.warn[j].code == TCPPROBE_W_ALT_MISMATCH)
+				named = 1;
+		cr_assert(named, "case %zu: the mismatch is named", i);
+	}
+}
+
+/* ------------------------------------- speculative hairpin attempts */
+
+/* A world for the hairpin guess: the delay line beyond the NAT (a round
+ * trip of 100 ms to the server, the hairpin path the LAN's), the UDP
+ * answer's mapped IP known one round trip in; spec 0: never told. */
+static void
+guess_world(struct world *w, enum beh m, int hairpin, int spec)
+{
+	memset(w, 0, sizeof(*w));
+	w->mapping = m;
+	w->hairpin = hairpin;
+	w->rtt = 100;
+	w->cross = 1;
+	w->udp_done = 300;
+	w->udp_mapped_at = spec ? 100 : 0;
+}
+
+/* Is any of the hairpin test's attempts a speculative one? */
+static size_t
+adopted(const struct tcpprobe *t)
+{
+	const struct tcpprobe_conn *h = &t->c[TCPPROBE_HAIR];
+	size_t n = 0;
+
+	for (size_t j = 0; j < h->ntries; j++)
+		if (t->c[h->tries[j]].spec)
+			n++;
+	return n;
+}
+
+/* A NAT that keeps P1's port and drops the hairpin SYN in silence (the
+ * common home router): the "no" rests on as many failed attempts as
+ * ever, the speculative ones among them, and comes a round trip sooner,
+ * since they started when hairpin-binding connected, not when it
+ * answered.  The old engine waited for the answer. */
+Test(tcpprobe, guess_confirmed_no_a_round_trip_sooner)
+{
+	static struct world w;
+	static struct tcpprobe t;
+	struct tcpprobe_verdict v;
+	uint64_t before, after;
+	size_t n = 0;
+	const struct tcpprobe_conn *hb = &t.c[TCPPROBE_HAIR_BINDING];
+
+	guess_world(&w, EI, 0, 0);
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 0);
+	cr_assert_eq(t.spec, TCPPROBE_SPEC_NONE);
+	before = t.c[TCPPROBE_HAIR].done_ms;
+
+	guess_world(&w, EI, 0, 1);
+	run(&w, &t, &v);
+	cr_assert_eq(v.hairpinning, 0);
+	cr_assert_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_NO_SYNACK);
+	cr_assert_eq(t.spec, TCPPROBE_SPEC_CONFIRMED);
+	after = t.c[TCPPROBE_HAIR].done_ms;
+	/* The first speculative attempt left as hairpin-binding connected. */
+	cr_assert_eq(t.c[t.spec_tries[0]].started_ms, hb->connected_ms);
+	cr_assert_lt(hb->connected_ms, hb->done_ms);
+	/* Still 2 K failed exchanges since the round trip was known. */
+	for (size_t j = 0; j < t.c[TCPPROBE_HAIR].ntries; j++)
+		if (t.c[t.c[TCPPROBE_HAIR].tries[j]].started_ms >= w.rtt_known)
+			n++;
+	cr_assert_geq(n, 2 * probe_k_for(20, 0, PROBE_EPS_FILTER));
+	cr_assert_eq(adopted(&t), t.nspec);
+	cr_assert_leq(t.c[TCPPROBE_HAIR].ntries, TCPPROBE_HAIR_TRIES);
+	/* Sooner by hairpin-binding's request and answer (a round trip on a
+	 * real path; this world answers a request in half of one). */
+	cr_assert(after + (hb->done_ms - hb->connected_ms) <= before,
+	    "no at %llu ms, without the guess at %llu ms", (unsigned long long)after,
+	    (unsigned long long)before);
+	assert_all_closed(&t);
+}
+
+/* A NAT that keeps P1's port and hairpins: a speculative attempt's
+ * request reaches the listener before hairpin-binding answers.  One that
+ * resets the hairpin SYN: the speculative attempt's RST, which says
+ * nothing until then (the guessed port may be nobody's).  Either way the
+ * answer confirms the guess and decides the test at once, as the test's
+ * own attempt would have, without a connection of its own. */
+Test(tcpprobe, guess_confirmed_decides_with_the_binding_answer)
+{
+	static const struct { int hairpin, rst; enum tcpprobe_result want; } cases[] = {
+		{ 1, 0, TCPPROBE_ANSWERED },
+		{ 0, 1, TCPPROBE_REFUSED },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+		const struct tcpprobe_conn *h = &t.c[TCPPROBE_HAIR];
+		const struct tcpprobe_conn *hb = &t.c[TCPPROBE_HAIR_BINDING];
+
+		guess_world(&w, EI, cases[i].hairpin, 1);
+		w.hair_rst = cases[i].rst;
+		run(&w, &t, &v);
+		cr_assert_eq(v.hairpinning, cases[i].hairpin, "case %zu", i);
+		cr_assert_eq(h->result, cases[i].want, "case %zu: %s", i,
+		    tcpprobe_result_name(h->result));
+		cr_assert_eq(t.spec, TCPPROBE_SPEC_CONFIRMED, "case %zu", i);
+		cr_assert(cases[i].rst ? t.spec_neg == TCPPROBE_REFUSED && !t.spec_hit
+		    : t.spec_hit && t.spec_neg == TCPPROBE_NOT_RUN, "case %zu: held", i);
+		cr_assert_lt(t.c[t.spec_tries[0]].done_ms, hb->done_ms,
+		    "case %zu: shown before the answer", i);
+		cr_assert_eq(h->done_ms, hb->done_ms, "case %zu: decided at %llu ms, the answer"
+		    " at %llu ms", i, (unsigned long long)h->done_ms,
+		    (unsigned long long)hb->done_ms);
+		cr_assert(!h->up && !h->has_local, "case %zu: no connection of its own", i);
+		cr_assert(addr_eq(&h->dst, &hb->mapped), "case %zu", i);
+		cr_assert_eq(adopted(&t), t.nspec, "case %zu", i);
+		assert_all_closed(&t);
+	}
+}
+
+/* A NAT that does not keep P1's port, or a UDP answer naming another IP:
+ * the guess is wrong.  Whatever the guessed destination does - nothing,
+ * an RST, someone else's listener, a port forwarding to our P1 that is
+ * not the mapping - the speculative attempts are closed and count for
+ * nothing, and the verdict is the one the test gives without them. */
+Test(tcpprobe, guess_wrong_is_discarded)
+{
+	static const struct {
+		enum beh m;
+		int hairpin, rst, other, forward;
+		const char *ip;
+	} cases[] = {
+		{ APD, 0, 0, 0, 0, NULL },
+		{ APD, 1, 0, 0, 0, NULL },
+		{ APD, 0, 1, 0, 0, NULL },
+		{ APD, 1, 1, 0, 0, NULL },
+		{ APD, 0, 0, 1, 0, NULL },
+		{ APD, 1, 0, 1, 0, NULL },
+		{ APD, 0, 0, 0, 1, NULL },
+		{ AD, 0, 0, 0, 1, NULL },
+		{ EI, 0, 1, 0, 0, "198.51.100.7" },
+		{ EI, 1, 0, 1, 0, "198.51.100.7" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v, want;
+		enum tcpprobe_result r;
+
+		for (int spec = 0; spec < 2; spec++) {
+			guess_world(&w, cases[i].m, cases[i].hairpin, spec);
+			w.wrong_rst = cases[i].rst;
+			w.wrong_other = cases[i].other;
+			w.forward_p1 = cases[i].forward;
+			if (cases[i].ip != NULL)
+				w.udp_mapped = ip4(cases[i].ip, 1);
+			run(&w, &t, spec ? &v : &want);
+			if (!spec)
+				r = t.c[TCPPROBE_HAIR].result;
+		}
+		cr_assert_eq(want.hairpinning, cases[i].hairpin, "case %zu: without the guess", i);
+		cr_assert_eq(v.hairpinning, want.hairpinning, "case %zu: hairpinning %d, want %d", i,
+		    v.hairpinning, want.hairpinning);
+		cr_assert_eq(t.c[TCPPROBE_HAIR].result, r, "case %zu: %s, want %s", i,
+		    tcpprobe_result_name(t.c[TCPPROBE_HAIR].result), tcpprobe_result_name(r));
+		cr_assert_eq(t.spec, TCPPROBE_SPEC_DISCARDED, "case %zu", i);
+		cr_assert_gt(t.nspec, 0, "case %zu: the guess was tried", i);
+		cr_assert_eq(adopted(&t), 0, "case %zu: none counted", i);
+		if (cases[i].forward)
+			cr_assert(t.spec_hit, "case %zu: the forwarding reached our listener", i);
+		if (cases[i].rst)
+			cr_assert_eq(t.spec_neg, TCPPROBE_REFUSED, "case %zu", i);
+		assert_all_closed(&t);
+	}
+}
+
+/* No speculation: no UDP answer, one from another server, its mapped IP
+ * our own (no NAT), or no pace to count by. */
+Test(tcpprobe, guess_not_made)
+{
+	static const struct { enum beh m; const char *ip; const char *server; int no_pace; }
+	cases[] = {
+		{ EI, NULL, NULL, 0 },
+		{ EI, "198.51.100.1", "203.0.113.9", 0 },
+		{ NONAT, "192.0.2.10", NULL, 0 },
+		{ EI, "192.0.2.10", NULL, 0 },
+		{ EI, "198.51.100.1", NULL, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct world w;
+		static struct tcpprobe t;
+		struct tcpprobe_verdict v;
+
+		guess_world(&w, cases[i].m, 0, cases[i].ip != NULL);
+		w.no_pace = cases[i].no_pace;
+		if (cases[i].ip != NULL)
+			w.udp_mapped = ip4(cases[i].ip, 1);
+		if (cases[i].server != NULL)
+			w.udp_mapped_server = ip4(cases[i].server, 3478);
+		run(&w, &t, &v);
+		cr_assert_eq(t.spec, TCPPROBE_SPEC_NONE, "case %zu", i);
+		cr_assert_eq(t.nspec, 0, "case %zu", i);
+		cr_assert_eq(v.hairpinning, cases[i].m == NONAT ? -1 : 0, "case %zu", i);
+	}
+}
+
 /* ------------------------------------------------------- loss sweep */
 
 struct tcp_loss_case {
@@ -972,7 +1417,7 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 	static struct probe pr;
 	static struct world w;
 	static struct tcpprobe t;
-	unsigned right = 0, wrong = 0, unknown = 0;
+	unsigned right = 0, wrong = 0, unknown = 0, early = 0, spec[4] = { 0 };
 	enum nat_behavior want = c->m == EI ? NAT_BEH_ENDPOINT_INDEPENDENT
 	    : NAT_BEH_ADDRESS_PORT_DEPENDENT;
 
@@ -980,6 +1425,7 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 		struct probe_config cfg;
 		struct probe_pace pace;
 		struct tcpprobe_verdict v;
+		const struct probe_test *b;
 		uint64_t udp;
 		int bad;
 
@@ -1007,7 +1453,20 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 		w.pace_set = 1;
 		w.pace_answered = pace.answered;
 		w.pace_lost = pace.lost;
+		/* The UDP binding's answer names the alternate (this world's
+		 * server's) when it came: the alternates start then. */
+		b = probe_find(&pr, PROBE_BINDING, 0);
+		if (b != NULL && b->result == PROBE_ANSWERED)
+			for (size_t j = 0; j < b->nsent && w.udp_alt_at == 0; j++)
+				if (b->sends[j].answered)
+					w.udp_alt_at = b->sends[j].at_ms + b->rtt_ms - pr.start_ms;
+		/* And its mapped IP, for the hairpin guess: right for the EI
+		 * NAT (it keeps P1's port), wrong for the APD one. */
+		w.udp_mapped_at = w.udp_alt_at;
 		run(&w, &t, &v);
+		if (w.udp_alt_at != 0 && v.status == TCPPROBE_ST_OK)
+			early++;
+		spec[t.spec]++;
 
 		bad = (v.status == TCPPROBE_ST_BLOCKED && !c->drop_syn) ||
 		    (v.status == TCPPROBE_ST_OK && c->drop_syn) ||
@@ -1030,8 +1489,10 @@ ParameterizedTest(struct tcp_loss_case *c, tcpprobe, verdicts_under_loss)
 				    tcpprobe_result_name(t.c[4].result));
 		}
 	}
-	cr_log_info("TCP %s hairpin %d blocked %d at %u%% loss: %u right, %u unknown, %u wrong",
-	    beh(want), c->hairpin, c->drop_syn, c->loss, right, unknown, wrong);
+	cr_log_info("TCP %s hairpin %d blocked %d at %u%% loss: %u right, %u unknown, %u wrong"
+	    " (%u with the UDP answer's alternate; hairpin guess confirmed %u, discarded %u)",
+	    beh(want), c->hairpin, c->drop_syn, c->loss, right, unknown, wrong, early,
+	    spec[TCPPROBE_SPEC_CONFIRMED], spec[TCPPROBE_SPEC_DISCARDED]);
 	cr_assert_eq(wrong, 0, "%u of %u runs said something wrong", wrong, c->seeds);
 	cr_assert_geq(right, c->min_right, "%u of %u right", right, c->seeds);
 }
@@ -1057,6 +1518,7 @@ Test(tcpprobe, tcp_only_loss_is_never_a_negative)
 		w.rtt = 100;
 		w.cross = 50;
 		w.udp_done = 310;           /* a clean UDP run: the default pace */
+		w.udp_mapped_at = 100;      /* with the hairpin guess */
 		run(&w, &t, &v);
 		if (v.status == TCPPROBE_ST_BLOCKED || v.hairpinning == 0 ||
 		    (v.mapping != NAT_BEH_UNKNOWN && v.mapping != NAT_BEH_ENDPOINT_INDEPENDENT)) {
@@ -1123,6 +1585,17 @@ Test(tcpreport, json_and_text)
 	    "TCP mapping  address-and-port-dependent\n"
 	    "TCP hairpin  yes\n"
 	    "TCP mapped   198.51.100.1:40000\n");
+	cr_assert(strstr(render(tcpreport_json, &t, &v), "\"speculative\":0,\"guess\":null}")
+	    != NULL, "no guess told: none made");
+	/* The hairpin guess confirmed, and a wrong one discarded. */
+	guess_world(&w, EI, 1, 1);
+	run(&w, &t, &v);
+	s = render(tcpreport_json, &t, &v);
+	cr_assert(strstr(s, "\"guess\":\"confirmed\"}") != NULL, "%s", s);
+	guess_world(&w, APD, 1, 1);
+	run(&w, &t, &v);
+	s = render(tcpreport_json, &t, &v);
+	cr_assert(strstr(s, "\"guess\":\"discarded\"}") != NULL, "%s", s);
 	s = render(tcpreport_json, NULL, NULL);
 	cr_assert_str_eq(s, "null");
 }

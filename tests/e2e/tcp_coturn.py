@@ -152,6 +152,13 @@ with Coturn() as srv:
                 tcp["mapping"] == "endpoint-independent", repr(tcp))
         c.check("--tcp: no NAT, hairpinning does not apply",
                 tcp["nat"] is False and tcp["hairpinning"] is None, repr(tcp))
+        # No NAT in the UDP answer either: no hairpin guess, none made.
+        c.check("--tcp: no NAT, no speculative hairpin attempts",
+                tests["hairpin"].get("speculative") == 0 and tests["hairpin"].get("guess") is None,
+                repr(tests["hairpin"]))
+        # As for UDP: "not applicable" is no finding, so no warning.
+        c.check("--tcp: no NAT is no warning", tcp["warnings"] == [] and "warning" not in err,
+                f"{tcp['warnings']!r} / {err!r}")
         answered = [tests[n] for n in ("map", "map-alt-ip", "map-alt-ip-port")]
         c.check("--tcp: three mapping connections answered",
                 all(t["result"] == "answered" for t in answered), repr(answered))
@@ -171,6 +178,7 @@ with Coturn() as srv:
             "TCP          ok, to " + target in out and
             "TCP mapping  endpoint-independent" in out and
             "TCP hairpin  not applicable (no NAT)" in out, out)
+    c.check("text: no warning without a NAT", "warning" not in err, err)
 
 with Coturn(no_tcp=True) as srv:
     target = f"{A1}:{srv.port}"

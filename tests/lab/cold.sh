@@ -54,11 +54,9 @@ fail() {
 # the cold path.  Nothing crosses the wire meanwhile (static neighbours, no
 # IPv6), so no datagram is lost to the swap.
 cold_wire() {
-	local p
-	p=$(lab_prefix)
 	lab_stop delayer
 	lab_spawn delayer w "$LAB_DELAYER" -d "$DELAY" -i "$IDLE_MS" -H "$HOLD_MS" -l 3600 \
-		"${p}wc" "${p}wr" || return 1
+		"$LAB_WIRE_A" "$LAB_WIRE_B" || return 1
 	sleep 0.2
 	lab_running delayer
 }

@@ -3,7 +3,9 @@
 #
 # Source this file, then:
 #   lab_up SCENARIO [DELAY_MS] [LOSS_PCT]   build the topology, load the router rules;
-#                                            when it fails, nothing of it is left up
+#                                            when it fails, nothing of it is left up;
+#                                            LAB_DELAY_SIDE=inside|outside: where the
+#                                            delay line goes (see below)
 #   lab_client CMD...                        run CMD in the client namespace
 #   lab_server CMD...                        run CMD in the server namespace
 #   lab_spawn NAME NS CMD...                 start CMD in namespace NS (lab_ns c|r|s),
@@ -22,8 +24,19 @@
 #                                                    (some scenarios) 203.0.113.2
 #
 # The wire namespace exists only when DELAY_MS > 0: tests/lab/delayer holds
-# every frame on the client-router link DELAY_MS ms in each direction, so
-# the round trip client <-> server grows by 2 * DELAY_MS.  It sits on the
+# every frame on one link DELAY_MS ms in each direction, so the round trip
+# client <-> server grows by 2 * DELAY_MS.  Which link, LAB_DELAY_SIDE says:
+#   inside  (the default) client-router, as drawn above: every packet of
+#           the client's crosses it, a hairpin through the NAT included
+#           (each crossing of the NAT costs a full round trip);
+#   outside router-server: the client <-> NAT path (a hairpin's) stays
+#           fast and only what goes beyond the NAT waits, as on a real
+#           network, where the round trip to a server is the WAN's and the
+#           path to one's own NAT the LAN's.
+# The wire's two ends are $LAB_WIRE_A (client side) and $LAB_WIRE_B; the
+# interfaces the router, client and server see keep their names
+# ($LAB_IF_C, $LAB_IF_RI, $LAB_IF_RO, $LAB_IF_S) either way, so rules,
+# neighbour entries and loss apply unchanged.  It sits on the
 # wire rather than in an NFQUEUE hook because this kernel has no nft
 # `queue` (CONFIG_NFT_QUEUE unset), and because a packet held inside the
 # router before conntrack confirms it lets a retransmission of the same
@@ -165,7 +178,11 @@ lab_up() {
 }
 
 _lab_up() {
-	local scn="$1" delay="${2:-0}" loss="${3:-0}"
+	local scn="$1" delay="${2:-0}" loss="${3:-0}" side="${LAB_DELAY_SIDE:-inside}"
+	case "$side" in
+	inside|outside) ;;
+	*) lab_die "LAB_DELAY_SIDE must be inside or outside, not '$side'"; return 1 ;;
+	esac
 	scenario_exists "$scn" || { lab_die "unknown scenario '$scn' (have: $(scenario_list))"; return 1; }
 	case "$delay$loss" in *[!0-9]*) lab_die "delay and loss must be integers"; return 1 ;; esac
 	[ "$loss" -le 100 ] || { lab_die "loss above 100"; return 1; }
@@ -187,7 +204,8 @@ _lab_up() {
 	LAB_IF_C="${p}ci" LAB_IF_RI="${p}ri" LAB_IF_RO="${p}ro" LAB_IF_S="${p}so"
 	# For the caller: what is up.
 	# shellcheck disable=SC2034
-	LAB_SCENARIO=$scn LAB_DELAY=$delay LAB_LOSS=$loss
+	LAB_SCENARIO=$scn LAB_DELAY=$delay LAB_LOSS=$loss LAB_WIRE_A='' LAB_WIRE_B=''
+	LAB_SIDE=$side
 	LAB_UP=1
 
 	local ns
@@ -196,25 +214,26 @@ _lab_up() {
 		lab_ns_sysctls "$ns"
 	done
 
+	# Each link is a veth pair, or with the delay line on it two, joined
+	# by the delayer in the wire namespace.
 	if [ "$delay" -gt 0 ]; then
 		lab_build_delayer || return 1
 		LAB_NS_W="${p}-w"
 		ip netns add "$LAB_NS_W" || { lab_die "cannot create namespace $LAB_NS_W"; return 1; }
 		lab_ns_sysctls "$LAB_NS_W"
-		{
-			ip link add "$LAB_IF_C" netns "$LAB_NS_C" type veth peer name "${p}wc" netns "$LAB_NS_W" &&
-			ip link add "$LAB_IF_RI" netns "$LAB_NS_R" type veth peer name "${p}wr" netns "$LAB_NS_W" &&
-			ip -n "$LAB_NS_W" link set "${p}wc" up &&
-			ip -n "$LAB_NS_W" link set "${p}wr" up
-		} || { lab_die "cannot build the wire"; return 1; }
-		# Longer than any test may take; lab_down stops it sooner.
-		lab_spawn delayer w "$LAB_DELAYER" -d "$delay" -l 3600 "${p}wc" "${p}wr" || return 1
-	else
-		ip link add "$LAB_IF_C" netns "$LAB_NS_C" type veth peer name "$LAB_IF_RI" netns "$LAB_NS_R" ||
-			{ lab_die "cannot create the inside link"; return 1; }
+		if [ "$side" = inside ]; then
+			LAB_WIRE_A="${p}wc" LAB_WIRE_B="${p}wr"
+		else
+			LAB_WIRE_A="${p}wr" LAB_WIRE_B="${p}ws"
+		fi
 	fi
-	ip link add "$LAB_IF_RO" netns "$LAB_NS_R" type veth peer name "$LAB_IF_S" netns "$LAB_NS_S" ||
-		{ lab_die "cannot create the outside link"; return 1; }
+	lab_link inside "$LAB_IF_C" "$LAB_NS_C" "$LAB_IF_RI" "$LAB_NS_R" || return 1
+	lab_link outside "$LAB_IF_RO" "$LAB_NS_R" "$LAB_IF_S" "$LAB_NS_S" || return 1
+	if [ "$delay" -gt 0 ]; then
+		# Longer than any test may take; lab_down stops it sooner.
+		lab_spawn delayer w "$LAB_DELAYER" -d "$delay" -l 3600 "$LAB_WIRE_A" "$LAB_WIRE_B" ||
+			return 1
+	fi
 
 	{
 		# Client: one address, routes to the two outside networks only.
@@ -255,6 +274,24 @@ _lab_up() {
 	fi
 	lab_router nft -f "$LAB_TMP/router.nft" ||
 		{ lab_die "router rules rejected (see $LAB_TMP/router.nft)"; return 1; }
+}
+
+# lab_link SIDE IF_A NS_A IF_B NS_B: the inside or outside link IF_A (in
+# NS_A) - IF_B (in NS_B): one veth pair, or, when the delay line goes on
+# this side, two whose other ends, $LAB_WIRE_A and $LAB_WIRE_B, are in the
+# wire namespace, for the delayer to join.
+lab_link() {
+	if [ -z "$LAB_NS_W" ] || [ "$1" != "$LAB_SIDE" ]; then
+		ip link add "$2" netns "$3" type veth peer name "$4" netns "$5" ||
+			{ lab_die "cannot create the $1 link"; return 1; }
+		return 0
+	fi
+	{
+		ip link add "$2" netns "$3" type veth peer name "$LAB_WIRE_A" netns "$LAB_NS_W" &&
+		ip link add "$4" netns "$5" type veth peer name "$LAB_WIRE_B" netns "$LAB_NS_W" &&
+		ip -n "$LAB_NS_W" link set "$LAB_WIRE_A" up &&
+		ip -n "$LAB_NS_W" link set "$LAB_WIRE_B" up
+	} || { lab_die "cannot build the wire"; return 1; }
 }
 
 # Fixed ARP entries on both links: no ARP round trip (through the delay

@@ -17,8 +17,13 @@
 #                    (DNAT + SNAT): TCP hairpinning yes
 #   tcp-no-hairpin   masquerade alone: the hairpin SYN dies in the router:
 #                    TCP hairpinning no
+#   tcp-hairpin-rst  masquerade, and the router's own stack answers the
+#                    hairpin SYN with a reset (a closed port on its public
+#                    address, as many home routers do): TCP hairpinning no
 #   tcp-blocked      masquerade, TCP dropped in the forward chain: TCP
 #                    blocked, the UDP verdict untouched
+# LAB_TCP_SCENARIOS="a b" picks scenarios; LAB_TCP_DELAY=MS puts lib.sh's
+# delay line in (MS each way), on the side LAB_DELAY_SIDE names.
 # Root only; skipped with one line otherwise (exit 1 when $CI is set).
 # Sourced (bench/tcp.sh does), it only defines the scenarios' functions:
 # tcp_setup SCENARIO [DELAY_MS] builds one, tcp_expect says what it must
@@ -29,16 +34,19 @@ tcp_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lab/lib.sh
 . "$tcp_here/lib.sh"
 
-TCP_SCENARIOS="tcp-masquerade tcp-random fake-full-cone tcp-hairpin tcp-no-hairpin tcp-blocked"
+TCP_SCENARIOS="tcp-masquerade tcp-random fake-full-cone tcp-hairpin tcp-no-hairpin tcp-hairpin-rst
+tcp-blocked"
 
 # The router's rules for scenario $1 (after lab_base_rules).
 #   udp:  masq (masquerade) or cone (1:1 NAT on the public address)
 #   tcp:  masq, random (masquerade random) or drop
-#   hair: 1 when TCP to the public address from inside loops back
+#   hair: 1 when TCP to the public address from inside loops back,
+#         rst when the router resets it (before lab_base_rules' drop)
 tcp_rules() {
 	local udp=masq tcp=masq hair=0
 	case "$1" in
 	tcp-masquerade|tcp-no-hairpin) ;;
+	tcp-hairpin-rst) hair=rst ;;
 	tcp-random)     tcp=random ;;
 	fake-full-cone) udp=cone tcp=random ;;
 	tcp-hairpin)    hair=1 ;;
@@ -56,6 +64,7 @@ tcp_rules() {
 				$([ "$hair" = 1 ] && echo "iifname \"$LAB_IF_RI\" oifname \"$LAB_IF_RI\" accept")
 			}
 		}
+		$([ "$hair" = rst ] && printf 'table inet labrst { chain input { type filter hook input priority -1; policy accept; iifname "%s" ip daddr %s meta l4proto tcp reject with tcp reset; }; }' "$LAB_IF_RI" "$LAB_PUBLIC1")
 		table ip labnat {
 			chain pre {
 				type nat hook prerouting priority -100; policy accept;
@@ -82,6 +91,7 @@ tcp_expect() {
 	fake-full-cone) echo "full-cone endpoint-independent ok address-and-port-dependent false" ;;
 	tcp-hairpin)    echo "port-restricted-cone endpoint-independent ok endpoint-independent true" ;;
 	tcp-no-hairpin) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
+	tcp-hairpin-rst) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
 	tcp-blocked)    echo "port-restricted-cone endpoint-independent blocked unknown null" ;;
 	esac
 }
@@ -140,13 +150,28 @@ check_json() {
 		    locals_ = {x["local"] for x in t["tests"][:3] if x["result"] == "answered"}
 		    if len(locals_) != 1:
 		        bad.append(f"the mapping connections left from {sorted(locals_)}")
-		if t.get("mapping") == "unknown" or t.get("hairpinning") is None:
+		# The hairpin guess (the UDP answer's IP, the listener's port) is
+		# confirmed exactly when hairpin-binding's mapped address is it.
+		tests = t.get("tests") or []
+		hp = tests[4] if len(tests) == 5 else {}
+		guess = hp.get("guess")
+		if (hp.get("speculative") and o.get("mapped") and tests[3].get("mapped") and
+		        tests[3].get("local")):
+		    hb = tests[3]
+		    right = hb["mapped"] == (o["mapped"].rsplit(":", 1)[0] + ":" +
+		                             hb["local"].rsplit(":", 1)[1])
+		    if guess != ("confirmed" if right else "discarded"):
+		        bad.append(f"guess {guess!r} for {hb['mapped']!r} (UDP {o['mapped']!r})")
+		# Hairpinning null without a NAT is "not applicable", no warning.
+		if t.get("mapping") == "unknown" or (t.get("hairpinning") is None and
+		                                     t.get("nat") is not False):
 		    if not t.get("warnings"):
 		        bad.append("an unknown TCP fact without a warning")
 		for b in bad:
 		    print(f"FAIL {scn}: {b}")
 		print(f"{scn}: UDP {o.get('type')}/{o.get('mapping')}, TCP {t.get('status')} "
-		      f"{t.get('mapping')} hairpin={t.get('hairpinning')}")
+		      f"{t.get('mapping')} hairpin={t.get('hairpinning')} "
+		      f"guess={guess} ({hp.get('speculative')} speculative)")
 		sys.exit(1 if bad else 0)
 	EOF
 }
@@ -156,8 +181,8 @@ check_json() {
 tcp_setup() {
 	# Any NAT scenario builds the topology; the rules are replaced below.
 	lab_up port-restricted-cone "${2:-0}" || return 1
-	{ lab_base_rules; tcp_rules "$1"; } >"$LAB_TMP/tcp-router.nft"
-	if ! lab_router nft -f "$LAB_TMP/tcp-router.nft"; then
+	if ! { lab_base_rules; tcp_rules "$1"; } >"$LAB_TMP/tcp-router.nft" ||
+	    ! lab_router nft -f "$LAB_TMP/tcp-router.nft"; then
 		lab_die "rules rejected (see $LAB_TMP/tcp-router.nft)"
 		lab_down
 		return 1
@@ -167,7 +192,7 @@ tcp_setup() {
 
 run_scenario() {
 	local scn="$1" out="$LAB_TMP/$1.json" rc
-	tcp_setup "$scn" || return 1
+	tcp_setup "$scn" "${LAB_TCP_DELAY:-0}" || return 1
 	lab_client timeout 30 "$NATCHECK" --json --tcp --no-portmap "$LAB_SERVER1:3478" \
 		>"$out" 2>"$LAB_TMP/$scn.err"
 	rc=$?
