@@ -160,26 +160,38 @@ static void put_udp_checksum(uint8_t *udp, size_t ulen, uint32_t acc)
 	udp[7] = (uint8_t)c;
 }
 
-/* Fill in the UDP checksum of an unfragmented IPv4 datagram in an Ethernet
- * frame.  Returns 1 when done, 0 when the frame is not such a datagram or
- * does not hold together (then it is passed on as it is). */
-static int fix_udp4_checksum(uint8_t *f, size_t len)
+/* The transport header of an unfragmented IPv4 packet of protocol proto in
+ * an Ethernet frame of len bytes, at least min bytes long: *tlen gets its
+ * length.  NULL when the frame is not such a packet or does not hold
+ * together (then it is passed on as it is). */
+static uint8_t *ipv4_payload(uint8_t *f, size_t len, uint8_t proto, size_t min, size_t *tlen)
 {
 	const size_t eth = 14;
 	if (len < eth + 20 || f[12] != 0x08 || f[13] != 0x00)
-		return 0;
+		return NULL;
 	uint8_t *ip = f + eth;
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
 	size_t tot = (size_t)ip[2] << 8 | ip[3];
-	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl + 8 || eth + tot > len || ip[9] != 17)
-		return 0;
+	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl + min || eth + tot > len || ip[9] != proto)
+		return NULL;
 	if ((ip[6] & 0x3f) != 0 || ip[7] != 0)      /* MF flag or an offset: a fragment */
+		return NULL;
+	*tlen = tot - ihl;
+	return ip + ihl;
+}
+
+/* Fill in the UDP checksum of an unfragmented IPv4 datagram in an Ethernet
+ * frame.  Returns 1 when done, 0 when the frame is not such a datagram. */
+static int fix_udp4_checksum(uint8_t *f, size_t len)
+{
+	size_t tlen;
+	uint8_t *udp = ipv4_payload(f, len, 17, 8, &tlen);
+	if (udp == NULL)
 		return 0;
-	uint8_t *udp = ip + ihl;
 	size_t ulen = (size_t)udp[4] << 8 | udp[5];
-	if (ulen < 8 || ulen > tot - ihl)
+	if (ulen < 8 || ulen > tlen)
 		return 0;
-	uint32_t acc = sum16(0, ip + 12, 8);        /* source and destination */
+	uint32_t acc = sum16(0, f + 14 + 12, 8);    /* source and destination */
 	put_udp_checksum(udp, ulen, acc + 17u + (uint32_t)ulen);
 	return 1;
 }
@@ -210,20 +222,12 @@ static int fix_udp6_checksum(uint8_t *f, size_t len)
  * Returns 1 when done, 0 when the frame is not such a segment. */
 static int fix_tcp4_checksum(uint8_t *f, size_t len)
 {
-	const size_t eth = 14;
-	if (len < eth + 20 || f[12] != 0x08 || f[13] != 0x00)
+	size_t tlen;
+	uint8_t *tcp = ipv4_payload(f, len, 6, 20, &tlen);
+	if (tcp == NULL)
 		return 0;
-	uint8_t *ip = f + eth;
-	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-	size_t tot = (size_t)ip[2] << 8 | ip[3];
-	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl + 20 || eth + tot > len || ip[9] != 6)
-		return 0;
-	if ((ip[6] & 0x3f) != 0 || ip[7] != 0)      /* MF flag or an offset: a fragment */
-		return 0;
-	uint8_t *tcp = ip + ihl;
-	size_t tlen = tot - ihl;
 	tcp[16] = tcp[17] = 0;
-	uint32_t acc = sum16(0, ip + 12, 8);        /* source and destination */
+	uint32_t acc = sum16(0, f + 14 + 12, 8);    /* source and destination */
 	acc += 6u + (uint32_t)tlen;
 	acc = sum16(acc, tcp, tlen);
 	while (acc >> 16)
