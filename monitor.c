@@ -41,6 +41,14 @@ hairpin_word(int h)
 
 static const char *const fam_prefix[REPORT_NFAM] = { "ipv4.", "ipv6." };
 
+/* Family f's verdict when the run tested it (report.h: tested means p and
+ * v are set), else NULL. */
+static const struct nat_verdict *
+fam_verdict(const struct monitor_run *r, int f)
+{
+	return r->ran && r->has_fam && r->fam[f].tested ? r->fam[f].v : NULL;
+}
+
 static void
 values_of(const struct nat_verdict *v, struct monitor_values *o)
 {
@@ -63,8 +71,8 @@ monitor_state_of(const struct monitor_run *r, struct monitor_state *s)
 		return;
 	values_of(r->v, &s->top);
 	for (int f = 0; f < REPORT_NFAM; f++)
-		if (r->has_fam && r->fam[f].tested && r->fam[f].v != NULL)
-			values_of(r->fam[f].v, &s->fam[f]);
+		if (fam_verdict(r, f) != NULL)
+			values_of(fam_verdict(r, f), &s->fam[f]);
 }
 
 /* Two words, either of which may be NULL (no verdict). */
@@ -178,8 +186,8 @@ monitor_text_line(FILE *out, const struct monitor_run *r, unsigned changed)
 		 * tested (its full verdict is in the JSON). */
 		for (int f = 0; r->has_fam && f < REPORT_NFAM; f++)
 			if (f != r->primary && r->fam[f].asked)
-				fprintf(out, " %.4s=%s", fam_prefix[f], r->fam[f].tested &&
-				    r->fam[f].v != NULL ? nat_type_word(r->fam[f].v->type) :
+				fprintf(out, " %.4s=%s", fam_prefix[f], fam_verdict(r, f) != NULL ?
+				    nat_type_word(fam_verdict(r, f)->type) :
 				    r->fam[f].why != NULL ? r->fam[f].why : "not-tested");
 	} else {
 		fputs(" error", out);
@@ -340,13 +348,12 @@ prom_families(FILE *out, const struct monitor_run *r)
 	struct prom_of s[REPORT_NFAM];
 
 	for (size_t k = 0; k < REPORT_NFAM; k++) {
-		const struct report_family *f = &r->fam[k];
-		int have = r->ran && r->has_fam && f->tested && f->v != NULL &&
-		    f->p != NULL && !f->v->unreachable;
+		const struct nat_verdict *v = fam_verdict(r, (int)k);
+		int have = v != NULL && r->fam[k].p != NULL && !v->unreachable;
 
 		s[k].fam = words[k];
-		s[k].v = have ? f->v : NULL;
-		s[k].p = have ? f->p : NULL;
+		s[k].v = have ? v : NULL;
+		s[k].p = have ? r->fam[k].p : NULL;
 	}
 	prom_head(out, "natcheck_family_tested",
 	    "1 when the last run has a verdict for this address family; 0 when the family was "
@@ -425,14 +432,12 @@ scope_verdict(const struct monitor_run *r, int f)
 {
 	const struct nat_verdict *v;
 
-	if (!r->ran)
-		return NULL;
-	if (f < 0) {
-		v = r->exit == 1 ? NULL : r->v;
-	} else {
-		v = r->has_fam && r->fam[f].tested ? r->fam[f].v : NULL;
+	if (f >= 0) {
+		v = fam_verdict(r, f);
 		if (v != NULL && v->unreachable)
 			v = NULL;
+	} else {
+		v = r->ran && r->exit != 1 ? r->v : NULL;
 	}
 	return v != NULL && v->type != NAT_UNKNOWN ? v : NULL;
 }
@@ -512,7 +517,7 @@ monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code s
 		fprintf(out, ", %.4s ", fam_prefix[f]);
 		if (fv != NULL)
 			fputs(nat_type_word(fv->type), out);
-		else if (r->ran && r->has_fam && r->fam[f].tested)
+		else if (fam_verdict(r, f) != NULL)
 			fputs("could not be determined", out);
 		else
 			fputs("not tested", out);
@@ -530,8 +535,7 @@ monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code s
 	else
 		fputs("U;;;0;1", out);
 	for (int f = 0; f < REPORT_NFAM; f++) {
-		const struct nat_verdict *fv = r->ran && r->has_fam && r->fam[f].tested ?
-		    r->fam[f].v : NULL;
+		const struct nat_verdict *fv = fam_verdict(r, f);
 
 		if (!expects_family(expect, nexpect, f))
 			continue;
