@@ -42,10 +42,12 @@ LDLIBS   ?=
 #   libcriterion-dev         the unit tests
 #   python3, mandoc          the end-to-end tests (and the man page)
 #   shellcheck               check-shell
-#   iproute2 nftables util-linux procps   the NAT lab (ip, ss, nft, unshare,
-#                            taskset, sysctl)
+#   iproute2 nftables util-linux procps coreutils   the NAT lab (ip, ss,
+#                            nft, unshare, taskset, sysctl, timeout)
 #   stun-client stun-server coturn        the real peers (stun, stund,
 #                            turnserver, turnutils_natdiscovery)
+#   miniupnpd-nftables miniupnpc natpmpc  the port-mapping lab's gateway
+#                            and its cross-checks (miniupnpd, upnpc, natpmpc)
 #   debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db
 #                            the Debian package build and its checks
 #                            (systemd-analyze, units run under strace, both
@@ -56,8 +58,8 @@ LDLIBS   ?=
 #                            and doc/natcheck.schema.json checked against real runs
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
-	iproute2 nftables util-linux procps \
-	stun-client stun-server coturn \
+	iproute2 nftables util-linux procps coreutils \
+	stun-client stun-server coturn miniupnpd-nftables miniupnpc natpmpc \
 	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db \
 	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
 
