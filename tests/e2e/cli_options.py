@@ -99,7 +99,7 @@ if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
     c.check("-b 192.0.2.255 on 192.0.2.10/24: a broadcast address, exit 2",
             "broadcast address" in out and "brd 2" in out, f"rc={rc} out={out!r}")
 else:
-    print("skip  -b and a local subnet's broadcast (needs root, unshare and ip)")
+    c.skip("-b and a local subnet's broadcast (needs root, unshare and ip)")
 usage_error("-4 with an IPv6 -b", ["-4", "-b", "::1", "127.0.0.1"], "family")
 
 # -t: plain decimal numbers only.

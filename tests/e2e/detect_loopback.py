@@ -265,7 +265,7 @@ one_address("127.0.0.1", 4)
 if have_ipv6_loopback():
     one_address("::1", 6)
 else:
-    print("skip  IPv6 (no ::1 on this host)")
+    c.skip("IPv6 (no ::1 on this host)")
 
 # Nothing answers: UDP blocked, decided at -t and not later.  The port is
 # held open by a socket that never answers, so no ICMP error comes back.
@@ -369,7 +369,7 @@ if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
         c.check(f"{route} route: exit 1 naming {dst}:3478 (host unreachable)",
                 rc == 1 and f"no STUN server at {dst}:3478 (host unreachable)" in err, f"rc={rc} err={err!r}")
 else:
-    print("skip  unresolvable name / missing family / unreachable routes (needs root, unshare and ip)")
+    c.skip("unresolvable name / missing family / unreachable routes (needs root, unshare and ip)")
 rc, out, err, _ = run([NATCHECK, "-6", "-t", "1", "127.0.0.1"])
 c.check("-6 with an IPv4 literal: exit 1, one line", rc == 1 and one_line(err), f"rc={rc} err={err!r}")
 
@@ -398,6 +398,6 @@ if shutil.which("mandoc"):
     c.check("every JSON key is documented in the manual's OUTPUT", doc is not None and not undocumented,
             f"undocumented: {undocumented}")
 else:
-    print("skip  --help vs SYNOPSIS and OPTIONS, JSON keys vs OUTPUT (mandoc missing)")
+    c.skip("--help vs SYNOPSIS and OPTIONS, JSON keys vs OUTPUT (mandoc missing)")
 
 c.finish()

@@ -24,9 +24,8 @@ SCHEMA = os.path.join(os.path.dirname(NATCHECK), "doc", "natcheck.schema.json")
 c = Checks()
 
 if os.geteuid() != 0 or not all(shutil.which(x) for x in ("unshare", "ip", "mount")):
-    print("skip  dual stack (needs root, unshare, mount and ip)")
+    c.skip("dual stack (needs root, unshare, mount and ip)")
     c.finish()
-    sys.exit(0)
 try:
     import jsonschema
 except ImportError:
@@ -92,10 +91,9 @@ lines += [
 p = subprocess.run(["unshare", "-n", "-m", "sh", "-c", "\n".join(lines), NATCHECK, out_dir],
                    capture_output=True, text=True, timeout=240)
 if p.returncode in (98, 99):
-    print(f"skip  dual stack (namespace setup failed: {p.stderr.strip()!r})")
+    c.skip(f"dual stack (namespace setup failed: {p.stderr.strip()!r})")
     shutil.rmtree(out_dir, ignore_errors=True)
     c.finish()
-    sys.exit(0)
 
 
 def result(name):

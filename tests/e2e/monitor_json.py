@@ -150,7 +150,7 @@ if os.geteuid() == 0 and subprocess.run(["unshare", "-n", "true"]).returncode ==
             p.returncode == 1 and doc is not None and "resolve" in doc.get("error", ""), (p.returncode, p.stdout, p.stderr))
     valid("error (unresolvable)", doc, p.returncode)
 else:
-    print("skip  unresolvable name (needs root and unshare)")
+    c.skip("unresolvable name (needs root and unshare)")
 
 
 def read_line(proc, seconds):

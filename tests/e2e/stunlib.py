@@ -30,11 +30,15 @@ CHANGE_IP, CHANGE_PORT = 0x04, 0x02
 
 
 class Checks:
-    """Counts checks, prints one line per check, ends with 'N passed, M failed'."""
+    """Counts checks, prints one line per check, ends with
+    'N passed, M failed, K skipped' (tests/group.sh reads it)."""
+
+    SKIPPED = 77    # the exit status of a run that skipped something
 
     def __init__(self):
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
 
     def check(self, name, ok, detail=""):
         if ok:
@@ -45,10 +49,19 @@ class Checks:
             print(f"FAIL  {name}" + (f": {detail}" if detail else ""), flush=True)
         return ok
 
+    def skip(self, what):
+        """A check (or a group of them) that cannot run here: counted, never
+        a pass."""
+        self.skipped += 1
+        print(f"skip  {what}", flush=True)
+
     def summary(self):
-        """Print 'N passed, M failed'; the exit status that goes with it."""
-        print(f"{self.passed} passed, {self.failed} failed", flush=True)
-        return 1 if self.failed else 0
+        """Print the counts; the exit status that goes with them: 1 on a
+        failure, 77 when something was skipped, else 0."""
+        print(f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped", flush=True)
+        if self.failed:
+            return 1
+        return self.SKIPPED if self.skipped else 0
 
     def finish(self):
         sys.exit(self.summary())

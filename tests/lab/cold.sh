@@ -18,8 +18,8 @@
 #     and natcheck's binding round trip is at least HOLD_MS;
 #   - name the NAT right (type, mapping, filtering, hairpinning);
 #   - end by its tests, before -t: elapsed_ms < 3000.
-# Prints "N passed, M failed" (three checks per run).  Root only; skipped
-# with one line otherwise (exit 1 when $CI is set).
+# Prints "N passed, M failed, K skipped" (three checks per run).  Root only;
+# skipped with one line otherwise (exit status 77, a skip).
 #
 # Environment: RUNS, DELAY, IDLE_MS, HOLD_MS, LAB_SCENARIOS.
 set -u
@@ -126,5 +126,4 @@ done
 
 printf '%s\n' "${SUMMARY[@]}"
 echo "lab-cold: $(($(date +%s) - START_S)) s"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+lab_finish "$PASSED" "$FAILED"

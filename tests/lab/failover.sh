@@ -22,8 +22,8 @@
 # than the baseline - natcheck's own clock, not this script's.  Then each
 # bad server alone but the dead one: the type is unknown or right, never
 # another, and the liar is named untrusted.
-# Prints "N passed, M failed".  Root only; skipped with one line otherwise
-# (exit 1 when $CI is set).
+# Prints "N passed, M failed, K skipped".  Root only; skipped with one line
+# otherwise (exit status 77, a skip).
 #
 # Environment: DELAY, FAILOVER_MS, LAB_SCENARIOS.
 set -u
@@ -174,5 +174,4 @@ for s in ${LAB_SCENARIOS:-restricted-cone port-restricted-cone}; do
 done
 
 echo "lab-failover: $(($(date +%s) - START_S)) s"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+lab_finish "$PASSED" "$FAILED"

@@ -18,7 +18,7 @@
 # against coturn's turnserver listening on the two IPv6 addresses.
 #
 # Environment: IPV6_CASES="a b ..." runs only those cases.
-# Root only; skipped with one line otherwise (exit 1 when $CI is set).
+# Root only; skipped with one line otherwise (exit status 77, a skip).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -155,8 +155,8 @@ for c in "${CASES[@]}"; do
 done
 lab_cleanup
 
-echo "ipv6 lab: $PASSED passed, $FAILED failed"
 for l in "${FAIL_LINES[@]}"; do
 	echo "  FAIL $l"
 done
-[ "$FAILED" = 0 ]
+printf "ipv6 lab: "
+lab_finish "$PASSED" "$FAILED"

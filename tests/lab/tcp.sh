@@ -24,7 +24,7 @@
 #                    blocked, the UDP verdict untouched
 # LAB_TCP_SCENARIOS="a b" picks scenarios; LAB_TCP_DELAY=MS puts lib.sh's
 # delay line in (MS each way), on the side LAB_DELAY_SIDE names.
-# Root only; skipped with one line otherwise (exit 1 when $CI is set).
+# Root only; skipped with one line otherwise (exit status 77, a skip).
 # Sourced (bench/tcp.sh does), it only defines the scenarios' functions:
 # tcp_setup SCENARIO [DELAY_MS] builds one, tcp_expect says what it must
 # give.
@@ -223,8 +223,8 @@ tcp_main() {
 			failed=$((failed + 1))
 		fi
 	done
-	echo "lab tcp: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	printf "lab tcp: "
+	lab_finish "$passed" "$failed"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -33,7 +33,7 @@
 # LAB_LIFETIMES="10 40" the conntrack timeouts of the lifetime part;
 # LAB_TRAVERSAL_REPORT=FILE appends one JSON line per measurement (for
 # bench/traversal.sh).
-# Root only; skipped with one line otherwise (exit 1 when $CI is set).
+# Root only; skipped with one line otherwise (exit status 77, a skip).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,18 +42,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/peers.sh
 . "$here/peers.sh"
 
-skip() {
-	echo "lab traversal: skipped: $*"
-	[ -n "${CI:-}" ] && exit 1
-	exit 0
-}
-
-reason=$(lab_unavailable)
-[ -z "$reason" ] || skip "$reason"
-for tool in python3:python3 turnserver:coturn turnutils_natdiscovery:coturn; do
-	command -v "${tool%%:*}" >/dev/null 2>&1 ||
-		skip "${tool%%:*} not found (Debian package ${tool#*:})"
-done
+lab_preflight "lab traversal" turnserver:coturn turnutils_natdiscovery:coturn
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
 	exit 2
@@ -304,5 +293,4 @@ if want natdisc; then
 	fi
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+lab_finish "$PASSED" "$FAILED"
