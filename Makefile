@@ -63,6 +63,12 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db \
 	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
 
+# Whatever make runs finds Debian's programs, the ones make deps installs,
+# before any other on PATH: a python3 of one's own (pyenv, a virtualenv)
+# would bring modules of its own and hide a python3-* package missing from
+# DEB_PACKAGES, which only a fresh machine would show (check-deps).
+export PATH := /usr/sbin:/usr/bin:/sbin:/bin:$(PATH)
+
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
 	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c
@@ -164,7 +170,7 @@ space := $(empty) $(empty)
 # All of shellcheck's notes count, style and up.
 SHELLCHECK_FLAGS ?= -x -S style
 
-.PHONY: all deps check check-clang check-core check-shell check-unit check-asan \
+.PHONY: all deps check check-deps check-clang check-core check-shell check-unit check-asan \
         check-e2e check-nommsg check-peers check-fuzz check-lab \
         fuzz install uninstall clean bench bench-server lab-loss deb check-package
 
@@ -251,7 +257,7 @@ $(B)/core_link: tests/core_link.c $(CORE_OBJS) $(HDRS)
 # runs the groups, then prints what each checked and the totals, and fails
 # on any skip unless ALLOW_SKIP=1 (.ci/run never sets it).  A group run
 # alone (make check-lab) fails on its own skips, with the same exception.
-CHECK_GROUPS = check-clang check-core check-shell check-unit check-asan check-e2e \
+CHECK_GROUPS = check-deps check-clang check-core check-shell check-unit check-asan check-e2e \
 	check-nommsg check-peers check-fuzz check-lab check-package
 GROUP = bash tests/group.sh
 export CHECK_DIR = $(CURDIR)/$(B)/check
@@ -260,6 +266,12 @@ check: natcheck
 	@rm -rf $(CHECK_DIR)
 	@CHECK_DEFER_SKIPS=1 $(MAKE) --no-print-directory $(CHECK_GROUPS); \
 	  CHECK_STATUS=$$? $(GROUP) --summary
+
+# Every Debian package a test names as a prerequisite is in DEB_PACKAGES,
+# and every tool the tests run comes from one of them (or from Debian's
+# essential set).
+check-deps:
+	@$(GROUP) deps python3 tests/debian_deps.py $(DEB_PACKAGES)
 
 # Both compilers must accept every file without a warning, the server's
 # portable path (SERVER_NO_MMSG) included.

@@ -25,12 +25,13 @@ from stunlib import promtool as check_metrics  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 c = Checks()
-NODE_EXPORTER = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
-for tool, pkg in (("promtool", "prometheus"), (NODE_EXPORTER, "prometheus-node-exporter")):
-    if not tool or not shutil.which(tool):
-        print(f"FAIL  {tool or 'node_exporter'} is missing (Debian package {pkg})")
-        c.failed += 1
-        c.finish()
+NODE_EXPORTER = shutil.which("prometheus-node-exporter")
+if not shutil.which("promtool"):
+    c.check("promtool is installed (Debian package prometheus)", False)
+    c.finish()
+if not NODE_EXPORTER:
+    c.check("prometheus-node-exporter is installed (Debian package prometheus-node-exporter)", False)
+    c.finish()
 
 samples = prom_samples
 
@@ -122,7 +123,7 @@ if os.geteuid() == 0 and subprocess.run(["unshare", "-n", "true"]).returncode ==
             rc == 1 and 'server="a\\"b\\\\c.invalid:3478"' in out, out[:300])
     promtool("escaped label", out)
 else:
-    print("skip  escaped label (needs root and unshare for a name lookup that stays local)")
+    c.skip("escaped label (needs root and unshare for a name lookup that stays local)")
 
 
 # ---------------------------------------------------------------- node_exporter
