@@ -10,7 +10,8 @@
 #   make deb             a Debian package in build/deb/
 #   make fuzz            a libFuzzer binary per tests/fuzz/fuzz_*.c (clang)
 #   make bench           client benchmarks in the NAT lab (root): time to
-#                        verdict, traversal, one dual-stack run vs each family
+#                        verdict, traversal, failover, one dual-stack run vs
+#                        each family, --tcp
 #   make bench-server    server throughput against coturn
 #
 # No library beyond libc; Criterion only for the unit tests.
@@ -352,6 +353,7 @@ fuzz: $(FUZZ_BINS)
 bench: natcheck
 	@bash bench/client.sh ./natcheck
 	@bash bench/traversal.sh ./natcheck
+	@bash bench/failover.sh ./natcheck
 	@bash bench/dual.sh ./natcheck
 	@bash bench/tcp.sh ./natcheck
 
