@@ -172,7 +172,7 @@ space := $(empty) $(empty)
 SHELLCHECK_FLAGS ?= -x -S style
 
 .PHONY: all deps check check-deps check-clang check-core check-shell check-unit check-asan \
-        check-e2e check-nommsg check-peers check-fuzz check-lab \
+        check-e2e check-nommsg check-peers check-fuzz check-bench-tools check-lab \
         fuzz install uninstall clean bench bench-server lab-loss deb check-package
 
 all: natcheck
@@ -259,7 +259,7 @@ $(B)/core_link: tests/core_link.c $(CORE_OBJS) $(HDRS)
 # on any skip unless ALLOW_SKIP=1 (.ci/run never sets it).  A group run
 # alone (make check-lab) fails on its own skips, with the same exception.
 CHECK_GROUPS = check-deps check-clang check-core check-shell check-unit check-asan check-e2e \
-	check-nommsg check-peers check-fuzz check-lab check-package
+	check-nommsg check-peers check-fuzz check-bench-tools check-lab check-package
 GROUP = bash tests/group.sh
 export CHECK_DIR = $(CURDIR)/$(B)/check
 
@@ -331,6 +331,11 @@ check-peers: natcheck
 check-fuzz:
 	@$(GROUP) fuzz bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# The benchmarks' own tools (bench/floor.c, bench/loadgen.c, bench/dual.py
+# report) do what bench/README says: functional checks, no timing.
+check-bench-tools: natcheck
+	@$(GROUP) bench-tools bash bench/selftest.sh ./natcheck
+
 check-lab: natcheck
 	@$(GROUP) lab-run bash tests/lab/run.sh ./natcheck
 	@$(GROUP) lab-portmap bash tests/lab/portmap.sh ./natcheck
@@ -357,7 +362,7 @@ bench: natcheck
 	@bash bench/dual.sh ./natcheck
 	@bash bench/tcp.sh ./natcheck
 
-bench-server: natcheck
+bench-server: natcheck check-bench-tools
 	@bash bench/server.sh ./natcheck
 
 # ---------------------------------------------------------------- install
