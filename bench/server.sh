@@ -43,8 +43,8 @@
 # idle time left was not the bottleneck) and what one answer cost the
 # server's core in CPU time, the softirq work of its sends included
 # ("us/answer"): other jobs change that far less than they change the
-# rate, so ratios are also given from it (see bench/README, "Why figures
-# differ").
+# rate, so ratios are also given from it (see bench/README, "Why
+# natcheck/coturn differs").
 #
 # Only loopback addresses; only processes this script started are signalled
 # (by PID, from the trap); every wait is bounded.
