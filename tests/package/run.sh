@@ -199,6 +199,23 @@ else
 	echo "skip - zsh: not installed (Debian package zsh); _natcheck checked against --help only"
 fi
 
+# ---------------------------------------------------------- /etc/default files
+
+# The defaults the server's /etc/default file states are natcheck's own,
+# as --help gives them: that file is a configuration file, so a wrong word
+# in it stays on every host that installed it.
+default_in() { # default_in FILE OPTION: N from the first "OPTION ... (default N"
+	tr '\n#' '  ' <"$1" | tr -s ' ' | grep -oE -- "$2 [^(]*\(default [0-9]+" |
+		head -n 1 | grep -oE '[0-9]+$'
+}
+for o in "--rate --rate" "-p --port"; do
+	read -r in_file in_help <<<"$o"
+	d_file=$(default_in systemd/natcheck-server.default "$in_file")
+	d_help=$(default_in "$tmp/help" "$in_help")
+	check "natcheck-server.default: $in_file defaults to ${d_file:-?}, as --help says (${d_help:-?})" \
+		test -n "$d_file" -a "$d_file" = "$d_help"
+done
+
 # ---------------------------------------------------------- make install
 
 inst=$tmp/inst
