@@ -650,6 +650,9 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_SERVERS:
 		if (*arg == '\0')
 			usage_error("%s: empty path", opt);
+		/* Not silently the last one: one file holds every server. */
+		if (o->servers_file != NULL)
+			usage_error("%s is given once: put all the servers in one file", opt);
 		o->servers_file = arg;
 		break;
 	case OPT_ADVERTISE:

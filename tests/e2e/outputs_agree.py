@@ -1,0 +1,107 @@
+"""End to end: natcheck's outputs must not contradict themselves or each
+other (issue 20, section 3) - the man page against the program, the text
+against the exit status, one output against another.
+
+Usage: python3 tests/e2e/outputs_agree.py ./natcheck
+
+Only 127.0.0.0/8 is contacted (natcheck --serve on 127.0.0.1,127.0.0.2).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stunlib import Checks, run  # noqa: E402
+
+NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
+TOP = os.path.dirname(NATCHECK)
+MAN = os.path.join(TOP, "man", "natcheck.1")
+HINT = " (see natcheck --help)\n"
+c = Checks()
+tmp = tempfile.mkdtemp(prefix="natcheck-outputs-")
+
+
+def plain(text):
+    """Rendered text without overstrike, with ASCII hyphens."""
+    text = re.sub(r".\x08", "", text)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return text.replace("\u2010", "-").replace("\u2212", "-").replace("\u2011", "-")
+
+
+def renderings():
+    """[(renderer, text)] of the man page, for each renderer installed."""
+    cmds = []
+    if shutil.which("mandoc"):
+        cmds.append(("mandoc -Tascii", ["mandoc", "-Tascii", MAN]))
+    if shutil.which("man"):
+        cmds.append(("man -l", ["man", "-l", MAN]))
+    env = dict(os.environ, MANWIDTH="80", MANPAGER="cat", PAGER="cat", LC_ALL="C.UTF-8")
+    out = []
+    for name, cmd in cmds:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+        out.append((name, plain(p.stdout)))
+    return out
+
+
+def entry(text, head):
+    """The paragraph of an OPTIONS entry: from the line that is `head`
+    (indented) to the next line indented as little, folded to one line."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == head:
+            indent = len(line) - len(line.lstrip())
+            body = []
+            for nxt in lines[i + 1:]:
+                if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= indent:
+                    break
+                body.append(nxt.strip())
+            return " ".join(" ".join(body).split())
+    return ""
+
+
+def usage_error(name, args, why=""):
+    """Exit 2, nothing on stdout, one stderr line ending in the hint."""
+    rc, out, err, _ = run([NATCHECK, *args])
+    c.check(f"usage error, {name}: exit 2, one line with the hint",
+            rc == 2 and out == "" and err.startswith("natcheck: ") and err.endswith(HINT)
+            and err.count("\n") == 1 and why in err, f"rc={rc} err={err!r}")
+
+
+# ------------------------------------------------------------ the manual
+
+pages = renderings()
+if not pages:
+    print("skip  the manual: neither mandoc nor man is installed")
+for name, text in pages:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    head, foot = (lines[0], lines[-1]) if lines else ("", "")
+    c.check(f"{name}: the header reads 'General Commands Manual', not BSD's",
+            "General Commands Manual" in head and "BSD" not in head, head)
+    c.check(f"{name}: the footer does not sign natcheck as BSD's", "BSD" not in foot, foot)
+    servers = entry(text, "--servers file")
+    serve = entry(text, "--serve primary[,alternate]")
+    c.check(f"{name}: --servers says nothing of what --serve does given twice",
+            servers != "" and "serves both" not in servers, servers[-200:])
+    c.check(f"{name}: --servers says a second --servers is a usage error",
+            re.search(r"second --servers is a usage error", servers) is not None, servers[-200:])
+    c.check(f"{name}: --serve says one process serves both families given twice",
+            "one process serves both" in serve, serve)
+    ex = text[text.find("EXAMPLES"):text.find("SEE ALSO")]
+    folded = " ".join(ex.split())
+    c.check(f"{name}: EXAMPLES shows a bare run with the built-in list",
+            re.search(r"^\s*\$ natcheck\s*$", ex, re.M) is not None, ex[:300])
+    own = folded[:folded.find("$ natcheck stun.example.org ")]
+    c.check(f"{name}: EXAMPLES says what 'your own server' is (natcheck --serve)",
+            "--serve" in own[own.rfind(". ") if ". " in own else 0:], own[-200:])
+
+# --servers given twice: not silently the last file.
+sfile = os.path.join(tmp, "servers")
+with open(sfile, "w") as f:
+    f.write("127.0.0.1\n")
+usage_error("--servers twice", ["--servers", sfile, "--servers", sfile], "--servers")
+
+shutil.rmtree(tmp, ignore_errors=True)
+c.finish()
