@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, run  # noqa: E402
+from stunlib import Checks, Server, run  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 TOP = os.path.dirname(NATCHECK)
@@ -102,6 +102,25 @@ sfile = os.path.join(tmp, "servers")
 with open(sfile, "w") as f:
     f.write("127.0.0.1\n")
 usage_error("--servers twice", ["--servers", sfile, "--servers", sfile], "--servers")
+
+# ------------------------------------------------------------ against a server
+
+with Server(NATCHECK) as srv:
+    target = f"127.0.0.1:{srv.port}"
+
+    # -v says nothing of the TCP tests when --tcp did not ask for them, and
+    # no log line ends in a blank.
+    rc, out, err0, _ = run([NATCHECK, "-v", "-t", "2", target])
+    err = err0
+    tcp_lines = [ln for ln in err.splitlines() if re.match(r"natcheck: +\d+ ms  tcp ", ln)]
+    c.check("-v without --tcp: no 'tcp ... not-run' lines", rc == 0 and not tcp_lines,
+            f"rc={rc} {tcp_lines[:3]}")
+    rc, out, err, _ = run([NATCHECK, "-v", "--tcp", "-t", "2", target])
+    tcp_lines = [ln for ln in err.splitlines() if re.match(r"natcheck: +\d+ ms  tcp ", ln)]
+    c.check("-v --tcp: the TCP tests are logged", rc == 0 and len(tcp_lines) >= 5,
+            f"rc={rc} {err[-300:]!r}")
+    blank = [ln for ln in (err0 + err).splitlines() if ln != ln.rstrip()]
+    c.check("-v, with and without --tcp: no log line ends in a blank", not blank, blank[:3])
 
 shutil.rmtree(tmp, ignore_errors=True)
 c.finish()
