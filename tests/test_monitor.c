@@ -535,6 +535,32 @@ Test(monitor, watch_text_line_marks_a_change)
 	free(s);
 }
 
+/* The --watch line words hairpinning as the text report does: without a
+ * NAT it is not applicable (text: "not applicable (no NAT)"), never
+ * "unknown", which is what a NAT whose hairpinning was not found is. */
+Test(monitor, watch_line_says_hairpinning_is_not_applicable_without_a_nat)
+{
+	FILE *f = capture();
+	char *s;
+
+	verdict(NAT_OPEN);
+	v.mapping = NAT_BEH_ENDPOINT_INDEPENDENT;
+	v.filtering = NAT_BEH_ENDPOINT_INDEPENDENT;
+	v.hairpinning = -1;
+	v.nat = 0;
+	run.exit = 0;
+	monitor_text_line(f, &run, 0);
+	s = captured(f);
+	cr_assert_not_null(strstr(s, " hairpinning=not-applicable "), "%s", s);
+	free(s);
+	f = capture();
+	v.nat = 1;                  /* a NAT whose hairpinning is not known */
+	monitor_text_line(f, &run, 0);
+	s = captured(f);
+	cr_assert_not_null(strstr(s, " hairpinning=unknown "), "%s", s);
+	free(s);
+}
+
 Test(monitor, type_words)
 {
 	enum nat_type t;
