@@ -1198,7 +1198,10 @@ run_once(void *ctx, struct monitor_run *r)
 			run_traversal(o, p[k], &v[k], &t, r);
 			traversed = 1;
 		}
-		report_warnings_tagged(stderr, both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
+		/* The top level's error names what no server answered from:
+		 * once, there (below). */
+		(k == top ? report_warnings_beside_error : report_warnings_tagged)(stderr,
+		    both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
 		f->p = p[k];
 		f->v = &v[k];
 	}
@@ -1216,8 +1219,10 @@ run_once(void *ctx, struct monitor_run *r)
 	r->v = &v[top];
 	r->pm = &pm;
 	if (traversed) {
+		/* No forecast lines under a run that reached no server: it is an
+		 * error (exit 1).  The JSON keeps its keys (keys are only added). */
 		r->json_extra = traversal_json;
-		r->text_extra = traversal_text;
+		r->text_extra = v[top].unreachable ? NULL : traversal_text;
 		r->extra = &t;
 	}
 	if (r->exit != EXIT_ERROR)

@@ -609,14 +609,34 @@ report_warnings(FILE *out, const struct nat_verdict *v)
 	report_warnings_tagged(out, "", v);
 }
 
-void
-report_warnings_tagged(FILE *out, const char *tag, const struct nat_verdict *v)
+/* Each finding as a warning, or, with beside_error, all but those the
+ * error line of a run that reached no server already gives. */
+static void
+warnings(FILE *out, const char *tag, const struct nat_verdict *v, int beside_error)
 {
 	char text[REPORT_FINDING_LEN];
 
-	for (size_t i = 0; i < v->nfindings; i++)
+	for (size_t i = 0; i < v->nfindings; i++) {
+		enum nat_code c = v->findings[i].code;
+
+		if (beside_error && v->unreachable &&
+		    (c == NAT_F_NO_STUN_SERVER || c == NAT_F_UNREACHABLE))
+			continue;
 		fprintf(out, "natcheck: warning: %s%s\n", tag,
 		    report_finding_text(&v->findings[i], text, sizeof(text)));
+	}
+}
+
+void
+report_warnings_tagged(FILE *out, const char *tag, const struct nat_verdict *v)
+{
+	warnings(out, tag, v, 0);
+}
+
+void
+report_warnings_beside_error(FILE *out, const char *tag, const struct nat_verdict *v)
+{
+	warnings(out, tag, v, 1);
 }
 
 void

@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, Server, run  # noqa: E402
+from stunlib import Checks, Server, free_udp_ports, run  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 TOP = os.path.dirname(NATCHECK)
@@ -102,6 +102,23 @@ sfile = os.path.join(tmp, "servers")
 with open(sfile, "w") as f:
     f.write("127.0.0.1\n")
 usage_error("--servers twice", ["--servers", sfile, "--servers", sfile], "--servers")
+
+# ------------------------------------------------------------ a closed port
+
+# Nothing listens there: the kernel's ICMP port unreachable says so.  The
+# error is said once, and an error run forecasts nothing.
+closed = free_udp_ports(1)[0]
+rc, out, err, _ = run([NATCHECK, "-t", "2", f"127.0.0.1:{closed}"])
+said = err.count(f"no STUN server at 127.0.0.1:{closed} (port unreachable)")
+c.check("a closed port: exit 1, 'no STUN server at ... (port unreachable)' said once",
+        rc == 1 and said == 1, f"rc={rc} err={err!r}")
+fc = [ln for ln in out.splitlines()
+      if re.match(r"(Ports|Direct to|Predict for|Relay for|Unknown for|Lifetime) ", ln)]
+c.check("a closed port: no forecast lines for an error run", not fc, fc)
+rc, out, err, _ = run([NATCHECK, "--json", "-t", "2", f"127.0.0.1:{closed}"])
+said = err.count("no STUN server at")
+c.check("a closed port, --json: the error in the JSON, said once on stderr",
+        rc == 1 and said == 1 and '"error":"no STUN server at' in out, f"rc={rc} err={err!r}")
 
 # ------------------------------------------------------------ against a server
 
