@@ -498,9 +498,13 @@ monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code s
 	const struct nat_verdict *v = r->ran ? r->v : NULL;
 
 	fprintf(out, "NATCHECK %s - ", names[st]);
-	if (r->error[0] != '\0')
+	if (r->error[0] != '\0') {
 		nagios_text(out, r->error);
-	else if (v == NULL)
+		/* An error beside a verdict (the metrics file could not be
+		 * written): the status line is all a plugin's caller shows. */
+		if (v != NULL && v->type != NAT_UNKNOWN && !v->unreachable)
+			fprintf(out, "; the type was %s", nat_type_word(v->type));
+	} else if (v == NULL)
 		fputs("no result", out);
 	else if (v->type == NAT_UNKNOWN)
 		fputs("the NAT type could not be determined", out);

@@ -561,6 +561,24 @@ Test(monitor, watch_line_says_hairpinning_is_not_applicable_without_a_nat)
 	free(s);
 }
 
+/* An error beside a verdict (the metrics file could not be written): the
+ * status line names the error, and the type the run found. */
+Test(monitor, plugin_line_names_an_error_beside_the_verdict)
+{
+	struct monitor_expect open[] = { { NAT_OPEN, -1 } };
+	FILE *f = capture();
+	char *s;
+
+	verdict(NAT_OPEN);
+	run.exit = 1;
+	snprintf(run.error, sizeof(run.error), "--metrics-file /x/y.prom: No such file");
+	monitor_nagios(f, &run, MONITOR_UNKNOWN, open, 1);
+	s = captured(f);
+	cr_assert_eq(strncmp(s, "NATCHECK UNKNOWN - --metrics-file /x/y.prom: No such file; "
+	    "the type was open (expected open, ", 85), 0, "%s", s);
+	free(s);
+}
+
 Test(monitor, type_words)
 {
 	enum nat_type t;

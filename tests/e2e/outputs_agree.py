@@ -6,6 +6,7 @@ Usage: python3 tests/e2e/outputs_agree.py ./natcheck
 
 Only 127.0.0.0/8 is contacted (natcheck --serve on 127.0.0.1,127.0.0.2).
 """
+import json
 import os
 import re
 import shutil
@@ -138,6 +139,30 @@ with Server(NATCHECK) as srv:
             f"rc={rc} {err[-300:]!r}")
     blank = [ln for ln in (err0 + err).splitlines() if ln != ln.rstrip()]
     c.check("-v, with and without --tcp: no log line ends in a blank", not blank, blank[:3])
+
+    # A metrics file that cannot be written makes a single run an error:
+    # the plugin's status word is the state it exits with (UNKNOWN, 3) and
+    # names the file's error; JSON's "exit" is the exit status.
+    bad = os.path.join(tmp, "no-such-dir", "x.prom")
+    rc, out, err, _ = run([NATCHECK, "--expect", "open", "--metrics-file", bad, target])
+    word = out.split(" ")[1] if out.startswith("NATCHECK ") else None
+    c.check("--expect with an unwritable --metrics-file: UNKNOWN, exit 3",
+            rc == 3 and word == "UNKNOWN", f"rc={rc} out={out!r}")
+    c.check("... the status line names the file and its error",
+            f"--metrics-file {bad}: " in out.split(" | ")[0] and "No such file" in out, out)
+    c.check("... and still gives the type found", "the type was open" in out, out)
+    for args, want in ((["--expect", "open"], 0), (["--expect", "full-cone"], 2)):
+        rc, out, err, _ = run([NATCHECK, *args, "--metrics-file", os.path.join(tmp, "ok.prom"), target])
+        names = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+        c.check(f"{' '.join(args)}, metrics written: the status word is the exit status's "
+                f"({names[want]}, {want})", rc == want and out.startswith(f"NATCHECK {names[want]} - "),
+                f"rc={rc} out={out!r}")
+    rc, out, err, _ = run([NATCHECK, "--json", "--metrics-file", bad, target])
+    doc = json.loads(out) if out.startswith("{") else {}
+    c.check("--json with an unwritable --metrics-file: \"exit\" is the exit status (1), "
+            "\"error\" says why", rc == 1 and doc.get("exit") == 1 and
+            doc.get("error", "").startswith(f"--metrics-file {bad}: ") and doc.get("type") == "open",
+            f"rc={rc} out={out[:300]!r}")
 
 shutil.rmtree(tmp, ignore_errors=True)
 c.finish()
