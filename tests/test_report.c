@@ -605,6 +605,28 @@ Test(report, warnings_one_line_per_finding)
 	out = NULL;
 }
 
+/* Alternates that never answer: the mapping tests' requests to them went
+ * unanswered, which no NAT explains.  The Time line says how many, never
+ * "no loss seen" beside the warnings that name them. */
+Test(report, unanswered_plain_requests_are_not_no_loss)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 1, 95);
+	sim.personality = NATSIM_SRV_PRIMARY_ONLY;
+	natsim_config(&sim, &cfg);
+	run_sim();
+	cr_assert_eq(v.loss, 0.0);
+	RENDER(report_text(f_, &pr, &v, NULL));
+	cr_expect_null(strstr(out, "no loss seen"), "%s", out);
+	{
+		char want[80];
+
+		snprintf(want, sizeof(want), ", %u of %u plain requests unanswered\n",
+		    v.plain_unanswered, v.plain_sent);
+		cr_expect_not_null(strstr(out, want), "%s", out);
+		cr_expect_gt(v.plain_unanswered, 0);
+	}
+}
+
 /* A closed port: the run's error line names it (natcheck.c), so the
  * warnings beside it leave it out; alone, the warnings give it. */
 Test(report, warnings_beside_the_error_do_not_repeat_it)

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, Server, free_udp_ports, run  # noqa: E402
+from stunlib import Checks, Server, binding_request, free_udp_ports, run, udp  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 TOP = os.path.dirname(NATCHECK)
@@ -163,6 +163,62 @@ with Server(NATCHECK) as srv:
             "\"error\" says why", rc == 1 and doc.get("exit") == 1 and
             doc.get("error", "").startswith(f"--metrics-file {bad}: ") and doc.get("type") == "open",
             f"rc={rc} out={out[:300]!r}")
+
+# ------------------------------------------------------------ a rate limit
+
+def fields(out):
+    """The text report's first block as {label: value}."""
+    got = {}
+    for line in out.splitlines():
+        if line[:13].strip() and len(line) > 13 and line[:13].strip() not in got:
+            got[line[:13].strip()] = line[13:]
+    return got
+
+
+def honest_run(name, out, err):
+    """A run against the rate-limited server on loopback: nothing wrong
+    (there is no NAT: open, or unknown), and no "no loss seen" beside
+    warnings of requests nobody answered."""
+    f = fields(out)
+    c.check(f"{name}: no wrong verdict (open or unknown; behaviours endpoint-independent "
+            f"or unknown)", f.get("NAT type") in ("Open Internet", "Unknown") and
+            f.get("Mapping") in ("endpoint-independent", "unknown") and
+            f.get("Filtering") in ("endpoint-independent", "unknown"), out[:400])
+    c.check(f"{name}: the Time line reports the unanswered requests, no 'no loss seen' "
+            f"beside 'no answer' warnings", "no answer from" not in err or
+            ("no loss seen" not in f.get("Time", "") and "unanswered" in f.get("Time", "")),
+            f"{f.get('Time')!r} / {err[-400:]!r}")
+
+
+# natcheck --serve --rate 2: a fresh source gets a burst, then one answer
+# each half second (later, perhaps, a smaller first allowance).
+with Server(NATCHECK, rate=2) as srv:
+    target = f"127.0.0.1:{srv.port}"
+    rc, out, err, _ = run([NATCHECK, "-t", "3", target])
+    honest_run("--rate 2, a fresh source", out, err)
+    # The burst spent, as by a run just before: what is left goes to a
+    # dozen requests from 127.0.0.1, then natcheck runs from there.
+    s = udp("127.0.0.1")
+    for _ in range(12):
+        s.sendto(binding_request()[0], ("127.0.0.1", srv.port))
+    s.close()
+    rc, out, err, _ = run([NATCHECK, "-t", "3", target])
+    honest_run("--rate 2, the burst spent", out, err)
+    c.check("--rate 2, the burst spent: 'answers stopped after a burst: ... the server may "
+            "be rate-limiting; negatives not trusted'",
+            re.search(r"natcheck: warning: answers stopped after a burst: .*the server may be "
+                      r"rate-limiting; negatives not trusted", err) is not None,
+            f"rc={rc} err={err[-600:]!r}")
+    s = udp("127.0.0.1")
+    for _ in range(12):
+        s.sendto(binding_request()[0], ("127.0.0.1", srv.port))
+    s.close()
+    rc, out, err, _ = run([NATCHECK, "--json", "-t", "3", target])
+    doc = json.loads(out) if out.startswith("{") else {}
+    codes = [f.get("code") for f in doc.get("findings", [])]
+    c.check("--rate 2, the burst spent, --json: the finding answers-stopped, filtering not "
+            "decided from silence", "answers-stopped" in codes and
+            doc.get("filtering") in ("endpoint-independent", "unknown"), f"rc={rc} {codes}")
 
 shutil.rmtree(tmp, ignore_errors=True)
 c.finish()
