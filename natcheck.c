@@ -47,7 +47,7 @@
  * contact it. */
 #define DEFAULT_SERVER_HOST "stun.hot-chilli.net"
 #define DEFAULT_PORT      3478
-#define DEFAULT_ALT_PORT  3479
+#define DEFAULT_ALT_PORT  (DEFAULT_PORT + 1)   /* and -p + 1 for another -p */
 #define DEFAULT_TIMEOUT_MS      3000
 #define DEFAULT_RFC_TIMEOUT_MS 20000
 #define MIN_TIMEOUT_MS    50
@@ -196,7 +196,7 @@ help_text(FILE *f)
 	    "                          server: behind a 1:1 NAT, report these addresses\n"
 	    "                          as its own (one per --serve address; one\n"
 	    "                          --advertise per family)\n"
-	    "  --alt-port port         server: alternate port (default %d)\n"
+	    "  --alt-port port         server: alternate port (default -p + 1, %d)\n"
 	    "  --rate n                server: answer at most n requests a second per\n"
 	    "                          source address, bursts of 2n (default %u; 0: off)\n"
 	    "  --user user             server: run as this user once the ports are bound\n"
@@ -415,6 +415,12 @@ advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
 		size_t n = strcspn(p, ",");
 		struct stun_addr a;
 
+		/* More public addresses than served ones is what is wrong, not
+		 * the family of an address that stands for nothing. */
+		if (k == want)
+			usage_error("--advertise: %s gives two public addresses for the one "
+			    "--serve address %s: give one per served address", spec,
+			    addr_fmt_ip(&cfg->ep[0], word, sizeof(word)));
 		if (n == 0 || n >= sizeof(word))
 			usage_error("--advertise: expected public[,public], got '%s'", spec);
 		memcpy(word, p, n);
@@ -987,6 +993,13 @@ parse_args(int argc, char **argv, struct opts *o)
 		    o->watch_set || o->count_set || o->wo.nexpect > 0)
 			usage_error("--serve takes only -v, -p, --alt-port, --advertise, --rate, "
 			    "--user, --metrics-file and --no-tcp");
+		/* The alternate port follows -p unless it is given. */
+		if (!o->alt_port_set && o->port_set) {
+			if (o->port == 65535)
+				usage_error("-p 65535 leaves no port above it for the alternate: "
+				    "give --alt-port");
+			o->alt_port = (uint16_t)(o->port + 1);
+		}
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {

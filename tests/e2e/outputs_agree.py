@@ -8,14 +8,18 @@ Only 127.0.0.0/8 is contacted (natcheck --serve on 127.0.0.1,127.0.0.2).
 """
 import json
 import os
+import pwd
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, Server, binding_request, free_udp_ports, run, udp  # noqa: E402
+from stunlib import (Checks, Server, binding_request, free_udp_ports, run, udp,  # noqa: E402
+                     wait_ready)
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 TOP = os.path.dirname(NATCHECK)
@@ -219,6 +223,103 @@ with Server(NATCHECK, rate=2) as srv:
     c.check("--rate 2, the burst spent, --json: the finding answers-stopped, filtering not "
             "decided from silence", "answers-stopped" in codes and
             doc.get("filtering") in ("endpoint-independent", "unknown"), f"rc={rc} {codes}")
+
+# ------------------------------------------------------------ server messages
+
+# Two public addresses for one served address: that is the error, not a
+# family that does not match (the second stands for nothing).
+rc, out, err, _ = run([NATCHECK, "--serve", "127.0.0.1", "--advertise", "203.0.113.1,203.0.113.2"])
+c.check("--serve ONE --advertise TWO: exit 2, says two public addresses for one served one",
+        rc == 2 and "two public addresses for the one --serve address 127.0.0.1" in err
+        and "family" not in err, f"rc={rc} err={err!r}")
+
+
+def two_free_ports():
+    """A free UDP port P on 127.0.0.1 whose P + 1 is free too (bounded)."""
+    for _ in range(50):
+        p = free_udp_ports(1, ("127.0.0.1",))[0]
+        if p < 65535:
+            try:
+                udp("127.0.0.1", p + 1).close()
+                return p
+            except OSError:
+                continue
+    raise RuntimeError("no two adjacent free UDP ports")
+
+
+def serve_alone(args, seconds=5.0):
+    """natcheck --serve ARGS... until it answers on the first -p port;
+    (process, stderr file, answered)."""
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([NATCHECK, "--serve", *args], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=log)
+    port = int(args[args.index("-p") + 1])
+    ok = wait_ready(("127.0.0.1", port), seconds, alive=lambda: proc.poll() is None)
+    return proc, log, ok
+
+
+def stop(proc, log):
+    """End the server by its PID; its stderr."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+    log.seek(0)
+    text = log.read()
+    log.close()
+    return text
+
+
+# -p alone: the alternate port is the one above it.
+P = two_free_ports()
+proc, log, ok = serve_alone(["127.0.0.1", "-p", str(P)])
+text = stop(proc, log)
+c.check(f"--serve 127.0.0.1 -p {P}: serves, --alt-port defaults to {P + 1}",
+        ok and f"serving on 127.0.0.1:{P} 127.0.0.1:{P + 1}\n" in text, text[:300])
+usage_error("-p 65535 without --alt-port", ["--serve", "127.0.0.1", "-p", "65535"], "--alt-port")
+rc, out, err, _ = run([NATCHECK, "--help"])
+c.check("--help: --alt-port defaults to -p + 1",
+        re.search(r"--alt-port port +server: alternate port \(default -p \+ 1", out) is not None, out[-900:])
+
+# The metrics file is written at start-up, and one the server cannot write
+# stops it there.
+P = two_free_ports()
+rc, out, err, _ = run([NATCHECK, "--serve", "127.0.0.1", "-p", str(P), "--metrics-file",
+                       os.path.join(tmp, "no-such-dir", "server.prom")], timeout=10)
+c.check("--serve --metrics-file in a missing directory: exit 1 at start-up, names the file",
+        rc == 1 and "no-such-dir/server.prom" in err, f"rc={rc} err={err!r}")
+good = os.path.join(tmp, "server.prom")
+proc, log, ok = serve_alone(["127.0.0.1", "-p", str(P), "--metrics-file", good])
+there = os.path.exists(good)
+text = stop(proc, log)
+c.check("--serve --metrics-file: written at start-up, before the first 10 s",
+        ok and there and "natcheck_server_requests_total" in open(good).read(), text[:300])
+if os.geteuid() == 0:
+    nobody = pwd.getpwnam("nobody")
+    closed_dir = tempfile.mkdtemp(prefix="natcheck-root-only-")
+    os.chmod(closed_dir, 0o700)
+    P = two_free_ports()
+    t0 = time.monotonic()
+    rc, out, err, _ = run([NATCHECK, "--serve", "127.0.0.1", "-p", str(P), "--user", "nobody",
+                           "--metrics-file", os.path.join(closed_dir, "server.prom")], timeout=10)
+    c.check("--user nobody --metrics-file where nobody cannot write: exit 1 at start-up, "
+            "names the file, the error and the user",
+            rc == 1 and "server.prom" in err and "Permission denied" in err and "nobody" in err
+            and time.monotonic() - t0 < 5, f"rc={rc} err={err!r}")
+    os.chmod(closed_dir, 0o755)
+    os.chown(closed_dir, nobody.pw_uid, nobody.pw_gid)
+    proc, log, ok = serve_alone(["127.0.0.1", "-p", str(P), "--user", "nobody", "--metrics-file",
+                                 os.path.join(closed_dir, "server.prom")])
+    st = os.stat(os.path.join(closed_dir, "server.prom")) if ok else None
+    stop(proc, log)
+    c.check("--user nobody --metrics-file where nobody can write: serves, the file is nobody's",
+            ok and st is not None and st.st_uid == nobody.pw_uid, st)
+    shutil.rmtree(closed_dir, ignore_errors=True)
+else:
+    print("skip  --user with --metrics-file: needs root")
 
 shutil.rmtree(tmp, ignore_errors=True)
 c.finish()
