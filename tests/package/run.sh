@@ -140,6 +140,14 @@ lacks "--serve offers no alternate equal to the primary" 127.0.0.1,127.0.0.1 nat
 offers "a server operand is a host name" stun-a.example natcheck -q stun
 expect "a server operand is not a file name" "localhost" natcheck loc
 expect "no options after --" "" natcheck -- -f
+expect "--pair: the first result is a file" "localfile" natcheck --pair loc
+expect "--pair: the second result is a file too" "localfile" natcheck --pair a.json loc
+expect "--pair=A: the second result is a file too" "localfile" natcheck --pair = a.json loc
+expect "--expect: the type words" "port-restricted-cone" natcheck --expect port
+expect "--expect: the next type after a comma" "full-cone,port-restricted-cone" \
+	natcheck --expect full-cone,port
+offers "--expect: every type after a comma" "full-cone,udp-blocked" natcheck --expect full-cone,
+lacks "--expect: no bare type after a comma" "open" natcheck --expect full-cone,
 expect "no options after an option's value either way" "" natcheck -t -
 
 # The loader finds the file where make install puts it (step 2 installs).
@@ -195,6 +203,9 @@ if command -v zsh >/dev/null; then
 	zcomplete natcheck --serve 127.0.0.1,127.0.0. >"$tmp/zs"
 	check "zsh: --serve offers no alternate equal to the primary" lacks_line "$tmp/zs" '127\.0\.0\.1'
 	zexpect "a server operand is a host name, not a file name" "localhost" natcheck loc
+	zexpect "--pair: the second result is a file too" "localfile" natcheck --pair a.json loc
+	zexpect "--expect: the next type after a comma" "port-restricted-cone" \
+		natcheck --expect full-cone,port
 else
 	echo "skip - zsh: not installed (Debian package zsh); _natcheck checked against --help only"
 fi
