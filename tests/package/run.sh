@@ -385,6 +385,22 @@ deb_tests() {
 	[ -n "$lint" ] && while IFS= read -r line; do echo "   lintian: $line"; done <<<"$lint"
 	check "lintian: no error or warning on the .deb" \
 		test "$rc" = 0 -a -z "$(grep -E '^[EW]: ' <<<"$lint")"
+	# The documents the manual points to, and a description that says
+	# what the timer really does.
+	dpkg-deb -c "$deb" >"$tmp/deb.list"
+	check "the .deb ships the README" \
+		grep -qE ' \./usr/share/doc/natcheck/README\.md(\.gz)?$' "$tmp/deb.list"
+	check "the .deb ships the JSON Schema, uncompressed, where natcheck(1) says" \
+		grep -qE ' \./usr/share/doc/natcheck/natcheck\.schema\.json$' "$tmp/deb.list"
+	check "... and natcheck(1) says so" grep -q '^\.Pa /usr/share/doc/natcheck/natcheck\.schema\.json$' man/natcheck.1
+	dpkg-deb -f "$deb" Description >"$tmp/deb.desc"
+	timer_told() { # the watch unit writes metrics, and the description says so
+		local timer
+		timer=$(tr -s '\n ' '  ' <"$tmp/deb.desc" | grep -oE 'a timer that [^,]*')
+		grep -q -- '--metrics-file' systemd/natcheck-watch.service &&
+			grep -q 'Prometheus metrics' <<<"$timer" && ! grep -qi json <<<"$timer"
+	}
+	check "the description says the timer writes Prometheus metrics, as its unit does" timer_told
 
 	if [ "$(id -u)" != 0 ]; then
 		echo "skip - dpkg -i: not root"
@@ -415,6 +431,9 @@ deb_tests() {
 		test "$(MANPATH=/usr/share/man man -w natcheck 2>/dev/null)" = /usr/share/man/man1/natcheck.1.gz
 	check "installed: bash-completion loads it" loads_from /usr/share
 	check "installed: zsh completion in vendor-completions" test -s /usr/share/zsh/vendor-completions/_natcheck
+	check "installed: the JSON Schema natcheck(1) names is there and is JSON" \
+		python3 -c 'import json, sys; json.load(open(sys.argv[1]))' \
+		/usr/share/doc/natcheck/natcheck.schema.json
 	for c in /etc/default/natcheck-server /etc/default/natcheck-watch; do
 		dpkg-query -W -f="\${Conffiles}" natcheck >"$tmp/conffiles"
 		check "installed: $c is a configuration file" grep -q "^ $c " "$tmp/conffiles"
