@@ -75,6 +75,25 @@ def usage_error(name, args, why=""):
             and err.count("\n") == 1 and why in err, f"rc={rc} err={err!r}")
 
 
+# The JSON Schema, when python3-jsonschema is there to read it.
+try:
+    import jsonschema
+    with open(os.path.join(TOP, "doc", "natcheck.schema.json")) as f:
+        validator = jsonschema.Draft202012Validator(json.load(f))
+except ImportError:
+    validator = None
+    print("skip  the JSON Schema: python3-jsonschema is missing")
+
+
+def schema_valid(name, doc):
+    """doc is valid against doc/natcheck.schema.json."""
+    if validator is None:
+        return
+    errs = ["no JSON"] if doc is None else \
+        [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(doc)]
+    c.check(f"{name}: valid against the JSON Schema", not errs, errs[:3])
+
+
 # ------------------------------------------------------------ the manual
 
 pages = renderings()
@@ -167,6 +186,30 @@ with Server(NATCHECK) as srv:
             "\"error\" says why", rc == 1 and doc.get("exit") == 1 and
             doc.get("error", "").startswith(f"--metrics-file {bad}: ") and doc.get("type") == "open",
             f"rc={rc} out={out[:300]!r}")
+    schema_valid("--json with an unwritable --metrics-file", doc)
+
+    # --pair --json: a "schema" key as every object has, valid against the
+    # same JSON Schema, each key in the manual.
+    saved = os.path.join(tmp, "a.json")
+    rc, out, err, _ = run([NATCHECK, "--json", target])
+    with open(saved, "w") as f:
+        f.write(out)
+    schema_valid("a run's --json", json.loads(out) if out.startswith("{") else None)
+    rc, out, err, _ = run([NATCHECK, "--pair", saved, saved, "--json"])
+    doc = json.loads(out) if out.startswith("{") else None
+    c.check("--pair --json: \"schema\" comes first, 1", rc == 0 and out.startswith('{"schema":1,'),
+            f"rc={rc} out={out[:200]!r}")
+    schema_valid("--pair --json", doc)
+    bad_pair = dict(doc or {}, path="sideways")
+    c.check("the JSON Schema refuses a --pair object with a path natcheck never writes",
+            validator is None or list(validator.iter_errors(bad_pair)) != [], bad_pair)
+    opts = next((t for n, t in pages if n == "mandoc -Tascii"), pages[0][1] if pages else "")
+    pair_entry = entry(opts, "--pair a.json b.json")
+    pair_entry = pair_entry[pair_entry.find("With --json"):] if "With --json" in pair_entry else ""
+    keys = list((doc or {}).keys()) + ["type", "mapping", "filtering", "allocation"]
+    missing = [k for k in keys if not re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", pair_entry)]
+    c.check("natcheck(1), --pair: names every key of --pair --json", pages and doc and not missing,
+            f"missing {missing}: {pair_entry[-300:]!r}")
 
 # ------------------------------------------------------------ a rate limit
 
