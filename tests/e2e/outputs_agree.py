@@ -121,6 +121,58 @@ for name, text in pages:
     c.check(f"{name}: EXAMPLES says what 'your own server' is (natcheck --serve)",
             "--serve" in own[own.rfind(". ") if ". " in own else 0:], own[-200:])
 
+# ------------------------------------------------------------ the README
+
+README = os.path.join(TOP, "README.md")
+readme = open(README).read()
+
+
+def code_blocks(text):
+    """The README's fenced blocks, each as a list of lines."""
+    blocks, cur = [], None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if cur is None:
+                cur = []
+            else:
+                blocks.append(cur)
+                cur = None
+        elif cur is not None:
+            cur.append(line)
+    return blocks
+
+
+def report_line(line):
+    """A line of the text report: a label in 13 columns, then the value."""
+    return re.match(r"^[A-Z][A-Za-z0-9 ]{0,11} +$", line[:13]) is not None and \
+        len(line) > 13 and line[13] != " "
+
+
+cut = []
+for b in code_blocks(readme):
+    if "..." in [ln.strip() for ln in b]:
+        continue
+    if any(ln.startswith("NAT type     ") for ln in b):
+        # natcheck's report of a run that tested always goes on to the
+        # gateway and the ports (loopback included).
+        labels = {ln[:13].strip() for ln in b if report_line(ln)}
+        if not {"Gateway", "Ports"} <= labels:
+            cut.append(b[:3])
+    elif b and not any(ln.startswith("$ ") or ln.startswith("#") for ln in b) and \
+            all(report_line(ln) for ln in b if ln.strip()):
+        cut.append(b[:3])       # a few lines of a report, shown alone
+c.check("README: every example output that is cut says so ('...')", not cut, cut)
+
+# Every long-only option of --help is in the README's list of them.
+rc, out, err, _ = run([NATCHECK, "--help"])
+long_only = sorted(set(re.findall(r"^  (--[a-z0-9-]+)", out, re.M)))
+para = readme[readme.find("Every option has a long form"):]
+para = para[:para.find("\n\n")]
+para = para[para.find("`--port`;"):]
+missing = [o for o in long_only if f"`{o}`" not in para]
+c.check(f"README: the {len(long_only)} long-only options of --help are all listed as such",
+        len(long_only) >= 10 and not missing, f"missing {missing}")
+
 # --servers given twice: not silently the last file.
 sfile = os.path.join(tmp, "servers")
 with open(sfile, "w") as f:
