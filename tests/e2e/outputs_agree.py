@@ -173,6 +173,11 @@ missing = [o for o in long_only if f"`{o}`" not in para]
 c.check(f"README: the {len(long_only)} long-only options of --help are all listed as such",
         len(long_only) >= 10 and not missing, f"missing {missing}")
 
+# --help fits an 80-column terminal (79 characters: a full line would
+# wrap on some).
+wide = [ln for ln in out.splitlines() if len(ln.expandtabs()) > 79]
+c.check("--help: every line fits in 80 columns", rc == 0 and not wide, wide)
+
 # --servers given twice: not silently the last file.
 sfile = os.path.join(tmp, "servers")
 with open(sfile, "w") as f:
@@ -343,10 +348,11 @@ def two_free_ports():
 
 
 def serve_alone(args, seconds=5.0):
-    """natcheck --serve ARGS... until it answers on the first -p port;
-    (process, stderr file, answered)."""
+    """natcheck --serve ARGS... --no-tcp (these checks need no TCP port)
+    until it answers on the first -p port; (process, stderr file,
+    answered)."""
     log = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen([NATCHECK, "--serve", *args], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([NATCHECK, "--serve", *args, "--no-tcp"], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=log)
     port = int(args[args.index("-p") + 1])
     ok = wait_ready(("127.0.0.1", port), seconds, alive=lambda: proc.poll() is None)
@@ -382,7 +388,7 @@ c.check("--help: --alt-port defaults to -p + 1",
 # The metrics file is written at start-up, and one the server cannot write
 # stops it there.
 P = two_free_ports()
-rc, out, err, _ = run([NATCHECK, "--serve", "127.0.0.1", "-p", str(P), "--metrics-file",
+rc, out, err, _ = run([NATCHECK, "--serve", "127.0.0.1", "-p", str(P), "--no-tcp", "--metrics-file",
                        os.path.join(tmp, "no-such-dir", "server.prom")], timeout=10)
 c.check("--serve --metrics-file in a missing directory: exit 1 at start-up, names the file",
         rc == 1 and "no-such-dir/server.prom" in err, f"rc={rc} err={err!r}")
@@ -398,8 +404,9 @@ if os.geteuid() == 0:
     os.chmod(closed_dir, 0o700)
     P = two_free_ports()
     t0 = time.monotonic()
-    rc, out, err, _ = run([NATCHECK, "--serve", "127.0.0.1", "-p", str(P), "--user", "nobody",
-                           "--metrics-file", os.path.join(closed_dir, "server.prom")], timeout=10)
+    rc, out, err, _ = run([NATCHECK, "--serve", "127.0.0.1", "-p", str(P), "--no-tcp", "--user",
+                           "nobody", "--metrics-file", os.path.join(closed_dir, "server.prom")],
+                          timeout=10)
     c.check("--user nobody --metrics-file where nobody cannot write: exit 1 at start-up, "
             "names the file, the error and the user",
             rc == 1 and "server.prom" in err and "Permission denied" in err and "nobody" in err
