@@ -229,7 +229,6 @@ watch_main(const struct watch_opts *wo, struct loop_opts *lo, watch_run_fn run, 
 		uint64_t started = net_now_ms();
 		unsigned changed;
 		char merr[MONITOR_ERRLEN];
-
 		enum monitor_state_code st;
 		int mfail = 0;
 
