@@ -47,7 +47,7 @@
  * contact it. */
 #define DEFAULT_SERVER_HOST "stun.hot-chilli.net"
 #define DEFAULT_PORT      3478
-#define DEFAULT_ALT_PORT  3479
+#define DEFAULT_ALT_PORT  (DEFAULT_PORT + 1)   /* and -p + 1 for another -p */
 #define DEFAULT_TIMEOUT_MS      3000
 #define DEFAULT_RFC_TIMEOUT_MS 20000
 #define MIN_TIMEOUT_MS    50
@@ -132,9 +132,10 @@ usage_text(FILE *f)
 {
 	fprintf(f,
 	    "usage: natcheck [-46qv] [--json] [--no-portmap] [--tcp] [-b address[:port]]\n"
-	    "                [-t seconds] [--rfc3489-timing] [--format format] [--watch seconds]\n"
-	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
-	    "                [--lifetime[=max]] [--servers file] [server[:port] ...]\n"
+	    "                [-t seconds] [--rfc3489-timing] [--format format]\n"
+	    "                [--watch seconds] [--count n] [--metrics-file path]\n"
+	    "                [--expect type[,type ...]] [--lifetime[=max]]\n"
+	    "                [--servers file] [server[:port] ...]\n"
 	    "       natcheck --pair a.json b.json [-v] [--json]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "                [--advertise public[,public]] [--rate n] [--user user]\n"
@@ -181,7 +182,7 @@ help_text(FILE *f)
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
 	    "  --pair a.json b.json    read two saved --json results: can the two hosts\n"
 	    "                          connect directly over UDP, and how\n"
-	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
+	    "  --rfc3489-timing        retransmit as RFC 3489 does (9.5 s per negative)\n"
 	    "  --servers file          ask the servers in file (one host[:port] a line,\n"
 	    "                          # comments) instead of the built-in list\n"
 	    "  --tcp                   also run the mapping and hairpinning tests over TCP\n"
@@ -196,7 +197,7 @@ help_text(FILE *f)
 	    "                          server: behind a 1:1 NAT, report these addresses\n"
 	    "                          as its own (one per --serve address; one\n"
 	    "                          --advertise per family)\n"
-	    "  --alt-port port         server: alternate port (default %d)\n"
+	    "  --alt-port port         server: alternate port (default -p + 1, %d)\n"
 	    "  --rate n                server: answer at most n requests a second per\n"
 	    "                          source address, bursts of 2n (default %u; 0: off)\n"
 	    "  --user user             server: run as this user once the ports are bound\n"
@@ -204,8 +205,8 @@ help_text(FILE *f)
 	    "  -h, --help              print this help\n"
 	    "  --version               print the version\n"
 	    "\n"
-	    "Without a server, natcheck asks a built-in list of public servers, %s:%d\n"
-	    "first (natcheck -v names them all).\n"
+	    "Without a server, natcheck asks a built-in list of public servers,\n"
+	    "%s:%d first (natcheck -v names them all).\n"
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
 	    "determine, 1 error (also: no server reachable), 2 usage error.  With --pair:\n"
@@ -415,6 +416,12 @@ advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
 		size_t n = strcspn(p, ",");
 		struct stun_addr a;
 
+		/* More public addresses than served ones is what is wrong, not
+		 * the family of an address that stands for nothing. */
+		if (k == want)
+			usage_error("--advertise: %s gives two public addresses for the one "
+			    "--serve address %s: give one per served address", spec,
+			    addr_fmt_ip(&cfg->ep[0], word, sizeof(word)));
 		if (n == 0 || n >= sizeof(word))
 			usage_error("--advertise: expected public[,public], got '%s'", spec);
 		memcpy(word, p, n);
@@ -650,6 +657,9 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_SERVERS:
 		if (*arg == '\0')
 			usage_error("%s: empty path", opt);
+		/* Not silently the last one: one file holds every server. */
+		if (o->servers_file != NULL)
+			usage_error("%s is given once: put all the servers in one file", opt);
 		o->servers_file = arg;
 		break;
 	case OPT_ADVERTISE:
@@ -984,6 +994,13 @@ parse_args(int argc, char **argv, struct opts *o)
 		    o->watch_set || o->count_set || o->wo.nexpect > 0)
 			usage_error("--serve takes only -v, -p, --alt-port, --advertise, --rate, "
 			    "--user, --metrics-file and --no-tcp");
+		/* The alternate port follows -p unless it is given. */
+		if (!o->alt_port_set && o->port_set) {
+			if (o->port == 65535)
+				usage_error("-p 65535 leaves no port above it for the alternate: "
+				    "give --alt-port");
+			o->alt_port = (uint16_t)(o->port + 1);
+		}
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
@@ -1195,7 +1212,10 @@ run_once(void *ctx, struct monitor_run *r)
 			run_traversal(o, p[k], &v[k], &t, r);
 			traversed = 1;
 		}
-		report_warnings_tagged(stderr, both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
+		/* The top level's error names what no server answered from:
+		 * once, there (below). */
+		(k == top ? report_warnings_beside_error : report_warnings_tagged)(stderr,
+		    both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
 		f->p = p[k];
 		f->v = &v[k];
 	}
@@ -1213,8 +1233,10 @@ run_once(void *ctx, struct monitor_run *r)
 	r->v = &v[top];
 	r->pm = &pm;
 	if (traversed) {
+		/* No forecast lines under a run that reached no server: it is an
+		 * error (exit 1).  The JSON keeps its keys (keys are only added). */
 		r->json_extra = traversal_json;
-		r->text_extra = traversal_text;
+		r->text_extra = v[top].unreachable ? NULL : traversal_text;
 		r->extra = &t;
 	}
 	if (r->exit != EXIT_ERROR)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "monitor.h"
 #include "report.h"
 #include "traversal.h"
 
@@ -252,7 +253,8 @@ void
 traversal_pair_json(FILE *out, const struct forecast_host *a, const struct forecast_host *b,
                     const struct forecast_pair *o)
 {
-	fputc('{', out);
+	/* "schema" first, as in every object natcheck prints (monitor.h). */
+	fprintf(out, "{\"schema\":%d,", MONITOR_SCHEMA);
 	json_host(out, "a", a);
 	fputc(',', out);
 	json_host(out, "b", b);

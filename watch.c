@@ -141,9 +141,11 @@ prom_to(FILE *f, const void *r)
 	monitor_prom(f, r);
 }
 
-/* Render one run to stdout as wo says; -1 when stdout cannot be written. */
+/* Render one run to stdout as wo says (st: the plugin state, for
+ * WATCH_NAGIOS); -1 when stdout cannot be written. */
 static int
-render(const struct watch_opts *wo, const struct monitor_run *r, unsigned changed)
+render(const struct watch_opts *wo, const struct monitor_run *r, unsigned changed,
+       enum monitor_state_code st)
 {
 	int rc = 0;
 
@@ -155,8 +157,7 @@ render(const struct watch_opts *wo, const struct monitor_run *r, unsigned change
 		monitor_prom(stdout, r);
 		break;
 	case WATCH_NAGIOS:
-		monitor_nagios(stdout, r, monitor_nagios_state(r, wo->expect, wo->nexpect),
-		    wo->expect, wo->nexpect);
+		monitor_nagios(stdout, r, st, wo->expect, wo->nexpect);
 		break;
 	case WATCH_QUIET:
 		if (wo->watching && !r->ran)
@@ -228,23 +229,38 @@ watch_main(const struct watch_opts *wo, struct loop_opts *lo, watch_run_fn run, 
 		uint64_t started = net_now_ms();
 		unsigned changed;
 		char merr[MONITOR_ERRLEN];
+		enum monitor_state_code st;
+		int mfail = 0;
 
 		one_run(run, ctx, wo, &r);
 		monitor_state_of(&r, &cur);
 		changed = monitor_changes(&prev, &cur);
 		prev = cur;
-		status = wo->format == WATCH_NAGIOS ?
-		    (int)monitor_nagios_state(&r, wo->expect, wo->nexpect) : r.exit;
-		if (render(wo, &r, changed) == -1)
+		/* The metrics file first: a single run that cannot write it is an
+		 * error, and what it prints must say so (the plugin's UNKNOWN,
+		 * JSON's exit 1 and error), not a state it will not exit with.
+		 * A watch says so on stderr and goes on. */
+		if (wo->metrics_file != NULL &&
+		    outfile_write(wo->metrics_file, prom_to, &r, merr, sizeof(merr)) == -1) {
+			mfail = 1;
+			if (wo->watching) {
+				fprintf(stderr, "natcheck: %s\n", merr);
+			} else {
+				size_t n = strlen(r.error);
+
+				snprintf(r.error + n, sizeof(r.error) - n, "%s%s", n > 0 ? "; " : "",
+				    merr);
+				r.exit = 1;
+			}
+		}
+		st = monitor_nagios_state(&r, wo->expect, wo->nexpect);
+		if (mfail && !wo->watching)
+			st = MONITOR_UNKNOWN;
+		status = wo->format == WATCH_NAGIOS ? (int)st : r.exit;
+		if (render(wo, &r, changed, st) == -1)
 			return 1;
 		if (r.error[0] != '\0')
 			fprintf(stderr, "natcheck: %s\n", r.error);
-		if (wo->metrics_file != NULL &&
-		    outfile_write(wo->metrics_file, prom_to, &r, merr, sizeof(merr)) == -1) {
-			fprintf(stderr, "natcheck: %s\n", merr);
-			if (!wo->watching)
-				return wo->format == WATCH_NAGIOS ? MONITOR_UNKNOWN : 1;
-		}
 		if (!wo->watching)
 			break;
 		if (stop_requested)
