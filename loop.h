@@ -17,11 +17,14 @@
 
 #define LOOP_MAX_SERVERS PROBE_MAX_SERVERS
 
-/* A server as given on the command line, already split (net_split_hostport). */
+/* A server as given on the command line, already split (net_split_hostport,
+ * or a stun: URI). */
 struct loop_server {
 	const char *spec;           /* the words as given, for messages */
 	char     host[NET_HOSTLEN];
 	uint16_t port;
+	int      literal;           /* host is an IP address (net_parse_literal) ... */
+	struct stun_addr addr;      /* ... this one, its zone kept; port 0 */
 };
 
 struct loop_opts {

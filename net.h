@@ -50,6 +50,27 @@ int net_is_ipv4_shorthand(const char *host);
 int net_parse_ip(const char *s, struct stun_addr *out);
 
 /*
+ * net_parse_literal: is host an IP address?  An IPv4 dotted quad, or an
+ * IPv6 address with an optional zone after '%' ("fe80::1%eth0": an
+ * interface's name or index, only for a link-local address).  1 with *out
+ * set (port 0, the zone's interface index in out->scope), 0 when host is
+ * no address (a name, for the resolver), -1 with one sentence in err when
+ * it is an address that cannot be used: an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d, whose IPv4 address is to be given instead), a zone on
+ * an address that is not link-local, or a zone naming no interface.
+ */
+int net_parse_literal(const char *host, struct stun_addr *out, char *err);
+
+/*
+ * net_v6_port_ambiguous: word, written without brackets, reads as an IPv6
+ * address, a colon and a port (1 to 65535, decimal): "::1:3478" is also
+ * the address ::0.1.52.120, and "2001:db8::1:19302" is no address at all.
+ * 1 with the reading in brackets ("[::1]:3478", a zone kept) in hint (len
+ * bytes), else 0.
+ */
+int net_v6_port_ambiguous(const char *word, char *hint, size_t len);
+
+/*
  * net_check_unicast: 0 when `a` is an address a datagram may honestly come
  * from, else -1 with the reason in err.  Refused: the unspecified address
  * (the kernel would pick the source), multicast (IPv4 and IPv6), the
