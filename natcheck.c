@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,6 +38,7 @@
 #include "server.h"
 #include "tcpreport.h"
 #include "traversal.h"
+#include "uri.h"
 #include "watch.h"
 
 #ifndef NATCHECK_VERSION
@@ -330,7 +332,7 @@ parse_expect(const char *opt, const char *s, struct watch_opts *wo)
 			usage_error("%s: '%s' is not a list of types", opt, s);
 		memcpy(word, p, n);
 		word[n] = '\0';
-		if (strncmp(word, "ipv4:", 5) == 0 || strncmp(word, "ipv6:", 5) == 0) {
+		if (strncasecmp(word, "ipv4:", 5) == 0 || strncasecmp(word, "ipv6:", 5) == 0) {
 			fam = word[3] == '4' ? 0 : 1;
 			w = word + 5;
 		}
@@ -692,11 +694,76 @@ all_digits(const char *s)
 	return 1;
 }
 
+/* Is s "help" or "version" (in any case)?  The option it stands for, or
+ * NULL. */
+static const char *
+info_word(const char *s)
+{
+	static const char *const words[] = { "help", "version" };
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return words[i];
+	return NULL;
+}
+
 /*
- * The server operands: "host", "host:port", "[v6]:port", and, as nc(1)
- * takes it, "host port" (a word of digits right after a server without a
- * port is that server's port).  Only well-formedness is checked here;
- * resolving comes later.
+ * One server as written, an operand or a --servers line: "host",
+ * "host:port", "[v6]:port", an IPv6 address alone, or stun:host[:port]
+ * (RFC 7064; "stun:3478" stays a host named stun with its port).  0 with
+ * *s filled (the default port when none is written; *has_port says
+ * whether one was), or -1 with one sentence in err (NET_ERRLEN bytes).
+ */
+static int
+server_word(const char *word, struct loop_server *s, int *has_port, char *err)
+{
+	enum uri_scheme scheme = uri_scheme_of(word);
+	char why[URI_ERRLEN], hint[64];
+	uint16_t port = 0;
+	int lit;
+
+	memset(s, 0, sizeof(*s));
+	if (scheme != URI_NONE && !all_digits(strchr(word, ':') + 1)) {
+		struct uri u;
+
+		if (uri_parse(word, &u, why, sizeof(why)) == -1) {
+			snprintf(err, NET_ERRLEN, "not a STUN URI: %s", why);
+			return -1;
+		}
+		if (scheme != URI_STUN) {
+			snprintf(err, NET_ERRLEN, "%s: URIs (%s) are not supported yet: give "
+			    "stun:host[:port] or host[:port]", uri_scheme_word(scheme),
+			    scheme == URI_STUNS ? "STUN over TLS" : "TURN relays");
+			return -1;
+		}
+		snprintf(s->host, sizeof(s->host), "%s", u.host);
+		port = u.port;
+	} else {
+		if (net_v6_port_ambiguous(word, hint, sizeof(hint))) {
+			snprintf(err, NET_ERRLEN, "an IPv6 address with a port is written "
+			    "in brackets: %s (or [%.64s] for the address alone)", hint, word);
+			return -1;
+		}
+		if (net_split_hostport(word, s->host, sizeof(s->host), &port, err) == -1)
+			return -1;
+	}
+	if ((lit = net_parse_literal(s->host, &s->addr, err)) == -1)
+		return -1;
+	s->literal = lit;
+	if (!lit && net_is_ipv4_shorthand(s->host)) {
+		snprintf(err, NET_ERRLEN, "not an address (IPv4 is written a.b.c.d)");
+		return -1;
+	}
+	*has_port = port != 0;
+	s->port = port == 0 ? DEFAULT_PORT : port;
+	return 0;
+}
+
+/*
+ * The server operands: "host", "host:port", "[v6]:port", stun:host[:port],
+ * and, as nc(1) takes it, "host port" (a word of digits right after a
+ * server without a port is that server's port).  Only well-formedness is
+ * checked here; resolving comes later.
  */
 static void
 parse_servers(char **words, size_t n, struct loop_opts *lo)
@@ -706,7 +773,7 @@ parse_servers(char **words, size_t n, struct loop_opts *lo)
 	for (size_t k = 0; k < n; k++) {
 		struct loop_server *s;
 		char err[NET_ERRLEN];
-		uint16_t port = 0;      /* 0: none given (split refuses port 0) */
+		int has_port;
 
 		if (all_digits(words[k])) {
 			if (!port_open)
@@ -718,16 +785,58 @@ parse_servers(char **words, size_t n, struct loop_opts *lo)
 			port_open = 0;
 			continue;
 		}
+		if (info_word(words[k]) != NULL)
+			usage_error("'%s' is not a server: did you mean natcheck --%s?", words[k],
+			    info_word(words[k]));
 		if (lo->nservers == LOOP_MAX_SERVERS)
 			usage_error("at most %d servers", LOOP_MAX_SERVERS);
 		s = &lo->servers[lo->nservers++];
-		s->spec = words[k];
-		if (net_split_hostport(words[k], s->host, sizeof(s->host), &port, err) == -1)
+		if (server_word(words[k], s, &has_port, err) == -1)
 			usage_error("server '%s': %s", words[k], err);
-		if (net_is_ipv4_shorthand(s->host))
-			usage_error("server '%s': not an address (IPv4 is written a.b.c.d)", words[k]);
-		port_open = port == 0;
-		s->port = port == 0 ? DEFAULT_PORT : port;
+		s->spec = words[k];
+		port_open = !has_port;
+	}
+}
+
+/* Do a and b name the same server: the same address, or the same name
+ * (in any case, a final dot aside), and the same port? */
+static int
+same_server(const struct loop_server *a, const struct loop_server *b)
+{
+	size_t na = strlen(a->host), nb = strlen(b->host);
+
+	if (a->port != b->port || a->literal != b->literal)
+		return 0;
+	if (a->literal)
+		return addr_ip_eq(&a->addr, &b->addr) && a->addr.scope == b->addr.scope;
+	na -= na > 0 && a->host[na - 1] == '.';
+	nb -= nb > 0 && b->host[nb - 1] == '.';
+	return na == nb && strncasecmp(a->host, b->host, na) == 0;
+}
+
+/* A server given twice, and an address of a family that -4 or -6 leaves
+ * out, are usage errors: the run could only fail on them. */
+static void
+check_servers(const struct opts *o)
+{
+	const struct loop_opts *lo = &o->lo;
+
+	for (size_t i = 0; i < lo->nservers; i++) {
+		const struct loop_server *s = &lo->servers[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (same_server(&lo->servers[j], s) && strcmp(lo->servers[j].spec, s->spec) == 0)
+				usage_error("server '%s' is given twice", s->spec);
+			else if (same_server(&lo->servers[j], s))
+				usage_error("server '%s' is given twice (as '%s' too)", s->spec,
+				    lo->servers[j].spec);
+		if (s->literal && ((o->family4 && s->addr.family == 6) ||
+		    (o->family6 && s->addr.family == 4)))
+			usage_error("server '%s' is an IPv%d address, and %s asks for IPv%d only",
+			    s->spec, s->addr.family, o->family4 ? "-4" : "-6", o->family4 ? 4 : 6);
+		if (s->literal && lo->has_bind && s->addr.family != lo->bind.family)
+			usage_error("server '%s' is an IPv%d address, and -b gives an IPv%d one",
+			    s->spec, s->addr.family, lo->bind.family);
 	}
 }
 
@@ -740,7 +849,7 @@ servers_file_line(const char *path, unsigned lineno, char *line, struct loop_opt
 	char *word, *end, *hash = strchr(line, '#');
 	struct loop_server *s;
 	char err[NET_ERRLEN];
-	uint16_t port = 0;
+	int has_port;
 
 	if (hash != NULL)
 		*hash = '\0';
@@ -763,14 +872,10 @@ servers_file_line(const char *path, unsigned lineno, char *line, struct loop_opt
 		usage_error("--servers %s: line %u: more than %d servers", path, lineno,
 		    LOOP_MAX_SERVERS);
 	s = &lo->servers[lo->nservers];
-	if (net_split_hostport(word, s->host, sizeof(s->host), &port, err) == -1)
+	if (server_word(word, s, &has_port, err) == -1)
 		usage_error("--servers %s: line %u: '%s': %s", path, lineno, word, err);
-	if (net_is_ipv4_shorthand(s->host))
-		usage_error("--servers %s: line %u: '%s' is not an address "
-		    "(IPv4 is written a.b.c.d)", path, lineno, word);
 	snprintf(specs[lo->nservers], sizeof(specs[0]), "%s", word);
 	s->spec = specs[lo->nservers];
-	s->port = port == 0 ? DEFAULT_PORT : port;
 	lo->nservers++;
 }
 
@@ -874,6 +979,82 @@ output_conflicts(struct opts *o)
 	o->wo.watching = o->watch_set || o->count_set;
 }
 
+/*
+ * The edit distance between a and b (insertions, deletions, changes and
+ * swaps of two neighbours: optimal string alignment), or 3 for anything
+ * farther than two edits.
+ */
+static unsigned
+near(const char *a, const char *b)
+{
+	enum { W = 32 };
+	unsigned d[3][W + 1];     /* three rows: the swap looks two back */
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na > W || nb > W || (na > nb ? na - nb : nb - na) > 2)
+		return 3;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= na; i++) {
+		unsigned *r = d[i % 3], *p = d[(i - 1) % 3], *q = d[(i + 1) % 3];
+
+		r[0] = (unsigned)i;
+		for (size_t j = 1; j <= nb; j++) {
+			unsigned c = a[i - 1] != b[j - 1], v = p[j - 1] + c;
+
+			if (p[j] + 1 < v)
+				v = p[j] + 1;
+			if (r[j - 1] + 1 < v)
+				v = r[j - 1] + 1;
+			/* q is row i - 2 here. */
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    q[j - 2] + 1 < v)
+				v = q[j - 2] + 1;
+			r[j] = v;
+		}
+	}
+	return d[na % 3][nb] > 2 ? 3 : d[na % 3][nb];
+}
+
+/* An unknown long option: one line naming it, and the real one within
+ * two edits of its name ("--jsn": --json), if any. */
+_Noreturn static void
+unknown_long(const char *arg)
+{
+	char name[40];
+	size_t n = strcspn(arg, "=");
+	const char *best = NULL;
+	unsigned bd = 3;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), arg);
+	for (size_t k = 0; k < NOPTDEFS; k++) {
+		unsigned d = near(name, optdefs[k].long_name);
+
+		if (d < bd) {
+			bd = d;
+			best = optdefs[k].long_name;
+		}
+	}
+	if (best != NULL)
+		usage_error("unknown option %s; did you mean %s?", name, best);
+	usage_error("unknown option %s", name);
+}
+
+/* An unknown short option c in the word arg: when arg with one more
+ * dash is a long option ("-json"), say so. */
+_Noreturn static void
+unknown_short(const char *arg, char c)
+{
+	char name[40];
+
+	snprintf(name, sizeof(name), "-%.*s", (int)strcspn(arg, "="), arg);
+	for (size_t k = 0; k < NOPTDEFS && strlen(arg) > 2; k++)
+		if (near(name, optdefs[k].long_name) <= 1)
+			usage_error("unknown option -%c in %s; did you mean %s?", c, arg,
+			    optdefs[k].long_name);
+	usage_error("unknown option -%c", c);
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
@@ -916,16 +1097,23 @@ parse_args(int argc, char **argv, struct opts *o)
 				if (long_opt(a, optdefs[k].long_name, &v))
 					d = &optdefs[k];
 			if (d == NULL)
-				usage_error("unknown option %s", a);
+				unknown_long(a);
 			if (d->has_arg == ARG_NONE && v != NULL)
 				usage_error("%s takes no argument", d->long_name);
 			apply_opt(o, d->id, d->long_name, d->has_arg == ARG_ONE ?
 			    opt_arg(d->long_name, v, &i, argc, argv) : v);
 			if (d->id == OPT_PAIR) {
-				if (i + 1 >= argc)
-					usage_error("--pair needs two files");
+				/* Two files; an option where the second should be
+				 * means only one was given. */
+				if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'))
+					usage_error("--pair needs two files: --pair a.json b.json");
 				o->pair[1] = argv[++i];
 			}
+			/* "--lifetime 120": a word of digits after it is its
+			 * maximum (a port word goes only after a server). */
+			if (d->id == OPT_LIFETIME && v == NULL && i + 1 < argc &&
+			    all_digits(argv[i + 1]))
+				apply_opt(o, d->id, d->long_name, argv[++i]);
 			continue;
 		}
 		/* Bundled short options; one taking an argument ends the word. */
@@ -937,7 +1125,7 @@ parse_args(int argc, char **argv, struct opts *o)
 				if (optdefs[k].short_name == *c)
 					d = &optdefs[k];
 			if (d == NULL)
-				usage_error("unknown option -%c", *c);
+				unknown_short(a, *c);
 			if (!d->has_arg) {
 				apply_opt(o, d->id, name, NULL);
 				continue;
@@ -1004,6 +1192,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage_error("--servers and server operands exclude each other");
 		parse_servers_file(o->servers_file, &o->lo);
 	}
+	check_servers(o);
 	if (!o->serve && o->lo.nservers == 0) {
 		use_builtin_servers(&o->lo);
 		o->builtin = 1;

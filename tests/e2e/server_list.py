@@ -69,7 +69,7 @@ try:
     usage_error("a bad port", ["--servers", write("port", b"127.0.0.1:0\n127.0.0.1:99999\n")],
                 "line 1: '127.0.0.1:0'")
     usage_error("IPv4 shorthand", ["--servers", write("short", b"\n127.1\n")],
-                "line 2: '127.1' is not an address")
+                "line 2: '127.1': not an address")
     usage_error("nine servers", ["--servers",
                                  write("nine", "".join(f"127.0.0.{i}\n" for i in range(1, 10)).encode())],
                 "line 9: more than 8 servers")
