@@ -64,7 +64,7 @@ DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
 	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c \
-	uri.c
+	uri.c dns.c
 SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
@@ -97,6 +97,7 @@ CRITERION_LIBS = -lcriterion
 
 test_addr_OBJS   = addr
 test_uri_OBJS    = uri tests/support/edge
+test_dns_OBJS    = dns tests/support/edge
 test_stun_OBJS   = stun hash tests/support/edge
 test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
@@ -140,6 +141,7 @@ fuzz_tcpframe_SRCS = tcpframe.c
 fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
 fuzz_tcpprobe_SRCS = tcpprobe.c probe.c stun.c hash.c addr.c
 fuzz_uri_SRCS = uri.c
+fuzz_dns_SRCS = dns.c
 fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
