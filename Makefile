@@ -54,18 +54,22 @@ LDLIBS   ?=
 #   python3-jsonschema       the monitoring outputs' judges: promtool,
 #                            node_exporter's textfile collector, check_dummy,
 #                            and doc/natcheck.schema.json checked against real runs
+#   dnsmasq-base             a real DNS server for the stub resolver's test
+#                            (tests/e2e/resolve_offline.py; no service)
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
 	iproute2 nftables util-linux procps \
 	stun-client stun-server coturn \
 	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db \
-	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
+	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema \
+	dnsmasq-base
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
 	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c \
 	uri.c dns.c resolve.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c \
+	resolve_io.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)

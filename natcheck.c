@@ -34,6 +34,7 @@
 #include "portmap.h"
 #include "ratelimit.h"
 #include "report.h"
+#include "resolve_io.h"
 #include "serve.h"
 #include "server.h"
 #include "tcpreport.h"
@@ -102,6 +103,10 @@ static const struct builtin_server {
 	{ "stun.voipgate.com",      3478, BUILTIN_READ, BUILTIN_SOURCE },
 };
 #define NBUILTIN (sizeof(builtin_servers) / sizeof(builtin_servers[0]))
+
+/* The longest the built-in list's names take to resolve when nothing
+ * answers (issue 20: about 2 s; -t may shorten it). */
+#define BUILTIN_RESOLVE_MS 2000
 
 /* --servers FILE: its size cap, and the longest line taken. */
 #define SERVERS_FILE_MAX  65536
@@ -1197,6 +1202,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		use_builtin_servers(&o->lo);
 		o->builtin = 1;
 	}
+	/* Names are resolved within the run's own limit; the built-in list,
+	 * which the user did not choose, within BUILTIN_RESOLVE_MS of it. */
+	o->lo.resolve_ms = o->lo.timeout_ms;
+	if (o->builtin && o->lo.resolve_ms > BUILTIN_RESOLVE_MS)
+		o->lo.resolve_ms = BUILTIN_RESOLVE_MS;
 	if (!o->serve) {
 		static char label[NET_HOSTLEN + 8];
 		const struct loop_server *s = &o->lo.servers[0];
@@ -1268,6 +1278,27 @@ unreachable_msg(const struct probe *p, char *buf, size_t len)
 		    t->unreach_kind == PROBE_UNREACH_PORT ? "port" : "host");
 		sep = ", ";
 	}
+}
+
+/*
+ * No server name resolved: the error (loop.c's "cannot resolve NAME: why"
+ * for one name, "no server name resolves" for several, each already
+ * warned about) becomes one line that says which list it was and what to
+ * do next.
+ */
+static void
+unresolved_msg(const struct opts *o, char *err, size_t len)
+{
+	char what[NET_ERRLEN * 2];
+
+	if (o->builtin)
+		snprintf(what, sizeof(what), "no server of the built-in list resolves (%zu names)",
+		    o->lo.nservers);
+	else
+		snprintf(what, sizeof(what), "%s", err);
+	snprintf(err, len, "%.280s: check the network and its DNS server (%s), give a server by "
+	    "its IP address, or try natcheck on this host first: natcheck --serve "
+	    "127.0.0.1,127.0.0.2 & natcheck 127.0.0.1", what, RESOLVE_CONF_FILE);
 }
 
 /*
@@ -1361,6 +1392,10 @@ run_once(void *ctx, struct monitor_run *r)
 	lo.portmap = &pm;
 	lo.tcp = o->tcp ? &tcp : NULL;
 	if (loop_detect(&lo, p, &notes, r->error, sizeof(r->error)) == -1) {
+		for (size_t i = 0; i < notes.nskipped; i++)
+			fprintf(stderr, "%s: warning: %s\n", progname, notes.skipped[i]);
+		if (notes.nresolved == 0 && r->error[0] != '\0')
+			unresolved_msg(o, r->error, sizeof(r->error));
 		r->exit = EXIT_ERROR;
 		return;
 	}

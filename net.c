@@ -490,23 +490,18 @@ net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
 	return 0;
 }
 
-/* A non-blocking, close-on-exec socket of this type bound to addr. */
+/* A socket of this family and type, non-blocking (one poll loop owns
+ * every socket) and close-on-exec (the sockets are nobody else's
+ * business); -1 with err set. */
 static int
-bound_socket(const struct stun_addr *addr, int type, char *err)
+new_socket(int family, int type, char *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	int fd, fl, on = 1;
-	char buf[ADDR_STRLEN];
+	int fd = socket(family, type, 0), fl;
 
-	net_from_stun(addr, &ss, &sslen);
-	fd = socket(ss.ss_family, type, 0);
 	if (fd == -1) {
 		seterr(err, "socket: %s", strerror(errno));
 		return -1;
 	}
-	/* Non-blocking: one poll loop owns every socket.  Close-on-exec: the
-	 * sockets are nobody else's business. */
 	fl = fcntl(fd, F_GETFL);
 	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
@@ -514,6 +509,21 @@ bound_socket(const struct stun_addr *addr, int type, char *err)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* A non-blocking, close-on-exec socket of this type bound to addr. */
+static int
+bound_socket(const struct stun_addr *addr, int type, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd, on = 1;
+	char buf[ADDR_STRLEN];
+
+	net_from_stun(addr, &ss, &sslen);
+	if ((fd = new_socket(ss.ss_family, type, err)) == -1)
+		return -1;
 	/* An IPv6 socket sees only IPv6: a v4-mapped peer would be a second,
 	 * different path to the same server. */
 	if (ss.ss_family == AF_INET6 &&
@@ -544,6 +554,24 @@ int
 net_udp_bind(const struct stun_addr *addr, char *err)
 {
 	return bound_socket(addr, SOCK_DGRAM, err);
+}
+
+int
+net_udp_connect(const struct stun_addr *dst, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd;
+
+	net_from_stun(dst, &ss, &sslen);
+	if ((fd = new_socket(ss.ss_family, SOCK_DGRAM, err)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1) {
+		seterr(err, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int

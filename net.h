@@ -89,6 +89,12 @@ int net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
 /* A non-blocking UDP socket bound to addr (port 0 = ephemeral); fd or -1. */
 int net_udp_bind(const struct stun_addr *addr, char *err);
 
+/* A non-blocking UDP socket on a fresh ephemeral port, connected to dst
+ * (so the kernel drops datagrams from anyone else, and an ICMP error
+ * comes back as ECONNREFUSED on the next recv or send); fd, or -1 with
+ * err set to the reason alone (strerror, "Network is unreachable"). */
+int net_udp_connect(const struct stun_addr *dst, char *err);
+
 /* A non-blocking TCP socket listening on addr (SO_REUSEADDR, so that a
  * restarted server gets its port back); the fd, or -1 with err set. */
 int net_tcp_listen(const struct stun_addr *addr, int backlog, char *err);
