@@ -1317,7 +1317,13 @@ lifetime(const struct opts *o, const struct probe *p, struct nat_verdict *v,
 		nat_add(v, NAT_F_LIFETIME_NO_ANSWER);
 		return 0;
 	}
-	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, r, err, errlen) == -1)
+	/* The verdict is known: say it now, not after minutes of waiting. */
+	fprintf(stderr, "%s: %s%s; now measuring how long an idle binding lives, up to %u s "
+	    "(this takes up to %u s more)\n", progname, nat_type_name(v->type),
+	    v->nat == 0 ? " (no NAT)" : "", (unsigned)(o->lifetime_max_ms / 1000),
+	    (unsigned)((o->lifetime_max_ms + o->lifetime_max_ms / 4 + 5000 + 999) / 1000));
+	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, o->lo.tick, o->lo.tick_ctx, r,
+	    err, errlen) == -1)
 		return -1;
 	if (r->unsupported) {
 		if ((f = nat_add(v, NAT_F_LIFETIME_UNSUPPORTED)) != NULL)

@@ -7,7 +7,9 @@ address, a link-local address with its zone, stun: URIs (RFC 7064) as
 WebRTC users paste them and the URIs natcheck does not take yet, a server
 given twice, an address of a family -4 or -6 leaves out, "help" for
 --help, an option one typo away from a real one, --expect words as people
-write them, --pair with one file.  Every usage error exits 2 with the
+write them, --pair with one file, "--lifetime 5" (with the verdict at
+once, a progress line through the wait, no keepalive advice without a
+NAT).  Every usage error exits 2 with the
 usual hint and sends nothing.  Only 127.0.0.0/8, ::1 and (inside
 `unshare -n`) fe80::1 on the namespace's own loopback are contacted.
 """
@@ -19,7 +21,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, Server, run  # noqa: E402
+from stunlib import Checks, Server, on_pty, run  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 HINT = " (see natcheck --help)\n"
@@ -119,6 +121,22 @@ try:
                                "--no-portmap", f"127.0.0.1:{srv.port}"])
         c.check("--expect 'Full-Cone,port restricted cone': accepted, CRITICAL for an open path",
                 rc == 2 and out.startswith("NATCHECK CRITICAL"), f"rc={rc} {out!r} {err!r}")
+
+        # --lifetime 5 (its maximum as the next word), stderr on a terminal:
+        # the verdict at once, then a progress line through the wait; no
+        # keepalive advice where there is no NAT.
+        rc, out, tty = on_pty([NATCHECK, "--lifetime", "5", "--no-portmap", f"127.0.0.1:{srv.port}"], 90)
+        out, tty = out.decode(), tty.decode("latin-1")
+        verdict = tty.find("natcheck: Open Internet (no NAT); now measuring how long an idle binding "
+                           "lives, up to 5 s (this takes up to 12 s more)")
+        progress = tty.find("natcheck: measuring the binding lifetime, 2 s (at most 12 s)")
+        c.check("--lifetime 5: the separate word is its maximum", rc == 0 and "Lifetime     at least 5.0 s" in out,
+                f"rc={rc} {out!r} {tty[-300:]!r}")
+        c.check("--lifetime: the verdict is on the terminal before the wait", verdict >= 0, tty[-600:])
+        c.check("--lifetime: a progress line during the wait, after the verdict, erased at the end",
+                0 <= verdict < progress and tty.rfind("\r\x1b[K") > progress, tty[-600:])
+        c.check("--lifetime without a NAT: no keepalive advice",
+                "keepalive every" not in out and "no keepalive needed (no NAT, nothing expired)" in out, out)
 
     # A link-local address keeps its zone: a server on fe80::1 of the
     # namespace's loopback, which answers with a plain MAPPED-ADDRESS.
