@@ -10,7 +10,8 @@
 #   make deb             a Debian package in build/deb/
 #   make fuzz            a libFuzzer binary per tests/fuzz/fuzz_*.c (clang)
 #   make bench           client benchmarks in the NAT lab (root): time to
-#                        verdict, traversal, one dual-stack run vs each family
+#                        verdict, traversal, one dual-stack run vs each family;
+#                        name resolution with a silent DNS server
 #   make bench-server    server throughput against coturn
 #
 # No library beyond libc; Criterion only for the unit tests.
@@ -335,6 +336,7 @@ bench: natcheck
 	@bash bench/traversal.sh ./natcheck
 	@bash bench/dual.sh ./natcheck
 	@bash bench/tcp.sh ./natcheck
+	@bash bench/resolve.sh ./natcheck
 
 bench-server: natcheck
 	@bash bench/server.sh ./natcheck

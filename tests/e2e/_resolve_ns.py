@@ -115,7 +115,8 @@ try:
             rc, o, e = on_pty([natcheck, *args])
             o, e = o.decode(), e.decode("latin-1")
         else:
-            p = subprocess.run([natcheck, *args], capture_output=True, text=True, timeout=60)
+            p = subprocess.run([natcheck, *args], capture_output=True, text=True,
+                               timeout=float(os.environ.get("NATCHECK_RUN_TIMEOUT", "60")))
             rc, o, e = p.returncode, p.stdout, p.stderr
         runs.append([rc, o, e, time.monotonic() - t0])
 finally:
