@@ -34,6 +34,7 @@
 #include "portmap.h"
 #include "ratelimit.h"
 #include "report.h"
+#include "resolve.h"
 #include "resolve_io.h"
 #include "serve.h"
 #include "server.h"
@@ -1204,9 +1205,10 @@ parse_args(int argc, char **argv, struct opts *o)
 		use_builtin_servers(&o->lo);
 		o->builtin = 1;
 	}
-	/* Names are resolved within the run's own limit; the built-in list,
-	 * which the user did not choose, within BUILTIN_RESOLVE_MS of it. */
-	o->lo.resolve_ms = o->lo.timeout_ms;
+	/* Names are resolved within the run's own limit (RESOLVE_MAX_MS at
+	 * the most: no query is sent after that); the built-in list, which
+	 * the user did not choose, within BUILTIN_RESOLVE_MS. */
+	o->lo.resolve_ms = o->lo.timeout_ms < RESOLVE_MAX_MS ? o->lo.timeout_ms : RESOLVE_MAX_MS;
 	if (o->builtin && o->lo.resolve_ms > BUILTIN_RESOLVE_MS)
 		o->lo.resolve_ms = BUILTIN_RESOLVE_MS;
 	if (!o->serve) {

@@ -77,6 +77,8 @@ resolve_init(struct resolve *r, const struct resolve_config *cfg, uint64_t now_m
 		r->cfg.nnames = RESOLVE_MAX_NAMES;
 	if (r->cfg.conf.nns > DNS_MAX_NS)
 		r->cfg.conf.nns = DNS_MAX_NS;
+	if (r->cfg.limit_ms > RESOLVE_MAX_MS)
+		r->cfg.limit_ms = RESOLVE_MAX_MS;
 	r->start = now_ms;
 	for (size_t i = 0; i < r->cfg.nnames; i++) {
 		struct resolve_name *n = &r->n[i];

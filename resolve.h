@@ -48,6 +48,10 @@
 #define RESOLVE_FAM_A      0        /* IPv4 */
 #define RESOLVE_FAM_AAAA   1        /* IPv6 */
 
+/* The longest any resolution lasts, whatever the limit asked for: the
+ * last send (RESOLVE_RETRY_MS) and a wait for its answer. */
+#define RESOLVE_MAX_MS     15000
+
 /* From a query's first send: when it is sent again. */
 #define RESOLVE_RETRY_MS { 0, 300, 800, 1500, 2400, 3600, 5200, 7200, 9600, 12400 }
 
@@ -67,7 +71,8 @@ struct resolve_config {
 	const char *names[RESOLVE_MAX_NAMES];
 	size_t   nnames;
 	int      want[2];           /* ask for A, for AAAA */
-	uint32_t limit_ms;          /* every name is settled by then */
+	uint32_t limit_ms;          /* every name is settled by then (at most
+	                               RESOLVE_MAX_MS) */
 	void   (*random)(void *ctx, uint8_t *buf, size_t len);  /* IDs */
 	void    *random_ctx;
 };

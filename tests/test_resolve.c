@@ -436,3 +436,22 @@ Test(resolve, bad_names_and_answered_family)
 	cr_assert_eq(r.n[1].why, RESOLVE_OK, "the family that answered counts");
 	cr_assert(r.n[1].has[0] && !r.n[1].has[1]);
 }
+
+Test(resolve, at_most_fifteen_seconds)
+{
+	static const struct zone_entry z[] = { { "x", -1, SILENT, NULL } };
+	const struct zone_entry *zones[] = { z };
+	size_t nz[] = { 1 }, n;
+	struct resolve_config c = config("nameserver 192.0.2.53\n", 3600000);
+	static struct resolve r;
+	struct sent s[32];
+
+	c.names[0] = "slow.example";
+	c.nnames = 1;
+	c.want[1] = 0;
+	resolve_init(&r, &c, 0);
+	cr_assert_eq(drive(&r, 0, zones, nz, 5, s, 32, &n), RESOLVE_MAX_MS,
+	    "-t 3600 does not make a dead DNS server cost an hour");
+	cr_assert_eq(n, RESOLVE_MAX_TRIES);
+	cr_assert_eq(r.n[0].why, RESOLVE_TIMEOUT);
+}
