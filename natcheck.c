@@ -726,7 +726,7 @@ static int
 server_word(const char *word, struct loop_server *s, int *has_port, char *err)
 {
 	enum uri_scheme scheme = uri_scheme_of(word);
-	char why[URI_ERRLEN], hint[64];
+	char why[URI_ERRLEN], hint[NET_HOSTLEN + 16];
 	uint16_t port = 0;
 	int lit;
 
@@ -749,7 +749,7 @@ server_word(const char *word, struct loop_server *s, int *has_port, char *err)
 	} else {
 		if (net_v6_port_ambiguous(word, hint, sizeof(hint))) {
 			snprintf(err, NET_ERRLEN, "an IPv6 address with a port is written "
-			    "in brackets: %s (or [%.64s] for the address alone)", hint, word);
+			    "in brackets: %.80s (or [%.80s] for the address alone)", hint, word);
 			return -1;
 		}
 		if (net_split_hostport(word, s->host, sizeof(s->host), &port, err) == -1)

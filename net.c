@@ -362,8 +362,8 @@ net_v6_port_ambiguous(const char *word, char *hint, size_t len)
 	head[colon - head] = '\0';
 	if (inet_pton(AF_INET6, head, a) != 1)
 		return 0;
-	snprintf(hint, len, "[%s%s]:%s", head, zone != NULL ? zone : "", tail);
-	return 1;
+	/* A hint cut short would mislead: then none. */
+	return (size_t)snprintf(hint, len, "[%s%s]:%s", head, zone != NULL ? zone : "", tail) < len;
 }
 
 #ifdef NET_HAVE_GETIFADDRS

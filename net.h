@@ -66,7 +66,7 @@ int net_parse_literal(const char *host, struct stun_addr *out, char *err);
  * address, a colon and a port (1 to 65535, decimal): "::1:3478" is also
  * the address ::0.1.52.120, and "2001:db8::1:19302" is no address at all.
  * 1 with the reading in brackets ("[::1]:3478", a zone kept) in hint (len
- * bytes), else 0.
+ * bytes; when it does not fit, 0), else 0.
  */
 int net_v6_port_ambiguous(const char *word, char *hint, size_t len);
 

@@ -1,7 +1,10 @@
 /*
- * fuzz_uri.c - libFuzzer target for uri_parse() (make fuzz).
+ * fuzz_uri.c - libFuzzer target for the server operand parsers:
+ * uri_parse(), net_parse_literal() and net_v6_port_ambiguous() (make fuzz).
  *
- * The input, cut at its first NUL, is a server operand.  uri_parse must
+ * The input, cut at its first NUL, is a server operand.  The literal and
+ * bracket checks must give a known answer, a zone only with a link-local
+ * IPv6 address, and a hint in brackets.  uri_parse must
  * either refuse it with a reason, or give a known scheme, a terminated
  * host of at most URI_HOSTLEN - 1 bytes that the input holds (brackets
  * and "%25" aside), and a transport only for turn: and turns:.  Any
@@ -11,11 +14,33 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "net.h"
 #include "uri.h"
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+literals(const char *s)
+{
+	char hint[64], nerr[NET_ERRLEN];
+	struct stun_addr a;
+	int r;
+
+	if (net_v6_port_ambiguous(s, hint, sizeof(hint)))
+		CHECK(hint[0] == '[' && strchr(hint, ']') != NULL && memchr(hint, '\0', sizeof(hint)));
+	nerr[0] = '\0';
+	r = net_parse_literal(s, &a, nerr);
+	CHECK(r >= -1 && r <= 1);
+	if (r == -1)
+		CHECK(nerr[0] != '\0');
+	if (r == 1)
+		CHECK((a.family == 4 && a.scope == 0) ||
+		    (a.family == 6 && (a.scope == 0 || (a.addr[0] == 0xfe && (a.addr[1] & 0xc0) == 0x80))));
+	if (r == 0)
+		CHECK(a.family == 0);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,6 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(s, data, n);
 	s[n] = '\0';
+	literals(s);
 	err[0] = '\0';
 	if (uri_parse(s, &u, err, sizeof(err)) == -1) {
 		CHECK(err[0] != '\0' && memchr(err, '\0', sizeof(err)) != NULL);
