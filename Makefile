@@ -11,7 +11,8 @@
 #   make fuzz            a libFuzzer binary per tests/fuzz/fuzz_*.c (clang)
 #   make bench           client benchmarks in the NAT lab (root): time to
 #                        verdict, traversal, failover, one dual-stack run vs
-#                        each family, --tcp
+#                        each family, --tcp; name resolution with a silent
+#                        DNS server
 #   make bench-server    server throughput against coturn
 #
 # No library beyond libc; Criterion only for the unit tests.
@@ -57,12 +58,15 @@ LDLIBS   ?=
 #   python3-jsonschema       the monitoring outputs' judges: promtool,
 #                            node_exporter's textfile collector, check_dummy,
 #                            and doc/natcheck.schema.json checked against real runs
+#   dnsmasq-base             a real DNS server for the stub resolver's test
+#                            (tests/e2e/resolve_offline.py; no service)
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
 	iproute2 nftables util-linux procps coreutils \
 	stun-client stun-server coturn miniupnpd-nftables miniupnpc natpmpc \
 	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db \
-	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
+	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema \
+	dnsmasq-base
 
 # Whatever make runs finds Debian's programs, the ones make deps installs,
 # before any other on PATH: a python3 of one's own (pyenv, a virtualenv)
@@ -72,8 +76,10 @@ export PATH := /usr/sbin:/usr/bin:/sbin:/bin:$(PATH)
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
-	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c
+	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c \
+	uri.c dns.c resolve.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c \
+	resolve_io.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -104,6 +110,9 @@ TEST_HDRS = $(wildcard tests/support/*.h)
 CRITERION_LIBS = -lcriterion
 
 test_addr_OBJS   = addr
+test_uri_OBJS    = uri tests/support/edge
+test_dns_OBJS    = dns tests/support/edge
+test_resolve_OBJS = resolve dns addr
 test_stun_OBJS   = stun hash tests/support/edge
 test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
@@ -146,6 +155,8 @@ fuzz_stun_SRCS = stun.c hash.c
 fuzz_tcpframe_SRCS = tcpframe.c
 fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
 fuzz_tcpprobe_SRCS = tcpprobe.c probe.c stun.c hash.c addr.c
+fuzz_uri_SRCS = uri.c net.c addr.c
+fuzz_dns_SRCS = dns.c
 fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
@@ -361,6 +372,7 @@ bench: natcheck
 	@bash bench/failover.sh ./natcheck
 	@bash bench/dual.sh ./natcheck
 	@bash bench/tcp.sh ./natcheck
+	@bash bench/resolve.sh ./natcheck
 
 bench-server: natcheck check-bench-tools
 	@bash bench/server.sh ./natcheck

@@ -8,6 +8,7 @@
  * here is the plugin state, which is a pure function of the verdict and
  * the types the user said to expect.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -418,11 +419,31 @@ monitor_prom(FILE *out, const struct monitor_run *r)
 
 /* ---------------------------------------------------------------- Nagios */
 
+/* Are a and b the same words, letters in any case, spaces, hyphens and
+ * underscores left out ("Full-Cone", "full cone", "FULL_CONE")? */
+static int
+same_type_words(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ' || *a == '-' || *a == '_')
+			a++;
+		while (*b == ' ' || *b == '-' || *b == '_')
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+		a++;
+		b++;
+	}
+}
+
 int
 monitor_type_of_word(const char *word, enum nat_type *t)
 {
 	for (size_t i = 0; i < NTYPES; i++)
-		if (strcmp(word, nat_type_word(all_types[i])) == 0) {
+		if (same_type_words(word, nat_type_word(all_types[i])) ||
+		    same_type_words(word, nat_type_name(all_types[i]))) {
 			*t = all_types[i];
 			return 0;
 		}

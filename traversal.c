@@ -19,8 +19,14 @@ traversal_build(const struct nat_verdict *v, struct ports_sample *s, size_t n,
 	forecast_host_from(v, &t->ports, &self);
 	forecast_classes(&self, t->classes);
 	t->has_lifetime = lt != NULL && lt->measured;
-	if (t->has_lifetime)
+	t->no_keepalive = 0;
+	if (t->has_lifetime) {
 		t->lifetime = *lt;
+		if (v->nat == 0 && !lt->expired) {
+			t->no_keepalive = 1;
+			t->lifetime.keepalive_ms = 0;
+		}
+	}
 }
 
 int
@@ -106,6 +112,8 @@ traversal_text(FILE *out, const void *ctx)
 			    secs(l->max_ms), secs(l->alive_ms));
 		if (l->keepalive_ms > 0)
 			fprintf(out, "; keepalive every %.1f s", secs(l->keepalive_ms));
+		else if (t->no_keepalive)
+			fputs("; no keepalive needed (no NAT, nothing expired)", out);
 		fprintf(out, "; refresh %s\n", lifetime_refresh_word(l->refresh));
 	}
 }

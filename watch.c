@@ -65,14 +65,14 @@ catch_stop_signals(void)
 /* ---------------------------------------------------------------- progress */
 
 struct progress {
-	uint32_t timeout_ms;
 	unsigned long shown_s;      /* the second last drawn; 0: nothing drawn */
 };
 
-/* The loop's tick: "natcheck: testing, 3 s (at most 20 s)" on one line of
+/* The loop's tick: "natcheck: testing, 3 s (at most 20 s)" - or
+ * "resolving 8 names", "measuring the binding lifetime" - on one line of
  * the terminal, rewritten each second, erased when the run ends. */
 static void
-progress_tick(void *vctx, uint64_t elapsed_ms, int done)
+progress_tick(void *vctx, const char *doing, uint64_t elapsed_ms, uint64_t most_ms, int done)
 {
 	struct progress *pr = vctx;
 	unsigned long s = (unsigned long)(elapsed_ms / 1000);
@@ -85,8 +85,8 @@ progress_tick(void *vctx, uint64_t elapsed_ms, int done)
 	}
 	if (elapsed_ms < PROGRESS_AFTER_MS || s == pr->shown_s)
 		return;
-	fprintf(stderr, "\rnatcheck: testing, %lu s (at most %lu s)\033[K", s,
-	    (unsigned long)((pr->timeout_ms + 999) / 1000));
+	fprintf(stderr, "\rnatcheck: %s, %lu s (at most %lu s)\033[K", doing, s,
+	    (unsigned long)((most_ms + 999) / 1000));
 	pr->shown_s = s;
 }
 
@@ -218,7 +218,6 @@ watch_main(const struct watch_opts *wo, struct loop_opts *lo, watch_run_fn run, 
 
 	memset(&prev, 0, sizeof(prev));
 	memset(&pr, 0, sizeof(pr));
-	pr.timeout_ms = lo->timeout_ms;
 	if (isatty(STDERR_FILENO) && !lo->verbose) {
 		lo->tick = progress_tick;
 		lo->tick_ctx = &pr;

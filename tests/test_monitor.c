@@ -589,4 +589,20 @@ Test(monitor, type_words)
 	cr_assert_eq(t, NAT_OPEN);
 	cr_assert_eq(monitor_type_of_word("cone", &t), -1);
 	cr_assert_eq(monitor_type_of_word("", &t), -1);
+	/* As users write them: case, spaces, hyphens and underscores aside,
+	 * and the RFC 3489 names. */
+	cr_assert_eq(monitor_type_of_word("Full-Cone", &t), 0);
+	cr_assert_eq(t, NAT_FULL_CONE);
+	cr_assert_eq(monitor_type_of_word("port restricted cone", &t), 0);
+	cr_assert_eq(t, NAT_PORT_RESTRICTED_CONE);
+	cr_assert_eq(monitor_type_of_word("SYMMETRIC_UDP_FIREWALL", &t), 0);
+	cr_assert_eq(t, NAT_SYMMETRIC_FIREWALL);
+	cr_assert_eq(monitor_type_of_word("Open Internet", &t), 0);
+	cr_assert_eq(t, NAT_OPEN);
+	cr_assert_eq(monitor_type_of_word("udpblocked", &t), 0);
+	cr_assert_eq(t, NAT_UDP_BLOCKED);
+	cr_assert_eq(monitor_type_of_word("restricted", &t), -1, "no prefix matching");
+	cr_assert_eq(monitor_type_of_word("full-cone-", &t), 0, "a stray hyphen is a hyphen");
+	cr_assert_eq(monitor_type_of_word("- -", &t), -1);
+	cr_assert_eq(monitor_type_of_word("full.cone", &t), -1);
 }

@@ -386,7 +386,7 @@ if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
 else:
     c.skip("unresolvable name / missing family / unreachable routes (needs root, unshare and ip)")
 rc, out, err, _ = run([NATCHECK, "-6", "-t", "1", "127.0.0.1"])
-c.check("-6 with an IPv4 literal: exit 1, one line", rc == 1 and one_line(err), f"rc={rc} err={err!r}")
+c.check("-6 with an IPv4 literal: a usage error, one line", rc == 2 and one_line(err), f"rc={rc} err={err!r}")
 
 # Help, version, and the manual's SYNOPSIS word for word.
 rc, out, err, _ = run([NATCHECK, "--version"])

@@ -24,6 +24,9 @@ from stunlib import Checks, Server, prom_samples, run  # noqa: E402
 from stunlib import promtool as check_metrics  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
+# -b with an address this host does not have (TEST-NET-1): the run cannot
+# even open its sockets, an error (exit 1) that sends nothing.
+NOT_HERE = "192.0.2.1"
 c = Checks()
 NODE_EXPORTER = shutil.which("prometheus-node-exporter")
 if not shutil.which("promtool"):
@@ -106,7 +109,7 @@ c.check("udp-blocked: exit 15, type=\"udp-blocked\" 1, loss absent",
         rc == 15 and one_hot(samples(out), "natcheck_nat_type", "type")[0] == ["udp-blocked"] and
         not any(k[0] == "natcheck_loss_ratio" for k in samples(out)), out)
 
-rc, out, err, _ = prom(["-6", "-t", "1", "127.0.0.1"])
+rc, out, err, _ = prom(["-b", NOT_HERE, "-t", "1", "127.0.0.1"])
 promtool("error", out)
 s = samples(out)
 c.check("error: exit 1, server_up 0, no type is 1 (an error is never a type)",

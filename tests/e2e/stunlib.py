@@ -379,6 +379,26 @@ class Server:
         self.log.close()
 
 
+def on_pty(args, timeout=60):
+    """Run args with stderr on a pseudo-terminal (stdout a pipe):
+    (status, stdout, what the terminal got), both as bytes."""
+    master, slave = os.openpty()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    got = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:         # EIO: the last holder of the terminal is gone
+            break
+        if not chunk:
+            break
+        got += chunk
+    out, _ = p.communicate(timeout=timeout)
+    os.close(master)
+    return p.returncode, out, got
+
+
 def run(args, timeout=30):
     """Run a command; (returncode, stdout, stderr, seconds)."""
     t0 = time.monotonic()
