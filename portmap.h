@@ -220,6 +220,17 @@ struct portmap_igd {
 enum portmap_status portmap_igd_find(const char *body, size_t len,
                                      const struct portmap_url *location, struct portmap_igd *igd);
 
+/*
+ * portmap_xml_text: the text of the first element named `name` (with any
+ * namespace prefix) in buf[0..len), trimmed, in *text and *tlen (length 0
+ * for an empty or self-closed element): 0 found, -1 not found.  Text that
+ * holds markup counts as not found: only leaf values are read.  The scan
+ * is linear whatever buf holds: *looked (unless NULL) receives how many
+ * times it looked at a byte, never more than 2 * len.
+ */
+int portmap_xml_text(const char *buf, size_t len, const char *name, const char **text,
+                     size_t *tlen, size_t *looked);
+
 /* The GetExternalIPAddress SOAP request; returns its length or 0. */
 size_t portmap_soap_request(char *buf, size_t cap, const struct portmap_igd *igd);
 

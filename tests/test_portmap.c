@@ -546,6 +546,83 @@ Test(soap, decode_table)
 	}
 }
 
+/*
+ * The XML scan against bodies built to make a scan that runs past '<' look
+ * at each byte once per '<' before it: 16 KiB (PORTMAP_HTTP_CAP) of them
+ * cost 0.3 s of CPU (issue #20).  The work is counted, not timed: the scan
+ * may look at each byte twice at most, and it still finds the element a
+ * body ends with.
+ */
+Test(xml, hostile_bodies_cost_linear_work)
+{
+	static const char *const units[] = {
+		"<", "<a", "<x:", "<NewExternalIPAddress", "<NewExternalIPAddress:",
+		"<s:NewExternalIPAddress<", "<<NewExternalIPAddress", "a<b",
+	};
+	static const char tail[] = "<NewExternalIPAddress> 198.51.100.1 </NewExternalIPAddress>";
+	static char body[PORTMAP_HTTP_CAP];
+
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		for (int with_tail = 0; with_tail < 2; with_tail++) {
+			size_t ul = strlen(units[u]), n = 0, tl = with_tail ? strlen(tail) : 0;
+			size_t looked = 0, tlen = 0;
+			const char *text = NULL, *b;
+			int rc;
+
+			while (n + ul + tl <= sizeof(body)) {
+				memcpy(body + n, units[u], ul);
+				n += ul;
+			}
+			memcpy(body + n, tail, tl);
+			n += tl;
+			b = (const char *)at_edge(body, n);
+			rc = portmap_xml_text(b, n, "NewExternalIPAddress", &text, &tlen, &looked);
+			cr_expect_leq(looked, 2 * n, "\"%s\"%s: %zu looks at %zu bytes", units[u],
+			    with_tail ? " + element" : "", looked, n);
+			if (with_tail) {
+				cr_expect(rc == 0 && tlen == 12 && memcmp(text, "198.51.100.1", 12) == 0,
+				    "\"%s\" + element: the element is found", units[u]);
+			} else {
+				cr_expect_eq(rc, -1, "\"%s\": nothing found", units[u]);
+			}
+		}
+	}
+}
+
+/* The scan's answers on well-formed and malformed markup. */
+Test(xml, text_table)
+{
+	static const struct {
+		const char *body;
+		int rc;
+		const char *text;
+	} cases[] = {
+		{ "<a>x</a>", 0, "x" },
+		{ "<p:a> x </p:a>", 0, "x" },
+		{ "<a/>", 0, "" },
+		{ "<a x=\"1\">y</a>", 0, "y" },
+		{ "<ab>x</ab><a>y</a>", 0, "y" },
+		{ "<a<a>x</a>", 0, "x" },
+		{ "<a", -1, NULL },
+		{ "<a>x", -1, NULL },
+		{ "<a><b>x</b></a>", -1, NULL },
+		{ "", -1, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].body), tlen = 0, looked = 0;
+		const char *text = NULL;
+		int rc = portmap_xml_text((const char *)at_edge(cases[i].body, n), n, "a", &text,
+		    &tlen, &looked);
+
+		cr_expect_eq(rc, cases[i].rc, "%s: rc %d", cases[i].body, rc);
+		if (rc == 0 && cases[i].rc == 0)
+			cr_expect(tlen == strlen(cases[i].text) && memcmp(text, cases[i].text, tlen) == 0,
+			    "%s: text", cases[i].body);
+		cr_expect_leq(looked, 2 * n, "%s: %zu looks", cases[i].body, looked);
+	}
+}
+
 /* ------------------------------------------------------------ the route table */
 
 /* One /proc/net/route line; the kernel prints each address's in-memory

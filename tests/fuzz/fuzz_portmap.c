@@ -2,10 +2,10 @@
  * fuzz_portmap.c - libFuzzer target for the port-mapping codecs and engine.
  *
  * Every input goes through every decoder (NAT-PMP, PCP, SSDP, HTTP head
- * and body, URL, IPv4, device description, SOAP answer, route table), and
- * then through the engine as a gateway's answers: as the NAT-PMP, PCP and
- * SSDP datagrams, then split in two as the description's and the SOAP
- * answer's stream.  Every promise portmap.h makes about a result is
+ * and body, URL, IPv4, the XML scan, device description, SOAP answer,
+ * route table), and then through the engine as a gateway's answers: as
+ * the NAT-PMP, PCP and SSDP datagrams, then split in two as the
+ * description's and the SOAP answer's stream.  Every promise portmap.h makes about a result is
  * checked; a broken one is a __builtin_trap(), which libFuzzer reports as
  * a crash with the input saved.
  */
@@ -36,6 +36,11 @@ url_ok(const struct portmap_url *u)
 		CHECK((unsigned char)u->path[i] > 0x20 && (unsigned char)u->path[i] < 0x7f);
 	CHECK(u->host.family == 4 && u->host.port != 0);
 }
+
+/* The names the engine looks for, and the shortest. */
+static const char *const xml_names[] = {
+	"serviceType", "controlURL", "errorCode", "NewExternalIPAddress", "a",
+};
 
 static void
 codecs(const uint8_t *d, size_t n)
@@ -84,6 +89,16 @@ codecs(const uint8_t *d, size_t n)
 		CHECK(addr_ip_eq(&igd.control.host, &loc.host));
 		CHECK(strpbrk(igd.service_type, "\r\n\" <>") == NULL);
 		CHECK(portmap_soap_request(req, sizeof(req), &igd) > 0);
+	}
+	/* The XML scan: linear whatever the bytes (at most two looks a byte),
+	 * and a text inside the input. */
+	for (size_t i = 0; i < sizeof(xml_names) / sizeof(xml_names[0]); i++) {
+		const char *x = NULL;
+		size_t xlen = 0, looked = 0;
+
+		if (portmap_xml_text(t, n, xml_names[i], &x, &xlen, &looked) == 0)
+			CHECK(in(x, xlen, d, n) && memchr(x, '<', xlen) == NULL);
+		CHECK(looked <= 2 * n);
 	}
 	for (int status = 200; status <= 500; status += 300)
 		if (portmap_soap_decode(status, t, n, &a, &code) == PORTMAP_OK)
