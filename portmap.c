@@ -34,7 +34,9 @@ static const char *const status_names[PORTMAP_STATUS_COUNT] = {
 	[PORTMAP_E_NOT_IGD] = "not-a-gateway",
 	[PORTMAP_E_NO_LOCATION] = "no-location",
 	[PORTMAP_E_URL] = "bad-url",
+	[PORTMAP_E_URL_PORT] = "privileged-port",
 	[PORTMAP_E_FOREIGN_HOST] = "foreign-host",
+	[PORTMAP_E_FOREIGN_PORT] = "foreign-port",
 	[PORTMAP_E_NO_SERVICE] = "no-wan-service",
 	[PORTMAP_E_NO_CONTROL] = "no-control-url",
 	[PORTMAP_E_SOAP_FAULT] = "soap-fault",
@@ -473,6 +475,15 @@ portmap_http_body(const char *buf, size_t len, int eof, const struct portmap_htt
 	return PORTMAP_OK;
 }
 
+/* A byte a URL path we follow may hold: [A-Za-z0-9/._-], nothing that
+ * needs escaping, no query. */
+static int
+path_byte_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '/' || c == '.' || c == '_' || c == '-';
+}
+
 enum portmap_status
 portmap_url_parse(const char *s, size_t len, struct portmap_url *u)
 {
@@ -495,6 +506,10 @@ portmap_url_parse(const char *s, size_t len, struct portmap_url *u)
 		if (parse_uint(s + ps, i - ps, 5, &port) == -1 || port == 0 || port > 65535)
 			return PORTMAP_E_URL;
 	}
+	/* An IGD's web server: port 80 or an unprivileged one, never another
+	 * well-known service of the gateway. */
+	if (port < 1024 && port != 80)
+		return PORTMAP_E_URL_PORT;
 	u->host.port = (uint16_t)port;
 	if (i == len) {
 		u->path[0] = '/';
@@ -502,9 +517,8 @@ portmap_url_parse(const char *s, size_t len, struct portmap_url *u)
 	}
 	if (len - i >= PORTMAP_PATH_MAX)
 		return PORTMAP_E_URL;
-	/* Only what may go into a request line as it is. */
 	for (size_t k = i; k < len; k++)
-		if ((unsigned char)s[k] <= 0x20 || (unsigned char)s[k] >= 0x7f)
+		if (!path_byte_ok(s[k]))
 			return PORTMAP_E_URL;
 	memcpy(u->path, s + i, len - i);
 	u->path[len - i] = '\0';
@@ -686,9 +700,12 @@ portmap_igd_find(const char *body, size_t len, const struct portmap_url *locatio
 			st = portmap_url_parse(c, clen, &igd->control);
 			if (st != PORTMAP_OK)
 				return st;
-			if (!addr_eq(&igd->control.host, &location->host) &&
-			    !addr_ip_eq(&igd->control.host, &location->host))
+			if (!addr_ip_eq(&igd->control.host, &location->host))
 				return PORTMAP_E_FOREIGN_HOST;
+			/* The same web server as the description: a SOAP POST to
+			 * another port of the gateway is another service. */
+			if (igd->control.host.port != location->host.port)
+				return PORTMAP_E_FOREIGN_PORT;
 			return PORTMAP_OK;
 		}
 		/* Relative: on the description's host and port. */
@@ -701,7 +718,7 @@ portmap_igd_find(const char *body, size_t len, const struct portmap_url *locatio
 			if (c[0] != '/')
 				igd->control.path[o++] = '/';
 			for (size_t i = 0; i < clen; i++) {
-				if ((unsigned char)c[i] <= 0x20 || (unsigned char)c[i] >= 0x7f)
+				if (!path_byte_ok(c[i]))
 					return PORTMAP_E_URL;
 				igd->control.path[o++] = c[i];
 			}

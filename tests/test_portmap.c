@@ -321,7 +321,21 @@ Test(url, table)
 		{ "full", "http://192.0.2.1:5000/rootDesc.xml", PORTMAP_OK, "192.0.2.1", "/rootDesc.xml", 5000 },
 		{ "upper-scheme", "HTTP://192.0.2.1/x", PORTMAP_OK, "192.0.2.1", "/x", 80 },
 		{ "no-path", "http://192.0.2.1:8080", PORTMAP_OK, "192.0.2.1", "/", 8080 },
-		{ "query", "http://192.0.2.1/a?b=c", PORTMAP_OK, "192.0.2.1", "/a?b=c", 80 },
+		{ "path-bytes", "http://192.0.2.1:1024/A-z_0.9/x", PORTMAP_OK, "192.0.2.1", "/A-z_0.9/x",
+		  1024 },
+		{ "port-80", "http://192.0.2.1:80/x", PORTMAP_OK, "192.0.2.1", "/x", 80 },
+		/* Issue #20: a spoofed SSDP answer or description must not aim
+		 * a request at another service of the gateway. */
+		{ "port-ssh", "http://192.0.2.1:22/x", PORTMAP_E_URL_PORT, NULL, NULL, 0 },
+		{ "port-smtp", "http://192.0.2.1:25/x", PORTMAP_E_URL_PORT, NULL, NULL, 0 },
+		{ "port-1", "http://192.0.2.1:1/x", PORTMAP_E_URL_PORT, NULL, NULL, 0 },
+		{ "port-1023", "http://192.0.2.1:1023/x", PORTMAP_E_URL_PORT, NULL, NULL, 0 },
+		{ "query", "http://192.0.2.1/a?b=c", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "escape", "http://192.0.2.1/a%20b", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "fragment", "http://192.0.2.1/a#b", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "colon-in-path", "http://192.0.2.1:5000/uuid:1/x", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "tilde", "http://192.0.2.1/~x", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "high-byte", "http://192.0.2.1/\xc3\xa9", PORTMAP_E_URL, NULL, NULL, 0 },
 		{ "name", "http://router.lan:5000/x", PORTMAP_E_URL, NULL, NULL, 0 },
 		{ "https", "https://192.0.2.1/x", PORTMAP_E_URL, NULL, NULL, 0 },
 		{ "ipv6", "http://[2001:db8::1]:5000/x", PORTMAP_E_URL, NULL, NULL, 0 },
@@ -342,7 +356,7 @@ Test(url, table)
 		enum portmap_status got = portmap_url_parse((const char *)at_edge(cases[i].url, n), n, &u);
 
 		cr_expect_eq(got, cases[i].want, "%s: got %s", cases[i].name, st(got));
-		if (got == PORTMAP_OK) {
+		if (got == PORTMAP_OK && cases[i].want == PORTMAP_OK) {
 			struct stun_addr want = ip4(cases[i].host, cases[i].port);
 
 			cr_expect(addr_eq(&u.host, &want), "%s: host", cases[i].name);
@@ -380,6 +394,10 @@ Test(ssdp, decode_table)
 		{ "empty-location", "HTTP/1.1 200 OK\r\n" IGD_ST "LOCATION:\r\n\r\n", PORTMAP_E_NO_LOCATION },
 		{ "named-location", "HTTP/1.1 200 OK\r\n" IGD_ST "LOCATION: http://gw.lan/d.xml\r\n\r\n",
 		  PORTMAP_E_URL },
+		{ "location-on-ssh", "HTTP/1.1 200 OK\r\n" IGD_ST
+		  "LOCATION: http://192.0.2.1:22/x\r\n\r\n", PORTMAP_E_URL_PORT },
+		{ "location-with-query", "HTTP/1.1 200 OK\r\n" IGD_ST
+		  "LOCATION: http://192.0.2.1:5000/d.xml?x=1\r\n\r\n", PORTMAP_E_URL },
 		{ "error-status", "HTTP/1.1 500 Oops\r\n" IGD_ST "\r\n", PORTMAP_E_HTTP_STATUS },
 		{ "cut", "HTTP/1.1 200 OK\r\n" IGD_ST, PORTMAP_E_INCOMPLETE },
 		{ "m-search-echo", "M-SEARCH * HTTP/1.1\r\n" IGD_ST "\r\n", PORTMAP_E_STATUS_LINE },
@@ -437,6 +455,17 @@ Test(igd, find_table)
 		{ "absolute-same-host", SVC(WANIP, "http://192.0.2.1:5000/abs"), PORTMAP_OK, "/abs", WANIP },
 		{ "absolute-other-host", SVC(WANIP, "http://198.51.100.9:5000/abs"),
 		  PORTMAP_E_FOREIGN_HOST, NULL, NULL },
+		/* Issue #20: the description's web server, nothing else. */
+		{ "absolute-other-port", SVC(WANIP, "http://192.0.2.1:5001/abs"),
+		  PORTMAP_E_FOREIGN_PORT, NULL, NULL },
+		{ "absolute-port-80", SVC(WANIP, "http://192.0.2.1/abs"), PORTMAP_E_FOREIGN_PORT, NULL,
+		  NULL },
+		{ "absolute-smtp", SVC(WANIP, "http://192.0.2.1:25/abs"), PORTMAP_E_URL_PORT, NULL, NULL },
+		{ "absolute-query", SVC(WANIP, "http://192.0.2.1:5000/c?x"), PORTMAP_E_URL, NULL, NULL },
+		{ "relative-query", SVC(WANIP, "/c?x=1"), PORTMAP_E_URL, NULL, NULL },
+		{ "relative-escape", SVC(WANIP, "/c%0d"), PORTMAP_E_URL, NULL, NULL },
+		{ "relative-bytes", SVC(WANIP, "/upnp/control/WANIPConn1_x-y.z"), PORTMAP_OK,
+		  "/upnp/control/WANIPConn1_x-y.z", WANIP },
 		{ "absolute-name", SVC(WANIP, "http://evil.example/abs"), PORTMAP_E_URL, NULL, NULL },
 		{ "no-wan-service", SVC("urn:schemas-upnp-org:service:Layer3Forwarding:1", "/L3F"),
 		  PORTMAP_E_NO_SERVICE, NULL, NULL },
@@ -460,7 +489,7 @@ Test(igd, find_table)
 
 		cr_expect_eq(got, cases[i].want, "%s: got %s, want %s", cases[i].name, st(got),
 		    st(cases[i].want));
-		if (got == PORTMAP_OK) {
+		if (got == PORTMAP_OK && cases[i].want == PORTMAP_OK) {
 			cr_expect_str_eq(igd.control.path, cases[i].path, "%s: path", cases[i].name);
 			cr_expect_str_eq(igd.service_type, cases[i].type, "%s: type", cases[i].name);
 			cr_expect(addr_eq(&igd.control.host, &loc.host), "%s: host", cases[i].name);
@@ -687,6 +716,7 @@ struct sim {
 	unsigned sent[PORTMAP_NSOCK];
 	unsigned mcast;
 	unsigned connects, closes;
+	struct stun_addr connected[4];  /* the first connects' destinations */
 	char last_tcp[PORTMAP_TXBUF + 1];
 };
 
@@ -728,6 +758,8 @@ pump(struct sim *s, uint32_t *wait)
 			}
 			break;
 		case PORTMAP_CONNECT:
+			if (s->connects < sizeof(s->connected) / sizeof(s->connected[0]))
+				s->connected[s->connects] = tx.to;
 			s->connects++;
 			break;
 		case PORTMAP_CLOSE:
@@ -1044,6 +1076,45 @@ Test(engine, foreign_location_is_not_followed)
 	run_until(&s, 10000);
 	cr_assert_eq(s.connects, 0, "natcheck talks to the gateway only");
 	cr_assert_eq(s.m.upnp.state, PORTMAP_GARBLED);
+}
+
+/*
+ * Issue #20: a LAN host's spoofed SSDP answer (the gateway's address, its
+ * SSH port) and a description whose control URL names the gateway's SMTP
+ * port: no connection to either, only to the description's web server.
+ */
+Test(engine, spoofed_location_and_control_ports_are_not_followed)
+{
+	struct sim s;
+	struct portmap_config c = cfg_gw();
+	uint32_t wait;
+	const char *ssh = "HTTP/1.1 200 OK\r\n" IGD_ST "LOCATION: http://192.0.2.1:22/x\r\n\r\n";
+	const char *desc = "HTTP/1.1 200 OK\r\n\r\n<root>"
+	    SVC(WANIP, "http://192.0.2.1:25/ctl/IPConn") "</root>";
+	struct stun_addr web = ip4("192.0.2.1", 5000);
+
+	memset(&s, 0, sizeof(s));
+	portmap_init(&s.m, &c, 0);
+	run_until(&s, 5);
+	udp_in(&s, PORTMAP_SOCK_SSDP, "192.0.2.1", 1900, ssh, strlen(ssh));
+	cr_assert_eq(s.m.upnp.error, PORTMAP_E_URL_PORT);
+	cr_assert_eq(s.m.upnp.state, PORTMAP_ASKING, "a spoofed answer is not the gateway's");
+	pump(&s, &wait);
+	cr_assert_eq(s.connects, 0, "nothing connects to the gateway's SSH port");
+
+	/* The real answer comes; its description names port 25 for SOAP. */
+	udp_in(&s, PORTMAP_SOCK_SSDP, "192.0.2.1", 1900, SSDP_ANSWER, strlen(SSDP_ANSWER));
+	pump(&s, &wait);
+	cr_assert_eq(s.connects, 1);
+	cr_assert(addr_eq(&s.connected[0], &web), "the description from LOCATION's port");
+	portmap_tcp_event(&s.m, s.now, PORTMAP_TCP_CONNECTED);
+	pump(&s, &wait);
+	tcp_in(&s, desc);
+	portmap_tcp_event(&s.m, s.now, PORTMAP_TCP_EOF);
+	run_until(&s, 10000);
+	cr_assert_eq(s.connects, 1, "no SOAP POST to the gateway's SMTP port");
+	cr_assert_eq(s.m.upnp.error, PORTMAP_E_URL_PORT);
+	cr_assert_str_eq(portmap_status_name(s.m.upnp.error), "privileged-port");
 }
 
 Test(engine, oversized_and_stalled_http)

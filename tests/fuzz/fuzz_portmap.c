@@ -32,9 +32,10 @@ url_ok(const struct portmap_url *u)
 	size_t n = strnlen(u->path, sizeof(u->path));
 
 	CHECK(n < sizeof(u->path) && n > 0 && u->path[0] == '/');
-	for (size_t i = 0; i < n; i++)
-		CHECK((unsigned char)u->path[i] > 0x20 && (unsigned char)u->path[i] < 0x7f);
-	CHECK(u->host.family == 4 && u->host.port != 0);
+	/* [A-Za-z0-9/._-] only, and port 80 or 1024 and up (issue #20). */
+	CHECK(strspn(u->path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-")
+	    == n);
+	CHECK(u->host.family == 4 && (u->host.port == 80 || u->host.port >= 1024));
 }
 
 /* The names the engine looks for, and the shortest. */
@@ -86,7 +87,7 @@ codecs(const uint8_t *d, size_t n)
 		char req[PORTMAP_TXBUF];
 
 		url_ok(&igd.control);
-		CHECK(addr_ip_eq(&igd.control.host, &loc.host));
+		CHECK(addr_eq(&igd.control.host, &loc.host));     /* LOCATION's IP and port */
 		CHECK(strpbrk(igd.service_type, "\r\n\" <>") == NULL);
 		CHECK(portmap_soap_request(req, sizeof(req), &igd) > 0);
 	}
@@ -134,7 +135,8 @@ engine(const uint8_t *d, size_t n)
 		if (st == PORTMAP_SEND && tx.sock != PORTMAP_SOCK_TCP)
 			CHECK(tx.len > 0 && (addr_ip_eq(&tx.to, &gw) || tx.to.addr[0] == 239));
 		if (st == PORTMAP_CONNECT) {
-			CHECK(addr_ip_eq(&tx.to, &gw));     /* never anywhere else */
+			/* Never anywhere else, nor to another service of it. */
+			CHECK(addr_ip_eq(&tx.to, &gw) && (tx.to.port == 80 || tx.to.port >= 1024));
 			portmap_tcp_event(&m, now, PORTMAP_TCP_CONNECTED);
 		}
 		if (st == PORTMAP_SEND && tx.sock == PORTMAP_SOCK_TCP) {
