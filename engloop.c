@@ -26,14 +26,15 @@ struct eng_ops {
 	              const uint8_t *buf, size_t len);
 };
 
+/* Transaction IDs: the OS random source or nothing.  A failure is
+ * recorded in *ctx (an int) and run() stops before the datagram holding
+ * the ID is sent; only main exits. */
 static void
 engloop_random(void *ctx, uint8_t *buf, size_t len)
 {
-	(void)ctx;
 	if (net_random(buf, len) == -1) {
-		/* No OS random source at all: we must not send guessable IDs. */
-		fprintf(stderr, "natcheck: cannot read the OS random source\n");
-		_exit(1);
+		*(int *)ctx = 1;
+		memset(buf, 0, len);
 	}
 }
 
@@ -74,10 +75,11 @@ open_socks(const char *name, const struct stun_addr *toward, int n, int *fds,
 	return 0;
 }
 
-/* Drive one engine over fds[0..n) until it is done; closes them. */
+/* Drive one engine over fds[0..n) until it is done; closes them.  -2
+ * when *random_failed was set: nothing guessable was sent. */
 static int
-run(int n, int *fds, const struct eng_ops *ops, void *eng, int verbose, const char *name,
-    char *err, size_t errlen)
+run(int n, int *fds, const struct eng_ops *ops, void *eng, const int *random_failed,
+    int verbose, const char *name, char *err, size_t errlen)
 {
 	struct pollfd pfd[ENGLOOP_MAX_SOCK];
 	char why[NET_ERRLEN];
@@ -96,6 +98,12 @@ run(int n, int *fds, const struct eng_ops *ops, void *eng, int verbose, const ch
 
 		if (step == ENG_DONE)
 			break;
+		if (*random_failed) {
+			/* Never send a guessable transaction ID. */
+			snprintf(err, errlen, "cannot read the OS random source");
+			close_all(fds, n);
+			return -2;
+		}
 		if (step == ENG_SEND) {
 			/* A failed send is a lost datagram to the engine. */
 			if (net_send(fds[sock], &to, buf, len, why) == -1 && verbose)
@@ -170,7 +178,7 @@ lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
 	static const struct eng_ops ops = { life_next, life_input };
 	struct lifetime_config cfg;
 	struct stun_addr locals[LT_NSOCK];
-	int fds[LT_NSOCK];
+	int fds[LT_NSOCK], random_failed = 0;
 	char sbuf[ADDR_STRLEN];
 
 	if (open_socks("lifetime", server, LT_NSOCK, fds, locals, err, errlen) == -1)
@@ -179,11 +187,12 @@ lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
 	cfg.server = *server;
 	cfg.max_ms = max_ms;
 	cfg.random = engloop_random;
+	cfg.random_ctx = &random_failed;
 	lifetime_init(&a.l, &cfg, net_now_ms());
 	if (verbose)
 		fprintf(stderr, "natcheck: lifetime: %d mappings towards %s, up to %u s\n",
 		    LT_NMAP, addr_fmt(server, sbuf, sizeof(sbuf)), (unsigned)(max_ms / 1000));
-	if (run(LT_NSOCK, fds, &ops, &a, verbose, "lifetime", err, errlen) == -1)
+	if (run(LT_NSOCK, fds, &ops, &a, &random_failed, verbose, "lifetime", err, errlen) < 0)
 		return -1;
 	*r = a.l.r;
 	if (verbose)
@@ -235,13 +244,14 @@ portsloop_run(const struct stun_addr *dst, uint32_t rtt_ms, int verbose,
 	static struct ports_adapter a;
 	static const struct eng_ops ops = { ports_next, ports_input };
 	struct stun_addr locals[PORTS_EXTRA_NSOCK];
-	int fds[PORTS_EXTRA_NSOCK];
+	int fds[PORTS_EXTRA_NSOCK], random_failed = 0, rc;
 
 	if (open_socks("ports", dst, PORTS_EXTRA_NSOCK, fds, locals, err, errlen) == -1)
 		return -1;
-	ports_extra_init(&a.x, locals, dst, rtt_ms, engloop_random, NULL, net_now_ms());
-	if (run(PORTS_EXTRA_NSOCK, fds, &ops, &a, verbose, "ports", err, errlen) == -1)
-		return -1;
+	ports_extra_init(&a.x, locals, dst, rtt_ms, engloop_random, &random_failed, net_now_ms());
+	rc = run(PORTS_EXTRA_NSOCK, fds, &ops, &a, &random_failed, verbose, "ports", err, errlen);
+	if (rc < 0)
+		return rc;
 	ports_extra_samples(&a.x, s, n, cap);
 	return 0;
 }
