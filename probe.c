@@ -1059,6 +1059,8 @@ build(struct probe *p, struct probe_test *t, uint64_t now, struct probe_tx *tx)
 	stun_enc_init(&e, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, s->tid);
 	if (t->has_change)
 		stun_enc_change_request(&e, t->change);
+	/* RFC 5389 section 15.5: strict servers drop a request without it. */
+	stun_enc_fingerprint(&e);
 	if (stun_enc_finish(&e, &len) != STUN_OK)
 		return -1;
 	tx->sock = t->sock;

@@ -138,6 +138,15 @@ ParameterizedTest(struct combo *c, nat, matrix)
 	EXPECT(c->type, c->mapping, c->filtering, c->hairpinning);
 	cr_expect_eq(pr.tests[0].other_rfc5780, 0, "the alternate came as CHANGED-ADDRESS");
 	cr_expect(pr.tests[0].has_other);
+	/* The same verdict from a server that drops every request without
+	 * FINGERPRINT (RFC 5389 section 15.5): every request carries one. */
+	natsim_init(&sim, c->m, c->f, c->hairpin, 3);
+	sim.strict_fingerprint = 1;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(c->type, c->mapping, c->filtering, c->hairpinning);
+	cr_expect_eq(sim.dropped_unsigned, 0, "%u requests without FINGERPRINT",
+	    sim.dropped_unsigned);
 }
 
 /* ------------------------------------------------ no NAT */

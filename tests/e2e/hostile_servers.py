@@ -6,7 +6,8 @@ Each "server" is a small UDP socket on 127.0.0.1 run by this script: one
 sends every request back as it came, one answers with a transaction ID
 that is not the client's, one answers with Binding indications, one
 advertises an alternate address nobody may be sent to, one reports a
-mapped address of the other family.  None of them may read as "UDP
+mapped address of the other family, one answers only requests that carry
+FINGERPRINT.  None of them may read as "UDP
 Blocked" (datagrams came back), none may make natcheck send where the
 server says, and each must be named in a finding.  Only 127.0.0.0/8 is
 contacted.
@@ -17,6 +18,7 @@ import socket
 import struct
 import sys
 import threading
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stunlib import Checks, free_udp_ports, parse_attrs, run, xor_mapped  # noqa: E402
@@ -62,6 +64,17 @@ class Hostile:
             if any(t == 0x0003 for t, _ in parse_attrs(data)):
                 return None
             body = xor_mapped(peer[0], peer[1]) + addr_attr(0x802C, "0.0.0.0", self.port + 1)
+            return struct.pack("!HH", 0x0101, len(body)) + tid + body
+        if self.mode == "strict":
+            # A correct server that, as strict ones do, drops a request
+            # without a valid FINGERPRINT (RFC 5389 section 15.5).
+            attrs = parse_attrs(data)
+            if not attrs or attrs[-1][0] != 0x8028 or len(data) < 28:
+                return None
+            want = (zlib.crc32(data[:-8]) ^ 0x5354554E) & 0xFFFFFFFF
+            if struct.unpack("!I", data[-4:])[0] != want:
+                return None
+            body = xor_mapped(peer[0], peer[1])
             return struct.pack("!HH", 0x0101, len(body)) + tid + body
         if self.mode == "mapped-v6":
             # MAPPED-ADDRESS of the other family (a plain attribute, no XOR).
@@ -147,6 +160,20 @@ c.check("unspecified alternate: no test sent to it",
                 for t in doc["tests"]), doc and doc["tests"])
 c.check("unspecified alternate: the mapping is still reported",
         doc is not None and doc["mapped"] is not None and requests > 0, doc)
+
+# Issue #20: a server that answers only requests with FINGERPRINT answers
+# natcheck (the old requests had none: "UDP Blocked").
+with Hostile("strict") as h:
+    rc, doc, err = jrun(["-t", "2", f"127.0.0.1:{h.port}"])
+    requests = h.requests
+c.check("strict server (FINGERPRINT required): answered, not udp-blocked",
+        doc is not None and doc["type"] != "udp-blocked" and rc != 15
+        and doc["mapped"] is not None and doc["mapped"].startswith("127.0.0.1:"),
+        f"rc={rc} type={doc and doc['type']} mapped={doc and doc['mapped']}")
+c.check("strict server: its binding test was answered",
+        doc is not None and requests > 0
+        and [t["result"] for t in doc["tests"] if t["name"] == "binding"] == ["answered"],
+        doc and [(t["name"], t["result"]) for t in doc["tests"]])
 
 with Hostile("mapped-v6") as h:
     rc, doc, err = jrun(["-t", "2", f"127.0.0.1:{h.port}"])
