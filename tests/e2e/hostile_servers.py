@@ -7,7 +7,8 @@ sends every request back as it came, one answers with a transaction ID
 that is not the client's, one answers with Binding indications, one
 advertises an alternate address nobody may be sent to, one reports a
 mapped address of the other family, one answers only requests that carry
-FINGERPRINT.  None of them may read as "UDP
+FINGERPRINT, one never answers (beside natcheck --serve, or a closed
+port).  None of them may read as "UDP
 Blocked" (datagrams came back), none may make natcheck send where the
 server says, and each must be named in a finding.  Only 127.0.0.0/8 is
 contacted.
@@ -21,7 +22,7 @@ import threading
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, free_udp_ports, parse_attrs, run, xor_mapped  # noqa: E402
+from stunlib import Checks, Server, free_udp_ports, parse_attrs, run, xor_mapped  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 c = Checks()
@@ -174,6 +175,28 @@ c.check("strict server: its binding test was answered",
         doc is not None and requests > 0
         and [t["result"] for t in doc["tests"] if t["name"] == "binding"] == ["answered"],
         doc and [(t["name"], t["result"]) for t in doc["tests"]])
+
+# A server that stays silent while the path is open never reads as UDP
+# Blocked: another server's answer, or an ICMP error from a closed port,
+# shows the path works, and the silent one is named (issue #20).
+with Hostile("silent") as h, Server(NATCHECK) as good:
+    rc, doc, err = jrun(["-4", "-t", "2", f"127.0.0.1:{h.port}", f"127.0.0.1:{good.port}"])
+f = finding(doc, "no-answer-from")
+c.check("silent server, then one that answers: the verdict from the second, not udp-blocked",
+        rc == 0 and doc is not None and doc["type"] == "open", f"rc={rc} type={doc and doc['type']}")
+c.check("silent server, then one that answers: finding no-answer-from names the silent one",
+        f is not None and f["address"] == f"127.0.0.1:{h.port}", doc and codes(doc))
+closed = free_udp_ports(1)[0]
+with Hostile("silent") as h:
+    rc, doc, err = jrun(["-4", "-t", "1", f"127.0.0.1:{h.port}", f"127.0.0.1:{closed}"])
+f = finding(doc, "no-answer-from")
+c.check("silent server beside a closed port (ICMP): unknown, exit 16, not udp-blocked",
+        rc == 16 and doc is not None and doc["type"] == "unknown", f"rc={rc} type={doc and doc['type']}")
+c.check("silent server beside a closed port: no-answer-from names the silent one, "
+        "no-stun-server the closed one",
+        f is not None and f["address"] == f"127.0.0.1:{h.port}"
+        and (finding(doc, "no-stun-server") or {}).get("address") == f"127.0.0.1:{closed}",
+        doc and codes(doc))
 
 with Hostile("mapped-v6") as h:
     rc, doc, err = jrun(["-t", "2", f"127.0.0.1:{h.port}"])
