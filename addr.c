@@ -113,6 +113,60 @@ addr_is_shared(const struct stun_addr *a)
 }
 
 int
+addr_is_link_local(const struct stun_addr *a)
+{
+	if (a->family == 4)
+		return a->addr[0] == 169 && a->addr[1] == 254;
+	return a->family == 6 && a->addr[0] == 0xFE && (a->addr[1] & 0xC0) == 0x80;
+}
+
+/* The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:a.b.c.d, RFC
+ * 4291 section 2.5.5.2), else a itself. */
+static struct stun_addr
+unmapped(const struct stun_addr *a)
+{
+	static const uint8_t prefix[12] = { [10] = 0xFF, [11] = 0xFF };
+	struct stun_addr v = *a;
+
+	if (a->family == 6 && memcmp(a->addr, prefix, sizeof(prefix)) == 0) {
+		memset(v.addr, 0, sizeof(v.addr));
+		memcpy(v.addr, a->addr + 12, 4);
+		v.family = 4;
+	}
+	return v;
+}
+
+int
+addr_is_site_scoped(const struct stun_addr *a)
+{
+	struct stun_addr v = unmapped(a);
+
+	return addr_is_private(&v) || addr_is_shared(&v) || addr_is_link_local(&v);
+}
+
+int
+addr_is_public(const struct stun_addr *a)
+{
+	struct stun_addr v = unmapped(a);
+
+	return addr_valid(&v) && !addr_is_unspecified(&v) && !addr_is_loopback(&v) &&
+	    !addr_is_multicast(&v) && !addr_is_limited_broadcast(&v) && !addr_is_site_scoped(&v);
+}
+
+int
+addr_in_net(const struct stun_addr *a, const struct stun_addr *net, unsigned prefix)
+{
+	size_t whole = prefix / 8;
+	unsigned rest = prefix % 8;
+
+	if (!addr_valid(a) || a->family != net->family || prefix > 8 * addr_len(a))
+		return 0;
+	if (memcmp(a->addr, net->addr, whole) != 0)
+		return 0;
+	return rest == 0 || ((a->addr[whole] ^ net->addr[whole]) & (0xFF00u >> rest) & 0xFF) == 0;
+}
+
+int
 addr_is_subnet_broadcast(const struct stun_addr *a, const struct stun_addr *net,
                          unsigned prefix)
 {
@@ -138,11 +192,41 @@ is_local_ip(const struct stun_addr *a, const struct stun_addr *locals, size_t n)
 	return 0;
 }
 
+/* Is a one of this host's addresses: an engine socket's or an interface's? */
+static int
+is_ours(const struct stun_addr *a, const struct stun_addr *locals, size_t nlocals,
+        const struct addr_host *host)
+{
+	return is_local_ip(a, locals, nlocals) ||
+	    (host != NULL && is_local_ip(a, host->ip, host->n < ADDR_HOST_MAX ? host->n : ADDR_HOST_MAX));
+}
+
+/* Is a on one of this host's networks (not loopback's) that server is not
+ * on?  Host routes (/32, /128) hold only the host's own address. */
+static int
+on_our_link(const struct stun_addr *a, const struct stun_addr *server,
+            const struct addr_host *host)
+{
+	size_t n = host == NULL ? 0 : host->n < ADDR_HOST_MAX ? host->n : ADDR_HOST_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct stun_addr *net = &host->ip[i];
+		unsigned prefix = host->prefix[i];
+
+		if (prefix == 0 || prefix >= 8 * addr_len(net) || addr_is_loopback(net))
+			continue;
+		if (addr_in_net(a, net, prefix) && !addr_in_net(server, net, prefix))
+			return 1;
+	}
+	return 0;
+}
+
 enum addr_use
 addr_use_check(const struct stun_addr *a, int family, const struct stun_addr *server,
-               const struct stun_addr *locals, size_t nlocals, int own)
+               const struct stun_addr *locals, size_t nlocals, const struct addr_host *host,
+               enum addr_role role)
 {
-	int server_here;
+	int here, own;
 
 	if (!addr_valid(a))
 		return ADDR_USE_ABSENT;
@@ -157,19 +241,31 @@ addr_use_check(const struct stun_addr *a, int family, const struct stun_addr *se
 	if (addr_is_limited_broadcast(a))
 		return ADDR_USE_BROADCAST;
 	/* A server on this very host may well name this host's addresses. */
-	server_here = addr_is_loopback(server) || is_local_ip(server, locals, nlocals);
-	if (addr_is_loopback(a) && !server_here)
+	here = addr_is_loopback(server) || is_ours(server, locals, nlocals, host);
+	own = is_ours(a, locals, nlocals, host);
+	if (addr_is_loopback(a) && !here)
 		return ADDR_USE_LOOPBACK;
-	if (!own && !server_here && is_local_ip(a, locals, nlocals))
+	/* A hairpin test to this host's own address crosses no NAT: it could
+	 * only reach a local service (issue #20), whoever named it. */
+	if (role == ADDR_ROLE_HAIRPIN && (own || addr_is_loopback(a)))
 		return ADDR_USE_LOCAL;
+	if (here)
+		return ADDR_USE_OK;
+	if (own)
+		return role == ADDR_ROLE_TARGET ? ADDR_USE_LOCAL : ADDR_USE_OK;
+	if (role != ADDR_ROLE_MAPPED && addr_is_public(server) && addr_is_site_scoped(a))
+		return ADDR_USE_SITE;
+	if (role == ADDR_ROLE_TARGET && on_our_link(a, server, host))
+		return ADDR_USE_ON_LINK;
 	return ADDR_USE_OK;
 }
 
 enum addr_use
 addr_alt_check(const struct stun_addr *alt, int family, const struct stun_addr *server,
-               const struct stun_addr *locals, size_t nlocals)
+               const struct stun_addr *locals, size_t nlocals, const struct addr_host *host)
 {
-	enum addr_use u = addr_use_check(alt, family, server, locals, nlocals, 0);
+	enum addr_use u = addr_use_check(alt, family, server, locals, nlocals, host,
+	    ADDR_ROLE_TARGET);
 
 	if (u == ADDR_USE_OK && (addr_ip_eq(alt, server) || alt->port == server->port))
 		u = ADDR_USE_NOT_DISTINCT;

@@ -27,14 +27,15 @@ struct eng_ops {
 	              const uint8_t *buf, size_t len);
 };
 
+/* Transaction IDs: the OS random source or nothing.  A failure is
+ * recorded in *ctx (an int) and run() stops before the datagram holding
+ * the ID is sent; only main exits. */
 static void
 engloop_random(void *ctx, uint8_t *buf, size_t len)
 {
-	(void)ctx;
 	if (net_random(buf, len) == -1) {
-		/* No OS random source at all: we must not send guessable IDs. */
-		fprintf(stderr, "natcheck: cannot read the OS random source\n");
-		_exit(1);
+		*(int *)ctx = 1;
+		memset(buf, 0, len);
 	}
 }
 
@@ -86,10 +87,11 @@ struct eng_tick {
 
 /* Drive one engine over fds[0..n) until it is done; closes them.  With a
  * tick, it is called at least every ENGLOOP_TICK_MS, and once with done
- * at the end. */
+ * at the end.  -2 when *random_failed was set: nothing guessable was
+ * sent. */
 static int
-run(int n, int *fds, const struct eng_ops *ops, void *eng, int verbose, const char *name,
-    const struct eng_tick *tick, char *err, size_t errlen)
+run(int n, int *fds, const struct eng_ops *ops, void *eng, const int *random_failed,
+    int verbose, const char *name, const struct eng_tick *tick, char *err, size_t errlen)
 {
 	struct pollfd pfd[ENGLOOP_MAX_SOCK];
 	char why[NET_ERRLEN];
@@ -110,6 +112,12 @@ run(int n, int *fds, const struct eng_ops *ops, void *eng, int verbose, const ch
 
 		if (step == ENG_DONE)
 			break;
+		if (*random_failed) {
+			/* Never send a guessable transaction ID. */
+			snprintf(err, errlen, "cannot read the OS random source");
+			rc = -2;
+			break;
+		}
 		if (step == ENG_SEND) {
 			/* A failed send is a lost datagram to the engine. */
 			if (net_send(fds[sock], &to, buf, len, why) == -1 && verbose)
@@ -196,7 +204,7 @@ lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
 	                                  (uint64_t)max_ms + max_ms / 4 + 5000 };
 	struct lifetime_config cfg;
 	struct stun_addr locals[LT_NSOCK];
-	int fds[LT_NSOCK];
+	int fds[LT_NSOCK], random_failed = 0;
 	char sbuf[ADDR_STRLEN];
 
 	if (open_socks("lifetime", server, LT_NSOCK, fds, locals, err, errlen) == -1)
@@ -205,12 +213,13 @@ lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
 	cfg.server = *server;
 	cfg.max_ms = max_ms;
 	cfg.random = engloop_random;
+	cfg.random_ctx = &random_failed;
 	lifetime_init(&a.l, &cfg, net_now_ms());
 	if (verbose)
 		fprintf(stderr, "natcheck: lifetime: %d mappings towards %s, up to %u s\n",
 		    LT_NMAP, addr_fmt(server, sbuf, sizeof(sbuf)), (unsigned)(max_ms / 1000));
-	if (run(LT_NSOCK, fds, &ops, &a, verbose, "lifetime", tick != NULL ? &lt_tick : NULL, err,
-	    errlen) == -1)
+	if (run(LT_NSOCK, fds, &ops, &a, &random_failed, verbose, "lifetime",
+	    tick != NULL ? &lt_tick : NULL, err, errlen) < 0)
 		return -1;
 	*r = a.l.r;
 	if (verbose)
@@ -262,13 +271,15 @@ portsloop_run(const struct stun_addr *dst, uint32_t rtt_ms, int verbose,
 	static struct ports_adapter a;
 	static const struct eng_ops ops = { ports_next, ports_input };
 	struct stun_addr locals[PORTS_EXTRA_NSOCK];
-	int fds[PORTS_EXTRA_NSOCK];
+	int fds[PORTS_EXTRA_NSOCK], random_failed = 0, rc;
 
 	if (open_socks("ports", dst, PORTS_EXTRA_NSOCK, fds, locals, err, errlen) == -1)
 		return -1;
-	ports_extra_init(&a.x, locals, dst, rtt_ms, engloop_random, NULL, net_now_ms());
-	if (run(PORTS_EXTRA_NSOCK, fds, &ops, &a, verbose, "ports", NULL, err, errlen) == -1)
-		return -1;
+	ports_extra_init(&a.x, locals, dst, rtt_ms, engloop_random, &random_failed, net_now_ms());
+	rc = run(PORTS_EXTRA_NSOCK, fds, &ops, &a, &random_failed, verbose, "ports", NULL, err,
+	    errlen);
+	if (rc < 0)
+		return rc;
 	ports_extra_samples(&a.x, s, n, cap);
 	return 0;
 }

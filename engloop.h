@@ -21,7 +21,7 @@
  * the longest it can take, and once with done = 1 at the end.  Returns 0
  * with *r filled (r->unsupported / r->no_server say why nothing was
  * measured), or -1 with a one-line reason in err when it could not even
- * start.
+ * start or the OS random source failed (then nothing guessable was sent).
  */
 int lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
                  void (*tick)(void *ctx, const char *doing, uint64_t elapsed_ms,
@@ -32,7 +32,9 @@ int lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
  * portsloop_run: PORTS_EXTRA_NSOCK fresh sockets each ask `dst` for their
  * mapping once (one round trip; rtt_ms is the run's, 0 if unknown); the
  * answers are added to s[0..*n) (cap entries) as later mappings.  Returns
- * 0, or -1 with err set when the sockets could not be opened.
+ * 0, -1 with err set when the sockets could not be opened, or -2 with err
+ * set when the OS random source failed (nothing guessable was sent: the
+ * run's error, for main to report).
  */
 int portsloop_run(const struct stun_addr *dst, uint32_t rtt_ms, int verbose,
                   struct ports_sample *s, size_t *n, size_t cap, char *err, size_t errlen);

@@ -84,8 +84,8 @@ lifetime_init(struct lifetime *l, const struct lifetime_config *cfg, uint64_t no
 
 /* ---------------------------------------------------------------- sending */
 
-/* Encode one Binding request (with RESPONSE-PORT when port != 0) with a
- * fresh transaction ID recorded in s. */
+/* Encode one Binding request (with RESPONSE-PORT when port != 0, and
+ * FINGERPRINT) with a fresh transaction ID recorded in s. */
 static int
 build(struct lifetime *l, struct lifetime_sock *s, int sock, uint16_t port, uint64_t now,
       struct lifetime_tx *tx)
@@ -104,6 +104,7 @@ build(struct lifetime *l, struct lifetime_sock *s, int sock, uint16_t port, uint
 	stun_enc_init(&e, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, tid);
 	if (port != 0)
 		stun_enc_response_port(&e, port);
+	stun_enc_fingerprint(&e);       /* RFC 5389 section 15.5 */
 	if (stun_enc_finish(&e, &len) != STUN_OK)
 		return -1;
 	tx->sock = sock;

@@ -434,6 +434,7 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 	static struct fam_run fr[LOOP_NFAM];
 	struct pollfd pfd[LOOP_NFAM * PROBE_NSOCK + PORTMAP_NSOCK + TCPPROBE_IO_NFDS];
 	static struct portmap pm_off;     /* 33 KiB: not on the stack */
+	static struct addr_host host;
 	static struct tcpprobe tc_off;
 	static struct tcpprobe_io tc;
 	struct portmap_io pm;
@@ -512,6 +513,9 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 		return -1;
 	}
 
+	/* This host's addresses and networks: what a server may not aim the
+	 * tests at (addr.h). */
+	net_host_addrs(&host);
 	start_ms = net_now_ms();
 	for (int k = 0; k < LOOP_NFAM; k++) {
 		struct fam_run *f = &fr[k];
@@ -529,6 +533,7 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 		f->cfg.rfc3489_timing = o->rfc3489_timing;
 		f->cfg.timeout_ms = o->timeout_ms;
 		f->cfg.pinned_port = o->has_bind && o->bind.port != 0;
+		f->cfg.host = host;
 		f->cfg.random = loop_random;
 		f->cfg.random_ctx = &f->ctx;
 		f->cfg.event = loop_event;
@@ -546,7 +551,7 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 	    o->verbose, start_ms);
 	/* So do the TCP tests (--tcp, tcpprobe_io.h), towards the same server. */
 	tcpprobe_io_start(&tc, o->tcp ? o->tcp : &tc_off, o->tcp != NULL,
-	    &fr[notes->primary].cfg.servers[0], &fr[notes->primary].local, o->timeout_ms,
+	    &fr[notes->primary].cfg.servers[0], &fr[notes->primary].local, &host, o->timeout_ms,
 	    o->verbose, start_ms);
 	for (;;) {
 		uint32_t wait_ms = LOOP_MAX_WAIT_MS, pm_wait = 0, tc_wait = 0;

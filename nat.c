@@ -397,11 +397,11 @@ hairpin_blocked(const struct probe *p, const struct probe_test *mh,
 
 		if (h->kind != PROBE_HAIR_BINDING || !mapped(h) || !mapped(b = binding_of(p, h->server)))
 			continue;
-		pr = probe_peer_check(p, PROBE_SOCK_MAP, h->server, &h->mapped);
+		pr = probe_hairpin_check(p, PROBE_SOCK_MAP, h->server, &h->mapped);
 		f = NULL;
 		if (pr != PROBE_ADDR_OK)
 			f = add2(v, NAT_F_HAIRPIN_UNSENDABLE, &h->mapped, NULL);
-		else if ((pr = probe_peer_check(p, PROBE_SOCK_HAIR, h->server, &b->mapped)) !=
+		else if ((pr = probe_hairpin_check(p, PROBE_SOCK_HAIR, h->server, &b->mapped)) !=
 		    PROBE_ADDR_OK)
 			f = add2(v, NAT_F_HAIRPIN_UNSENDABLE, &b->mapped, NULL);
 		if (pr == PROBE_ADDR_OK)
@@ -794,7 +794,7 @@ check_servers(const struct probe *p, struct nat_verdict *v)
 			continue;
 		s = &v->servers[t->server];
 		if (t->has_mapped) {
-			pr = probe_peer_check(p, PROBE_SOCK_MAP, t->server, &t->mapped);
+			pr = probe_mapped_check(p, PROBE_SOCK_MAP, t->server, &t->mapped);
 			if (pr != PROBE_ADDR_OK && pr != PROBE_ADDR_FAMILY)
 				s->problems |= NAT_SP_MAPPED_INVALID;
 		}
@@ -868,7 +868,7 @@ static int
 invalid_mapping(const struct probe *p, int ps, const struct probe_test *b,
                 struct nat_verdict *v)
 {
-	enum probe_addr_problem pr = probe_peer_check(p, PROBE_SOCK_MAP, ps, &b->mapped);
+	enum probe_addr_problem pr = probe_mapped_check(p, PROBE_SOCK_MAP, ps, &b->mapped);
 	struct nat_finding *f;
 
 	if (pr == PROBE_ADDR_OK || pr == PROBE_ADDR_FAMILY)

@@ -1363,7 +1363,8 @@ lifetime(const struct opts *o, const struct probe *p, struct nat_verdict *v,
  * The traversal facts (issue #10) after the verdict: port allocation from
  * the run's own mappings, and when they cannot tell, a few more in one
  * round trip; the binding lifetime with --lifetime; then the forecast
- * classes.  A lifetime run that cannot start is the run's error.
+ * classes.  A lifetime run that cannot start, and an OS random source that
+ * fails (nothing guessable is sent), are the run's error.
  */
 static void
 run_traversal(const struct opts *o, const struct probe *p, struct nat_verdict *v,
@@ -1374,11 +1375,18 @@ run_traversal(const struct opts *o, const struct probe *p, struct nat_verdict *v
 	struct stun_addr dst;
 	char err[NET_ERRLEN];
 	size_t ns;
+	int rc;
 
 	ns = ports_samples(p, samples, PORTS_MAX_SAMPLES);
-	if (traversal_more_ports(p, v, samples, ns, &dst) &&
+	rc = traversal_more_ports(p, v, samples, ns, &dst) ?
 	    portsloop_run(&dst, p->have_rtt ? p->rtt_ms : 0, o->lo.verbose, samples, &ns,
-	    PORTS_MAX_SAMPLES, err, sizeof(err)) == -1) {
+	    PORTS_MAX_SAMPLES, err, sizeof(err)) : 0;
+	if (rc == -2) {
+		/* The OS random source failed: the run's error, and no
+		 * lifetime run. */
+		snprintf(r->error, sizeof(r->error), "%s", err);
+		r->exit = EXIT_ERROR;
+	} else if (rc == -1) {
 		struct nat_finding *f = nat_add(v, NAT_F_NO_EXTRA_PORTS);
 
 		if (f != NULL)
@@ -1387,7 +1395,7 @@ run_traversal(const struct opts *o, const struct probe *p, struct nat_verdict *v
 			fprintf(stderr, "%s: %s\n", progname, err);
 	}
 	memset(&lr, 0, sizeof(lr));
-	if (o->lifetime && lifetime(o, p, v, &lr, err, sizeof(err)) == -1) {
+	if (o->lifetime && rc != -2 && lifetime(o, p, v, &lr, err, sizeof(err)) == -1) {
 		snprintf(r->error, sizeof(r->error), "%s", err);
 		r->exit = EXIT_ERROR;
 	}

@@ -367,23 +367,25 @@ net_v6_port_ambiguous(const char *word, char *hint, size_t len)
 }
 
 #ifdef NET_HAVE_GETIFADDRS
-/* Leading one bits of an IPv4 netmask.  The BSDs may cut a netmask after
- * its last non-zero byte (sa_len says where), so only bytes that are
- * there are read. */
+/* Leading one bits of an IPv4 (family 4) or IPv6 (6) netmask.  The BSDs
+ * may cut a netmask after its last non-zero byte (sa_len says where), so
+ * only bytes that are there are read. */
 static unsigned
-mask_prefix(const struct sockaddr *mask)
+mask_prefix(const struct sockaddr *mask, int family)
 {
 	const uint8_t *p = (const uint8_t *)mask;
-	size_t at = offsetof(struct sockaddr_in, sin_addr), have = sizeof(struct sockaddr_in);
-	uint8_t m[4] = { 0 };
-	unsigned bits = 0, k;
+	size_t at = family == 6 ? offsetof(struct sockaddr_in6, sin6_addr) :
+	    offsetof(struct sockaddr_in, sin_addr);
+	size_t have = family == 6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	unsigned len = family == 6 ? 16 : 4, bits = 0, k;
+	uint8_t m[16] = { 0 };
 
 #ifndef __linux__
 	have = mask->sa_len;
 #endif
-	for (k = 0; k < 4 && at + k < have; k++)
+	for (k = 0; k < len && at + k < have; k++)
 		m[k] = p[at + k];
-	while (bits < 32 && (m[bits / 8] & (0x80u >> (bits % 8))))
+	while (bits < 8 * len && (m[bits / 8] & (0x80u >> (bits % 8))))
 		bits++;
 	return bits;
 }
@@ -412,7 +414,7 @@ local_broadcast(const struct stun_addr *a, char *err, size_t errlen)
 		if (i->ifa_addr == NULL || i->ifa_netmask == NULL ||
 		    i->ifa_addr->sa_family != AF_INET || net_to_stun(i->ifa_addr, &net) == -1)
 			continue;
-		prefix = mask_prefix(i->ifa_netmask);
+		prefix = mask_prefix(i->ifa_netmask, 4);
 		if (!addr_is_subnet_broadcast(a, &net, prefix))
 			continue;
 		for (unsigned b = prefix; b < 32; b++)  /* the network, for the message */
@@ -429,6 +431,34 @@ local_broadcast(const struct stun_addr *a, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	return 0;
+#endif
+}
+
+void
+net_host_addrs(struct addr_host *h)
+{
+#ifdef NET_HAVE_GETIFADDRS
+	struct ifaddrs *list, *i;
+
+	memset(h, 0, sizeof(*h));
+	if (getifaddrs(&list) == -1)
+		return;         /* without the list only the sockets' addresses count */
+	for (i = list; i != NULL && h->n < ADDR_HOST_MAX; i = i->ifa_next) {
+		struct stun_addr a;
+
+		if (i->ifa_addr == NULL || (i->ifa_addr->sa_family != AF_INET &&
+		    i->ifa_addr->sa_family != AF_INET6) || net_to_stun(i->ifa_addr, &a) == -1)
+			continue;
+		a.port = 0;
+		h->ip[h->n] = a;
+		/* No netmask: the address alone, a host route. */
+		h->prefix[h->n] = (uint8_t)(i->ifa_netmask == NULL ? 8 * addr_len(&a) :
+		    mask_prefix(i->ifa_netmask, a.family));
+		h->n++;
+	}
+	freeifaddrs(list);
+#else
+	memset(h, 0, sizeof(*h));
 #endif
 }
 

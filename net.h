@@ -81,6 +81,13 @@ int net_v6_port_ambiguous(const char *word, char *hint, size_t len);
 int net_check_unicast(const struct stun_addr *a, char *err, size_t errlen);
 
 /*
+ * net_host_addrs: this host's interface addresses, each with its netmask's
+ * prefix length (getifaddrs(3), the first ADDR_HOST_MAX), for the address
+ * rules (addr.h).  Empty where the system cannot say.
+ */
+void net_host_addrs(struct addr_host *h);
+
+/*
  * The local address the kernel would use to reach dst (a connected UDP
  * socket's name, no packet sent).  Port is 0.
  */

@@ -34,7 +34,9 @@ static const char *const status_names[PORTMAP_STATUS_COUNT] = {
 	[PORTMAP_E_NOT_IGD] = "not-a-gateway",
 	[PORTMAP_E_NO_LOCATION] = "no-location",
 	[PORTMAP_E_URL] = "bad-url",
+	[PORTMAP_E_URL_PORT] = "privileged-port",
 	[PORTMAP_E_FOREIGN_HOST] = "foreign-host",
+	[PORTMAP_E_FOREIGN_PORT] = "foreign-port",
 	[PORTMAP_E_NO_SERVICE] = "no-wan-service",
 	[PORTMAP_E_NO_CONTROL] = "no-control-url",
 	[PORTMAP_E_SOAP_FAULT] = "soap-fault",
@@ -473,6 +475,15 @@ portmap_http_body(const char *buf, size_t len, int eof, const struct portmap_htt
 	return PORTMAP_OK;
 }
 
+/* A byte a URL path we follow may hold: [A-Za-z0-9/._-], nothing that
+ * needs escaping, no query. */
+static int
+path_byte_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '/' || c == '.' || c == '_' || c == '-';
+}
+
 enum portmap_status
 portmap_url_parse(const char *s, size_t len, struct portmap_url *u)
 {
@@ -495,6 +506,10 @@ portmap_url_parse(const char *s, size_t len, struct portmap_url *u)
 		if (parse_uint(s + ps, i - ps, 5, &port) == -1 || port == 0 || port > 65535)
 			return PORTMAP_E_URL;
 	}
+	/* An IGD's web server: port 80 or an unprivileged one, never another
+	 * well-known service of the gateway. */
+	if (port < 1024 && port != 80)
+		return PORTMAP_E_URL_PORT;
 	u->host.port = (uint16_t)port;
 	if (i == len) {
 		u->path[0] = '/';
@@ -502,9 +517,8 @@ portmap_url_parse(const char *s, size_t len, struct portmap_url *u)
 	}
 	if (len - i >= PORTMAP_PATH_MAX)
 		return PORTMAP_E_URL;
-	/* Only what may go into a request line as it is. */
 	for (size_t k = i; k < len; k++)
-		if ((unsigned char)s[k] <= 0x20 || (unsigned char)s[k] >= 0x7f)
+		if (!path_byte_ok(s[k]))
 			return PORTMAP_E_URL;
 	memcpy(u->path, s + i, len - i);
 	u->path[len - i] = '\0';
@@ -572,51 +586,63 @@ portmap_http_get(char *buf, size_t cap, const struct portmap_url *url)
 
 /* ------------------------------------------------------------ XML */
 
-/*
- * The text of the first element named `name` (any namespace prefix) in
- * buf[0..len): *text and *tlen, trimmed.  An empty element gives length 0.
- * 0 found, -1 not found.  Text that holds markup counts as not found: we
- * only read leaf values.
- */
-static int
-xml_text(const char *buf, size_t len, const char *name, const char **text, size_t *tlen)
+/* Linear whatever the body holds (see portmap.h): the hostile 16 KiB body
+ * of issue #20 cost 0.3 s of CPU when a name's scan ran on past '<'. */
+int
+portmap_xml_text(const char *buf, size_t len, const char *name, const char **text,
+                 size_t *tlen, size_t *looked)
 {
-	size_t nlen = strlen(name);
+	size_t nlen = strlen(name), n = 0, i, j, k, ns;
+	int rc = -1;
 
-	for (size_t i = 0; i < len; i++) {
-		size_t j, k, ns;
-
+	for (i = 0; i < len; i++) {
+		n++;
 		if (buf[i] != '<')
 			continue;
-		j = i + 1;
-		ns = j;
-		while (j < len && buf[j] != '>' && buf[j] != '/' && !blank(buf[j])) {
+		/* The tag's name ends at '>', '/', a blank, or the next '<',
+		 * where the scan goes on: no byte is in two names' scans. */
+		ns = i + 1;
+		for (j = i + 1; j < len; j++) {
+			n++;
+			if (buf[j] == '>' || buf[j] == '/' || buf[j] == '<' || blank(buf[j]))
+				break;
 			if (buf[j] == ':')
 				ns = j + 1;
+		}
+		if (j - ns != nlen || memcmp(buf + ns, name, nlen) != 0 ||
+		    (j < len && buf[j] == '<')) {
+			i = j - 1;      /* the byte that ended the name is looked at next */
+			continue;
+		}
+		/* It is the element: the rest of its start tag, then its text
+		 * up to the next '<', which must close it.  Past here every
+		 * byte is looked at once more at most, and the scan ends. */
+		while (j < len && buf[j] != '>') {
+			n++;
 			j++;
 		}
-		if (j - ns != nlen || memcmp(buf + ns, name, nlen) != 0)
-			continue;
-		while (j < len && buf[j] != '>')
-			j++;
 		if (j >= len)
-			return -1;
+			break;
 		if (buf[j - 1] == '/') {
 			*text = buf + j;
 			*tlen = 0;
-			return 0;
+			rc = 0;
+			break;
 		}
-		k = ++j;
-		while (k < len && buf[k] != '<')
-			k++;
+		for (k = ++j; k < len && buf[k] != '<'; k++)
+			n++;
 		if (k + 1 >= len || buf[k + 1] != '/')
-			return -1;
+			break;
+		n++;
 		*text = buf + j;
 		*tlen = k - j;
 		trim(text, tlen);
-		return 0;
+		rc = 0;
+		break;
 	}
-	return -1;
+	if (looked != NULL)
+		*looked = n;
+	return rc;
 }
 
 /* A serviceType we are willing to echo back in a SOAPACTION header. */
@@ -663,9 +689,10 @@ portmap_igd_find(const char *body, size_t len, const struct portmap_url *locatio
 			return PORTMAP_E_NO_SERVICE;
 		slen = (size_t)(e - s);
 		p = e;
-		if (xml_text(s, slen, "serviceType", &t, &tlen) == -1 || !service_type_ok(t, tlen))
+		if (portmap_xml_text(s, slen, "serviceType", &t, &tlen, NULL) == -1 ||
+		    !service_type_ok(t, tlen))
 			continue;
-		if (xml_text(s, slen, "controlURL", &c, &clen) == -1 || clen == 0)
+		if (portmap_xml_text(s, slen, "controlURL", &c, &clen, NULL) == -1 || clen == 0)
 			return PORTMAP_E_NO_CONTROL;
 		memcpy(igd->service_type, t, tlen);
 		igd->service_type[tlen] = '\0';
@@ -673,9 +700,12 @@ portmap_igd_find(const char *body, size_t len, const struct portmap_url *locatio
 			st = portmap_url_parse(c, clen, &igd->control);
 			if (st != PORTMAP_OK)
 				return st;
-			if (!addr_eq(&igd->control.host, &location->host) &&
-			    !addr_ip_eq(&igd->control.host, &location->host))
+			if (!addr_ip_eq(&igd->control.host, &location->host))
 				return PORTMAP_E_FOREIGN_HOST;
+			/* The same web server as the description: a SOAP POST to
+			 * another port of the gateway is another service. */
+			if (igd->control.host.port != location->host.port)
+				return PORTMAP_E_FOREIGN_PORT;
 			return PORTMAP_OK;
 		}
 		/* Relative: on the description's host and port. */
@@ -688,7 +718,7 @@ portmap_igd_find(const char *body, size_t len, const struct portmap_url *locatio
 			if (c[0] != '/')
 				igd->control.path[o++] = '/';
 			for (size_t i = 0; i < clen; i++) {
-				if ((unsigned char)c[i] <= 0x20 || (unsigned char)c[i] >= 0x7f)
+				if (!path_byte_ok(c[i]))
 					return PORTMAP_E_URL;
 				igd->control.path[o++] = c[i];
 			}
@@ -737,12 +767,12 @@ portmap_soap_decode(int http_status, const char *body, size_t len,
 	if (http_status != 200) {
 		unsigned long code;
 
-		if (xml_text(body, len, "errorCode", &t, &tlen) == 0 &&
+		if (portmap_xml_text(body, len, "errorCode", &t, &tlen, NULL) == 0 &&
 		    parse_uint(t, tlen, 4, &code) == 0)
 			*upnp_error = (int)code;
 		return http_status == 500 ? PORTMAP_E_SOAP_FAULT : PORTMAP_E_HTTP_STATUS;
 	}
-	if (xml_text(body, len, "NewExternalIPAddress", &t, &tlen) == -1)
+	if (portmap_xml_text(body, len, "NewExternalIPAddress", &t, &tlen, NULL) == -1)
 		return PORTMAP_E_NO_ADDRESS;
 	if (tlen == 0)
 		return PORTMAP_E_EMPTY_ADDRESS;

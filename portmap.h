@@ -89,8 +89,13 @@ enum portmap_status {
 	PORTMAP_E_HTTP_STATUS,      /* HTTP: a status other than 200 */
 	PORTMAP_E_NOT_IGD,          /* SSDP: the answer is not for a gateway */
 	PORTMAP_E_NO_LOCATION,      /* SSDP: no LOCATION header */
-	PORTMAP_E_URL,              /* a URL that is not http://IPv4[:port]/path */
+	PORTMAP_E_URL,              /* a URL that is not http://IPv4[:port]/path,
+	                               or a path with a byte outside
+	                               [A-Za-z0-9/._-] */
+	PORTMAP_E_URL_PORT,         /* a URL naming a port below 1024 but 80 */
 	PORTMAP_E_FOREIGN_HOST,     /* a URL pointing away from the gateway */
+	PORTMAP_E_FOREIGN_PORT,     /* a control URL on another port than the
+	                               description's (LOCATION's) */
 	PORTMAP_E_NO_SERVICE,       /* description: no WANIP/WANPPPConnection */
 	PORTMAP_E_NO_CONTROL,       /* description: the service has no controlURL */
 	PORTMAP_E_SOAP_FAULT,       /* SOAP: the action failed (UPnP error code) */
@@ -188,8 +193,14 @@ struct portmap_url {
 	char     path[PORTMAP_PATH_MAX];
 };
 
-/* Parse "http://a.b.c.d[:port][/path]" (no names: we never resolve what
- * the network tells us). */
+/*
+ * Parse "http://a.b.c.d[:port][/path]" (no names: we never resolve what
+ * the network tells us).  A LAN host can spoof the SSDP answer, and the
+ * description names the control URL: so that neither can point a request
+ * at another service of the gateway (its SSH or SMTP port), the port is
+ * 80 or 1024 and up (PORTMAP_E_URL_PORT), and the path holds only
+ * [A-Za-z0-9/._-] (PORTMAP_E_URL: no query, no escapes).
+ */
 enum portmap_status portmap_url_parse(const char *s, size_t len, struct portmap_url *u);
 
 /* Parse a dotted-quad IPv4 literal, exactly (no blanks, no leading '+'). */
@@ -216,9 +227,22 @@ struct portmap_igd {
 };
 
 /* Find it in a description body; relative control URLs are taken against
- * `location`.  PORTMAP_E_FOREIGN_HOST for an absolute URL elsewhere. */
+ * `location`.  An absolute one must name location's IP
+ * (PORTMAP_E_FOREIGN_HOST) and port (PORTMAP_E_FOREIGN_PORT); either
+ * follows portmap_url_parse's rules. */
 enum portmap_status portmap_igd_find(const char *body, size_t len,
                                      const struct portmap_url *location, struct portmap_igd *igd);
+
+/*
+ * portmap_xml_text: the text of the first element named `name` (with any
+ * namespace prefix) in buf[0..len), trimmed, in *text and *tlen (length 0
+ * for an empty or self-closed element): 0 found, -1 not found.  Text that
+ * holds markup counts as not found: only leaf values are read.  The scan
+ * is linear whatever buf holds: *looked (unless NULL) receives how many
+ * times it looked at a byte, never more than 2 * len.
+ */
+int portmap_xml_text(const char *buf, size_t len, const char *name, const char **text,
+                     size_t *tlen, size_t *looked);
 
 /* The GetExternalIPAddress SOAP request; returns its length or 0. */
 size_t portmap_soap_request(char *buf, size_t cap, const struct portmap_igd *igd);

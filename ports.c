@@ -206,6 +206,7 @@ ports_extra_next(struct ports_extra *x, uint64_t now, struct ports_extra_tx *tx,
 			if (x->random != NULL)
 				x->random(x->random_ctx, tid + 4, STUN_TID_LEN - 4);
 			stun_enc_init(&e, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, tid);
+			stun_enc_fingerprint(&e);       /* RFC 5389 section 15.5 */
 			if (stun_enc_finish(&e, &tx->len) != STUN_OK) {
 				x->done = 1;
 				return PORTS_EXTRA_DONE;

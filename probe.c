@@ -382,11 +382,11 @@ probe_find(const struct probe *p, enum probe_kind kind, int server)
 	return kind == PROBE_BINDING_OTHER ? NULL : first;
 }
 
-/* probe_addr_check, with own = 1 for an address that is ours by
- * definition (a mapped address): only the local-address rule is off
- * (addr_use_check, the rules both engines share). */
+/* The address rules both engines share (addr_use_check), for an address
+ * in this role that server told socket sock about. */
 static enum probe_addr_problem
-addr_problem(const struct probe *p, int sock, int server, const struct stun_addr *a, int own)
+addr_problem(const struct probe *p, int sock, int server, const struct stun_addr *a,
+             enum addr_role role)
 {
 	const struct stun_addr *s, *l;
 
@@ -396,19 +396,25 @@ addr_problem(const struct probe *p, int sock, int server, const struct stun_addr
 	s = &p->cfg.servers[server];
 	l = &p->cfg.local[sock];
 	return (enum probe_addr_problem)addr_use_check(a, addr_valid(l) ? l->family : s->family,
-	    s, p->cfg.local, PROBE_NSOCK, own);
+	    s, p->cfg.local, PROBE_NSOCK, &p->cfg.host, role);
 }
 
 enum probe_addr_problem
 probe_addr_check(const struct probe *p, int sock, int server, const struct stun_addr *a)
 {
-	return addr_problem(p, sock, server, a, 0);
+	return addr_problem(p, sock, server, a, ADDR_ROLE_TARGET);
 }
 
 enum probe_addr_problem
-probe_peer_check(const struct probe *p, int sock, int server, const struct stun_addr *a)
+probe_mapped_check(const struct probe *p, int sock, int server, const struct stun_addr *a)
 {
-	return addr_problem(p, sock, server, a, 1);
+	return addr_problem(p, sock, server, a, ADDR_ROLE_MAPPED);
+}
+
+enum probe_addr_problem
+probe_hairpin_check(const struct probe *p, int sock, int server, const struct stun_addr *a)
+{
+	return addr_problem(p, sock, server, a, ADDR_ROLE_HAIRPIN);
 }
 
 /* RFC 5780 section 7.4 / RFC 3489 section 11.2.3: the alternate differs
@@ -423,7 +429,7 @@ probe_alt_check(const struct probe *p, const struct probe_test *t)
 		return PROBE_ADDR_ABSENT;
 	srv = &p->cfg.servers[t->server];
 	return (enum probe_addr_problem)addr_alt_check(&t->other,
-	    addr_valid(l) ? l->family : srv->family, srv, p->cfg.local, PROBE_NSOCK);
+	    addr_valid(l) ? l->family : srv->family, srv, p->cfg.local, PROBE_NSOCK, &p->cfg.host);
 }
 
 int
@@ -742,9 +748,11 @@ advance_hairpin(struct probe *p, uint64_t now)
 	    h->result != PROBE_ANSWERED || !h->has_mapped ||
 	    addr_eq(&b->mapped, &p->cfg.local[PROBE_SOCK_MAP]))
 		return;
-	/* nat_classify names an address that is not sent to. */
-	if (probe_peer_check(p, PROBE_SOCK_MAP, a, &h->mapped) != PROBE_ADDR_OK ||
-	    probe_peer_check(p, PROBE_SOCK_HAIR, a, &b->mapped) != PROBE_ADDR_OK)
+	/* nat_classify names an address that is not sent to: one of this
+	 * host's own (a local service, no NAT to cross), or one the server
+	 * may not aim the tests at. */
+	if (probe_hairpin_check(p, PROBE_SOCK_MAP, a, &h->mapped) != PROBE_ADDR_OK ||
+	    probe_hairpin_check(p, PROBE_SOCK_HAIR, a, &b->mapped) != PROBE_ADDR_OK)
 		return;
 	start(mh, &h->mapped, NULL, now);
 	start(hm, &b->mapped, NULL, now);
@@ -1059,6 +1067,8 @@ build(struct probe *p, struct probe_test *t, uint64_t now, struct probe_tx *tx)
 	stun_enc_init(&e, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, s->tid);
 	if (t->has_change)
 		stun_enc_change_request(&e, t->change);
+	/* RFC 5389 section 15.5: strict servers drop a request without it. */
+	stun_enc_fingerprint(&e);
 	if (stun_enc_finish(&e, &len) != STUN_OK)
 		return -1;
 	tx->sock = t->sock;

@@ -269,6 +269,8 @@ struct probe_config {
 	struct stun_addr servers[PROBE_MAX_SERVERS];
 	size_t   nservers;
 	struct stun_addr local[PROBE_NSOCK]; /* each socket's real local address */
+	struct addr_host host;      /* this host's addresses and networks, for
+	                               the address rules (n 0: only local[]) */
 	int      rfc3489_timing;
 	uint32_t timeout_ms;        /* the whole run's cap (-t) */
 	int      pinned_port;       /* the mapping socket's port was chosen by the
@@ -373,7 +375,8 @@ void probe_unreachable(struct probe *p, uint64_t now_ms, int sock, const struct 
  * Why the engine will not send to an address a server told it about (an
  * alternate address, or a mapped address for the hairpin tests).  The wire
  * is hostile: a server must not be able to make the client send to a
- * multicast group, a broadcast address, itself, or this host's loopback.
+ * multicast group, a broadcast address, itself, this host's loopback, or
+ * its LAN (addr.h's addr_use_check has the rules).
  */
 enum probe_addr_problem {      /* addr.h's enum addr_use, value for value */
 	PROBE_ADDR_OK = ADDR_USE_OK,
@@ -389,22 +392,34 @@ enum probe_addr_problem {      /* addr.h's enum addr_use, value for value */
 	PROBE_ADDR_LOCAL = ADDR_USE_LOCAL,              /* this host's own address,
 	                                                   told by a server that is
 	                                                   not on this host */
-	PROBE_ADDR_NOT_DISTINCT = ADDR_USE_NOT_DISTINCT /* an alternate that does not
+	PROBE_ADDR_NOT_DISTINCT = ADDR_USE_NOT_DISTINCT, /* an alternate that does not
 	                                                   differ from its server in
 	                                                   both IP and port (RFC 5780
 	                                                   7.4) */
+	PROBE_ADDR_SITE = ADDR_USE_SITE,                /* private, ULA, link-local or
+	                                                   shared, told by a public
+	                                                   server */
+	PROBE_ADDR_ON_LINK = ADDR_USE_ON_LINK           /* on one of this host's
+	                                                   networks, told by a server
+	                                                   that is not on it */
 };
 
 /* May the engine send to a, which server `server` told it about, from
- * socket sock?  PROBE_ADDR_OK or the first problem found. */
+ * socket sock (ADDR_ROLE_TARGET)?  PROBE_ADDR_OK or the first problem
+ * found. */
 enum probe_addr_problem probe_addr_check(const struct probe *p, int sock, int server,
                                          const struct stun_addr *a);
 
-/* The same for a mapped address the hairpin tests would send to from
- * sock: it is this host's own (public) address, so only the local-address
- * rule is left out. */
-enum probe_addr_problem probe_peer_check(const struct probe *p, int sock, int server,
-                                         const struct stun_addr *a);
+/* Is a, a mapped address server `server` reported for socket sock, one
+ * that a NAT can give (ADDR_ROLE_MAPPED: it may be this host's own)? */
+enum probe_addr_problem probe_mapped_check(const struct probe *p, int sock, int server,
+                                           const struct stun_addr *a);
+
+/* May the hairpin tests send to a, a mapped address server `server`
+ * reported, from socket sock (ADDR_ROLE_HAIRPIN: never this host's own
+ * address, where no NAT is crossed)? */
+enum probe_addr_problem probe_hairpin_check(const struct probe *p, int sock, int server,
+                                            const struct stun_addr *a);
 
 /* Is the alternate that binding test t's answer advertises usable, for the
  * mapping socket?  PROBE_ADDR_ABSENT when t was not answered or carried

@@ -166,6 +166,8 @@ problem_word(int pr)
 	case PROBE_ADDR_LOOPBACK:     return "loopback";
 	case PROBE_ADDR_LOCAL:        return "local-address";
 	case PROBE_ADDR_NOT_DISTINCT: return "not-distinct";
+	case PROBE_ADDR_SITE:         return "local-scope";
+	case PROBE_ADDR_ON_LINK:      return "on-link";
 	default:                      return "absent";
 	}
 }
@@ -182,6 +184,9 @@ problem_phrase(int pr)
 	case PROBE_ADDR_LOOPBACK:     return "a loopback address, from a server that is not";
 	case PROBE_ADDR_LOCAL:        return "this host's own address";
 	case PROBE_ADDR_NOT_DISTINCT: return "not distinct from the server";
+	case PROBE_ADDR_SITE:         return "a private, unique local, link-local or carrier-grade "
+	                                     "NAT address, from a public server";
+	case PROBE_ADDR_ON_LINK:      return "on this host's own network, from a server that is not";
 	default:                      return "no address";
 	}
 }

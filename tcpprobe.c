@@ -101,24 +101,33 @@ close_scouts(struct tcpprobe *t, const struct tcpprobe_conn *c, uint64_t now)
 /*
  * May we connect to a, which the primary server told us about?  The UDP
  * engine's rules (addr_use_check): no multicast or broadcast address,
- * nothing, this host's loopback or its own addresses (P0 and P1's), unless
- * the server is on this host itself; own: a is our mapped address.
+ * nothing, this host's loopback or its own addresses (P0 and P1's, the
+ * host's), nothing local-scope from a public server, unless the server is
+ * on this host itself; role: what a is (here a hairpin target, the
+ * mapped address).
  */
 static enum tcpprobe_addr
-addr_check(const struct tcpprobe *t, const struct stun_addr *a, int own)
+addr_check(const struct tcpprobe *t, const struct stun_addr *a, enum addr_role role)
 {
 	return (enum tcpprobe_addr)addr_use_check(a, t->cfg.server.family, &t->cfg.server,
-	    t->cfg.local, 2, own);
+	    t->cfg.local, 2, &t->cfg.host, role);
 }
 
-/* RFC 5780 section 7.4: the alternate differs in IP and in port. */
+/* An alternate the server names: the rules for a target, and RFC 5780
+ * section 7.4 (it differs in IP and in port). */
+static enum tcpprobe_addr
+alt_usable(const struct tcpprobe *t, const struct stun_addr *alt)
+{
+	return (enum tcpprobe_addr)addr_alt_check(alt, t->cfg.server.family, &t->cfg.server,
+	    t->cfg.local, 2, &t->cfg.host);
+}
+
 static enum tcpprobe_addr
 alt_check(const struct tcpprobe *t, const struct tcpprobe_conn *m)
 {
 	if (m->result != TCPPROBE_ANSWERED || !m->has_other)
 		return TCPPROBE_ADDR_ABSENT;
-	return (enum tcpprobe_addr)addr_alt_check(&m->other, t->cfg.server.family,
-	    &t->cfg.server, t->cfg.local, 2);
+	return alt_usable(t, &m->other);
 }
 
 /* Decide c: a test's own connection decides the test (and ends its extra
@@ -684,11 +693,13 @@ ready_to_start(struct tcpprobe *t, struct tcpprobe_conn *c, struct stun_addr *ds
 		spec_resolve(t, now);
 		if (hb->result != TCPPROBE_ANSWERED || !hb->has_mapped)
 			return -1;
-		t->hair_problem = addr_check(t, &hb->mapped, 1);
-		if (t->hair_problem != TCPPROBE_ADDR_OK)
-			return -1;
 		/* Our own address: no NAT, nothing to hairpin. */
 		if (hb->has_local && addr_eq(&hb->mapped, &hb->local))
+			return -1;
+		/* Nor to this host's own IP with another port (a local
+		 * service), nor anywhere the server may not aim us. */
+		t->hair_problem = addr_check(t, &hb->mapped, ADDR_ROLE_HAIRPIN);
+		if (t->hair_problem != TCPPROBE_ADDR_OK)
 			return -1;
 		*dst = hb->mapped;
 		return 1;
@@ -799,7 +810,7 @@ void
 tcpprobe_set_alt(struct tcpprobe *t, const struct stun_addr *server, const struct stun_addr *alt)
 {
 	if (t->alt_set || t->udp_alt_ok || !addr_eq(server, &t->cfg.server) ||
-	    addr_alt_check(alt, t->cfg.server.family, &t->cfg.server, t->cfg.local, 2) != ADDR_USE_OK)
+	    alt_usable(t, alt) != TCPPROBE_ADDR_OK)
 		return;
 	t->udp_alt_ok = 1;
 	t->udp_alt = *alt;
@@ -815,9 +826,9 @@ tcpprobe_set_mapped(struct tcpprobe *t, const struct stun_addr *server,
 		return;
 	g = *mapped;
 	g.port = t->cfg.local[1].port;
-	/* Our own IP: no NAT, nothing to hairpin. */
-	if (addr_ip_eq(&g, &t->cfg.local[0]) || addr_ip_eq(&g, &t->cfg.local[1]) ||
-	    addr_check(t, &g, 1) != TCPPROBE_ADDR_OK)
+	/* Our own IP (no NAT, nothing to hairpin), or one the server may not
+	 * aim the tests at. */
+	if (addr_check(t, &g, ADDR_ROLE_HAIRPIN) != TCPPROBE_ADDR_OK)
 		return;
 	t->guess_ok = 1;
 	t->guess = g;
@@ -1151,14 +1162,14 @@ hairpinning(const struct tcpprobe *t, struct tcpprobe_verdict *v)
 		warn(v, TCPPROBE_W_TEST, hb, TCPPROBE_ADDR_OK);
 		return -1;
 	}
-	if (t->hair_problem != TCPPROBE_ADDR_OK) {
-		warn(v, TCPPROBE_W_BAD_MAPPED, hb, t->hair_problem);
-		return -1;
-	}
 	/* No NAT: hairpinning does not apply, as the UDP report says it
 	 * (null, "not applicable"), which is no warning. */
 	if (hb->has_local && addr_eq(&hb->mapped, &hb->local))
 		return -1;
+	if (t->hair_problem != TCPPROBE_ADDR_OK) {
+		warn(v, TCPPROBE_W_BAD_MAPPED, hb, t->hair_problem);
+		return -1;
+	}
 	switch (h->result) {
 	case TCPPROBE_ANSWERED:
 		return 1;
@@ -1259,6 +1270,8 @@ tcpprobe_addr_word(enum tcpprobe_addr a)
 	case TCPPROBE_ADDR_LOOPBACK:     return "loopback";
 	case TCPPROBE_ADDR_LOCAL:        return "local";
 	case TCPPROBE_ADDR_NOT_DISTINCT: return "not-distinct";
+	case TCPPROBE_ADDR_SITE:         return "local-scope";
+	case TCPPROBE_ADDR_ON_LINK:      return "on-link";
 	}
 	return "unknown";
 }

@@ -226,6 +226,8 @@ struct tcpprobe_config {
 	int      enabled;
 	struct stun_addr server;    /* the primary server */
 	struct stun_addr local[2];  /* P0 and P1 as bound (port 0: unavailable) */
+	struct addr_host host;      /* this host's addresses and networks, for
+	                               the address rules (n 0: only local[]) */
 	uint32_t timeout_ms;        /* the run's cap (-t) */
 	void   (*random)(void *ctx, uint8_t *buf, size_t len);
 	void    *random_ctx;
@@ -243,7 +245,9 @@ enum tcpprobe_addr {
 	TCPPROBE_ADDR_BROADCAST = ADDR_USE_BROADCAST,
 	TCPPROBE_ADDR_LOOPBACK = ADDR_USE_LOOPBACK,
 	TCPPROBE_ADDR_LOCAL = ADDR_USE_LOCAL,
-	TCPPROBE_ADDR_NOT_DISTINCT = ADDR_USE_NOT_DISTINCT
+	TCPPROBE_ADDR_NOT_DISTINCT = ADDR_USE_NOT_DISTINCT,
+	TCPPROBE_ADDR_SITE = ADDR_USE_SITE,
+	TCPPROBE_ADDR_ON_LINK = ADDR_USE_ON_LINK
 };
 
 struct tcpprobe {

@@ -91,7 +91,8 @@ fail:
 void
 tcpprobe_io_start(struct tcpprobe_io *io, struct tcpprobe *t, int enabled,
                   const struct stun_addr *server, const struct stun_addr *local,
-                  uint32_t timeout_ms, int verbose, uint64_t now_ms)
+                  const struct addr_host *host, uint32_t timeout_ms, int verbose,
+                  uint64_t now_ms)
 {
 	struct tcpprobe_config cfg;
 	char why[NET_ERRLEN];
@@ -110,6 +111,8 @@ tcpprobe_io_start(struct tcpprobe_io *io, struct tcpprobe *t, int enabled,
 		io->afd[i] = -1;
 	cfg.enabled = enabled;
 	cfg.server = *server;
+	if (host != NULL)
+		cfg.host = *host;
 	cfg.timeout_ms = timeout_ms;
 	cfg.random = io_random;
 	cfg.random_ctx = io;

@@ -39,13 +39,15 @@ struct tcpprobe_io {
 
 /*
  * tcpprobe_io_start: with enabled, open the listener and reserve the two
- * local ports on local's address, and start t towards server.  A socket
+ * local ports on local's address, and start t towards server; host (NULL:
+ * unknown) is this host's addresses, for the address rules.  A socket
  * that cannot be opened leaves its tests not run (the verdict says why);
  * it never fails the run.  With enabled 0, t is done at once.
  */
 void tcpprobe_io_start(struct tcpprobe_io *io, struct tcpprobe *t, int enabled,
                        const struct stun_addr *server, const struct stun_addr *local,
-                       uint32_t timeout_ms, int verbose, uint64_t now_ms);
+                       const struct addr_host *host, uint32_t timeout_ms, int verbose,
+                       uint64_t now_ms);
 
 /* Do what the engine wants now; 1 when it is done, else 0 with *wait_ms.
  * pace: the UDP engine's (probe_pace), which paces the redundant

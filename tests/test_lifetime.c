@@ -183,6 +183,21 @@ Test(lifetime, loss_does_not_fake_an_expiry)
 	}
 }
 
+/* A server that drops requests without FINGERPRINT (RFC 5389 section
+ * 15.5) answers every one of the engine's. */
+Test(lifetime, a_strict_server_answers_every_request)
+{
+	uint64_t wall;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 0, 700);
+	natsim_path(&sim, 1, 0);
+	sim.strict_fingerprint = 1;
+	wall = run(10000, 1, LT_DEFAULT_MAX_MS);
+	expect_bracket(10000, wall);
+	cr_expect_eq(sim.dropped_unsigned, 0, "%u requests without FINGERPRINT",
+	    sim.dropped_unsigned);
+}
+
 Test(lifetime, nothing_expires_within_max)
 {
 	uint64_t wall;

@@ -138,6 +138,15 @@ ParameterizedTest(struct combo *c, nat, matrix)
 	EXPECT(c->type, c->mapping, c->filtering, c->hairpinning);
 	cr_expect_eq(pr.tests[0].other_rfc5780, 0, "the alternate came as CHANGED-ADDRESS");
 	cr_expect(pr.tests[0].has_other);
+	/* The same verdict from a server that drops every request without
+	 * FINGERPRINT (RFC 5389 section 15.5): every request carries one. */
+	natsim_init(&sim, c->m, c->f, c->hairpin, 3);
+	sim.strict_fingerprint = 1;
+	natsim_config(&sim, &cfg);
+	run();
+	EXPECT(c->type, c->mapping, c->filtering, c->hairpinning);
+	cr_expect_eq(sim.dropped_unsigned, 0, "%u requests without FINGERPRINT",
+	    sim.dropped_unsigned);
 }
 
 /* ------------------------------------------------ no NAT */
@@ -503,6 +512,12 @@ ParameterizedTestParameters(nat, untrusted_alternate_is_never_sent_to)
 		{ "127.0.0.1", 3479, 0, PROBE_ADDR_LOOPBACK },
 		{ "192.0.2.10", 3479, 0, PROBE_ADDR_LOCAL },
 		{ "2001:db8::2", 3479, 1, PROBE_ADDR_FAMILY },
+		/* Issue #20: the public server names a LAN host's SSH, a
+		 * carrier's network, a link-local address. */
+		{ "10.0.0.20", 22, 0, PROBE_ADDR_SITE },
+		{ "192.168.1.1", 3479, 0, PROBE_ADDR_SITE },
+		{ "100.64.0.2", 3479, 0, PROBE_ADDR_SITE },
+		{ "169.254.1.1", 3479, 0, PROBE_ADDR_SITE },
 		/* Another IP but the same port; the same IP and another port is a
 		 * single-address server (single_address_* below). */
 		{ "203.0.113.2", 3478, 0, PROBE_ADDR_NOT_DISTINCT },
@@ -551,6 +566,70 @@ ParameterizedTest(struct fake_alt *c, nat, untrusted_alternate_is_never_sent_to)
 	/* The mapping socket's own mapping is still reported. */
 	cr_expect(v.has_mapped);
 	cr_expect_eq(v.nat, 1);
+}
+
+/* Issue #20: an alternate on the client's own network (the lab's LAN is a
+ * documentation range, an IPv6 LAN's addresses are global) is refused
+ * whatever its class. */
+Test(nat, alternate_on_this_hosts_network_is_never_sent_to)
+{
+	const struct nat_finding *f;
+
+	for (int lie = 1; lie >= 0; lie--) {
+		natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 67);
+		if (lie) {
+			sim.personality = NATSIM_SRV_FAKE_ALT;
+			sim.fake_alt = natsim_addr("192.0.2.20", 22);
+		}
+		natsim_config(&sim, &cfg);
+		cfg.host.ip[0] = natsim_addr("192.0.2.10", 0);  /* the client's LAN */
+		cfg.host.prefix[0] = 24;
+		cfg.host.n = 1;
+		run();
+		if (!lie)
+			break;
+		cr_expect_eq(v.type, NAT_UNKNOWN, "type %s", nat_type_word(v.type));
+		cr_expect_eq(pr.have_alt, 0);
+		cr_expect_eq(natsim_sent_to(&sim, -1, &sim.fake_alt), 0);
+		f = nat_find(&v, NAT_F_ALT_REJECTED);
+		cr_assert_not_null(f);
+		cr_expect_eq(f->value, PROBE_ADDR_ON_LINK);
+	}
+	/* The honest server beside the same LAN: the verdict is whole. */
+	EXPECT(NAT_FULL_CONE, EI, EI, 1);
+}
+
+/* Issue #20: a mapped address at this host's own IP with another port (a
+ * local service's) crosses no NAT: the hairpin tests never send there.
+ * RFC 5780 section 4.3 still calls a changed port a NAT. */
+Test(nat, mapped_own_ip_other_port_is_no_hairpin_target)
+{
+	const struct nat_finding *f;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 68);
+	sim.personality = NATSIM_SRV_FAKE_MAPPED;
+	sim.fake_mapped = natsim_addr("192.0.2.10", 22);
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(natsim_sent_to(&sim, -1, &sim.fake_mapped), 0);
+	cr_expect_eq(probe_find(&pr, PROBE_MAP_TO_HAIR, 0)->result, PROBE_NOT_RUN);
+	cr_expect_eq(probe_find(&pr, PROBE_HAIR_TO_MAP, 0)->result, PROBE_NOT_RUN);
+	cr_expect_eq(v.hairpinning, -1);
+	cr_expect_eq(v.nat, 1, "the port differs: a NAT by RFC 5780 section 4.3");
+	f = nat_find(&v, NAT_F_HAIRPIN_UNSENDABLE);
+	cr_assert_not_null(f);
+	cr_expect_eq(f->value, PROBE_ADDR_LOCAL);
+	/* A private mapped address from a public server: reported, not sent to. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 1, 69);
+	sim.personality = NATSIM_SRV_FAKE_MAPPED;
+	sim.fake_mapped = natsim_addr("10.0.0.20", 22);
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect_eq(natsim_sent_to(&sim, -1, &sim.fake_mapped), 0);
+	cr_expect(v.has_mapped && !has(NAT_F_MAPPED_INVALID), "a claim nothing proves false");
+	f = nat_find(&v, NAT_F_HAIRPIN_UNSENDABLE);
+	cr_assert_not_null(f);
+	cr_expect_eq(f->value, PROBE_ADDR_SITE);
 }
 
 Test(nat, untrusted_alternate_with_a_plain_second_server)
@@ -609,11 +688,14 @@ Test(nat, address_checks_allow_a_server_on_this_host)
 	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_OK);
 	t.has_other = 0;
 	cr_expect_eq(probe_alt_check(&pr, &t), PROBE_ADDR_ABSENT);
-	/* A mapped address is ours by definition: only the local rule is off. */
-	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 0, &cfg.local[1]), PROBE_ADDR_OK);
+	/* A mapped address may be ours (no NAT): the local rule is off for
+	 * it; never for a hairpin target (issue #20). */
+	cr_expect_eq(probe_mapped_check(&pr, PROBE_SOCK_MAP, 0, &cfg.local[1]), PROBE_ADDR_OK);
 	cr_expect_eq(probe_addr_check(&pr, PROBE_SOCK_MAP, 0, &cfg.local[1]), PROBE_ADDR_LOCAL);
-	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 0, &t.other), PROBE_ADDR_OK);
-	cr_expect_eq(probe_peer_check(&pr, PROBE_SOCK_MAP, 5, &t.other), PROBE_ADDR_ABSENT);
+	cr_expect_eq(probe_hairpin_check(&pr, PROBE_SOCK_MAP, 0, &cfg.local[1]), PROBE_ADDR_LOCAL);
+	cr_expect_eq(probe_mapped_check(&pr, PROBE_SOCK_MAP, 0, &t.other), PROBE_ADDR_OK);
+	cr_expect_eq(probe_hairpin_check(&pr, PROBE_SOCK_MAP, 0, &t.other), PROBE_ADDR_OK);
+	cr_expect_eq(probe_mapped_check(&pr, PROBE_SOCK_MAP, 5, &t.other), PROBE_ADDR_ABSENT);
 }
 
 /* ------------------------------------------------ unsendable mapped addresses */

@@ -321,7 +321,21 @@ Test(url, table)
 		{ "full", "http://192.0.2.1:5000/rootDesc.xml", PORTMAP_OK, "192.0.2.1", "/rootDesc.xml", 5000 },
 		{ "upper-scheme", "HTTP://192.0.2.1/x", PORTMAP_OK, "192.0.2.1", "/x", 80 },
 		{ "no-path", "http://192.0.2.1:8080", PORTMAP_OK, "192.0.2.1", "/", 8080 },
-		{ "query", "http://192.0.2.1/a?b=c", PORTMAP_OK, "192.0.2.1", "/a?b=c", 80 },
+		{ "path-bytes", "http://192.0.2.1:1024/A-z_0.9/x", PORTMAP_OK, "192.0.2.1", "/A-z_0.9/x",
+		  1024 },
+		{ "port-80", "http://192.0.2.1:80/x", PORTMAP_OK, "192.0.2.1", "/x", 80 },
+		/* Issue #20: a spoofed SSDP answer or description must not aim
+		 * a request at another service of the gateway. */
+		{ "port-ssh", "http://192.0.2.1:22/x", PORTMAP_E_URL_PORT, NULL, NULL, 0 },
+		{ "port-smtp", "http://192.0.2.1:25/x", PORTMAP_E_URL_PORT, NULL, NULL, 0 },
+		{ "port-1", "http://192.0.2.1:1/x", PORTMAP_E_URL_PORT, NULL, NULL, 0 },
+		{ "port-1023", "http://192.0.2.1:1023/x", PORTMAP_E_URL_PORT, NULL, NULL, 0 },
+		{ "query", "http://192.0.2.1/a?b=c", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "escape", "http://192.0.2.1/a%20b", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "fragment", "http://192.0.2.1/a#b", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "colon-in-path", "http://192.0.2.1:5000/uuid:1/x", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "tilde", "http://192.0.2.1/~x", PORTMAP_E_URL, NULL, NULL, 0 },
+		{ "high-byte", "http://192.0.2.1/\xc3\xa9", PORTMAP_E_URL, NULL, NULL, 0 },
 		{ "name", "http://router.lan:5000/x", PORTMAP_E_URL, NULL, NULL, 0 },
 		{ "https", "https://192.0.2.1/x", PORTMAP_E_URL, NULL, NULL, 0 },
 		{ "ipv6", "http://[2001:db8::1]:5000/x", PORTMAP_E_URL, NULL, NULL, 0 },
@@ -342,7 +356,7 @@ Test(url, table)
 		enum portmap_status got = portmap_url_parse((const char *)at_edge(cases[i].url, n), n, &u);
 
 		cr_expect_eq(got, cases[i].want, "%s: got %s", cases[i].name, st(got));
-		if (got == PORTMAP_OK) {
+		if (got == PORTMAP_OK && cases[i].want == PORTMAP_OK) {
 			struct stun_addr want = ip4(cases[i].host, cases[i].port);
 
 			cr_expect(addr_eq(&u.host, &want), "%s: host", cases[i].name);
@@ -380,6 +394,10 @@ Test(ssdp, decode_table)
 		{ "empty-location", "HTTP/1.1 200 OK\r\n" IGD_ST "LOCATION:\r\n\r\n", PORTMAP_E_NO_LOCATION },
 		{ "named-location", "HTTP/1.1 200 OK\r\n" IGD_ST "LOCATION: http://gw.lan/d.xml\r\n\r\n",
 		  PORTMAP_E_URL },
+		{ "location-on-ssh", "HTTP/1.1 200 OK\r\n" IGD_ST
+		  "LOCATION: http://192.0.2.1:22/x\r\n\r\n", PORTMAP_E_URL_PORT },
+		{ "location-with-query", "HTTP/1.1 200 OK\r\n" IGD_ST
+		  "LOCATION: http://192.0.2.1:5000/d.xml?x=1\r\n\r\n", PORTMAP_E_URL },
 		{ "error-status", "HTTP/1.1 500 Oops\r\n" IGD_ST "\r\n", PORTMAP_E_HTTP_STATUS },
 		{ "cut", "HTTP/1.1 200 OK\r\n" IGD_ST, PORTMAP_E_INCOMPLETE },
 		{ "m-search-echo", "M-SEARCH * HTTP/1.1\r\n" IGD_ST "\r\n", PORTMAP_E_STATUS_LINE },
@@ -437,6 +455,17 @@ Test(igd, find_table)
 		{ "absolute-same-host", SVC(WANIP, "http://192.0.2.1:5000/abs"), PORTMAP_OK, "/abs", WANIP },
 		{ "absolute-other-host", SVC(WANIP, "http://198.51.100.9:5000/abs"),
 		  PORTMAP_E_FOREIGN_HOST, NULL, NULL },
+		/* Issue #20: the description's web server, nothing else. */
+		{ "absolute-other-port", SVC(WANIP, "http://192.0.2.1:5001/abs"),
+		  PORTMAP_E_FOREIGN_PORT, NULL, NULL },
+		{ "absolute-port-80", SVC(WANIP, "http://192.0.2.1/abs"), PORTMAP_E_FOREIGN_PORT, NULL,
+		  NULL },
+		{ "absolute-smtp", SVC(WANIP, "http://192.0.2.1:25/abs"), PORTMAP_E_URL_PORT, NULL, NULL },
+		{ "absolute-query", SVC(WANIP, "http://192.0.2.1:5000/c?x"), PORTMAP_E_URL, NULL, NULL },
+		{ "relative-query", SVC(WANIP, "/c?x=1"), PORTMAP_E_URL, NULL, NULL },
+		{ "relative-escape", SVC(WANIP, "/c%0d"), PORTMAP_E_URL, NULL, NULL },
+		{ "relative-bytes", SVC(WANIP, "/upnp/control/WANIPConn1_x-y.z"), PORTMAP_OK,
+		  "/upnp/control/WANIPConn1_x-y.z", WANIP },
 		{ "absolute-name", SVC(WANIP, "http://evil.example/abs"), PORTMAP_E_URL, NULL, NULL },
 		{ "no-wan-service", SVC("urn:schemas-upnp-org:service:Layer3Forwarding:1", "/L3F"),
 		  PORTMAP_E_NO_SERVICE, NULL, NULL },
@@ -460,7 +489,7 @@ Test(igd, find_table)
 
 		cr_expect_eq(got, cases[i].want, "%s: got %s, want %s", cases[i].name, st(got),
 		    st(cases[i].want));
-		if (got == PORTMAP_OK) {
+		if (got == PORTMAP_OK && cases[i].want == PORTMAP_OK) {
 			cr_expect_str_eq(igd.control.path, cases[i].path, "%s: path", cases[i].name);
 			cr_expect_str_eq(igd.service_type, cases[i].type, "%s: type", cases[i].name);
 			cr_expect(addr_eq(&igd.control.host, &loc.host), "%s: host", cases[i].name);
@@ -546,6 +575,83 @@ Test(soap, decode_table)
 	}
 }
 
+/*
+ * The XML scan against bodies built to make a scan that runs past '<' look
+ * at each byte once per '<' before it: 16 KiB (PORTMAP_HTTP_CAP) of them
+ * cost 0.3 s of CPU (issue #20).  The work is counted, not timed: the scan
+ * may look at each byte twice at most, and it still finds the element a
+ * body ends with.
+ */
+Test(xml, hostile_bodies_cost_linear_work)
+{
+	static const char *const units[] = {
+		"<", "<a", "<x:", "<NewExternalIPAddress", "<NewExternalIPAddress:",
+		"<s:NewExternalIPAddress<", "<<NewExternalIPAddress", "a<b",
+	};
+	static const char tail[] = "<NewExternalIPAddress> 198.51.100.1 </NewExternalIPAddress>";
+	static char body[PORTMAP_HTTP_CAP];
+
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		for (int with_tail = 0; with_tail < 2; with_tail++) {
+			size_t ul = strlen(units[u]), n = 0, tl = with_tail ? strlen(tail) : 0;
+			size_t looked = 0, tlen = 0;
+			const char *text = NULL, *b;
+			int rc;
+
+			while (n + ul + tl <= sizeof(body)) {
+				memcpy(body + n, units[u], ul);
+				n += ul;
+			}
+			memcpy(body + n, tail, tl);
+			n += tl;
+			b = (const char *)at_edge(body, n);
+			rc = portmap_xml_text(b, n, "NewExternalIPAddress", &text, &tlen, &looked);
+			cr_expect_leq(looked, 2 * n, "\"%s\"%s: %zu looks at %zu bytes", units[u],
+			    with_tail ? " + element" : "", looked, n);
+			if (with_tail) {
+				cr_expect(rc == 0 && tlen == 12 && memcmp(text, "198.51.100.1", 12) == 0,
+				    "\"%s\" + element: the element is found", units[u]);
+			} else {
+				cr_expect_eq(rc, -1, "\"%s\": nothing found", units[u]);
+			}
+		}
+	}
+}
+
+/* The scan's answers on well-formed and malformed markup. */
+Test(xml, text_table)
+{
+	static const struct {
+		const char *body;
+		int rc;
+		const char *text;
+	} cases[] = {
+		{ "<a>x</a>", 0, "x" },
+		{ "<p:a> x </p:a>", 0, "x" },
+		{ "<a/>", 0, "" },
+		{ "<a x=\"1\">y</a>", 0, "y" },
+		{ "<ab>x</ab><a>y</a>", 0, "y" },
+		{ "<a<a>x</a>", 0, "x" },
+		{ "<a", -1, NULL },
+		{ "<a>x", -1, NULL },
+		{ "<a><b>x</b></a>", -1, NULL },
+		{ "", -1, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].body), tlen = 0, looked = 0;
+		const char *text = NULL;
+		int rc = portmap_xml_text((const char *)at_edge(cases[i].body, n), n, "a", &text,
+		    &tlen, &looked);
+
+		cr_expect_eq(rc, cases[i].rc, "%s: rc %d", cases[i].body, rc);
+		if (rc == 0 && cases[i].rc == 0)
+			cr_expect(tlen == strlen(cases[i].text) && memcmp(text, cases[i].text, tlen) == 0,
+			    "%s: text", cases[i].body);
+		cr_expect_leq(looked, 2 * n, "%s: %zu looks", cases[i].body, looked);
+	}
+}
+
 /* ------------------------------------------------------------ the route table */
 
 /* One /proc/net/route line; the kernel prints each address's in-memory
@@ -610,6 +716,7 @@ struct sim {
 	unsigned sent[PORTMAP_NSOCK];
 	unsigned mcast;
 	unsigned connects, closes;
+	struct stun_addr connected[4];  /* the first connects' destinations */
 	char last_tcp[PORTMAP_TXBUF + 1];
 };
 
@@ -651,6 +758,8 @@ pump(struct sim *s, uint32_t *wait)
 			}
 			break;
 		case PORTMAP_CONNECT:
+			if (s->connects < sizeof(s->connected) / sizeof(s->connected[0]))
+				s->connected[s->connects] = tx.to;
 			s->connects++;
 			break;
 		case PORTMAP_CLOSE:
@@ -967,6 +1076,45 @@ Test(engine, foreign_location_is_not_followed)
 	run_until(&s, 10000);
 	cr_assert_eq(s.connects, 0, "natcheck talks to the gateway only");
 	cr_assert_eq(s.m.upnp.state, PORTMAP_GARBLED);
+}
+
+/*
+ * Issue #20: a LAN host's spoofed SSDP answer (the gateway's address, its
+ * SSH port) and a description whose control URL names the gateway's SMTP
+ * port: no connection to either, only to the description's web server.
+ */
+Test(engine, spoofed_location_and_control_ports_are_not_followed)
+{
+	struct sim s;
+	struct portmap_config c = cfg_gw();
+	uint32_t wait;
+	const char *ssh = "HTTP/1.1 200 OK\r\n" IGD_ST "LOCATION: http://192.0.2.1:22/x\r\n\r\n";
+	const char *desc = "HTTP/1.1 200 OK\r\n\r\n<root>"
+	    SVC(WANIP, "http://192.0.2.1:25/ctl/IPConn") "</root>";
+	struct stun_addr web = ip4("192.0.2.1", 5000);
+
+	memset(&s, 0, sizeof(s));
+	portmap_init(&s.m, &c, 0);
+	run_until(&s, 5);
+	udp_in(&s, PORTMAP_SOCK_SSDP, "192.0.2.1", 1900, ssh, strlen(ssh));
+	cr_assert_eq(s.m.upnp.error, PORTMAP_E_URL_PORT);
+	cr_assert_eq(s.m.upnp.state, PORTMAP_ASKING, "a spoofed answer is not the gateway's");
+	pump(&s, &wait);
+	cr_assert_eq(s.connects, 0, "nothing connects to the gateway's SSH port");
+
+	/* The real answer comes; its description names port 25 for SOAP. */
+	udp_in(&s, PORTMAP_SOCK_SSDP, "192.0.2.1", 1900, SSDP_ANSWER, strlen(SSDP_ANSWER));
+	pump(&s, &wait);
+	cr_assert_eq(s.connects, 1);
+	cr_assert(addr_eq(&s.connected[0], &web), "the description from LOCATION's port");
+	portmap_tcp_event(&s.m, s.now, PORTMAP_TCP_CONNECTED);
+	pump(&s, &wait);
+	tcp_in(&s, desc);
+	portmap_tcp_event(&s.m, s.now, PORTMAP_TCP_EOF);
+	run_until(&s, 10000);
+	cr_assert_eq(s.connects, 1, "no SOAP POST to the gateway's SMTP port");
+	cr_assert_eq(s.m.upnp.error, PORTMAP_E_URL_PORT);
+	cr_assert_str_eq(portmap_status_name(s.m.upnp.error), "privileged-port");
 }
 
 Test(engine, oversized_and_stalled_http)

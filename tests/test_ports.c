@@ -265,6 +265,10 @@ px_random(void *ctx, uint8_t *buf, size_t len)
 	}
 }
 
+/* The servers drop requests without FINGERPRINT (natsim's
+ * strict_fingerprint) in with_extra's runs. */
+static int strict;
+
 /* A default run, then the extra engine on client sockets PROBE_NSOCK.. of
  * the same simulated host; the analysis of all samples lands in r.
  * Returns the virtual time the extra engine took. */
@@ -279,6 +283,7 @@ with_extra(enum natsim_beh m, enum natsim_alloc alloc, uint32_t loss, uint64_t s
 
 	natsim_init(&sim, m, NATSIM_APD, 0, seed);
 	sim.alloc = alloc;
+	sim.strict_fingerprint = strict;
 	natsim_config(&sim, &cfg);
 	natsim_run(&sim, &cfg, &pr);
 	n = ports_samples(&pr, s, PORTS_MAX_SAMPLES);
@@ -321,6 +326,21 @@ Test(ports, extra_samples_tell_a_cone_with_sequential_ports)
 	cr_expect_eq(r.allocation, PORTS_SEQUENTIAL, "%s", ports_alloc_word(r.allocation));
 	cr_expect_eq(r.delta, 1);
 	cr_expect_leq(ms, 100 + 75 + 1, "one round trip: %llu ms", (unsigned long long)ms);
+}
+
+/* The same against a server that drops requests without FINGERPRINT
+ * (RFC 5389 section 15.5): every request, the extra samples' too, has it. */
+Test(ports, extra_samples_from_a_strict_server)
+{
+	size_t before;
+
+	strict = 1;
+	with_extra(NATSIM_EI, NATSIM_ALLOC_SEQ, 0, 21, &before);
+	strict = 0;
+	cr_expect_eq(r.samples, before + PORTS_EXTRA_NSOCK);
+	cr_expect_eq(r.allocation, PORTS_SEQUENTIAL, "%s", ports_alloc_word(r.allocation));
+	cr_expect_eq(sim.dropped_unsigned, 0, "%u requests without FINGERPRINT",
+	    sim.dropped_unsigned);
 }
 
 Test(ports, extra_samples_tell_a_cone_with_random_ports)

@@ -754,6 +754,9 @@ Test(tcpprobe, addresses_never_followed)
 		/* this host's own address, from a server elsewhere: the UDP
 		 * engine's own-address rule */
 		{ "192.0.2.10", 3479, TCPPROBE_ADDR_LOCAL },
+		/* Issue #20: nothing local-scope from a public server */
+		{ "10.0.0.20", 22, TCPPROBE_ADDR_SITE },
+		{ "100.64.0.2", 3479, TCPPROBE_ADDR_SITE },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -795,6 +798,62 @@ Test(tcpprobe, addresses_never_followed)
 		tcpprobe_classify(&t, &v);
 		cr_assert_eq(v.mapping, NAT_BEH_UNKNOWN);
 		cr_assert_eq(v.warn[0].code, TCPPROBE_W_NO_ALTERNATE);
+	}
+}
+
+/* Issue #20: hairpin-binding's mapped address at this host's own IP with
+ * another port (a local service's) is no hairpin target: no connection
+ * there, hairpinning unknown with a warning, whoever named it. */
+Test(tcpprobe, hairpin_never_to_this_hosts_own_ip)
+{
+	static const char *const servers[] = { "203.0.113.1", "192.0.2.10" };
+
+	for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
+		static struct tcpprobe t;
+		struct tcpprobe_config cfg;
+		struct tcpprobe_tx tx;
+		struct tcpprobe_verdict v;
+		uint32_t wait;
+		struct tcpprobe_conn *m = &t.c[TCPPROBE_MAP], *hb = &t.c[TCPPROBE_HAIR_BINDING];
+		struct stun_addr service = ip4(CLIENT, 22);
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.enabled = 1;
+		cfg.server = ip4(servers[i], 3478);
+		cfg.local[0] = ip4(CLIENT, 40000);
+		cfg.local[1] = ip4(CLIENT, 40001);
+		cfg.timeout_ms = 3000;
+		cfg.random = seq_random;
+		tcpprobe_init(&t, &cfg, 0);
+		/* The server's answers, by hand: a NAT (the port changed). */
+		for (int c = 0; c < 2; c++) {
+			struct tcpprobe_conn *k = c == 0 ? m : hb;
+
+			k->state = TCPPROBE_S_DONE;
+			k->result = TCPPROBE_ANSWERED;
+			k->has_mapped = 1;
+			k->mapped = service;
+			k->has_local = 1;
+			k->local = cfg.local[c];
+		}
+		tcpprobe_set_mapped(&t, &cfg.server, &service);
+		cr_expect_eq(t.guess_ok, 0, "%s: no guess at this host's own IP", servers[i]);
+		for (int n = 0; n < 20; n++) {
+			enum tcpprobe_step st = tcpprobe_next(&t, 10, &tx, &wait);
+
+			if (st == TCPPROBE_CONNECT)
+				cr_assert(!addr_ip_eq(&tx.to, &service), "%s: connected to %s:22",
+				    servers[i], CLIENT);
+			if (st == TCPPROBE_DONE)
+				break;
+			if (st == TCPPROBE_CONNECT)
+				tcpprobe_failed(&t, 10, tx.conn, TCPPROBE_FAIL_REFUSED);
+		}
+		cr_expect_eq(t.c[TCPPROBE_HAIR].result, TCPPROBE_NOT_RUN);
+		cr_expect_eq(t.hair_problem, TCPPROBE_ADDR_LOCAL, "%s: %s", servers[i],
+		    tcpprobe_addr_word(t.hair_problem));
+		tcpprobe_classify(&t, &v);
+		cr_expect_eq(v.hairpinning, -1);
 	}
 }
 

@@ -58,7 +58,7 @@ Test(tcpprobe_io, strangers_do_not_keep_our_hairpin_out)
 	server.port = 9;            /* never connected to: no io_step is run */
 	local = server;
 	local.port = 0;
-	tcpprobe_io_start(&io, &t, 1, &server, &local, 3000, 0, net_now_ms());
+	tcpprobe_io_start(&io, &t, 1, &server, &local, NULL, 3000, 0, net_now_ms());
 	cr_assert(io.lfd != -1 && t.cfg.local[1].port != 0, "a listener on loopback");
 
 	/* The hairpin test has sent its request (by hand: no NAT here). */

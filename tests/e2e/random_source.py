@@ -5,18 +5,26 @@ Usage: python3 tests/e2e/random_source.py ./natcheck
 Transaction IDs must never be guessable.  A small LD_PRELOAD library (built
 here with cc) makes getentropy(3) fail and /dev/urandom impossible to open;
 natcheck must then stop with one line and exit 1, and a listening socket on
-127.0.0.1 must receive no datagram at all.  Skipped without a C compiler or
+127.0.0.1 must receive no datagram at all.  With NORANDOM_LATER=1 the
+source fails only once the detection is over (after its first use, a
+socket closed and a new one made: the --lifetime run's sockets): that run
+must end the same way, through main (issue #20: it called _exit(1), which
+lost the --json result), sending nothing.  Skipped without a C compiler or
 where LD_PRELOAD does not apply.
 """
+import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stunlib import Checks, run  # noqa: E402
+from stunlib import Checks, run, xor_mapped  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 c = Checks()
@@ -27,12 +35,50 @@ SHIM = r"""
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
-int getentropy(void *buf, size_t len) { (void)buf; (void)len; errno = ENOSYS; return -1; }
+/* NORANDOM_LATER: the source works until it was used, a descriptor was
+ * closed and a socket made after that; then it fails for good. */
+static int used, closed, tripped;
 
-static int no_random(const char *path) { return path && strstr(path, "random") != NULL; }
+static int failing(void)
+{
+	const char *later = getenv("NORANDOM_LATER");
+
+	return !(later != NULL && *later == '1') || tripped;
+}
+
+int getentropy(void *buf, size_t len)
+{
+	static int (*real)(void *, size_t);
+
+	if (failing()) { errno = ENOSYS; return -1; }
+	used = 1;
+	if (!real) real = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "getentropy");
+	return real(buf, len);
+}
+
+int close(int fd)
+{
+	static int (*real)(int);
+
+	if (used) closed = 1;
+	if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	return real(fd);
+}
+
+int socket(int domain, int type, int protocol)
+{
+	static int (*real)(int, int, int);
+
+	if (closed) tripped = 1;
+	if (!real) real = (int (*)(int, int, int))dlsym(RTLD_NEXT, "socket");
+	return real(domain, type, protocol);
+}
+
+static int no_random(const char *path) { return failing() && path && strstr(path, "random") != NULL; }
 
 #define WRAP(name) \
 int name(const char *path, int flags, ...) \
@@ -81,5 +127,52 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err, _ = run([NATCHECK, "-q", "-t", "0.2", f"127.0.0.1:{port}"])
     c.check("the same run with the random source: a verdict (not exit 1 from a broken shim)",
             out.strip() != "", f"rc={rc} out={out!r} err={err!r}")
+
+    # The source fails after the detection, when --lifetime opens its
+    # sockets: main reports it (the --json result with its error) and the
+    # lifetime engine sends nothing.  A plain Binding responder notes each
+    # request's source port: the detection sends from its 4 sockets, the
+    # lifetime run would from fresh ones.
+    ports, stop = set(), threading.Event()
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.settimeout(0.05)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                data, peer = srv.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if len(data) < 20 or data[0:2] != b"\x00\x01":
+                continue
+            ports.add(peer[1])
+            body = xor_mapped(peer[0], peer[1])
+            srv.sendto(struct.pack("!HH", 0x0101, len(body)) + data[4:20] + body, peer)
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    later = dict(env, NORANDOM_LATER="1")
+    p = subprocess.run([NATCHECK, "--json", "-4", "--no-portmap", "--lifetime=5",
+                        f"127.0.0.1:{srv.getsockname()[1]}"], capture_output=True, text=True,
+                       env=later, timeout=60)
+    time.sleep(0.2)
+    stop.set()
+    th.join(2)
+    srv.close()
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError:
+        doc = None
+    c.check("random source lost before --lifetime: exit 1, the reason said once, last",
+            p.returncode == 1 and p.stderr.endswith("natcheck: cannot read the OS random source\n")
+            and p.stderr.count("random source") == 1, f"rc={p.returncode} err={p.stderr!r}")
+    c.check("random source lost before --lifetime: main writes the --json result with the error "
+            "(issue #20: _exit(1) in the engine's loop lost it)",
+            doc is not None and doc.get("exit") == 1
+            and doc.get("error") == "cannot read the OS random source" and "type" in doc,
+            f"out={p.stdout[:300]!r}")
+    c.check("random source lost before --lifetime: the detection ran, the lifetime run sent "
+            "nothing", 0 < len(ports) <= 4, sorted(ports))
 
 c.finish()

@@ -2,10 +2,10 @@
  * fuzz_portmap.c - libFuzzer target for the port-mapping codecs and engine.
  *
  * Every input goes through every decoder (NAT-PMP, PCP, SSDP, HTTP head
- * and body, URL, IPv4, device description, SOAP answer, route table), and
- * then through the engine as a gateway's answers: as the NAT-PMP, PCP and
- * SSDP datagrams, then split in two as the description's and the SOAP
- * answer's stream.  Every promise portmap.h makes about a result is
+ * and body, URL, IPv4, the XML scan, device description, SOAP answer,
+ * route table), and then through the engine as a gateway's answers: as
+ * the NAT-PMP, PCP and SSDP datagrams, then split in two as the
+ * description's and the SOAP answer's stream.  Every promise portmap.h makes about a result is
  * checked; a broken one is a __builtin_trap(), which libFuzzer reports as
  * a crash with the input saved.
  */
@@ -32,10 +32,16 @@ url_ok(const struct portmap_url *u)
 	size_t n = strnlen(u->path, sizeof(u->path));
 
 	CHECK(n < sizeof(u->path) && n > 0 && u->path[0] == '/');
-	for (size_t i = 0; i < n; i++)
-		CHECK((unsigned char)u->path[i] > 0x20 && (unsigned char)u->path[i] < 0x7f);
-	CHECK(u->host.family == 4 && u->host.port != 0);
+	/* [A-Za-z0-9/._-] only, and port 80 or 1024 and up (issue #20). */
+	CHECK(strspn(u->path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-")
+	    == n);
+	CHECK(u->host.family == 4 && (u->host.port == 80 || u->host.port >= 1024));
 }
+
+/* The names the engine looks for, and the shortest. */
+static const char *const xml_names[] = {
+	"serviceType", "controlURL", "errorCode", "NewExternalIPAddress", "a",
+};
 
 static void
 codecs(const uint8_t *d, size_t n)
@@ -81,9 +87,19 @@ codecs(const uint8_t *d, size_t n)
 		char req[PORTMAP_TXBUF];
 
 		url_ok(&igd.control);
-		CHECK(addr_ip_eq(&igd.control.host, &loc.host));
+		CHECK(addr_eq(&igd.control.host, &loc.host));     /* LOCATION's IP and port */
 		CHECK(strpbrk(igd.service_type, "\r\n\" <>") == NULL);
 		CHECK(portmap_soap_request(req, sizeof(req), &igd) > 0);
+	}
+	/* The XML scan: linear whatever the bytes (at most two looks a byte),
+	 * and a text inside the input. */
+	for (size_t i = 0; i < sizeof(xml_names) / sizeof(xml_names[0]); i++) {
+		const char *x = NULL;
+		size_t xlen = 0, looked = 0;
+
+		if (portmap_xml_text(t, n, xml_names[i], &x, &xlen, &looked) == 0)
+			CHECK(in(x, xlen, d, n) && memchr(x, '<', xlen) == NULL);
+		CHECK(looked <= 2 * n);
 	}
 	for (int status = 200; status <= 500; status += 300)
 		if (portmap_soap_decode(status, t, n, &a, &code) == PORTMAP_OK)
@@ -119,7 +135,8 @@ engine(const uint8_t *d, size_t n)
 		if (st == PORTMAP_SEND && tx.sock != PORTMAP_SOCK_TCP)
 			CHECK(tx.len > 0 && (addr_ip_eq(&tx.to, &gw) || tx.to.addr[0] == 239));
 		if (st == PORTMAP_CONNECT) {
-			CHECK(addr_ip_eq(&tx.to, &gw));     /* never anywhere else */
+			/* Never anywhere else, nor to another service of it. */
+			CHECK(addr_ip_eq(&tx.to, &gw) && (tx.to.port == 80 || tx.to.port >= 1024));
 			portmap_tcp_event(&m, now, PORTMAP_TCP_CONNECTED);
 		}
 		if (st == PORTMAP_SEND && tx.sock == PORTMAP_SOCK_TCP) {

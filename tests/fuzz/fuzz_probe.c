@@ -11,7 +11,10 @@
  * reports a send as unreachable.  At the end the run is finished, and
  * the invariants are checked:
  *   - the engine never sends to a multicast, broadcast, unspecified or
- *     port-0 address, nor to one of another family than the socket;
+ *     port-0 address, nor to one of another family than the socket, nor
+ *     (issue #20) to this host's own IP, to a private, ULA, link-local or
+ *     shared address the public servers named, or to an alternate on this
+ *     host's network;
  *   - a type other than unknown / udp-blocked has a mapped address;
  *   - udp-blocked only when nothing at all came back;
  *   - "unreachable" only with the type unknown;
@@ -74,7 +77,7 @@ pick_addr(struct input *in, const struct probe *p)
 	unsigned k = byte(in);
 	struct stun_addr a;
 
-	switch (k % 10) {
+	switch (k % 14) {
 	case 0: return p->cfg.servers[0];
 	case 1: return v4(203, 0, 113, 2, 3479);
 	case 2: return v4(203, 0, 113, 1, 3479);
@@ -82,6 +85,10 @@ pick_addr(struct input *in, const struct probe *p)
 	case 4: return v4(198, 51, 100, 1, 50000);
 	case 5: return p->cfg.servers[p->cfg.nservers > 1 ? 1 : 0];
 	case 6: return v4(224, 0, 0, 251, 5353);
+	case 7: return v4(10, 0, 0, 20, 22);            /* a LAN host's SSH */
+	case 8: return v4(100, 64, 0, 2, 3479);         /* a carrier's network */
+	case 9: return v4(192, 0, 2, 20, 22);           /* on this host's network */
+	case 10: return v4(192, 0, 2, 10, 22);          /* this host, a local service */
 	default: break;
 	}
 	memset(&a, 0, sizeof(a));
@@ -165,6 +172,12 @@ pump(struct run *r, uint32_t *wait)
 		check(!addr_is_unspecified(&tx.to), "sent to an unspecified address");
 		check(tx.to.port != 0, "sent to port 0");
 		check(tx.to.family == l->family, "sent to another family");
+		check(!addr_is_site_scoped(&tx.to), "sent where a public server aimed it: local-scope");
+		check(!addr_ip_eq(&tx.to, l), "sent to this host's own address");
+		check(tx.test == NULL || tx.test->kind == PROBE_MAP_TO_HAIR ||
+		    tx.test->kind == PROBE_HAIR_TO_MAP ||
+		    !addr_in_net(&tx.to, &r->p.cfg.host.ip[0], r->p.cfg.host.prefix[0]),
+		    "sent to an alternate on this host's network");
 		check(tx.len >= STUN_HEADER_LEN && tx.len <= sizeof(tx.buf), "request length");
 		r->tx[r->ntx % MAX_TX] = tx;
 		r->ntx++;
@@ -194,6 +207,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.servers[2] = v4(203, 0, 113, 9, 3478);
 	for (int i = 0; i < PROBE_NSOCK; i++)
 		cfg.local[i] = v4(192, 0, 2, 10, (uint16_t)(40001 + i));
+	cfg.host.ip[0] = v4(192, 0, 2, 10, 0);
+	cfg.host.prefix[0] = 24;
+	cfg.host.n = 1;
 	cfg.rfc3489_timing = (c0 & 0x04) != 0;
 	cfg.pinned_port = (c0 & 0x08) != 0;
 	cfg.timeout_ms = 500 + 100 * (c0 >> 4);

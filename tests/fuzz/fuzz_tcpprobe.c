@@ -56,6 +56,9 @@ pump(struct tcpprobe *t, uint64_t now)
 			CHECK(!addr_is_multicast(&tx.to) && !addr_is_unspecified(&tx.to));
 			CHECK(!addr_is_loopback(&tx.to) && !addr_is_limited_broadcast(&tx.to));
 			CHECK(tx.to.port != 0 && tx.to.family == 4);
+			/* Issue #20: nothing local-scope from the public server,
+			 * nothing at this host's own address. */
+			CHECK(!addr_is_site_scoped(&tx.to) && !addr_ip_eq(&tx.to, &t->cfg.local[0]));
 			tcpprobe_connected(t, now, tx.conn, &t->cfg.local[0]);
 		} else {
 			CHECK(tx.len >= 20 && tx.len <= sizeof(tx.buf));
@@ -88,6 +91,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.server = v4(203, 0, 113, 1, 3478);
 	cfg.local[0] = v4(192, 0, 2, 10, 40000);
 	cfg.local[1] = v4(192, 0, 2, 10, 40001);
+	cfg.host.ip[0] = v4(192, 0, 2, 10, 0);
+	cfg.host.prefix[0] = 24;
+	cfg.host.n = 1;
 	cfg.timeout_ms = 3000;
 	cfg.random = fixed_random;
 	tcpprobe_init(&t, &cfg, 0);

@@ -16,8 +16,10 @@
 # Every client asks 203.0.113.1 and must name its own NAT right: it can
 # only do that when the server's OTHER-ADDRESS / CHANGED-ADDRESS are the
 # public addresses.  Without --advertise, the same server names its
-# private 100.64.0.2 and natcheck must say so (unknown), which shows the
-# lab really depends on the option.
+# private 100.64.0.2 and natcheck must refuse it (unknown, nothing sent
+# there: a public server names nothing local-scope), which shows the lab
+# really depends on the option; advertising 192.0.2.20 instead, an address
+# on the "n" client's LAN, must be refused too (issue #20).
 #
 # Root only; skipped with one line otherwise (exit status 77, a skip).
 # Only documentation ranges and 100.64.0.0/10 inside our own namespaces.
@@ -189,16 +191,85 @@ else
 	check "natcheck --serve --advertise starts behind the 1:1 NAT" "$(head -c 300 "$LAB_TMP/adv.log")" false
 fi
 
+# refused OUT NET ALT REASON FINDING: in natcheck's JSON in OUT the type
+# is unknown, no alternate was used, FINDING is there (alternate-rejected:
+# naming ALT with REASON), the TCP tests (--tcp) refuse it for REASON, and
+# no UDP or TCP test went to any address in NET (issue #20: a public
+# server must not aim the probes at the client's LAN or a carrier's
+# network).
+refused() {
+	python3 - "$@" <<-'EOF'
+		import ipaddress, json, sys
+		out, net, alt, reason, want = sys.argv[1:6]
+		try:
+		    d = json.load(open(out))
+		except ValueError:
+		    sys.exit(1)
+		net = ipaddress.ip_network(net)
+		def inside(a):
+		    return a is not None and ipaddress.ip_address(a.rsplit(":", 1)[0].strip("[]")) in net
+		tcp = d.get("tcp") or {}
+		found = [f for f in d.get("findings", []) if f["code"] == want]
+		if want == "alternate-rejected":
+		    found = [f for f in found if f["alternate"] == alt and f["reason"] == reason]
+		ok = (d.get("type") == "unknown" and d.get("alternate") is None and found
+		      and not any(inside(t.get("destination")) for t in d.get("tests", []))
+		      and tcp.get("status") == "ok"
+		      and not any(inside(t.get("destination")) for t in tcp.get("tests", []))
+		      and any(reason in w for w in tcp.get("warnings", [])))
+		sys.exit(0 if ok else 1)
+	EOF
+}
+
+# summary OUT: what refused() looks at, for a failure's detail.
+summary() {
+	python3 - "$1" <<-'EOF'
+		import json, sys
+		try:
+		    d = json.load(open(sys.argv[1]))
+		except ValueError:
+		    print("no JSON"); sys.exit(0)
+		tcp = d.get("tcp") or {}
+		print(d.get("type"), d.get("alternate"),
+		      [(f["code"], f.get("alternate"), f.get("reason")) for f in d.get("findings", [])],
+		      [t.get("destination") for t in d.get("tests", [])],
+		      [t.get("destination") for t in tcp.get("tests", [])], tcp.get("warnings"))
+	EOF
+}
+
 # ---------------------------------------------------- without: the lab bites
+# The server names its private (carrier-grade NAT range) 100.64.0.2 as its
+# alternate: from a public server natcheck never sends there (issue #20).
+# Its RESPONSE-ORIGIN names its private 100.64.0.1 as well, so nothing it
+# says is believed (server-untrusted); over TCP the alternate is refused.
 if serve noadv; then
-	out="$LAB_TMP/noadv.json"
-	ip netns exec "$LAB_NS_C" timeout 60 "$NATCHECK" --json --no-portmap "$PUB1" >"$out" 2>/dev/null
-	got="$(field "$out" type) $(field "$out" alternate)"
-	check "without --advertise: the private alternate is named and natcheck cannot decide" \
-		"said '$got'" [ "$got" = "unknown $PRIV2:3479" ]
+	for ns in "$LAB_NS_C" "$LAB_NS_W"; do
+		out="$LAB_TMP/noadv.json"
+		ip netns exec "$ns" timeout 60 "$NATCHECK" --json --tcp --no-portmap "$PUB1" \
+			>"$out" 2>/dev/null
+		check "without --advertise ($ns): the alternate $PRIV2:3479 is refused (local-scope), nothing sent to 100.64.0.0/10, unknown" \
+			"said $(summary "$out")" \
+			refused "$out" 100.64.0.0/10 "$PRIV2:3479" local-scope server-untrusted
+	done
 	lab_stop noadv
 else
 	check "natcheck --serve starts behind the 1:1 NAT" "$(head -c 300 "$LAB_TMP/noadv.log")" false
+fi
+
+# ---------------------------------------------------- aimed at the LAN
+# The reviewer's case of issue #20: an alternate on the client's own LAN
+# (192.0.2.20:3479, beside the "n" client's 192.0.2.10/24): not sent to,
+# over UDP or TCP.
+if serve lan --advertise "$PUB1,192.0.2.20"; then
+	out="$LAB_TMP/lan.json"
+	ip netns exec "$LAB_NS_W" timeout 60 "$NATCHECK" --json --tcp --no-portmap "$PUB1" \
+		>"$out" 2>/dev/null
+	check "an alternate on the client's LAN (192.0.2.20:3479) is refused (on-link), nothing sent to 192.0.2.0/24, unknown" \
+		"said $(summary "$out")" \
+		refused "$out" 192.0.2.0/24 192.0.2.20:3479 on-link alternate-rejected
+	lab_stop lan
+else
+	check "natcheck --serve --advertise $PUB1,192.0.2.20 starts" "$(head -c 300 "$LAB_TMP/lan.log")" false
 fi
 
 printf "lab advertise: "

@@ -647,6 +647,14 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		c.ep[SERVER_EP_ALT_ADDR] = c.ep[0];
 		c.ep[SERVER_EP_OTHER] = c.ep[SERVER_EP_ALT_PORT];
 	}
+	if (s->strict_fingerprint) {
+		struct stun_msg m;
+
+		if (stun_decode(k->buf, k->len, &m) != STUN_OK || m.fingerprint_idx < 0) {
+			s->dropped_unsigned++;
+			return;
+		}
+	}
 	for (int i = 0; i < 4; i++)
 		if (c.ep[i].family != 0 && addr_eq(&c.ep[i], &k->to))
 			at = i;

@@ -185,6 +185,10 @@ struct natsim {
 	/* Hostile servers and a hostile network (NATSIM_SRV_FAKE_*). */
 	struct stun_addr fake_alt, fake_mapped, fake_origin;
 	int      second_server_closed;  /* 203.0.113.7:3478 draws ICMP port unreachable */
+	int      strict_fingerprint;    /* both servers drop a request without a
+	                                   valid FINGERPRINT (RFC 5389 section
+	                                   15.5), as strict servers do */
+	unsigned dropped_unsigned;      /* requests dropped for that */
 	int      fail_sends_to_set;     /* the client's sends to fail_sends_to's IP fail
 	                                   locally (probe_unreachable, PROBE_UNREACH_SEND) */
 	struct stun_addr fail_sends_to;
