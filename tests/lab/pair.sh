@@ -25,7 +25,7 @@
 # sound try).  Prints every pair and the matrix.
 #
 # Environment: LAB_PAIR_TYPES="a b ..." the scenarios (default: all nine
-# below); LAB_JOBS=N pairs at once (default 3; each its own namespaces);
+# below); LAB_JOBS=N pairs at once (default 4; each its own namespaces);
 # LAB_PUNCH_TRIES, LAB_PUNCH_WINDOW (predicted ports, default 8),
 # LAB_PUNCH_SECONDS (per try, default 2); LAB_PAIR_REPORT=FILE appends one
 # JSON line per pair.  Root only; skipped with one line otherwise (exit 1
@@ -47,7 +47,7 @@ NATCHECK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 
 TYPES=${LAB_PAIR_TYPES:-open full-cone restricted-cone port-restricted-cone symmetric \
 symmetric-sequential address-dependent-mapping symmetric-udp-firewall udp-blocked}
-JOBS=${LAB_JOBS:-3}
+JOBS=${LAB_JOBS:-4}
 TRIES=${LAB_PUNCH_TRIES:-3}
 WINDOW=${LAB_PUNCH_WINDOW:-8}
 SECONDS_PER_TRY=${LAB_PUNCH_SECONDS:-2}
@@ -78,17 +78,20 @@ punch() {
 	wait "${pids[@]}"
 }
 
-# pair_run A B DIR: one pair, in the current shell; its line (pairjudge.py)
-# in DIR/result.
+# pair_run A B DIR: one pair, in the current shell; what pairjudge.py
+# reads, in DIR.
 pair_run() {
-	local a="$1" b="$2" d="$3" s rc t0 pids=()
+	local a="$1" b="$2" d="$3" s t0 pids=()
 	t0=$(date +%s)
 	if ! lab2_up "$a" "$b"; then
-		echo "- - 0 DISAGREE lab2_up failed" >"$d/result"
+		echo "lab2_up failed" >&2
 		return
 	fi
+	printf 'a %s %s %s\nb %s %s %s\n' "${LAB2_TYPE[a]}" "${LAB2_MAPPING[a]}" \
+		"${LAB2_FILTERING[a]}" "${LAB2_TYPE[b]}" "${LAB2_MAPPING[b]}" "${LAB2_FILTERING[b]}" \
+		>"$d/want"
 	if ! peer_start srv natcheck; then
-		echo "- - 0 DISAGREE natcheck --serve did not start" >"$d/result"
+		echo "natcheck --serve did not start" >&2
 		lab_down
 		return
 	fi
@@ -98,12 +101,9 @@ pair_run() {
 	done
 	wait "${pids[@]}"
 	"$NATCHECK" --pair "$d/a.json" "$d/b.json" >"$d/pair.out" 2>&1
-	rc=$?
+	echo $? >"$d/pair.rc"
 	punch "$d"
 	lab_down
-	python3 "$here/pairjudge.py" "$d" "$rc" "$a" "$b" \
-		"${LAB2_TYPE[a]} ${LAB2_MAPPING[a]} ${LAB2_FILTERING[a]}" \
-		"${LAB2_TYPE[b]} ${LAB2_MAPPING[b]} ${LAB2_FILTERING[b]}" "$REPORT" >"$d/result"
 	echo "$(($(date +%s) - t0))" >"$d/seconds"
 }
 
@@ -147,58 +147,15 @@ for p in "${PAIRS[@]}"; do
 done
 wait
 
-# The matrix: a row per type on site a, a column per type on site b, each
-# cell the punch's outcome (direct, predict, relay), with the forecast
-# after a slash and a * where they differ.
-# short SCENARIO: a column heading.
-short() {
-	case "$1" in
-	full-cone) echo full ;;
-	restricted-cone) echo restr ;;
-	port-restricted-cone) echo port-restr ;;
-	symmetric) echo sym-rand ;;
-	symmetric-sequential) echo sym-seq ;;
-	address-dependent-mapping) echo adm ;;
-	symmetric-udp-firewall) echo firewall ;;
-	udp-blocked) echo blocked ;;
-	*) echo "$1" ;;
-	esac
-}
-
-declare -A CELL=()
-DISAGREE=0 PASSED=0
-echo "Pairs (site a x site b: forecast, punch, tries, seconds):"
+# Every pair, then the matrix: a row per type on site a, a column per type
+# on site b.  What the pairs said on their own (lab_die) goes after it.
+python3 "$here/pairjudge.py" ${REPORT:+--report "$REPORT"} "$RES" "${types[@]}"
+rc=$?
 for p in "${PAIRS[@]}"; do
-	line=$(cat "$RES/$p/result" 2>/dev/null)
-	read -r forecast got tries verdict why <<<"${line:-- - 0 DISAGREE the pair did not finish}"
-	secs=$(cat "$RES/$p/seconds" 2>/dev/null || echo '?')
-	if [ "$verdict" = ok ]; then
-		PASSED=$((PASSED + 1))
-		CELL[$p]=$got
-		printf 'ok    %-52s %s\n' "${p/+/ x }" "$forecast, $got, $tries, $secs s"
-	else
-		DISAGREE=$((DISAGREE + 1))
-		CELL[$p]="$forecast/$got*"
-		printf 'FAIL  %-52s %s\n' "${p/+/ x }" "$why"
-		tail -n 5 "$RES/$p/out" 2>/dev/null | sed 's/^/      /'
+	if [ -s "$RES/$p/out" ]; then
+		echo "${p/+/ x }:"
+		sed 's/^/      /' "$RES/$p/out"
 	fi
 done
-echo
-echo "Matrix (punch outcome; forecast/punch* where --pair said otherwise):"
-printf '%-28s' ""
-for t in "${types[@]}"; do printf ' %-10s' "$(short "$t")"; done
-echo
-for ((i = 0; i < ${#types[@]}; i++)); do
-	printf '%-28s' "${types[i]}"
-	for ((k = 0; k < ${#types[@]}; k++)); do
-		if [ "$k" -lt "$i" ]; then
-			printf ' %-10s' ""
-		else
-			printf ' %-10s' "${CELL[${types[i]}+${types[k]}]:--}"
-		fi
-	done
-	echo
-done
 echo "lab pair: ${#PAIRS[@]} pairs in $(($(date +%s) - START_S)) s, $JOBS at a time"
-echo "$PASSED agree, $DISAGREE disagree"
-[ "$DISAGREE" = 0 ]
+[ "$rc" = 0 ]
