@@ -312,6 +312,7 @@ check-lab: natcheck
 	@bash tests/lab/tcp.sh ./natcheck
 	@bash tests/lab/advertise.sh ./natcheck
 	@bash tests/lab/traversal.sh ./natcheck
+	@bash tests/lab/pair.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
