@@ -63,19 +63,23 @@ START_S=$(date +%s)
 # ---------------------------------------------------------------- one pair
 
 # punch DIR: both sides of punch.py at once, each in its client's
-# namespace, all their tries; their outputs in DIR/punch-a.out, -b.out.
+# namespace, all their tries; their results in DIR/punch-a.out, -b.out.
+# Started with lab_spawn, so that lab_down stops them by PID.
 punch() {
-	local s o pids=()
+	local s o
 	mkdir -p "$1/punch" || return 1
 	for s in a b; do
 		o=$([ "$s" = a ] && echo b || echo a)
-		lab2_in "$s" timeout $(((SECONDS_PER_TRY + 70) * TRIES * 2)) python3 "$here/punch.py" \
-			--server "$LAB_SERVER1:3478" --dir "$1/punch" --me "$s" --my-json "$1/$s.json" \
-			--peer-json "$1/$o.json" --window "$WINDOW" --seconds "$SECONDS_PER_TRY" \
-			--tries "$TRIES" >"$1/punch-$s.out" 2>"$1/punch-$s.err" &
-		pids+=($!)
+		lab_spawn "punch-$s" "$(lab2_ns "$s")" timeout $(((SECONDS_PER_TRY + 70) * TRIES * 2)) \
+			python3 "$here/punch.py" --server "$LAB_SERVER1:3478" --dir "$1/punch" --me "$s" \
+			--my-json "$1/$s.json" --peer-json "$1/$o.json" --window "$WINDOW" \
+			--seconds "$SECONDS_PER_TRY" --tries "$TRIES" --out "$1/punch-$s.out"
 	done
-	wait "${pids[@]}"
+	wait "${LAB_PID[punch-a]}" "${LAB_PID[punch-b]}"
+	for s in a b; do
+		lab_stop "punch-$s"
+		cp "$LAB_TMP/punch-$s.log" "$1/punch-$s.log" 2>/dev/null
+	done
 }
 
 # pair_run A B DIR: one pair, in the current shell; what pairjudge.py

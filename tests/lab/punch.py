@@ -1,7 +1,7 @@
 """One side of a real UDP hole punch (RFC 5128 section 3.3) for the two-site lab.
 
 Usage: python3 punch.py --server IP:PORT --dir DIR --me a|b --my-json FILE
-                        --peer-json FILE [--window N] [--seconds S] [--tries N]
+                        --peer-json FILE --out FILE [--window N] [--seconds S] [--tries N]
 
 Both sides run this at the same time, each in its own client namespace,
 with the same DIR (the files in it stand in for the signalling a real
@@ -31,7 +31,7 @@ process on a loaded machine) the try is made again, up to N tries per
 mode.  A side whose server never answered (3 s) is UDP blocked: that is
 sound.  Only datagrams carrying the try's session count.
 
-Prints one JSON object: outcome ("direct", "predict", "none", or
+Writes one JSON object to --out (when it is done): outcome ("direct", "predict", "none", or
 "inconclusive" when no try of a mode was sound) and the tries.  Exit
 status 0 when it ran, 2 on a usage error.  Every wait is bounded; only the
 lab's addresses are contacted.
@@ -185,6 +185,7 @@ def main():
     ap.add_argument("--window", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--tries", type=int, default=3)
+    ap.add_argument("--out", required=True)
     args = ap.parse_args()
     me, peer = args.me, ("b" if args.me == "a" else "a")
     peer_alloc = allocation(args.peer_json)
@@ -217,7 +218,7 @@ def main():
             result["tries"].append(rec)
             if rec.get("connected") and theirs.get("connected"):
                 result["outcome"] = mode
-                print(json.dumps(result))
+                put(args.out, result)
                 return 0
             if sound(rec, theirs, args.seconds):
                 conclusive = True
@@ -225,7 +226,7 @@ def main():
         if not conclusive:
             result["outcome"] = "inconclusive"
             break
-    print(json.dumps(result))
+    put(args.out, result)
     return 0
 
 
