@@ -10,7 +10,9 @@
 #   make deb             a Debian package in build/deb/
 #   make fuzz            a libFuzzer binary per tests/fuzz/fuzz_*.c (clang)
 #   make bench           client benchmarks in the NAT lab (root): time to
-#                        verdict, traversal, one dual-stack run vs each family
+#                        verdict, traversal, failover, one dual-stack run vs
+#                        each family, --tcp; name resolution with a silent
+#                        DNS server
 #   make bench-server    server throughput against coturn
 #
 # No library beyond libc; Criterion only for the unit tests.
@@ -42,10 +44,12 @@ LDLIBS   ?=
 #   libcriterion-dev         the unit tests
 #   python3, mandoc          the end-to-end tests (and the man page)
 #   shellcheck               check-shell
-#   iproute2 nftables util-linux procps   the NAT lab (ip, ss, nft, unshare,
-#                            taskset, sysctl)
+#   iproute2 nftables util-linux procps coreutils   the NAT lab (ip, ss,
+#                            nft, unshare, taskset, sysctl, timeout)
 #   stun-client stun-server coturn        the real peers (stun, stund,
 #                            turnserver, turnutils_natdiscovery)
+#   miniupnpd-nftables miniupnpc natpmpc  the port-mapping lab's gateway
+#                            and its cross-checks (miniupnpd, upnpc, natpmpc)
 #   debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db
 #                            the Debian package build and its checks
 #                            (systemd-analyze, units run under strace, both
@@ -54,17 +58,28 @@ LDLIBS   ?=
 #   python3-jsonschema       the monitoring outputs' judges: promtool,
 #                            node_exporter's textfile collector, check_dummy,
 #                            and doc/natcheck.schema.json checked against real runs
+#   dnsmasq-base             a real DNS server for the stub resolver's test
+#                            (tests/e2e/resolve_offline.py; no service)
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
-	iproute2 nftables util-linux procps \
-	stun-client stun-server coturn \
+	iproute2 nftables util-linux procps coreutils \
+	stun-client stun-server coturn miniupnpd-nftables miniupnpc natpmpc \
 	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db \
-	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema
+	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema \
+	dnsmasq-base
+
+# Whatever make runs finds Debian's programs, the ones make deps installs,
+# before any other on PATH: a python3 of one's own (pyenv, a virtualenv)
+# would bring modules of its own and hide a python3-* package missing from
+# DEB_PACKAGES, which only a fresh machine would show (check-deps).
+export PATH := /usr/sbin:/usr/bin:/sbin:/bin:$(PATH)
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
-	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c
-SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c
+	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c \
+	uri.c dns.c resolve.c
+SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c \
+	resolve_io.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
 LIB_SRCS  = $(CORE_SRCS) $(SHELL_SRCS)
 HDRS      = $(wildcard *.h)
@@ -95,6 +110,9 @@ TEST_HDRS = $(wildcard tests/support/*.h)
 CRITERION_LIBS = -lcriterion
 
 test_addr_OBJS   = addr
+test_uri_OBJS    = uri tests/support/edge
+test_dns_OBJS    = dns tests/support/edge
+test_resolve_OBJS = resolve dns addr
 test_stun_OBJS   = stun hash tests/support/edge
 test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
@@ -137,6 +155,8 @@ fuzz_stun_SRCS = stun.c hash.c
 fuzz_tcpframe_SRCS = tcpframe.c
 fuzz_portmap_SRCS = portmap.c portmap_io.c addr.c net.c
 fuzz_tcpprobe_SRCS = tcpprobe.c probe.c stun.c hash.c addr.c
+fuzz_uri_SRCS = uri.c net.c addr.c
+fuzz_dns_SRCS = dns.c
 fuzz_pair_SRCS = forecast.c ports.c nat.c probe.c stun.c hash.c addr.c
 fuzz_objs = $(patsubst %.c,$(BF)/%.o,$(or $(fuzz_$(1)_SRCS),$(FUZZ_DEFAULT_SRCS)))
 
@@ -162,8 +182,8 @@ space := $(empty) $(empty)
 # All of shellcheck's notes count, style and up.
 SHELLCHECK_FLAGS ?= -x -S style
 
-.PHONY: all deps check check-clang check-core check-shell check-unit check-asan \
-        check-e2e check-nommsg check-peers check-fuzz check-lab \
+.PHONY: all deps check check-deps check-clang check-core check-shell check-unit check-asan \
+        check-e2e check-nommsg check-peers check-fuzz check-bench-tools check-lab \
         fuzz install uninstall clean bench bench-server lab-loss deb check-package
 
 all: natcheck
@@ -243,9 +263,27 @@ $(B)/core_link: tests/core_link.c $(CORE_OBJS) $(HDRS)
 
 # ---------------------------------------------------------------- tests
 
-check: natcheck check-clang check-core check-shell check-unit check-asan check-e2e \
-       check-nommsg check-peers check-fuzz check-lab check-package
-	@echo "make check: all test groups passed"
+# Every test group runs through tests/group.sh, which records how many
+# checks it ran, failed and skipped (exit status 77 is a skip; the
+# convention is in tests/group.sh and tests/lab/README.md).  make check
+# runs the groups, then prints what each checked and the totals, and fails
+# on any skip unless ALLOW_SKIP=1 (.ci/run never sets it).  A group run
+# alone (make check-lab) fails on its own skips, with the same exception.
+CHECK_GROUPS = check-deps check-clang check-core check-shell check-unit check-asan check-e2e \
+	check-nommsg check-peers check-fuzz check-bench-tools check-lab check-package
+GROUP = bash tests/group.sh
+export CHECK_DIR = $(CURDIR)/$(B)/check
+
+check: natcheck
+	@rm -rf $(CHECK_DIR)
+	@CHECK_DEFER_SKIPS=1 $(MAKE) --no-print-directory $(CHECK_GROUPS); \
+	  CHECK_STATUS=$$? $(GROUP) --summary
+
+# Every Debian package a test names as a prerequisite is in DEB_PACKAGES,
+# and every tool the tests run comes from one of them (or from Debian's
+# essential set).
+check-deps:
+	@$(GROUP) deps python3 tests/debian_deps.py $(DEB_PACKAGES)
 
 # Both compilers must accept every file without a warning, the server's
 # portable path (SERVER_NO_MMSG) included.
@@ -254,6 +292,7 @@ check-clang:
 	@for f in $(SRCS); do clang $(WARNINGS) $(DEFS) -O2 -fsyntax-only $$f || exit 1; done
 	@clang $(WARNINGS) $(DEFS) -DSERVER_NO_MMSG -O2 -fsyntax-only serve.c
 	@echo "clang: $(words $(SRCS)) files compile clean"
+	@$(GROUP) --passed clang $(words $(SRCS))
 
 # The core links without the shell (a call into net, serve, loop or main
 # fails the link) and calls nothing in $(CORE_FORBIDDEN).
@@ -266,6 +305,7 @@ check-core: $(B)/core_link
 	  echo "$$bad" | sed 's/^/  /'; exit 1; \
 	fi
 	@echo "core: $(words $(CORE_OBJS)) objects link alone and do no I/O"
+	@$(GROUP) --passed core 2
 
 check-shell:
 	@command -v shellcheck >/dev/null || { echo "check-shell: shellcheck is missing (Debian package shellcheck)"; exit 1; }
@@ -276,43 +316,49 @@ check-shell:
 	    head -n 1 "$$f" | grep -Eq '^#!.*[/ ](ba|da)?sh( |$$)' && echo "$$f"; \
 	  done ); \
 	[ -n "$$files" ] || { echo "check-shell: no shell script found"; exit 1; }; \
-	shellcheck $(SHELLCHECK_FLAGS) $$files && echo "shellcheck: $$(echo $$files | wc -w) scripts clean"
+	shellcheck $(SHELLCHECK_FLAGS) $$files && echo "shellcheck: $$(echo $$files | wc -w) scripts clean" && \
+	$(GROUP) --passed shell "$$(echo $$files | wc -w)"
 
 check-unit: $(TEST_BINS)
-	@bash tests/run-unit.sh $(TEST_BINS)
+	@$(GROUP) unit bash tests/run-unit.sh $(TEST_BINS)
 
 check-asan: $(ASAN_TEST_BINS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  bash tests/run-unit.sh $(ASAN_TEST_BINS)
+	  $(GROUP) asan bash tests/run-unit.sh $(ASAN_TEST_BINS)
 
 check-e2e: natcheck
-	@bash tests/e2e/run.sh ./natcheck
+	@$(GROUP) e2e bash tests/e2e/run.sh ./natcheck
 
 # The server's end-to-end tests against the build without recvmmsg and
 # sendmmsg (which must really be without them).
 check-nommsg: $(BN)/natcheck
 	@if nm -u $(BN)/serve.o | grep -Eq ' (recv|send)mmsg$$'; then \
 	  echo "check-nommsg: $(BN)/serve.o still calls recvmmsg/sendmmsg"; exit 1; fi
-	@bash tests/e2e/run.sh $(BN)/natcheck tests/e2e/serve_*.py
+	@$(GROUP) nommsg bash tests/e2e/run.sh $(BN)/natcheck tests/e2e/serve_*.py
 
 check-peers: natcheck
-	@bash tests/peers/run.sh ./natcheck
+	@$(GROUP) peers bash tests/peers/run.sh ./natcheck
 
 check-fuzz:
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@$(GROUP) fuzz bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The benchmarks' own tools (bench/floor.c, bench/loadgen.c, bench/dual.py
+# report) do what bench/README says: functional checks, no timing.
+check-bench-tools: natcheck
+	@$(GROUP) bench-tools bash bench/selftest.sh ./natcheck
 
 check-lab: natcheck
-	@bash tests/lab/run.sh ./natcheck
-	@bash tests/lab/portmap.sh ./natcheck
-	@bash tests/lab/watch.sh ./natcheck
-	@bash tests/lab/cold.sh ./natcheck
-	@bash tests/lab/failover.sh ./natcheck
-	@bash tests/lab/single.sh ./natcheck
-	@bash tests/lab/ipv6.sh ./natcheck
-	@bash tests/lab/tcp.sh ./natcheck
-	@bash tests/lab/advertise.sh ./natcheck
-	@bash tests/lab/traversal.sh ./natcheck
-	@bash tests/lab/pair.sh ./natcheck
+	@$(GROUP) lab-run bash tests/lab/run.sh ./natcheck
+	@$(GROUP) lab-portmap bash tests/lab/portmap.sh ./natcheck
+	@$(GROUP) lab-watch bash tests/lab/watch.sh ./natcheck
+	@$(GROUP) lab-cold bash tests/lab/cold.sh ./natcheck
+	@$(GROUP) lab-failover bash tests/lab/failover.sh ./natcheck
+	@$(GROUP) lab-single bash tests/lab/single.sh ./natcheck
+	@$(GROUP) lab-ipv6 bash tests/lab/ipv6.sh ./natcheck
+	@$(GROUP) lab-tcp bash tests/lab/tcp.sh ./natcheck
+	@$(GROUP) lab-advertise bash tests/lab/advertise.sh ./natcheck
+	@$(GROUP) lab-traversal bash tests/lab/traversal.sh ./natcheck
+	@$(GROUP) lab-pair bash tests/lab/pair.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck
@@ -324,10 +370,12 @@ fuzz: $(FUZZ_BINS)
 bench: natcheck
 	@bash bench/client.sh ./natcheck
 	@bash bench/traversal.sh ./natcheck
+	@bash bench/failover.sh ./natcheck
 	@bash bench/dual.sh ./natcheck
 	@bash bench/tcp.sh ./natcheck
+	@bash bench/resolve.sh ./natcheck
 
-bench-server: natcheck
+bench-server: natcheck check-bench-tools
 	@bash bench/server.sh ./natcheck
 
 # ---------------------------------------------------------------- install
@@ -380,7 +428,7 @@ deb:
 # Completions against --help, units through systemd-analyze, make install
 # and uninstall, the .deb through lintian and dpkg (as root).
 check-package: natcheck
-	@bash tests/package/run.sh ./natcheck
+	@$(GROUP) package bash tests/package/run.sh ./natcheck
 
 clean:
 	rm -rf $(B) natcheck

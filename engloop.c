@@ -15,6 +15,7 @@
 
 #define ENGLOOP_RECV_BURST 64
 #define ENGLOOP_MAX_SOCK   LT_NSOCK
+#define ENGLOOP_TICK_MS    250      /* the progress line's pace, as loop.c's */
 
 /* What an engine asks for next. */
 enum eng_step { ENG_SEND, ENG_WAIT, ENG_DONE };
@@ -74,13 +75,26 @@ open_socks(const char *name, const struct stun_addr *toward, int n, int *fds,
 	return 0;
 }
 
-/* Drive one engine over fds[0..n) until it is done; closes them. */
+/* The progress line's hook for a long engine: what it does, and the
+ * longest it can take. */
+struct eng_tick {
+	void   (*fn)(void *ctx, const char *doing, uint64_t elapsed_ms, uint64_t most_ms, int done);
+	void    *ctx;
+	const char *doing;
+	uint64_t most_ms;
+};
+
+/* Drive one engine over fds[0..n) until it is done; closes them.  With a
+ * tick, it is called at least every ENGLOOP_TICK_MS, and once with done
+ * at the end. */
 static int
 run(int n, int *fds, const struct eng_ops *ops, void *eng, int verbose, const char *name,
-    char *err, size_t errlen)
+    const struct eng_tick *tick, char *err, size_t errlen)
 {
 	struct pollfd pfd[ENGLOOP_MAX_SOCK];
 	char why[NET_ERRLEN];
+	uint64_t t0 = net_now_ms();
+	int rc = 0;
 
 	for (int i = 0; i < n; i++) {
 		pfd[i].fd = fds[i];
@@ -102,12 +116,17 @@ run(int n, int *fds, const struct eng_ops *ops, void *eng, int verbose, const ch
 				fprintf(stderr, "natcheck: %s: send failed: %s\n", name, why);
 			continue;
 		}
+		if (tick != NULL) {
+			tick->fn(tick->ctx, tick->doing, net_now_ms() - t0, tick->most_ms, 0);
+			if (wait_ms > ENGLOOP_TICK_MS)
+				wait_ms = ENGLOOP_TICK_MS;
+		}
 		if (poll(pfd, (nfds_t)n, (int)(wait_ms > 60000 ? 60000 : wait_ms)) == -1) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "%s: poll: %s", name, strerror(errno));
-			close_all(fds, n);
-			return -1;
+			rc = -1;
+			break;
 		}
 		for (int i = 0; i < n; i++) {
 			if (!(pfd[i].revents & (POLLIN | POLLERR)))
@@ -123,8 +142,10 @@ run(int n, int *fds, const struct eng_ops *ops, void *eng, int verbose, const ch
 			}
 		}
 	}
+	if (tick != NULL)
+		tick->fn(tick->ctx, tick->doing, net_now_ms() - t0, tick->most_ms, 1);
 	close_all(fds, n);
-	return 0;
+	return rc;
 }
 
 /* ---------------------------------------------------------------- lifetime */
@@ -164,10 +185,15 @@ life_input(void *eng, uint64_t now, int sock, const struct stun_addr *from, cons
 
 int
 lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
-             struct lifetime_result *r, char *err, size_t errlen)
+             void (*tick)(void *ctx, const char *doing, uint64_t elapsed_ms, uint64_t most_ms,
+                          int done),
+             void *tick_ctx, struct lifetime_result *r, char *err, size_t errlen)
 {
 	static struct life_adapter a;
 	static const struct eng_ops ops = { life_next, life_input };
+	/* lifetime.c's budget at the most: 1.25 x max + 5 s. */
+	const struct eng_tick lt_tick = { tick, tick_ctx, "measuring the binding lifetime",
+	                                  (uint64_t)max_ms + max_ms / 4 + 5000 };
 	struct lifetime_config cfg;
 	struct stun_addr locals[LT_NSOCK];
 	int fds[LT_NSOCK];
@@ -183,7 +209,8 @@ lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
 	if (verbose)
 		fprintf(stderr, "natcheck: lifetime: %d mappings towards %s, up to %u s\n",
 		    LT_NMAP, addr_fmt(server, sbuf, sizeof(sbuf)), (unsigned)(max_ms / 1000));
-	if (run(LT_NSOCK, fds, &ops, &a, verbose, "lifetime", err, errlen) == -1)
+	if (run(LT_NSOCK, fds, &ops, &a, verbose, "lifetime", tick != NULL ? &lt_tick : NULL, err,
+	    errlen) == -1)
 		return -1;
 	*r = a.l.r;
 	if (verbose)
@@ -240,7 +267,7 @@ portsloop_run(const struct stun_addr *dst, uint32_t rtt_ms, int verbose,
 	if (open_socks("ports", dst, PORTS_EXTRA_NSOCK, fds, locals, err, errlen) == -1)
 		return -1;
 	ports_extra_init(&a.x, locals, dst, rtt_ms, engloop_random, NULL, net_now_ms());
-	if (run(PORTS_EXTRA_NSOCK, fds, &ops, &a, verbose, "ports", err, errlen) == -1)
+	if (run(PORTS_EXTRA_NSOCK, fds, &ops, &a, verbose, "ports", NULL, err, errlen) == -1)
 		return -1;
 	ports_extra_samples(&a.x, s, n, cap);
 	return 0;

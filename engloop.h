@@ -16,12 +16,17 @@
  * lifeloop_run: measure the binding lifetime against `server` (the primary
  * address of a server that honours RESPONSE-PORT), looking for lifetimes
  * up to max_ms, with LT_NSOCK fresh sockets on the local address the
- * kernel uses towards it.  Returns 0 with *r filled (r->unsupported /
- * r->no_server say why nothing was measured), or -1 with a one-line
- * reason in err when it could not even start.
+ * kernel uses towards it.  tick (may be NULL: no progress line) is called
+ * at least every 250 ms with what it does, the time since it began and
+ * the longest it can take, and once with done = 1 at the end.  Returns 0
+ * with *r filled (r->unsupported / r->no_server say why nothing was
+ * measured), or -1 with a one-line reason in err when it could not even
+ * start.
  */
 int lifeloop_run(const struct stun_addr *server, uint32_t max_ms, int verbose,
-                 struct lifetime_result *r, char *err, size_t errlen);
+                 void (*tick)(void *ctx, const char *doing, uint64_t elapsed_ms,
+                              uint64_t most_ms, int done),
+                 void *tick_ctx, struct lifetime_result *r, char *err, size_t errlen);
 
 /*
  * portsloop_run: PORTS_EXTRA_NSOCK fresh sockets each ask `dst` for their

@@ -17,6 +17,7 @@
 
 #include "loop.h"
 #include "portmap_io.h"
+#include "resolve_io.h"
 #include "tcpprobe_io.h"
 
 /* At most this many datagrams (or error reports) are read from one socket
@@ -120,51 +121,6 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/*
- * Resolve every server.  One that does not resolve is skipped and noted, so
- * a dead first name does not stop the fallback to the next.  With dual set
- * (no -4, -6 or -b), each resolves in any family; otherwise the first that
- * resolves decides the family unless -4, -6 or -b did.
- */
-static int
-resolve_servers(const struct loop_opts *o, int dual, struct probe_config *cfg,
-                struct loop_notes *notes, char *err, size_t errlen)
-{
-	int family = o->family;
-	char last[NET_ERRLEN] = "";
-
-	if (family == AF_UNSPEC && o->has_bind)
-		family = o->bind.family == 4 ? AF_INET : AF_INET6;
-	cfg->nservers = 0;
-	for (size_t i = 0; i < o->nservers; i++) {
-		const struct loop_server *s = &o->servers[i];
-		struct stun_addr *a = &cfg->servers[cfg->nservers];
-		char why[NET_ERRLEN];
-
-		if (net_resolve(s->host, s->port, family, a, why) == -1) {
-			errf(last, sizeof(last), "cannot resolve %s", why);
-			errf(notes->skipped[notes->nskipped++], NET_ERRLEN, "%s; server skipped", last);
-			continue;
-		}
-		for (size_t j = 0; j < cfg->nservers; j++)
-			if (addr_eq(&cfg->servers[j], a)) {
-				errf(err, errlen, "server '%s' is given twice", s->spec);
-				return -1;
-			}
-		if (!dual)
-			family = a->family == 4 ? AF_INET : AF_INET6;
-		cfg->nservers++;
-	}
-	if (cfg->nservers == 0) {
-		if (o->nservers == 1)
-			errf(err, errlen, "%s", last);
-		else
-			errf(err, errlen, "no server resolves (the last: %s)", last);
-		return -1;
-	}
-	return 0;
 }
 
 /* The local address: -b's, or the one the kernel uses towards server 0. */
@@ -360,27 +316,35 @@ not_tested(struct loop_family *f, enum loop_why why, const char *fmt, const char
 
 /*
  * The servers of one family, in the order given: those without an address
- * of the family are left out (resolve_servers has already warned about the
- * names that resolve to nothing at all).  0, or -1 when none has one.
+ * of the family are left out (loop_detect has already warned about the
+ * names that resolve to nothing at all), and so is one whose address is an
+ * earlier one's (two names for one server), with a note.  0, or -1 when
+ * none has one.
  */
 static int
-resolve_family(const struct loop_opts *o, int af, struct probe_config *cfg,
-               char *err, size_t errlen)
+resolve_family(const struct loop_opts *o, const struct resolve_out *res, int k,
+               struct probe_config *cfg, struct loop_notes *notes, int *noted)
 {
-	char why[NET_ERRLEN];
-
 	cfg->nservers = 0;
 	for (size_t i = 0; i < o->nservers; i++) {
-		const struct loop_server *s = &o->servers[i];
 		struct stun_addr *a = &cfg->servers[cfg->nservers];
+		size_t j;
 
-		if (net_resolve(s->host, s->port, af, a, why) == -1)
+		if (!res[i].has[k])
 			continue;
-		for (size_t j = 0; j < cfg->nservers; j++)
-			if (addr_eq(&cfg->servers[j], a)) {
-				errf(err, errlen, "server '%s' is given twice", s->spec);
-				return -2;
-			}
+		*a = res[i].addr[k];
+		for (j = 0; j < i && !(res[j].has[k] && addr_eq(&res[j].addr[k], a)); j++)
+			;
+		if (j < i) {
+			char ab[ADDR_STRLEN];
+
+			if (!noted[i] && notes->nskipped < LOOP_MAX_SERVERS)
+				errf(notes->skipped[notes->nskipped++], NET_ERRLEN,
+				    "%s is %s, as %s is; server skipped", o->servers[i].spec,
+				    addr_fmt(a, ab, sizeof(ab)), o->servers[j].spec);
+			noted[i] = 1;
+			continue;
+		}
 		cfg->nservers++;
 	}
 	return cfg->nservers > 0 ? 0 : -1;
@@ -388,22 +352,17 @@ resolve_family(const struct loop_opts *o, int af, struct probe_config *cfg,
 
 /*
  * Set up family k: its servers, its local address and its sockets.  0 when
- * it can run; -1 when it cannot (notes->fam[k] says why, the first reason
- * of all goes to err); -2 on an error that ends the whole run.
+ * it can run; -1 when it cannot (notes->fam[k] says why).
  */
 static int
-fam_setup(const struct loop_opts *o, int k, struct fam_run *fr, struct loop_notes *notes,
-          char *err, size_t errlen)
+fam_setup(const struct loop_opts *o, const struct resolve_out *res, int k, struct fam_run *fr,
+          struct loop_notes *notes, int *noted)
 {
 	struct loop_family *f = &notes->fam[k];
 	char why[NET_ERRLEN];
-	int rc;
 
 	memset(&fr->cfg, 0, sizeof(fr->cfg));
-	rc = resolve_family(o, fam_af[k], &fr->cfg, err, errlen);
-	if (rc == -2)
-		return -2;
-	if (rc == -1) {
+	if (resolve_family(o, res, k, &fr->cfg, notes, noted) == -1) {
 		if (o->nservers == 1)
 			errf(why, sizeof(why), "%s has no %s address", o->servers[0].spec,
 			    fam_name[k]);
@@ -451,6 +410,23 @@ tcp_mapped_from_udp(struct tcpprobe *t, const struct probe *p)
 	tcpprobe_set_mapped(t, &p->cfg.servers[b->server], &b->mapped);
 }
 
+/* The progress line's view of a run: resolution, then the tests. */
+struct run_tick {
+	const struct loop_opts *o;
+	uint64_t t0;                /* the run's start */
+	uint32_t resolve_ms;
+	char     doing[32];
+};
+
+static void
+resolve_tick(void *ctx, uint64_t elapsed_ms)
+{
+	const struct run_tick *rt = ctx;
+
+	rt->o->tick(rt->o->tick_ctx, rt->doing, elapsed_ms,
+	    (uint64_t)rt->resolve_ms + rt->o->timeout_ms, 0);
+}
+
 int
 loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
             struct loop_notes *notes, char *err, size_t errlen)
@@ -461,9 +437,11 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 	static struct tcpprobe tc_off;
 	static struct tcpprobe_io tc;
 	struct portmap_io pm;
-	struct probe_config all;
+	static struct resolve_out res[LOOP_MAX_SERVERS];
+	struct run_tick rt;
 	uint64_t start_ms;
-	int family = o->family, nactive = 0, first = -1, rc = 0;
+	int family = o->family, nactive = 0, first = -1, rc = 0, want[LOOP_NFAM];
+	int noted[LOOP_MAX_SERVERS] = { 0 };
 
 	memset(notes, 0, sizeof(*notes));
 	memset(fr, 0, sizeof(fr));
@@ -474,14 +452,42 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 		errf(err, errlen, "between 1 and %d servers", PROBE_MAX_SERVERS);
 		return -1;
 	}
-	/* Every server once, in whatever family it has: the warnings about
-	 * names that do not resolve, and the errors when none does. */
-	memset(&all, 0, sizeof(all));
-	if (resolve_servers(o, o->family == AF_UNSPEC && !o->has_bind, &all, notes, err,
-	    errlen) == -1)
-		return -1;
 	if (family == AF_UNSPEC && o->has_bind)
 		family = o->bind.family == 4 ? AF_INET : AF_INET6;
+	/* Every server at once, in the families asked for: a warning about
+	 * each name that does not resolve, an error when none does. */
+	for (int k = 0; k < LOOP_NFAM; k++)
+		want[k] = family == AF_UNSPEC || family == fam_af[k];
+	rt.o = o;
+	rt.t0 = net_now_ms();
+	rt.resolve_ms = o->resolve_ms != 0 ? o->resolve_ms : o->timeout_ms;
+	snprintf(rt.doing, sizeof(rt.doing), "resolving %zu name%s", o->nservers,
+	    o->nservers == 1 ? "" : "s");
+	if (resolve_servers(o->servers, o->nservers, want, rt.resolve_ms, o->verbose,
+	    o->tick != NULL ? resolve_tick : NULL, &rt, res, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < o->nservers; i++)
+		notes->nresolved += res[i].has[0] || res[i].has[1];
+	for (size_t i = 0; i < o->nservers; i++) {
+		if (res[i].has[0] || res[i].has[1])
+			continue;
+		errf(notes->skipped[notes->nskipped++], NET_ERRLEN, "cannot resolve %s: %s%s",
+		    o->servers[i].host, res[i].why, notes->nresolved > 0 ? "; server skipped" : "");
+		noted[i] = 1;
+	}
+	if (notes->nresolved == 0) {
+		/* One name: its reason is the error (one line); several: each
+		 * has had its warning, the error says none resolves. */
+		if (o->nservers == 1) {
+			errf(err, errlen, "cannot resolve %s: %s", o->servers[0].host, res[0].why);
+			notes->nskipped = 0;
+		} else {
+			errf(err, errlen, "none of the %zu server names resolves", o->nservers);
+		}
+		if (o->tick != NULL)
+			o->tick(o->tick_ctx, rt.doing, net_now_ms() - rt.t0, 0, 1);
+		return -1;
+	}
 	for (int k = 0; k < LOOP_NFAM; k++) {
 		if (family != AF_UNSPEC && family != fam_af[k]) {
 			not_tested(&notes->fam[k], LOOP_NOT_ASKED, "%s",
@@ -489,25 +495,20 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 			    family == AF_INET ? "-4 was given" : "-6 was given");
 			continue;
 		}
-		switch (fam_setup(o, k, &fr[k], notes, err, errlen)) {
-		case -2:
-			for (int j = 0; j < k; j++)
-				close_all(fr[j].fds);
-			return -1;
-		case -1:
+		if (fam_setup(o, res, k, &fr[k], notes, noted) == -1) {
 			/* The reason of the family whose servers resolved
 			 * says more than "no address". */
 			if (first == -1 || (notes->fam[first].why == LOOP_NO_ADDRESS &&
 			    notes->fam[k].why != LOOP_NO_ADDRESS))
 				first = k;
-			break;
-		default:
-			nactive++;
-			break;
+			continue;
 		}
+		nactive++;
 	}
 	if (nactive == 0) {
 		errf(err, errlen, "%s", first >= 0 ? notes->fam[first].reason : "no family to test");
+		if (o->tick != NULL)
+			o->tick(o->tick_ctx, rt.doing, net_now_ms() - rt.t0, 0, 1);
 		return -1;
 	}
 
@@ -604,7 +605,7 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 		if (!tc_done && tc_wait < wait_ms)
 			wait_ms = tc_wait;
 		if (o->tick != NULL) {
-			o->tick(o->tick_ctx, now - start_ms, 0);
+			o->tick(o->tick_ctx, "testing", now - rt.t0, start_ms - rt.t0 + o->timeout_ms, 0);
 			if (wait_ms > LOOP_TICK_MS)
 				wait_ms = LOOP_TICK_MS;
 		}
@@ -627,7 +628,7 @@ loop_detect(const struct loop_opts *o, struct probe *const p[LOOP_NFAM],
 		tcpprobe_io_ready(&tc, pfd + LOOP_NFAM * PROBE_NSOCK + pm_n, net_now_ms());
 	}
 	if (o->tick != NULL)
-		o->tick(o->tick_ctx, net_now_ms() - start_ms, 1);
+		o->tick(o->tick_ctx, "testing", net_now_ms() - rt.t0, 0, 1);
 	for (int k = 0; k < LOOP_NFAM; k++)
 		close_all(fr[k].fds);
 	portmap_io_end(&pm, net_now_ms());

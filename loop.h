@@ -17,11 +17,14 @@
 
 #define LOOP_MAX_SERVERS PROBE_MAX_SERVERS
 
-/* A server as given on the command line, already split (net_split_hostport). */
+/* A server as given on the command line, already split (net_split_hostport,
+ * or a stun: URI). */
 struct loop_server {
 	const char *spec;           /* the words as given, for messages */
 	char     host[NET_HOSTLEN];
 	uint16_t port;
+	int      literal;           /* host is an IP address (net_parse_literal) ... */
+	struct stun_addr addr;      /* ... this one, its zone kept; port 0 */
 };
 
 struct loop_opts {
@@ -31,6 +34,8 @@ struct loop_opts {
 	int      has_bind;          /* -b: send from this unicast address */
 	struct stun_addr bind;      /* its port, when not 0, pins the mapping socket */
 	uint32_t timeout_ms;
+	uint32_t resolve_ms;        /* the names are resolved within this, before
+	                               the tests (0: timeout_ms) */
 	int      rfc3489_timing;
 	int      verbose;           /* -v: one stderr line per request and response */
 	struct portmap *portmap;    /* the port-mapping probes' outcome (portmap.h);
@@ -39,9 +44,12 @@ struct loop_opts {
 	struct tcpprobe *tcp;       /* --tcp: the TCP tests' run (tcpprobe.h);
 	                               NULL: no TCP test */
 	/* When set, called on every turn of the loop (at least every
-	 * LOOP_TICK_MS) with the time since the run began, and once more with
-	 * done = 1 before loop_detect returns: the shell's progress line. */
-	void   (*tick)(void *ctx, uint64_t elapsed_ms, int done);
+	 * LOOP_TICK_MS) with what it is doing ("resolving 8 names",
+	 * "testing"), the time since the run began and the longest it can
+	 * take from there, and once more with done = 1 before loop_detect
+	 * returns: the shell's progress line. */
+	void   (*tick)(void *ctx, const char *doing, uint64_t elapsed_ms, uint64_t most_ms,
+	               int done);
 	void    *tick_ctx;
 };
 
@@ -68,8 +76,11 @@ struct loop_family {
 
 /* What the loop could not use but worked around: main() reports it. */
 struct loop_notes {
-	size_t   nskipped;          /* servers that did not resolve */
+	size_t   nskipped;          /* servers that did not resolve, or that are
+	                               another's address again: one line each */
 	char     skipped[LOOP_MAX_SERVERS][NET_ERRLEN];
+	size_t   nresolved;         /* servers with an address (0: the run's error
+	                               is that nothing resolves) */
 	struct loop_family fam[LOOP_NFAM]; /* each family: tested, or why not */
 	int      primary;           /* the family the top-level verdict describes:
 	                               IPv4 when it was tested, else IPv6 */
@@ -79,8 +90,9 @@ struct loop_notes {
 const char *loop_why_word(enum loop_why w);
 
 /*
- * loop_detect: resolve the servers (skipping those that do not resolve, as
- * long as one does), and for each address family asked for (both unless
+ * loop_detect: resolve the servers, all at once within resolve_ms
+ * (resolve_io.h; skipping those that do not resolve, as long as one
+ * does), and for each address family asked for (both unless
  * -4, -6 or -b restrict it) and reachable from here, open fresh sockets on
  * the local address the kernel uses towards that family's first server;
  * then drive the engines, one per family, in one poll() to the end.  A

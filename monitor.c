@@ -8,6 +8,7 @@
  * here is the plugin state, which is a pure function of the verdict and
  * the types the user said to expect.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -177,10 +178,14 @@ monitor_text_line(FILE *out, const struct monitor_run *r, unsigned changed)
 	if (r->ran) {
 		const struct nat_verdict *v = r->v;
 
+		/* Hairpinning as the text report words it: without a NAT it is
+		 * not applicable, not unknown (JSON's null covers both; its
+		 * "nat" tells them apart). */
 		fprintf(out, " %s mapping=%s filtering=%s hairpinning=%s mapped=%s",
 		    nat_type_word(v->type), nat_behavior_word(v->mapping),
 		    nat_behavior_word(v->filtering),
-		    v->hairpinning == 1 ? "yes" : v->hairpinning == 0 ? "no" : "unknown",
+		    v->hairpinning == 1 ? "yes" : v->hairpinning == 0 ? "no" :
+		    v->nat == 0 ? "not-applicable" : "unknown",
 		    v->has_mapped ? addr_fmt(&v->mapped, buf, sizeof(buf)) : "unknown");
 		/* The other family, asked for: its type, or why it was not
 		 * tested (its full verdict is in the JSON). */
@@ -414,11 +419,31 @@ monitor_prom(FILE *out, const struct monitor_run *r)
 
 /* ---------------------------------------------------------------- Nagios */
 
+/* Are a and b the same words, letters in any case, spaces, hyphens and
+ * underscores left out ("Full-Cone", "full cone", "FULL_CONE")? */
+static int
+same_type_words(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ' || *a == '-' || *a == '_')
+			a++;
+		while (*b == ' ' || *b == '-' || *b == '_')
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+		a++;
+		b++;
+	}
+}
+
 int
 monitor_type_of_word(const char *word, enum nat_type *t)
 {
 	for (size_t i = 0; i < NTYPES; i++)
-		if (strcmp(word, nat_type_word(all_types[i])) == 0) {
+		if (same_type_words(word, nat_type_word(all_types[i])) ||
+		    same_type_words(word, nat_type_name(all_types[i]))) {
 			*t = all_types[i];
 			return 0;
 		}
@@ -494,9 +519,13 @@ monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code s
 	const struct nat_verdict *v = r->ran ? r->v : NULL;
 
 	fprintf(out, "NATCHECK %s - ", names[st]);
-	if (r->error[0] != '\0')
+	if (r->error[0] != '\0') {
 		nagios_text(out, r->error);
-	else if (v == NULL)
+		/* An error beside a verdict (the metrics file could not be
+		 * written): the status line is all a plugin's caller shows. */
+		if (v != NULL && v->type != NAT_UNKNOWN && !v->unreachable)
+			fprintf(out, "; the type was %s", nat_type_word(v->type));
+	} else if (v == NULL)
 		fputs("no result", out);
 	else if (v->type == NAT_UNKNOWN)
 		fputs("the NAT type could not be determined", out);

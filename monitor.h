@@ -130,7 +130,9 @@ enum monitor_state_code monitor_nagios_state(const struct monitor_run *r,
 void monitor_nagios(FILE *out, const struct monitor_run *r, enum monitor_state_code st,
                     const struct monitor_expect *expect, size_t nexpect);
 
-/* The type for a JSON type word ("full-cone"), or -1. */
+/* The type for a JSON type word ("full-cone") or its RFC 3489 name
+ * ("Full Cone"), matched without regard to case, spaces, hyphens and
+ * underscores ("Full-Cone", "fullcone"); or -1. */
 int monitor_type_of_word(const char *word, enum nat_type *t);
 
 #endif /* NATCHECK_MONITOR_H */

@@ -235,7 +235,7 @@ classify_mapping_port_only(const struct probe *p, int ps, const struct probe_tes
  */
 static void
 classify_filtering_port_only(const struct probe *p, int ps, const struct mapping_facts *mf,
-                             int support, struct nat_verdict *v)
+                             int support, int stopped, struct nat_verdict *v)
 {
 	const struct probe_test *f2 = get(p, PROBE_FILTER_PORT, ps);
 
@@ -243,7 +243,7 @@ classify_filtering_port_only(const struct probe *p, int ps, const struct mapping
 		return;
 	if (answered(f2)) {
 		nat_add(v, NAT_F_FILTERING_NOT_PORT_DEPENDENT);
-	} else if (no_answer(f2)) {
+	} else if (no_answer(f2) && !stopped) {
 		if (support > 0) {
 			v->filtering = NAT_BEH_ADDRESS_PORT_DEPENDENT;
 		} else if (mf->beh == NAT_BEH_ADDRESS_PORT_DEPENDENT) {
@@ -337,9 +337,11 @@ change_support(const struct probe *p, int ps, struct nat_verdict *v)
 	return verified;
 }
 
+/* Filtering (RFC 5780 section 4.4).  stopped: the server's answers
+ * stopped (answers_stopped), so its silence decides nothing. */
 static void
 classify_filtering(const struct probe *p, int ps, const struct mapping_facts *mf,
-                   int support, struct nat_verdict *v)
+                   int support, int stopped, struct nat_verdict *v)
 {
 	const struct probe_test *f1 = get(p, PROBE_FILTER_IP_PORT, ps);
 	const struct probe_test *f2 = get(p, PROBE_FILTER_PORT, ps);
@@ -356,6 +358,8 @@ classify_filtering(const struct probe *p, int ps, const struct mapping_facts *mf
 			f->test[0] = f2->kind;
 			f->test[1] = f1->kind;
 		}
+	} else if (stopped) {
+		return;                 /* said already: negatives not believed */
 	} else if (answered(f2) && no_answer(f1)) {
 		v->filtering = NAT_BEH_ADDRESS_DEPENDENT;
 	} else if (no_answer(f1) && no_answer(f2)) {
@@ -540,6 +544,81 @@ destination_findings(const struct probe *p, struct nat_verdict *v, int silent)
 			add2(v, NAT_F_NO_ANSWER_FROM, &t->dst, NULL);
 		}
 	}
+}
+
+/*
+ * The requests whose silence no NAT explains (the text's loss line): the
+ * sends of the tests that were answered, counted by the engine as
+ * answered or lost, and the sends of the plain requests that never were,
+ * once each has waited a round trip and a half in vain.  Silence of a
+ * filtering, check or hairpin test may be the NAT's doing; of these it is
+ * loss, or an endpoint that does not answer.
+ */
+static void
+count_plain(const struct probe *p, struct nat_verdict *v)
+{
+	uint64_t wait = probe_wait_for(p->rtt_ms);
+	unsigned silent = 0;
+
+	if (!p->have_rtt)
+		return;
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if (!is_plain_kind(t->kind) || answered(t) || t->result == PROBE_NOT_RUN ||
+		    t->result == PROBE_RUNNING)
+			continue;
+		for (size_t j = 0; j < t->nsent; j++)
+			if (!t->sends[j].answered && t->sends[j].at_ms + wait <= p->end_ms)
+				silent++;
+	}
+	v->plain_sent = p->stats.answered_sends + p->stats.lost_sends + silent;
+	v->plain_unanswered = p->stats.lost_sends + silent;
+}
+
+/*
+ * Did the answers of server `server` stop (issue 20)?  A plain request -
+ * its answer comes from where it went, so no NAT stops it - to an endpoint
+ * that answered another plain request in this run, given up after all
+ * its sends: the engine sends that many because the loss it measured says
+ * they cannot all be lost (probe.h).  A live endpoint silent through them
+ * is a run of losses the independent-loss model rules out: a rate limit
+ * whose burst is spent, a server that stalls.  Negatives drawn from that
+ * model (the filtering tests' silence) are then not believed.  The first
+ * such test, or NULL.
+ */
+static const struct probe_test *
+answers_stopped(const struct probe *p, int server)
+{
+	for (size_t i = 0; i < p->ntests; i++) {
+		const struct probe_test *t = &p->tests[i];
+
+		if (t->server != server || !is_plain_kind(t->kind) || t->result != PROBE_NO_ANSWER)
+			continue;
+		for (size_t j = 0; j < p->ntests; j++) {
+			const struct probe_test *u = &p->tests[j];
+
+			if (is_plain_kind(u->kind) && answered(u) && addr_eq(&u->dst, &t->dst))
+				return t;
+		}
+	}
+	return NULL;
+}
+
+/* The finding for answers_stopped(); 1 when it was made. */
+static int
+stopped_finding(const struct probe *p, int server, struct nat_verdict *v)
+{
+	const struct probe_test *t = answers_stopped(p, server);
+	struct nat_finding *f;
+
+	if (t == NULL)
+		return 0;
+	if ((f = add2(v, NAT_F_ANSWERS_STOPPED, &t->dst, NULL)) != NULL) {
+		f->test[0] = t->kind;
+		f->count[0] = (unsigned)t->nsent;
+	}
+	return 1;
 }
 
 /* Findings about the run rather than the verdict. */
@@ -804,7 +883,7 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 {
 	struct mapping_facts mf = { NAT_BEH_UNKNOWN, 0 };
 	const struct probe_test *b;
-	int ps, support = 0;
+	int ps, support = 0, stopped;
 
 	memset(v, 0, sizeof(*v));
 	v->type = NAT_UNKNOWN;
@@ -819,6 +898,8 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	}
 	check_servers(p, v);
 	ps = reported_server(p, v);
+	count_plain(p, v);
+	stopped = stopped_finding(p, ps, v);
 	v->local = p->cfg.local[PROBE_SOCK_MAP];
 	v->has_local = v->local.family == 4 || v->local.family == 6;
 	v->server = p->cfg.servers[ps];
@@ -902,9 +983,9 @@ nat_classify(const struct probe *p, struct nat_verdict *v)
 	if (p->have_alt) {
 		support = change_support(p, ps, v);
 		if (p->alt_port_only)
-			classify_filtering_port_only(p, ps, &mf, support, v);
+			classify_filtering_port_only(p, ps, &mf, support, stopped, v);
 		else
-			classify_filtering(p, ps, &mf, support, v);
+			classify_filtering(p, ps, &mf, support, stopped, v);
 	} else if (mf.beh != NAT_BEH_UNKNOWN || mf.dest_dependent) {
 		nat_add(v, NAT_F_FILTERING_UNTESTABLE);
 	}

@@ -99,6 +99,13 @@ enum nat_code {
 	NAT_F_TIMEOUT,              /* tests: bitmask of probe kinds still open at -t */
 	NAT_F_LOSS,                 /* count[0] lost of count[1] exchanges;
 	                               count[2] fewest sends of a negative, 0 none */
+	NAT_F_ANSWERS_STOPPED,      /* test[0], a plain request to addr[0], an
+	                               endpoint that answered another, went
+	                               unanswered through all its count[0] sends:
+	                               losses in a run the independent-loss model
+	                               rules out (a rate limit's spent burst, a
+	                               server that stalls); the primary server's
+	                               negatives are not used */
 	NAT_F_UNEXPECTED_DATAGRAMS, /* count[] = late, duplicate, stray, malformed,
 	                               wrong source */
 	NAT_F_PINNED_PORT,          /* value: the -b port */
@@ -186,6 +193,12 @@ struct nat_verdict {
 	                               else the first that answered) */
 	struct stun_addr alternate; /* its alternate address */
 	double   loss;              /* measured exchange loss, -1 unknown */
+	unsigned plain_sent;        /* sends whose silence no NAT explains: of the
+	                               answered tests, and of the plain requests
+	                               (an answer comes from where they went) */
+	unsigned plain_unanswered;  /* of those, the ones that went unanswered
+	                               (lost, or to an endpoint that never answered);
+	                               both 0 while no round trip is known */
 	size_t   nservers;          /* = the run's servers, in their order */
 	struct nat_server servers[PROBE_MAX_SERVERS];
 	size_t   nfindings;

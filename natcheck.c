@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -33,10 +34,13 @@
 #include "portmap.h"
 #include "ratelimit.h"
 #include "report.h"
+#include "resolve.h"
+#include "resolve_io.h"
 #include "serve.h"
 #include "server.h"
 #include "tcpreport.h"
 #include "traversal.h"
+#include "uri.h"
 #include "watch.h"
 
 #ifndef NATCHECK_VERSION
@@ -47,7 +51,7 @@
  * contact it. */
 #define DEFAULT_SERVER_HOST "stun.hot-chilli.net"
 #define DEFAULT_PORT      3478
-#define DEFAULT_ALT_PORT  3479
+#define DEFAULT_ALT_PORT  (DEFAULT_PORT + 1)   /* and -p + 1 for another -p */
 #define DEFAULT_TIMEOUT_MS      3000
 #define DEFAULT_RFC_TIMEOUT_MS 20000
 #define MIN_TIMEOUT_MS    50
@@ -101,6 +105,10 @@ static const struct builtin_server {
 };
 #define NBUILTIN (sizeof(builtin_servers) / sizeof(builtin_servers[0]))
 
+/* The longest the built-in list's names take to resolve when nothing
+ * answers (issue 20: about 2 s; -t may shorten it). */
+#define BUILTIN_RESOLVE_MS 2000
+
 /* --servers FILE: its size cap, and the longest line taken. */
 #define SERVERS_FILE_MAX  65536
 #define SERVERS_LINE_MAX  (NET_HOSTLEN + 8)
@@ -132,9 +140,10 @@ usage_text(FILE *f)
 {
 	fprintf(f,
 	    "usage: natcheck [-46qv] [--json] [--no-portmap] [--tcp] [-b address[:port]]\n"
-	    "                [-t seconds] [--rfc3489-timing] [--format format] [--watch seconds]\n"
-	    "                [--count n] [--metrics-file path] [--expect type[,type ...]]\n"
-	    "                [--lifetime[=max]] [--servers file] [server[:port] ...]\n"
+	    "                [-t seconds] [--rfc3489-timing] [--format format]\n"
+	    "                [--watch seconds] [--count n] [--metrics-file path]\n"
+	    "                [--expect type[,type ...]] [--lifetime[=max]]\n"
+	    "                [--servers file] [server[:port] ...]\n"
 	    "       natcheck --pair a.json b.json [-v] [--json]\n"
 	    "       natcheck --serve primary[,alternate] [-v] [-p port] [--alt-port port]\n"
 	    "                [--advertise public[,public]] [--rate n] [--user user]\n"
@@ -149,7 +158,8 @@ help_text(FILE *f)
 	fprintf(f,
 	    "\n"
 	    "Detect what the NAT between this host and a STUN server does to UDP.\n"
-	    "A server's port may also follow it as its own word: natcheck host 3478.\n"
+	    "A server is host[:port], [v6]:port or stun:host[:port]; its port may also\n"
+	    "follow it as its own word: natcheck host 3478.\n"
 	    "\n"
 	    "  -4, --ipv4              use IPv4 only\n"
 	    "  -6, --ipv6              use IPv6 only\n"
@@ -157,8 +167,8 @@ help_text(FILE *f)
 	    "                          send from this unicast address of this host (and\n"
 	    "                          port; a pinned port may carry earlier NAT state)\n"
 	    "  -q, --quiet             print only the verdict word\n"
-	    "  -t, --timeout seconds   cap the whole run (default 3, 20 with\n"
-	    "                          --rfc3489-timing)\n"
+	    "  -t, --timeout seconds   cap the tests, and the names' resolution before\n"
+	    "                          them (default 3, 20 with --rfc3489-timing)\n"
 	    "  -v, --verbose           log the local sockets and every request and\n"
 	    "                          response to stderr\n"
 	    "  --count n               with --watch: stop after n runs; alone: n runs\n"
@@ -171,8 +181,9 @@ help_text(FILE *f)
 	    "  --format format         text, json, prometheus or nagios (default text)\n"
 	    "  --json                  print one JSON object (--format json)\n"
 	    "  --lifetime[=max]        also measure how long an idle binding lives, up to\n"
-	    "                          max seconds (default 300; takes about 1.25 x the\n"
-	    "                          lifetime + 5 s; the server must honour RESPONSE-PORT)\n"
+	    "                          max seconds (default 300; --lifetime 120 too; takes\n"
+	    "                          about 1.25 x the lifetime + 5 s; the server must\n"
+	    "                          honour RESPONSE-PORT)\n"
 	    "  --metrics-file path     also write the Prometheus metrics to path, atomically\n"
 	    "                          (server: its counters, every 10 s and at exit)\n"
 	    "  --no-tcp                server: answer over UDP only (default: UDP and TCP\n"
@@ -181,8 +192,8 @@ help_text(FILE *f)
 	    "                          PCP (read-only probes; SSDP is multicast on its link)\n"
 	    "  --pair a.json b.json    read two saved --json results: can the two hosts\n"
 	    "                          connect directly over UDP, and how\n"
-	    "  --rfc3489-timing        retransmit on RFC 3489's schedule (9.5 s per negative)\n"
-	    "  --servers file          ask the servers in file (one host[:port] a line,\n"
+	    "  --rfc3489-timing        retransmit as RFC 3489 does (9.5 s per negative)\n"
+	    "  --servers file          ask the servers in file (one server a line,\n"
 	    "                          # comments) instead of the built-in list\n"
 	    "  --tcp                   also run the mapping and hairpinning tests over TCP\n"
 	    "                          (a verdict of its own; the exit status stays UDP's)\n"
@@ -196,7 +207,7 @@ help_text(FILE *f)
 	    "                          server: behind a 1:1 NAT, report these addresses\n"
 	    "                          as its own (one per --serve address; one\n"
 	    "                          --advertise per family)\n"
-	    "  --alt-port port         server: alternate port (default %d)\n"
+	    "  --alt-port port         server: alternate port (default -p + 1, %d)\n"
 	    "  --rate n                server: answer at most n requests a second per\n"
 	    "                          source address, bursts of 2n (default %u; 0: off)\n"
 	    "  --user user             server: run as this user once the ports are bound\n"
@@ -204,8 +215,8 @@ help_text(FILE *f)
 	    "  -h, --help              print this help\n"
 	    "  --version               print the version\n"
 	    "\n"
-	    "Without a server, natcheck asks a built-in list of public servers, %s:%d\n"
-	    "first (natcheck -v names them all).\n"
+	    "Without a server, natcheck asks a built-in list of public servers,\n"
+	    "%s:%d first (natcheck -v names them all).\n"
 	    "Exit status: 0 open, 10 full cone, 11 restricted cone, 12 port restricted\n"
 	    "cone, 13 symmetric, 14 symmetric UDP firewall, 15 UDP blocked, 16 could not\n"
 	    "determine, 1 error (also: no server reachable), 2 usage error.  With --pair:\n"
@@ -330,7 +341,7 @@ parse_expect(const char *opt, const char *s, struct watch_opts *wo)
 			usage_error("%s: '%s' is not a list of types", opt, s);
 		memcpy(word, p, n);
 		word[n] = '\0';
-		if (strncmp(word, "ipv4:", 5) == 0 || strncmp(word, "ipv6:", 5) == 0) {
+		if (strncasecmp(word, "ipv4:", 5) == 0 || strncasecmp(word, "ipv6:", 5) == 0) {
 			fam = word[3] == '4' ? 0 : 1;
 			w = word + 5;
 		}
@@ -415,6 +426,12 @@ advertise_config(const char *spec, struct server_cfg *cfgs, size_t ncfg)
 		size_t n = strcspn(p, ",");
 		struct stun_addr a;
 
+		/* More public addresses than served ones is what is wrong, not
+		 * the family of an address that stands for nothing. */
+		if (k == want)
+			usage_error("--advertise: %s gives two public addresses for the one "
+			    "--serve address %s: give one per served address", spec,
+			    addr_fmt_ip(&cfg->ep[0], word, sizeof(word)));
 		if (n == 0 || n >= sizeof(word))
 			usage_error("--advertise: expected public[,public], got '%s'", spec);
 		memcpy(word, p, n);
@@ -650,6 +667,9 @@ apply_opt(struct opts *o, enum opt_id id, const char *opt, const char *arg)
 	case OPT_SERVERS:
 		if (*arg == '\0')
 			usage_error("%s: empty path", opt);
+		/* Not silently the last one: one file holds every server. */
+		if (o->servers_file != NULL)
+			usage_error("%s is given once: put all the servers in one file", opt);
 		o->servers_file = arg;
 		break;
 	case OPT_ADVERTISE:
@@ -692,11 +712,76 @@ all_digits(const char *s)
 	return 1;
 }
 
+/* Is s "help" or "version" (in any case)?  The option it stands for, or
+ * NULL. */
+static const char *
+info_word(const char *s)
+{
+	static const char *const words[] = { "help", "version" };
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return words[i];
+	return NULL;
+}
+
 /*
- * The server operands: "host", "host:port", "[v6]:port", and, as nc(1)
- * takes it, "host port" (a word of digits right after a server without a
- * port is that server's port).  Only well-formedness is checked here;
- * resolving comes later.
+ * One server as written, an operand or a --servers line: "host",
+ * "host:port", "[v6]:port", an IPv6 address alone, or stun:host[:port]
+ * (RFC 7064; "stun:3478" stays a host named stun with its port).  0 with
+ * *s filled (the default port when none is written; *has_port says
+ * whether one was), or -1 with one sentence in err (NET_ERRLEN bytes).
+ */
+static int
+server_word(const char *word, struct loop_server *s, int *has_port, char *err)
+{
+	enum uri_scheme scheme = uri_scheme_of(word);
+	char why[URI_ERRLEN], hint[NET_HOSTLEN + 16];
+	uint16_t port = 0;
+	int lit;
+
+	memset(s, 0, sizeof(*s));
+	if (scheme != URI_NONE && !all_digits(strchr(word, ':') + 1)) {
+		struct uri u;
+
+		if (uri_parse(word, &u, why, sizeof(why)) == -1) {
+			snprintf(err, NET_ERRLEN, "not a STUN URI: %s", why);
+			return -1;
+		}
+		if (scheme != URI_STUN) {
+			snprintf(err, NET_ERRLEN, "%s: URIs (%s) are not supported yet: give "
+			    "stun:host[:port] or host[:port]", uri_scheme_word(scheme),
+			    scheme == URI_STUNS ? "STUN over TLS" : "TURN relays");
+			return -1;
+		}
+		snprintf(s->host, sizeof(s->host), "%s", u.host);
+		port = u.port;
+	} else {
+		if (net_v6_port_ambiguous(word, hint, sizeof(hint))) {
+			snprintf(err, NET_ERRLEN, "an IPv6 address with a port is written "
+			    "in brackets: %.80s (or [%.80s] for the address alone)", hint, word);
+			return -1;
+		}
+		if (net_split_hostport(word, s->host, sizeof(s->host), &port, err) == -1)
+			return -1;
+	}
+	if ((lit = net_parse_literal(s->host, &s->addr, err)) == -1)
+		return -1;
+	s->literal = lit;
+	if (!lit && net_is_ipv4_shorthand(s->host)) {
+		snprintf(err, NET_ERRLEN, "not an address (IPv4 is written a.b.c.d)");
+		return -1;
+	}
+	*has_port = port != 0;
+	s->port = port == 0 ? DEFAULT_PORT : port;
+	return 0;
+}
+
+/*
+ * The server operands: "host", "host:port", "[v6]:port", stun:host[:port],
+ * and, as nc(1) takes it, "host port" (a word of digits right after a
+ * server without a port is that server's port).  Only well-formedness is
+ * checked here; resolving comes later.
  */
 static void
 parse_servers(char **words, size_t n, struct loop_opts *lo)
@@ -706,7 +791,7 @@ parse_servers(char **words, size_t n, struct loop_opts *lo)
 	for (size_t k = 0; k < n; k++) {
 		struct loop_server *s;
 		char err[NET_ERRLEN];
-		uint16_t port = 0;      /* 0: none given (split refuses port 0) */
+		int has_port;
 
 		if (all_digits(words[k])) {
 			if (!port_open)
@@ -718,16 +803,58 @@ parse_servers(char **words, size_t n, struct loop_opts *lo)
 			port_open = 0;
 			continue;
 		}
+		if (info_word(words[k]) != NULL)
+			usage_error("'%s' is not a server: did you mean natcheck --%s?", words[k],
+			    info_word(words[k]));
 		if (lo->nservers == LOOP_MAX_SERVERS)
 			usage_error("at most %d servers", LOOP_MAX_SERVERS);
 		s = &lo->servers[lo->nservers++];
-		s->spec = words[k];
-		if (net_split_hostport(words[k], s->host, sizeof(s->host), &port, err) == -1)
+		if (server_word(words[k], s, &has_port, err) == -1)
 			usage_error("server '%s': %s", words[k], err);
-		if (net_is_ipv4_shorthand(s->host))
-			usage_error("server '%s': not an address (IPv4 is written a.b.c.d)", words[k]);
-		port_open = port == 0;
-		s->port = port == 0 ? DEFAULT_PORT : port;
+		s->spec = words[k];
+		port_open = !has_port;
+	}
+}
+
+/* Do a and b name the same server: the same address, or the same name
+ * (in any case, a final dot aside), and the same port? */
+static int
+same_server(const struct loop_server *a, const struct loop_server *b)
+{
+	size_t na = strlen(a->host), nb = strlen(b->host);
+
+	if (a->port != b->port || a->literal != b->literal)
+		return 0;
+	if (a->literal)
+		return addr_ip_eq(&a->addr, &b->addr) && a->addr.scope == b->addr.scope;
+	na -= na > 0 && a->host[na - 1] == '.';
+	nb -= nb > 0 && b->host[nb - 1] == '.';
+	return na == nb && strncasecmp(a->host, b->host, na) == 0;
+}
+
+/* A server given twice, and an address of a family that -4 or -6 leaves
+ * out, are usage errors: the run could only fail on them. */
+static void
+check_servers(const struct opts *o)
+{
+	const struct loop_opts *lo = &o->lo;
+
+	for (size_t i = 0; i < lo->nservers; i++) {
+		const struct loop_server *s = &lo->servers[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (same_server(&lo->servers[j], s) && strcmp(lo->servers[j].spec, s->spec) == 0)
+				usage_error("server '%s' is given twice", s->spec);
+			else if (same_server(&lo->servers[j], s))
+				usage_error("server '%s' is given twice (as '%s' too)", s->spec,
+				    lo->servers[j].spec);
+		if (s->literal && ((o->family4 && s->addr.family == 6) ||
+		    (o->family6 && s->addr.family == 4)))
+			usage_error("server '%s' is an IPv%d address, and %s asks for IPv%d only",
+			    s->spec, s->addr.family, o->family4 ? "-4" : "-6", o->family4 ? 4 : 6);
+		if (s->literal && lo->has_bind && s->addr.family != lo->bind.family)
+			usage_error("server '%s' is an IPv%d address, and -b gives an IPv%d one",
+			    s->spec, s->addr.family, lo->bind.family);
 	}
 }
 
@@ -740,7 +867,7 @@ servers_file_line(const char *path, unsigned lineno, char *line, struct loop_opt
 	char *word, *end, *hash = strchr(line, '#');
 	struct loop_server *s;
 	char err[NET_ERRLEN];
-	uint16_t port = 0;
+	int has_port;
 
 	if (hash != NULL)
 		*hash = '\0';
@@ -763,14 +890,10 @@ servers_file_line(const char *path, unsigned lineno, char *line, struct loop_opt
 		usage_error("--servers %s: line %u: more than %d servers", path, lineno,
 		    LOOP_MAX_SERVERS);
 	s = &lo->servers[lo->nservers];
-	if (net_split_hostport(word, s->host, sizeof(s->host), &port, err) == -1)
+	if (server_word(word, s, &has_port, err) == -1)
 		usage_error("--servers %s: line %u: '%s': %s", path, lineno, word, err);
-	if (net_is_ipv4_shorthand(s->host))
-		usage_error("--servers %s: line %u: '%s' is not an address "
-		    "(IPv4 is written a.b.c.d)", path, lineno, word);
 	snprintf(specs[lo->nservers], sizeof(specs[0]), "%s", word);
 	s->spec = specs[lo->nservers];
-	s->port = port == 0 ? DEFAULT_PORT : port;
 	lo->nservers++;
 }
 
@@ -874,6 +997,82 @@ output_conflicts(struct opts *o)
 	o->wo.watching = o->watch_set || o->count_set;
 }
 
+/*
+ * The edit distance between a and b (insertions, deletions, changes and
+ * swaps of two neighbours: optimal string alignment), or 3 for anything
+ * farther than two edits.
+ */
+static unsigned
+near(const char *a, const char *b)
+{
+	enum { W = 32 };
+	unsigned d[3][W + 1];     /* three rows: the swap looks two back */
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na > W || nb > W || (na > nb ? na - nb : nb - na) > 2)
+		return 3;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= na; i++) {
+		unsigned *r = d[i % 3], *p = d[(i - 1) % 3], *q = d[(i + 1) % 3];
+
+		r[0] = (unsigned)i;
+		for (size_t j = 1; j <= nb; j++) {
+			unsigned c = a[i - 1] != b[j - 1], v = p[j - 1] + c;
+
+			if (p[j] + 1 < v)
+				v = p[j] + 1;
+			if (r[j - 1] + 1 < v)
+				v = r[j - 1] + 1;
+			/* q is row i - 2 here. */
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    q[j - 2] + 1 < v)
+				v = q[j - 2] + 1;
+			r[j] = v;
+		}
+	}
+	return d[na % 3][nb] > 2 ? 3 : d[na % 3][nb];
+}
+
+/* An unknown long option: one line naming it, and the real one within
+ * two edits of its name ("--jsn": --json), if any. */
+_Noreturn static void
+unknown_long(const char *arg)
+{
+	char name[40];
+	size_t n = strcspn(arg, "=");
+	const char *best = NULL;
+	unsigned bd = 3;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), arg);
+	for (size_t k = 0; k < NOPTDEFS; k++) {
+		unsigned d = near(name, optdefs[k].long_name);
+
+		if (d < bd) {
+			bd = d;
+			best = optdefs[k].long_name;
+		}
+	}
+	if (best != NULL)
+		usage_error("unknown option %s; did you mean %s?", name, best);
+	usage_error("unknown option %s", name);
+}
+
+/* An unknown short option c in the word arg: when arg with one more
+ * dash is a long option ("-json"), say so. */
+_Noreturn static void
+unknown_short(const char *arg, char c)
+{
+	char name[40];
+
+	snprintf(name, sizeof(name), "-%.*s", (int)strcspn(arg, "="), arg);
+	for (size_t k = 0; k < NOPTDEFS && strlen(arg) > 2; k++)
+		if (near(name, optdefs[k].long_name) <= 1)
+			usage_error("unknown option -%c in %s; did you mean %s?", c, arg,
+			    optdefs[k].long_name);
+	usage_error("unknown option -%c", c);
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
@@ -916,16 +1115,23 @@ parse_args(int argc, char **argv, struct opts *o)
 				if (long_opt(a, optdefs[k].long_name, &v))
 					d = &optdefs[k];
 			if (d == NULL)
-				usage_error("unknown option %s", a);
+				unknown_long(a);
 			if (d->has_arg == ARG_NONE && v != NULL)
 				usage_error("%s takes no argument", d->long_name);
 			apply_opt(o, d->id, d->long_name, d->has_arg == ARG_ONE ?
 			    opt_arg(d->long_name, v, &i, argc, argv) : v);
 			if (d->id == OPT_PAIR) {
-				if (i + 1 >= argc)
-					usage_error("--pair needs two files");
+				/* Two files; an option where the second should be
+				 * means only one was given. */
+				if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'))
+					usage_error("--pair needs two files: --pair a.json b.json");
 				o->pair[1] = argv[++i];
 			}
+			/* "--lifetime 120": a word of digits after it is its
+			 * maximum (a port word goes only after a server). */
+			if (d->id == OPT_LIFETIME && v == NULL && i + 1 < argc &&
+			    all_digits(argv[i + 1]))
+				apply_opt(o, d->id, d->long_name, argv[++i]);
 			continue;
 		}
 		/* Bundled short options; one taking an argument ends the word. */
@@ -937,7 +1143,7 @@ parse_args(int argc, char **argv, struct opts *o)
 				if (optdefs[k].short_name == *c)
 					d = &optdefs[k];
 			if (d == NULL)
-				usage_error("unknown option -%c", *c);
+				unknown_short(a, *c);
 			if (!d->has_arg) {
 				apply_opt(o, d->id, name, NULL);
 				continue;
@@ -984,6 +1190,13 @@ parse_args(int argc, char **argv, struct opts *o)
 		    o->watch_set || o->count_set || o->wo.nexpect > 0)
 			usage_error("--serve takes only -v, -p, --alt-port, --advertise, --rate, "
 			    "--user, --metrics-file and --no-tcp");
+		/* The alternate port follows -p unless it is given. */
+		if (!o->alt_port_set && o->port_set) {
+			if (o->port == 65535)
+				usage_error("-p 65535 leaves no port above it for the alternate: "
+				    "give --alt-port");
+			o->alt_port = (uint16_t)(o->port + 1);
+		}
 		if (o->port == o->alt_port)
 			usage_error("-p and --alt-port must differ (both %u)", o->port);
 	} else if (o->port_set || o->alt_port_set) {
@@ -1004,10 +1217,17 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage_error("--servers and server operands exclude each other");
 		parse_servers_file(o->servers_file, &o->lo);
 	}
+	check_servers(o);
 	if (!o->serve && o->lo.nservers == 0) {
 		use_builtin_servers(&o->lo);
 		o->builtin = 1;
 	}
+	/* Names are resolved within the run's own limit (RESOLVE_MAX_MS at
+	 * the most: no query is sent after that); the built-in list, which
+	 * the user did not choose, within BUILTIN_RESOLVE_MS. */
+	o->lo.resolve_ms = o->lo.timeout_ms < RESOLVE_MAX_MS ? o->lo.timeout_ms : RESOLVE_MAX_MS;
+	if (o->builtin && o->lo.resolve_ms > BUILTIN_RESOLVE_MS)
+		o->lo.resolve_ms = BUILTIN_RESOLVE_MS;
 	if (!o->serve) {
 		static char label[NET_HOSTLEN + 8];
 		const struct loop_server *s = &o->lo.servers[0];
@@ -1082,6 +1302,27 @@ unreachable_msg(const struct probe *p, char *buf, size_t len)
 }
 
 /*
+ * No server name resolved: the error (loop.c's "cannot resolve NAME: why"
+ * for one name, "no server name resolves" for several, each already
+ * warned about) becomes one line that says which list it was and what to
+ * do next.
+ */
+static void
+unresolved_msg(const struct opts *o, char *err, size_t len)
+{
+	char what[NET_ERRLEN * 2];
+
+	if (o->builtin)
+		snprintf(what, sizeof(what), "no server of the built-in list resolves (%zu names)",
+		    o->lo.nservers);
+	else
+		snprintf(what, sizeof(what), "%s", err);
+	snprintf(err, len, "%.280s: check the network and its DNS server (%s), give a server by "
+	    "its IP address, or try natcheck on this host first: natcheck --serve "
+	    "127.0.0.1,127.0.0.2 & natcheck 127.0.0.1", what, RESOLVE_CONF_FILE);
+}
+
+/*
  * --lifetime after the detection, against the primary server; what it
  * could not do becomes a finding.  -1 with err set when it could not
  * even start.
@@ -1097,7 +1338,13 @@ lifetime(const struct opts *o, const struct probe *p, struct nat_verdict *v,
 		nat_add(v, NAT_F_LIFETIME_NO_ANSWER);
 		return 0;
 	}
-	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, r, err, errlen) == -1)
+	/* The verdict is known: say it now, not after minutes of waiting. */
+	fprintf(stderr, "%s: %s%s; now measuring how long an idle binding lives, up to %u s "
+	    "(this takes up to %u s more)\n", progname, nat_type_name(v->type),
+	    v->nat == 0 ? " (no NAT)" : "", (unsigned)(o->lifetime_max_ms / 1000),
+	    (unsigned)((o->lifetime_max_ms + o->lifetime_max_ms / 4 + 5000 + 999) / 1000));
+	if (lifeloop_run(server, o->lifetime_max_ms, o->lo.verbose, o->lo.tick, o->lo.tick_ctx, r,
+	    err, errlen) == -1)
 		return -1;
 	if (r->unsupported) {
 		if ((f = nat_add(v, NAT_F_LIFETIME_UNSUPPORTED)) != NULL)
@@ -1172,6 +1419,10 @@ run_once(void *ctx, struct monitor_run *r)
 	lo.portmap = &pm;
 	lo.tcp = o->tcp ? &tcp : NULL;
 	if (loop_detect(&lo, p, &notes, r->error, sizeof(r->error)) == -1) {
+		for (size_t i = 0; i < notes.nskipped; i++)
+			fprintf(stderr, "%s: warning: %s\n", progname, notes.skipped[i]);
+		if (notes.nresolved == 0 && r->error[0] != '\0')
+			unresolved_msg(o, r->error, sizeof(r->error));
 		r->exit = EXIT_ERROR;
 		return;
 	}
@@ -1195,7 +1446,10 @@ run_once(void *ctx, struct monitor_run *r)
 			run_traversal(o, p[k], &v[k], &t, r);
 			traversed = 1;
 		}
-		report_warnings_tagged(stderr, both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
+		/* The top level's error names what no server answered from:
+		 * once, there (below). */
+		(k == top ? report_warnings_beside_error : report_warnings_tagged)(stderr,
+		    both ? (k == 0 ? "IPv4: " : "IPv6: ") : "", &v[k]);
 		f->p = p[k];
 		f->v = &v[k];
 	}
@@ -1213,8 +1467,10 @@ run_once(void *ctx, struct monitor_run *r)
 	r->v = &v[top];
 	r->pm = &pm;
 	if (traversed) {
+		/* No forecast lines under a run that reached no server: it is an
+		 * error (exit 1).  The JSON keeps its keys (keys are only added). */
 		r->json_extra = traversal_json;
-		r->text_extra = traversal_text;
+		r->text_extra = v[top].unreachable ? NULL : traversal_text;
 		r->extra = &t;
 	}
 	if (r->exit != EXIT_ERROR)

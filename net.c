@@ -22,12 +22,14 @@
 #include <netinet/ip_icmp.h>
 #endif
 #include <limits.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +68,7 @@ net_to_stun(const struct sockaddr *sa, struct stun_addr *out)
 		out->family = 6;
 		out->port = ntohs(sin6->sin6_port);
 		memcpy(out->addr, &sin6->sin6_addr, 16);
+		out->scope = sin6->sin6_scope_id;
 		return 0;
 	}
 	return -1;
@@ -81,6 +84,7 @@ net_from_stun(const struct stun_addr *a, struct sockaddr_storage *ss, socklen_t 
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(a->port);
 		memcpy(&sin6->sin6_addr, a->addr, 16);
+		sin6->sin6_scope_id = a->scope;
 		*sslen = sizeof(*sin6);
 	} else {
 		/* Anything that is not 6 is taken as IPv4: struct stun_addr only
@@ -270,6 +274,98 @@ net_parse_ip(const char *s, struct stun_addr *out)
 	return -1;
 }
 
+/* fe80::/10 */
+static int
+is_link_local6(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+int
+net_parse_literal(const char *host, struct stun_addr *out, char *err)
+{
+	char ip[INET6_ADDRSTRLEN + 1], v4[INET_ADDRSTRLEN];
+	const char *zone = strchr(host, '%');
+	size_t n = zone != NULL ? (size_t)(zone - host) : strlen(host);
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memset(out, 0, sizeof(*out));
+	if (n >= sizeof(ip))
+		return 0;
+	memcpy(ip, host, n);
+	ip[n] = '\0';
+	if (zone == NULL && inet_pton(AF_INET, ip, out->addr) == 1) {
+		out->family = 4;
+		return 1;
+	}
+	if (inet_pton(AF_INET6, ip, out->addr) != 1) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	out->family = 6;
+	if (memcmp(out->addr, mapped, sizeof(mapped)) == 0) {
+		/* RFC 4291 section 2.5.5.2: an IPv4 address in IPv6 clothes;
+		 * sent from an IPv6 socket it would test IPv4 under the name
+		 * of IPv6. */
+		seterr(err, "an IPv4-mapped IPv6 address: give the IPv4 address %s instead",
+		    inet_ntop(AF_INET, out->addr + 12, v4, sizeof(v4)) ? v4 : "a.b.c.d");
+		return -1;
+	}
+	if (zone == NULL)
+		return 1;
+	if (!is_link_local6(out->addr)) {
+		seterr(err, "a zone (%%%s) goes only with a link-local address (fe80::/10)",
+		    zone + 1);
+		return -1;
+	}
+	if (zone[1] != '\0' && strspn(zone + 1, "0123456789") == strlen(zone + 1) &&
+	    strlen(zone + 1) <= 9) {
+		char name[IF_NAMESIZE];
+
+		/* An index: one of an interface that exists. */
+		out->scope = (uint32_t)strtoul(zone + 1, NULL, 10);
+		if (out->scope != 0 && if_indextoname(out->scope, name) == NULL)
+			out->scope = 0;
+	} else {
+		out->scope = zone[1] != '\0' ? if_nametoindex(zone + 1) : 0;
+	}
+	if (out->scope == 0) {
+		seterr(err, "no interface '%s' for the zone", zone + 1);
+		return -1;
+	}
+	return 1;
+}
+
+int
+net_v6_port_ambiguous(const char *word, char *hint, size_t len)
+{
+	char head[INET6_ADDRSTRLEN + 1], tail[8];
+	const char *zone = strchr(word, '%'), *colon;
+	size_t n = zone != NULL ? (size_t)(zone - word) : strlen(word), t;
+	uint8_t a[16];
+	uint16_t port;
+
+	if (n >= sizeof(head) || word[0] == '[')
+		return 0;
+	memcpy(head, word, n);
+	head[n] = '\0';
+	if ((colon = strrchr(head, ':')) == NULL)
+		return 0;
+	/* The last group: decimal digits that make a port. */
+	t = strlen(colon + 1);
+	if (t == 0 || t >= sizeof(tail) || strspn(colon + 1, "0123456789") != t)
+		return 0;
+	memcpy(tail, colon + 1, t + 1);
+	if (net_parse_port(tail, 0, &port, NULL) == -1)
+		return 0;
+	/* What is left must be an address of its own. */
+	head[colon - head] = '\0';
+	if (inet_pton(AF_INET6, head, a) != 1)
+		return 0;
+	/* A hint cut short would mislead: then none. */
+	return (size_t)snprintf(hint, len, "[%s%s]:%s", head, zone != NULL ? zone : "", tail) < len;
+}
+
 #ifdef NET_HAVE_GETIFADDRS
 /* Leading one bits of an IPv4 netmask.  The BSDs may cut a netmask after
  * its last non-zero byte (sa_len says where), so only bytes that are
@@ -394,23 +490,18 @@ net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
 	return 0;
 }
 
-/* A non-blocking, close-on-exec socket of this type bound to addr. */
+/* A socket of this family and type, non-blocking (one poll loop owns
+ * every socket) and close-on-exec (the sockets are nobody else's
+ * business); -1 with err set. */
 static int
-bound_socket(const struct stun_addr *addr, int type, char *err)
+new_socket(int family, int type, char *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	int fd, fl, on = 1;
-	char buf[ADDR_STRLEN];
+	int fd = socket(family, type, 0), fl;
 
-	net_from_stun(addr, &ss, &sslen);
-	fd = socket(ss.ss_family, type, 0);
 	if (fd == -1) {
 		seterr(err, "socket: %s", strerror(errno));
 		return -1;
 	}
-	/* Non-blocking: one poll loop owns every socket.  Close-on-exec: the
-	 * sockets are nobody else's business. */
 	fl = fcntl(fd, F_GETFL);
 	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
@@ -418,6 +509,21 @@ bound_socket(const struct stun_addr *addr, int type, char *err)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* A non-blocking, close-on-exec socket of this type bound to addr. */
+static int
+bound_socket(const struct stun_addr *addr, int type, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd, on = 1;
+	char buf[ADDR_STRLEN];
+
+	net_from_stun(addr, &ss, &sslen);
+	if ((fd = new_socket(ss.ss_family, type, err)) == -1)
+		return -1;
 	/* An IPv6 socket sees only IPv6: a v4-mapped peer would be a second,
 	 * different path to the same server. */
 	if (ss.ss_family == AF_INET6 &&
@@ -448,6 +554,24 @@ int
 net_udp_bind(const struct stun_addr *addr, char *err)
 {
 	return bound_socket(addr, SOCK_DGRAM, err);
+}
+
+int
+net_udp_connect(const struct stun_addr *dst, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd;
+
+	net_from_stun(dst, &ss, &sslen);
+	if ((fd = new_socket(ss.ss_family, SOCK_DGRAM, err)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sslen) == -1) {
+		seterr(err, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int

@@ -50,6 +50,27 @@ int net_is_ipv4_shorthand(const char *host);
 int net_parse_ip(const char *s, struct stun_addr *out);
 
 /*
+ * net_parse_literal: is host an IP address?  An IPv4 dotted quad, or an
+ * IPv6 address with an optional zone after '%' ("fe80::1%eth0": an
+ * interface's name or index, only for a link-local address).  1 with *out
+ * set (port 0, the zone's interface index in out->scope), 0 when host is
+ * no address (a name, for the resolver), -1 with one sentence in err when
+ * it is an address that cannot be used: an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d, whose IPv4 address is to be given instead), a zone on
+ * an address that is not link-local, or a zone naming no interface.
+ */
+int net_parse_literal(const char *host, struct stun_addr *out, char *err);
+
+/*
+ * net_v6_port_ambiguous: word, written without brackets, reads as an IPv6
+ * address, a colon and a port (1 to 65535, decimal): "::1:3478" is also
+ * the address ::0.1.52.120, and "2001:db8::1:19302" is no address at all.
+ * 1 with the reading in brackets ("[::1]:3478", a zone kept) in hint (len
+ * bytes; when it does not fit, 0), else 0.
+ */
+int net_v6_port_ambiguous(const char *word, char *hint, size_t len);
+
+/*
  * net_check_unicast: 0 when `a` is an address a datagram may honestly come
  * from, else -1 with the reason in err.  Refused: the unspecified address
  * (the kernel would pick the source), multicast (IPv4 and IPv6), the
@@ -67,6 +88,12 @@ int net_local_for(const struct stun_addr *dst, struct stun_addr *out, char *err)
 
 /* A non-blocking UDP socket bound to addr (port 0 = ephemeral); fd or -1. */
 int net_udp_bind(const struct stun_addr *addr, char *err);
+
+/* A non-blocking UDP socket on a fresh ephemeral port, connected to dst
+ * (so the kernel drops datagrams from anyone else, and an ICMP error
+ * comes back as ECONNREFUSED on the next recv or send); fd, or -1 with
+ * err set to the reason alone (strerror, "Network is unreachable"). */
+int net_udp_connect(const struct stun_addr *dst, char *err);
 
 /* A non-blocking TCP socket listening on addr (SO_REUSEADDR, so that a
  * restarted server gets its port back); the fd, or -1 with err set. */

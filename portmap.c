@@ -977,7 +977,8 @@ portmap_next(struct portmap *m, uint64_t now_ms, struct portmap_tx *tx, uint32_t
 		return PORTMAP_SEND;
 	if (m->cfg.multicast && m->upnp.state == PORTMAP_ASKING && m->ssdp_mcast_sent < 2 &&
 	    now_ms >= m->start_ms + m->ssdp_mcast_sent * PORTMAP_RESEND_MS) {
-		static const struct stun_addr group = { 4, PORTMAP_SSDP_PORT, { 239, 255, 255, 250 } };
+		static const struct stun_addr group = { .family = 4, .port = PORTMAP_SSDP_PORT,
+		    .addr = { 239, 255, 255, 250 } };
 
 		tx->sock = PORTMAP_SOCK_SSDP;
 		tx->to = group;

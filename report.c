@@ -102,6 +102,8 @@ static const struct code_desc descs[NAT_F_COUNT] = {
 	[NAT_F_NO_ANSWER_FROM] = { .word = "no-answer-from", .addr = { "address" } },
 	[NAT_F_TIMEOUT] = { .word = "timeout", .tests = "tests" },
 	[NAT_F_LOSS] = { .word = "loss", .count = { "lost", "exchanges", "min_sends" } },
+	[NAT_F_ANSWERS_STOPPED] = { .word = "answers-stopped", .addr = { "address" },
+		.count = { "sends" }, .test = { "test" } },
 	[NAT_F_UNEXPECTED_DATAGRAMS] = { .word = "unexpected-datagrams",
 		.count = { "late", "duplicate", "stray", "malformed", "wrong_source" } },
 	[NAT_F_PINNED_PORT] = { .word = "pinned-port", .value = "port", .vkind = VAL_INT },
@@ -411,6 +413,11 @@ report_finding_text(const struct nat_finding *f, char *buf, size_t cap)
 		if (n[2] > 0)
 			cat(buf, cap, &used, ": negative results rest on %u sends or more each", n[2]);
 		break;
+	case NAT_F_ANSWERS_STOPPED:
+		cat(buf, cap, &used, "answers stopped after a burst: %u requests of %s to %s, which "
+		    "answered others, went unanswered; the server may be rate-limiting; negatives "
+		    "not trusted", n[0], probe_kind_name(f->test[0]), a[0]);
+		break;
 	case NAT_F_UNEXPECTED_DATAGRAMS:
 		cat(buf, cap, &used, "unexpected datagrams: ");
 		start = used;
@@ -577,7 +584,12 @@ report_text(FILE *out, const struct probe *p, const struct nat_verdict *v,
 	fputc('\n', out);
 	fprintf(out, "%-13s%llu ms, %u datagrams sent", "Time",
 	    (unsigned long long)report_elapsed_ms(p), p->stats.sent);
-	if (v->loss > 0)
+	/* A plain request that was never answered is silence no NAT explains:
+	 * "no loss seen" would deny the warnings about it. */
+	if (v->plain_unanswered > p->stats.lost_sends)
+		fprintf(out, ", %u of %u plain requests unanswered", v->plain_unanswered,
+		    v->plain_sent);
+	else if (v->loss > 0)
 		fprintf(out, ", %.0f%% of exchanges lost", v->loss * 100.0);
 	else if (v->loss == 0)
 		fprintf(out, ", no loss seen");
@@ -609,14 +621,34 @@ report_warnings(FILE *out, const struct nat_verdict *v)
 	report_warnings_tagged(out, "", v);
 }
 
-void
-report_warnings_tagged(FILE *out, const char *tag, const struct nat_verdict *v)
+/* Each finding as a warning, or, with beside_error, all but those the
+ * error line of a run that reached no server already gives. */
+static void
+warnings(FILE *out, const char *tag, const struct nat_verdict *v, int beside_error)
 {
 	char text[REPORT_FINDING_LEN];
 
-	for (size_t i = 0; i < v->nfindings; i++)
+	for (size_t i = 0; i < v->nfindings; i++) {
+		enum nat_code c = v->findings[i].code;
+
+		if (beside_error && v->unreachable &&
+		    (c == NAT_F_NO_STUN_SERVER || c == NAT_F_UNREACHABLE))
+			continue;
 		fprintf(out, "natcheck: warning: %s%s\n", tag,
 		    report_finding_text(&v->findings[i], text, sizeof(text)));
+	}
+}
+
+void
+report_warnings_tagged(FILE *out, const char *tag, const struct nat_verdict *v)
+{
+	warnings(out, tag, v, 0);
+}
+
+void
+report_warnings_beside_error(FILE *out, const char *tag, const struct nat_verdict *v)
+{
+	warnings(out, tag, v, 1);
 }
 
 void

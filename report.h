@@ -74,6 +74,12 @@ void report_warnings(FILE *out, const struct nat_verdict *v);
 /* The same, each sentence after tag ("IPv6: "; "" for none). */
 void report_warnings_tagged(FILE *out, const char *tag, const struct nat_verdict *v);
 
+/* report_warnings_tagged for the verdict a run's error speaks for: when no
+ * server could be reached (v->unreachable), the error line names every
+ * address the network refused, so their findings (no-stun-server,
+ * unreachable) are left out here; they are said once. */
+void report_warnings_beside_error(FILE *out, const char *tag, const struct nat_verdict *v);
+
 /* Room for one finding's sentence (a longer one is cut). */
 #define REPORT_FINDING_LEN 320
 

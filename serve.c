@@ -1028,7 +1028,7 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 	static struct srv s;        /* the counters: zeroed once per run below */
 	struct sigaction old[3];
 	unsigned ep[SERVE_NSOCK], i, k, n = 0;
-	char line[SERVE_NSOCK * ADDR_STRLEN], a[ADDR_STRLEN];
+	char line[SERVE_NSOCK * ADDR_STRLEN], a[ADDR_STRLEN], merr[NET_ERRLEN * 2];
 	size_t off = 0, g;
 	uint64_t seed = 0;
 	int rc = -1;
@@ -1070,6 +1070,17 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 	}
 	if (o->user != NULL && drop_privileges(o->user, err, errlen) == -1)
 		goto out;
+	/* The metrics file once now, as the user that will rewrite it: one it
+	 * cannot write is an error to refuse at start-up, not a line every
+	 * ten seconds in a log nobody reads. */
+	if (s.metrics_file != NULL &&
+	    outfile_write(s.metrics_file, prom_counters, &s, merr, sizeof(merr)) == -1) {
+		if (o->user != NULL)
+			snprintf(err, errlen, "%s (as --user %s)", merr, o->user);
+		else
+			snprintf(err, errlen, "%s", merr);
+		goto out;
+	}
 	if (open_wake_pipe() == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto out;

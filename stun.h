@@ -105,6 +105,9 @@ struct stun_addr {
 	uint8_t  family;            /* 4 or 6 (not the wire value 0x01/0x02) */
 	uint16_t port;              /* host byte order */
 	uint8_t  addr[16];          /* 4 bytes used for IPv4 */
+	uint32_t scope;             /* IPv6: the zone (interface index) of a
+	                               link-local address, 0 for none; never on
+	                               the wire, never compared */
 };
 
 /* One attribute as found: value is msg->buf[off .. off+len). */

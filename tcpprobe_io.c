@@ -31,10 +31,11 @@ io_log(const struct tcpprobe_io *io, uint64_t now, const char *what, int conn,
 	if (!io->verbose)
 		return;
 	/* An extra attempt (tcpprobe.h) is its test's name and a "+". */
-	fprintf(stderr, "natcheck: %5lu ms  tcp     %-16s %s%s %s\n",
+	fprintf(stderr, "natcheck: %5lu ms  tcp     %-16s %s%s%s%s\n",
 	    (unsigned long)(now - io->t0),
 	    conn >= 0 ? tcpprobe_kind_name((int)io->t->c[conn].kind) : "listener",
-	    conn >= TCPPROBE_NCONN ? "+" : "", what, a ? addr_fmt(a, buf, sizeof(buf)) : "");
+	    conn >= TCPPROBE_NCONN ? "+" : "", what, a ? " " : "",
+	    a ? addr_fmt(a, buf, sizeof(buf)) : "");
 }
 
 static void
@@ -99,7 +100,8 @@ tcpprobe_io_start(struct tcpprobe_io *io, struct tcpprobe *t, int enabled,
 	memset(io, 0, sizeof(*io));
 	memset(&cfg, 0, sizeof(cfg));
 	io->t = t;
-	io->verbose = verbose;
+	/* Without --tcp the tests never run: nothing to log about them. */
+	io->verbose = verbose && enabled;
 	io->t0 = now_ms;
 	io->lfd = -1;
 	for (int i = 0; i < TCPPROBE_NSLOT; i++)

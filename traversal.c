@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "monitor.h"
 #include "report.h"
 #include "traversal.h"
 
@@ -18,8 +19,14 @@ traversal_build(const struct nat_verdict *v, struct ports_sample *s, size_t n,
 	forecast_host_from(v, &t->ports, &self);
 	forecast_classes(&self, t->classes);
 	t->has_lifetime = lt != NULL && lt->measured;
-	if (t->has_lifetime)
+	t->no_keepalive = 0;
+	if (t->has_lifetime) {
 		t->lifetime = *lt;
+		if (v->nat == 0 && !lt->expired) {
+			t->no_keepalive = 1;
+			t->lifetime.keepalive_ms = 0;
+		}
+	}
 }
 
 int
@@ -105,6 +112,8 @@ traversal_text(FILE *out, const void *ctx)
 			    secs(l->max_ms), secs(l->alive_ms));
 		if (l->keepalive_ms > 0)
 			fprintf(out, "; keepalive every %.1f s", secs(l->keepalive_ms));
+		else if (t->no_keepalive)
+			fputs("; no keepalive needed (no NAT, nothing expired)", out);
 		fprintf(out, "; refresh %s\n", lifetime_refresh_word(l->refresh));
 	}
 }
@@ -252,7 +261,8 @@ void
 traversal_pair_json(FILE *out, const struct forecast_host *a, const struct forecast_host *b,
                     const struct forecast_pair *o)
 {
-	fputc('{', out);
+	/* "schema" first, as in every object natcheck prints (monitor.h). */
+	fprintf(out, "{\"schema\":%d,", MONITOR_SCHEMA);
 	json_host(out, "a", a);
 	fputc(',', out);
 	json_host(out, "b", b);

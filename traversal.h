@@ -21,10 +21,16 @@ struct traversal {
 	struct forecast_class classes[FORECAST_NCLASSES];
 	int      has_lifetime;      /* --lifetime ran and measured something */
 	struct lifetime_result lifetime;
+	int      no_keepalive;      /* no NAT and no binding expired: nothing
+	                               to keep alive (lifetime.keepalive_ms 0) */
 };
 
 /* From a finished run's verdict, the port samples (ports_samples() and
- * any extra ones; sorted in place), and the lifetime run (NULL if none). */
+ * any extra ones; sorted in place), and the lifetime run (NULL if none).
+ * A lifetime measured with no NAT on the path, where no binding expired,
+ * gives no keepalive advice: nothing there keeps state to refresh (a
+ * stateful firewall without NAT shows itself by an expiry, and then its
+ * timeout is advice worth giving). */
 void traversal_build(const struct nat_verdict *v, struct ports_sample *s, size_t n,
                      const struct lifetime_result *lt, struct traversal *t);
 

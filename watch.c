@@ -65,14 +65,14 @@ catch_stop_signals(void)
 /* ---------------------------------------------------------------- progress */
 
 struct progress {
-	uint32_t timeout_ms;
 	unsigned long shown_s;      /* the second last drawn; 0: nothing drawn */
 };
 
-/* The loop's tick: "natcheck: testing, 3 s (at most 20 s)" on one line of
+/* The loop's tick: "natcheck: testing, 3 s (at most 20 s)" - or
+ * "resolving 8 names", "measuring the binding lifetime" - on one line of
  * the terminal, rewritten each second, erased when the run ends. */
 static void
-progress_tick(void *vctx, uint64_t elapsed_ms, int done)
+progress_tick(void *vctx, const char *doing, uint64_t elapsed_ms, uint64_t most_ms, int done)
 {
 	struct progress *pr = vctx;
 	unsigned long s = (unsigned long)(elapsed_ms / 1000);
@@ -85,8 +85,8 @@ progress_tick(void *vctx, uint64_t elapsed_ms, int done)
 	}
 	if (elapsed_ms < PROGRESS_AFTER_MS || s == pr->shown_s)
 		return;
-	fprintf(stderr, "\rnatcheck: testing, %lu s (at most %lu s)\033[K", s,
-	    (unsigned long)((pr->timeout_ms + 999) / 1000));
+	fprintf(stderr, "\rnatcheck: %s, %lu s (at most %lu s)\033[K", doing, s,
+	    (unsigned long)((most_ms + 999) / 1000));
 	pr->shown_s = s;
 }
 
@@ -141,9 +141,11 @@ prom_to(FILE *f, const void *r)
 	monitor_prom(f, r);
 }
 
-/* Render one run to stdout as wo says; -1 when stdout cannot be written. */
+/* Render one run to stdout as wo says (st: the plugin state, for
+ * WATCH_NAGIOS); -1 when stdout cannot be written. */
 static int
-render(const struct watch_opts *wo, const struct monitor_run *r, unsigned changed)
+render(const struct watch_opts *wo, const struct monitor_run *r, unsigned changed,
+       enum monitor_state_code st)
 {
 	int rc = 0;
 
@@ -155,8 +157,7 @@ render(const struct watch_opts *wo, const struct monitor_run *r, unsigned change
 		monitor_prom(stdout, r);
 		break;
 	case WATCH_NAGIOS:
-		monitor_nagios(stdout, r, monitor_nagios_state(r, wo->expect, wo->nexpect),
-		    wo->expect, wo->nexpect);
+		monitor_nagios(stdout, r, st, wo->expect, wo->nexpect);
 		break;
 	case WATCH_QUIET:
 		if (wo->watching && !r->ran)
@@ -217,7 +218,6 @@ watch_main(const struct watch_opts *wo, struct loop_opts *lo, watch_run_fn run, 
 
 	memset(&prev, 0, sizeof(prev));
 	memset(&pr, 0, sizeof(pr));
-	pr.timeout_ms = lo->timeout_ms;
 	if (isatty(STDERR_FILENO) && !lo->verbose) {
 		lo->tick = progress_tick;
 		lo->tick_ctx = &pr;
@@ -228,23 +228,38 @@ watch_main(const struct watch_opts *wo, struct loop_opts *lo, watch_run_fn run, 
 		uint64_t started = net_now_ms();
 		unsigned changed;
 		char merr[MONITOR_ERRLEN];
+		enum monitor_state_code st;
+		int mfail = 0;
 
 		one_run(run, ctx, wo, &r);
 		monitor_state_of(&r, &cur);
 		changed = monitor_changes(&prev, &cur);
 		prev = cur;
-		status = wo->format == WATCH_NAGIOS ?
-		    (int)monitor_nagios_state(&r, wo->expect, wo->nexpect) : r.exit;
-		if (render(wo, &r, changed) == -1)
+		/* The metrics file first: a single run that cannot write it is an
+		 * error, and what it prints must say so (the plugin's UNKNOWN,
+		 * JSON's exit 1 and error), not a state it will not exit with.
+		 * A watch says so on stderr and goes on. */
+		if (wo->metrics_file != NULL &&
+		    outfile_write(wo->metrics_file, prom_to, &r, merr, sizeof(merr)) == -1) {
+			mfail = 1;
+			if (wo->watching) {
+				fprintf(stderr, "natcheck: %s\n", merr);
+			} else {
+				size_t n = strlen(r.error);
+
+				snprintf(r.error + n, sizeof(r.error) - n, "%s%s", n > 0 ? "; " : "",
+				    merr);
+				r.exit = 1;
+			}
+		}
+		st = monitor_nagios_state(&r, wo->expect, wo->nexpect);
+		if (mfail && !wo->watching)
+			st = MONITOR_UNKNOWN;
+		status = wo->format == WATCH_NAGIOS ? (int)st : r.exit;
+		if (render(wo, &r, changed, st) == -1)
 			return 1;
 		if (r.error[0] != '\0')
 			fprintf(stderr, "natcheck: %s\n", r.error);
-		if (wo->metrics_file != NULL &&
-		    outfile_write(wo->metrics_file, prom_to, &r, merr, sizeof(merr)) == -1) {
-			fprintf(stderr, "natcheck: %s\n", merr);
-			if (!wo->watching)
-				return wo->format == WATCH_NAGIOS ? MONITOR_UNKNOWN : 1;
-		}
 		if (!wo->watching)
 			break;
 		if (stop_requested)

@@ -106,7 +106,7 @@ for c in $CONDS; do
 			lab_down
 			continue
 		fi
-		want4="$SCN_TYPE $SCN_MAPPING $SCN_FILTERING any"
+		want4="$SCN_TYPE $SCN_MAPPING $SCN_FILTERING $SCN_NAT"
 		want6="$V6_TYPE $V6_MAPPING $V6_FILTERING $V6_NAT"
 		info="$info\"$name\": {\"scn\": \"$scn\", \"v6\": \"$v6fn\", \"want4\": \"$want4\", \"want6\": \"$want6\"}, "
 		echo_path "$LAB_SERVER1"

@@ -11,10 +11,14 @@
 #     hand and exits 1 on a wrong or a missing run.
 # Functional checks only, no timing (1 s of load per case, IPv4 and ::1).
 # Needs python3 for the byte-level probes.  Loopback only; only the
-# processes started here are signalled, by PID.
+# processes started here are signalled, by PID.  Part of make check
+# (check-bench-tools); ends with "bench selftest: N passed, 0 failed, 0
+# skipped", or at the first failure with exit 1.
 set -euo pipefail
 
 die() { echo "bench/selftest.sh: FAIL: $*" >&2; exit 1; }
+passed=0
+ok() { echo "ok: $*"; passed=$((passed + 1)); }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NATCHECK=
@@ -109,7 +113,7 @@ for name, data in (("Binding success", head(0x0101, 0)),
     if got is not None:
         sys.exit("%s: answered %r, expected silence" % (name, got))
 EOF
-echo "ok: floor echoes a Binding request with type 0x0101, drops the rest"
+ok "floor echoes a Binding request with type 0x0101, drops the rest"
 
 # --- loadgen -e against the floor, and without -e
 out=$("$TMP/loadgen" -q -t 5000 -e -d 1 "127.0.0.1:$P") || die "loadgen -e vs floor: $out"
@@ -120,14 +124,14 @@ if out=$("$TMP/loadgen" -q -t 5000 -d 1 "127.0.0.1:$P"); then
 fi
 expect "loadgen vs floor" "$out" received=0 lost=0
 expect_positive "loadgen vs floor" "$out" bad
-echo "ok: loadgen -e takes the floor's echoes, loadgen without -e takes none"
+ok "loadgen -e takes the floor's echoes, loadgen without -e takes none"
 
 # --- SIGTERM ends the floor with status 0 and its count
 kill -TERM "$FLOOR_PID"
 rc=0; wait "$FLOOR_PID" || rc=$?
 [ "$rc" -eq 0 ] || die "floor exited $rc on SIGTERM"
 grep -q "answered [1-9]" "$TMP/floor.err" || die "floor did not report its answers: $(cat "$TMP/floor.err")"
-echo "ok: floor ends with status 0 on SIGTERM"
+ok "floor ends with status 0 on SIGTERM"
 
 # --- IPv6 loopback
 P=$(free_port)
@@ -138,7 +142,7 @@ expect_positive "loadgen -e vs floor on ::1" "$out" received
 kill -INT "$FLOOR_PID"
 rc=0; wait "$FLOOR_PID" || rc=$?
 [ "$rc" -eq 0 ] || die "floor exited $rc on SIGINT"
-echo "ok: floor on [::1], ends with status 0 on SIGINT"
+ok "floor on [::1], ends with status 0 on SIGINT"
 
 # --- loopback literals only, usage errors are status 2
 for arg in 192.0.2.1:3478 "[2001:db8::1]:3478" localhost:3478 127.0.0.1 127.0.0.1:0 127.0.0.1:65536; do
@@ -147,12 +151,14 @@ for arg in 192.0.2.1:3478 "[2001:db8::1]:3478" localhost:3478 127.0.0.1 127.0.0.
 	rc=0; "$TMP/loadgen" -q -t 5000 -d 1 "$arg" >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 2 ] || die "loadgen $arg: status $rc, expected 2"
 done
-echo "ok: floor and loadgen refuse non-loopback or malformed targets"
+ok "floor and loadgen refuse non-loopback or malformed targets"
 
 # --- natcheck's full answers: valid without -e, invalid with -e
+# (--rate 0: the default limit, 100 a second from one source, would drop
+# most of the load, as it must)
 if [ -n "$NATCHECK" ]; then
 	P=$(free_port)
-	"$NATCHECK" --serve 127.0.0.1 -p "$P" 2>"$TMP/natcheck.err" &
+	"$NATCHECK" --serve 127.0.0.1 -p "$P" --rate 0 2>"$TMP/natcheck.err" &
 	NPID=$!
 	PIDS+=("$NPID")
 	for _ in $(seq 50); do
@@ -168,7 +174,7 @@ if [ -n "$NATCHECK" ]; then
 	fi
 	expect "loadgen -e vs natcheck" "$out" received=0
 	expect_positive "loadgen -e vs natcheck" "$out" bad
-	echo "ok: loadgen takes natcheck's answers, loadgen -e takes none"
+	ok "loadgen takes natcheck's answers, loadgen -e takes none"
 fi
 # --- dual.py report: the ratios as bench/README defines them, and exit 1
 # on a wrong run or a missing one.  Two repetitions made by hand:
@@ -206,5 +212,6 @@ if out=$(python3 bench/dual.py report "$TMP/dual.jsonl" "$TMP/dual.md"); then
 	die "dual.py report: status 0 with a run missing: $out"
 fi
 case $out in *"INCOMPLETE rtt100, c, -6: 1 of 2 runs"*) ;; *) die "dual.py report, missing: $out" ;; esac
-echo "ok: dual.py report computes the ratios and fails on a wrong or a missing run"
+ok "dual.py report computes the ratios and fails on a wrong or a missing run"
 echo "bench/selftest.sh: all passed"
+echo "bench selftest: $passed passed, 0 failed, 0 skipped"

@@ -43,8 +43,8 @@
 # idle time left was not the bottleneck) and what one answer cost the
 # server's core in CPU time, the softirq work of its sends included
 # ("us/answer"): other jobs change that far less than they change the
-# rate, so ratios are also given from it (see bench/README, "Why figures
-# differ").
+# rate, so ratios are also given from it (see bench/README, "Why
+# natcheck/coturn differs").
 #
 # Only loopback addresses; only processes this script started are signalled
 # (by PID, from the trap); every wait is bounded.
@@ -465,9 +465,12 @@ ratio_table() {
 		local med lo hi all
 		read -r med lo hi < <(feature_costs | cut -d' ' -f2 | stats %.3f)
 		all=$(feature_costs | awk '{ printf "%s%.3f", (NR > 1 ? ", " : ""), $2 }')
-		printf '| (baseline - natcheck) / floor, req/s | %s | %s - %s | %s | <= %s | %s |\n' \
+		# Judged per repetition, as the rule says: every one within it.
+		printf '| (baseline - natcheck) / floor, req/s | %s | %s - %s | %s | <= %s in every repetition | %s |\n' \
 			"$med" "$lo" "$hi" "$all" "$FEATURE_MAX" \
-			"$(awk -v m="$med" -v t="$FEATURE_MAX" 'BEGIN { print (m + 0 <= t + 0) ? "met" : "NOT met" }')"
+			"$(feature_costs | awk -v t="$FEATURE_MAX" '{ n++; if ($2 + 0 > t + 0) over++ }
+				END { if (!n) print "no comparison"; else if (!over) print "met";
+				      else printf "NOT met (%d of %d repetitions over)", over, n }')"
 	fi
 }
 caveats() {

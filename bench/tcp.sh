@@ -11,10 +11,12 @@
 # server, where only the WAN's round trip grows, as on a real network),
 # BENCH_TCP_N repetitions of a pair of runs side by side: natcheck
 # without --tcp and with it, in alternating order.  Each run's wall time
-# is taken around the process; the --tcp run's TCP verdict is checked
-# against the scenario's expectation.  Writes BENCH_TCP_OUT: per
+# is taken around the process; the --tcp run's TCP verdict, and both runs'
+# UDP verdict and exit status, are checked against the scenario's
+# expectation (tests/lab/tcp.sh's tcp_expect).  Writes BENCH_TCP_OUT: per
 # scenario and placement the medians and ranges, and median(--tcp) -
-# median(UDP) in ms and in round trips.
+# median(UDP) in ms and in round trips.  Exits 1, after writing it, when
+# a verdict was wrong or a scenario could not be set up.
 #
 # Environment:
 #   BENCH_TCP_N=10                    repetitions (pairs) per scenario and side
@@ -80,11 +82,16 @@ timed_run() {
 		row["udp_type"] = o.get("type")
 		row["udp_elapsed_ms"] = o.get("elapsed_ms")
 		t = o.get("tcp") or {}
+		w = want.split()
+		words = {"true": True, "false": False, "null": None}
+		codes = {"full-cone": 10, "port-restricted-cone": 12}
+		# The UDP verdict, and the exit status that is UDP's, in both modes.
+		row["udp_ok"] = ((o.get("type"), o.get("mapping"), o.get("filtering"), o.get("hairpinning"))
+		                 == (w[0], w[1], w[5], words[w[6]]) and int(rc) == codes.get(w[0]))
+		row["udp"] = f"{o.get('type')} {o.get('mapping')} {o.get('filtering')} exit {rc}"
 		if mode == "tcp":
-		    w = want.split()
-		    hair = {"true": True, "false": False, "null": None}[w[4]]
 		    row["tcp_elapsed_ms"] = t.get("elapsed_ms")
-		    row["tcp_ok"] = (t.get("status"), t.get("mapping"), t.get("hairpinning")) == (w[2], w[3], hair)
+		    row["tcp_ok"] = (t.get("status"), t.get("mapping"), t.get("hairpinning")) == (w[2], w[3], words[w[4]])
 		    row["tcp"] = f"{t.get('status')} {t.get('mapping')} hairpin={t.get('hairpinning')}"
 		    tests = t.get("tests", [])
 		    hp = tests[4] if len(tests) == 5 else {}
@@ -97,11 +104,13 @@ timed_run() {
 }
 
 start=$(date +%s)
+failed_setup=0
 for scn in ${BENCH_TCP_SCENARIOS:-$TCP_SCENARIOS}; do
 	for side in $SIDES; do
 		echo "bench tcp: $scn, delay line $side, $N pairs, +$((2 * DELAY)) ms round trip"
 		if ! LAB_DELAY_SIDE=$side tcp_setup "$scn" "$DELAY"; then
-			echo "bench tcp: $scn ($side): set-up failed, skipped"
+			echo "bench tcp: $scn ($side): set-up failed"
+			failed_setup=$((failed_setup + 1))
 			continue
 		fi
 		for rep in $(seq 1 "$N"); do
@@ -180,9 +189,21 @@ bad = [r for r in rows if r["mode"] == "tcp" and not r.get("tcp_ok")]
 if bad:
     lines += ["", "TCP verdicts not as the scenario expects:", ""]
     lines += [f"- {r['scenario']} ({r['side']}) pair {r['rep']}: {r.get('tcp')}" for r in bad]
+bad_udp = [r for r in rows if not r.get("udp_ok")]
+if bad_udp:
+    lines += ["", "UDP verdicts or exit statuses not as the scenario expects:", ""]
+    lines += [f"- {r['scenario']} ({r['side']}) pair {r['rep']}, {r['mode']} run: {r.get('udp')}"
+              for r in bad_udp]
 if int(n) < 10:
     lines += ["", f"Smoke test ({n} pairs per scenario and placement), not a measurement for the record."]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
+# A wrong verdict is a failure of the benchmark, after the table.
+sys.exit(1 if bad or bad_udp else 0)
 PY
+wrong=$?
 echo "bench tcp: results in $OUT"
+if [ "$wrong" != 0 ] || [ "$failed_setup" -gt 0 ]; then
+	echo "bench tcp: wrong verdicts (above) or $failed_setup set-ups failed"
+	exit 1
+fi

@@ -8,9 +8,10 @@
 #   -          nothing: a flag (or an optional argument attached with =)
 #   ADDRESS    a local address (completed from this host's interfaces)
 #   ADDRESSES  local addresses, comma-separated
-#   FILE       a file name
+#   FILE       a file name (--pair: two of them)
 #   USER       a user name
 #   a|b|c      one of these words
+#   TYPES      NAT type words, a comma-separated list of them
 #   other      a number or name natcheck cannot guess: nothing is offered
 # tests/package/run.sh checks this list against `natcheck --help`.
 _natcheck_options='
@@ -26,7 +27,7 @@ _natcheck_options='
 --watch                     SECONDS
 --count                     N
 --metrics-file              FILE
---expect                    open|full-cone|restricted-cone|port-restricted-cone|symmetric|symmetric-udp-firewall|udp-blocked
+--expect                    TYPES
 --lifetime                  -
 --pair                      FILE
 --no-portmap                -
@@ -59,6 +60,14 @@ _natcheck()
         done
     done <<<"$_natcheck_options"
 
+    # --pair takes two files: the second follows the first (--pair A, or
+    # --pair=A, one word here).
+    if [[ $prev == --pair=?* ]] ||
+        [[ $prev != -* && $cword -ge 2 && ${words[cword-2]} == --pair ]]; then
+        _filedir
+        return
+    fi
+
     # The word before the cursor is an option that takes an argument.
     if [[ -n $kind && $kind != - ]]; then
         case $kind in
@@ -83,6 +92,18 @@ _natcheck()
                 ;;
             USER)
                 mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+                ;;
+            TYPES)
+                # The type words again after each comma.
+                local head=""
+                if [[ $cur == *,* ]]; then
+                    head=${cur%,*},
+                    cur=${cur##*,}
+                fi
+                mapfile -t COMPREPLY < <(compgen -W "open full-cone restricted-cone \
+                    port-restricted-cone symmetric symmetric-udp-firewall udp-blocked" -- "$cur")
+                COMPREPLY=("${COMPREPLY[@]/#/$head}")
+                cur=$head$cur
                 ;;
             *'|'*)
                 mapfile -t COMPREPLY < <(compgen -W "${kind//|/ }" -- "$cur")

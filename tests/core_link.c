@@ -10,13 +10,16 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "dns.h"
 #include "hash.h"
 #include "nat.h"
 #include "probe.h"
 #include "report.h"
+#include "resolve.h"
 #include "portmap.h"
 #include "server.h"
 #include "stun.h"
+#include "uri.h"
 
 typedef void (*any_fn)(void);
 
@@ -26,6 +29,7 @@ int main(void)
 		(any_fn)stun_decode, (any_fn)hash_crc32, (any_fn)addr_fmt,
 		(any_fn)probe_next, (any_fn)nat_classify, (any_fn)report_text,
 		(any_fn)server_handle, (any_fn)portmap_double_nat,
+		(any_fn)dns_parse, (any_fn)resolve_next, (any_fn)uri_parse,
 	};
 
 	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)

@@ -535,6 +535,50 @@ Test(monitor, watch_text_line_marks_a_change)
 	free(s);
 }
 
+/* The --watch line words hairpinning as the text report does: without a
+ * NAT it is not applicable (text: "not applicable (no NAT)"), never
+ * "unknown", which is what a NAT whose hairpinning was not found is. */
+Test(monitor, watch_line_says_hairpinning_is_not_applicable_without_a_nat)
+{
+	FILE *f = capture();
+	char *s;
+
+	verdict(NAT_OPEN);
+	v.mapping = NAT_BEH_ENDPOINT_INDEPENDENT;
+	v.filtering = NAT_BEH_ENDPOINT_INDEPENDENT;
+	v.hairpinning = -1;
+	v.nat = 0;
+	run.exit = 0;
+	monitor_text_line(f, &run, 0);
+	s = captured(f);
+	cr_assert_not_null(strstr(s, " hairpinning=not-applicable "), "%s", s);
+	free(s);
+	f = capture();
+	v.nat = 1;                  /* a NAT whose hairpinning is not known */
+	monitor_text_line(f, &run, 0);
+	s = captured(f);
+	cr_assert_not_null(strstr(s, " hairpinning=unknown "), "%s", s);
+	free(s);
+}
+
+/* An error beside a verdict (the metrics file could not be written): the
+ * status line names the error, and the type the run found. */
+Test(monitor, plugin_line_names_an_error_beside_the_verdict)
+{
+	struct monitor_expect open[] = { { NAT_OPEN, -1 } };
+	FILE *f = capture();
+	char *s;
+
+	verdict(NAT_OPEN);
+	run.exit = 1;
+	snprintf(run.error, sizeof(run.error), "--metrics-file /x/y.prom: No such file");
+	monitor_nagios(f, &run, MONITOR_UNKNOWN, open, 1);
+	s = captured(f);
+	cr_assert_eq(strncmp(s, "NATCHECK UNKNOWN - --metrics-file /x/y.prom: No such file; "
+	    "the type was open (expected open, ", 85), 0, "%s", s);
+	free(s);
+}
+
 Test(monitor, type_words)
 {
 	enum nat_type t;
@@ -545,4 +589,20 @@ Test(monitor, type_words)
 	cr_assert_eq(t, NAT_OPEN);
 	cr_assert_eq(monitor_type_of_word("cone", &t), -1);
 	cr_assert_eq(monitor_type_of_word("", &t), -1);
+	/* As users write them: case, spaces, hyphens and underscores aside,
+	 * and the RFC 3489 names. */
+	cr_assert_eq(monitor_type_of_word("Full-Cone", &t), 0);
+	cr_assert_eq(t, NAT_FULL_CONE);
+	cr_assert_eq(monitor_type_of_word("port restricted cone", &t), 0);
+	cr_assert_eq(t, NAT_PORT_RESTRICTED_CONE);
+	cr_assert_eq(monitor_type_of_word("SYMMETRIC_UDP_FIREWALL", &t), 0);
+	cr_assert_eq(t, NAT_SYMMETRIC_FIREWALL);
+	cr_assert_eq(monitor_type_of_word("Open Internet", &t), 0);
+	cr_assert_eq(t, NAT_OPEN);
+	cr_assert_eq(monitor_type_of_word("udpblocked", &t), 0);
+	cr_assert_eq(t, NAT_UDP_BLOCKED);
+	cr_assert_eq(monitor_type_of_word("restricted", &t), -1, "no prefix matching");
+	cr_assert_eq(monitor_type_of_word("full-cone-", &t), 0, "a stray hyphen is a hyphen");
+	cr_assert_eq(monitor_type_of_word("- -", &t), -1);
+	cr_assert_eq(monitor_type_of_word("full.cone", &t), -1);
 }

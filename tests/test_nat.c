@@ -1272,3 +1272,173 @@ Test(nat, silent_first_server_costs_about_a_round_trip)
 	cr_expect_leq(with_dead, alone + 2 * 100, "alone %llu ms, after a dead server %llu ms",
 	    (unsigned long long)alone, (unsigned long long)with_dead);
 }
+
+/* ------------------------------------------------ a rate-limited server */
+
+/* What in v contradicts the network natsim was set up as (its mode, its
+ * behaviours, whether it hairpins), or NULL: unknown is never wrong. */
+static const char *
+contradicts_sim(const struct natsim *s, const struct nat_verdict *r)
+{
+	enum nat_type want = NAT_OPEN;
+
+	if (s->mode == NATSIM_NAT) {
+		if (natsim_wrong(r, s->mapping, s->filtering) != NULL)
+			return natsim_wrong(r, s->mapping, s->filtering);
+		if (r->hairpinning != -1 && r->hairpinning != s->hairpin)
+			return "hairpinning";
+		return r->nat == 0 ? "nat" : NULL;
+	}
+	if (s->mode == NATSIM_FIREWALL && s->filtering != NATSIM_EI)
+		want = NAT_SYMMETRIC_FIREWALL;
+	if (r->type != NAT_UNKNOWN && r->type != want)
+		return "type";
+	if (r->mapping != UNK && r->mapping != EI)
+		return "mapping";
+	if (r->filtering != UNK && r->filtering !=
+	    (s->mode == NATSIM_FIREWALL ? natsim_behavior(s->filtering) : EI))
+		return "filtering";
+	if (r->hairpinning != -1 || r->nat == 1)
+		return "nat";
+	return NULL;
+}
+
+/*
+ * natcheck --serve --rate N in front of the server: it answers a burst,
+ * then a request every 1/N s.  Every silence after the burst looks like a
+ * negative; the loss the engine measures among answered tests says nothing
+ * of it.  Across NAT behaviours, limits, what is left in the bucket when
+ * the run starts and the path's delay, no verdict may be wrong.
+ */
+Test(nat, rate_limited_server_never_gives_a_wrong_verdict)
+{
+	static const enum natsim_beh all[] = { NATSIM_EI, NATSIM_AD, NATSIM_APD };
+	static const uint32_t rates[] = { 2, 5, 10, 15, 30 };
+	static const uint32_t delays[] = { 1, 5, 20, 100 };
+	static const enum natsim_mode modes[] = { NATSIM_NAT, NATSIM_OPEN, NATSIM_FIREWALL };
+	unsigned runs = 0, wrong = 0, limited = 0, right = 0, stopped = 0;
+
+	for (size_t mo = 0; mo < 3; mo++)
+	for (size_t m = 0; m < 3; m++)
+	for (size_t f = 0; f < 3; f++)
+	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++)
+	for (uint32_t left = 0; left <= 6; left++)
+	for (size_t d = 0; d < 4; d++) {
+		const char *bad;
+
+		if (modes[mo] != NATSIM_NAT && m > 0)
+			continue;       /* no mapping behaviour without a NAT */
+		if (modes[mo] == NATSIM_OPEN && f > 0)
+			continue;
+		natsim_init(&sim, all[m], all[f], (int)(r + left) % 2,
+		    7000 + runs);
+		sim.mode = modes[mo];
+		natsim_path(&sim, delays[d], 0);
+		/* left 6: a fresh source's whole burst; else what a run just
+		 * before left over. */
+		natsim_rate(&sim, rates[r], 2 * rates[r], left == 6 ? 2 * rates[r] : left);
+		natsim_config(&sim, &cfg);
+		cfg.timeout_ms = 3000;          /* natcheck's default -t */
+		run();
+		runs++;
+		limited += sim.rate_dropped > 0;
+		if (has(NAT_F_ANSWERS_STOPPED)) {
+			stopped++;
+			/* Only a limit that dropped something stops answers. */
+			cr_expect_gt(sim.rate_dropped, 0);
+		}
+		if ((bad = contradicts_sim(&sim, &v)) != NULL) {
+			if (wrong++ < 5) {
+				cr_log_error("mode %zu m%zu f%zu rate %u left %u delay %u: %s wrong "
+				    "(%s, mapping %s, filtering %s, hairpinning %d)", mo, m, f,
+				    rates[r], left, delays[d], bad, nat_type_word(v.type),
+				    nat_behavior_word(v.mapping), nat_behavior_word(v.filtering),
+				    v.hairpinning);
+				dump();
+			}
+		} else if (v.type != NAT_UNKNOWN) {
+			right++;
+		}
+	}
+	cr_log_info("rate-limited server: %u runs (%u limited, %u with answers-stopped), "
+	    "%u right, %u wrong", runs, limited, stopped, right, wrong);
+	cr_expect_gt(stopped, 0, "answers-stopped never said");
+	cr_expect_gt(limited, runs / 2, "the limit bit in only %u of %u runs", limited, runs);
+	cr_expect_eq(wrong, 0, "%u of %u runs against a rate-limited server said something wrong",
+	    wrong, runs);
+}
+
+/*
+ * The burst spent: a source that has just used up its tokens (natcheck
+ * --serve --rate 2, a run right after another).  The server answers a
+ * request every half second: the binding, then a plain request to the
+ * same endpoint goes unanswered through all its sends.  That is said, the
+ * filtering is not decided from silence, and the loss line does not say
+ * "no loss seen".
+ */
+Test(nat, spent_burst_says_answers_stopped)
+{
+	static const enum natsim_beh all[] = { NATSIM_EI, NATSIM_AD, NATSIM_APD };
+
+	for (size_t f = 0; f < 3; f++) {
+		const struct nat_finding *st;
+		char text[REPORT_FINDING_LEN];
+
+		natsim_init(&sim, NATSIM_EI, all[f], 1, 7500 + f);
+		natsim_path(&sim, 1, 0);
+		natsim_rate(&sim, 2, 4, 0);
+		natsim_config(&sim, &cfg);
+		cfg.timeout_ms = 3000;
+		run();
+		st = nat_find(&v, NAT_F_ANSWERS_STOPPED);
+		if (st == NULL)
+			dump();
+		cr_assert_not_null(st, "f%zu", f);
+		cr_expect(addr_eq(&st->addr[0], &sim.srv.ep[0]), "f%zu", f);
+		cr_expect_null(natsim_wrong(&v, NATSIM_EI, all[f]), "f%zu", f);
+		cr_expect_gt(v.plain_unanswered, 0, "f%zu", f);
+		cr_expect_leq(v.plain_unanswered, v.plain_sent, "f%zu", f);
+		report_finding_text(st, text, sizeof(text));
+		cr_expect_eq(strncmp(text, "answers stopped after a burst: ", 31), 0, "%s", text);
+		cr_expect_not_null(strstr(text, "the server may be rate-limiting; negatives not "
+		    "trusted"), "%s", text);
+	}
+}
+
+/*
+ * Not every silence is a stopped server.  Alternates that never answer
+ * (a server that serves its primary endpoint only) were never heard: no
+ * model is defeated, and nothing says the server rate-limits.  Nor does
+ * any honest run, or a lossy one, say so.
+ */
+Test(nat, silent_alternates_are_no_stopped_answers)
+{
+	static const enum natsim_beh all[] = { NATSIM_EI, NATSIM_AD, NATSIM_APD };
+	unsigned said = 0;
+
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 1, 7600);
+	sim.personality = NATSIM_SRV_PRIMARY_ONLY;
+	natsim_config(&sim, &cfg);
+	run();
+	cr_expect(!has(NAT_F_ANSWERS_STOPPED));
+	cr_expect(has_at(NAT_F_NO_ANSWER_FROM, 0, "203.0.113.2", 3478));
+	/* Unanswered, and counted so: the mapping tests' sends to them. */
+	cr_expect_gt(v.plain_unanswered, pr.stats.lost_sends);
+	for (size_t m = 0; m < 3; m++)
+		for (size_t f = 0; f < 3; f++)
+			for (uint32_t loss = 0; loss <= 20; loss += 10) {
+				natsim_init(&sim, all[m], all[f], 1, 7700 + m * 3 + f + loss);
+				natsim_path(&sim, 50, loss);
+				natsim_config(&sim, &cfg);
+				cfg.timeout_ms = 3000;
+				run();
+				said += has(NAT_F_ANSWERS_STOPPED);
+				cr_expect_null(natsim_wrong(&v, all[m], all[f]));
+				if (loss == 0) {
+					cr_expect(!has(NAT_F_ANSWERS_STOPPED), "m%zu f%zu", m, f);
+					cr_expect_eq(v.plain_unanswered, 0, "m%zu f%zu", m, f);
+					cr_expect_gt(v.plain_sent, 0, "m%zu f%zu", m, f);
+				}
+			}
+	cr_expect_eq(said, 0, "answers-stopped in %u honest runs", said);
+}

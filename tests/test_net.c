@@ -7,7 +7,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -443,12 +445,92 @@ Test(net, random_fills_every_byte)
 	cr_expect_eq(net_random(a, 0), 0, "zero length is fine");
 }
 
+/* Milliseconds of CLOCK_MONOTONIC, read here: the yardstick for
+ * net_now_ms.  (The test may call the clock; the core may not.) */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	cr_assert_eq(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* net_now_ms counts milliseconds: it advances by no less than a sleep of
+ * 20 ms and by no more than CLOCK_MONOTONIC does around it (within a
+ * millisecond of rounding at each end), however long the machine made
+ * the sleep - no bound taken from the wall clock. */
 Test(net, now_ms_is_monotonic)
 {
-	uint64_t t0 = net_now_ms(), t1;
+	uint64_t m0 = mono_ms(), t0 = net_now_ms(), t1, m1;
 
 	sleep_ms(20);
 	t1 = net_now_ms();
-	cr_expect_geq(t1 - t0, 15);
-	cr_expect_lt(t1 - t0, 5000);
+	m1 = mono_ms();
+	cr_expect_geq(t1, t0);
+	cr_expect_geq(t1 - t0, 19, "%llu ms across a 20 ms sleep", (unsigned long long)(t1 - t0));
+	cr_expect_leq(t1 - t0, m1 - m0 + 2, "net_now_ms moved %llu ms, CLOCK_MONOTONIC %llu ms",
+	              (unsigned long long)(t1 - t0), (unsigned long long)(m1 - m0));
+}
+
+Test(net, parse_literal)
+{
+	struct stun_addr a;
+	char err[NET_ERRLEN], zone[32];
+	unsigned lo = if_nametoindex("lo");
+
+	cr_assert_eq(net_parse_literal("192.0.2.1", &a, err), 1);
+	cr_assert_eq(a.family, 4);
+	cr_assert_eq(net_parse_literal("2001:db8::1", &a, err), 1);
+	cr_assert_eq(a.family, 6);
+	cr_assert_eq(a.scope, 0);
+	cr_assert_eq(net_parse_literal("stun.example.org", &a, err), 0, "a name");
+	cr_assert_eq(net_parse_literal("127.1", &a, err), 0, "shorthand is no literal here");
+	cr_assert_eq(net_parse_literal("192.0.2.1%1", &a, err), 0, "no zone on IPv4");
+	/* RFC 4291 2.5.5.2: refused with the IPv4 address to give. */
+	cr_assert_eq(net_parse_literal("::ffff:127.0.0.1", &a, err), -1);
+	cr_assert(strstr(err, "IPv4-mapped") && strstr(err, "give the IPv4 address 127.0.0.1"), "%s", err);
+	cr_assert_eq(net_parse_literal("::ffff:c000:201", &a, err), -1);
+	cr_assert(strstr(err, "192.0.2.1") != NULL, "%s", err);
+	/* A zone: kept as the interface index, only on link-local addresses. */
+	cr_assert_eq(net_parse_literal("2001:db8::1%1", &a, err), -1);
+	cr_assert(strstr(err, "link-local") != NULL, "%s", err);
+	cr_assert_eq(net_parse_literal("fe80::1%no-such-if0", &a, err), -1);
+	cr_assert(strstr(err, "no interface 'no-such-if0'") != NULL, "%s", err);
+	cr_assert_eq(net_parse_literal("fe80::1%", &a, err), -1);
+	cr_assert_eq(net_parse_literal("fe80::1%4000000000", &a, err), -1, "no such index");
+	if (lo != 0) {
+		cr_assert_eq(net_parse_literal("fe80::1%lo", &a, err), 1, "%s", err);
+		cr_assert_eq(a.scope, lo);
+		snprintf(zone, sizeof(zone), "fe80::2%%%u", lo);
+		cr_assert_eq(net_parse_literal(zone, &a, err), 1, "%s", err);
+		cr_assert_eq(a.scope, lo);
+	}
+}
+
+Test(net, v6_port_ambiguous)
+{
+	char hint[64];
+
+	/* An address whose last group reads as a port after an address. */
+	cr_assert(net_v6_port_ambiguous("::1:3478", hint, sizeof(hint)));
+	cr_assert_str_eq(hint, "[::1]:3478");
+	cr_assert(net_v6_port_ambiguous("2001:db8::1:19302", hint, sizeof(hint)),
+	    "19302 is no IPv6 group, but a port");
+	cr_assert_str_eq(hint, "[2001:db8::1]:19302");
+	cr_assert(net_v6_port_ambiguous("2001:db8::7:3479", hint, sizeof(hint)));
+	cr_assert_str_eq(hint, "[2001:db8::7]:3479");
+	cr_assert(net_v6_port_ambiguous("fe80::1:80%eth0", hint, sizeof(hint)));
+	cr_assert_str_eq(hint, "[fe80::1%eth0]:80", "the zone is kept");
+	/* Not ambiguous. */
+	cr_assert(!net_v6_port_ambiguous("::1", hint, sizeof(hint)), "the rest is no address");
+	cr_assert(!net_v6_port_ambiguous("2001:db8::1", hint, sizeof(hint)));
+	cr_assert(!net_v6_port_ambiguous("2001:db8:0:0:0:0:0:1", hint, sizeof(hint)),
+	    "seven groups are no address");
+	cr_assert(!net_v6_port_ambiguous("::1:abcd", hint, sizeof(hint)), "hex is no port");
+	cr_assert(!net_v6_port_ambiguous("::1:0", hint, sizeof(hint)), "port 0 is no port");
+	cr_assert(!net_v6_port_ambiguous("[::1]:3478", hint, sizeof(hint)), "brackets decide");
+	cr_assert(!net_v6_port_ambiguous("127.0.0.1:3478", hint, sizeof(hint)));
+	cr_assert(!net_v6_port_ambiguous("stun.example.org", hint, sizeof(hint)));
+	cr_assert(!net_v6_port_ambiguous("::ffff:1.2.3.4", hint, sizeof(hint)));
 }

@@ -605,6 +605,61 @@ Test(report, warnings_one_line_per_finding)
 	out = NULL;
 }
 
+/* Alternates that never answer: the mapping tests' requests to them went
+ * unanswered, which no NAT explains.  The Time line says how many, never
+ * "no loss seen" beside the warnings that name them. */
+Test(report, unanswered_plain_requests_are_not_no_loss)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_APD, 1, 95);
+	sim.personality = NATSIM_SRV_PRIMARY_ONLY;
+	natsim_config(&sim, &cfg);
+	run_sim();
+	cr_assert_eq(v.loss, 0.0);
+	RENDER(report_text(f_, &pr, &v, NULL));
+	cr_expect_null(strstr(out, "no loss seen"), "%s", out);
+	{
+		char want[80];
+
+		snprintf(want, sizeof(want), ", %u of %u plain requests unanswered\n",
+		    v.plain_unanswered, v.plain_sent);
+		cr_expect_not_null(strstr(out, want), "%s", out);
+		cr_expect_gt(v.plain_unanswered, 0);
+	}
+}
+
+/* A closed port: the run's error line names it (natcheck.c), so the
+ * warnings beside it leave it out; alone, the warnings give it. */
+Test(report, warnings_beside_the_error_do_not_repeat_it)
+{
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 97);
+	sim.personality = NATSIM_SRV_CLOSED;
+	natsim_config(&sim, &cfg);
+	cfg.pinned_port = 1;            /* and a finding that is no error's */
+	run_sim();
+	cr_assert(v.unreachable);
+	RENDER(report_warnings_tagged(f_, "", &v));
+	cr_expect_not_null(strstr(out, "no STUN server at 203.0.113.1:3478 (port unreachable)"),
+	    "%s", out);
+	RENDER(report_warnings_beside_error(f_, "", &v));
+	cr_expect_null(strstr(out, "no STUN server"), "%s", out);
+	cr_expect_not_null(strstr(out, "natcheck: warning: local port 40001 pinned with -b"),
+	    "%s", out);
+	/* A family whose server answered keeps every warning. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 98);
+	sim.personality = NATSIM_SRV_PRIMARY_ONLY;
+	natsim_config(&sim, &cfg);
+	run_sim();
+	cr_assert(!v.unreachable);
+	RENDER(report_warnings_beside_error(f_, "", &v));
+	{
+		char *all = strdup(out);
+
+		RENDER(report_warnings_tagged(f_, "", &v));
+		cr_expect_str_eq(all, out);
+		free(all);
+	}
+}
+
 Test(report, untrusted_servers_in_text_and_json)
 {
 	/* A server that names a false RESPONSE-ORIGIN: one "Untrusted" line in

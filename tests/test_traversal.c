@@ -127,3 +127,51 @@ Test(traversal, lifetime_in_text_and_json)
 	    "\"keepalive_s\":22.2,\"refresh\":\"inbound\"") != NULL, "%s", s);
 	free(s);
 }
+
+Test(traversal, no_keepalive_without_nat)
+{
+	struct lifetime_result lt;
+	struct ports_sample s[PORTS_MAX_SAMPLES];
+	size_t len, n;
+	char *txt;
+
+	/* No NAT (Open Internet), nothing expired in 300 s: no advice. */
+	natsim_init(&sim, NATSIM_EI, NATSIM_EI, 0, 7);
+	sim.mode = NATSIM_OPEN;
+	natsim_config(&sim, &cfg);
+	natsim_run(&sim, &cfg, &pr);
+	cr_assert(pr.done);
+	nat_classify(&pr, &v);
+	cr_assert_eq(v.nat, 0);
+	memset(&lt, 0, sizeof(lt));
+	lt.measured = 1;
+	lt.alive_ms = 299000;
+	lt.max_ms = 300000;
+	lt.keepalive_ms = 224250;   /* what the engine says from the bracket */
+	n = ports_samples(&pr, s, PORTS_MAX_SAMPLES);
+	traversal_build(&v, s, n, &lt, &t);
+	cr_assert(t.no_keepalive);
+	txt = render(0, &len);
+	cr_expect(strstr(txt, "keepalive every") == NULL, "%s", txt);
+	cr_expect(strstr(txt, "no keepalive needed (no NAT, nothing expired)") != NULL, "%s", txt);
+	free(txt);
+	txt = render(1, &len);
+	cr_expect(strstr(txt, "\"keepalive_s\":null") != NULL, "%s", txt);
+	free(txt);
+	/* No NAT, but a binding expired: a stateful firewall; advice stays. */
+	lt.expired = 1;
+	lt.expired_ms = 31000;
+	lt.alive_ms = 29600;
+	lt.keepalive_ms = 22200;
+	traversal_build(&v, s, n, &lt, &t);
+	cr_assert(!t.no_keepalive);
+	cr_assert_eq(t.lifetime.keepalive_ms, 22200);
+	/* Behind a NAT, nothing expired: advice stays (within what was seen). */
+	run(NATSIM_EI, NATSIM_APD, NATSIM_ALLOC_PRESERVE, 41);
+	lt.expired = 0;
+	lt.keepalive_ms = 224250;
+	n = ports_samples(&pr, s, PORTS_MAX_SAMPLES);
+	traversal_build(&v, s, n, &lt, &t);
+	cr_assert(!t.no_keepalive);
+	cr_assert_eq(t.lifetime.keepalive_ms, 224250);
+}

@@ -42,7 +42,7 @@ with Server(NATCHECK) as srv:
             doc is not None and doc["local"].startswith("127.0.0.1:") and doc["local"] != f"127.0.0.1:{pin}",
             f"rc={rc} out={out[:200]!r}")
     rc, out, err, _ = run([NATCHECK, "--ipv6", "--quiet", target])
-    c.check("--ipv6 with an IPv4 server: exit 1 (as -6)", rc == 1, f"rc={rc} err={err!r}")
+    c.check("--ipv6 with an IPv4 server: a usage error (as -6)", rc == 2, f"rc={rc} err={err!r}")
 
 p1, p2 = free_udp_ports(2)
 srv = subprocess.Popen([NATCHECK, "--serve", "127.0.0.1", "--port", str(p1), "--alt-port", str(p2)],
@@ -99,7 +99,7 @@ if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
     c.check("-b 192.0.2.255 on 192.0.2.10/24: a broadcast address, exit 2",
             "broadcast address" in out and "brd 2" in out, f"rc={rc} out={out!r}")
 else:
-    print("skip  -b and a local subnet's broadcast (needs root, unshare and ip)")
+    c.skip("-b and a local subnet's broadcast (needs root, unshare and ip)")
 usage_error("-4 with an IPv6 -b", ["-4", "-b", "::1", "127.0.0.1"], "family")
 
 # -t: plain decimal numbers only.

@@ -39,7 +39,7 @@ if shutil.which("mandoc"):
 if shutil.which("man"):
     renderers.append(("man -l", ["man", "-l", MAN]))
 if not renderers:
-    print("skip  no mandoc and no man")
+    c.skip("no mandoc and no man")
 
 env = dict(os.environ, MANWIDTH="80", MANPAGER="cat", PAGER="cat", LC_ALL="C.UTF-8")
 for name, cmd in renderers:

@@ -23,6 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stunlib import Checks, Server, free_udp_ports, run  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
+# -b with an address this host does not have (TEST-NET-1): the run cannot
+# even open its sockets, an error (exit 1) that sends nothing.
+NOT_HERE = "192.0.2.1"
 SCHEMA = os.path.join(os.path.dirname(NATCHECK), "doc", "natcheck.schema.json")
 c = Checks()
 
@@ -134,10 +137,10 @@ c.check("silent server: udp-blocked, exit 15", rc == 15 and doc is not None and 
 valid("udp-blocked", doc, rc)
 
 # Errors: the run cannot test at all; the JSON says why, exit 1.
-rc, doc, out, err = jrun(["-6", "-t", "1", "127.0.0.1"])
-c.check("-6 with an IPv4 server: exit 1, an error object",
+rc, doc, out, err = jrun(["-b", NOT_HERE, "-t", "1", "127.0.0.1"])
+c.check("-b with an address not on this host: exit 1, an error object",
         rc == 1 and doc is not None and doc.get("error") and "type" not in doc, (rc, out, err))
-valid("error (-6 with IPv4)", doc, rc)
+valid("error (-b not here)", doc, rc)
 c.check("error: the reason is on stderr too", err.startswith("natcheck: ") and doc is not None and doc.get("error", "?") in err, err)
 if os.geteuid() == 0 and subprocess.run(["unshare", "-n", "true"]).returncode == 0:
     p = subprocess.run(["unshare", "-n", NATCHECK, "--json", "-t", "1", "nonexistent.invalid"],
@@ -150,7 +153,7 @@ if os.geteuid() == 0 and subprocess.run(["unshare", "-n", "true"]).returncode ==
             p.returncode == 1 and doc is not None and "resolve" in doc.get("error", ""), (p.returncode, p.stdout, p.stderr))
     valid("error (unresolvable)", doc, p.returncode)
 else:
-    print("skip  unresolvable name (needs root and unshare)")
+    c.skip("unresolvable name (needs root and unshare)")
 
 
 def read_line(proc, seconds):

@@ -18,6 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stunlib import Checks, Server, run  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
+# -b with an address this host does not have (TEST-NET-1): the run cannot
+# even open its sockets, an error (exit 1) that sends nothing.
+NOT_HERE = "192.0.2.1"
 CHECK_DUMMY = "/usr/lib/nagios/plugins/check_dummy"
 c = Checks()
 if not os.access(CHECK_DUMMY, os.X_OK):
@@ -81,7 +84,7 @@ plugin("udp-blocked is a verdict, CRITICAL when not expected", ["--expect", "ope
 plugin("udp-blocked expected: OK", ["--expect", "udp-blocked", "-t", "0.3", SILENT], 0)
 silent.close()
 
-plugin("error (the check could not run): UNKNOWN", ["--expect", "open", "-6", "-t", "1", "127.0.0.1"], 3)
+plugin("error (the check could not run): UNKNOWN", ["--expect", "open", "-b", NOT_HERE, "-t", "1", "127.0.0.1"], 3)
 
 # A plugin's usage error is UNKNOWN, whatever comes first on the line.
 for name, args in (("unknown type word", ["--expect", "cone", "127.0.0.1"]),

@@ -15,6 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stunlib import Checks  # noqa: E402
+from stunlib import on_pty as stunlib_on_pty  # noqa: E402
 
 NATCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./natcheck")
 c = Checks()
@@ -27,22 +28,7 @@ SILENT = f"127.0.0.1:{silent.getsockname()[1]}"
 
 def on_pty(args):
     """(status, stdout, what the terminal got on stderr)."""
-    master, slave = os.openpty()
-    p = subprocess.Popen([NATCHECK, *args], stdout=subprocess.PIPE, stderr=slave,
-                         stdin=subprocess.DEVNULL)
-    os.close(slave)
-    got = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:         # EIO: the last holder of the terminal is gone
-            break
-        if not chunk:
-            break
-        got += chunk
-    out, _ = p.communicate(timeout=60)
-    os.close(master)
-    return p.returncode, out, got
+    return stunlib_on_pty([NATCHECK, *args])
 
 
 rc, out, tty = on_pty(["-q", "-t", "3.5", SILENT])

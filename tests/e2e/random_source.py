@@ -50,7 +50,7 @@ WRAP(open64)
 
 cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 if cc is None or sys.platform != "linux":
-    print("skip  no C compiler or not Linux")
+    c.skip("no C compiler or not Linux")
     c.finish()
 
 with tempfile.TemporaryDirectory() as d:

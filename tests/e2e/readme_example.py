@@ -61,7 +61,7 @@ def normalize(line):
 steps = example_block()
 c.check("README has the loopback example", steps and len(steps) >= 2, steps)
 if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
-    print("skip  running the README example (needs root, unshare and ip)")
+    c.skip("running the README example (needs root, unshare and ip)")
 elif steps:
     script = ["set -u", "ip link set lo up || exit 99"]
     for cmd, _ in steps:

@@ -218,7 +218,7 @@ if os.geteuid() == 0:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 else:
-    print("skip  --user: needs root")
+    c.skip("--user: needs root")
 
 # ------------------------------------------------------------ usage errors
 

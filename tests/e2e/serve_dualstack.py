@@ -39,9 +39,9 @@ INSIDE = "NATCHECK_DUALSTACK_INSIDE"
 
 def outside():
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
-        print("skip  dual-stack server (needs root, unshare and ip)")
-        print("0 passed, 0 failed")
-        return 0
+        c = Checks()
+        c.skip("dual-stack server (needs root, unshare and ip)")
+        return c.summary()
     env = dict(os.environ, **{INSIDE: "1"})
     return subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__), NATCHECK],
                           env=env, timeout=280).returncode

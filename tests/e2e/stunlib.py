@@ -30,11 +30,15 @@ CHANGE_IP, CHANGE_PORT = 0x04, 0x02
 
 
 class Checks:
-    """Counts checks, prints one line per check, ends with 'N passed, M failed'."""
+    """Counts checks, prints one line per check, ends with
+    'N passed, M failed, K skipped' (tests/group.sh reads it)."""
+
+    SKIPPED = 77    # the exit status of a run that skipped something
 
     def __init__(self):
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
 
     def check(self, name, ok, detail=""):
         if ok:
@@ -45,10 +49,19 @@ class Checks:
             print(f"FAIL  {name}" + (f": {detail}" if detail else ""), flush=True)
         return ok
 
+    def skip(self, what):
+        """A check (or a group of them) that cannot run here: counted, never
+        a pass."""
+        self.skipped += 1
+        print(f"skip  {what}", flush=True)
+
     def summary(self):
-        """Print 'N passed, M failed'; the exit status that goes with it."""
-        print(f"{self.passed} passed, {self.failed} failed", flush=True)
-        return 1 if self.failed else 0
+        """Print the counts; the exit status that goes with them: 1 on a
+        failure, 77 when something was skipped, else 0."""
+        print(f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped", flush=True)
+        if self.failed:
+            return 1
+        return self.SKIPPED if self.skipped else 0
 
     def finish(self):
         sys.exit(self.summary())
@@ -364,6 +377,26 @@ class Server:
         self.stop()
         self.kill()
         self.log.close()
+
+
+def on_pty(args, timeout=60):
+    """Run args with stderr on a pseudo-terminal (stdout a pipe):
+    (status, stdout, what the terminal got), both as bytes."""
+    master, slave = os.openpty()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    got = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:         # EIO: the last holder of the terminal is gone
+            break
+        if not chunk:
+            break
+        got += chunk
+    out, _ = p.communicate(timeout=timeout)
+    os.close(master)
+    return p.returncode, out, got
 
 
 def run(args, timeout=30):

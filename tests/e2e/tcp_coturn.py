@@ -122,6 +122,16 @@ def valid(obj):
     return not errors, "; ".join(e.message for e in errors[:3])
 
 
+def udp_words(obj):
+    """The UDP verdict: type, mapping, filtering, hairpinning."""
+    return obj and (obj["type"], obj["mapping"], obj["filtering"], obj["hairpinning"])
+
+
+def udp_open(obj):
+    """The truth on loopback against a server with two addresses."""
+    return udp_words(obj) == ("open", "endpoint-independent", "endpoint-independent", None)
+
+
 def detect(target, *extra):
     rc, out, err, secs = run([NATCHECK, "--json", "--no-portmap", *extra, target])
     try:
@@ -168,10 +178,11 @@ with Coturn() as srv:
                 [t["destination"] for t in answered] ==
                 [f"{A1}:{srv.port}", f"{A2}:{srv.port}", f"{A2}:{srv.port + 1}"],
                 repr(answered))
-        c.check("--tcp: the UDP verdict is unchanged",
-                obj["type"] == plain["type"] and obj["mapping"] == plain["mapping"],
-                f"{obj['type']} vs {plain['type']}")
-        c.check("--tcp: the exit status stays UDP's", rc == rc_udp, f"{rc} vs {rc_udp}")
+        # Loopback against two addresses: no NAT, nothing filtered.
+        c.check("without --tcp: the UDP verdict is loopback's, open, exit 0",
+                udp_open(plain) and rc_udp == 0, f"{udp_words(plain)} exit {rc_udp}")
+        c.check("--tcp: the UDP verdict is still open, exit 0 (UDP's)",
+                udp_open(obj) and rc == 0, f"{udp_words(obj)} exit {rc}")
 
     rc, out, err, _ = run([NATCHECK, "--tcp", "--no-portmap", target])
     c.check("text: TCP lines",
@@ -192,8 +203,9 @@ with Coturn(no_tcp=True) as srv:
                 tcp["mapping"] == "unknown" and tcp["hairpinning"] is None, repr(tcp))
         c.check("no TCP listener: a warning says why", len(tcp["warnings"]) > 0, repr(tcp))
         c.check("no TCP listener: the warning is on stderr too", "TCP: " in err, err)
-        c.check("no TCP listener: UDP still decided, same exit status",
-                obj["type"] == plain["type"] and rc == rc_udp, f"{obj['type']} rc {rc}")
+        c.check("no TCP listener: UDP still decided, open, exit 0 (with and without --tcp)",
+                udp_open(plain) and rc_udp == 0 and udp_open(obj) and rc == 0,
+                f"{udp_words(plain)} exit {rc_udp}; --tcp: {udp_words(obj)} exit {rc}")
         ok, why = valid(obj)
         c.check("no TCP listener: the object passes the schema", ok, why)
 

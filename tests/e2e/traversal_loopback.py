@@ -108,13 +108,14 @@ with Server(NATCHECK) as srv:
         c.check("--pair over two open results: direct, exit 0",
                 rc2 == 0 and "Path         direct" in out2, out2 + err2)
 
-    rc, out, err, secs = run([NATCHECK, "--json", "--lifetime=5", target], timeout=60)
+    rc, out, err, _ = run([NATCHECK, "--json", "--lifetime=5", target], timeout=60)
     doc = json.loads(out) if rc == 0 else None
     lt = (doc or {}).get("lifetime") or {}
     c.check("--lifetime=5: nothing expires on loopback",
             lt.get("expired_s", 1) is None and lt.get("max_s") == 5.0 and
             lt.get("alive_s", 0) >= 5.0, repr(lt) + err)
-    c.check("--lifetime=5: within 1.25 x 5 s + 5 s", secs <= 5 * 1.25 + 5 + 2, f"{secs:.1f} s")
+    # How long it took (the man page's 1.25 x max + 5 s) is a performance
+    # figure: bench/traversal.sh judges it in the NAT lab.
     rc, out, err, _ = run([NATCHECK, "--lifetime=5", target], timeout=60)
     c.check("--lifetime: a Lifetime line in text", "Lifetime     at least 5.0 s" in out, out)
 

@@ -4,7 +4,7 @@
   family.py JSON_FILE EXIT_CODE KEY TYPE MAPPING FILTERING NAT [LOCAL_IP]
 
 KEY is ipv4 or ipv6 (that family's object) or top (the top-level keys,
-which must then also give EXIT_CODE); NAT is true, false or any; LOCAL_IP,
+which must then also give EXIT_CODE); NAT is true, false or null; LOCAL_IP,
 when given, is the IP address "local" must have.  A family
 must have been tested.  Prints what natcheck said on one line, then one
 line per mismatch; exits 0 when everything matches, 1 when not, 2 when
@@ -32,7 +32,7 @@ def judge(doc, rc, key, typ, mapping, filtering, nat, local_ip=None):
     for k, want in (("type", typ), ("mapping", mapping), ("filtering", filtering)):
         if obj.get(k) != want:
             bad.append(f"{k}: {obj.get(k)} (want {want})")
-    if nat != "any" and nat_word != nat:
+    if nat_word != nat:
         bad.append(f"nat: {nat_word} (want {nat})")
     if local_ip is not None and not str(obj.get("local")).startswith(f"[{local_ip}]:"):
         bad.append(f"local: {obj.get('local')} (want [{local_ip}]:port)")

@@ -13,6 +13,8 @@
 #   lab_stop NAME                            stop it (TERM, then KILL, bounded)
 #   lab_down                                 stop everything, delete the namespaces
 #   lab_script_init "$@"                     a lab script's start: skip, usage, NATCHECK
+#   lab_skip LABEL REASON                    "LABEL: skipped: REASON", exit 77
+#   lab_finish PASSED FAILED [SKIPPED]       the counts line; status 0, 1 or 77
 # lab_up installs an EXIT/INT/TERM trap that calls lab_cleanup; a caller
 # that needs its own EXIT trap calls lab_cleanup from it.
 #
@@ -105,8 +107,26 @@ lab_unavailable() {
 	ip netns del "$probe" 2>/dev/null
 }
 
-# lab_preflight LABEL TOOL:PACKAGE...: exit at once, with one line, when the
-# lab or one of the tools is missing (status 1 under $CI, else 0).
+# lab_skip LABEL REASON: the script cannot run here.  One line, and exit
+# status 77: a skip, never a pass (tests/group.sh; make check fails on it
+# unless ALLOW_SKIP=1).
+lab_skip() {
+	echo "$1: skipped: $2"
+	exit 77
+}
+
+# lab_finish PASSED FAILED [SKIPPED]: a lab script's last line, "P passed,
+# F failed, S skipped", and, as the script's last command, its exit
+# status: 1 when anything failed, else 77 when anything was skipped, else 0.
+lab_finish() {
+	echo "$1 passed, $2 failed, ${3:-0} skipped"
+	[ "$2" = 0 ] || return 1
+	[ "${3:-0}" = 0 ] || return 77
+}
+
+# lab_preflight LABEL TOOL:PACKAGE...: skip at once (lab_skip) when the lab
+# or one of the tools is missing.  Each PACKAGE must be in the Makefile's
+# DEB_PACKAGES (make check-deps holds the tests to that).
 lab_preflight() {
 	local label="$1" reason tool
 	shift
@@ -116,10 +136,7 @@ lab_preflight() {
 		command -v "${tool%%:*}" >/dev/null 2>&1 ||
 			reason="${tool%%:*} not found (Debian package ${tool#*:})"
 	done
-	[ -z "$reason" ] && return 0
-	echo "$label: skipped: $reason"
-	[ -n "${CI:-}" ] && exit 1
-	exit 0
+	[ -z "$reason" ] || lab_skip "$label" "$reason"
 }
 
 lab_ns() {
@@ -386,16 +403,12 @@ lab_stop() {
 }
 
 # lab_script_init "$@": the start of a lab script taking one argument,
-# NATCHECK: skip with one line when the lab cannot run here (exit 1 under
-# $CI), refuse anything but an executable, set NATCHECK to its full path.
+# NATCHECK: skip with one line when the lab cannot run here (lab_skip),
+# refuse anything but an executable, set NATCHECK to its full path.
 lab_script_init() {
 	local reason
 	reason=$(lab_unavailable)
-	if [ -n "$reason" ]; then
-		echo "lab: skipped: $reason"
-		[ -n "${CI:-}" ] && exit 1
-		exit 0
-	fi
+	[ -z "$reason" ] || lab_skip "lab $(basename "$0" .sh)" "$reason"
 	if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 		echo "usage: $0 NATCHECK (an executable natcheck)" >&2
 		exit 2

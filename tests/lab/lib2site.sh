@@ -10,7 +10,7 @@
 #   lab2_ns a|b|ra|rb|i          the namespace of client a or b, router a or b,
 #                                or the internet (the server's, also lab_ns s)
 #   lab2_in a|b|ra|rb|i CMD...   run CMD there
-#   lab_spawn NAME "$(lab2_ns a)" CMD...   a background process (lib.sh)
+#   lab_spawn NAME NS CMD...     a background process (lib.sh); NS from lab2_ns
 #   peer_start NAME KIND         a STUN server on the internet (peers.sh)
 #   lab_down, lab_cleanup        take it all down (lib.sh)
 # lab2_up installs lib.sh's EXIT/INT/TERM trap (lab_begin).  After it:

@@ -8,7 +8,8 @@
 #   lab6_serve PORT              natcheck --serve ($NATCHECK) per family (lab
 #                                processes srv4, srv6) on PORT and PORT + 1
 # Each v6_NAME prints IPv6 tables and sets what a correct detector must say
-# about them: V6_TYPE, V6_MAPPING, V6_FILTERING, V6_NAT (true, false, any).
+# about them: V6_TYPE, V6_MAPPING, V6_FILTERING, V6_NAT (true, false, or
+# null where nothing comes back).
 # lab_wait_udp s "[ADDR]" PORT waits for an IPv6 listener.
 #
 #   client 2001:db8:1::10 -- 2001:db8:1::1 | router | 2001:db8:2::1 -- 2001:db8:2::fe
@@ -186,7 +187,7 @@ v6_nptv6() {
 
 # UDP blocked over IPv6 only.
 v6_udp_blocked() {
-	V6_TYPE=udp-blocked V6_MAPPING=unknown V6_FILTERING=unknown V6_NAT=any
+	V6_TYPE=udp-blocked V6_MAPPING=unknown V6_FILTERING=unknown V6_NAT=null
 	_v6_fwd "iifname \"$LAB_IF_RO\" meta l4proto != udp accept"
 }
 

@@ -7,7 +7,8 @@
 # the restricted cone and the symmetric NAT; RUNS natcheck --json runs each
 # (20 by default) against natcheck --serve (or SERVER=stund|coturn).  Every
 # run must name the NAT right; prints right/total per scenario and
-# "N passed, M failed" (one check per run).  Root only; skipped otherwise.
+# "N passed, M failed, K skipped" (one check per run).  Root only; skipped
+# otherwise (exit status 77).
 #
 # Environment: RUNS, DELAY, LOSS, SERVER, LAB_SCENARIOS.
 set -u
@@ -78,5 +79,4 @@ done
 
 printf '%s\n' "${SUMMARY[@]}"
 echo "lab-loss: $(($(date +%s) - START_S)) s"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+lab_finish "$PASSED" "$FAILED"

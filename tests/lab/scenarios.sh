@@ -13,6 +13,9 @@
 #   SCN_HAIRPIN        "hairpinning": true / false / null (null: no NAT, or a
 #                      destination-dependent mapping, where the hairpin test
 #                      cannot be observed)
+#   SCN_NAT            "nat": true behind a NAT, false without one, null where
+#                      UDP is blocked (no mapped address); scenario_load
+#                      derives it
 #   SCN_STUN           the verdict line of Debian's RFC 3489 `stun` client
 #   SCN_STUN_HAIRPIN   its hairpin remark, for NATs with an independent mapping
 #
@@ -49,7 +52,14 @@ scenario_load() {
 	SCN_TYPE='' SCN_MAPPING='' SCN_FILTERING='' SCN_HAIRPIN=null
 	SCN_STUN='' SCN_STUN_HAIRPIN=''
 	scenario_exists "$1" || return 1
-	"scn_${1//-/_}"
+	"scn_${1//-/_}" || return 1
+	if [ "$SCN_TYPE" = udp-blocked ]; then
+		SCN_NAT=null
+	elif [ "$SCN_ROUTE_INSIDE" = 1 ]; then
+		SCN_NAT=false
+	else
+		SCN_NAT=true
+	fi
 }
 
 # ---------------------------------------------------------------- pieces

@@ -10,13 +10,21 @@
 # scenario of scenarios.sh (LAB_SCENARIOS to choose), with DELAY ms each
 # way on the client's wire, natcheck --serve 203.0.113.1 --rate 0
 # (3478/3479), and against it:
-#   natcheck --json --no-portmap
-#     - never wrong: the type, the mapping and the filtering are each the
-#       scenario's or unknown;
-#     - right where a change of port can tell: the symmetric NAT (its
-#       mapping depends on the port) is named symmetric, a port-dependent
-#       filter is named address-and-port-dependent, and a path that blocks
-#       UDP is UDP blocked;
+#   natcheck --json --no-portmap, held exactly to what natcheck(1) says a
+#   change of port shows (the alternate-port-only finding), derived from
+#   the scenario's truth:
+#     - mapping: address-and-port-dependent where it changes with the port,
+#       else unknown (endpoint-independent and address-dependent look
+#       alike through one IP);
+#     - filtering: address-and-port-dependent where a change of port is
+#       blocked, else unknown (the same);
+#     - type: udp-blocked where nothing passes, symmetric for a mapping
+#       that changes with the port, symmetric-udp-firewall without NAT and
+#       with a blocked change of port, else unknown; the exit status
+#       that type's;
+#     - hairpinning: true where the NAT hairpins (seen directly), else null
+#       (no NAT, or a mapping not known to be endpoint-independent, where
+#       "no" cannot be concluded);
 #     - it asked: the port tests ran against the other port the server
 #       named when asked (alternate 203.0.113.1:3479, ask-other-address
 #       answered) wherever UDP passes.
@@ -34,8 +42,8 @@
 #     OTHER-ADDRESS it called every NAT endpoint-independent.
 # Each client runs in every scenario: stun takes about a second, and
 # natdiscovery too (6 s where UDP is blocked: two 3-second timeouts).
-# Prints "N passed, M failed".  Root only; skipped with one line otherwise
-# (exit 1 when $CI is set).
+# Prints "N passed, M failed, K skipped".  Root only; skipped with one line
+# otherwise (exit status 77, a skip).
 #
 # Environment: DELAY, LAB_SCENARIOS.
 set -u
@@ -65,40 +73,47 @@ fail() {
 # judge FILE RC: one line per problem, nothing when the run is right.
 judge() {
 	python3 - "$1" "$2" "$LAB_SCENARIO" "$SCN_TYPE" "$SCN_MAPPING" "$SCN_FILTERING" \
-		"$LAB_SERVER1:3479" <<-'EOF'
+		"$SCN_HAIRPIN" "$SCN_NAT" "$LAB_SERVER1:3479" <<-'EOF'
 		import json, sys
-		path, rc, scn, want_t, want_m, want_f, alt = sys.argv[1:]
+		path, rc, scn, s_type, s_map, s_filt, s_hair, s_nat, alt = sys.argv[1:]
 		try:
 		    o = json.load(open(path))
 		except (OSError, ValueError) as e:
 		    print("no JSON (exit %s): %s" % (rc, e))
 		    sys.exit(0)
-		got = {"type": o.get("type"), "mapping": o.get("mapping"),
-		       "filtering": o.get("filtering")}
-		want = {"type": want_t, "mapping": want_m, "filtering": want_f}
-		for k in ("type", "mapping", "filtering"):
-		    if got[k] not in (want[k], "unknown"):
-		        print("%s %s, the NAT is %s" % (k, got[k], want[k]))
+		apd = "address-and-port-dependent"
+		# What one IP with two ports can show (natcheck(1), alternate-port-only).
+		m = apd if s_map == apd else "unknown"
+		f = apd if s_filt == apd else "unknown"
+		if s_type == "udp-blocked":
+		    t = "udp-blocked"
+		elif m == apd:
+		    t = "symmetric"
+		elif s_nat == "false" and f == apd:
+		    t = "symmetric-udp-firewall"
+		else:
+		    t = "unknown"
+		want = {"type": t, "mapping": m, "filtering": f,
+		        "hairpinning": True if s_hair == "true" else None}
+		codes = {"open": 0, "full-cone": 10, "restricted-cone": 11, "port-restricted-cone": 12,
+		         "symmetric": 13, "symmetric-udp-firewall": 14, "udp-blocked": 15, "unknown": 16}
+		got = {k: o.get(k) for k in want}
+		for k in want:
+		    if got[k] != want[k]:
+		        print("%s %s, want %s (the NAT: %s %s %s)" % (k, json.dumps(got[k]), json.dumps(want[k]),
+		                                                     s_type, s_map, s_filt))
+		if int(rc) != codes[t]:
+		    print("exit status %s, want %d (%s)" % (rc, codes[t], t))
 		# It asked for the alternate and used the port the server named.
-		if want_t != "udp-blocked":
+		if s_type != "udp-blocked":
 		    res = {t.get("name"): t for t in o.get("tests", [])}
 		    ask = res.get("ask-other-address")
 		    if not ask or ask.get("result") != "answered" or ask.get("change_request") != "none":
 		        print("ask-other-address %s" % (ask and ask.get("result")))
 		    if o.get("alternate") != alt:
 		        print("alternate %s, want %s" % (o.get("alternate"), alt))
-		must = {}
-		if scn == "symmetric":
-		    must = {"type": "symmetric"}
-		elif scn.startswith("port-restricted-cone"):
-		    must = {"filtering": "address-and-port-dependent"}
-		elif scn == "udp-blocked":
-		    must = {"type": "udp-blocked"}
-		for k, v in must.items():
-		    if got[k] != v:
-		        print("%s %s: a change of port shows it is %s" % (k, got[k], v))
-		print("   %s: type %s, mapping %s, filtering %s, findings %s" % (
-		    scn, got["type"], got["mapping"], got["filtering"],
+		print("   %s: type %s, mapping %s, filtering %s, hairpinning %s, findings %s" % (
+		    scn, got["type"], got["mapping"], got["filtering"], json.dumps(got["hairpinning"]),
 		    ",".join(f.get("code", "?") for f in o.get("findings", []))), file=sys.stderr)
 	EOF
 }
@@ -164,5 +179,4 @@ for s in ${LAB_SCENARIOS:-$(scenario_list)}; do
 done
 
 echo "lab-single: $(($(date +%s) - START_S)) s"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+lab_finish "$PASSED" "$FAILED"

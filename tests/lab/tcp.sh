@@ -6,7 +6,8 @@
 # per scenario, and coturn's turnserver on both server addresses and both
 # ports, with TCP on: it answers STUN Binding over UDP and over TCP.  In
 # each scenario natcheck --json --tcp runs in the client namespace and the
-# TCP verdict and the UDP verdict are asserted apart:
+# TCP verdict and the UDP verdict (type, mapping, filtering, hairpinning,
+# and the exit status, which is UDP's) are asserted apart:
 #   tcp-masquerade   masquerade for both: TCP endpoint-independent (the
 #                    port is kept per connection), UDP port-restricted cone
 #   tcp-random       TCP masquerade random: a fresh port per connection,
@@ -24,7 +25,7 @@
 #                    blocked, the UDP verdict untouched
 # LAB_TCP_SCENARIOS="a b" picks scenarios; LAB_TCP_DELAY=MS puts lib.sh's
 # delay line in (MS each way), on the side LAB_DELAY_SIDE names.
-# Root only; skipped with one line otherwise (exit 1 when $CI is set).
+# Root only; skipped with one line otherwise (exit status 77, a skip).
 # Sourced (bench/tcp.sh does), it only defines the scenarios' functions:
 # tcp_setup SCENARIO [DELAY_MS] builds one, tcp_expect says what it must
 # give.
@@ -83,16 +84,19 @@ tcp_rules() {
 }
 
 # What scenario $1 must give: udp_type udp_mapping tcp_status tcp_mapping
-# tcp_hairpinning (JSON words; null for null).
+# tcp_hairpinning udp_filtering udp_hairpinning (JSON words; null for
+# null).  UDP is masquerade's port-restricted cone, or the 1:1 NAT's full
+# cone, and never hairpins (nothing but TCP loops back).
 tcp_expect() {
+	local prc="port-restricted-cone endpoint-independent" prc_f="address-and-port-dependent false"
 	case "$1" in
-	tcp-masquerade) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
-	tcp-random)     echo "port-restricted-cone endpoint-independent ok address-and-port-dependent false" ;;
-	fake-full-cone) echo "full-cone endpoint-independent ok address-and-port-dependent false" ;;
-	tcp-hairpin)    echo "port-restricted-cone endpoint-independent ok endpoint-independent true" ;;
-	tcp-no-hairpin) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
-	tcp-hairpin-rst) echo "port-restricted-cone endpoint-independent ok endpoint-independent false" ;;
-	tcp-blocked)    echo "port-restricted-cone endpoint-independent blocked unknown null" ;;
+	tcp-masquerade) echo "$prc ok endpoint-independent false $prc_f" ;;
+	tcp-random)     echo "$prc ok address-and-port-dependent false $prc_f" ;;
+	fake-full-cone) echo "full-cone endpoint-independent ok address-and-port-dependent false endpoint-independent false" ;;
+	tcp-hairpin)    echo "$prc ok endpoint-independent true $prc_f" ;;
+	tcp-no-hairpin) echo "$prc ok endpoint-independent false $prc_f" ;;
+	tcp-hairpin-rst) echo "$prc ok endpoint-independent false $prc_f" ;;
+	tcp-blocked)    echo "$prc blocked unknown null $prc_f" ;;
 	esac
 }
 
@@ -124,14 +128,20 @@ start_coturn() {
 	done
 }
 
-# Assert the JSON in $2 against scenario $1's expectations.
+# check_json SCENARIO FILE RC: the JSON and natcheck's exit status against
+# the scenario's expectations.  The exit status is the UDP verdict's
+# (natcheck(1), --tcp).
 check_json() {
 	local want
 	read -r -a want <<<"$(tcp_expect "$1")"
-	python3 - "$1" "$2" "${want[@]}" <<-'EOF'
+	python3 - "$1" "$2" "$3" "${want[@]}" <<-'EOF'
 		import json, sys
-		scn, path, utype, umap, tstatus, tmap, thair = sys.argv[1:8]
-		want_hair = {"true": True, "false": False, "null": None}[thair]
+		scn, path, rc, utype, umap, tstatus, tmap, thair, ufilt, uhair = sys.argv[1:11]
+		hair_word = {"true": True, "false": False, "null": None}
+		want_hair = hair_word[thair]
+		exit_codes = {"open": 0, "full-cone": 10, "restricted-cone": 11,
+		              "port-restricted-cone": 12, "symmetric": 13,
+		              "symmetric-udp-firewall": 14, "udp-blocked": 15, "unknown": 16}
 		try:
 		    o = json.load(open(path))
 		except ValueError as e:
@@ -139,8 +149,12 @@ check_json() {
 		    sys.exit(1)
 		t = o.get("tcp") or {}
 		bad = []
+		if int(rc) != exit_codes[utype]:
+		    bad.append(f"exit status {rc}, want {exit_codes[utype]} (UDP {utype})")
 		for name, got, want in (("UDP type", o.get("type"), utype),
 		                        ("UDP mapping", o.get("mapping"), umap),
+		                        ("UDP filtering", o.get("filtering"), ufilt),
+		                        ("UDP hairpinning", o.get("hairpinning"), hair_word[uhair]),
 		                        ("TCP status", t.get("status"), tstatus),
 		                        ("TCP mapping", t.get("mapping"), tmap),
 		                        ("TCP hairpinning", t.get("hairpinning"), want_hair)):
@@ -196,14 +210,12 @@ run_scenario() {
 	lab_client timeout 30 "$NATCHECK" --json --tcp --no-portmap "$LAB_SERVER1:3478" \
 		>"$out" 2>"$LAB_TMP/$scn.err"
 	rc=$?
-	# The exit status is the UDP verdict's (10..16), never an error.
-	if [ "$rc" -eq 1 ] || [ "$rc" -ge 100 ]; then
-		echo "FAIL $scn: natcheck exit $rc: $(cat "$LAB_TMP/$scn.err")"
-		lab_down
-		return 1
+	if check_json "$scn" "$out" "$rc"; then
+		rc=0
+	else
+		echo "   stderr: $(head -c 300 "$LAB_TMP/$scn.err")"
+		rc=1
 	fi
-	check_json "$scn" "$out"
-	rc=$?
 	lab_down
 	return $rc
 }
@@ -223,8 +235,8 @@ tcp_main() {
 			failed=$((failed + 1))
 		fi
 	done
-	echo "lab tcp: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	printf "lab tcp: "
+	lab_finish "$passed" "$failed"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -6,7 +6,8 @@
 #              (net.netfilter.nf_conntrack_udp_timeout and _stream, per
 #              namespace) set to 10 s and to 40 s: `natcheck --lifetime`'s
 #              bracket must hold the truth, be at most max(2 s, 10 %) wide,
-#              and say "inbound" (conntrack refreshes on traffic both ways).
+#              and say "inbound" (conntrack refreshes on traffic both ways);
+#              its wall time is bench/traversal.sh's to judge.
 #   outbound   a NAT whose filter only outbound traffic refreshes: conntrack
 #              timeouts of 120 s keep the mapping, but inbound datagrams pass
 #              only while an nftables set element, (inside address . inside
@@ -27,13 +28,13 @@
 #              from the same public address of a NAT that does not hairpin
 #              cannot tell (22).
 #   natdisc    coturn's turnutils_natdiscovery -t -T N (one binding, checked
-#              once after N s, against coturn) agrees with natcheck's 10 s
-#              bracket: alive a second below it, gone a second above it.
+#              once after N s, against coturn) agrees with the lab's 10 s
+#              conntrack timeout: alive after 9 s, gone after 12 s.
 # LAB_TRAVERSAL="lifetime outbound allocation pair natdisc" picks parts;
 # LAB_LIFETIMES="10 40" the conntrack timeouts of the lifetime part;
 # LAB_TRAVERSAL_REPORT=FILE appends one JSON line per measurement (for
 # bench/traversal.sh).
-# Root only; skipped with one line otherwise (exit 1 when $CI is set).
+# Root only; skipped with one line otherwise (exit status 77, a skip).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,18 +43,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/peers.sh
 . "$here/peers.sh"
 
-skip() {
-	echo "lab traversal: skipped: $*"
-	[ -n "${CI:-}" ] && exit 1
-	exit 0
-}
-
-reason=$(lab_unavailable)
-[ -z "$reason" ] || skip "$reason"
-for tool in python3:python3 turnserver:coturn turnutils_natdiscovery:coturn; do
-	command -v "${tool%%:*}" >/dev/null 2>&1 ||
-		skip "${tool%%:*} not found (Debian package ${tool#*:})"
-done
+lab_preflight "lab traversal" turnserver:coturn turnutils_natdiscovery:coturn
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
 	exit 2
@@ -130,7 +120,11 @@ natcheck_json() {
 	lab_client timeout 600 "$NATCHECK" --json "$@" "$LAB_SERVER1" >"$out" 2>"$out.err"
 }
 
-# check_lifetime FILE TRUTH_S REFRESH WALL_S: the issue's targets.
+# check_lifetime FILE TRUTH_S REFRESH WALL_S NAME: the bracket holds the
+# truth, is at most max(2 s, 10 %) wide, and names the refresh.  How long
+# the run took (the man page's "about 1.25 times the lifetime plus 5
+# seconds") is a performance figure: reported, and judged by
+# bench/traversal.sh, not here.
 check_lifetime() {
 	local why ok=0
 	why=$(python3 - "$1" "$2" "$3" "$4" "$5" "$REPORT" <<-'EOF'
@@ -152,8 +146,6 @@ check_lifetime() {
 		        bad.append(f"bracket {a}..{e} wider than max(2 s, 10 %)")
 		if lt.get("refresh") != refresh:
 		    bad.append(f"refresh {lt.get('refresh')}, not {refresh}")
-		if wall > truth * 1.25 + 5 + 1:
-		    bad.append(f"took {wall:.0f} s")
 		if sys.argv[6]:
 		    with open(sys.argv[6], "a") as f:
 		        f.write(json.dumps({"kind": "lifetime", "case": sys.argv[5], "truth": truth,
@@ -202,7 +194,8 @@ if want outbound; then
 		iifname @RO@ oifname @RI@ ct state established,related ip daddr . udp dport @pin accept" 120
 fi
 
-# allocation_case NAME WANT NAT_RULES
+# allocation_case NAME "ALLOCATION DELTA" NAT_RULES: ports.allocation and
+# ports.delta (JSON: null unless sequential) exactly.
 allocation_case() {
 	local name="$1" want="$2" got ok
 	up "$name" || return
@@ -212,12 +205,16 @@ allocation_case() {
 		return
 	fi
 	natcheck_json "$RESULTS/$name.json"
-	got=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["ports"]; print(p["allocation"], p["delta"], p["samples"])' \
+	# "ALLOCATION DELTA SAMPLES"; the first two must be exactly WANT's.
+	got=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["ports"]; print(p["allocation"], json.dumps(p["delta"]), p["samples"])' \
 		"$RESULTS/$name.json" 2>/dev/null)
-	case "$got" in
-	"$want"*) pass "$name: allocation $got"; ok=true ;;
-	*) fail "$name: allocation '$got', want '$want' ($(head -c 300 "$RESULTS/$name.json.err"))"; ok=false ;;
-	esac
+	if [ "${got% *}" = "$want" ]; then
+		pass "$name: allocation $got"
+		ok=true
+	else
+		fail "$name: allocation and delta '${got% *}' (samples ${got##* }), want '$want' ($(head -c 300 "$RESULTS/$name.json.err"))"
+		ok=false
+	fi
 	if [ -n "$REPORT" ]; then
 		printf '{"kind":"allocation","case":"%s","want":"%s","got":"%s","ok":%s}\n' \
 			"$name" "$want" "$got" "$ok" >>"$REPORT"
@@ -227,10 +224,10 @@ allocation_case() {
 
 if want allocation || want pair; then
 	echo "== allocation"
-	allocation_case preserving "preserving" "$MASQ"
+	allocation_case preserving "preserving null" "$MASQ"
 	allocation_case sequential "sequential 1" \
 		"oifname @RO@ ip saddr 192.0.2.0/24 meta l4proto udp snat ip to $LAB_PUBLIC1 : numgen inc mod 256 map { $(scn_sequential_port_map) }"
-	allocation_case random "random" \
+	allocation_case random "random null" \
 		"oifname @RO@ ip saddr 192.0.2.0/24 meta l4proto udp snat to $LAB_PUBLIC1:1024-65535 fully-random"
 fi
 
@@ -280,16 +277,12 @@ natdisc() {
 
 if want natdisc; then
 	echo "== turnutils_natdiscovery -t agrees (10 s conntrack timeout)"
-	# Either side of natcheck's own bracket when the lifetime part ran,
-	# else either side of the truth.
-	below=9 above=12
-	if [ -s "$RESULTS/conntrack-10s.json" ]; then
-		read -r below above < <(python3 -c 'import json,math,sys; l=json.load(open(sys.argv[1]))["lifetime"]; print(max(1, math.floor(l["alive_s"]) - 1), math.ceil(l["expired_s"]) + 1)' \
-			"$RESULTS/conntrack-10s.json" 2>/dev/null || echo 9 12)
-	fi
+	# Either side of the lab's own timeout (the truth, which natcheck's
+	# bracket must hold), not of natcheck's bracket.
+	truth=10 below=9 above=12
 	if up natdisc; then
 		lab_stop srv
-		if ! router_rules "$MASQ" || ! conntrack_timeout 10 || ! peer_start srv coturn; then
+		if ! router_rules "$MASQ" || ! conntrack_timeout "$truth" || ! peer_start srv coturn; then
 			fail "natdisc: rules or coturn failed"
 		else
 			b=$(natdisc "$below") a=$(natdisc "$above")
@@ -303,5 +296,4 @@ if want natdisc; then
 	fi
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+lab_finish "$PASSED" "$FAILED"

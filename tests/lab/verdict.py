@@ -23,6 +23,17 @@ EXIT_CODES = {
     "udp-blocked": 15,
     "unknown": 16,
 }
+# The text report's "NAT type" line: the RFC 3489 names (natcheck(1), OUTPUT).
+LABELS = {
+    "Open Internet": "open",
+    "Full Cone": "full-cone",
+    "Restricted Cone": "restricted-cone",
+    "Port Restricted Cone": "port-restricted-cone",
+    "Symmetric": "symmetric",
+    "Symmetric UDP Firewall": "symmetric-udp-firewall",
+    "UDP Blocked": "udp-blocked",
+    "Unknown": "unknown",
+}
 BEHAVIOURS = ("endpoint-independent", "address-dependent",
               "address-and-port-dependent", "unknown")
 # Keys every --json object carries (the interface natcheck promises).
@@ -49,21 +60,25 @@ def from_json(text):
 
 
 def from_text(text, rc):
-    """The text report: 'Label<spaces>value' lines; the type from the exit code."""
+    """The text report: 'Label<spaces>value' lines; the type is the printed
+    name on the "NAT type" line, which the exit code must agree with."""
     got = {}
     for line in text.splitlines():
         m = re.match(r"^(NAT type|Mapping|Filtering|Hairpinning)\s+(\S.*)$", line)
-        if m:
+        if m and m.group(1) not in got:     # the top-level family's block comes first
             got[m.group(1)] = m.group(2).strip()
     problems = ["text report lacks a %r line" % k
                 for k in ("NAT type", "Mapping", "Filtering", "Hairpinning") if k not in got]
-    by_code = {v: k for k, v in EXIT_CODES.items()}
+    label = got.get("NAT type")
+    t = LABELS.get(label, "label-%r" % label)
+    if t in EXIT_CODES and EXIT_CODES[t] != rc:
+        problems.append("exit code %d does not match the printed type %r (want %d)"
+                        % (rc, label, EXIT_CODES[t]))
     # "unknown" and "not applicable (no NAT)" are both JSON's null.
     h = got.get("Hairpinning") or ""
     hair = {"yes": "true", "no": "false"}.get(h, "null" if h.startswith(("unknown",
                                                                        "not applicable")) else h)
-    return (by_code.get(rc, "exit-%d" % rc), got.get("Mapping"), got.get("Filtering"),
-            hair), problems
+    return (t, got.get("Mapping"), got.get("Filtering"), hair), problems
 
 
 def show_tests(path):

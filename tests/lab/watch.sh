@@ -13,8 +13,8 @@
 # natcheck_nat_type{type="symmetric"} 1 and full-cone 0, every line must be
 # valid against doc/natcheck.schema.json, and SIGTERM must end the watch
 # with status 0.  Beside it, `natcheck --expect full-cone,restricted-cone`
-# must say OK before the swap and CRITICAL after.  Root only; skipped with one line otherwise (exit 1 when
-# $CI is set).
+# must say OK before the swap and CRITICAL after.  Root only; skipped with
+# one line otherwise (exit status 77, a skip).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,18 +23,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/peers.sh
 . "$here/peers.sh"
 
-skip() {
-	echo "lab watch: skipped: $*"
-	[ -n "${CI:-}" ] && exit 1
-	exit 0
-}
-
-reason=$(lab_unavailable)
-[ -z "$reason" ] || skip "$reason"
-NODE_EXPORTER=$(command -v prometheus-node-exporter || command -v node_exporter) ||
-	skip "node_exporter not found (Debian package prometheus-node-exporter)"
+lab_preflight "lab watch" prometheus-node-exporter:prometheus-node-exporter
+NODE_EXPORTER=$(command -v prometheus-node-exporter)
 python3 -c 'import jsonschema' 2>/dev/null ||
-	skip "python3-jsonschema not found (Debian package python3-jsonschema)"
+	lab_skip "lab watch" "python3-jsonschema not found (Debian package python3-jsonschema)"
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 	echo "usage: $0 NATCHECK (an executable natcheck)" >&2
 	exit 2
@@ -154,5 +146,4 @@ if [ "$FAILED" -gt 0 ]; then
 fi
 
 lab_down
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+lab_finish "$PASSED" "$FAILED"

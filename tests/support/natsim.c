@@ -117,6 +117,33 @@ natsim_wrong(const struct nat_verdict *v, enum natsim_beh m, enum natsim_beh f)
 }
 
 void
+natsim_rate(struct natsim *s, uint32_t per_s, uint32_t burst, uint32_t tokens)
+{
+	s->rate_per_s = per_s;
+	s->rate_burst = burst;
+	s->rate_tokens = (uint64_t)(tokens < burst ? tokens : burst) * 1000u;
+	s->rate_last = s->now;
+}
+
+/* A token for one request to the main server, if the bucket has one. */
+static int
+rate_take(struct natsim *s)
+{
+	uint64_t cap = (uint64_t)s->rate_burst * 1000u;
+
+	s->rate_tokens += (s->now - s->rate_last) * s->rate_per_s;
+	if (s->rate_tokens > cap)
+		s->rate_tokens = cap;
+	s->rate_last = s->now;
+	if (s->rate_tokens < 1000u) {
+		s->rate_dropped++;
+		return 0;
+	}
+	s->rate_tokens -= 1000u;
+	return 1;
+}
+
+void
 natsim_path(struct natsim *s, uint32_t delay_ms, uint32_t loss_pct)
 {
 	s->up.delay_ms = s->down.delay_ms = delay_ms;
@@ -638,6 +665,8 @@ server_in(struct natsim *s, const struct natsim_pkt *k)
 		s->unroutable++;
 		return;
 	}
+	if (use == &c && s->rate_per_s > 0 && !rate_take(s))
+		return;
 	if (pers == NATSIM_SRV_DOWN || (pers == NATSIM_SRV_PRIMARY_ONLY && at != 0))
 		return;
 	if (pers == NATSIM_SRV_ECHO) {

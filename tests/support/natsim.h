@@ -172,6 +172,16 @@ struct natsim {
 	uint32_t cold_idle_ms;
 	uint32_t cold_hold_ms;
 
+	/* A rate limit in front of the main server, as natcheck --serve
+	 * --rate keeps one (0: none): a token bucket for the client's public
+	 * address, shared by all four endpoints, refilled at rate_per_s and
+	 * holding at most rate_burst; a request that finds no token is
+	 * dropped unanswered.  natsim_rate() sets it up. */
+	uint32_t rate_per_s, rate_burst;
+	uint64_t rate_tokens;           /* in 1/1000 requests */
+	uint64_t rate_last;             /* when the bucket was last refilled */
+	unsigned rate_dropped;
+
 	/* Hostile servers and a hostile network (NATSIM_SRV_FAKE_*). */
 	struct stun_addr fake_alt, fake_mapped, fake_origin;
 	int      second_server_closed;  /* 203.0.113.7:3478 draws ICMP port unreachable */
@@ -215,6 +225,11 @@ void natsim_init(struct natsim *s, enum natsim_beh mapping, enum natsim_beh filt
 /* Give the second server an alternate address and port (203.0.113.8,
  * 3479): an honest RFC 5780 server to fail over to. */
 void natsim_second_alt(struct natsim *s);
+
+/* Rate-limit the main server: per_s requests a second, bursts of burst,
+ * the bucket holding `tokens` requests' worth now (burst: a fresh source;
+ * 0: one that has just spent them all). */
+void natsim_rate(struct natsim *s, uint32_t per_s, uint32_t burst, uint32_t tokens);
 
 /* Set both directions' one-way delay and loss in one go. */
 void natsim_path(struct natsim *s, uint32_t delay_ms, uint32_t loss_pct);
