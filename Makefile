@@ -358,6 +358,7 @@ check-lab: natcheck
 	@$(GROUP) lab-tcp bash tests/lab/tcp.sh ./natcheck
 	@$(GROUP) lab-advertise bash tests/lab/advertise.sh ./natcheck
 	@$(GROUP) lab-traversal bash tests/lab/traversal.sh ./natcheck
+	@$(GROUP) lab-pair bash tests/lab/pair.sh ./natcheck
 
 lab-loss: natcheck
 	@bash tests/lab/loss.sh ./natcheck

@@ -13,7 +13,14 @@
 
 /* ---------------------------------------------------------------- model */
 
-enum reach { REACH_UNKNOWN, REACH_YES, REACH_PREDICT, REACH_NO };
+/* What a peer can know of a host's public endpoint towards it (forecast.h). */
+enum reach {
+	REACH_UNKNOWN,
+	REACH_YES,          /* exactly the endpoint the server saw */
+	REACH_PREDICT,      /* the address; the port only by prediction */
+	REACH_PORT,         /* the address, not the port */
+	REACH_NONE          /* not even the address */
+};
 
 static enum reach
 addressable(const struct forecast_host *h)
@@ -30,12 +37,19 @@ addressable(const struct forecast_host *h)
 		return REACH_UNKNOWN;
 	}
 	switch (h->allocation) {
-	case PORTS_PRESERVING: return REACH_YES;
+	case PORTS_PRESERVING: return REACH_NONE;
 	case PORTS_SEQUENTIAL: return REACH_PREDICT;
-	case PORTS_RANDOM:     return REACH_NO;
+	case PORTS_RANDOM:     return REACH_PORT;
 	case PORTS_UNKNOWN:    break;
 	}
 	return REACH_UNKNOWN;
+}
+
+/* Can a peer send to it, at least to predicted ports? */
+static int
+sendable(enum reach r)
+{
+	return r == REACH_YES || r == REACH_PREDICT;
 }
 
 static void
@@ -55,43 +69,89 @@ why(struct forecast_pair *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* x is addressable, y is not: y's datagrams come from a port nobody knows,
- * so x's filter decides.  xn/yn name them ("A", "B"). */
-static void
-one_sided(const struct forecast_host *x, enum reach ax, const char *xn, const char *yn,
-          int x_is_a, struct forecast_pair *o)
+/* What is not known of a host's endpoint (not REACH_YES), for a reason. */
+static const char *
+unknown_part(enum reach r)
+{
+	switch (r) {
+	case REACH_PREDICT: return "next port can only be predicted";
+	case REACH_PORT:    return "port cannot be known";
+	case REACH_NONE:
+		return "address cannot be known (its new mappings keep the port and change the address)";
+	case REACH_YES:
+	case REACH_UNKNOWN: break;
+	}
+	return "endpoint is unknown";
+}
+
+/*
+ * x (reach ax, YES or PREDICT) answers y (reach ay, not YES), whose
+ * datagrams come from an endpoint nobody could know: x's filter decides
+ * (paths 2 and 4 in forecast.h).  Returns 1 with o set when it admits
+ * them; xn/yn name the hosts ("A", "B").
+ */
+static int
+answers(const struct forecast_host *x, enum reach ax, enum reach ay, const char *xn,
+        const char *yn, int x_is_a, struct forecast_pair *o)
 {
 	enum forecast_first x_first = x_is_a ? FORECAST_FIRST_A : FORECAST_FIRST_B;
 	enum forecast_first y_first = x_is_a ? FORECAST_FIRST_B : FORECAST_FIRST_A;
+	size_t n;
 
-	switch (x->filtering) {
-	case NAT_BEH_ENDPOINT_INDEPENDENT:
+	if (x->filtering == NAT_BEH_ENDPOINT_INDEPENDENT) {
 		o->first = y_first;
-		why(o, "%s's port cannot be known, but %s's filter admits any sender: %s sends "
-		    "first and %s answers where it came from", yn, xn, yn, xn);
-		break;
-	case NAT_BEH_ADDRESS_DEPENDENT:
+		why(o, "%s's %s, but %s's filter admits any sender: %s sends first and %s "
+		    "answers where it came from", yn, unknown_part(ay), xn, yn, xn);
+	} else if (x->filtering == NAT_BEH_ADDRESS_DEPENDENT && ay != REACH_NONE) {
 		o->first = x_first;
-		why(o, "%s's port cannot be known, but %s's filter admits %s's address once %s "
-		    "has sent to it: %s sends first, then %s, and %s answers where it came from",
-		    yn, xn, yn, xn, xn, yn, xn);
-		break;
-	case NAT_BEH_ADDRESS_PORT_DEPENDENT:
-		o->path = FORECAST_RELAY;
-		why(o, "%s's port cannot be known and %s's filter admits only the exact "
-		    "endpoint it sent to", yn, xn);
-		return;
-	case NAT_BEH_UNKNOWN:
-		o->path = FORECAST_UNKNOWN;
-		why(o, "%s's port cannot be known and %s's filtering is unknown", yn, xn);
-		return;
+		why(o, "%s's %s, but %s's filter admits %s's address once %s has sent to it: "
+		    "%s sends first, then %s, and %s answers where it came from",
+		    yn, unknown_part(ay), xn, yn, xn, xn, yn, xn);
+	} else {
+		return 0;
 	}
 	if (ax == REACH_PREDICT) {
 		o->path = FORECAST_DIRECT_PREDICT;
 		*(x_is_a ? &o->predict_a : &o->predict_b) = 1;
+		/* The reason says so too (FORECAST_WHY_LEN leaves room). */
+		n = strlen(o->why);
+		snprintf(o->why + n, sizeof(o->why) - n, "; %s's next port must be predicted", xn);
 	} else {
 		o->path = FORECAST_DIRECT;
 	}
+	return 1;
+}
+
+/* No path: x (sendable) cannot admit y, or neither can be sent to. */
+static void
+no_path(const struct forecast_host *x, enum reach ax, enum reach ay, const char *xn,
+        const char *yn, struct forecast_pair *o)
+{
+	o->first = FORECAST_FIRST_NONE;
+	o->predict_a = o->predict_b = 0;
+	if (!sendable(ax)) {
+		o->path = FORECAST_RELAY;
+		why(o, "neither can be addressed: %s's %s, and %s's %s", xn, unknown_part(ax), yn,
+		    unknown_part(ay));
+		return;
+	}
+	switch (x->filtering) {
+	case NAT_BEH_UNKNOWN:
+		o->path = FORECAST_UNKNOWN;
+		why(o, "%s's %s and %s's filtering is unknown", yn, unknown_part(ay), xn);
+		return;
+	case NAT_BEH_ADDRESS_DEPENDENT:
+		o->path = FORECAST_RELAY;
+		why(o, "%s's %s and %s's filter admits only addresses it has sent to", yn,
+		    unknown_part(ay), xn);
+		return;
+	case NAT_BEH_ADDRESS_PORT_DEPENDENT:
+	case NAT_BEH_ENDPOINT_INDEPENDENT:     /* not here: it admits anyone */
+		break;
+	}
+	o->path = FORECAST_RELAY;
+	why(o, "%s's %s and %s's filter admits only the exact endpoint it sent to", yn,
+	    unknown_part(ay), xn);
 }
 
 /* forecast_pair with the hosts' names for the reason ("A", "this host"). */
@@ -122,33 +182,37 @@ pair_named(const struct forecast_host *a, const struct forecast_host *b, const c
 		    aa == REACH_UNKNOWN ? (ab == REACH_UNKNOWN ? "both" : an) : bn);
 		return;
 	}
-	if (aa == REACH_NO && ab == REACH_NO) {
-		o->path = FORECAST_RELAY;
-		why(o, "both map every destination to a new random port: neither can be "
-		    "addressed");
+	/* 1. Both known exactly. */
+	if (aa == REACH_YES && ab == REACH_YES) {
+		o->path = FORECAST_DIRECT;
+		o->first = FORECAST_FIRST_BOTH;
+		why(o, "both can be addressed at the endpoint the server saw: both send at "
+		    "once, and each one's first datagram opens its own filter");
 		return;
 	}
-	if (ab == REACH_NO) {
-		one_sided(a, aa, an, bn, 1, o);
+	/* 2. One known exactly, the other answered where it came from. */
+	if ((aa == REACH_YES && answers(a, aa, ab, an, bn, 1, o)) ||
+	    (ab == REACH_YES && answers(b, ab, aa, bn, an, 0, o)))
 		return;
-	}
-	if (aa == REACH_NO) {
-		one_sided(b, ab, bn, an, 0, o);
-		return;
-	}
-	o->first = FORECAST_FIRST_BOTH;
-	o->predict_a = aa == REACH_PREDICT;
-	o->predict_b = ab == REACH_PREDICT;
-	if (o->predict_a || o->predict_b) {
+	/* 3. Both at once, to predicted ports. */
+	if (sendable(aa) && sendable(ab)) {
 		o->path = FORECAST_DIRECT_PREDICT;
+		o->first = FORECAST_FIRST_BOTH;
+		o->predict_a = aa == REACH_PREDICT;
+		o->predict_b = ab == REACH_PREDICT;
 		why(o, "both send at once; the next port of %s must be predicted from the "
 		    "sequential allocation, which other traffic through the NAT can spoil",
 		    o->predict_a && o->predict_b ? "each" : o->predict_a ? an : bn);
-	} else {
-		o->path = FORECAST_DIRECT;
-		why(o, "both can be addressed at the endpoint the server saw: both send at "
-		    "once, and each one's first datagram opens its own filter");
+		return;
 	}
+	/* 4. As 2, the answering host's port predicted. */
+	if ((aa == REACH_PREDICT && answers(a, aa, ab, an, bn, 1, o)) ||
+	    (ab == REACH_PREDICT && answers(b, ab, aa, bn, an, 0, o)))
+		return;
+	if (sendable(ab))
+		no_path(b, ab, aa, bn, an, o);
+	else
+		no_path(a, aa, ab, an, bn, o);
 }
 
 void

@@ -3,21 +3,35 @@
  *
  * The model is UDP hole punching through a rendezvous server (RFC 5128
  * section 3.3) over the behaviours RFC 4787 names.  Each host learns the
- * other's public address from the server; both then send to it.  A host
- * is "addressable" when the peer can know the public endpoint its
- * datagrams will come from and go to:
- *   - no NAT, or endpoint-independent mapping (RFC 4787 REQ-1): exactly;
- *   - a dependent mapping that keeps ports: the same port as towards the
- *     server (it is the local port);
- *   - a dependent mapping with sequential allocation: only by predicting
- *     the next port (RFC 5128 section 3.5), which other traffic can spoil;
- *   - a dependent mapping with random allocation: not at all.
- * Two addressable hosts connect by sending at the same time: each one's
- * first datagram opens its own filter for the other.  When one host is
- * not addressable, its datagrams arrive from a port nobody could know, so
- * the other host's filter must admit them: endpoint-independent filtering
- * admits anything, address-dependent filtering admits the peer's address
- * once it has sent anything to it.  Otherwise a relay (TURN) is needed.
+ * other's public address from the server; both then send to it, and each
+ * answers the source it hears.  What a peer can know of a host's public
+ * endpoint towards it:
+ *   - no NAT, or endpoint-independent mapping (RFC 4787 REQ-1): exactly
+ *     the endpoint the server saw;
+ *   - a dependent mapping with sequential allocation: the address, and the
+ *     port only by predicting the next one (RFC 5128 section 3.5), which
+ *     other traffic through the NAT can spoil;
+ *   - a dependent mapping with random allocation: the address, not the
+ *     port;
+ *   - a dependent mapping that keeps ports: not even the address (a mapping
+ *     with the same port is a new one only if its address changed: an
+ *     "arbitrary" address pool, RFC 4787 section 4.1).
+ * The paths, in the order they are tried:
+ *   1. both endpoints known exactly: both send at once, and each one's
+ *      first datagram opens its own filter for the other;
+ *   2. one endpoint known exactly: the other host's datagrams come from an
+ *      endpoint nobody could know, so the known host's filter decides.
+ *      Endpoint-independent filtering admits anything: the other sends
+ *      first and is answered where it came from.  Address-dependent
+ *      filtering admits the other's address once the known host has sent
+ *      to it, if that address is known.  This path needs no prediction,
+ *      so a sequential NAT is never harder to reach than a random one;
+ *   3. both endpoints known or predictable: both send at once, to the
+ *      predicted ports where needed;
+ *   4. as 2, with the answering host's own port predicted.
+ * Otherwise a relay (TURN) is needed, or, when a filtering behaviour that
+ * decides is unknown, the forecast cannot tell.  tests/lab/pair.sh checks
+ * every pair of the lab's NATs against a real punch.
  *
  * forecast_parse() reads a saved `natcheck --json` result.  The file is
  * untrusted input: its length is capped, the whole text must be valid
@@ -35,7 +49,7 @@
 #define FORECAST_JSON_MAX   (1u << 20)  /* bytes of a --pair file */
 #define FORECAST_JSON_DEPTH 32          /* nesting of arrays and objects */
 #define FORECAST_IP_LEN     64
-#define FORECAST_WHY_LEN    200
+#define FORECAST_WHY_LEN    320
 
 /* What the forecast needs to know about one host. */
 struct forecast_host {

@@ -107,10 +107,186 @@ Test(forecast, sequential_needs_prediction)
 	cr_expect_eq(o.path, FORECAST_RELAY, "its APD filter cannot admit a random port");
 }
 
-Test(forecast, port_preserving_symmetric_is_addressable)
+/* A dependent mapping that keeps the port is a new mapping only because
+ * its address changed (the lab's address-dependent-mapping NAT): a peer
+ * knows the port, not the address it will come from. */
+Test(forecast, port_preserving_dependent_mapping_hides_its_address)
 {
 	pair(SYMPRES("198.51.100.1"), PREST("203.0.113.9"));
+	cr_expect_eq(o.path, FORECAST_RELAY);
+	cr_expect(strstr(o.why, "address cannot be known") != NULL, "%s", o.why);
+	pair(SYMPRES("198.51.100.1"), REST("203.0.113.9"));
+	cr_expect_eq(o.path, FORECAST_RELAY, "an address filter cannot admit an unknown address");
+	pair(SYMPRES("198.51.100.1"), FULL("203.0.113.9"));
 	cr_expect_eq(o.path, FORECAST_DIRECT);
+	cr_expect_eq(o.first, FORECAST_FIRST_A, "it sends first, the full cone answers");
+}
+
+/* Issue 20: the peer of a sequential NAT sends first where its filter
+ * allows, as for a random one; no prediction then. */
+Test(forecast, sequential_peer_sends_first_without_prediction)
+{
+	pair(FULL("198.51.100.1"), SYMSEQ("203.0.113.9"));
+	cr_expect_eq(o.path, FORECAST_DIRECT, "%s", o.why);
+	cr_expect_eq(o.first, FORECAST_FIRST_B);
+	cr_expect(!o.predict_a && !o.predict_b);
+	pair(REST("198.51.100.1"), SYMSEQ("203.0.113.9"));
+	cr_expect_eq(o.path, FORECAST_DIRECT, "%s", o.why);
+	cr_expect_eq(o.first, FORECAST_FIRST_A, "the restricted cone opens its filter first");
+	pair(SYMSEQ("198.51.100.1"), OPEN("203.0.113.9"));
+	cr_expect_eq(o.path, FORECAST_DIRECT, "%s", o.why);
+	cr_expect_eq(o.first, FORECAST_FIRST_A);
+	cr_expect(strstr(o.why, "predicted") != NULL, "the reason names the sequential side: %s",
+	    o.why);
+}
+
+/* Path order: direct, then prediction, then relay. */
+static int
+rank(enum forecast_path p)
+{
+	return p == FORECAST_DIRECT ? 0 : p == FORECAST_DIRECT_PREDICT ? 1 : 2;
+}
+
+/* Every host with known behaviours against a dependent-mapping peer with
+ * sequential ports and the same peer with random ports. */
+Test(forecast, sequential_never_harder_than_random)
+{
+	static const enum nat_behavior beh[] = { EI, AD, APD };
+	static const enum nat_behavior dep[] = { AD, APD };
+	static const enum ports_alloc alloc[] = { PORTS_PRESERVING, PORTS_SEQUENTIAL,
+	                                          PORTS_RANDOM };
+	struct forecast_pair seq, rnd;
+	int n = 0;
+
+	/* Each combination once: nat, mapping, filtering, allocation of the
+	 * host; mapping and filtering of the peer. */
+	for (int c = 0; c < 2 * 3 * 3 * 3 * 2 * 3; c++) {
+		int nat = c % 2;
+		enum nat_behavior m = beh[c / 2 % 3], f = beh[c / 6 % 3];
+		enum ports_alloc al = alloc[c / 18 % 3];
+		enum nat_behavior pm = dep[c / 54 % 2], pf = beh[c / 108 % 3];
+		struct forecast_host h = host(nat ? NAT_SYMMETRIC : NAT_OPEN, nat, m, f, al,
+		                              "198.51.100.1");
+		struct forecast_host ps = host(NAT_SYMMETRIC, 1, pm, pf, PORTS_SEQUENTIAL,
+		                               "203.0.113.9");
+		struct forecast_host pr = ps;
+
+		pr.allocation = PORTS_RANDOM;
+		forecast_pair(&h, &ps, &seq);
+		forecast_pair(&h, &pr, &rnd);
+		cr_expect(seq.path != FORECAST_UNKNOWN && rnd.path != FORECAST_UNKNOWN);
+		cr_expect(rank(seq.path) <= rank(rnd.path),
+		    "nat %d, %s/%s/%s against %s/%s: sequential %s, random %s (%s)", nat,
+		    nat_behavior_word(m), nat_behavior_word(f), ports_alloc_word(al),
+		    nat_behavior_word(pm), nat_behavior_word(pf), forecast_path_word(seq.path),
+		    forecast_path_word(rnd.path), seq.why);
+		n++;
+	}
+	cr_expect_eq(n, 2 * 3 * 3 * 3 * 2 * 3);
+}
+
+/*
+ * Every pair of the two-site lab's NATs (tests/lab/pair.sh), each as
+ * natcheck's --json describes it there, against what a real punch
+ * between them found (tests/lab/README.md has the matrix): D direct, P
+ * only with port prediction, R relay.  Both orders must agree.
+ */
+#define NLAB 9
+
+static struct forecast_host
+lab_host(size_t i, const char *ip)
+{
+	struct forecast_host h;
+
+	switch (i) {
+	case 0: return OPEN(ip);
+	case 1: return FULL(ip);
+	case 2: return REST(ip);
+	case 3: return PREST(ip);
+	case 4: return SYMRND(ip);
+	case 5:
+		h = SYMSEQ(ip);
+		h.has_delta = 1;
+		h.delta = 1;
+		return h;
+	case 6: return host(NAT_SYMMETRIC, 1, AD, AD, PORTS_PRESERVING, ip);
+	case 7: return FW(ip);
+	default: return BLOCKED;
+	}
+}
+
+Test(forecast, every_pair_of_the_lab_as_the_punch_found)
+{
+	static const char *const names[NLAB] = {
+		"open", "full-cone", "restricted-cone", "port-restricted-cone", "symmetric",
+		"symmetric-sequential", "address-dependent-mapping", "symmetric-udp-firewall",
+		"udp-blocked"
+	};
+	/* Row: site a; column: site b; upper triangle, as pair.sh runs them. */
+	static const char *const punch[NLAB] = {
+		"DDDDDDDDR",
+		" DDDDDDDR",
+		"  DDDDRDR",
+		"   DRPRDR",
+		"    RRRRR",
+		"     PRPR",
+		"      RRR",
+		"       DR",
+		"        R",
+	};
+	struct forecast_pair ab, ba;
+
+	for (size_t i = 0; i < NLAB; i++)
+		for (size_t k = i; k < NLAB; k++) {
+			struct forecast_host a = lab_host(i, "198.51.100.1");
+			struct forecast_host b = lab_host(k, "203.0.113.129");
+			enum forecast_path want = punch[i][k] == 'D' ? FORECAST_DIRECT :
+			    punch[i][k] == 'P' ? FORECAST_DIRECT_PREDICT : FORECAST_RELAY;
+
+			if (i == 0 || i == 7)
+				snprintf(a.public_ip, sizeof(a.public_ip), "192.0.2.10");
+			if (k == 0 || k == 7)
+				snprintf(b.public_ip, sizeof(b.public_ip), "192.0.2.138");
+			forecast_pair(&a, &b, &ab);
+			forecast_pair(&b, &a, &ba);
+			cr_expect_eq(ab.path, want, "%s x %s: %s, the punch %c (%s)", names[i], names[k],
+			    forecast_path_word(ab.path), punch[i][k], ab.why);
+			cr_expect_eq(ba.path, ab.path, "%s x %s: not symmetric", names[i], names[k]);
+			cr_expect_eq(ba.predict_a, ab.predict_b, "%s x %s", names[i], names[k]);
+			cr_expect_eq(ba.predict_b, ab.predict_a, "%s x %s", names[i], names[k]);
+			cr_expect_eq(ba.first, ab.first == FORECAST_FIRST_A ? FORECAST_FIRST_B :
+			    ab.first == FORECAST_FIRST_B ? FORECAST_FIRST_A : ab.first,
+			    "%s x %s: who sends first", names[i], names[k]);
+		}
+}
+
+/* No reason is cut short, with the longest names (forecast_classes'). */
+Test(forecast, reasons_fit)
+{
+	struct forecast_class c[FORECAST_NCLASSES];
+
+	for (size_t i = 0; i < NLAB; i++) {
+		struct forecast_host self = lab_host(i, "198.51.100.1");
+
+		forecast_classes(&self, c);
+		for (size_t k = 0; k < FORECAST_NCLASSES; k++)
+			cr_expect_lt(strlen(c[k].pair.why), FORECAST_WHY_LEN - 1, "%zu x %s: %s", i,
+			    c[k].name, c[k].pair.why);
+	}
+}
+
+/* The README's first run: an open host reaches every class but a blocked
+ * one directly, a sequential symmetric NAT included. */
+Test(forecast, classes_for_an_open_host)
+{
+	struct forecast_host self = OPEN("192.0.2.10");
+	struct forecast_class c[FORECAST_NCLASSES];
+
+	forecast_classes(&self, c);
+	for (size_t i = 0; i < FORECAST_NCLASSES; i++)
+		cr_expect_eq(c[i].pair.path, i + 1 < FORECAST_NCLASSES ? FORECAST_DIRECT : FORECAST_RELAY,
+		    "%s: %s", c[i].name, forecast_path_word(c[i].pair.path));
+	cr_expect_str_eq(c[4].name, "symmetric-sequential");
 }
 
 Test(forecast, blocked_needs_a_tcp_relay)

@@ -63,6 +63,9 @@ LAB_SERVER2=203.0.113.2
 LAB_UP=0
 LAB_TMP=
 declare -A LAB_PID=()
+# Namespaces beyond the client, router, server and wire ones that lab_down
+# deletes (another topology's, lib2site.sh).
+LAB_NS_MORE=()
 
 # A per-run prefix short enough that prefix + 3 characters fits IFNAMSIZ (15).
 # $BASHPID, not $$, so that labs in parallel subshells of one script differ.
@@ -171,17 +174,28 @@ lab_build_delayer() {
 # hairpinning router sends packets back out the interface they came in on),
 # no reverse-path filter.
 lab_ns_sysctls() {
-	# shellcheck disable=SC2016  # expanded by the inner sh
-	ip netns exec "$1" sh -c '
-		for k in net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.default.disable_ipv6; do
-			sysctl -qw $k=1
-		done
-		for k in all default; do
-			sysctl -qw net.ipv4.conf.$k.send_redirects=0
-			sysctl -qw net.ipv4.conf.$k.accept_redirects=0
-			sysctl -qw net.ipv4.conf.$k.rp_filter=0
-		done' >/dev/null 2>&1
+	# One sysctl for all (it goes on past a key it cannot set).
+	ip netns exec "$1" sysctl -qw \
+		net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 \
+		net.ipv4.conf.all.accept_redirects=0 net.ipv4.conf.default.accept_redirects=0 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null 2>&1
 	ip -n "$1" link set lo up
+}
+
+# lab_begin: the EXIT/INT/TERM trap that calls lab_cleanup (once per shell)
+# and the run's temporary directory $LAB_TMP.  For lab_up and for any other
+# topology built on this file (lib2site.sh).
+lab_begin() {
+	if [ -z "${LAB_TRAP_SET:-}" ]; then
+		trap 'lab_cleanup' EXIT
+		trap 'lab_cleanup; exit 130' INT
+		trap 'lab_cleanup; exit 143' TERM
+		LAB_TRAP_SET=1
+	fi
+	if [ -z "$LAB_TMP" ]; then
+		LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/natlab.XXXXXX") || return 1
+	fi
 }
 
 # lab_up SCENARIO [DELAY_MS] [LOSS_PCT]: when any step fails, what was
@@ -204,15 +218,7 @@ _lab_up() {
 	case "$delay$loss" in *[!0-9]*) lab_die "delay and loss must be integers"; return 1 ;; esac
 	[ "$loss" -le 100 ] || { lab_die "loss above 100"; return 1; }
 
-	if [ -z "${LAB_TRAP_SET:-}" ]; then
-		trap 'lab_cleanup' EXIT
-		trap 'lab_cleanup; exit 130' INT
-		trap 'lab_cleanup; exit 143' TERM
-		LAB_TRAP_SET=1
-	fi
-	if [ -z "$LAB_TMP" ]; then
-		LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/natlab.XXXXXX") || return 1
-	fi
+	lab_begin || return 1
 
 	local p
 	lab_set_prefix
@@ -431,7 +437,7 @@ lab_down() {
 		lab_stop "$name"
 	done
 	[ "$LAB_UP" = 1 ] || return 0
-	for ns in "$LAB_NS_C" "$LAB_NS_R" "$LAB_NS_S" "$LAB_NS_W"; do
+	for ns in "$LAB_NS_C" "$LAB_NS_R" "$LAB_NS_S" "$LAB_NS_W" "${LAB_NS_MORE[@]}"; do
 		[ -n "$ns" ] || continue
 		# Anything still inside was started by this run (the namespaces
 		# are ours); end it by PID before the namespace goes.
@@ -440,7 +446,7 @@ lab_down() {
 		done
 		ip netns del "$ns" 2>/dev/null
 	done
-	LAB_UP=0 LAB_NS_W=
+	LAB_UP=0 LAB_NS_W='' LAB_NS_MORE=()
 }
 
 lab_cleanup() {

@@ -25,15 +25,23 @@
 # send a datagram addressed to a public address:port to the client's own
 # address with the same port.
 
+# The scenarios run.sh and single.sh go through by default.
 scenario_list() {
 	echo open full-cone full-cone-hairpin restricted-cone restricted-cone-hairpin \
 		port-restricted-cone port-restricted-cone-hairpin symmetric \
 		address-dependent-mapping symmetric-udp-firewall udp-blocked
 }
 
+# More scenarios any script may name (lab_up accepts them); not in the
+# default set.  symmetric-sequential is the two-site lab's (pair.sh)
+# sequential-port NAT.
+scenario_list_extra() {
+	echo symmetric-sequential
+}
+
 scenario_exists() {
 	local s
-	for s in $(scenario_list); do
+	for s in $(scenario_list) $(scenario_list_extra); do
 		[ "$s" = "$1" ] && return 0
 	done
 	return 1
@@ -251,9 +259,10 @@ scn_port_restricted_cone_hairpin() {
 	SCN_HAIRPIN=true SCN_STUN_HAIRPIN="will hairpin"
 }
 
-# Symmetric: every new flow gets a random public port, so the mapping
-# changes with the destination address and port; only replies come in.
-scn_symmetric() {
+# Symmetric: every new UDP flow gets a public port of its own, so the
+# mapping changes with the destination address and port; only replies come
+# in.  _symmetric's argument is how the port is chosen: what follows `snat`.
+_symmetric() {
 	SCN_TYPE=symmetric SCN_MAPPING=address-and-port-dependent
 	SCN_FILTERING=address-and-port-dependent SCN_HAIRPIN=null
 	SCN_STUN="Dependent Mapping"
@@ -265,12 +274,17 @@ scn_symmetric() {
 		table ip labnat {
 			chain post {
 				type nat hook postrouting priority 100; policy accept;
-				oifname "$LAB_IF_RO" ip saddr 192.0.2.0/24 meta l4proto udp snat to $LAB_PUBLIC1:1024-65535 fully-random
+				oifname "$LAB_IF_RO" ip saddr 192.0.2.0/24 meta l4proto udp snat $1
 				oifname "$LAB_IF_RO" ip saddr 192.0.2.0/24 snat to $LAB_PUBLIC1
 			}
 		}
 	EOF
 	)
+}
+
+# A random port for every new flow.
+scn_symmetric() {
+	_symmetric "to $LAB_PUBLIC1:1024-65535 fully-random"
 }
 
 # Address-dependent mapping: traffic to 203.0.113.1 leaves from
@@ -323,4 +337,22 @@ scn_address_dependent_mapping() {
 		}
 	EOF
 	)
+}
+
+# The nftables map for a sequential port allocator: numgen's values 0..255
+# to ports 30000..30255.  A new flow's port is the next one; numgen's value
+# used directly as a port would land byte-swapped.
+scn_sequential_port_map() {
+	local i
+	for i in $(seq 0 254); do
+		printf '%d : %d, ' "$i" $((30000 + i))
+	done
+	printf '255 : 30255'
+}
+
+# Symmetric with sequential ports: every new UDP flow gets the next public
+# port (30000, 30001, ..., wrapping after 256 flows), so a peer can predict
+# it (RFC 5128 section 3.5).
+scn_symmetric_sequential() {
+	_symmetric "ip to $LAB_PUBLIC1 : numgen inc mod 256 map { $(scn_sequential_port_map) }"
 }

@@ -225,9 +225,8 @@ allocation_case() {
 if want allocation || want pair; then
 	echo "== allocation"
 	allocation_case preserving "preserving null" "$MASQ"
-	seqmap=$(for i in $(seq 0 255); do printf '%d : %d, ' "$i" $((30000 + i)); done)
 	allocation_case sequential "sequential 1" \
-		"oifname @RO@ ip saddr 192.0.2.0/24 meta l4proto udp snat ip to $LAB_PUBLIC1 : numgen inc mod 256 map { ${seqmap%, } }"
+		"oifname @RO@ ip saddr 192.0.2.0/24 meta l4proto udp snat ip to $LAB_PUBLIC1 : numgen inc mod 256 map { $(scn_sequential_port_map) }"
 	allocation_case random "random null" \
 		"oifname @RO@ ip saddr 192.0.2.0/24 meta l4proto udp snat to $LAB_PUBLIC1:1024-65535 fully-random"
 fi
