@@ -111,7 +111,7 @@ sock_addr(const struct srv *s, unsigned k)
 	return &s->cfg[GRID_OF(k)].ep[EP_OF(k)];
 }
 
-/* 96 KB of buckets: static, never on the stack, never per packet. */
+/* 512 KB of buckets: static, never on the stack, never per packet. */
 static struct ratelimit rate_table;
 
 /*
@@ -202,7 +202,7 @@ handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int trunca
 	if (s->rl != NULL && !rl_allow(s->rl, &from, s->now_ms)) {
 		n->ratelimited++;
 		memset(rep, 0, sizeof(*rep));
-		rep->why = "over the source's rate limit";
+		rep->why = s->rl->why;
 	} else if (truncated) {
 		n->discards++;
 		memset(rep, 0, sizeof(*rep));
@@ -691,7 +691,7 @@ conn_process(struct srv *s, struct conn *c, uint64_t now)
 		if (s->rl != NULL && !rl_allow(s->rl, &c->peer, now)) {
 			n->ratelimited++;
 			memset(&rep, 0, sizeof(rep));
-			rep.why = "over the source's rate limit";
+			rep.why = s->rl->why;
 			answered = 0;
 		} else {
 			answered = server_handle_stream(cfg, EP_OF(c->k), &c->peer, c->in, (size_t)len,
