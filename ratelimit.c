@@ -52,15 +52,6 @@ key_of(const struct stun_addr *a, unsigned n)
 	return k;
 }
 
-int
-rl_same_source(const struct stun_addr *a, const struct stun_addr *b)
-{
-	unsigned n = a->family == 6 ? 8 : 4;
-
-	return a->family == b->family && (a->family == 4 || a->family == 6) &&
-	    key_of(a, n) == key_of(b, n);
-}
-
 /* The seeded hash of a key (the finaliser of MurmurHash3): RL_ROWS column
  * indices are cut from it. */
 static uint64_t

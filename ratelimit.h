@@ -82,10 +82,6 @@ struct ratelimit {
  * through.  seed should come from the OS random source. */
 void rl_init(struct ratelimit *rl, uint32_t rate, uint64_t seed);
 
-/* 1 when a and b count as one source: the same IPv4 address, or the
- * same IPv6 /64 (the server's per-source TCP connection limit uses it). */
-int rl_same_source(const struct stun_addr *a, const struct stun_addr *b);
-
 /* 1 when a request from `from` at time now_ms (any monotonic clock in
  * milliseconds) may be answered, and take its tokens; 0 when it is over
  * one of the limits, and then nothing is taken and rl->why names the

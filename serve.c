@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -573,26 +574,40 @@ write_metrics(const struct srv *s)
  * STUN over TCP (RFC 5389 section 7.2.2): messages back to back on the
  * stream, cut by tcpframe_parse().  A hostile stream costs the server a
  * bounded amount and then the connection, never the server:
- *  - SERVE_TCP_CONNS connections at once, SERVE_TCP_PER_SOURCE of them from
- *    one source (an IPv4 address, an IPv6 /64, as for --rate); past that
- *    a new connection is accepted and closed;
+ *  - a table of tcp_max connections, sized from RLIMIT_NOFILE (raised to
+ *    its hard limit as far as the table needs), between SERVE_TCP_CONNS_MIN
+ *    and SERVE_TCP_CONNS_MAX; SERVE_TCP_PER_SOURCE of them from one source,
+ *    an IPv4 address or an IPv6 /56 (a site's usual delegation: a host can
+ *    pick any address of its /64, and a /59 of /64s once held the whole
+ *    table); past that a new connection is accepted and closed;
+ *  - when the table is full, a newcomer takes the place of the
+ *    longest-idle connection of the source holding the most (so holding
+ *    connections open locks nobody out: the heaviest holder pays first);
  *  - a request is at most SERVE_TCP_MSG bytes, the input buffer's size
  *    (Redis's client-query-buffer-limit); a length field beyond it, or
  *    bytes that cannot be STUN, end the connection at once;
  *  - a request must be complete SERVE_TCP_PARTIAL_MS after its first byte
  *    (slowloris), and a connection with nothing to do for SERVE_TCP_IDLE_MS
- *    is closed;
+ *    is closed; with the table over three quarters full, the limits are
+ *    SERVE_TCP_BUSY_PARTIAL_MS and SERVE_TCP_BUSY_IDLE_MS;
  *  - replies wait in a fixed output buffer; while it holds any, the
  *    connection is not read (a peer that does not read stops being
  *    served, and then times out).
- * The tables are static: no allocation per connection or per request.
+ * The table is static: no allocation per connection or per request.
  */
-#define SERVE_TCP_CONNS      256
+#define SERVE_TCP_CONNS_MIN  16
+#define SERVE_TCP_CONNS_MAX  1024
+/* Descriptors kept for what is not a connection: the UDP sockets and TCP
+ * listeners (2 x SERVE_NSOCK), the wake pipe, stdin/out/err, the metrics
+ * file, and a margin for the C library. */
+#define SERVE_FD_RESERVE     (2 * SERVE_NSOCK + 16)
 #define SERVE_TCP_PER_SOURCE 8
 #define SERVE_TCP_MSG        2048
 #define SERVE_TCP_OUT        (SERVE_TCP_MSG + SERVER_REPLY_SLACK)
 #define SERVE_TCP_PARTIAL_MS 3000
 #define SERVE_TCP_IDLE_MS    10000
+#define SERVE_TCP_BUSY_PARTIAL_MS 1000
+#define SERVE_TCP_BUSY_IDLE_MS    2000
 #define SERVE_TCP_BACKLOG    64
 #define SERVE_TCP_ACCEPTS    16     /* per wake-up: listeners cannot starve UDP */
 
@@ -600,6 +615,10 @@ struct conn {
 	int      fd;                /* -1: free */
 	unsigned k;                 /* the listener's socket index */
 	struct stun_addr peer;
+	/* The connections of one source form a ring, each knowing how many
+	 * there are: no table walk to count them. */
+	size_t   same_next, same_prev;
+	size_t   nsame;
 	uint64_t idle_since;        /* last progress: accepted, answered, sent */
 	uint64_t partial_since;     /* the first byte of the request in in[] */
 	size_t   inlen;
@@ -608,22 +627,70 @@ struct conn {
 	uint8_t  out[SERVE_TCP_OUT];
 };
 
-static struct conn conns[SERVE_TCP_CONNS];
+static struct conn conns[SERVE_TCP_CONNS_MAX];
+static size_t tcp_max;          /* the table in use: conns[0..tcp_max) */
 static size_t nconns;           /* in use: no table walk while 0 */
+static size_t conns_top;        /* 1 + the highest slot in use: walks stop there */
 /* Out of file descriptors: a waiting connection would keep its listener
  * readable and poll() spinning, so the listeners rest until then. */
 static uint64_t accept_pause_until;
 #define SERVE_TCP_PAUSE_MS 1000
 
+/* One source for the per-source connection limit: the same IPv4 address,
+ * or the same IPv6 /56. */
+static int
+same_source(const struct stun_addr *a, const struct stun_addr *b)
+{
+	size_t n = a->family == 6 ? 7 : 4;
+
+	return a->family == b->family && (a->family == 4 || a->family == 6) &&
+	    memcmp(a->addr, b->addr, n) == 0;
+}
+
+/*
+ * The table's size: what RLIMIT_NOFILE leaves after SERVE_FD_RESERVE,
+ * within SERVE_TCP_CONNS_MIN..SERVE_TCP_CONNS_MAX.  The soft limit is
+ * raised first, as far as the hard one allows and the table could use
+ * (Debian's soft default, 1024, would leave room for 992).
+ */
+static size_t
+tcp_table_size(void)
+{
+	struct rlimit rl;
+	rlim_t want = SERVE_TCP_CONNS_MAX + SERVE_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return SERVE_TCP_CONNS_MIN;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want &&
+	    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur)) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 && getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return SERVE_TCP_CONNS_MIN;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return SERVE_TCP_CONNS_MAX;
+	if (rl.rlim_cur < SERVE_TCP_CONNS_MIN + SERVE_FD_RESERVE)
+		return SERVE_TCP_CONNS_MIN;
+	return (size_t)rl.rlim_cur - SERVE_FD_RESERVE;
+}
+
 static void
-tcp_init(void)
+tcp_init(size_t max)
 {
 	size_t i;
 
-	for (i = 0; i < SERVE_TCP_CONNS; i++)
+	tcp_max = max;
+	for (i = 0; i < tcp_max; i++)
 		conns[i].fd = -1;
-	nconns = 0;
+	nconns = conns_top = 0;
 	accept_pause_until = 0;
+}
+
+/* Over three quarters full: the time limits shorten. */
+static int
+tcp_busy(void)
+{
+	return nconns * 4 > tcp_max * 3;
 }
 
 /* End connection c; cut: the server's decision (counted), why: for -v. */
@@ -631,6 +698,7 @@ static void
 conn_close(struct srv *s, struct conn *c, int cut, const char *why)
 {
 	char f[ADDR_STRLEN], a[ADDR_STRLEN];
+	size_t i = (size_t)(c - conns), j;
 
 	if (s->verbose)
 		vlog("tcp %s -> %s: closed (%s)", addr_fmt(&c->peer, f, sizeof(f)),
@@ -640,6 +708,13 @@ conn_close(struct srv *s, struct conn *c, int cut, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	nconns--;
+	/* The others of its source count one fewer; then out of the ring. */
+	for (j = c->same_next; j != i; j = conns[j].same_next)
+		conns[j].nsame--;
+	conns[c->same_prev].same_next = c->same_next;
+	conns[c->same_next].same_prev = c->same_prev;
+	while (conns_top > 0 && conns[conns_top - 1].fd == -1)
+		conns_top--;
 }
 
 /* Send what waits in c->out; 0, or -1 when c was closed. */
@@ -749,6 +824,27 @@ conn_write(struct srv *s, struct conn *c, uint64_t now)
 		conn_process(s, c, now);
 }
 
+/*
+ * The connection to end for a newcomer when the table is full: the
+ * longest-idle one of the source holding the most.  Only called with
+ * every slot in use.
+ */
+static struct conn *
+tcp_victim(void)
+{
+	struct conn *v = &conns[0];
+	size_t i;
+
+	for (i = 1; i < conns_top; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->nsame > v->nsame ||
+		    (c->nsame == v->nsame && c->idle_since < v->idle_since))
+			v = c;
+	}
+	return v;
+}
+
 /* Take the connections waiting on listener k, up to SERVE_TCP_ACCEPTS. */
 static void
 tcp_accept(struct srv *s, unsigned k, uint64_t now)
@@ -759,7 +855,7 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 	struct conn *c;
 	char f[ADDR_STRLEN], to[ADDR_STRLEN];
 	const char *refused;
-	size_t i, same;
+	size_t i, same, ring;
 	int fd, fl, round;
 
 	for (round = 0; round < SERVE_TCP_ACCEPTS; round++) {
@@ -775,6 +871,7 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 		}
 		c = NULL;
 		same = 0;
+		ring = 0;
 		refused = NULL;
 		fl = fcntl(fd, F_GETFL);
 		if (net_to_stun((struct sockaddr *)&ss, &peer) == -1 || fl == -1 ||
@@ -783,18 +880,19 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 			memset(&peer, 0, sizeof(peer));
 			refused = "cannot set the socket up";
 		}
-		for (i = 0; i < SERVE_TCP_CONNS && refused == NULL; i++) {
+		for (i = 0; i < conns_top && refused == NULL; i++) {
 			if (conns[i].fd == -1) {
 				if (c == NULL)
 					c = &conns[i];
-			} else if (rl_same_source(&conns[i].peer, &peer)) {
-				same++;
+			} else if (same_source(&conns[i].peer, &peer)) {
+				same = conns[i].nsame;
+				ring = i;
 			}
 		}
+		if (c == NULL && conns_top < tcp_max)
+			c = &conns[conns_top];
 		if (refused == NULL && same >= SERVE_TCP_PER_SOURCE)
 			refused = "too many connections from this address";
-		else if (refused == NULL && c == NULL)
-			refused = "too many connections";
 		s->cnt[k].tcp_accepted++;
 		if (refused != NULL) {
 			s->cnt[k].tcp_cut++;
@@ -803,12 +901,39 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 			close(fd);
 			continue;
 		}
+		if (c == NULL) {        /* full: the heaviest holder makes room */
+			c = tcp_victim();
+			if (same > 0 && same_source(&c->peer, &peer))
+				same--;         /* it was one of the newcomer's own */
+			conn_close(s, c, 1, "the table is full: room for a newcomer");
+			if (same == 0)
+				ring = 0;
+			else
+				for (ring = 0; conns[ring].fd == -1 ||
+				     !same_source(&conns[ring].peer, &peer); ring++)
+					;
+		}
+		i = (size_t)(c - conns);
 		c->fd = fd;
 		nconns++;
+		if (i >= conns_top)
+			conns_top = i + 1;
 		c->k = k;
 		c->peer = peer;
 		c->idle_since = c->partial_since = now;
 		c->inlen = c->outoff = c->outlen = 0;
+		/* Into its source's ring, which now counts one more. */
+		c->nsame = same + 1;
+		if (same == 0) {
+			c->same_next = c->same_prev = i;
+		} else {
+			c->same_next = conns[ring].same_next;
+			c->same_prev = ring;
+			conns[c->same_next].same_prev = i;
+			conns[ring].same_next = i;
+			for (ring = c->same_next; ring != i; ring = conns[ring].same_next)
+				conns[ring].nsame = same + 1;
+		}
 		if (s->verbose)
 			vlog("tcp %s -> %s: accepted", addr_fmt(&peer, f, sizeof(f)),
 			     addr_fmt(sock_addr(s, k), to, sizeof(to)));
@@ -821,16 +946,18 @@ static uint64_t
 tcp_expire(struct srv *s, uint64_t now)
 {
 	uint64_t next = UINT64_MAX, d;
+	uint64_t idle = tcp_busy() ? SERVE_TCP_BUSY_IDLE_MS : SERVE_TCP_IDLE_MS;
+	uint64_t partial = tcp_busy() ? SERVE_TCP_BUSY_PARTIAL_MS : SERVE_TCP_PARTIAL_MS;
 	size_t i;
 
-	for (i = 0; i < SERVE_TCP_CONNS && nconns > 0; i++) {
+	for (i = 0; i < conns_top && nconns > 0; i++) {
 		struct conn *c = &conns[i];
 
 		if (c->fd == -1)
 			continue;
-		d = c->idle_since + SERVE_TCP_IDLE_MS;
-		if (c->inlen > 0 && c->partial_since + SERVE_TCP_PARTIAL_MS < d)
-			d = c->partial_since + SERVE_TCP_PARTIAL_MS;
+		d = c->idle_since + idle;
+		if (c->inlen > 0 && c->partial_since + partial < d)
+			d = c->partial_since + partial;
 		if (now >= d) {
 			conn_close(s, c, 1, c->inlen > 0 ? "request not complete in time" :
 			           "idle");
@@ -873,8 +1000,8 @@ timeout_to(uint64_t deadline, uint64_t now)
 static int
 poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errlen)
 {
-	static struct pollfd pfd[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS];
-	static int what[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS]; /* listener k, or conn */
+	static struct pollfd pfd[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS_MAX];
+	static int what[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS_MAX]; /* listener k, or conn */
 	uint64_t next = UINT64_MAX, now = 0, deadline;
 	unsigned k, m;
 	size_t i;
@@ -910,7 +1037,7 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 				pfd[m].events = POLLIN;
 				what[m++] = (int)ep[k];
 			}
-			for (i = 0; i < SERVE_TCP_CONNS && nconns > 0; i++) {
+			for (i = 0; i < conns_top; i++) {
 				if (conns[i].fd == -1)
 					continue;
 				pfd[m].fd = conns[i].fd;
@@ -1038,7 +1165,7 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 	s.metrics_file = o->metrics_file;
 	for (i = 0; i < SERVE_NSOCK; i++)
 		s.fd[i] = s.lfd[i] = -1;
-	tcp_init();
+	tcp_init(o->tcp ? tcp_table_size() : 0);
 	if (check_grids(cfg, ncfg, err, errlen) == -1)
 		return -1;
 	for (g = 0; g < ncfg; g++)
@@ -1086,6 +1213,9 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 		                        addr_fmt(sock_addr(&s, i), a, sizeof(a)));
 	}
 	vlog("serving on %s", line);    /* timestamped like every log line */
+	if (o->tcp)
+		vlog("tcp: at most %zu connections at once, %u from one source", tcp_max,
+		     SERVE_TCP_PER_SOURCE);
 	fflush(stderr);
 
 	rc = poll_loop(&s, ep, n, err, errlen);
@@ -1099,7 +1229,7 @@ out:
 		if (s.lfd[i] != -1)
 			close(s.lfd[i]);
 	}
-	for (i = 0; i < SERVE_TCP_CONNS; i++)
+	for (i = 0; i < conns_top; i++)
 		if (conns[i].fd != -1)
 			conn_close(&s, &conns[i], 0, "server stops");
 	for (i = 0; i < 2; i++) {
