@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "logsum.h"
 #include "net.h"
 #include "outfile.h"
 #include "ratelimit.h"
@@ -99,6 +100,7 @@ struct srv {
 	int      fd[SERVE_NSOCK];
 	int      lfd[SERVE_NSOCK];  /* TCP listeners, -1 with --no-tcp */
 	int      verbose;
+	struct logsum *log;         /* -v's budget: non-NULL with verbose */
 	struct ratelimit *rl;       /* NULL: no rate limit */
 	uint64_t now_ms;            /* the clock, read once per batch for rl */
 	const char *metrics_file;   /* --metrics-file, or NULL */
@@ -114,6 +116,8 @@ sock_addr(const struct srv *s, unsigned k)
 
 /* 512 KB of buckets: static, never on the stack, never per packet. */
 static struct ratelimit rate_table;
+/* -v's budget (logsum.h). */
+static struct logsum log_table;
 
 /*
  * -v lines start with the wall-clock time as RFC 3339 in UTC with
@@ -141,13 +145,46 @@ vlog(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* logsum_fn: a summary line, timestamped like every other. */
 static void
-log_request(const struct srv *s, unsigned k, const struct stun_addr *from, int answered,
-            const struct server_reply *r)
+vlog_summary(void *ctx, const char *line)
+{
+	(void)ctx;
+	vlog("%s", line);
+}
+
+/* End -v's interval when it is due: its summaries go out. */
+static void
+log_flush_due(struct srv *s, uint64_t now)
+{
+	if (s->log != NULL && now >= logsum_due(s->log))
+		logsum_flush(s->log, now, vlog_summary, NULL);
+}
+
+/* Under -v: 1 when the line for this event from src (NULL: none) may be
+ * written, 0 when its source's budget is spent and it is only counted
+ * (logsum.h). */
+static int
+log_budget(struct srv *s, const struct stun_addr *src, enum logsum_kind kind)
+{
+	uint64_t now;
+
+	if (!s->verbose)
+		return 0;
+	now = net_now_ms();
+	log_flush_due(s, now);
+	return logsum_note(s->log, src, kind, now);
+}
+
+static void
+log_request(struct srv *s, unsigned k, const struct stun_addr *from, int answered,
+            const struct server_reply *r, enum logsum_kind kind)
 {
 	char f[ADDR_STRLEN], a[ADDR_STRLEN], v[ADDR_STRLEN], t[ADDR_STRLEN];
 	const char *why = r->why != NULL ? r->why : "?";
 
+	if (!log_budget(s, from, kind))
+		return;
 	addr_fmt(from, f, sizeof(f));
 	addr_fmt(sock_addr(s, k), a, sizeof(a));
 	if (!answered) {
@@ -168,15 +205,15 @@ log_send_error(struct srv *s, unsigned k, const struct stun_addr *to, int e)
 	char t[ADDR_STRLEN];
 
 	s->cnt[k].send_failures++;
-	if (s->verbose)
+	if (log_budget(s, to, LOGSUM_OTHER))
 		vlog("send to %s: %s", addr_fmt(to, t, sizeof(t)), strerror(e));
 }
 
 /* A receive error other than "nothing waiting", under -v. */
 static void
-log_recv_error(const struct srv *s, int e)
+log_recv_error(struct srv *s, int e)
 {
-	if (s->verbose && e != EAGAIN && e != EWOULDBLOCK && e != EINTR)
+	if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR && log_budget(s, NULL, LOGSUM_OTHER))
 		vlog("receive: %s", strerror(e));
 }
 
@@ -192,6 +229,7 @@ handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int trunca
 {
 	struct ep_count *n = &s->cnt[k];
 	struct stun_addr from;
+	enum logsum_kind kind = LOGSUM_DROPPED;
 	int answered = 0;
 
 	n->requests++;
@@ -204,6 +242,7 @@ handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int trunca
 		n->ratelimited++;
 		memset(rep, 0, sizeof(*rep));
 		rep->why = s->rl->why;
+		kind = LOGSUM_RATELIMITED;
 	} else if (truncated) {
 		n->discards++;
 		memset(rep, 0, sizeof(*rep));
@@ -211,15 +250,18 @@ handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int trunca
 	} else {
 		answered = server_handle(&s->cfg[GRID_OF(k)], EP_OF(k), &from, buf, len, out, cap,
 		                         rep);
-		if (!answered)
+		if (!answered) {
 			n->discards++;
-		else if (rep->code == 0)
+		} else if (rep->code == 0) {
 			n->answers++;
-		else
+			kind = LOGSUM_ANSWERED;
+		} else {
 			n->errors++;
+			kind = LOGSUM_ERROR;
+		}
 	}
 	if (s->verbose)
-		log_request(s, k, &from, answered, rep);
+		log_request(s, k, &from, answered, rep, kind);
 	return answered;
 }
 
@@ -700,7 +742,7 @@ conn_close(struct srv *s, struct conn *c, int cut, const char *why)
 	char f[ADDR_STRLEN], a[ADDR_STRLEN];
 	size_t i = (size_t)(c - conns), j;
 
-	if (s->verbose)
+	if (log_budget(s, &c->peer, LOGSUM_TCP))
 		vlog("tcp %s -> %s: closed (%s)", addr_fmt(&c->peer, f, sizeof(f)),
 		     addr_fmt(sock_addr(s, c->k), a, sizeof(a)), why);
 	if (cut)
@@ -749,6 +791,7 @@ conn_process(struct srv *s, struct conn *c, uint64_t now)
 	const struct server_cfg *cfg = &s->cfg[GRID_OF(c->k)];
 	struct ep_count *n = &s->cnt[c->k];
 	struct server_reply rep;
+	enum logsum_kind kind;
 	const char *why = NULL;
 	long len;
 	int answered;
@@ -768,9 +811,12 @@ conn_process(struct srv *s, struct conn *c, uint64_t now)
 			memset(&rep, 0, sizeof(rep));
 			rep.why = s->rl->why;
 			answered = 0;
+			kind = LOGSUM_RATELIMITED;
 		} else {
 			answered = server_handle_stream(cfg, EP_OF(c->k), &c->peer, c->in, (size_t)len,
 			                                c->out, sizeof(c->out), &rep);
+			kind = !answered ? LOGSUM_DROPPED : rep.code == 0 ? LOGSUM_ANSWERED :
+			    LOGSUM_ERROR;
 			if (!answered)
 				n->discards++;
 			else if (rep.code == 0)
@@ -779,7 +825,7 @@ conn_process(struct srv *s, struct conn *c, uint64_t now)
 				n->errors++;
 		}
 		if (s->verbose)
-			log_request(s, c->k, &c->peer, answered, &rep);
+			log_request(s, c->k, &c->peer, answered, &rep, kind);
 		/* Only an answer is progress: a peer sending what is dropped
 		 * (rate-limited, not a request) still runs into the idle limit. */
 		if (answered) {
@@ -896,7 +942,7 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 		s->cnt[k].tcp_accepted++;
 		if (refused != NULL) {
 			s->cnt[k].tcp_cut++;
-			if (s->verbose)
+			if (log_budget(s, &peer, LOGSUM_TCP))
 				vlog("tcp %s: refused (%s)", addr_fmt(&peer, f, sizeof(f)), refused);
 			close(fd);
 			continue;
@@ -934,7 +980,7 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 			for (ring = c->same_next; ring != i; ring = conns[ring].same_next)
 				conns[ring].nsame = same + 1;
 		}
-		if (s->verbose)
+		if (log_budget(s, &peer, LOGSUM_TCP))
 			vlog("tcp %s -> %s: accepted", addr_fmt(&peer, f, sizeof(f)),
 			     addr_fmt(sock_addr(s, k), to, sizeof(to)));
 	}
@@ -1019,11 +1065,16 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 	while (!stop_requested) {
 		deadline = next;
 		m = n + 1;
-		if (s->metrics_file != NULL || tcp)
+		if (s->metrics_file != NULL || tcp || s->log != NULL)
 			now = net_now_ms();
 		if (s->metrics_file != NULL && now >= next) {
 			write_metrics(s);
 			deadline = next = now + SERVE_METRICS_MS;
+		}
+		if (s->log != NULL) {
+			log_flush_due(s, now);
+			if (logsum_due(s->log) < deadline)
+				deadline = logsum_due(s->log);
 		}
 		if (tcp) {
 			uint64_t t = tcp_expire(s, now);
@@ -1162,6 +1213,10 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 
 	memset(&s, 0, sizeof(s));
 	s.verbose = o->verbose;
+	if (s.verbose) {
+		logsum_init(&log_table);
+		s.log = &log_table;
+	}
 	s.metrics_file = o->metrics_file;
 	for (i = 0; i < SERVE_NSOCK; i++)
 		s.fd[i] = s.lfd[i] = -1;
@@ -1232,6 +1287,8 @@ out:
 	for (i = 0; i < conns_top; i++)
 		if (conns[i].fd != -1)
 			conn_close(&s, &conns[i], 0, "server stops");
+	if (s.log != NULL)          /* what the last interval did not log */
+		logsum_flush(s.log, net_now_ms(), vlog_summary, NULL);
 	for (i = 0; i < 2; i++) {
 		if (wake_pipe[i] != -1)
 			close(wake_pipe[i]);

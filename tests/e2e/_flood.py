@@ -1,5 +1,5 @@
 """Floods for natcheck --serve's limits (tests/e2e/serve_rate_bypass.py,
-and bench/flood.py, which measures what it asserts).
+serve_log_flood.py, and bench/flood.py, which measures what they assert).
 
 Many source addresses from one socket: on Linux every 127.0.0.0/8 address
 is local, and a UDP socket bound to the wildcard may send from any local
@@ -142,3 +142,35 @@ def many_prefixes(dst, count, seed=2):
     thousands of /24s).  Returns (answers, first send, last send)."""
     rnd = random.Random(seed)
     return send_from_each((random_source(rnd) for _ in range(count)), dst)
+
+
+def tcp_stream_flood(dst, seconds, src="127.0.0.60"):
+    """One TCP connection that sends Binding requests back to back for
+    `seconds` (the -v log flood of issue 20), reading whatever comes back.
+    Returns the number of whole requests written."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.settimeout(3.0)
+    s.connect(dst)
+    s.setblocking(False)
+    chunk = b"".join(request(True)[0] for _ in range(512))
+    sent, off = 0, 0            # off: how much of chunk went out (a send may be partial)
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            try:
+                n = s.send(chunk[off:])
+                sent += n
+                off = (off + n) % len(chunk)
+            except BlockingIOError:
+                time.sleep(0.001)
+            except OSError:
+                break           # the server ended it
+            try:
+                while s.recv(65536):
+                    pass
+            except (BlockingIOError, OSError):
+                pass
+    finally:
+        s.close()
+    return sent // 20
