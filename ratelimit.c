@@ -33,23 +33,11 @@ rl_init(struct ratelimit *rl, uint32_t rate, uint64_t seed)
 	rl->global_cap = 2u * global * RL_UNIT;
 	rl->global_tat = 0;
 	rl->why = "";
+	rl->last_family = 0;
 	/* Two keys from one seed: the sketches must not share their hash. */
 	sketch_init(&rl->source, rate, seed);
 	sketch_init(&rl->prefix, (uint64_t)rate * RL_PREFIX_FACTOR,
 	            seed ^ UINT64_C(0x9e3779b97f4a7c15));
-}
-
-/* The first n bytes of a's address as a number, tagged with the family
- * and the length so that no two kinds of key are equal. */
-static uint64_t
-key_of(const struct stun_addr *a, unsigned n)
-{
-	uint64_t k = 0;
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		k = k << 8 | a->addr[i];
-	return k;
 }
 
 /* The seeded hash of a key (the finaliser of MurmurHash3): RL_ROWS column
@@ -67,27 +55,34 @@ hash_of(const struct rl_sketch *s, uint64_t key, unsigned tag)
 	return h;
 }
 
-/* The column of row r for hash h: 13 bits each, 52 of the 64. */
-#define RL_COL(h, r) ((unsigned)((h) >> (13u * (r))) & (RL_COLS - 1u))
+_Static_assert(RL_ROWS == 4 && RL_COLS == 8192, "room() reads four cells, 13 bits of the hash each");
 
-/*
- * Whether the source hashed to h has room at time now (in the sketch's
- * tokens); if so *next is its bucket's new empty time.  The source's own
- * bucket is at most as full as the emptiest of its cells, so reading that
- * one overstates its level, never understates it.
- */
-static int
-sketch_room(const struct rl_sketch *s, uint64_t h, uint64_t now, uint64_t *next)
+/* The cells of the key hashed to h, one per row: 13 bits of h each. */
+static void
+cells_of(struct rl_sketch *s, uint64_t h, uint64_t *c[RL_ROWS])
 {
-	uint64_t est = UINT64_MAX;
 	unsigned r;
 
 	for (r = 0; r < RL_ROWS; r++)
-		if (s->tat[r][RL_COL(h, r)] < est)
-			est = s->tat[r][RL_COL(h, r)];
+		c[r] = &s->tat[r][(h >> (13u * r)) & (RL_COLS - 1u)];
+}
+
+/*
+ * Whether the source whose cells are c has room at time now (in the
+ * sketch's tokens) under cap; if so *next is its bucket's new empty time.
+ * The source's own bucket is at most as full as the emptiest of its cells,
+ * so reading that one overstates its level, never understates it.
+ */
+static int
+room(uint64_t *const c[RL_ROWS], uint64_t now, uint64_t cap, uint64_t *next)
+{
+	uint64_t a = *c[0] < *c[1] ? *c[0] : *c[1];
+	uint64_t b = *c[2] < *c[3] ? *c[2] : *c[3];
+	uint64_t est = a < b ? a : b;
+
 	if (est < now)
 		est = now;
-	if (est + RL_UNIT > now + s->cap)
+	if (est + RL_UNIT > now + cap)
 		return 0;
 	*next = est + RL_UNIT;
 	return 1;
@@ -96,20 +91,20 @@ sketch_room(const struct rl_sketch *s, uint64_t h, uint64_t now, uint64_t *next)
 /* Conservative update: raise the source's cells to next, no further (a
  * cell above it already holds more than this source). */
 static void
-sketch_take(struct rl_sketch *s, uint64_t h, uint64_t next)
+take(uint64_t *const c[RL_ROWS], uint64_t next)
 {
 	unsigned r;
 
 	for (r = 0; r < RL_ROWS; r++)
-		if (s->tat[r][RL_COL(h, r)] < next)
-			s->tat[r][RL_COL(h, r)] = next;
+		if (*c[r] < next)
+			*c[r] = next;
 }
 
 int
 rl_allow(struct ratelimit *rl, const struct stun_addr *from, uint64_t now_ms)
 {
-	uint64_t t, hs, hp, ns, np, ng, g;
-	unsigned fam6;
+	uint64_t t, key = 0, pkey = 0, ns, np, g, ng;
+	int v6 = from->family == 6;
 
 	if (rl->rate == 0)
 		return 1;
@@ -125,17 +120,30 @@ rl_allow(struct ratelimit *rl, const struct stun_addr *from, uint64_t now_ms)
 	/* A time before the epoch (callers read the clock at different
 	 * moments) counts as the epoch: stricter, never a fresh start. */
 	t = now_ms > rl->epoch_ms ? now_ms - rl->epoch_ms : 0;
-	fam6 = from->family == 6;
-	/* A source: an IPv4 address, an IPv6 /64; a prefix: a /24, a /48. */
-	hs = hash_of(&rl->source, key_of(from, fam6 ? 8 : 4), fam6 ? 64 : 32);
-	if (!sketch_room(&rl->source, hs, t * rl->source.per_ms, &ns)) {
+	/* A source: an IPv4 address, an IPv6 /64 (the bytes as they lie in
+	 * memory: only equality and the hash matter). */
+	if (v6)
+		memcpy(&key, from->addr, 8);
+	else
+		memcpy(&key, from->addr, 4);
+	if (from->family != rl->last_family || key != rl->last_key) {
+		/* A prefix: a /24, a /48.  The family in the hash keeps IPv4
+		 * and IPv6 keys of equal bytes apart. */
+		if (v6)
+			memcpy(&pkey, from->addr, 6);
+		else
+			memcpy(&pkey, from->addr, 3);
+		cells_of(&rl->source, hash_of(&rl->source, key, from->family), rl->last_source);
+		cells_of(&rl->prefix, hash_of(&rl->prefix, pkey, from->family), rl->last_prefix);
+		rl->last_family = from->family;
+		rl->last_key = key;
+	}
+	if (!room(rl->last_source, t * rl->source.per_ms, rl->source.cap, &ns)) {
 		rl->why = "over the source's rate limit";
 		return 0;
 	}
-	hp = hash_of(&rl->prefix, key_of(from, fam6 ? 6 : 3), fam6 ? 48 : 24);
-	if (!sketch_room(&rl->prefix, hp, t * rl->prefix.per_ms, &np)) {
-		rl->why = fam6 ? "over the source's /48 rate limit" :
-		    "over the source's /24 rate limit";
+	if (!room(rl->last_prefix, t * rl->prefix.per_ms, rl->prefix.cap, &np)) {
+		rl->why = v6 ? "over the source's /48 rate limit" : "over the source's /24 rate limit";
 		return 0;
 	}
 	g = t * rl->global_per_ms;
@@ -145,7 +153,7 @@ rl_allow(struct ratelimit *rl, const struct stun_addr *from, uint64_t now_ms)
 		return 0;
 	}
 	rl->global_tat = ng;
-	sketch_take(&rl->source, hs, ns);
-	sketch_take(&rl->prefix, hp, np);
+	take(rl->last_source, ns);
+	take(rl->last_prefix, np);
 	return 1;
 }

@@ -73,6 +73,11 @@ struct ratelimit {
 	uint64_t epoch_ms;          /* the first request's time: the sketches' zero */
 	uint64_t global_per_ms, global_cap, global_tat;
 	const char *why;            /* the limit the last refusal hit, for logs */
+	/* The last source's cells: requests come in runs from one source,
+	 * and a run hashes once. */
+	uint8_t  last_family;       /* 0: none */
+	uint64_t last_key;
+	uint64_t *last_source[RL_ROWS], *last_prefix[RL_ROWS];
 	struct rl_sketch source;    /* IPv4 addresses, IPv6 /64s */
 	struct rl_sketch prefix;    /* IPv4 /24s, IPv6 /48s */
 };
