@@ -33,6 +33,7 @@ class Spoofer:
         self.s.setblocking(False)
         self.req = request(True)[0]
         self.answers = 0
+        self.t_answer = None    # when the last answer was read
         self.sent = 0
 
     def send(self, src, dst):
@@ -56,6 +57,7 @@ class Spoofer:
                 return
             if data[:2] == b"\x01\x01":
                 self.answers += 1
+                self.t_answer = time.monotonic()
 
     def close(self):
         self.s.close()
@@ -66,7 +68,8 @@ def victim_under_eviction(dst, rate, seconds, flood_per_round=8192, seed=1):
     2 x rate requests, and between bursts spoofed datagrams from
     flood_per_round random 127/8 sources try to push it out of the
     server's table (which once gave it a fresh burst each time).  Returns
-    (answers to the victim, first send, last send) with monotonic times."""
+    (answers to the victim, first send, last answer) with monotonic times:
+    the server handled every answered request between those two."""
     rnd = random.Random(seed)
     vic = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     vic.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
@@ -75,22 +78,22 @@ def victim_under_eviction(dst, rate, seconds, flood_per_round=8192, seed=1):
     flood = Spoofer()
     req = request(True)[0]
     got = 0
+    t_first = t_answer = time.monotonic()
 
     def drain_victim():
-        nonlocal got
+        nonlocal got, t_answer
         while True:
             try:
                 if vic.recv(2048)[:2] == b"\x01\x01":
                     got += 1
+                    t_answer = time.monotonic()
             except BlockingIOError:
                 return
 
-    t_first = t_last = time.monotonic()
     try:
         while time.monotonic() - t_first < seconds:
             for _ in range(2 * rate):
                 vic.sendto(req, dst)
-            t_last = time.monotonic()
             for k in range(flood_per_round):
                 if not flood.send(random_source(rnd), dst):
                     time.sleep(0.0005)
@@ -104,13 +107,13 @@ def victim_under_eviction(dst, rate, seconds, flood_per_round=8192, seed=1):
     finally:
         vic.close()
         flood.close()
-    return got, t_first, t_last
+    return got, t_first, t_answer
 
 
 def send_from_each(sources, dst):
     """One Binding request from each address of `sources`, in order (when
     the socket's buffer is full, wait for it), then half a second for the
-    last answers.  Returns (answers, first send, last send)."""
+    last answers.  Returns (answers, first send, last answer)."""
     sp = Spoofer()
     t_first = time.monotonic()
     try:
@@ -120,12 +123,11 @@ def send_from_each(sources, dst):
                 time.sleep(0.0005)
             if k % 256 == 0:
                 sp.drain()
-        t_last = time.monotonic()
-        deadline = t_last + 0.5
+        deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline:
             sp.drain()
             time.sleep(0.02)
-        return sp.answers, t_first, t_last
+        return sp.answers, t_first, sp.t_answer or t_first
     finally:
         sp.close()
 
@@ -133,13 +135,13 @@ def send_from_each(sources, dst):
 def spread_over_24(dst, rate, net="127.0.9"):
     """Every address of one /24 (.1 to .254) sends 2 x rate requests, each
     within its own limit.  Returns (answers to the /24, first send, last
-    send)."""
+    answer)."""
     return send_from_each((f"{net}.{h}" for h in range(1, 255) for _ in range(2 * rate)), dst)
 
 
 def many_prefixes(dst, count, seed=2):
     """count requests, each from a fresh random 127/8 address (so from
-    thousands of /24s).  Returns (answers, first send, last send)."""
+    thousands of /24s).  Returns (answers, first send, last answer)."""
     rnd = random.Random(seed)
     return send_from_each((random_source(rnd) for _ in range(count)), dst)
 
