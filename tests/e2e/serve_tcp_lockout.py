@@ -219,7 +219,7 @@ class Attack(threading.Thread):
         self.sel.close()
 
 
-def newcomer(c, label, src, dst, gaps):
+def newcomer(src, dst, gaps):
     """Three connections from src, one after another (gaps[i] seconds
     before each): how many were answered."""
     ok = 0
@@ -244,7 +244,7 @@ def lockout(c, srv, label, sources, dst, period, fresh, gaps, expect_held):
         held = attack.held()
         attack.start()
         c.check(f"{label}: the attack holds {held} connections", expect_held(held), held)
-        ok = newcomer(c, label, fresh, dst, gaps)
+        ok = newcomer(fresh, dst, gaps)
         c.check(f"{label}: a newcomer from {fresh} is answered 3 times in 3", ok == 3,
                 f"{ok} of 3; the server: {srv.stderr()[-400:]}")
         u = udp(dst[0])
