@@ -76,8 +76,8 @@ export PATH := /usr/sbin:/usr/bin:/sbin:/bin:$(PATH)
 
 # The pure core (no I/O: check-core holds it to that), then the I/O shell.
 CORE_SRCS = stun.c hash.c addr.c probe.c nat.c report.c server.c portmap.c monitor.c \
-	tcpprobe.c tcpreport.c ratelimit.c tcpframe.c ports.c forecast.c lifetime.c traversal.c \
-	uri.c dns.c resolve.c
+	tcpprobe.c tcpreport.c ratelimit.c logsum.c tcpframe.c ports.c forecast.c lifetime.c \
+	traversal.c uri.c dns.c resolve.c
 SHELL_SRCS = net.c serve.c loop.c portmap_io.c watch.c tcpprobe_io.c outfile.c engloop.c \
 	resolve_io.c
 SRCS      = natcheck.c $(CORE_SRCS) $(SHELL_SRCS)
@@ -116,8 +116,9 @@ test_resolve_OBJS = resolve dns addr
 test_stun_OBJS   = stun hash tests/support/edge
 test_portmap_OBJS = portmap portmap_io net addr tests/support/edge
 test_net_OBJS    = net addr
-test_server_OBJS = server serve net addr stun hash ratelimit outfile tcpframe
+test_server_OBJS = server serve net addr stun hash ratelimit logsum outfile tcpframe
 test_ratelimit_OBJS = ratelimit
+test_logsum_OBJS = logsum addr
 test_tcpframe_OBJS = tcpframe tests/support/edge
 # The engine against the real server_handle through the in-memory NAT.
 test_probe_OBJS  = probe nat stun hash addr server tests/support/natsim

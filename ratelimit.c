@@ -1,94 +1,159 @@
 /*
- * ratelimit.c - per-source token buckets (see ratelimit.h).
+ * ratelimit.c - the reply limits of --rate (see ratelimit.h).
  */
 #include "ratelimit.h"
 
 #include <string.h>
 
+/* A sketch for `rate` requests a second (a product that fits: the callers
+ * pass at most RL_GLOBAL_MAX). */
+static void
+sketch_init(struct rl_sketch *s, uint64_t rate, uint64_t seed)
+{
+	memset(s->tat, 0, sizeof(s->tat));
+	s->per_ms = rate * RL_UNIT / 1000u;
+	s->cap = 2u * rate * RL_UNIT;
+	s->seed = seed;
+}
+
 void
 rl_init(struct ratelimit *rl, uint32_t rate, uint64_t seed)
 {
-	memset(rl->b, 0, sizeof(rl->b));
+	uint64_t global;
+
 	if (rate > RL_MAX_RATE)
 		rate = RL_MAX_RATE;
 	rl->rate = rate;
-	/* 2 x 10^6 x 1000 fits in 32 bits with room to spare. */
-	rl->cap = 2u * rate * RL_UNIT;
-	rl->seed = seed;
+	rl->started = 0;
+	rl->epoch_ms = 0;
+	global = (uint64_t)rate * RL_GLOBAL_FACTOR;
+	if (global > RL_GLOBAL_MAX)
+		global = RL_GLOBAL_MAX;
+	rl->global_per_ms = global * RL_UNIT / 1000u;
+	rl->global_cap = 2u * global * RL_UNIT;
+	rl->global_tat = 0;
+	rl->why = "";
+	rl->last_family = 0;
+	/* Two keys from one seed: the sketches must not share their hash. */
+	sketch_init(&rl->source, rate, seed);
+	sketch_init(&rl->prefix, (uint64_t)rate * RL_PREFIX_FACTOR,
+	            seed ^ UINT64_C(0x9e3779b97f4a7c15));
 }
 
-/* The bucket key: the IPv4 address, or the first 64 bits of an IPv6 one. */
+/* The seeded hash of a key (the finaliser of MurmurHash3): RL_ROWS column
+ * indices are cut from it. */
 static uint64_t
-key_of(const struct stun_addr *a)
+hash_of(const struct rl_sketch *s, uint64_t key, unsigned tag)
 {
-	uint64_t k = 0;
-	unsigned i, n = a->family == 6 ? 8 : 4;
-
-	for (i = 0; i < n; i++)
-		k = k << 8 | a->addr[i];
-	return k;
-}
-
-/* The set: a multiplicative hash of key and seed, the top bits. */
-static unsigned
-set_of(const struct ratelimit *rl, uint64_t key, uint8_t family)
-{
-	uint64_t h = (key ^ rl->seed) + family;
+	uint64_t h = (key ^ s->seed) + tag;
 
 	h ^= h >> 33;
 	h *= UINT64_C(0xff51afd7ed558ccd);
 	h ^= h >> 33;
 	h *= UINT64_C(0xc4ceb9fe1a85ec53);
 	h ^= h >> 33;
-	return (unsigned)(h & (RL_SETS - 1u));
+	return h;
 }
 
-int
-rl_same_source(const struct stun_addr *a, const struct stun_addr *b)
+_Static_assert(RL_ROWS == 4 && RL_COLS == 8192, "room() reads four cells, 13 bits of the hash each");
+
+/* The cells of the key hashed to h, one per row: 13 bits of h each. */
+static void
+cells_of(struct rl_sketch *s, uint64_t h, uint64_t *c[RL_ROWS])
 {
-	return a->family == b->family && (a->family == 4 || a->family == 6) &&
-	    key_of(a) == key_of(b);
+	unsigned r;
+
+	for (r = 0; r < RL_ROWS; r++)
+		c[r] = &s->tat[r][(h >> (13u * r)) & (RL_COLS - 1u)];
+}
+
+/*
+ * Whether the source whose cells are c has room at time now (in the
+ * sketch's tokens) under cap; if so *next is its bucket's new empty time.
+ * The source's own bucket is at most as full as the emptiest of its cells,
+ * so reading that one overstates its level, never understates it.
+ */
+static int
+room(uint64_t *const c[RL_ROWS], uint64_t now, uint64_t cap, uint64_t *next)
+{
+	uint64_t a = *c[0] < *c[1] ? *c[0] : *c[1];
+	uint64_t b = *c[2] < *c[3] ? *c[2] : *c[3];
+	uint64_t est = a < b ? a : b;
+
+	if (est < now)
+		est = now;
+	if (est + RL_UNIT > now + cap)
+		return 0;
+	*next = est + RL_UNIT;
+	return 1;
+}
+
+/* Conservative update: raise the source's cells to next, no further (a
+ * cell above it already holds more than this source). */
+static void
+take(uint64_t *const c[RL_ROWS], uint64_t next)
+{
+	unsigned r;
+
+	for (r = 0; r < RL_ROWS; r++)
+		if (*c[r] < next)
+			*c[r] = next;
 }
 
 int
 rl_allow(struct ratelimit *rl, const struct stun_addr *from, uint64_t now_ms)
 {
-	struct rl_bucket *set, *b = NULL, *lru;
-	uint64_t key, dt;
-	unsigned i;
+	uint64_t t, key = 0, pkey = 0, ns, np, g, ng;
+	int v6 = from->family == 6;
 
 	if (rl->rate == 0)
 		return 1;
-	key = key_of(from);
-	set = rl->b[set_of(rl, key, from->family)];
-	lru = &set[0];
-	for (i = 0; i < RL_WAYS; i++) {
-		if (set[i].family == from->family && set[i].key == key) {
-			b = &set[i];
-			break;
-		}
-		if (set[i].family == 0 || (lru->family != 0 && set[i].last_ms < lru->last_ms))
-			lru = &set[i];
+	if (!rl->started || (now_ms > rl->epoch_ms && now_ms - rl->epoch_ms >= RL_HORIZON_MS)) {
+		/* The first request, or a clock beyond the horizon: start
+		 * again, every bucket empty (lenient, once in 34 years). */
+		memset(rl->source.tat, 0, sizeof(rl->source.tat));
+		memset(rl->prefix.tat, 0, sizeof(rl->prefix.tat));
+		rl->global_tat = 0;
+		rl->epoch_ms = now_ms;
+		rl->started = 1;
 	}
-	if (b == NULL) {            /* a new source: a full burst */
-		b = lru;
-		b->key = key;
-		b->family = from->family;
-		b->tokens = rl->cap;
-	} else if (now_ms > b->last_ms) {
-		/* rate tokens per millisecond; past a full refill, the product
-		 * could overflow, so cap the interval first. */
-		dt = now_ms - b->last_ms;
-		if (dt >= rl->cap / rl->rate)
-			b->tokens = rl->cap;
-		else if (b->tokens + dt * rl->rate >= rl->cap)
-			b->tokens = rl->cap;
+	/* A time before the epoch (callers read the clock at different
+	 * moments) counts as the epoch: stricter, never a fresh start. */
+	t = now_ms > rl->epoch_ms ? now_ms - rl->epoch_ms : 0;
+	/* A source: an IPv4 address, an IPv6 /64 (the bytes as they lie in
+	 * memory: only equality and the hash matter). */
+	if (v6)
+		memcpy(&key, from->addr, 8);
+	else
+		memcpy(&key, from->addr, 4);
+	if (from->family != rl->last_family || key != rl->last_key) {
+		/* A prefix: a /24, a /48.  The family in the hash keeps IPv4
+		 * and IPv6 keys of equal bytes apart. */
+		if (v6)
+			memcpy(&pkey, from->addr, 6);
 		else
-			b->tokens += (uint32_t)(dt * rl->rate);
+			memcpy(&pkey, from->addr, 3);
+		cells_of(&rl->source, hash_of(&rl->source, key, from->family), rl->last_source);
+		cells_of(&rl->prefix, hash_of(&rl->prefix, pkey, from->family), rl->last_prefix);
+		rl->last_family = from->family;
+		rl->last_key = key;
 	}
-	b->last_ms = now_ms > b->last_ms ? now_ms : b->last_ms;
-	if (b->tokens < RL_UNIT)
+	if (!room(rl->last_source, t * rl->source.per_ms, rl->source.cap, &ns)) {
+		rl->why = "over the source's rate limit";
 		return 0;
-	b->tokens -= RL_UNIT;
+	}
+	if (!room(rl->last_prefix, t * rl->prefix.per_ms, rl->prefix.cap, &np)) {
+		rl->why = v6 ? "over the source's /48 rate limit" : "over the source's /24 rate limit";
+		return 0;
+	}
+	g = t * rl->global_per_ms;
+	ng = (rl->global_tat > g ? rl->global_tat : g) + RL_UNIT;
+	if (ng > g + rl->global_cap) {
+		rl->why = "over the server's total rate limit";
+		return 0;
+	}
+	rl->global_tat = ng;
+	take(rl->last_source, ns);
+	take(rl->last_prefix, np);
 	return 1;
 }

@@ -28,11 +28,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "logsum.h"
 #include "net.h"
 #include "outfile.h"
 #include "ratelimit.h"
@@ -98,6 +100,7 @@ struct srv {
 	int      fd[SERVE_NSOCK];
 	int      lfd[SERVE_NSOCK];  /* TCP listeners, -1 with --no-tcp */
 	int      verbose;
+	struct logsum *log;         /* -v's budget: non-NULL with verbose */
 	struct ratelimit *rl;       /* NULL: no rate limit */
 	uint64_t now_ms;            /* the clock, read once per batch for rl */
 	const char *metrics_file;   /* --metrics-file, or NULL */
@@ -111,8 +114,10 @@ sock_addr(const struct srv *s, unsigned k)
 	return &s->cfg[GRID_OF(k)].ep[EP_OF(k)];
 }
 
-/* 96 KB of buckets: static, never on the stack, never per packet. */
+/* 512 KB of buckets: static, never on the stack, never per packet. */
 static struct ratelimit rate_table;
+/* -v's budget (logsum.h). */
+static struct logsum log_table;
 
 /*
  * -v lines start with the wall-clock time as RFC 3339 in UTC with
@@ -140,13 +145,46 @@ vlog(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* logsum_fn: a summary line, timestamped like every other. */
 static void
-log_request(const struct srv *s, unsigned k, const struct stun_addr *from, int answered,
-            const struct server_reply *r)
+vlog_summary(void *ctx, const char *line)
+{
+	(void)ctx;
+	vlog("%s", line);
+}
+
+/* End -v's interval when it is due: its summaries go out. */
+static void
+log_flush_due(struct srv *s, uint64_t now)
+{
+	if (s->log != NULL && now >= logsum_due(s->log))
+		logsum_flush(s->log, now, vlog_summary, NULL);
+}
+
+/* Under -v: 1 when the line for this event from src (NULL: none) may be
+ * written, 0 when its source's budget is spent and it is only counted
+ * (logsum.h). */
+static int
+log_budget(struct srv *s, const struct stun_addr *src, enum logsum_kind kind)
+{
+	uint64_t now;
+
+	if (!s->verbose)
+		return 0;
+	now = net_now_ms();
+	log_flush_due(s, now);
+	return logsum_note(s->log, src, kind, now);
+}
+
+static void
+log_request(struct srv *s, unsigned k, const struct stun_addr *from, int answered,
+            const struct server_reply *r, enum logsum_kind kind)
 {
 	char f[ADDR_STRLEN], a[ADDR_STRLEN], v[ADDR_STRLEN], t[ADDR_STRLEN];
 	const char *why = r->why != NULL ? r->why : "?";
 
+	if (!log_budget(s, from, kind))
+		return;
 	addr_fmt(from, f, sizeof(f));
 	addr_fmt(sock_addr(s, k), a, sizeof(a));
 	if (!answered) {
@@ -167,15 +205,15 @@ log_send_error(struct srv *s, unsigned k, const struct stun_addr *to, int e)
 	char t[ADDR_STRLEN];
 
 	s->cnt[k].send_failures++;
-	if (s->verbose)
+	if (log_budget(s, to, LOGSUM_OTHER))
 		vlog("send to %s: %s", addr_fmt(to, t, sizeof(t)), strerror(e));
 }
 
 /* A receive error other than "nothing waiting", under -v. */
 static void
-log_recv_error(const struct srv *s, int e)
+log_recv_error(struct srv *s, int e)
 {
-	if (s->verbose && e != EAGAIN && e != EWOULDBLOCK && e != EINTR)
+	if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR && log_budget(s, NULL, LOGSUM_OTHER))
 		vlog("receive: %s", strerror(e));
 }
 
@@ -191,6 +229,7 @@ handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int trunca
 {
 	struct ep_count *n = &s->cnt[k];
 	struct stun_addr from;
+	enum logsum_kind kind = LOGSUM_DROPPED;
 	int answered = 0;
 
 	n->requests++;
@@ -202,7 +241,8 @@ handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int trunca
 	if (s->rl != NULL && !rl_allow(s->rl, &from, s->now_ms)) {
 		n->ratelimited++;
 		memset(rep, 0, sizeof(*rep));
-		rep->why = "over the source's rate limit";
+		rep->why = s->rl->why;
+		kind = LOGSUM_RATELIMITED;
 	} else if (truncated) {
 		n->discards++;
 		memset(rep, 0, sizeof(*rep));
@@ -210,15 +250,18 @@ handle_datagram(struct srv *s, unsigned k, const struct sockaddr *sa, int trunca
 	} else {
 		answered = server_handle(&s->cfg[GRID_OF(k)], EP_OF(k), &from, buf, len, out, cap,
 		                         rep);
-		if (!answered)
+		if (!answered) {
 			n->discards++;
-		else if (rep->code == 0)
+		} else if (rep->code == 0) {
 			n->answers++;
-		else
+			kind = LOGSUM_ANSWERED;
+		} else {
 			n->errors++;
+			kind = LOGSUM_ERROR;
+		}
 	}
 	if (s->verbose)
-		log_request(s, k, &from, answered, rep);
+		log_request(s, k, &from, answered, rep, kind);
 	return answered;
 }
 
@@ -573,26 +616,40 @@ write_metrics(const struct srv *s)
  * STUN over TCP (RFC 5389 section 7.2.2): messages back to back on the
  * stream, cut by tcpframe_parse().  A hostile stream costs the server a
  * bounded amount and then the connection, never the server:
- *  - SERVE_TCP_CONNS connections at once, SERVE_TCP_PER_SOURCE of them from
- *    one source (an IPv4 address, an IPv6 /64, as for --rate); past that
- *    a new connection is accepted and closed;
+ *  - a table of tcp_max connections, sized from RLIMIT_NOFILE (raised to
+ *    its hard limit as far as the table needs), between SERVE_TCP_CONNS_MIN
+ *    and SERVE_TCP_CONNS_MAX; SERVE_TCP_PER_SOURCE of them from one source,
+ *    an IPv4 address or an IPv6 /56 (a site's usual delegation: a host can
+ *    pick any address of its /64, and a /59 of /64s once held the whole
+ *    table); past that a new connection is accepted and closed;
+ *  - when the table is full, a newcomer takes the place of the
+ *    longest-idle connection of the source holding the most (so holding
+ *    connections open locks nobody out: the heaviest holder pays first);
  *  - a request is at most SERVE_TCP_MSG bytes, the input buffer's size
  *    (Redis's client-query-buffer-limit); a length field beyond it, or
  *    bytes that cannot be STUN, end the connection at once;
  *  - a request must be complete SERVE_TCP_PARTIAL_MS after its first byte
  *    (slowloris), and a connection with nothing to do for SERVE_TCP_IDLE_MS
- *    is closed;
+ *    is closed; with the table over three quarters full, the limits are
+ *    SERVE_TCP_BUSY_PARTIAL_MS and SERVE_TCP_BUSY_IDLE_MS;
  *  - replies wait in a fixed output buffer; while it holds any, the
  *    connection is not read (a peer that does not read stops being
  *    served, and then times out).
- * The tables are static: no allocation per connection or per request.
+ * The table is static: no allocation per connection or per request.
  */
-#define SERVE_TCP_CONNS      256
+#define SERVE_TCP_CONNS_MIN  16
+#define SERVE_TCP_CONNS_MAX  1024
+/* Descriptors kept for what is not a connection: the UDP sockets and TCP
+ * listeners (2 x SERVE_NSOCK), the wake pipe, stdin/out/err, the metrics
+ * file, and a margin for the C library. */
+#define SERVE_FD_RESERVE     (2 * SERVE_NSOCK + 16)
 #define SERVE_TCP_PER_SOURCE 8
 #define SERVE_TCP_MSG        2048
 #define SERVE_TCP_OUT        (SERVE_TCP_MSG + SERVER_REPLY_SLACK)
 #define SERVE_TCP_PARTIAL_MS 3000
 #define SERVE_TCP_IDLE_MS    10000
+#define SERVE_TCP_BUSY_PARTIAL_MS 1000
+#define SERVE_TCP_BUSY_IDLE_MS    2000
 #define SERVE_TCP_BACKLOG    64
 #define SERVE_TCP_ACCEPTS    16     /* per wake-up: listeners cannot starve UDP */
 
@@ -600,6 +657,10 @@ struct conn {
 	int      fd;                /* -1: free */
 	unsigned k;                 /* the listener's socket index */
 	struct stun_addr peer;
+	/* The connections of one source form a ring, each knowing how many
+	 * there are: no table walk to count them. */
+	size_t   same_next, same_prev;
+	size_t   nsame;
 	uint64_t idle_since;        /* last progress: accepted, answered, sent */
 	uint64_t partial_since;     /* the first byte of the request in in[] */
 	size_t   inlen;
@@ -608,22 +669,70 @@ struct conn {
 	uint8_t  out[SERVE_TCP_OUT];
 };
 
-static struct conn conns[SERVE_TCP_CONNS];
+static struct conn conns[SERVE_TCP_CONNS_MAX];
+static size_t tcp_max;          /* the table in use: conns[0..tcp_max) */
 static size_t nconns;           /* in use: no table walk while 0 */
+static size_t conns_top;        /* 1 + the highest slot in use: walks stop there */
 /* Out of file descriptors: a waiting connection would keep its listener
  * readable and poll() spinning, so the listeners rest until then. */
 static uint64_t accept_pause_until;
 #define SERVE_TCP_PAUSE_MS 1000
 
+/* One source for the per-source connection limit: the same IPv4 address,
+ * or the same IPv6 /56. */
+static int
+same_source(const struct stun_addr *a, const struct stun_addr *b)
+{
+	size_t n = a->family == 6 ? 7 : 4;
+
+	return a->family == b->family && (a->family == 4 || a->family == 6) &&
+	    memcmp(a->addr, b->addr, n) == 0;
+}
+
+/*
+ * The table's size: what RLIMIT_NOFILE leaves after SERVE_FD_RESERVE,
+ * within SERVE_TCP_CONNS_MIN..SERVE_TCP_CONNS_MAX.  The soft limit is
+ * raised first, as far as the hard one allows and the table could use
+ * (Debian's soft default, 1024, would leave room for 992).
+ */
+static size_t
+tcp_table_size(void)
+{
+	struct rlimit rl;
+	rlim_t want = SERVE_TCP_CONNS_MAX + SERVE_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return SERVE_TCP_CONNS_MIN;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want &&
+	    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur)) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 && getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return SERVE_TCP_CONNS_MIN;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return SERVE_TCP_CONNS_MAX;
+	if (rl.rlim_cur < SERVE_TCP_CONNS_MIN + SERVE_FD_RESERVE)
+		return SERVE_TCP_CONNS_MIN;
+	return (size_t)rl.rlim_cur - SERVE_FD_RESERVE;
+}
+
 static void
-tcp_init(void)
+tcp_init(size_t max)
 {
 	size_t i;
 
-	for (i = 0; i < SERVE_TCP_CONNS; i++)
+	tcp_max = max;
+	for (i = 0; i < tcp_max; i++)
 		conns[i].fd = -1;
-	nconns = 0;
+	nconns = conns_top = 0;
 	accept_pause_until = 0;
+}
+
+/* Over three quarters full: the time limits shorten. */
+static int
+tcp_busy(void)
+{
+	return nconns * 4 > tcp_max * 3;
 }
 
 /* End connection c; cut: the server's decision (counted), why: for -v. */
@@ -631,8 +740,9 @@ static void
 conn_close(struct srv *s, struct conn *c, int cut, const char *why)
 {
 	char f[ADDR_STRLEN], a[ADDR_STRLEN];
+	size_t i = (size_t)(c - conns), j;
 
-	if (s->verbose)
+	if (log_budget(s, &c->peer, LOGSUM_TCP))
 		vlog("tcp %s -> %s: closed (%s)", addr_fmt(&c->peer, f, sizeof(f)),
 		     addr_fmt(sock_addr(s, c->k), a, sizeof(a)), why);
 	if (cut)
@@ -640,6 +750,13 @@ conn_close(struct srv *s, struct conn *c, int cut, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	nconns--;
+	/* The others of its source count one fewer; then out of the ring. */
+	for (j = c->same_next; j != i; j = conns[j].same_next)
+		conns[j].nsame--;
+	conns[c->same_prev].same_next = c->same_next;
+	conns[c->same_next].same_prev = c->same_prev;
+	while (conns_top > 0 && conns[conns_top - 1].fd == -1)
+		conns_top--;
 }
 
 /* Send what waits in c->out; 0, or -1 when c was closed. */
@@ -674,6 +791,7 @@ conn_process(struct srv *s, struct conn *c, uint64_t now)
 	const struct server_cfg *cfg = &s->cfg[GRID_OF(c->k)];
 	struct ep_count *n = &s->cnt[c->k];
 	struct server_reply rep;
+	enum logsum_kind kind;
 	const char *why = NULL;
 	long len;
 	int answered;
@@ -691,11 +809,14 @@ conn_process(struct srv *s, struct conn *c, uint64_t now)
 		if (s->rl != NULL && !rl_allow(s->rl, &c->peer, now)) {
 			n->ratelimited++;
 			memset(&rep, 0, sizeof(rep));
-			rep.why = "over the source's rate limit";
+			rep.why = s->rl->why;
 			answered = 0;
+			kind = LOGSUM_RATELIMITED;
 		} else {
 			answered = server_handle_stream(cfg, EP_OF(c->k), &c->peer, c->in, (size_t)len,
 			                                c->out, sizeof(c->out), &rep);
+			kind = !answered ? LOGSUM_DROPPED : rep.code == 0 ? LOGSUM_ANSWERED :
+			    LOGSUM_ERROR;
 			if (!answered)
 				n->discards++;
 			else if (rep.code == 0)
@@ -704,7 +825,7 @@ conn_process(struct srv *s, struct conn *c, uint64_t now)
 				n->errors++;
 		}
 		if (s->verbose)
-			log_request(s, c->k, &c->peer, answered, &rep);
+			log_request(s, c->k, &c->peer, answered, &rep, kind);
 		/* Only an answer is progress: a peer sending what is dropped
 		 * (rate-limited, not a request) still runs into the idle limit. */
 		if (answered) {
@@ -749,6 +870,27 @@ conn_write(struct srv *s, struct conn *c, uint64_t now)
 		conn_process(s, c, now);
 }
 
+/*
+ * The connection to end for a newcomer when the table is full: the
+ * longest-idle one of the source holding the most.  Only called with
+ * every slot in use.
+ */
+static struct conn *
+tcp_victim(void)
+{
+	struct conn *v = &conns[0];
+	size_t i;
+
+	for (i = 1; i < conns_top; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->nsame > v->nsame ||
+		    (c->nsame == v->nsame && c->idle_since < v->idle_since))
+			v = c;
+	}
+	return v;
+}
+
 /* Take the connections waiting on listener k, up to SERVE_TCP_ACCEPTS. */
 static void
 tcp_accept(struct srv *s, unsigned k, uint64_t now)
@@ -759,7 +901,7 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 	struct conn *c;
 	char f[ADDR_STRLEN], to[ADDR_STRLEN];
 	const char *refused;
-	size_t i, same;
+	size_t i, same, ring;
 	int fd, fl, round;
 
 	for (round = 0; round < SERVE_TCP_ACCEPTS; round++) {
@@ -775,6 +917,7 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 		}
 		c = NULL;
 		same = 0;
+		ring = 0;
 		refused = NULL;
 		fl = fcntl(fd, F_GETFL);
 		if (net_to_stun((struct sockaddr *)&ss, &peer) == -1 || fl == -1 ||
@@ -783,33 +926,61 @@ tcp_accept(struct srv *s, unsigned k, uint64_t now)
 			memset(&peer, 0, sizeof(peer));
 			refused = "cannot set the socket up";
 		}
-		for (i = 0; i < SERVE_TCP_CONNS && refused == NULL; i++) {
+		for (i = 0; i < conns_top && refused == NULL; i++) {
 			if (conns[i].fd == -1) {
 				if (c == NULL)
 					c = &conns[i];
-			} else if (rl_same_source(&conns[i].peer, &peer)) {
-				same++;
+			} else if (same_source(&conns[i].peer, &peer)) {
+				same = conns[i].nsame;
+				ring = i;
 			}
 		}
+		if (c == NULL && conns_top < tcp_max)
+			c = &conns[conns_top];
 		if (refused == NULL && same >= SERVE_TCP_PER_SOURCE)
 			refused = "too many connections from this address";
-		else if (refused == NULL && c == NULL)
-			refused = "too many connections";
 		s->cnt[k].tcp_accepted++;
 		if (refused != NULL) {
 			s->cnt[k].tcp_cut++;
-			if (s->verbose)
+			if (log_budget(s, &peer, LOGSUM_TCP))
 				vlog("tcp %s: refused (%s)", addr_fmt(&peer, f, sizeof(f)), refused);
 			close(fd);
 			continue;
 		}
+		if (c == NULL) {        /* full: the heaviest holder makes room */
+			c = tcp_victim();
+			if (same > 0 && same_source(&c->peer, &peer))
+				same--;         /* it was one of the newcomer's own */
+			conn_close(s, c, 1, "the table is full: room for a newcomer");
+			if (same == 0)
+				ring = 0;
+			else
+				for (ring = 0; conns[ring].fd == -1 ||
+				     !same_source(&conns[ring].peer, &peer); ring++)
+					;
+		}
+		i = (size_t)(c - conns);
 		c->fd = fd;
 		nconns++;
+		if (i >= conns_top)
+			conns_top = i + 1;
 		c->k = k;
 		c->peer = peer;
 		c->idle_since = c->partial_since = now;
 		c->inlen = c->outoff = c->outlen = 0;
-		if (s->verbose)
+		/* Into its source's ring, which now counts one more. */
+		c->nsame = same + 1;
+		if (same == 0) {
+			c->same_next = c->same_prev = i;
+		} else {
+			c->same_next = conns[ring].same_next;
+			c->same_prev = ring;
+			conns[c->same_next].same_prev = i;
+			conns[ring].same_next = i;
+			for (ring = c->same_next; ring != i; ring = conns[ring].same_next)
+				conns[ring].nsame = same + 1;
+		}
+		if (log_budget(s, &peer, LOGSUM_TCP))
 			vlog("tcp %s -> %s: accepted", addr_fmt(&peer, f, sizeof(f)),
 			     addr_fmt(sock_addr(s, k), to, sizeof(to)));
 	}
@@ -821,16 +992,18 @@ static uint64_t
 tcp_expire(struct srv *s, uint64_t now)
 {
 	uint64_t next = UINT64_MAX, d;
+	uint64_t idle = tcp_busy() ? SERVE_TCP_BUSY_IDLE_MS : SERVE_TCP_IDLE_MS;
+	uint64_t partial = tcp_busy() ? SERVE_TCP_BUSY_PARTIAL_MS : SERVE_TCP_PARTIAL_MS;
 	size_t i;
 
-	for (i = 0; i < SERVE_TCP_CONNS && nconns > 0; i++) {
+	for (i = 0; i < conns_top && nconns > 0; i++) {
 		struct conn *c = &conns[i];
 
 		if (c->fd == -1)
 			continue;
-		d = c->idle_since + SERVE_TCP_IDLE_MS;
-		if (c->inlen > 0 && c->partial_since + SERVE_TCP_PARTIAL_MS < d)
-			d = c->partial_since + SERVE_TCP_PARTIAL_MS;
+		d = c->idle_since + idle;
+		if (c->inlen > 0 && c->partial_since + partial < d)
+			d = c->partial_since + partial;
 		if (now >= d) {
 			conn_close(s, c, 1, c->inlen > 0 ? "request not complete in time" :
 			           "idle");
@@ -873,8 +1046,8 @@ timeout_to(uint64_t deadline, uint64_t now)
 static int
 poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errlen)
 {
-	static struct pollfd pfd[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS];
-	static int what[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS]; /* listener k, or conn */
+	static struct pollfd pfd[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS_MAX];
+	static int what[2 * SERVE_NSOCK + 1 + SERVE_TCP_CONNS_MAX]; /* listener k, or conn */
 	uint64_t next = UINT64_MAX, now = 0, deadline;
 	unsigned k, m;
 	size_t i;
@@ -892,11 +1065,16 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 	while (!stop_requested) {
 		deadline = next;
 		m = n + 1;
-		if (s->metrics_file != NULL || tcp)
+		if (s->metrics_file != NULL || tcp || s->log != NULL)
 			now = net_now_ms();
 		if (s->metrics_file != NULL && now >= next) {
 			write_metrics(s);
 			deadline = next = now + SERVE_METRICS_MS;
+		}
+		if (s->log != NULL) {
+			log_flush_due(s, now);
+			if (logsum_due(s->log) < deadline)
+				deadline = logsum_due(s->log);
 		}
 		if (tcp) {
 			uint64_t t = tcp_expire(s, now);
@@ -910,7 +1088,7 @@ poll_loop(struct srv *s, const unsigned *ep, unsigned n, char *err, size_t errle
 				pfd[m].events = POLLIN;
 				what[m++] = (int)ep[k];
 			}
-			for (i = 0; i < SERVE_TCP_CONNS && nconns > 0; i++) {
+			for (i = 0; i < conns_top; i++) {
 				if (conns[i].fd == -1)
 					continue;
 				pfd[m].fd = conns[i].fd;
@@ -1035,10 +1213,14 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 
 	memset(&s, 0, sizeof(s));
 	s.verbose = o->verbose;
+	if (s.verbose) {
+		logsum_init(&log_table);
+		s.log = &log_table;
+	}
 	s.metrics_file = o->metrics_file;
 	for (i = 0; i < SERVE_NSOCK; i++)
 		s.fd[i] = s.lfd[i] = -1;
-	tcp_init();
+	tcp_init(o->tcp ? tcp_table_size() : 0);
 	if (check_grids(cfg, ncfg, err, errlen) == -1)
 		return -1;
 	for (g = 0; g < ncfg; g++)
@@ -1097,6 +1279,9 @@ server_run(const struct server_cfg *cfg, size_t ncfg, const struct serve_opts *o
 		                        addr_fmt(sock_addr(&s, i), a, sizeof(a)));
 	}
 	vlog("serving on %s", line);    /* timestamped like every log line */
+	if (o->tcp)
+		vlog("tcp: at most %zu connections at once, %u from one source", tcp_max,
+		     SERVE_TCP_PER_SOURCE);
 	fflush(stderr);
 
 	rc = poll_loop(&s, ep, n, err, errlen);
@@ -1110,9 +1295,11 @@ out:
 		if (s.lfd[i] != -1)
 			close(s.lfd[i]);
 	}
-	for (i = 0; i < SERVE_TCP_CONNS; i++)
+	for (i = 0; i < conns_top; i++)
 		if (conns[i].fd != -1)
 			conn_close(&s, &conns[i], 0, "server stops");
+	if (s.log != NULL)          /* what the last interval did not log */
+		logsum_flush(s.log, net_now_ms(), vlog_summary, NULL);
 	for (i = 0; i < 2; i++) {
 		if (wake_pipe[i] != -1)
 			close(wake_pipe[i]);

@@ -29,10 +29,11 @@
 # 208 KiB receive buffer starts dropping; see bench/README),
 # BENCH_SOCKETS (2), BENCH_MAX_FOREIGN (15), BENCH_OUT
 # (bench/server-results.md), CC (cc), BENCH_NATCHECK_ARGS (extra options
-# for natcheck --serve, not for the baseline: "--rate 1000000" by default,
-# so the per-source rate limiter does all its work on every request but
-# never drops one - the load comes from one address; "--rate 0" measures
-# without it).
+# for natcheck --serve: "--rate 1000000" by default, so the rate limiter
+# does all its work on every request but never drops one - the load comes
+# from one address; "--rate 0" measures without it), BENCH_BASELINE_ARGS
+# (the baseline's, by default the same: an A/B of two builds compares
+# them doing the same work; "" for a build from before --rate).
 #
 # The machine may be shared, so every run also measures how much CPU other
 # processes took on the two benchmark cores (in percent of one core,
@@ -352,8 +353,10 @@ FLOOR_REPLY="20 bytes (the request, type flipped)"
 # shellcheck disable=SC2086  # BENCH_NATCHECK_ARGS is a list of words
 start_server natcheck "" "$NATCHECK" --serve 127.0.0.1,127.0.0.2 -p @P@ --alt-port @Q@ \
 	${BENCH_NATCHECK_ARGS---rate 1000000}
+# shellcheck disable=SC2086  # BENCH_BASELINE_ARGS is a list of words
 [ -z "$BASELINE" ] ||
-	start_server baseline "" "$BASELINE" --serve 127.0.0.1,127.0.0.2 -p @P@ --alt-port @Q@
+	start_server baseline "" "$BASELINE" --serve 127.0.0.1,127.0.0.2 -p @P@ --alt-port @Q@ \
+		${BENCH_BASELINE_ARGS-${BENCH_NATCHECK_ARGS---rate 1000000}}
 
 if command -v turnserver >/dev/null; then
 	# An empty config file AND -n, so Debian's /etc/turnserver.conf is never
