@@ -3,8 +3,8 @@
 # of runs, one file per run, for comparing two builds (compare.py).
 #
 # A restructure must not change what natcheck prints.  Each run leaves
-# OUTDIR/NAME (the exit status, then stdout), NAME.stdout and NAME.stderr.  Record with the old
-# build, record with the new, then
+# OUTDIR/NAME (the exit status, then stdout), NAME.stdout and NAME.stderr.
+# Record with the old build, record with the new, then
 #   python3 tests/golden/compare.py OLD_DIR NEW_DIR
 # which ignores only what varies from run to run (times, ports the kernel
 # picks, counts of retransmissions, races that keep the verdict).
@@ -140,11 +140,15 @@ dual() {
 portmap() {
 	lab_up port-restricted-cone 0 0 || return 1
 	peer_start srv natcheck || { lab_down; return 1; }
-	lab_router nft insert rule inet labinput input iifname "$LAB_IF_RI" udp dport '{ 1900, 5351 }' accept &&
-	lab_router nft insert rule inet labinput input iifname "$LAB_IF_RI" tcp dport 5000 accept &&
-	lab_router nft insert rule inet labinput input iifname "$LAB_IF_RI" ip daddr 239.255.255.250 accept &&
-	lab_spawn gwd r python3 "$lab/pmgw.py" "$LAB_ROUTER_IN" "$LAB_PUBLIC1" 5000 &&
-	lab_wait_udp r "$LAB_ROUTER_IN" 5351 || { echo "golden: gateway failed"; lab_down; return 1; }
+	if ! { lab_router nft insert rule inet labinput input iifname "$LAB_IF_RI" \
+		udp dport '{ 1900, 5351 }' accept &&
+	    lab_router nft insert rule inet labinput input iifname "$LAB_IF_RI" tcp dport 5000 accept &&
+	    lab_router nft insert rule inet labinput input iifname "$LAB_IF_RI" \
+		ip daddr 239.255.255.250 accept &&
+	    lab_spawn gwd r python3 "$lab/pmgw.py" "$LAB_ROUTER_IN" "$LAB_PUBLIC1" 5000 &&
+	    lab_wait_udp r "$LAB_ROUTER_IN" 5351; }; then
+		echo "golden: gateway failed"; lab_down; return 1
+	fi
 	save portmap-json lab_client timeout 30 "$NATCHECK" --json "$LAB_SERVER1"
 	save portmap-text lab_client timeout 30 "$NATCHECK" "$LAB_SERVER1"
 	lab_down
