@@ -60,13 +60,14 @@ LDLIBS   ?=
 #                            and doc/natcheck.schema.json checked against real runs
 #   dnsmasq-base             a real DNS server for the stub resolver's test
 #                            (tests/e2e/resolve_offline.py; no service)
+#   git                      the benches name the commit they measured
 DEB_PACKAGES = build-essential clang libclang-rt-14-dev libcriterion-dev \
 	python3 mandoc shellcheck \
 	iproute2 nftables util-linux procps coreutils \
 	stun-client stun-server coturn miniupnpd-nftables miniupnpc natpmpc \
 	debhelper dpkg-dev lintian bash-completion systemd strace zsh man-db \
 	prometheus prometheus-node-exporter monitoring-plugins-basic python3-jsonschema \
-	dnsmasq-base
+	dnsmasq-base git
 
 # Whatever make runs finds Debian's programs, the ones make deps installs,
 # before any other on PATH: a python3 of one's own (pyenv, a virtualenv)
